@@ -1,0 +1,58 @@
+# BLEND trial platform. Two commands set up a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export BLEND_DEBUG ?= 1
+
+.PHONY: demo install migrate demo-data serve test test-sqlite test-postgres lint bench clean messages
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	mkdir -p var
+	$(BIN)/blend migrate --no-input
+
+demo-data: migrate
+	$(BIN)/blend demo
+
+serve: install
+	$(BIN)/blend runserver $(HOST):$(PORT)
+
+## make demo: install, migrate, load the synthetic demo cohort, print the logins and serve.
+demo: demo-data serve
+
+## make test: lint, every test on SQLite, and the database tests again on PostgreSQL
+## when BLEND_TEST_POSTGRES holds a database URL.
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	env -u BLEND_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install
+	@if [ -n "$$BLEND_TEST_POSTGRES" ]; then \
+		echo "== database tests on PostgreSQL ($$BLEND_TEST_POSTGRES)"; \
+		BLEND_DATABASE_URL="$$BLEND_TEST_POSTGRES" $(BIN)/pytest tests/web -m "not browser"; \
+	else echo "== BLEND_TEST_POSTGRES not set: PostgreSQL pass skipped"; fi
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m blend.lint_pure_core
+
+## make bench: benchmark scripts (speed never lives in tests).
+bench: migrate
+	$(BIN)/python bench/run_all.py
+
+messages: install
+	cd src/blend && ../../$(BIN)/blend makemessages -l nl --ignore 'static/*' && ../../$(BIN)/blend compilemessages
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

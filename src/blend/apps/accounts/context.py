@@ -1,0 +1,25 @@
+"""Template context: the user's role label and the navigation their role may use.
+
+Each app declares ``nav = [(url_name, label, capability), ...]`` on its AppConfig,
+so the menu grows with the apps and never shows a page the role cannot open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def role(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not (user and user.is_authenticated):
+        return {}
+    items = []
+    for config in apps.get_app_configs():
+        for url_name, label, capability in getattr(config, "nav", ()):
+            if capability is None or user.can(capability):
+                items.append({"url": reverse(url_name), "label": label})
+    return {"role_label": user.role_label, "nav_items": items}

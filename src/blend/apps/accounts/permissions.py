@@ -1,0 +1,34 @@
+"""Enforce the permission matrix in views (``require``) and anywhere else (``check``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from blend.apps.accounts.roles import Cap
+
+
+def check(user: Any, capability: Cap | str) -> None:
+    """Raise PermissionDenied unless ``user`` holds ``capability``."""
+    if not (getattr(user, "is_authenticated", False) and user.can(capability)):
+        raise PermissionDenied(f"This needs the capability {Cap(capability).value!r}.")
+
+
+def require(*capabilities: Cap | str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator: log in first, then every listed capability is needed."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            for capability in capabilities:
+                check(request.user, capability)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorate

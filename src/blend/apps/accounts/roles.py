@@ -1,0 +1,127 @@
+"""Roles and the permission matrix: the one place that says who may do what.
+
+Views call ``require(capability)``; the API calls ``has_capability``; docs/roles.md
+is generated from ``ROLE_CAPABILITIES`` and a test keeps the two equal. Least
+privilege: a role gets a capability only when its daily work needs it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    NURSE = "nurse"
+    INVESTIGATOR = "investigator"
+    DATA_MANAGER = "data_manager"
+    STATISTICIAN = "statistician"
+    MONITOR = "monitor"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.NURSE: "Research nurse / coordinator",
+    Role.INVESTIGATOR: "Investigator",
+    Role.DATA_MANAGER: "Data manager",
+    Role.STATISTICIAN: "Statistician",
+    Role.MONITOR: "Monitor (read-only)",
+    Role.ADMIN: "Trial administrator",
+}
+
+
+class Cap(StrEnum):
+    """Capabilities. The name says what it allows."""
+
+    PARTICIPANT_VIEW = "participant.view"
+    PARTICIPANT_WRITE = "participant.write"
+    IDENTIFIERS_VIEW = "identifiers.view"
+    CONSENT_WRITE = "consent.write"
+    AUDIT_VIEW = "audit.view"
+    SCREENING_WRITE = "screening.write"
+    ELIGIBILITY_CONFIRM = "eligibility.confirm"
+    RANDOMIZE = "randomize"
+    ALLOCATION_VIEW = "allocation.view"
+    RANDOMIZATION_OVERVIEW = "randomization.overview"
+    OFFER_WRITE = "offer.write"
+    CLINICAL_WRITE = "clinical.write"
+    QUESTIONNAIRE_ENTER = "questionnaire.enter"
+    AE_WRITE = "ae.write"
+    QUERY_RAISE = "query.raise"
+    QUERY_ANSWER = "query.answer"
+    QUERY_MANAGE = "query.manage"
+    SOURCE_VERIFY = "source.verify"
+    LOCK = "lock"
+    SIGN_OFF = "sign_off"
+    EXPORT = "export"
+    IMPORT = "import"
+    USERS_MANAGE = "users.manage"
+
+
+_CLINICAL_STAFF = {
+    Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE, Cap.IDENTIFIERS_VIEW, Cap.CONSENT_WRITE,
+    Cap.SCREENING_WRITE, Cap.RANDOMIZE, Cap.ALLOCATION_VIEW, Cap.OFFER_WRITE,
+    Cap.CLINICAL_WRITE, Cap.QUESTIONNAIRE_ENTER, Cap.AE_WRITE, Cap.QUERY_ANSWER,
+}
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Cap]] = {
+    Role.NURSE: frozenset(_CLINICAL_STAFF),
+    Role.INVESTIGATOR: frozenset(_CLINICAL_STAFF | {Cap.ELIGIBILITY_CONFIRM, Cap.SIGN_OFF, Cap.AUDIT_VIEW}),
+    Role.DATA_MANAGER: frozenset({
+        Cap.PARTICIPANT_VIEW, Cap.AUDIT_VIEW, Cap.ALLOCATION_VIEW, Cap.QUERY_RAISE, Cap.QUERY_MANAGE,
+        Cap.SOURCE_VERIFY, Cap.LOCK, Cap.EXPORT, Cap.IMPORT,
+    }),
+    Role.STATISTICIAN: frozenset({Cap.PARTICIPANT_VIEW, Cap.ALLOCATION_VIEW, Cap.EXPORT}),
+    Role.MONITOR: frozenset({Cap.PARTICIPANT_VIEW, Cap.IDENTIFIERS_VIEW, Cap.AUDIT_VIEW, Cap.ALLOCATION_VIEW}),
+    Role.ADMIN: frozenset({Cap.PARTICIPANT_VIEW, Cap.RANDOMIZATION_OVERVIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW}),
+}
+
+CAPABILITY_HELP: dict[Cap, str] = {
+    Cap.PARTICIPANT_VIEW: "See the participant list and pages (pseudonymous data)",
+    Cap.PARTICIPANT_WRITE: "Register participants and edit their cohort data",
+    Cap.IDENTIFIERS_VIEW: "See direct identifiers (name, date of birth, hospital number, contact details)",
+    Cap.CONSENT_WRITE: "Record and withdraw staged-consent items",
+    Cap.AUDIT_VIEW: "See the audit trail per participant",
+    Cap.SCREENING_WRITE: "Enter eligibility screening facts",
+    Cap.ELIGIBILITY_CONFIRM: "Confirm eligibility (re-entering the password)",
+    Cap.RANDOMIZE: "Randomize a participant whose eligibility is confirmed",
+    Cap.ALLOCATION_VIEW: "See allocated arms",
+    Cap.RANDOMIZATION_OVERVIEW: "See counts per arm and stratum (never the sequence)",
+    Cap.OFFER_WRITE: "Record the offer, acceptance or refusal (intervention arm)",
+    Cap.CLINICAL_WRITE: "Enter treatment and clinical follow-up data",
+    Cap.QUESTIONNAIRE_ENTER: "Enter paper or telephone questionnaires",
+    Cap.AE_WRITE: "Report adverse events",
+    Cap.QUERY_RAISE: "Raise data queries",
+    Cap.QUERY_ANSWER: "Answer data queries",
+    Cap.QUERY_MANAGE: "Close queries and run data checks",
+    Cap.SOURCE_VERIFY: "Mark forms source-verified",
+    Cap.LOCK: "Lock and unlock participants and the database",
+    Cap.SIGN_OFF: "Sign off CRFs electronically",
+    Cap.EXPORT: "Export data (logged)",
+    Cap.IMPORT: "Import participants and historical questionnaires",
+    Cap.USERS_MANAGE: "Manage staff accounts",
+}
+
+
+def capabilities_of(role: str | None) -> frozenset[Cap]:
+    try:
+        return ROLE_CAPABILITIES[Role(role)] if role else frozenset()
+    except ValueError:
+        return frozenset()
+
+
+def role_has(role: str | None, capability: Cap | str) -> bool:
+    return Cap(capability) in capabilities_of(role)
+
+
+def permission_matrix_markdown() -> str:
+    """The permission matrix as a Markdown table (docs/roles.md embeds it)."""
+    roles = list(Role)
+    head = "| capability | what it allows | " + " | ".join(r.value for r in roles) + " |"
+    rule = "|---|---|" + "---|" * len(roles)
+    rows = [
+        f"| `{cap.value}` | {CAPABILITY_HELP[cap]} | "
+        + " | ".join("✔" if cap in ROLE_CAPABILITIES[r] else "" for r in roles)
+        + " |"
+        for cap in Cap
+    ]
+    return "\n".join([head, rule, *rows])

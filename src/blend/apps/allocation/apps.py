@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AllocationConfig(AppConfig):
+    name = "blend.apps.allocation"
+    label = "allocation"
+    url_prefix = "allocation/"

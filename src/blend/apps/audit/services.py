@@ -1,0 +1,117 @@
+"""The audit trail: business events plus field-level history.
+
+``audited_save`` is how service functions write clinical data: it stamps the
+history row with the user and the reason, and insists on a reason for any edit
+after first entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+
+from blend.apps.audit.models import AuditEvent
+
+
+class ReasonRequired(ValueError):
+    """An edit after first entry came without a reason for change."""
+
+
+def record_event(
+    action: str,
+    *,
+    actor: Any,
+    participant: Any = None,
+    obj: models.Model | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        participant=participant,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        reason=reason,
+        details=details or {},
+    )
+
+
+def audited_save(instance: models.Model, *, user: Any, reason: str = "") -> models.Model:
+    """Save with the audit stamp. An update (the row exists) needs a reason for change."""
+    is_update = instance.pk is not None and type(instance).objects.filter(pk=instance.pk).exists()
+    if is_update and not reason.strip():
+        raise ReasonRequired("reason: expected a reason for change when editing saved data; got nothing")
+    instance._history_user = user if getattr(user, "pk", None) else None  # type: ignore[attr-defined]
+    instance._change_reason = reason or "first entry"  # type: ignore[attr-defined]
+    instance.save()
+    return instance
+
+
+def audited_delete(instance: models.Model, *, user: Any, reason: str) -> None:
+    if not reason.strip():
+        raise ReasonRequired("reason: expected a reason for deleting saved data; got nothing")
+    instance._history_user = user if getattr(user, "pk", None) else None  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.delete()
+
+
+def participant_history(participant: Any, *, include_identifiers: bool) -> list[dict[str, Any]]:
+    """Every field-level change for one participant, across every audited model, newest first.
+
+    One query per audited model, however long the trail (no N+1).
+    """
+    rows: list[dict[str, Any]] = []
+    for model in _history_models():
+        if not include_identifiers and getattr(model.instance_type, "HOLDS_IDENTIFIERS", False):
+            continue
+        filters = _participant_filter(model, participant)
+        if filters is None:
+            continue
+        records = list(model.objects.filter(**filters).select_related("history_user").order_by("history_date"))
+        rows += _describe(model, records)
+    rows.sort(key=lambda r: r["at"], reverse=True)
+    return rows
+
+
+def _history_models() -> list[type[models.Model]]:
+    from simple_history.models import HistoricalChanges
+
+    return [m for m in apps.get_models() if issubclass(m, HistoricalChanges)]
+
+
+def _participant_filter(model: type[models.Model], participant: Any) -> dict[str, Any] | None:
+    names = {f.name for f in model._meta.fields}
+    if model.instance_type._meta.label == "registry.Participant":
+        return {"id": participant.pk}
+    if "participant" in names:
+        return {"participant_id": participant.pk}
+    return None
+
+
+def _describe(model: type[models.Model], records: list[Any]) -> list[dict[str, Any]]:
+    rows = []
+    previous: dict[Any, Any] = {}
+    for record in records:
+        before = previous.get(record.id)
+        changes = []
+        if before is not None:
+            delta = record.diff_against(before)
+            changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        previous[record.id] = record
+        rows.append({
+            "at": record.history_date,
+            "model": model.instance_type._meta.verbose_name,
+            "object_id": record.id,
+            "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+            "user": record.history_user.username if record.history_user else "system",
+            "reason": record.history_change_reason or "",
+            "changes": changes,
+        })
+    return rows

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "blend.apps.consent"
+    label = "consent"
+    url_prefix = "consent/"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DatamanagementConfig(AppConfig):
+    name = "blend.apps.datamanagement"
+    label = "datamanagement"
+    url_prefix = "datamanagement/"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    name = "blend.apps.exports"
+    label = "exports"
+    url_prefix = "exports/"

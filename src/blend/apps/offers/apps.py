@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OffersConfig(AppConfig):
+    name = "blend.apps.offers"
+    label = "offers"
+    url_prefix = "offers/"

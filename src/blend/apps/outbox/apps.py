@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "blend.apps.outbox"
+    label = "outbox"
+    url_prefix = "outbox/"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "blend.apps.registry"
+    label = "registry"
+    url_prefix = ""
+    nav = [("participant-list", "Participants", "participant.view")]

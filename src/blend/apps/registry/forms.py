@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from blend.apps.registry.models import Identity, Language, Participant, PrimaryTumour, Sex, Site
+
+
+class RegistrationForm(forms.Form):
+    site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all())
+    registered_on = forms.DateField(label=_("Cohort entry date"), widget=forms.DateInput(attrs={"type": "date"}))
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
+    hospital_number = forms.RegexField(
+        label=_("Hospital number"), regex=r"^[A-Za-z0-9-]{4,30}$",
+        error_messages={"invalid": _("Expected 4–30 letters, digits or hyphens.")},
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    primary_tumour = forms.ChoiceField(label=_("Primary tumour"), choices=PrimaryTumour.choices)
+    metastases_diagnosed_on = forms.DateField(
+        label=_("Date spinal metastases diagnosed"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    performance_status = forms.TypedChoiceField(
+        label=_("WHO/ECOG performance status"), coerce=int, choices=[(i, str(i)) for i in range(5)]
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.RegexField(
+        label=_("Mobile phone"), regex=r"^\+?[0-9 ]{8,20}$", required=False,
+        error_messages={"invalid": _("Expected a phone number of 8–20 digits, optionally starting with +.")},
+    )
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+
+    def clean_hospital_number(self) -> str:
+        number = self.cleaned_data["hospital_number"]
+        if Identity.objects.filter(hospital_number=number).exists():
+            raise forms.ValidationError(_("This hospital number is already registered in the cohort."))
+        return number
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        today = date.today()
+        born, entered, diagnosed = data.get("date_of_birth"), data.get("registered_on"), data.get("metastases_diagnosed_on")
+        if entered and entered > today:
+            self.add_error("registered_on", _("Expected today or earlier, got %(d)s.") % {"d": entered})
+        if born and not (date(1900, 1, 1) <= born <= today):
+            self.add_error("date_of_birth", _("Expected a date between 1900 and today, got %(d)s.") % {"d": born})
+        if born and entered and entered < born:
+            self.add_error("registered_on", _("Cohort entry cannot be before the date of birth."))
+        if diagnosed and entered and diagnosed > entered:
+            self.add_error("metastases_diagnosed_on", _("Expected on or before the cohort entry date, got %(d)s.") % {"d": diagnosed})
+        if born and diagnosed and diagnosed < born:
+            self.add_error("metastases_diagnosed_on", _("Cannot be before the date of birth."))
+        return data
+
+
+class ParticipantEditForm(forms.ModelForm):
+    reason = forms.CharField(label=_("Reason for change"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = Participant
+        fields = ["sex", "primary_tumour", "metastases_diagnosed_on", "performance_status"]
+        widgets = {"metastases_diagnosed_on": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_performance_status(self) -> int:
+        value = self.cleaned_data["performance_status"]
+        if not 0 <= value <= 4:
+            raise forms.ValidationError(_("Expected 0–4, got %(v)s.") % {"v": value})
+        return value
+
+
+class ParticipantFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all(), required=False)
+    primary_tumour = forms.ChoiceField(label=_("Primary tumour"), choices=[("", "—"), *PrimaryTumour.choices], required=False)
+    randomization_consent = forms.ChoiceField(
+        label=_("Randomization consent (c)"),
+        choices=[("", "—"), ("yes", _("yes")), ("no", _("no")), ("postponed", _("postponed")),
+                 ("withdrawn", _("withdrawn")), ("none", _("not recorded"))],
+        required=False,
+    )

@@ -1,0 +1,79 @@
+"""Registry state changes: register and edit participants. Each runs in one
+transaction and writes the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.registry.domain import STUDY_ID_PREFIX, format_study_id
+from blend.apps.registry.models import Identity, Participant, Site, StudyIdCounter
+
+
+@dataclass(frozen=True)
+class Registration:
+    site: Site
+    registered_on: date
+    sex: str
+    primary_tumour: str
+    metastases_diagnosed_on: date
+    performance_status: int
+    full_name: str
+    date_of_birth: date
+    hospital_number: str
+    email: str = ""
+    phone: str = ""
+    preferred_language: str = "nl"
+
+
+def next_study_id(prefix: str = STUDY_ID_PREFIX) -> str:
+    """Take the next number under a row lock; numbers are never handed out twice."""
+    counter, _ = StudyIdCounter.objects.select_for_update().get_or_create(prefix=prefix)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return format_study_id(counter.last_number, prefix)
+
+
+@transaction.atomic
+def register_participant(data: Registration, *, user: Any) -> Participant:
+    participant = Participant(
+        study_id=next_study_id(),
+        site=data.site,
+        registered_on=data.registered_on,
+        sex=data.sex,
+        birth_year=data.date_of_birth.year,
+        primary_tumour=data.primary_tumour,
+        metastases_diagnosed_on=data.metastases_diagnosed_on,
+        performance_status=data.performance_status,
+        created_by=user,
+    )
+    participant.full_clean()
+    audited_save(participant, user=user)
+    identity = Identity(
+        participant=participant,
+        full_name=data.full_name,
+        date_of_birth=data.date_of_birth,
+        hospital_number=data.hospital_number,
+        email=data.email,
+        phone=data.phone,
+        preferred_language=data.preferred_language,
+    )
+    identity.full_clean()
+    audited_save(identity, user=user)
+    record_event("enrol", actor=user, participant=participant, obj=participant)
+    return participant
+
+
+@transaction.atomic
+def update_participant(participant: Participant, changes: dict[str, Any], *, user: Any, reason: str) -> Participant:
+    for field, value in changes.items():
+        setattr(participant, field, value)
+    participant.full_clean()
+    audited_save(participant, user=user, reason=reason)
+    record_event("participant.update", actor=user, participant=participant, obj=participant,
+                 reason=reason, details={"fields": sorted(changes)})
+    return participant

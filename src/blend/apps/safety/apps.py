@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SafetyConfig(AppConfig):
+    name = "blend.apps.safety"
+    label = "safety"
+    url_prefix = "safety/"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    name = "blend.apps.screening"
+    label = "screening"
+    url_prefix = "screening/"

@@ -1,0 +1,98 @@
+"""The ``blend`` console script.
+
+Pure-core subcommands (scoring, screening, design, simulation, analysis) are
+dispatched without starting Django, so they start fast and run anywhere.
+Every other subcommand is a Django management command (``blend migrate``,
+``blend runserver``, ``blend send-reminders`` ...); hyphens map to underscores.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+# name -> ("module:function", one-line help). Modules are imported only when used.
+PURE_COMMANDS: dict[str, tuple[str, str]] = {
+    "score": ("blend.instruments.cli:main", "score questionnaire answers (JSON in, JSON out)"),
+    "screen": ("blend.eligibility.cli:main", "assess BLEND eligibility from facts (JSON)"),
+    "design": ("blend.design.cli:main_design", "analytic sample size and detectable effect"),
+    "simulate": ("blend.design.cli:main_simulate", "ADEMP power simulation of a TwiCs trial"),
+    "analyze": ("blend.stats.cli:main_analyze", "run the full statistical analysis"),
+    "report": ("blend.stats.cli:main_report", "reports, e.g. `blend report dsmb`"),
+}
+
+# Subcommands that have pure and Django parts decide themselves (e.g. `randomization verify`).
+MIXED_COMMANDS: dict[str, tuple[str, str]] = {
+    "randomization": (
+        "blend.randomization.cli:main",
+        "assess designs, print a sequence, verify the allocation log",
+    ),
+}
+
+
+def _resolve(target: str) -> Callable[[Sequence[str]], int]:
+    module_name, function_name = target.split(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def _print_help() -> None:
+    print("usage: blend <command> [options]\n")
+    print("Trial commands:")
+    for name, (_, text) in sorted({**PURE_COMMANDS, **MIXED_COMMANDS}.items()):
+        print(f"  {name:<16} {text}")
+    print("\nDjango management commands (run through Django):")
+    for name in sorted(_django_command_names()):
+        print(f"  {name.replace('_', '-') if _is_project_command(name) else name}")
+    print("\n`blend <command> --help` shows the options of one command.")
+
+
+def _project_command_names() -> set[str]:
+    setup_django()
+    from django.core.management import get_commands
+
+    return {name for name, app in get_commands().items() if app.startswith("blend.")}
+
+
+def _is_project_command(name: str) -> bool:
+    return name in _project_command_names()
+
+
+def _django_command_names() -> list[str]:
+    setup_django()
+    from django.core.management import get_commands
+
+    return list(get_commands())
+
+
+def setup_django() -> None:
+    """Configure Django once, for subcommands that need the database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blend.web.settings")
+    import django
+
+    django.setup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        _print_help()
+        return 0
+    command, rest = args[0], args[1:]
+    target = PURE_COMMANDS.get(command) or MIXED_COMMANDS.get(command)
+    if target:
+        return int(_resolve(target[0])(rest) or 0)
+    return _run_django(command, rest)
+
+
+def _run_django(command: str, rest: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blend.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["blend", command.replace("-", "_"), *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

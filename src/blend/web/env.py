@@ -1,0 +1,64 @@
+"""Typed environment helpers that fail loudly on bad values.
+
+Secrets come from ``NAME`` or from a file named by ``NAME_FILE`` (Docker/Kubernetes
+secrets). No Django imports: ``settings.py`` wraps failures in ImproperlyConfigured.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class EnvError(ValueError):
+    """An environment variable holds a value of the wrong shape."""
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise EnvError(f"{name}: expected one of {sorted(TRUE_WORDS | FALSE_WORDS - {''})}, got {raw!r}")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise EnvError(f"{name}: expected an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise EnvError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """Read ``NAME``, or the contents of the file named by ``NAME_FILE``."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        path = Path(file_name)
+        if not path.is_file():
+            raise EnvError(f"{name}_FILE: expected a readable file, got {file_name!r}")
+        return path.read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)

@@ -1,0 +1,195 @@
+"""The one settings module. Every value comes from the environment through typed
+helpers (``blend.web.env``); a bad value stops start-up with ImproperlyConfigured.
+Production variables are documented in docs/deployment.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from blend.web import env
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(env.env_str("BLEND_BASE_DIR", str(Path.cwd())))
+VAR_DIR = BASE_DIR / "var"
+
+try:
+    DEBUG = env.env_bool("BLEND_DEBUG", False)
+    SECRET_KEY = env.env_secret("BLEND_SECRET_KEY") or (
+        "insecure-development-key-do-not-use-in-production" if DEBUG else None
+    )
+    if SECRET_KEY is None:
+        raise env.EnvError("BLEND_SECRET_KEY: expected a secret (or BLEND_SECRET_KEY_FILE), got nothing")
+    ALLOWED_HOSTS = env.env_list("BLEND_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    CSRF_TRUSTED_ORIGINS = env.env_list("BLEND_CSRF_TRUSTED_ORIGINS", [])
+    DATABASE_URL = env.env_secret("BLEND_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'blend.sqlite3'}"
+    SESSION_COOKIE_AGE = env.env_int("BLEND_SESSION_SECONDS", 30 * 60, minimum=60)
+    AXES_FAILURE_LIMIT = env.env_int("BLEND_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    AXES_COOLOFF_MINUTES = env.env_int("BLEND_LOCKOUT_MINUTES", 30, minimum=1)
+    SECURE = env.env_bool("BLEND_SECURE", not DEBUG)
+    EMAIL_URL_HOST = env.env_str("BLEND_EMAIL_HOST", "")
+    EMAIL_PORT = env.env_int("BLEND_EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.env_str("BLEND_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = env.env_secret("BLEND_EMAIL_PASSWORD", "") or ""
+    EMAIL_USE_TLS = env.env_bool("BLEND_EMAIL_TLS", True)
+    DEFAULT_FROM_EMAIL = env.env_str("BLEND_FROM_EMAIL", "present@example.org")
+    SMS_BACKEND = env.env_str("BLEND_SMS_BACKEND", "blend.apps.outbox.backends.ConsoleSMSBackend")
+    RANDOMIZATION_SEED = env.env_secret("BLEND_RANDOMIZATION_SEED")
+    PUBLIC_BASE_URL = env.env_str("BLEND_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    API_RATE_LIMIT_PER_MINUTE = env.env_int("BLEND_API_RATE_PER_MINUTE", 120, minimum=1)
+except env.EnvError as error:
+    raise ImproperlyConfigured(str(error)) from error
+
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+except ValueError as error:
+    raise ImproperlyConfigured(f"BLEND_DATABASE_URL: {error}; got {DATABASE_URL!r}") from error
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets readers work while one writer commits; the timeout waits for the lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+BLEND_APPS = [
+    "blend.apps.accounts",
+    "blend.apps.audit",
+    "blend.apps.registry",
+    "blend.apps.consent",
+    "blend.apps.outbox",
+    "blend.apps.screening",
+    "blend.apps.allocation",
+    "blend.apps.offers",
+    "blend.apps.treatment",
+    "blend.apps.followup",
+    "blend.apps.questionnaires",
+    "blend.apps.safety",
+    "blend.apps.datamanagement",
+    "blend.apps.exports",
+    "blend.apps.api",
+    "blend.apps.demo",
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "axes",
+    *BLEND_APPS,
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "blend.web.urls"
+WSGI_APPLICATION = "blend.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "blend.apps.accounts.context.role",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True  # the expiry is an idle timeout
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+from datetime import timedelta  # noqa: E402
+
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nl", _("Nederlands"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+if EMAIL_URL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = EMAIL_URL_HOST
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+SECURE_SSL_REDIRECT = SECURE
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+AXES_LOCKOUT_URL = "/accounts/locked/"
