@@ -1,7 +1,6 @@
 """Shared test configuration.
 
-- Playwright's sync API runs an event loop in the test thread; Django would then
-  refuse ORM calls from that thread, so browser tests allow it explicitly.
+- Settings: blend.web.test_settings (safe defaults; the environment still wins).
 - Browser tests skip without /usr/bin/chromium unless BLEND_REQUIRE_BROWSER=1 (CI),
   where a missing browser is a failure.
 """
@@ -14,10 +13,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-os.environ.setdefault("BLEND_DEBUG", "1")
-os.environ.setdefault("BLEND_SECURE", "0")
-# Every test run gets a fixed randomization seed; production reads it from a secret.
-os.environ.setdefault("BLEND_RANDOMIZATION_SEED", "5eed" * 16)
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -43,8 +43,14 @@ def _print_help() -> None:
     for name, (_, text) in sorted({**PURE_COMMANDS, **MIXED_COMMANDS}.items()):
         print(f"  {name:<16} {text}")
     print("\nDjango management commands (run through Django):")
-    for name in sorted(_django_command_names()):
-        print(f"  {name.replace('_', '-') if _is_project_command(name) else name}")
+    try:
+        names = sorted(_django_command_names())
+        project = _project_command_names()
+    except Exception as error:  # settings may be unconfigured on a fresh machine; help still works
+        print(f"  (not listed: {error})")
+        names, project = [], set()
+    for name in names:
+        print(f"  {name.replace('_', '-') if name in project else name}")
     print("\n`blend <command> --help` shows the options of one command.")
 
 
@@ -53,10 +59,6 @@ def _project_command_names() -> set[str]:
     from django.core.management import get_commands
 
     return {name for name, app in get_commands().items() if app.startswith("blend.")}
-
-
-def _is_project_command(name: str) -> bool:
-    return name in _project_command_names()
 
 
 def _django_command_names() -> list[str]:

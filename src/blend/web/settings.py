@@ -141,6 +141,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # the expiry is an idle timeout
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock the account, not the address: a hospital's staff share one NAT address, and an
+# IP lockout would shut out the whole ward after one colleague's typos.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 from datetime import timedelta  # noqa: E402
@@ -156,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_AUTOREFRESH = DEBUG  # no collectstatic needed in development
 STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

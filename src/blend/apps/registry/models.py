@@ -95,3 +95,6 @@ class StudyIdCounter(models.Model):
 
     prefix = models.CharField(max_length=10, unique=True)
     last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_number}"

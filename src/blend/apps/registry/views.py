@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 def dashboard(request: HttpRequest) -> HttpResponse:
     protocol = load_protocol()
     summary = queries.consent_summary(list(protocol.consent_codes))
-    items = [{"item": item, "counts": summary[item]} for item in protocol.consent_items]
+    items = [{"item": item, "counts": summary[item.code]} for item in protocol.consent_items]
     return render(request, "registry/dashboard.html", {
         "cohort_size": Participant.objects.count(),
         "consent_items": items,

@@ -1,0 +1,80 @@
+"""The synthetic demo cohort. Every app may add to it with a ``demo.populate(ctx)``
+function; they run in the order of settings.BLEND_APPS, so the demo always shows
+the whole path. Data are synthetic: names are invented, numbers are drawn from a
+seeded generator."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.db import transaction
+from tqdm import tqdm
+
+from blend.apps.accounts.models import User
+from blend.apps.accounts.roles import ROLE_LABELS, Role
+from blend.apps.registry.models import Participant, Site
+
+DEMO_PASSWORD = "demo-blend-2026"
+DEMO_SITES = [("umcu", "UMC Utrecht"), ("diak", "Diakonessenhuis Utrecht"), ("antonius", "St. Antonius Nieuwegein")]
+
+
+@dataclass
+class DemoContext:
+    """What one app's demo step hands to the next."""
+
+    rng: random.Random
+    today: date
+    users: dict[str, User]
+    sites: list[Site]
+    participants: list[Participant] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    progress: TextIO | None = None
+
+
+def demo_users() -> list[tuple[str, str]]:
+    return [(role.value.replace("_", ""), ROLE_LABELS[role]) for role in Role]
+
+
+def _ensure_users(sites: list[Site]) -> dict[str, User]:
+    users = {}
+    for role in Role:
+        username = role.value.replace("_", "")
+        user, created = User.objects.get_or_create(username=username, defaults={"role": role.value, "site": sites[0]})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.first_name = ROLE_LABELS[role].split(" ")[0]
+            user.save()
+        users[role.value] = user
+    return users
+
+
+def demo_steps() -> list[Any]:
+    steps = []
+    for app in settings.BLEND_APPS:
+        if importlib.util.find_spec(f"{app}.demo") is not None:
+            steps.append(importlib.import_module(f"{app}.demo").populate)
+    return steps
+
+
+def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | None = None) -> bool:
+    sites = [Site.objects.get_or_create(code=c, defaults={"name": n})[0] for c, n in DEMO_SITES]
+    users = _ensure_users(sites)
+    if Participant.objects.exists() and not force:
+        return False
+    ctx = DemoContext(rng=random.Random(seed), today=date.today(), users=users, sites=sites, progress=progress)
+    ctx.extra["n_participants"] = participants
+    steps = demo_steps()
+    with transaction.atomic():
+        for step in tqdm(steps, desc="demo data", unit="step", file=progress, disable=progress is None):
+            step(ctx)
+    return True
+
+
+def random_date(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randint(0, max((end - start).days, 0)))

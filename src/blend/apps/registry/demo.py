@@ -1,0 +1,43 @@
+"""Demo cohort members: varied sites, tumours, ages and performance status."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from blend.apps.registry.models import Participant
+from blend.apps.registry.services import Registration, register_participant
+
+FIRST = ["Anna", "Johanna", "Maria", "Els", "Ineke", "Sanne", "Fatima", "Henk", "Jan", "Pieter", "Kees",
+         "Ahmed", "Willem", "Gerrit", "Bram", "Ria", "Truus", "Joke", "Mohamed", "Theo", "Yvonne", "Linda"]
+LAST = ["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+        "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Yilmaz", "El Amrani"]
+TUMOURS = ["breast"] * 24 + ["prostate"] * 20 + ["lung"] * 22 + ["kidney"] * 9 + ["myeloma"] * 5 + ["other"] * 18 + ["unknown"] * 2
+COHORT_START = date(2022, 10, 15)
+
+
+def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+    rng, nurse = ctx.rng, ctx.users["nurse"]
+    span = (ctx.today - COHORT_START).days
+    for i in range(ctx.extra["n_participants"]):
+        entered = COHORT_START + timedelta(days=int(span * (i + rng.random()) / ctx.extra["n_participants"]))
+        entered = min(entered, ctx.today)
+        born = date(entered.year - rng.randint(38, 88), rng.randint(1, 12), rng.randint(1, 28))
+        tumour = rng.choice(TUMOURS)
+        sex = "female" if tumour == "breast" else "male" if tumour == "prostate" else rng.choice(["female", "male"])
+        registration = Registration(
+            site=rng.choices(ctx.sites, weights=[6, 2, 2])[0],
+            registered_on=entered,
+            sex=sex,
+            primary_tumour=tumour,
+            metastases_diagnosed_on=entered - timedelta(days=rng.randint(0, 400)),
+            performance_status=rng.choices(range(5), weights=[15, 40, 28, 13, 4])[0],
+            full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            date_of_birth=born,
+            hospital_number=f"H{7000000 + i:07d}",
+            email=f"demo.patient{i}@example.org" if rng.random() < 0.8 else "",
+            phone=f"+31 6{rng.randint(10000000, 99999999)}" if rng.random() < 0.7 else "",
+            preferred_language="nl" if rng.random() < 0.9 else "en",
+        )
+        ctx.participants.append(register_participant(registration, user=nurse))
+    ctx.participants.sort(key=lambda p: p.registered_on)
+    assert Participant.objects.count() >= len(ctx.participants)
