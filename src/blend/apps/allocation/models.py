@@ -1,0 +1,101 @@
+"""Allocations, their hash-chained log and the commitment to the seed and design.
+
+Arms are sensitive: only roles with ``allocation.view`` see them, so these models have
+no simple-history tables (the participant audit trail is readable with ``audit.view``
+alone); the append-only ``AllocationLog`` is their audit trail. ``REVEALS_ALLOCATION``
+marks models whose mere rows reveal an arm.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Arm(models.TextChoices):
+    INTERVENTION = "intervention", _("intervention (same-day SBRT and surgery)")
+    CONTROL = "control", _("control (standard care)")
+
+
+class RandomizationCommitment(models.Model):
+    """SHA-256 over the design's canonical JSON and the secret seed, recorded before the
+    first allocation. Every later allocation checks that seed and design still match."""
+
+    APPEND_ONLY = True
+
+    trial_code = models.CharField(max_length=20, unique=True)
+    digest = models.CharField(max_length=64)
+    design_json = models.TextField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.trial_code} commitment {self.digest[:12]}…"
+
+
+class AllocationSequence(models.Model):
+    """The trial's allocation counter: locked (SELECT … FOR UPDATE) by every allocation,
+    so sequence numbers are gapless and the log chain is linear."""
+
+    trial_code = models.CharField(max_length=20, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.trial_code}: {self.last_number}"
+
+
+class Allocation(models.Model):
+    REVEALS_ALLOCATION = True
+    APPEND_ONLY = True
+
+    participant = models.OneToOneField(
+        "registry.Participant", on_delete=models.PROTECT, related_name="allocation"
+    )
+    arm = models.CharField(_("arm"), max_length=12, choices=Arm.choices)
+    sequence_number = models.PositiveIntegerField(_("sequence number"), unique=True)
+    stratum = models.CharField(_("stratum"), max_length=200, blank=True)
+    stratum_index = models.PositiveIntegerField(_("number within stratum"))
+    # The stratification / minimisation factor levels used (replayed by verify).
+    profile = models.JSONField(default=dict, blank=True)
+    allocated_at = models.DateTimeField(_("allocated at"))
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["sequence_number"]
+        constraints = [
+            # The OneToOne already implies it; named so the guarantee is explicit and testable.
+            models.UniqueConstraint(fields=["participant"], name="allocation_one_per_participant"),
+            models.UniqueConstraint(fields=["stratum", "stratum_index"], name="allocation_stratum_index_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"allocation #{self.sequence_number} of {self.participant_id}"
+
+
+class AllocationLog(models.Model):
+    """One chained record per allocation: hash = SHA-256(previous hash ‖ canonical record)."""
+
+    REVEALS_ALLOCATION = True
+    APPEND_ONLY = True
+
+    sequence_number = models.PositiveIntegerField(unique=True)
+    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="+")
+    study_id = models.CharField(max_length=20)
+    arm = models.CharField(max_length=12, choices=Arm.choices)
+    stratum = models.CharField(max_length=200, blank=True)
+    stratum_index = models.PositiveIntegerField()
+    profile = models.JSONField(default=dict, blank=True)
+    allocated_at = models.DateTimeField()
+    allocated_by = models.CharField(max_length=150)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence_number"]
+
+    def __str__(self) -> str:
+        return f"log #{self.sequence_number} {self.hash[:12]}…"
