@@ -1,0 +1,74 @@
+"""Allocation from the secret seed: the entry points the allocation service and the auditor use.
+
+The k-th allocation of a stratum (k = 0, 1, …, counted within the stratum) uses the
+uniforms u(stratum, 0 … k) of :class:`~blend.randomization.rng.HmacStream`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .designs import Profile
+from .rng import HmacStream
+from .spec import DesignSpec
+
+
+def allocate_next(
+    spec: DesignSpec,
+    seed: bytes | str,
+    previous: Sequence[str],
+    profile: Profile | None = None,
+    previous_profiles: Sequence[Profile] = (),
+) -> str:
+    """The arm of the next participant of a stratum.
+
+    ``previous`` (and, for minimisation, ``previous_profiles``) are the allocations
+    already made in the participant's stratum (``spec.stratum_of(profile)``), in
+    sequence-number order.
+    """
+    stratum = spec.stratum_of(profile)
+    uniforms = HmacStream(seed).uniforms(stratum, len(previous) + 1)
+    return spec.build().next_arm(previous, uniforms, profile, previous_profiles)
+
+
+def sequence(
+    spec: DesignSpec,
+    seed: bytes | str,
+    n: int,
+    stratum: str = "",
+    profiles: Sequence[Profile] | None = None,
+) -> list[str]:
+    """The first ``n`` arms of ``stratum``; minimisation needs the ``n`` participants' profiles."""
+    if n < 0:
+        raise ValueError(f"n: expected a non-negative integer, got {n}")
+    if profiles is not None and len(profiles) != n:
+        raise ValueError(f"profiles: expected {n} profiles, got {len(profiles)}")
+    design = spec.build()
+    uniforms = HmacStream(seed).uniforms(stratum, n)
+    arms: list[str] = []
+    for k in range(n):
+        profile = None if profiles is None else profiles[k]
+        prior = () if profiles is None else profiles[:k]
+        arms.append(design.next_arm(arms, uniforms[: k + 1], profile, prior))
+    return arms
+
+
+def replay(spec: DesignSpec, seed: bytes | str, profiles: Sequence[Profile]) -> list[str]:
+    """The arms the design gives participants allocated in this order (for verification).
+
+    ``profiles[i]`` holds the stratification (and minimisation) factor levels of the
+    i-th allocated participant; each is allocated within its own stratum.
+    """
+    design = spec.build()
+    stream = HmacStream(seed)
+    history: dict[str, tuple[list[str], list[Profile], list[float]]] = {}
+    arms = []
+    for profile in profiles:
+        stratum = spec.stratum_of(profile)
+        prev_arms, prev_profiles, uniforms = history.setdefault(stratum, ([], [], []))
+        uniforms.append(stream.uniform(stratum, len(prev_arms)))
+        arm = design.next_arm(prev_arms, uniforms, profile, prev_profiles)
+        prev_arms.append(arm)
+        prev_profiles.append(profile)
+        arms.append(arm)
+    return arms
