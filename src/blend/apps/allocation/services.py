@@ -1,9 +1,66 @@
-"""The allocation service: the only code that reads the seed and writes allocations."""
+"""The allocation service: the only code that reads the randomization seed and writes
+allocations.
+
+``randomize`` locks the trial's ``AllocationSequence`` row (SELECT … FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions serialise writers), so allocations get
+gapless sequence numbers and the log chain stays linear. The unique constraint on the
+participant is the backstop against a double allocation. The seed comes from
+settings.RANDOMIZATION_SEED (BLEND_RANDOMIZATION_SEED or _FILE) and is never stored.
+"""
 
 from __future__ import annotations
 
-from blend.apps.allocation.models import Allocation
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from blend.apps.allocation.models import (
+    Allocation,
+    AllocationLog,
+    AllocationSequence,
+    RandomizationCommitment,
+)
+from blend.apps.audit.services import record_event
+from blend.apps.consent.services import randomization_consent_missing
 from blend.apps.registry.models import Participant
+from blend.apps.screening.models import Screening, Status
+from blend.protocol import load_protocol
+from blend.randomization import (
+    DesignSpec,
+    SeedError,
+    allocate_next,
+    commitment,
+    load_spec,
+    parse_seed,
+)
+
+GENESIS_HASH = "0" * 64
+
+
+class AllocationError(Exception):
+    """Randomization refused; the message says why and what to do."""
+
+
+class NotEligible(AllocationError):
+    pass
+
+
+class ConsentMissing(AllocationError):
+    pass
+
+
+class AlreadyRandomized(AllocationError):
+    pass
+
+
+class RandomizationUnavailable(AllocationError):
+    """The seed is missing or does not match the recorded commitment."""
 
 
 def arm_of(participant: Participant) -> str | None:
@@ -12,3 +69,168 @@ def arm_of(participant: Participant) -> str | None:
     Callers must check ``allocation.view`` before showing the result to a person.
     """
     return Allocation.objects.filter(participant=participant).values_list("arm", flat=True).first()
+
+
+def configured_seed() -> bytes:
+    raw = getattr(settings, "RANDOMIZATION_SEED", None)
+    if not raw:
+        raise RandomizationUnavailable(
+            "BLEND_RANDOMIZATION_SEED: expected a 64-hex-character secret seed (or "
+            "BLEND_RANDOMIZATION_SEED_FILE); none is configured, so nobody can be randomized"
+        )
+    try:
+        return parse_seed(raw, field="BLEND_RANDOMIZATION_SEED")
+    except SeedError as error:
+        raise RandomizationUnavailable(str(error)) from None
+
+
+def trial_code() -> str:
+    return load_protocol().trial_code
+
+
+# ------------------------------------------------------------------ the hash chain
+def canonical_record(entry: AllocationLog | dict[str, Any]) -> str:
+    """The bytes the chain hashes: every field of the log record but the hashes."""
+    get = entry.get if isinstance(entry, dict) else lambda key: getattr(entry, key)
+    at = get("allocated_at")
+    record = {
+        "sequence_number": get("sequence_number"),
+        "participant_id": get("participant_id"),
+        "study_id": get("study_id"),
+        "arm": get("arm"),
+        "stratum": get("stratum"),
+        "stratum_index": get("stratum_index"),
+        "profile": get("profile"),
+        "allocated_at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "allocated_by": get("allocated_by"),
+    }
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def chain_hash(previous_hash: str, canonical: str) -> str:
+    return hashlib.sha256(f"{previous_hash}\n{canonical}".encode()).hexdigest()
+
+
+# ------------------------------------------------------------------- randomize
+@dataclass(frozen=True)
+class _Context:
+    seed: bytes
+    spec: DesignSpec
+    trial: str
+
+
+def _context() -> _Context:
+    return _Context(configured_seed(), load_spec(), trial_code())
+
+
+def _ensure_sequence_row(trial: str) -> None:
+    """Create the counter row once; a concurrent creator may win, which is fine."""
+    if AllocationSequence.objects.filter(trial_code=trial).exists():
+        return
+    try:
+        with transaction.atomic():
+            AllocationSequence.objects.create(trial_code=trial)
+    except IntegrityError:
+        pass
+
+
+def ensure_commitment(seed: bytes, spec: DesignSpec, *, user: Any = None) -> RandomizationCommitment:
+    """Record the commitment before the first allocation; afterwards insist it still holds."""
+    trial = trial_code()
+    digest = commitment(seed, spec)
+    existing = RandomizationCommitment.objects.filter(trial_code=trial).first()
+    if existing is None:
+        record = RandomizationCommitment.objects.create(
+            trial_code=trial, digest=digest, design_json=spec.canonical_json(),
+            recorded_at=timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
+        )
+        record_event("randomization.commit", actor=user, obj=record, details={"digest": digest})
+        return record
+    if existing.digest != digest:
+        raise RandomizationUnavailable(
+            f"commitment: the configured seed and design give {digest[:12]}…, but "
+            f"{existing.digest[:12]}… was recorded before the first allocation; restore the "
+            "original seed and randomization.toml before randomizing"
+        )
+    return existing
+
+
+def _check_may_randomize(participant: Participant) -> None:
+    if Allocation.objects.filter(participant=participant).exists():
+        raise AlreadyRandomized(f"participant {participant.study_id}: already randomized; "
+                                "an allocation is final and is never repeated")
+    screening = Screening.objects.filter(participant=participant).first()
+    if screening is None or screening.status != Status.ELIGIBLE:
+        status = screening.status if screening else "not screened"
+        raise NotEligible(f"eligibility: expected a screening with status eligible, got {status}")
+    if screening.confirmed_at is None:
+        raise NotEligible("eligibility: expected an investigator's confirmation; it is not confirmed yet")
+    missing = randomization_consent_missing(participant)
+    if missing:
+        raise ConsentMissing(
+            f"consent: expected a current 'yes' to items {', '.join(missing)} before randomization"
+        )
+
+
+def _factor_value(participant: Participant, facts: dict[str, Any], name: str) -> str:
+    if name in {"centre", "center", "site"}:
+        return participant.site.code
+    value = facts.get(name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        raise NotEligible(f"stratification factor {name}: expected a value in the screening facts, got none")
+    return str(value)
+
+
+def profile_of(participant: Participant, spec: DesignSpec) -> dict[str, str]:
+    """The stratification and minimisation factor levels of a participant."""
+    names = [name for name, _ in (*spec.strata, *(spec.factors if spec.design == "minimisation" else ()))]
+    if not names:
+        return {}
+    screening = Screening.objects.filter(participant=participant).first()
+    facts = screening.facts if screening else {}
+    return {name: _factor_value(participant, facts, name) for name in names}
+
+
+def randomize(participant: Participant, *, user: Any) -> Allocation:
+    """Allocate ``participant``. Needs confirmed eligibility and consent items (a, c, d
+    by default: ``consent.required_for_randomization``). Raises an AllocationError
+    subclass when not allowed; the allocation, its log record and the audit event are
+    written together or not at all."""
+    ctx = _context()
+    _ensure_sequence_row(ctx.trial)
+    with transaction.atomic():
+        sequence = AllocationSequence.objects.select_for_update().get(trial_code=ctx.trial)
+        # Checked under the lock, so a concurrent duplicate request sees the first one's row.
+        _check_may_randomize(participant)
+        ensure_commitment(ctx.seed, ctx.spec, user=user)
+        return _allocate(participant, user, ctx, sequence)
+
+
+def _allocate(participant: Participant, user: Any, ctx: _Context, sequence: AllocationSequence) -> Allocation:
+    profile = profile_of(participant, ctx.spec)
+    stratum = ctx.spec.stratum_of(profile)
+    previous = list(Allocation.objects.filter(stratum=stratum).order_by("stratum_index")
+                    .values_list("arm", "profile"))
+    arm = allocate_next(ctx.spec, ctx.seed, [a for a, _ in previous], profile, [p for _, p in previous])
+    now = timezone.now()
+    number = sequence.last_number + 1
+    fields = {
+        "sequence_number": number, "participant_id": participant.pk, "study_id": participant.study_id,
+        "arm": arm, "stratum": stratum, "stratum_index": len(previous), "profile": profile,
+        "allocated_at": now, "allocated_by": user.get_username(),
+    }
+    digest = chain_hash(sequence.last_hash, canonical_record(fields))
+    allocation = Allocation.objects.create(
+        participant=participant, arm=arm, sequence_number=number, stratum=stratum,
+        stratum_index=len(previous), profile=profile, allocated_at=now, allocated_by=user,
+    )
+    AllocationLog.objects.create(participant=participant, previous_hash=sequence.last_hash, hash=digest,
+                                 **{k: v for k, v in fields.items() if k != "participant_id"})
+    sequence.last_number, sequence.last_hash = number, digest
+    sequence.save(update_fields=["last_number", "last_hash"])
+    # The arm stays out of the audit event: audit.view does not imply allocation.view.
+    record_event("allocation.randomize", actor=user, participant=participant, obj=allocation,
+                 at=now, details={"sequence_number": number, "stratum": stratum})
+    return allocation

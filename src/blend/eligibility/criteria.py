@@ -1,0 +1,104 @@
+"""The criteria and fact catalogue as configured data (protocol section ``eligibility``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from blend.eligibility.rules import Rule, RuleError, parse_rule
+
+FACT_TYPES = ("bool", "int", "number", "choice", "choices", "date")
+WHERE = "eligibility.toml"
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    key: str
+    type: str
+    label: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    kind: str  # "inclusion" | "exclusion"
+    text: str
+    reason: str
+    rule: Rule
+    enabled: bool = True
+
+    def failed(self, facts: Mapping[str, Any]) -> bool | None:
+        """True when this criterion makes the participant ineligible; None when undecided."""
+        outcome = self.rule.evaluate(facts)
+        if outcome is None:
+            return None
+        return not outcome if self.kind == "inclusion" else outcome
+
+
+@dataclass(frozen=True)
+class Criteria:
+    version: str
+    facts: Mapping[str, FactSpec]
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def active(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if c.enabled)
+
+    def required_facts(self) -> list[str]:
+        """The facts the enabled criteria read, in catalogue order."""
+        used = set().union(*(c.rule.facts() for c in self.active))
+        return [key for key in self.facts if key in used]
+
+
+def _fact(key: str, data: Any) -> FactSpec:
+    where = f"{WHERE}: facts.{key}"
+    if not isinstance(data, Mapping) or data.get("type") not in FACT_TYPES:
+        raise RuleError(f"{where}.type: expected one of {list(FACT_TYPES)}, got {data!r}")
+    choices = tuple(str(c) for c in data.get("choices", ()))
+    if data["type"] in {"choice", "choices"} and not choices:
+        raise RuleError(f"{where}.choices: expected a non-empty list for type {data['type']}")
+    return FactSpec(key, data["type"], str(data.get("label", key)), choices, data.get("min"), data.get("max"))
+
+
+def _criterion(index: int, data: Any, known: set[str]) -> Criterion:
+    where = f"{WHERE}: criteria[{index}]"
+    if not isinstance(data, Mapping):
+        raise RuleError(f"{where}: expected a table, got {data!r}")
+    for key in ("code", "kind", "text", "reason", "rule"):
+        if key not in data:
+            raise RuleError(f"{where}: expected key {key!r}, found {sorted(data)}")
+    if data["kind"] not in {"inclusion", "exclusion"}:
+        raise RuleError(f"{where}.kind: expected 'inclusion' or 'exclusion', got {data['kind']!r}")
+    rule = parse_rule(data["rule"], f"{where} ({data['code']}).rule", known)
+    return Criterion(str(data["code"]), data["kind"], str(data["text"]), str(data["reason"]), rule,
+                     bool(data.get("enabled", True)))
+
+
+def criteria_from_section(section: Mapping[str, Any]) -> Criteria:
+    facts_data = section.get("facts", {})
+    if not isinstance(facts_data, Mapping) or not facts_data:
+        raise RuleError(f"{WHERE}: [facts]: expected a table of fact definitions")
+    facts = {key: _fact(key, value) for key, value in facts_data.items()}
+    items = section.get("criteria", [])
+    if not isinstance(items, list) or not items:
+        raise RuleError(f"{WHERE}: [[criteria]]: expected at least one criterion")
+    criteria = tuple(_criterion(i, item, set(facts)) for i, item in enumerate(items))
+    codes = [c.code for c in criteria]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise RuleError(f"{WHERE}: criterion codes must be unique; repeated: {duplicates}")
+    return Criteria(str(section.get("version", "")), facts, criteria)
+
+
+@cache
+def load_criteria() -> Criteria:
+    """The configured criteria (defaults, or the trial team's BLEND_PROTOCOL_DIR override)."""
+    from blend.protocol import load_protocol
+
+    return criteria_from_section(load_protocol().section("eligibility"))
