@@ -14,6 +14,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["tests.personas"]
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher, get_hasher
 from django.test import override_settings
 
-from tests.web.conftest import PASSWORD
+from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,91 @@
+"""Named personas, one per role, and small builders for Django tests.
+
+Every permission boundary is tested with these personas, so the names say who
+is acting: ``nurse_nina`` registers participants, ``statistician_stan`` must never
+see a name, ``monitor_mo`` must never write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from blend.apps.accounts.models import User
+from blend.apps.accounts.roles import Role
+from blend.apps.consent.models import ConsentFormVersion
+from blend.apps.consent.services import record_consent
+from blend.apps.registry.models import Participant, Site
+from blend.apps.registry.services import Registration, register_participant
+
+PASSWORD = "correct-horse-battery-9"
+
+PERSONAS = {
+    "nurse_nina": Role.NURSE,
+    "investigator_ivo": Role.INVESTIGATOR,
+    "datamanager_dirk": Role.DATA_MANAGER,
+    "statistician_stan": Role.STATISTICIAN,
+    "monitor_mo": Role.MONITOR,
+    "admin_ada": Role.ADMIN,
+}
+
+
+@pytest.fixture
+def site(db: Any) -> Site:
+    return Site.objects.get_or_create(code="umcu", defaults={"name": "UMC Utrecht"})[0]
+
+
+@pytest.fixture
+def personas(db: Any, site: Site) -> dict[str, User]:
+    users = {}
+    for username, role in PERSONAS.items():
+        user = User.objects.create_user(username=username, password=PASSWORD, role=role.value, site=site)
+        users[username] = user
+    return users
+
+
+@pytest.fixture
+def client_for(personas: dict[str, User]) -> Callable[[str], Client]:
+    """A logged-in test client for a persona (force_login: the login page has its own tests)."""
+
+    def make(username: str) -> Client:
+        client = Client()
+        client.force_login(personas[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def consent_version(db: Any) -> ConsentFormVersion:
+    return ConsentFormVersion.objects.create(version="PRESENT v3.0", valid_from=date(2020, 1, 1))
+
+
+@pytest.fixture
+def make_participant(
+    personas: dict[str, User], site: Site, consent_version: ConsentFormVersion
+) -> Callable[..., Participant]:
+    """Register a participant; ``consent`` maps item → answer (default: all yes)."""
+    counter = {"n": 0}
+
+    def make(consent: dict[str, str] | None = None, registered_on: date = date(2025, 3, 1), **overrides: Any) -> Participant:
+        counter["n"] += 1
+        fields: dict[str, Any] = {
+            "site": site, "registered_on": registered_on, "sex": "female", "primary_tumour": "breast",
+            "metastases_diagnosed_on": date(2025, 2, 1), "performance_status": 1,
+            "full_name": f"Test Person {counter['n']}", "date_of_birth": date(1960, 5, 17),
+            "hospital_number": f"T{100000 + counter['n']}", "email": f"p{counter['n']}@example.org",
+            "phone": "+31 612345678", "preferred_language": "nl",
+        }
+        fields.update(overrides)
+        nurse = personas["nurse_nina"]
+        participant = register_participant(Registration(**fields), user=nurse)
+        answers = {code: "yes" for code in "abcde"} if consent is None else consent
+        for item, answer in answers.items():
+            record_consent(participant, item, answer, on=registered_on, form_version=consent_version, user=nurse)
+        return participant
+
+    return make
