@@ -1,0 +1,293 @@
+"""Every analysis of `contracts/analysis-dataset.md`, in one call.
+
+`run_analysis(dataset, config, progress)` returns an `AnalysisResult`: `results`
+(the JSON document, every contract key) and `artifacts` (curves, tables and
+bootstrap replicates for the report and figures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from blend.stats import endpoints
+from blend.stats.consort import check_consort, consort_counts
+from blend.stats.dataset import TIMEPOINTS, AnalysisDataset
+from blend.stats.linear import AncovaFitter, TwoStageLeastSquaresFitter, design_matrix
+from blend.stats.mi import ChainedEquationsImputer, pool_rubin
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MI_IMPUTE = ["pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline"]
+MI_PREDICTORS = ["z", "age", "performance_status"]
+LONGITUDINAL_TIMEPOINTS = ("w1", "w2", "w4", "w6", "w8", "w12", "m6", "m12")
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Options of one analysis run (the `blend analyze` flags)."""
+
+    seed: int = 20260701
+    imputations: int = 20
+    bootstrap: int = 5000
+    horizon_days: int = 182
+    tipping_deltas: tuple[int, ...] = tuple(range(0, 21))
+    alpha: float = 0.05
+
+
+@dataclass
+class AnalysisResult:
+    results: dict[str, Any]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+
+
+def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
+                 progress: Progress | None = None) -> AnalysisResult:
+    """Compute everything; `progress(step)` is called as each step starts."""
+    config = config or AnalysisConfig()
+    tick = progress or (lambda _step: None)
+    wide = participant_frame(ds)
+    strata = "stratum" if wide["stratum"].nunique() > 1 else None
+    art: dict[str, Any] = {"wide": wide, "strata": strata, "config": config}
+    tick("primary: ITT and CACE")
+    primary = _primary(wide, strata, art)
+    consort = consort_counts(ds, wide["study_id"].isin(art["cc_ids"]).reindex(wide.index))
+    check_consort(consort)
+    tick("multiple imputation")
+    primary["itt_mi"], art["tipping"] = _mi(wide, strata, config)
+    primary["worst_rank"] = endpoints.worst_rank(wide)
+    tick("survival and competing risks")
+    secondary = _survival(wide, art)
+    secondary["systemic_therapy"] = _systemic(wide, art)
+    tick("pain, hospital days, adverse events")
+    secondary["pain_response_w4"] = endpoints.pain_response(wide)
+    secondary["hospital_days"] = endpoints.hospital_days(ds.participants)
+    _descriptives(ds, wide, art, secondary)
+    tick("longitudinal model")
+    secondary["pf_longitudinal"] = _longitudinal(ds, wide, strata, art)
+    tick("cost-effectiveness bootstrap")
+    cea = _cea(ds, wide, config, art)
+    results = {"meta": _meta(ds, config), "consort": consort, "primary": primary,
+               "secondary": secondary, "cea": cea,
+               "sensitivity": {"tipping_point": art["tipping"]}}
+    return AnalysisResult(results=_jsonable(results), artifacts=art)
+
+
+# ----------------------------------------------------------------- data frame
+def participant_frame(ds: AnalysisDataset) -> pd.DataFrame:
+    """One row per randomized participant with the derived analysis variables."""
+    p = ds.participants.copy()
+    p["z"] = (p["arm"] == "intervention").astype(int)
+    p["d"] = p["received_intervention"].astype(bool).astype(int)
+    a = ds.assessments
+    key = a["scale"].str.lower() + "_" + a["timepoint"]
+    values = a.assign(key=key).pivot(index="study_id", columns="key", values="value")
+    wanted = [f"{s.lower()}_{t}" for s in ("PF", "QL") for t in TIMEPOINTS]
+    wanted += [f"{s}_{t}" for s in ("worst_pain", "omed", "index") for t in ("baseline", "w4")]
+    values = values.reindex(columns=wanted)
+    p = p.join(values, on="study_id")
+    anchor = p["treatment_start"].fillna(p["randomized_on"])
+    week4 = anchor + np.timedelta64(28, "D")
+    p["died_before_w4"] = p["death_date"].notna() & (p["death_date"] <= week4)
+    p["death_day"] = (p["death_date"] - p["randomized_on"]).dt.days
+    p["stratum"] = p["stratum"].fillna("")
+    return p
+
+
+# ------------------------------------------------------------------- primary
+def _primary(wide: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
+    cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
+    art["cc_ids"] = set(cc["study_id"])
+    itt = AncovaFitter().fit(cc, "pf_w4", ["z", "pf_baseline"], strata=strata)
+    cace = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"], strata=strata)
+    art["itt_fit"], art["cace_fit"] = itt, cace
+    return {"itt": itt.effect("z"), "cace": cace.effect("d")}
+
+
+def _mi(wide: pd.DataFrame, strata: str | None, config: AnalysisConfig
+        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """MI-ITT among those alive at treatment_start + 28 days, with the δ tipping point."""
+    alive = wide[~wide["died_before_w4"]].reset_index(drop=True)
+    predictors = list(MI_PREDICTORS)
+    frame = alive.copy()
+    if strata:
+        for level in sorted(alive[strata].unique())[1:]:
+            frame[f"stratum_{level}"] = (alive[strata] == level).astype(float)
+            predictors.append(f"stratum_{level}")
+    imputer = ChainedEquationsImputer(config.imputations, seed=config.seed).fit(
+        frame, MI_IMPUTE, predictors)
+    missing_y = imputer.missing_[:, MI_IMPUTE.index("pf_w4")] & (frame["z"].to_numpy() == 1)
+    deltas = np.asarray(config.tipping_deltas, float)
+    est = np.empty((len(deltas), config.imputations))
+    var = np.empty_like(est)
+    df_complete = math.inf
+    for i, data in enumerate(imputer.imputations_):
+        frame[MI_IMPUTE] = data
+        x, names = design_matrix(frame, ["z", "pf_baseline"], strata)
+        y = frame["pf_w4"].to_numpy()[:, None] - missing_y[:, None] * deltas[None, :]
+        beta, se = _ols_many(x, y)
+        est[:, i], var[:, i] = beta[names.index("z")], se[names.index("z")] ** 2
+        df_complete = len(frame) - x.shape[1]
+    pooled = [pool_rubin(est[j], var[j], df_complete) for j in range(len(deltas))]
+    main = pooled[int(np.flatnonzero(deltas == 0)[0])] if 0 in deltas else pooled[0]
+    itt_mi = {k: main[k] for k in ("estimate", "se", "ci95", "p", "df", "imputations")}
+    itt_mi.update({"n": len(frame), "excluded_dead_by_w4": int(wide["died_before_w4"].sum()),
+                   "fraction_missing_information": main["lambda"]})
+    tipping = [{"delta": float(d), **{k: r[k] for k in ("estimate", "ci95", "p")}}
+               for d, r in zip(deltas, pooled, strict=True)]
+    return itt_mi, tipping
+
+
+def _ols_many(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS coefficients and classical SEs for several outcome columns at once."""
+    q, r = np.linalg.qr(x)
+    beta = np.linalg.solve(r, q.T @ y)
+    resid = y - x @ beta
+    sigma2 = (resid**2).sum(axis=0) / (x.shape[0] - x.shape[1])
+    r_inv = np.linalg.inv(r)
+    return beta, np.sqrt(np.outer(np.sum(r_inv**2, axis=1), sigma2))
+
+
+# ------------------------------------------------------------------- survival
+def _survival(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
+    from blend.stats.survival import CoxPHFitter, KaplanMeierFitter, logrank_test
+
+    days = (wide["last_contact"] - wide["randomized_on"]).dt.days.to_numpy(float)
+    dead = wide["death_date"].notna().to_numpy()
+    z = wide["z"].to_numpy()
+    km = {arm: KaplanMeierFitter().fit(days[z == v], dead[z == v])
+          for arm, v in (("intervention", 1), ("control", 0))}
+    cox = CoxPHFitter().fit(days, dead, z)
+    art["km"] = km
+    return {"overall_survival": {
+        "median_days": {arm: f.median_ for arm, f in km.items()},
+        "hr": float(cox.hazard_ratio_[0]), "hr_ci95": cox.hr_ci(0),
+        "logrank_p": logrank_test(days, dead, z == 1)["p"],
+        "deaths": {"intervention": int(dead[z == 1].sum()), "control": int(dead[z == 0].sum())},
+    }}
+
+
+def _systemic(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
+    """Time from treatment_start to systemic restart; death first is the competing event."""
+    from blend.stats.survival import CoxPHFitter, cumulative_incidence, value_at
+
+    t = wide[wide["treatment_start"].notna()]
+    restart = t["systemic_restart_date"].notna()
+    dead = t["death_date"].notna()
+    end = t["systemic_restart_date"].where(restart, t["death_date"].where(dead, t["last_contact"]))
+    days = (end - t["treatment_start"]).dt.days.to_numpy(float)
+    status = np.where(restart, 1, np.where(dead, 2, 0))
+    z = t["z"].to_numpy()
+    curves = {arm: cumulative_incidence(days[z == v], status[z == v])
+              for arm, v in (("intervention", 1), ("control", 0))}
+    art["cif"] = curves
+    cox = CoxPHFitter().fit(days, status == 1, z)
+    return {"cif_w4": {a: value_at(*c, 28) for a, c in curves.items()},
+            "cif_w12": {a: value_at(*c, 84) for a, c in curves.items()},
+            "cs_hr": float(cox.hazard_ratio_[0]), "cs_hr_ci95": cox.hr_ci(0), "n": len(t),
+            "restarts": int(restart.sum()), "competing_deaths": int((~restart & dead).sum())}
+
+
+# ----------------------------------------------------------- descriptives
+def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
+                  secondary: dict[str, Any]) -> None:
+    p = ds.participants.assign(
+        treatment_received=np.where(ds.participants["received_intervention"].astype(bool),
+                                    "same-day", "standard"))
+    secondary["adverse_events"] = {
+        "by_arm": endpoints.ae_summary(p, ds.adverse_events, "arm"),
+        "by_treatment_received": endpoints.ae_summary(p, ds.adverse_events, "treatment_received"),
+    }
+    art["ae_terms"] = endpoints.ae_by_term(p, ds.adverse_events)
+    compliance = endpoints.prom_compliance(p, ds.assessments, ds.meta["period_end"])
+    art["compliance"] = compliance
+    secondary["prom_compliance"] = compliance.to_dict(orient="records")
+    c15 = ds.assessments[ds.assessments["instrument"] == "qlq-c15-pal"]
+    scores = c15.assign(arm=c15["study_id"].map(p.set_index("study_id")["arm"]))
+    art["scales"] = endpoints.scales_over_time(scores)
+    art["table1"] = endpoints.table_one(wide)
+
+
+def _longitudinal(ds: AnalysisDataset, wide: pd.DataFrame, strata: str | None,
+                  art: dict[str, Any]) -> dict[str, Any]:
+    """Random-intercept model of post-baseline PF: baseline PF, strata, time, arm × time."""
+    from blend.stats.longitudinal import RandomInterceptModel
+
+    cols = [f"pf_{t}" for t in LONGITUDINAL_TIMEPOINTS]
+    base = wide.dropna(subset=["pf_baseline"])
+    long = base.melt(id_vars=["study_id", "z", "pf_baseline", "stratum"], value_vars=cols,
+                     var_name="tp", value_name="pf").dropna(subset=["pf"])
+    covariates = ["pf_baseline"]
+    for t in LONGITUDINAL_TIMEPOINTS[1:]:
+        long[f"time_{t}"] = (long["tp"] == f"pf_{t}").astype(float)
+        covariates.append(f"time_{t}")
+    for t in LONGITUDINAL_TIMEPOINTS:
+        long[f"arm_{t}"] = ((long["tp"] == f"pf_{t}") & (long["z"] == 1)).astype(float)
+        covariates.append(f"arm_{t}")
+    x, names = design_matrix(long, covariates, strata)
+    fit = RandomInterceptModel().fit(x, long["pf"].to_numpy(float), long["study_id"], names)
+    art["longitudinal"] = fit
+    table = fit.summary
+    return {"model": "PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept "
+                     "per participant (REML)",
+            "observations": len(long), "participants": int(long["study_id"].nunique()),
+            "sigma2": fit.sigma2_, "tau2": fit.tau2_,
+            "arm_effect_by_timepoint": {
+                t: {"estimate": float(table.loc[f"arm_{t}", "estimate"]),
+                    "se": float(table.loc[f"arm_{t}", "se"]),
+                    "ci95": [float(table.loc[f"arm_{t}", "lower"]),
+                             float(table.loc[f"arm_{t}", "upper"])]}
+                for t in LONGITUDINAL_TIMEPOINTS}}
+
+
+# ----------------------------------------------------------------------- CEA
+def _cea(ds: AnalysisDataset, wide: pd.DataFrame, config: AnalysisConfig,
+         art: dict[str, Any]) -> dict[str, Any]:
+    from blend.stats import cea
+
+    frame = wide[["study_id", "z"]].copy()
+    frame["qaly"] = cea.qalys(ds.participants, ds.assessments, config.horizon_days).to_numpy()
+    frame["cost"] = cea.costs(ds.participants, ds.costs).to_numpy()
+    fit = cea.CostEffectivenessAnalysis(config.bootstrap, config.seed).fit(frame)
+    art["cea"] = fit
+    return {"horizon_days": config.horizon_days,
+            "qaly": {**fit.mean_qaly_, "difference": fit.delta_qaly_},
+            "cost": {**fit.mean_cost_, "difference": fit.delta_cost_},
+            "icer": fit.icer_, "inb": {str(k): v for k, v in fit.inb_.items()},
+            "ceac": fit.ceac(), "bootstrap": fit.bootstrap_summary(), "n": fit.n_}
+
+
+# ----------------------------------------------------------------------- meta
+def _meta(ds: AnalysisDataset, config: AnalysisConfig) -> dict[str, Any]:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("blend-trial")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"blend_version": version, "dataset_sha256": ds.sha256, "seed": config.seed,
+            "imputations": config.imputations, "bootstrap": config.bootstrap,
+            "horizon_days": config.horizon_days,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types; NaN and infinities become null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,288 @@
+"""Secondary endpoints and descriptive tables: worst rank, pain response, hospital days,
+adverse events, PROM compliance, scales over time and Table 1."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from blend.stats.dataset import C15_SCALES, TIMEPOINTS
+from blend.stats.distributions import norm_quantile, norm_two_sided_p
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ARM_LABELS = {"intervention": "Same-day SBRT + surgery", "control": "Standard care"}
+DUE_DAYS = {"baseline": 0, "w1": 7, "w2": 14, "w4": 28, "w6": 42, "w8": 56, "w12": 84,
+            "m6": 182, "m12": 365}
+WOUND_PREFIX = "wound"
+
+
+# ------------------------------------------------------------------ rank tests
+def average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-ranks (1-based) and the tie-group sizes."""
+    order = np.argsort(values, kind="stable")
+    sorted_v = values[order]
+    _, first, counts = np.unique(sorted_v, return_index=True, return_counts=True)
+    mid = first + (counts + 1) / 2.0
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat(mid, counts)
+    return ranks, counts
+
+
+def wilcoxon_rank_sum(x: Any, y: Any) -> dict[str, float]:
+    """R `wilcox.test(x, y, exact = FALSE, correct = TRUE)`: W and the two-sided p."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n1, n2 = len(x), len(y)
+    ranks, ties = average_ranks(np.concatenate([x, y]))
+    w = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2)
+    n = n1 + n2
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
+    z = w - n1 * n2 / 2
+    z = (z - math.copysign(0.5, z)) / sigma if z != 0 else 0.0
+    return {"statistic": w, "p": norm_two_sided_p(z), "n": n}
+
+
+def worst_rank(frame: pd.DataFrame) -> dict[str, Any]:
+    """Composite ranking: deaths before week 4 rank worst (earlier death worse), then PF_w4.
+
+    `frame` has columns z, pf_w4, died_before_w4 and death_day. Survivors with a
+    missing PF_w4 cannot be ranked and are left out (counted in `excluded`).
+    """
+    died = frame["died_before_w4"].to_numpy(bool)
+    score = np.where(died, -1_000.0 + frame["death_day"].fillna(0).to_numpy(float),
+                     frame["pf_w4"].to_numpy(float))
+    ok = ~np.isnan(score)
+    z = frame["z"].to_numpy() == 1
+    out = wilcoxon_rank_sum(score[ok & z], score[ok & ~z])
+    out["excluded"] = int((~ok).sum())
+    out["deaths_ranked"] = int(died.sum())
+    return out
+
+
+# ----------------------------------------------------------------- pain response
+def pain_category(pain0: float, pain1: float, omed0: float, omed1: float) -> str:
+    """International consensus category (Chow 2012) with the literal readings of
+    `instruments.md` §4 (a)–(e): CR, PR, PP or IR."""
+    omed_up = omed1 > omed0 if omed0 > 0 else omed1 > 0
+    if pain1 == 0 and not omed_up:
+        return "CR"
+    pain_down_2 = pain1 <= pain0 - 2
+    omed_down_25 = omed0 > 0 and omed1 <= 0.75 * omed0
+    if (pain_down_2 and not omed_up) or (omed_down_25 and pain1 <= pain0):
+        return "PR"
+    stable = (0.75 * omed0 < omed1 < 1.25 * omed0) if omed0 > 0 else omed1 == omed0
+    omed_up_25 = omed1 >= 1.25 * omed0 if omed0 > 0 else omed1 > 0
+    if (pain1 >= pain0 + 2 and stable) or (omed_up_25 and pain0 <= pain1 <= pain0 + 1):
+        return "PP"
+    return "IR"
+
+
+def categorise(frame: pd.DataFrame) -> pd.Series:
+    """Consensus categories for rows with baseline and w4 pain and OMED.
+
+    Uses `blend.instruments.score_frame("pain-response", ...)` (the shared scorer,
+    default options = the literal readings) when that package is installed, else
+    the local `pain_category`, which implements the same readings.
+    """
+    import pandas as pd
+
+    inputs = pd.DataFrame({
+        "baseline_worst_pain": frame["worst_pain_baseline"].to_numpy(float),
+        "baseline_omed": frame["omed_baseline"].to_numpy(float),
+        "followup_worst_pain": frame["worst_pain_w4"].to_numpy(float),
+        "followup_omed": frame["omed_w4"].to_numpy(float)}, index=frame.index)
+    try:
+        from blend.instruments import score_frame
+    except ImportError:
+        return pd.Series([pain_category(*row) for row in inputs[[
+            "baseline_worst_pain", "followup_worst_pain", "baseline_omed", "followup_omed"
+        ]].itertuples(index=False)], index=frame.index, dtype=object)
+    return score_frame("pain-response", inputs)["category"].astype(object)
+
+
+def wilson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    if n == 0:
+        return (math.nan, math.nan)
+    z = norm_quantile(0.5 + level / 2)
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def newcombe_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, list[float]]:
+    """p1 − p2 with Newcombe's hybrid score CI (method 10, Stat Med 1998)."""
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson(x1, n1)
+    l2, u2 = wilson(x2, n2)
+    d = p1 - p2
+    return d, [d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+               d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)]
+
+
+def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
+    """Responders (CR or PR) at w4 among the assessable (baseline worst pain ≥ 2).
+
+    Assessable participants without a w4 pain and OMED (dead, missing) count as
+    non-responders, the ITT composite of `analysis-methods.md` §2.5.
+    """
+    assessable = (wide["worst_pain_baseline"] >= 2) & wide["omed_baseline"].notna()
+    sub = wide[assessable]
+    complete = sub["worst_pain_w4"].notna() & sub["omed_w4"].notna()
+    cats = sub["worst_pain_w4"].map(lambda _: "missing").astype(object)
+    if complete.any():
+        cats[complete] = categorise(sub[complete]).to_numpy()
+    sub = sub.assign(category=cats)
+    out: dict[str, Any] = {}
+    for arm, z in (("intervention", 1), ("control", 0)):
+        part = sub[sub["z"] == z]
+        out[arm] = {"responders": int(part["category"].isin(["CR", "PR"]).sum()),
+                    "assessable": len(part),
+                    "categories": part["category"].value_counts().to_dict()}
+    i, c = out["intervention"], out["control"]
+    if i["assessable"] and c["assessable"]:
+        out["difference"], out["difference_ci95"] = newcombe_difference(
+            i["responders"], i["assessable"], c["responders"], c["assessable"])
+    else:
+        out["difference"], out["difference_ci95"] = None, [None, None]
+    return out
+
+
+# --------------------------------------------------------------- hospital days
+def hospital_days(participants: pd.DataFrame) -> dict[str, Any]:
+    z = participants["arm"] == "intervention"
+    days = participants["hospital_days"]
+    test = wilcoxon_rank_sum(days[z], days[~z])
+    return {"mean": {"intervention": float(days[z].mean()), "control": float(days[~z].mean())},
+            "median": {"intervention": float(days[z].median()),
+                       "control": float(days[~z].median())},
+            "p": test["p"], "test": "Wilcoxon rank-sum (normal approximation)"}
+
+
+# --------------------------------------------------------------- adverse events
+def ae_summary(participants: pd.DataFrame, aes: pd.DataFrame, group: str = "arm"
+               ) -> dict[str, Any]:
+    """Participants with ≥ 1 event (n, %) and event counts per group and category."""
+    groups = participants.set_index("study_id")[group]
+    aes = aes.assign(group=aes["study_id"].map(groups))
+    categories = {
+        "any": aes.index == aes.index,
+        "grade_3_plus": aes["grade"] >= 3,
+        "serious": aes["serious"].astype(bool),
+        "wound_complication": aes["term"].str.lower().str.startswith(WOUND_PREFIX),
+        "related": aes["related"].astype(bool),
+    }
+    table: dict[str, Any] = {}
+    for level in sorted(groups.unique()):
+        n = int((groups == level).sum())
+        in_group = aes["group"] == level
+        table[str(level)] = {"participants": n, **{
+            name: {"participants": int(aes.loc[in_group & mask, "study_id"].nunique()),
+                   "events": int((in_group & mask).sum()),
+                   "percent": 100.0 * aes.loc[in_group & mask, "study_id"].nunique() / n
+                   if n else None}
+            for name, mask in categories.items()}}
+    return table
+
+
+def ae_by_term(participants: pd.DataFrame, aes: pd.DataFrame) -> pd.DataFrame:
+    """Participants per term and arm, any grade and grade ≥ 3."""
+    import pandas as pd
+
+    arm = aes["study_id"].map(participants.set_index("study_id")["arm"])
+    frame = aes.assign(arm=arm)
+    any_grade = frame.groupby(["term", "arm"])["study_id"].nunique().unstack(fill_value=0)
+    severe = frame[frame["grade"] >= 3].groupby(["term", "arm"])["study_id"].nunique()
+    severe = severe.unstack(fill_value=0).reindex(any_grade.index, fill_value=0)
+    out = pd.concat({"any grade": any_grade, "grade ≥ 3": severe}, axis=1).fillna(0).astype(int)
+    return out.sort_values(("any grade", any_grade.columns[0]), ascending=False)
+
+
+# ------------------------------------------------------------ PROM compliance
+def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
+                    period_end: Any) -> pd.DataFrame:
+    """Expected, received, died, withdrawn and other-missing C15-PAL by arm and timepoint.
+
+    A questionnaire is due on anchor + the schedule offset, where the anchor is
+    randomized_on for baseline and treatment_start (else randomized_on) afterwards.
+    Deaths on or before the due date leave the denominator (SISAQOL); questionnaires
+    not yet due at period_end are not counted.
+    """
+    import pandas as pd
+
+    c15 = assessments[assessments["instrument"] == "qlq-c15-pal"]
+    returned = set(zip(c15["study_id"], c15["timepoint"], strict=True))
+    end = pd.Timestamp(period_end)
+    rows = []
+    anchor_fu = participants["treatment_start"].fillna(participants["randomized_on"])
+    for tp in TIMEPOINTS:
+        anchor = participants["randomized_on"] if tp == "baseline" else anchor_fu
+        due = anchor + pd.to_timedelta(DUE_DAYS[tp], unit="D")
+        died = participants["death_date"].notna() & (participants["death_date"] <= due)
+        counted = due <= end
+        got = np.array([(s, tp) in returned for s in participants["study_id"]])
+        withdrawn = participants["withdrawn_on"].notna() & (participants["withdrawn_on"] <= due)
+        for arm in ("intervention", "control"):
+            a = (participants["arm"] == arm) & counted
+            expected = a & ~died
+            rows.append({"arm": arm, "timepoint": tp, "expected": int(expected.sum()),
+                         "received": int((expected & got).sum()), "died": int((a & died).sum()),
+                         "withdrawn": int((expected & ~got & withdrawn).sum()),
+                         "other": int((expected & ~got & ~withdrawn).sum())})
+    out = pd.DataFrame(rows)
+    out["compliance"] = out["received"] / out["expected"].where(out["expected"] > 0)
+    return out
+
+
+# --------------------------------------------------------- scales over time
+def scales_over_time(wide_scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean, SD and n of every C15-PAL scale by arm and timepoint (long `scores` input)."""
+    grouped = wide_scores.groupby(["scale", "timepoint", "arm"])["value"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    order = {t: i for i, t in enumerate(TIMEPOINTS)}
+    out["order"] = out["timepoint"].map(order)
+    out["scale"] = out["scale"].astype(str)
+    known = out["scale"].isin(C15_SCALES)
+    return out[known].sort_values(["scale", "order", "arm"]).drop(columns="order")
+
+
+# -------------------------------------------------------------------- Table 1
+def table_one(wide: pd.DataFrame) -> list[dict[str, Any]]:
+    """Baseline characteristics by arm: rows of {label, intervention, control} strings."""
+    rows: list[dict[str, Any]] = []
+    arms = {a: wide[wide["arm"] == a] for a in ("intervention", "control")}
+    rows.append({"label": "Participants, n", **{a: str(len(d)) for a, d in arms.items()}})
+    for label, col in (("Age, years", "age"), ("Baseline PF (C15-PAL)", "pf_baseline"),
+                       ("Baseline EQ-5D-5L index", "index_baseline"),
+                       ("Baseline worst pain (0–10)", "worst_pain_baseline")):
+        rows.append({"label": f"{label}, mean (SD)", **{a: _mean_sd(d[col]) for a, d in
+                                                         arms.items()}})
+    rows.append({"label": "SINS, median (IQR)", **{a: _median_iqr(d["sins_total"])
+                                                   for a, d in arms.items()}})
+    for label, col in (("Sex", "sex"), ("Primary tumour", "primary_tumour"),
+                       ("WHO performance status", "performance_status"), ("Stratum", "stratum")):
+        rows.append({"label": label, "intervention": "", "control": ""})
+        for level in sorted(wide[col].astype(str).unique()):
+            if level in ("", "nan"):
+                continue
+            rows.append({"label": f"  {level}", **{a: _n_pct(d[col].astype(str) == level)
+                                                   for a, d in arms.items()}})
+    return rows
+
+
+def _mean_sd(s: pd.Series) -> str:
+    s = s.dropna()
+    return f"{s.mean():.1f} ({s.std():.1f})" if len(s) > 1 else "–"
+
+
+def _median_iqr(s: pd.Series) -> str:
+    q = s.dropna().quantile([0.25, 0.5, 0.75])
+    return f"{q[0.5]:.0f} ({q[0.25]:.0f}–{q[0.75]:.0f})"
+
+
+def _n_pct(mask: pd.Series) -> str:
+    n = len(mask)
+    return f"{int(mask.sum())} ({100 * mask.sum() / n:.0f}%)" if n else "–"
