@@ -82,6 +82,10 @@ SEVEN_POINT = choice_options(
     {1: placeholder_nl("1 Very poor"), 7: placeholder_nl("7 Excellent")},
 )
 PAST_WEEK = "During the past week:"
+SEVEN_POINT_HEADER = (
+    "For the following question please circle the number between 1 and 7 that best applies "
+    "to you"
+)
 INSTRUCTIONS = (
     "We are interested in some things about you and your health. Please answer all of the "
     "questions yourself by circling the number that best applies to you. There are no "
@@ -91,7 +95,7 @@ INSTRUCTIONS = (
 
 def _item(key: str, c30_number: int, past_week: bool) -> Item:
     text = C30_WORDING[c30_number]
-    header = PAST_WEEK if past_week else ""
+    header = SEVEN_POINT_HEADER if c30_number >= 29 else PAST_WEEK if past_week else ""
     return Item(
         key=key,
         text_en=text,
@@ -103,6 +107,7 @@ def _item(key: str, c30_number: int, past_week: bool) -> Item:
     )
 
 
+# Header "During the past week:" over C30 items 6-28 and C15-PAL items 4-14.
 C30_ITEMS = tuple(_item(f"q{n}", n, past_week=n >= 6) for n in range(1, 31))
 C15_ITEMS = tuple(_item(f"q{n}", C15_TO_C30[n], past_week=n >= 4) for n in range(1, 16))
 

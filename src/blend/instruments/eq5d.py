@@ -126,7 +126,7 @@ EQ5D5L_NL = Instrument(
     "Value Health 2016;19(4):343-352 (3-decimal set); EuroQol eq5dsuite NL.csv (unrounded)",
     items=ITEMS,
     scales=(
-        Scale("index", "Utility index (Dutch tariff)", DIMENSIONS, "global", -0.446, 1.0),
+        Scale("index", "Utility index (Dutch tariff)", DIMENSIONS, "global", -0.4463194, 1.0),
         Scale("vas", "EQ VAS", ("vas",), "global", 0.0, 100.0),
     ),
     missing_rule="index: all five dimensions required (no imputation); vas: missing if not "

@@ -14,4 +14,6 @@ class InstrumentError(ValueError):
 
 def describe(value: object) -> str:
     """Render a received value with its type, e.g. ``'3' (str)``."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()  # numpy scalars from DataFrames: show 7 (int), not np.int64(7)
     return f"{value!r} ({type(value).__name__})"
