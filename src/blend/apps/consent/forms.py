@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from blend.apps.consent.models import ConsentFormVersion
+from blend.apps.datamanagement.checks import CONSENT_FORM
+from blend.apps.datamanagement.forms import EditCheckMixin
 from blend.protocol import load_protocol
 
 
@@ -13,8 +15,10 @@ def item_choices() -> list[tuple[str, str]]:
     return [(i.code, f"({i.code}) {i.label_en}") for i in load_protocol().consent_items]
 
 
-class ConsentDecisionForm(forms.Form):
+class ConsentDecisionForm(EditCheckMixin, forms.Form):
     """All items at once, as on the paper form; an item left blank is not recorded."""
+
+    edit_checks = CONSENT_FORM  # declared in datamanagement.checks
 
     effective_on = forms.DateField(label=_("Date of consent"), widget=forms.DateInput(attrs={"type": "date"}))
     form_version = forms.ModelChoiceField(label=_("Consent-form version"), queryset=ConsentFormVersion.objects.all())

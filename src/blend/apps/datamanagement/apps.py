@@ -5,3 +5,4 @@ class DatamanagementConfig(AppConfig):
     name = "blend.apps.datamanagement"
     label = "datamanagement"
     url_prefix = "datamanagement/"
+    nav = [("datamanagement:overview", "Data queries", "participant.view")]

@@ -5,10 +5,13 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from blend.apps.datamanagement.checks import PARTICIPANT, REGISTRATION
+from blend.apps.datamanagement.forms import EditCheckMixin
 from blend.apps.registry.models import Identity, Language, Participant, PrimaryTumour, Sex, Site
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(EditCheckMixin, forms.Form):
+    edit_checks = REGISTRATION  # declared in datamanagement.checks; also run by `blend check-data`
     site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all())
     registered_on = forms.DateField(label=_("Cohort entry date"), widget=forms.DateInput(attrs={"type": "date"}))
     full_name = forms.CharField(label=_("Full name"), max_length=200)
@@ -55,7 +58,8 @@ class RegistrationForm(forms.Form):
         return data
 
 
-class ParticipantEditForm(forms.ModelForm):
+class ParticipantEditForm(EditCheckMixin, forms.ModelForm):
+    edit_checks = PARTICIPANT
     reason = forms.CharField(label=_("Reason for change"), widget=forms.Textarea(attrs={"rows": 2}))
 
     class Meta:

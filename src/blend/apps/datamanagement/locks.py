@@ -1,0 +1,64 @@
+"""The lock rule that ``audit.services.audited_save`` / ``audited_delete`` apply to
+every write, so no service can change locked data.
+
+Participant data are the Participant row and every model with a ``participant``
+link. A participant lock freezes that participant's data; the database lock
+freezes everyone's. Models that must stay writable under a lock (queries, the
+locks themselves, signatures, form status) set ``LOCK_EXEMPT = True``; the outbox,
+accounts and logs are not participant data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+EXEMPT_APPS = {"audit", "accounts", "outbox", "exports", "api", "sessions", "axes"}
+
+
+class Locked(PermissionError):
+    """A write to locked data. The message says what is locked and who may unlock."""
+
+
+def participant_id_of(instance: models.Model) -> int | None:
+    if instance._meta.label == "registry.Participant":
+        return instance.pk
+    if any(f.name == "participant" for f in instance._meta.fields):
+        return getattr(instance, "participant_id", None)
+    return None
+
+
+def _applies(instance: models.Model) -> bool:
+    if getattr(type(instance), "LOCK_EXEMPT", False) or instance._meta.app_label in EXEMPT_APPS:
+        return False
+    return instance._meta.label == "registry.Participant" or any(f.name == "participant" for f in instance._meta.fields)
+
+
+def check_writable(instance: models.Model) -> None:
+    """Raise ``Locked`` when ``instance`` is participant data under an active lock."""
+    if not _applies(instance):
+        return
+    from blend.apps.datamanagement.models import Lock
+
+    active = Lock.objects.filter(unlocked_at__isnull=True)
+    if active.filter(scope=Lock.Scope.DATABASE).exists():
+        raise Locked(f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
+                     "(giving a reason) before any change")
+    pid = participant_id_of(instance)
+    if pid is not None and active.filter(participant_id=pid).exists():
+        raise Locked(f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
+                     "must unlock it (giving a reason) before any change")
+
+
+def _study_id(pid: int) -> str:
+    from blend.apps.registry.models import Participant
+
+    return Participant.objects.filter(pk=pid).values_list("study_id", flat=True).first() or str(pid)
+
+
+def is_locked(participant: Any) -> bool:
+    from blend.apps.datamanagement.models import Lock
+
+    active = Lock.objects.filter(unlocked_at__isnull=True)
+    return active.filter(scope=Lock.Scope.DATABASE).exists() or active.filter(participant=participant).exists()

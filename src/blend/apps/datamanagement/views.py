@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.services import ReauthenticationFailed
+from blend.apps.datamanagement import services
+from blend.apps.datamanagement.forms import QueryForm, QueryMessageForm, ReasonForm, SignOffForm
+from blend.apps.datamanagement.models import Query, QueryStatus
+from blend.apps.datamanagement.runner import check_data
+from blend.apps.registry.models import Participant
+
+Error = (services.DataManagementError,)
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    queries = Query.objects.select_related("participant").order_by("-opened_at")
+    if status in QueryStatus.values:
+        queries = queries.filter(status=status)
+    counts = {s: Query.objects.filter(status=s).count() for s in QueryStatus.values}
+    return render(request, "datamanagement/overview.html", {
+        "queries": queries[:300], "counts": counts, "status": status, "db_lock": services.active_lock(None),
+        "reason_form": ReasonForm(),
+    })
+
+
+@require(Cap.QUERY_MANAGE)
+@require_POST
+def run_checks(request: HttpRequest) -> HttpResponse:
+    run = check_data(user=request.user)
+    messages.success(request, _("%(n)s findings; opened %(o)s queries, closed %(c)s resolved.")
+                     % {"n": len(run.issues), "o": run.opened, "c": run.closed})
+    return redirect("datamanagement:overview")
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    query = get_object_or_404(Query.objects.select_related("participant"), pk=pk)
+    form = QueryMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = {"answer": services.answer_query, "close": services.close_query,
+                  "reopen": services.reopen_query}.get(request.POST.get("action", ""))
+        if action is None:
+            form.add_error(None, _("action: expected answer, close or reopen"))
+        else:
+            try:
+                action(query, form.cleaned_data["text"], user=request.user)
+            except Error as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Query updated."))
+                return redirect("datamanagement:query", pk=pk)
+    return render(request, "datamanagement/query.html", {"query": query, "thread": query.messages.select_related("author"),
+                  "form": form}, status=400 if form.errors else 200)
+
+
+@require(Cap.QUERY_RAISE)
+def raise_query(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    form = QueryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        query = services.open_query(services.QueryTarget(participant, data["form"], data["field"]), data["text"],
+                                    assigned_role=data["assigned_role"], user=request.user)
+        messages.success(request, _("Query raised."))
+        return redirect("datamanagement:query", pk=query.pk)
+    return render(request, "datamanagement/simple_form.html", {"form": form, "participant": participant,
+                  "title": _("Raise a query")}, status=400 if form.errors else 200)
+
+
+def _reason_action(request: HttpRequest, participant: Participant | None, action, title: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(user=request.user, reason=form.cleaned_data["reason"])
+        except Error as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Done: %(t)s.") % {"t": title})
+            if participant is None:
+                return redirect("datamanagement:overview")
+            return redirect("participant-detail", study_id=participant.study_id)
+    return render(request, "datamanagement/simple_form.html", {"form": form, "participant": participant,
+                  "title": title}, status=400 if form.errors else 200)
+
+
+@require(Cap.LOCK)
+def lock(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    return _reason_action(request, participant, lambda **kw: services.lock_participant(participant, **kw),
+                          _("lock participant %(id)s") % {"id": study_id})
+
+
+@require(Cap.LOCK)
+def unlock(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    return _reason_action(request, participant, lambda **kw: services.unlock_participant(participant, **kw),
+                          _("unlock participant %(id)s") % {"id": study_id})
+
+
+@require(Cap.LOCK)
+def lock_database(request: HttpRequest) -> HttpResponse:
+    return _reason_action(request, None, services.lock_database, _("lock the database"))
+
+
+@require(Cap.LOCK)
+def unlock_database(request: HttpRequest) -> HttpResponse:
+    return _reason_action(request, None, services.unlock_database, _("unlock the database"))
+
+
+@require(Cap.SOURCE_VERIFY)
+@require_POST
+def verify(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    try:
+        services.source_verify(participant, request.POST.get("form", ""), visit=request.POST.get("visit", ""),
+                               user=request.user)
+        messages.success(request, _("Marked source-verified."))
+    except Error as error:
+        messages.error(request, str(error))
+    return redirect("participant-detail", study_id=study_id)
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.SIGN_OFF)
+def sign_off(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    form = SignOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sign_off(participant, user=request.user, password=form.cleaned_data["password"], request=request)
+        except ReauthenticationFailed as error:
+            form.add_error("password", str(error))
+        else:
+            messages.success(request, _("Signed."))
+            return redirect("participant-detail", study_id=study_id)
+    return render(request, "datamanagement/sign_off.html", {"form": form, "participant": participant,
+                  "meaning": services.signature_meaning()}, status=400 if form.errors else 200)

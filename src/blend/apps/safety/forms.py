@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from blend.apps.datamanagement.checks import ADVERSE_EVENT
+from blend.apps.datamanagement.forms import EditCheckMixin
+from blend.apps.safety.models import AdverseEvent, DeathReview, Seriousness
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class AdverseEventForm(EditCheckMixin, forms.ModelForm):
+    """The AE/SAE form; its edit checks (``checks.ADVERSE_EVENT``) run on entry."""
+
+    edit_checks = ADVERSE_EVENT
+    seriousness = forms.MultipleChoiceField(label=_("Seriousness criteria"), choices=Seriousness.choices,
+                                            required=False, widget=forms.CheckboxSelectMultiple)
+    grade = forms.TypedChoiceField(label=_("CTCAE grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 6)])
+    reason = forms.CharField(label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["term", "other_term", "grade", "onset_date", "resolved_on", "serious", "seriousness",
+                  "related_sbrt", "related_surgery", "action_taken", "outcome", "description", "aware_at"]
+        widgets = {"onset_date": DATE, "resolved_on": DATE,
+                   "aware_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                   "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["term"].widget.attrs.update({"hx-get": "grades/", "hx-target": "#grade-definitions",
+                                                 "hx-trigger": "change", "hx-include": "this"})
+        if not editing:
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+
+    def data_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MarkReportedForm(forms.Form):
+    reported_at = forms.DateTimeField(label=_("SAE report submitted at"),
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class DeathReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=DeathReview.Decision.choices)
+    adverse_event = forms.ModelChoiceField(label=_("SAE report of this death"), queryset=AdverseEvent.objects.none(),
+                                           required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,183 @@
+"""Adverse-event reporting: report, follow up, submit SAE reports, review deaths.
+
+Every SAE notifies the PI and the trial office at once through the outbox (staff
+e-mail); its reporting deadline (``safety.toml`` ``sae_report_hours``, default 24 h
+from the site becoming aware) is tracked and overdue reports are flagged.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from blend.apps.accounts.permissions import check
+from blend.apps.accounts.roles import Cap
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.datamanagement.checks import ADVERSE_EVENT
+from blend.apps.datamanagement.editchecks import run_checks
+from blend.apps.datamanagement.timeline import optional_service, timeline_values
+from blend.apps.registry.models import Participant
+from blend.apps.safety.models import AdverseEvent, DeathReview
+from blend.protocol import load_protocol
+
+AE_FIELDS = ("term", "other_term", "grade", "onset_date", "resolved_on", "serious", "seriousness", "related_sbrt",
+             "related_surgery", "action_taken", "outcome", "description", "aware_at")
+SAE_TEMPLATE = "sae_notification"
+
+
+class SafetyError(ValueError):
+    """An adverse-event report that breaks a rule; the message names the field."""
+
+
+def settings_section() -> dict[str, Any]:
+    return load_protocol().section("safety")
+
+
+def report_hours() -> int:
+    return int(settings_section().get("sae_report_hours", 24))
+
+
+def _validate(ae: AdverseEvent) -> None:
+    values = {name: getattr(ae, name) for name in AE_FIELDS}
+    values.update(timeline_values(ae.participant))
+    findings = run_checks(ADVERSE_EVENT, values)
+    if ae.onset_date and ae.onset_date > timezone.localdate():
+        raise SafetyError(f"onset_date: expected today or earlier, got {ae.onset_date}")
+    if findings:
+        raise SafetyError("; ".join(f"[{f.check}] {f.message}" for f in findings))
+
+
+def _apply(ae: AdverseEvent, data: dict[str, Any]) -> None:
+    unknown = set(data) - set(AE_FIELDS)
+    if unknown:
+        raise SafetyError(f"fields: expected only {', '.join(AE_FIELDS)}, got {', '.join(sorted(unknown))}")
+    for name, value in data.items():
+        setattr(ae, name, value)
+    ae.seriousness = sorted(ae.seriousness or [])
+
+
+@transaction.atomic
+def report_adverse_event(participant: Participant, data: dict[str, Any], *, user: Any,
+                         follow_up_of: AdverseEvent | None = None) -> AdverseEvent:
+    """Record a new AE (or a follow-up report linked to its initial report)."""
+    check(user, Cap.AE_WRITE)
+    if follow_up_of is not None and follow_up_of.participant_id != participant.pk:
+        raise SafetyError("follow_up_of: expected a report of the same participant")
+    ae = AdverseEvent(participant=participant, created_by=user,
+                      follow_up_of=follow_up_of.initial if follow_up_of is not None else None)
+    _apply(ae, data)
+    _validate(ae)
+    audited_save(ae, user=user)
+    record_event("ae.report" if follow_up_of is None else "ae.follow_up", actor=user, participant=participant,
+                 obj=ae, details={"term": ae.term, "grade": ae.grade, "serious": ae.serious})
+    if ae.serious:
+        notify_sae(ae, user=user)
+    return ae
+
+
+@transaction.atomic
+def update_adverse_event(ae: AdverseEvent, changes: dict[str, Any], *, user: Any, reason: str) -> AdverseEvent:
+    check(user, Cap.AE_WRITE)
+    ae = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
+    was_serious = ae.serious
+    _apply(ae, changes)
+    _validate(ae)
+    audited_save(ae, user=user, reason=reason)
+    record_event("ae.update", actor=user, participant=ae.participant, obj=ae, reason=reason,
+                 details={"fields": sorted(changes)})
+    if ae.serious and not was_serious:
+        notify_sae(ae, user=user)
+    return ae
+
+
+@transaction.atomic
+def mark_sae_reported(ae: AdverseEvent, *, user: Any, at: datetime | None = None) -> AdverseEvent:
+    """Record that the SAE report went to the sponsor / ethics committee."""
+    check(user, Cap.AE_WRITE)
+    if not ae.serious:
+        raise SafetyError("serious: only a serious adverse event has an SAE report")
+    if ae.reported_at is not None:
+        raise SafetyError(f"reported_at: already reported at {ae.reported_at:%Y-%m-%d %H:%M}")
+    ae.reported_at = at or timezone.now()
+    audited_save(ae, user=user, reason="SAE report submitted")
+    record_event("ae.sae_reported", actor=user, participant=ae.participant, obj=ae,
+                 details={"late": ae.is_overdue(report_hours())})
+    return ae
+
+
+def notify_sae(ae: AdverseEvent, *, user: Any) -> list[Any]:
+    """Queue a staff e-mail to every address in ``safety.toml`` ``notify``, immediately."""
+    from blend.apps.outbox.services import queue_message
+
+    due = ae.report_due_at(report_hours())
+    context = {"study_id": ae.participant.study_id, "term": ae.term_label, "grade": ae.grade,
+               "onset_date": ae.onset_date.isoformat(), "seriousness": ", ".join(ae.seriousness),
+               "report_due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}" if due else "",
+               "follow_up": bool(ae.follow_up_of_id)}
+    kind = "Follow-up SAE report" if ae.follow_up_of_id else "New SAE"
+    context["subject"] = f"[BLEND] {kind}: {context['study_id']}, {context['term']} grade {ae.grade}"
+    context["body"] = (
+        f"{kind} for participant {context['study_id']}.\nTerm: {context['term']} (CTCAE v5.0), grade {ae.grade}.\n"
+        f"Onset: {context['onset_date']}. Seriousness: {context['seriousness']}.\n"
+        f"The SAE report is due by {context['report_due']} ({report_hours()} h after the site became aware).\n"
+        "Open the BLEND platform, Safety, to review it."
+    )
+    messages = []
+    for recipient in settings_section().get("notify", []):
+        messages.append(queue_message(
+            audience="staff", channel="email", to_address=recipient["email"], template_code=SAE_TEMPLATE,
+            context=context, language="en", participant=ae.participant,
+            dedup_key=f"sae:{ae.pk}:{recipient['email']}",
+        ))
+    record_event("ae.sae_notified", actor=user, participant=ae.participant, obj=ae,
+                 details={"to": [r["role"] for r in settings_section().get("notify", [])]})
+    return messages
+
+
+def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:
+    """Initial SAE reports not yet submitted after the deadline (late submissions are flagged on the list)."""
+    hours = report_hours()
+    pending = AdverseEvent.objects.filter(serious=True, reported_at__isnull=True).select_related("participant")
+    return [ae for ae in pending if ae.is_overdue(hours, now)]
+
+
+# --- deaths ------------------------------------------------------------------------------------------
+
+
+def deaths_needing_review(participants: list[Participant] | None = None) -> list[tuple[Participant, date]]:
+    """Deaths recorded in follow-up with neither a fatal SAE report nor a review decision."""
+    death_date = optional_service("blend.apps.followup.services", "death_date")
+    if death_date is None:
+        return []
+    reviewed = set(DeathReview.objects.values_list("participant_id", flat=True))
+    fatal = set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
+    pool = participants if participants is not None else list(Participant.objects.exclude(pk__in=reviewed | fatal))
+    out = []
+    for participant in pool:
+        if participant.pk in reviewed or participant.pk in fatal:
+            continue
+        died = death_date(participant)
+        if died is not None:
+            out.append((participant, died))
+    return out
+
+
+@transaction.atomic
+def review_death(participant: Participant, *, death_date: date, decision: str, user: Any, reason: str = "",
+                 adverse_event: AdverseEvent | None = None) -> DeathReview:
+    check(user, Cap.AE_WRITE)
+    if decision not in DeathReview.Decision.values:
+        raise SafetyError(f"decision: expected one of {', '.join(DeathReview.Decision.values)}, got {decision!r}")
+    if decision == DeathReview.Decision.NOT_SAE and not reason.strip():
+        raise SafetyError("reason: expected why this death is not reported as an SAE, got nothing")
+    if decision == DeathReview.Decision.SAE_REPORTED and adverse_event is None:
+        raise SafetyError("adverse_event: expected the SAE report of this death")
+    review = DeathReview(participant=participant, death_date=death_date, decision=decision, reason=reason,
+                         adverse_event=adverse_event, reviewed_by=user)
+    audited_save(review, user=user)
+    record_event("ae.death_review", actor=user, participant=participant, obj=review,
+                 details={"decision": decision})
+    return review

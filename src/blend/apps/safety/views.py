@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.datamanagement.locks import Locked
+from blend.apps.registry.models import Participant
+from blend.apps.safety import ctcae, services
+from blend.apps.safety.forms import AdverseEventForm, DeathReviewForm, MarkReportedForm
+from blend.apps.safety.models import AdverseEvent
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    hours = services.report_hours()
+    events = list(AdverseEvent.objects.select_related("participant").order_by("-aware_at")[:200])
+    saes = [{"ae": ae, "due": ae.report_due_at(hours), "overdue": ae.is_overdue(hours)} for ae in events if ae.serious]
+    return render(request, "safety/overview.html", {
+        "saes": saes, "events": events, "hours": hours, "overdue": services.overdue_saes(),
+        "deaths": services.deaths_needing_review(),
+    })
+
+
+def grades(request: HttpRequest, **_: object) -> HttpResponse:
+    code = request.GET.get("term", "")
+    terms = [ctcae.BY_CODE[code]] if code in ctcae.BY_CODE else list(ctcae.TERMS)
+    return render(request, "safety/_grades.html", {"terms": terms})
+
+
+def _save(request: HttpRequest, form: AdverseEventForm, participant: Participant, **kwargs: object) -> AdverseEvent | None:
+    try:
+        return services.report_adverse_event(participant, form.data_fields(), user=request.user, **kwargs)  # type: ignore[arg-type]
+    except (services.SafetyError, Locked) as error:
+        form.add_error(None, str(error))
+        return None
+
+
+def _done(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
+    if ae.serious:
+        messages.warning(request, _("SAE recorded: the PI and the trial office have been notified. Submit the SAE "
+                                    "report within %(h)s hours.") % {"h": services.report_hours()})
+    else:
+        messages.success(request, _("Adverse event recorded."))
+    return redirect("safety:detail", pk=ae.pk)
+
+
+def _form_page(request: HttpRequest, form: AdverseEventForm, participant: Participant, title: str) -> HttpResponse:
+    return render(request, "safety/form.html", {"form": form, "participant": participant, "title": title,
+                  "terms": ctcae.TERMS}, status=400 if form.errors else 200)
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
+def report(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    form = AdverseEventForm(request.POST or None, participant=participant)
+    if request.method == "POST" and form.is_valid():
+        ae = _save(request, form, participant)
+        if ae is not None:
+            return _done(request, ae)
+    return _form_page(request, form, participant, _("Report an adverse event"))
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    initial = get_object_or_404(AdverseEvent, pk=pk).initial
+    form = AdverseEventForm(request.POST or None, participant=initial.participant,
+                            initial={n: getattr(initial, n) for n in AdverseEventForm.Meta.fields})
+    if request.method == "POST" and form.is_valid():
+        ae = _save(request, form, initial.participant, follow_up_of=initial)
+        if ae is not None:
+            return _done(request, ae)
+    return _form_page(request, form, initial.participant, _("Follow-up report"))
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    ae = get_object_or_404(AdverseEvent, pk=pk)
+    form = AdverseEventForm(request.POST or None, instance=AdverseEvent.objects.get(pk=pk), participant=ae.participant,
+                            editing=True)
+    if request.method == "POST" and form.is_valid():
+        changes = {n: form.cleaned_data[n] for n in form.changed_data if n != "reason"}
+        try:
+            services.update_adverse_event(ae, changes, user=request.user, reason=form.cleaned_data["reason"])
+        except (services.SafetyError, Locked) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("safety:detail", pk=pk)
+    return _form_page(request, form, ae.participant, _("Edit adverse event"))
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ae = get_object_or_404(AdverseEvent.objects.select_related("participant", "follow_up_of"), pk=pk)
+    hours = services.report_hours()
+    return render(request, "safety/detail.html", {
+        "ae": ae, "initial": ae.initial, "follow_ups": ae.initial.follow_ups.all(), "due": ae.report_due_at(hours),
+        "overdue": ae.is_overdue(hours), "grade_text": ctcae.BY_CODE[ae.term].grades.get(ae.grade, ""),
+        "reported_form": MarkReportedForm(),
+    })
+
+
+@require(Cap.AE_WRITE)
+def reported(request: HttpRequest, pk: int) -> HttpResponse:
+    ae = get_object_or_404(AdverseEvent, pk=pk)
+    form = MarkReportedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mark_sae_reported(ae, user=request.user, at=form.cleaned_data["reported_at"])
+            messages.success(request, _("SAE report submission recorded."))
+        except (services.SafetyError, Locked) as error:
+            messages.error(request, str(error))
+    return redirect("safety:detail", pk=pk)
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
+def death_review(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    pending = dict(services.deaths_needing_review([participant]))
+    if participant not in pending:
+        messages.info(request, _("No death awaiting SAE review for %(id)s.") % {"id": study_id})
+        return redirect("safety:overview")
+    form = DeathReviewForm(request.POST or None)
+    form.fields["adverse_event"].queryset = AdverseEvent.objects.filter(participant=participant, serious=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_death(participant, death_date=pending[participant], user=request.user,
+                                  decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"],
+                                  adverse_event=form.cleaned_data["adverse_event"])
+        except (services.SafetyError, Locked) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Death review recorded."))
+            return redirect("safety:overview")
+    return render(request, "safety/death_review.html", {"form": form, "participant": participant,
+                  "death_date": pending[participant]}, status=400 if form.errors else 200)
