@@ -64,3 +64,11 @@ def test_audit_rows_cannot_be_updated_in_the_database(make_participant, table) -
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET id = id")
 
+
+
+def test_first_entry_shows_every_value_going_from_nothing_to_its_value(make_participant) -> None:
+    participant = make_participant(consent={})
+    created = next(row for row in participant_history(participant, include_identifiers=False)
+                   if row["model"] == "participant" and row["type"] == "created")
+    assert {"field": "performance_status", "old": None, "new": 1} in created["changes"]
+    assert created["reason"] == "first entry"

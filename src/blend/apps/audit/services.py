@@ -106,15 +106,23 @@ def _participant_filter(model: type[models.Model], participant: Any) -> dict[str
     return None
 
 
+def _initial_values(model: type[models.Model], record: Any) -> list[dict[str, Any]]:
+    """On first entry every tracked field goes from nothing to its value."""
+    tracked = [f.attname for f in model.instance_type._meta.concrete_fields if f.name != "id"]
+    return [{"field": name, "old": None, "new": getattr(record, name)} for name in tracked
+            if getattr(record, name) not in (None, "")]
+
+
 def _describe(model: type[models.Model], records: list[Any]) -> list[dict[str, Any]]:
     rows = []
     previous: dict[Any, Any] = {}
     for record in records:
         before = previous.get(record.id)
-        changes = []
         if before is not None:
             delta = record.diff_against(before)
             changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        else:
+            changes = _initial_values(model, record)
         previous[record.id] = record
         rows.append({
             "at": record.history_date,
