@@ -38,7 +38,7 @@ REGISTRATION: tuple[EditCheck, ...] = (
 
 CONSENT_FORM: tuple[EditCheck, ...] = (
     CrossField("C01", "item_d", ("item_c", "item_d"), lambda v: v["item_d"] != "yes" or v["item_c"] == "yes",
-               "item_d: 'not informed when allocated to control' can be yes only when item c (randomization) is yes"),
+               "item_d: expected no or postponed ('not informed when allocated to control') unless item c (randomization) is yes"),
 )
 
 CONSENT_RECORD: tuple[EditCheck, ...] = (

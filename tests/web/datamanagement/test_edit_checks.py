@@ -1,0 +1,103 @@
+"""Every declared edit check fires on a value that breaks it and stays silent on a good one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from blend.apps.datamanagement import checks
+from blend.apps.datamanagement.editchecks import run_checks
+
+T = "timeline."
+GOOD_AE = {"term": "wound_infection", "grade": 2, "serious": False, "seriousness": [], "other_term": "",
+           "outcome": "recovering", "onset_date": date(2025, 4, 1), "resolved_on": None,
+           T + "registered_on": date(2025, 3, 1), T + "death_date": None}
+GOOD_TIMELINE = {T + "registered_on": date(2025, 3, 1), T + "consent_on": date(2025, 3, 1),
+                 T + "screened_on": date(2025, 3, 10), T + "randomized_on": date(2025, 3, 12),
+                 T + "treatment_start": date(2025, 3, 20), T + "death_date": date(2025, 9, 1)}
+GOOD_PARTICIPANT = {"performance_status": 1, "metastases_diagnosed_on": date(2025, 2, 1),
+                    "registered_on": date(2025, 3, 1), "birth_year": 1960}
+
+# (check set, good values, breaking change, expected check code, field blamed)
+CASES: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], str, str]] = [
+    (checks.PARTICIPANT, GOOD_PARTICIPANT, {"performance_status": 5}, "P01", "performance_status"),
+    (checks.PARTICIPANT, GOOD_PARTICIPANT, {"metastases_diagnosed_on": date(2025, 3, 2)}, "P02",
+     "metastases_diagnosed_on"),
+    (checks.PARTICIPANT, GOOD_PARTICIPANT, {"birth_year": 2010}, "P03", "birth_year"),
+    (checks.REGISTRATION, {"date_of_birth": date(1960, 1, 1), "registered_on": date(2025, 3, 1)},
+     {"date_of_birth": date(2012, 1, 1)}, "R01", "date_of_birth"),
+    (checks.CONSENT_FORM, {"item_c": "yes", "item_d": "yes"}, {"item_c": "no"}, "C01", "item_d"),
+    (checks.CONSENT_RECORD, {T + "registered_on": date(2025, 3, 1), "effective_on": date(2025, 3, 1)},
+     {"effective_on": date(2025, 2, 28)}, "C02", "effective_on"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"grade": 6}, "AE01", "grade"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"term": "seroma", "grade": 4}, "AE02", "grade"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"serious": True}, "AE03", "seriousness"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"grade": 5, "serious": True, "seriousness": ["death"]}, "AE04", "outcome"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"seriousness": ["hospitalisation"]}, "AE05", "serious"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"term": "other"}, "AE06", "other_term"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"resolved_on": date(2025, 3, 31)}, "AE07", "resolved_on"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"onset_date": date(2025, 2, 1)}, "AE08", "onset_date"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"outcome": "recovered"}, "AE09", "resolved_on"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {T + "death_date": date(2025, 3, 20)}, "AE10", "onset_date"),
+    (checks.ADVERSE_EVENT, GOOD_AE, {"grade": 5, "outcome": "fatal", "serious": True,
+                                     "seriousness": ["hospitalisation"]}, "AE11", "seriousness"),
+    (checks.TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 2, 1)}, "T01", T + "consent_on"),
+    (checks.TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 3, 13), T + "screened_on": date(2025, 3, 13),
+                                      T + "randomized_on": date(2025, 3, 12)}, "T02", T + "randomized_on"),
+    (checks.TIMELINE, GOOD_TIMELINE, {T + "screened_on": date(2025, 3, 13)}, "T03", T + "randomized_on"),
+    (checks.TIMELINE, GOOD_TIMELINE, {T + "treatment_start": date(2025, 3, 11)}, "T04", T + "treatment_start"),
+    (checks.TIMELINE, GOOD_TIMELINE, {T + "death_date": date(2025, 3, 19)}, "T05", T + "treatment_start"),
+    (checks.TIMELINE, {T + "registered_on": date(2025, 3, 1), T + "death_date": date(2025, 3, 1)},
+     {T + "death_date": date(2025, 2, 27)}, "T06", T + "death_date"),
+]
+
+
+def test_every_declared_check_has_a_case() -> None:
+    assert sorted(checks.all_codes()) == sorted(code for *_, code, _ in CASES)
+
+
+@pytest.mark.parametrize(("check_set", "good", "change", "code", "field"), CASES,
+                         ids=[case[3] for case in CASES])
+def test_each_check_fires(check_set: Any, good: dict[str, Any], change: dict[str, Any], code: str, field: str) -> None:
+    assert run_checks(check_set, good) == []
+    findings = run_checks(check_set, {**good, **change})
+    assert [(f.check, f.field) for f in findings if f.check == code] == [(code, field)]
+    message = next(f.message for f in findings if f.check == code)
+    assert "expected" in message and ("got" in message or "when" in message)
+
+
+def test_checks_are_silent_while_values_are_missing() -> None:
+    assert run_checks(checks.TIMELINE, {T + "registered_on": date(2025, 3, 1)}) == []
+    assert run_checks(checks.ADVERSE_EVENT, {}) == []
+
+
+def test_registration_form_runs_its_check_live(client_for, site) -> None:
+    form = {"site": site.pk, "registered_on": "2025-03-01", "full_name": "Kim Kind", "date_of_birth": "2012-01-01",
+            "hospital_number": "H12345", "sex": "female", "primary_tumour": "breast",
+            "metastases_diagnosed_on": "2025-02-01", "performance_status": "1", "preferred_language": "nl"}
+    from blend.apps.registry.forms import RegistrationForm
+
+    bound = RegistrationForm(form)
+    assert not bound.is_valid()
+    assert any("[R01]" in e for e in bound.errors["date_of_birth"])
+
+
+def test_consent_form_runs_its_check_live(consent_version) -> None:
+    from blend.apps.consent.forms import ConsentDecisionForm
+
+    bound = ConsentDecisionForm({"effective_on": "2025-03-01", "form_version": consent_version.pk,
+                                 "item_c": "no", "item_d": "yes"})
+    assert not bound.is_valid()
+    assert any("[C01]" in e for e in bound.errors["item_d"])
+
+
+def test_participant_edit_form_reads_saved_fields(make_participant) -> None:
+    from blend.apps.registry.forms import ParticipantEditForm
+
+    p = make_participant()
+    bound = ParticipantEditForm({"sex": "female", "primary_tumour": "breast", "metastases_diagnosed_on": "2025-04-01",
+                                 "performance_status": "1", "reason": "typo"}, instance=p)
+    assert not bound.is_valid()
+    assert any("[P02]" in e for e in bound.errors["metastases_diagnosed_on"])
