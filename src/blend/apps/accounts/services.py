@@ -20,3 +20,58 @@ def reauthenticate(request: HttpRequest | None, user: User, password: str) -> No
     confirmed = authenticate(request, username=user.get_username(), password=password)
     if confirmed is None or confirmed.pk != user.pk:
         raise ReauthenticationFailed("password: expected the password of the signed-in user; it did not match")
+
+
+class StaffError(ValueError):
+    """A staff-account change that is not allowed; the message names the field."""
+
+
+def create_staff(*, username: str, role: str, password: str, email: str = "", site: object = None,
+                 by: User | None) -> User:
+    """Create a staff account with one role (audited)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from blend.apps.accounts.roles import Role
+    from blend.apps.audit.services import record_event
+
+    if role not in {r.value for r in Role}:
+        raise StaffError(f"role: expected one of {', '.join(r.value for r in Role)}, got {role!r}")
+    if User.objects.filter(username=username).exists():
+        raise StaffError(f"username: {username!r} is already taken")
+    candidate = User(username=username, role=role, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as error:
+        raise StaffError("password: " + " ".join(error.messages)) from None
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, role=role, email=email, site=site)
+        record_event("staff.create", actor=by, details={"username": username, "role": role})
+    return user
+
+
+def set_active(user: User, active: bool, *, by: User, reason: str) -> None:
+    from django.db import transaction
+
+    from blend.apps.audit.services import record_event
+
+    if user.pk == by.pk and not active:
+        raise StaffError("user: you cannot deactivate your own account")
+    if not reason.strip():
+        raise StaffError("reason: expected a reason, got nothing")
+    with transaction.atomic():
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        record_event("staff.activate" if active else "staff.deactivate", actor=by, reason=reason,
+                     details={"username": user.username})
+
+
+def unlock(user: User, *, by: User) -> None:
+    """Lift a login lockout (django-axes) for one account."""
+    from axes.utils import reset
+
+    from blend.apps.audit.services import record_event
+
+    reset(username=user.username)
+    record_event("staff.unlock", actor=by, details={"username": user.username})

@@ -9,4 +9,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("locked/", views.locked, name="locked"),
     path("roles/", views.role_matrix, name="roles"),
+    path("staff/", views.staff_list, name="staff"),
+    path("staff/<int:user_id>/<slug:action>/", views.staff_action, name="staff-action"),
 ]
