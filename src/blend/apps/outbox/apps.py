@@ -5,3 +5,6 @@ class OutboxConfig(AppConfig):
     name = "blend.apps.outbox"
     label = "outbox"
     url_prefix = "outbox/"
+
+    def ready(self) -> None:
+        from blend.apps.outbox import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,47 @@
+"""The follow-up panel: the schedule with each timepoint's status, the clinical
+follow-up forms and vital status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from blend.apps.accounts.roles import Cap
+from blend.apps.followup import services
+from blend.apps.followup.forms import CLINICAL_FORMS
+from blend.apps.followup.models import (
+    Assessment,
+    HospitalAdmission,
+    NeuroAssessment,
+    OpioidUse,
+    ReIntervention,
+    SystemicTherapy,
+    VitalStatus,
+)
+from blend.protocol.schedule import load_schedule
+
+
+def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+    assessments = list(Assessment.objects.filter(participant=participant).order_by("target_on"))
+    status_of = services.statuses(assessments)
+    schedule = load_schedule()
+    language = getattr(request, "LANGUAGE_CODE", "en")
+    events = [
+        *[("admission", e) for e in HospitalAdmission.objects.filter(participant=participant)],
+        *[("systemic", e) for e in SystemicTherapy.objects.filter(participant=participant)],
+        *[("asia", e) for e in NeuroAssessment.objects.filter(participant=participant)],
+        *[("opioids", e) for e in OpioidUse.objects.filter(participant=participant)],
+        *[("reintervention", e) for e in ReIntervention.objects.filter(participant=participant)],
+    ]
+    events.sort(key=lambda pair: pair[1].on)
+    return {"template": "followup/_panel.html", "context": {
+        "participant": participant,
+        "rows": [{"a": a, "status": status_of[a.pk], "label": schedule.timepoint(a.timepoint).label(language)}
+                 for a in assessments],
+        "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
+        "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
+        "vital": VitalStatus.objects.filter(participant=participant).first(),
+        "may_write": request.user.can(Cap.CLINICAL_WRITE),
+        "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
+    }}

@@ -1,0 +1,143 @@
+"""Follow-up state changes (plan the schedule, clinical forms, vital status) and the
+read services the calendar, the dashboards, the reminders and the exports use."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.consent.rules import missing_items
+from blend.apps.consent.services import bulk_consent_states
+from blend.apps.followup.domain import AssessmentStatus, assessment_status
+from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.registry.models import Participant
+from blend.protocol import load_protocol
+from blend.protocol.schedule import load_schedule
+
+
+class FollowupError(ValueError):
+    """A follow-up entry the rules do not allow; the message names the field."""
+
+
+@transaction.atomic
+def plan_schedule(participant: Participant, *, user: Any) -> list[Assessment]:
+    """Create or move the participant's assessments from the start of treatment.
+
+    Completed assessments keep their dates (they happened); the rest follow the anchor.
+    The arm is never consulted: the schedule is the same for everyone (TwiCs).
+    """
+    from blend.apps.treatment.services import schedule_anchor, treatment_of
+
+    anchor = schedule_anchor(treatment_of(participant))
+    if anchor is None:
+        return []
+    existing = {a.timepoint: a for a in Assessment.objects.filter(participant=participant)}
+    schedule = load_schedule()
+    planned = []
+    for window in schedule.plan(anchor):
+        assessment = existing.get(window.code) or Assessment(participant=participant, timepoint=window.code)
+        if assessment.completed_at is None:
+            before = (assessment.anchor_on, assessment.instruments)
+            assessment.instruments = list(schedule.timepoint(window.code).instruments)
+            assessment.anchor_on, assessment.target_on = anchor, window.target
+            assessment.opens_on, assessment.closes_on = window.opens, window.closes
+            if assessment.pk is None:
+                audited_save(assessment, user=user)
+            elif before != (assessment.anchor_on, assessment.instruments):
+                audited_save(assessment, user=user, reason="start of treatment or schedule changed")
+        planned.append(assessment)
+    return planned
+
+
+def death_date(participant: Participant) -> date | None:
+    return VitalStatus.objects.filter(participant=participant).values_list("died_on", flat=True).first()
+
+
+def last_contact(participant: Participant) -> date | None:
+    return VitalStatus.objects.filter(participant=participant).values_list("last_contact_on", flat=True).first()
+
+
+@transaction.atomic
+def record_vital_status(participant: Participant, *, last_contact_on: date, died_on: date | None = None,
+                        cause_of_death: str = "", user: Any, reason: str = "") -> VitalStatus:
+    """Record the last contact or a death. A death stops every invitation at once."""
+    today = timezone.localdate()
+    for name, value in (("died_on", died_on), ("last_contact_on", last_contact_on)):
+        if value is not None and value > today:
+            raise FollowupError(f"{name}: expected today or earlier, got {value}")
+        if value is not None and value < participant.registered_on:
+            raise FollowupError(f"{name}: expected on or after cohort entry {participant.registered_on}, got {value}")
+    if died_on is not None:
+        last_contact_on = died_on
+    status = VitalStatus.objects.filter(participant=participant).first() or VitalStatus(participant=participant)
+    is_new_death = died_on is not None and status.died_on is None
+    status.last_contact_on, status.died_on, status.cause_of_death = last_contact_on, died_on, cause_of_death
+    status.recorded_by = user
+    status.full_clean()
+    audited_save(status, user=user, reason=reason)
+    record_event("followup.death" if is_new_death else "followup.vital_status", actor=user, participant=participant,
+                 obj=status, reason=reason, details={"died_on": str(died_on) if died_on else None})
+    if is_new_death:
+        stop_invitations(participant)
+    return status
+
+
+def stop_invitations(participant: Participant) -> None:
+    """Cancel queued messages and revoke every open questionnaire link."""
+    from blend.apps.outbox.services import cancel_queued
+    from blend.apps.questionnaires.services import revoke_links
+
+    cancel_queued(participant=participant, audience="participant")
+    revoke_links(participant)
+
+
+@transaction.atomic
+def save_clinical(instance: models.Model, *, user: Any, reason: str = "") -> models.Model:
+    """Save one clinical follow-up form (first entry, or an edit with a reason)."""
+    if instance.pk is None:
+        instance.recorded_by = user  # type: ignore[attr-defined]
+    instance.full_clean()
+    audited_save(instance, user=user, reason=reason)
+    record_event(f"followup.{instance._meta.model_name}", actor=user, participant=instance.participant,  # type: ignore[attr-defined]
+                 obj=instance, reason=reason)
+    return instance
+
+
+def questionnaire_permission(participant_ids: list[int]) -> dict[int, bool]:
+    """``may_send_questionnaires`` for many participants in one query (same rule, via consent's
+    bulk read: the consent rules live only in the consent app)."""
+    required = load_protocol().questionnaire_consent_items
+    return {pid: not missing_items(states, required) for pid, states in bulk_consent_states(participant_ids).items()}
+
+
+def statuses(assessments: list[Assessment], today: date | None = None) -> dict[int, AssessmentStatus]:
+    """Status of many assessments with a constant number of queries."""
+    today = today or timezone.localdate()
+    pids = sorted({a.participant_id for a in assessments})
+    deaths = dict(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
+                  .values_list("participant_id", "died_on"))
+    allowed = questionnaire_permission(pids)
+    return {a.pk: assessment_status(a.slot, today, died_on=deaths.get(a.participant_id),
+                                    may_send=allowed.get(a.participant_id, False)) for a in assessments}
+
+
+def completeness(today: date | None = None, *, by_arm: bool = False) -> dict[str, Any]:
+    """Counts per timepoint (and per arm when asked): expected, completed, missed, open."""
+    assessments = list(Assessment.objects.only("id", "participant_id", "timepoint", "opens_on", "target_on",
+                                               "closes_on", "completed_at"))
+    status_of = statuses(assessments, today)
+    arms: dict[int, str] = {}
+    if by_arm:
+        from blend.apps.allocation.models import Allocation
+
+        arms = dict(Allocation.objects.values_list("participant_id", "arm"))
+    table: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for a in assessments:
+        group = arms.get(a.participant_id, "cohort") if by_arm else "all"
+        table[a.timepoint][group][status_of[a.pk]] += 1
+    return table

@@ -1,0 +1,150 @@
+"""Invitations and reminders (``blend send-reminders``, run by cron).
+
+Each run queues, for every open and unfinished assessment, the latest message step that
+is due (window open, +3 days, last reminder: ``schedule.toml [[messages]]``), then
+delivers the outbox. A step is keyed ``q:<assessment>:<step>`` in the outbox, so it is
+queued at most once, ever. Nothing goes to a participant who completed the
+questionnaire, died, or withdrew questionnaire consent: checked when queuing, and again
+when the link is minted at delivery (``mint_links``).
+
+Work is done in batches of assessments with a fixed number of queries per batch, so the
+cost grows linearly with the open windows and not per participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import formats, timezone, translation
+
+from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.followup.services import questionnaire_permission
+from blend.apps.outbox import arm_blind
+from blend.apps.outbox.message_templates import load_templates, render
+from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message
+from blend.apps.questionnaires.models import AccessToken
+from blend.apps.questionnaires.services import link_url, new_token
+from blend.apps.registry.models import Identity
+from blend.protocol.schedule import MessageStep, Schedule, load_schedule, window_for
+
+BATCH_SIZE = 2000
+LINK_FACTORY = "blend.apps.questionnaires.reminders.mint_links"
+
+
+@dataclass
+class PlanReport:
+    queued: int = 0
+    already: int = 0
+    no_address: int = 0
+    not_allowed: int = 0
+    batches: int = 0
+    queries_per_batch: list[int] = field(default_factory=list)
+
+
+def open_assessments(today: date) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(completed_at__isnull=True, opens_on__lte=today, closes_on__gte=today)
+
+
+def due_step(schedule: Schedule, assessment: Assessment, today: date) -> MessageStep | None:
+    """The latest message step due today or earlier (earlier unsent steps are skipped:
+    a participant never gets two messages for one questionnaire on one day)."""
+    window = window_for(schedule.timepoint(assessment.timepoint), assessment.anchor_on)
+    due = [step for step, on in schedule.message_days(window) if on <= today]
+    return due[-1] if due else None
+
+
+def plan_messages(today: date | None = None, *, batch_size: int = BATCH_SIZE,
+                  on_batch: Callable[[], None] | None = None) -> PlanReport:
+    today = today or timezone.localdate()
+    schedule, report, last_id = load_schedule(), PlanReport(), 0
+    base = open_assessments(today).order_by("id").only("id", "participant_id", "timepoint", "anchor_on", "closes_on")
+    while True:
+        batch = list(base.filter(id__gt=last_id)[:batch_size])
+        if not batch:
+            return report
+        last_id = batch[-1].pk
+        _plan_batch(batch, schedule, today, report)
+        report.batches += 1
+        if on_batch:
+            on_batch()
+
+
+def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report: PlanReport) -> None:
+    pids = sorted({a.participant_id for a in batch})
+    dead = set(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
+               .values_list("participant_id", flat=True))
+    allowed = questionnaire_permission(pids)
+    contacts = {pid: (email, phone, lang) for pid, email, phone, lang in Identity.objects.filter(
+        participant_id__in=pids).values_list("participant_id", "email", "phone", "preferred_language")}
+    wanted = {}
+    for a in batch:
+        if a.participant_id in dead or not allowed.get(a.participant_id):
+            report.not_allowed += 1
+            continue
+        step = due_step(schedule, a, today)
+        if step is not None:
+            wanted[f"q:{a.pk}:{step.step}"] = (a, step)
+    existing = set(Message.objects.filter(dedup_key__in=list(wanted)).values_list("dedup_key", flat=True))
+    report.already += len(existing)
+    messages = []
+    for key, (a, step) in wanted.items():
+        if key in existing:
+            continue
+        message = _build(key, a, step, schedule, contacts.get(a.participant_id))
+        if message is None:
+            report.no_address += 1
+        else:
+            messages.append(message)
+    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    report.queued += len(messages)
+
+
+def _build(key: str, a: Assessment, step: MessageStep, schedule: Schedule,
+           contact: tuple[str, str, str] | None) -> Message | None:
+    if contact is None or not (contact[0] or contact[1]):
+        return None
+    email, phone, language = contact
+    channel = Channel.EMAIL if email else Channel.SMS
+    template = load_templates()[step.template]
+    with translation.override(language):
+        closes = formats.date_format(a.closes_on, "DATE_FORMAT")
+    context = {"link": LINK_MARK, "closes_on": closes, "timepoint": schedule.timepoint(a.timepoint).label(language)}
+    if channel == Channel.EMAIL:
+        subject, body = render(template.source("subject", language), context), render(template.source("body", language), context)
+    else:
+        subject, body = "", render(template.source("sms", language), context)
+    if arm_blind.check_text(subject + "\n" + body):  # defence in depth: the system check already refuses
+        return None
+    return Message(participant_id=a.participant_id, audience=Audience.PARTICIPANT, channel=channel,
+                   to_address=email or phone, language=language, template_code=step.template, subject=subject,
+                   body=body, link_factory=LINK_FACTORY, link_args={"assessment": a.pk},
+                   send_after=timezone.now(), dedup_key=key)
+
+
+def mint_links(args: Sequence[dict[str, Any]], now: datetime | None = None) -> list[str | None]:
+    """Outbox link factory: a fresh personal link per message, or None (cancel) when the
+    questionnaire was completed, the window closed, the participant died or withdrew."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    ids = [a["assessment"] for a in args]
+    found = {a.pk: a for a in open_assessments(today).filter(id__in=ids)}
+    pids = sorted({a.participant_id for a in found.values()})
+    dead = set(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
+               .values_list("participant_id", flat=True))
+    allowed = questionnaire_permission(pids)
+    urls: list[str | None] = []
+    tokens = []
+    for assessment_id in ids:
+        a = found.get(assessment_id)
+        if a is None or a.participant_id in dead or not allowed.get(a.participant_id):
+            urls.append(None)
+            continue
+        raw, token = new_token(a, now)
+        tokens.append(token)
+        urls.append(link_url(raw))
+    AccessToken.objects.bulk_create(tokens)
+    return urls

@@ -1,0 +1,146 @@
+"""Questionnaire state changes: personal links, saving answers as the patient goes,
+submission with scoring, staff entry of paper/telephone questionnaires."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.consent.services import may_send_questionnaires
+from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.questionnaires import pages
+from blend.apps.questionnaires.models import AccessToken, Mode, Response, ResponseStatus
+from blend.apps.registry.models import Participant
+from blend.protocol.schedule import load_schedule
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire action the rules do not allow; the message names the field."""
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def link_expiry(assessment: Assessment) -> datetime:
+    """Valid through the last day of the window (local time)."""
+    return timezone.make_aware(datetime.combine(assessment.closes_on + timedelta(days=1), time.min))
+
+
+def new_token(assessment: Assessment, now: datetime) -> tuple[str, AccessToken]:
+    raw = secrets.token_urlsafe(32)  # 256 bits: unguessable
+    return raw, AccessToken(assessment=assessment, token_hash=hash_token(raw), created_at=now,
+                            expires_at=link_expiry(assessment))
+
+
+def link_url(raw: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("questionnaires:patient", args=[raw])
+
+
+def issue_link(assessment: Assessment, now: datetime | None = None) -> str:
+    """Mint one personal link (e.g. for the delivery of a message) and return its URL."""
+    raw, token = new_token(assessment, now or timezone.now())
+    token.save()
+    return link_url(raw)
+
+
+def resolve_token(raw: str, now: datetime | None = None) -> Assessment | None:
+    """The assessment a link opens, or None for any link that must not open anything:
+    unknown, revoked, expired, completed, window not open, died, consent withdrawn.
+    Callers answer every None the same way, so a link reveals nothing."""
+    now = now or timezone.now()
+    if not raw or len(raw) > 100:
+        return None
+    token = (AccessToken.objects.select_related("assessment__participant")
+             .filter(token_hash=hash_token(raw)).first())
+    if token is None or token.revoked_at is not None or now >= token.expires_at:
+        return None
+    assessment = token.assessment
+    today = timezone.localdate(now)
+    if assessment.completed_at is not None or not assessment.opens_on <= today <= assessment.closes_on:
+        return None
+    participant = assessment.participant
+    if VitalStatus.objects.filter(participant=participant, died_on__isnull=False).exists():
+        return None
+    return assessment if may_send_questionnaires(participant) else None
+
+
+def revoke_links(participant: Participant, assessment: Assessment | None = None) -> int:
+    tokens = AccessToken.objects.filter(assessment__participant=participant, revoked_at__isnull=True)
+    if assessment is not None:
+        tokens = tokens.filter(assessment=assessment)
+    return tokens.update(revoked_at=timezone.now())
+
+
+def pages_for(assessment: Assessment, language: str) -> list[pages.Page]:
+    return pages.build_pages(assessment.instruments, language, load_schedule().cost)
+
+
+def response_of(assessment: Assessment) -> Response | None:
+    return Response.objects.filter(assessment=assessment).first()
+
+
+@transaction.atomic
+def save_answers(assessment: Assessment, code: str, values: Mapping[str, Any], *, mode: str, language: str,
+                 user: Any = None) -> Response:
+    """Merge one page's answers into the response (created on the first save)."""
+    if code not in assessment.instruments:
+        raise QuestionnaireError(f"instrument: expected one of {assessment.instruments}, got {code!r}")
+    now = timezone.now()
+    response = (Response.objects.select_for_update().filter(assessment=assessment).first()
+                or Response(participant=assessment.participant, assessment=assessment, mode=mode,
+                            language=language, started_at=now))
+    if response.status == ResponseStatus.SUBMITTED:
+        raise QuestionnaireError("status: this questionnaire was already submitted")
+    response.answers = {**response.answers, code: {**response.answers.get(code, {}), **values}}
+    response.updated_at, response.mode, response.language = now, mode, language
+    audited_save(response, user=user, reason="" if response.pk is None else f"answers saved ({mode})")
+    return response
+
+
+@transaction.atomic
+def submit(assessment: Assessment, *, mode: str, completed_on: date | None = None, user: Any = None) -> Response:
+    """Score every instrument with blend.instruments and close the assessment and its links."""
+    response = Response.objects.select_for_update().filter(assessment=assessment).first()
+    if response is None:
+        raise QuestionnaireError("answers: expected at least one saved answer before submitting, got none")
+    if response.status == ResponseStatus.SUBMITTED:
+        raise QuestionnaireError("status: this questionnaire was already submitted")
+    now = timezone.now()
+    response.scores = pages.score_all(response.answers, assessment.instruments)
+    response.status, response.submitted_at, response.mode = ResponseStatus.SUBMITTED, now, mode
+    response.completed_on = completed_on or timezone.localdate(now)
+    response.entered_by = user if getattr(user, "pk", None) else None
+    audited_save(response, user=user, reason=f"submitted ({mode})")
+    assessment.completed_at, assessment.completed_on = now, response.completed_on
+    audited_save(assessment, user=user, reason=f"questionnaire completed ({mode})")
+    revoke_links(assessment.participant, assessment)
+    from blend.apps.outbox.services import cancel_queued
+
+    cancel_queued(dedup_key__startswith=f"q:{assessment.pk}:")
+    record_event("questionnaire.submit", actor=user, participant=assessment.participant, obj=response,
+                 details={"timepoint": assessment.timepoint, "mode": mode})
+    return response
+
+
+@transaction.atomic
+def enter_by_staff(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *, mode: str,
+                   completed_on: date, user: Any) -> Response:
+    """A paper or telephone questionnaire typed in by staff, recording the mode."""
+    if mode not in {Mode.PAPER, Mode.TELEPHONE}:
+        raise QuestionnaireError(f"mode: expected paper or telephone, got {mode!r}")
+    if completed_on > timezone.localdate():
+        raise QuestionnaireError(f"completed_on: expected today or earlier, got {completed_on}")
+    language = getattr(getattr(assessment.participant, "identity", None), "preferred_language", "nl")
+    for code, values in answers.items():
+        save_answers(assessment, code, values, mode=mode, language=language, user=user)
+    return submit(assessment, mode=mode, completed_on=completed_on, user=user)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from blend.apps.questionnaires import views
+
+app_name = "questionnaires"
+urlpatterns = [
+    path("q/<str:token>/", views.patient, name="patient"),
+    path("assessment/<int:pk>/", views.assessment_view, name="assessment"),
+]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.audit.services import ReasonRequired
+from blend.apps.registry.models import Participant
+from blend.apps.treatment.domain import load_treatment_config
+from blend.apps.treatment.forms import TreatmentForm
+from blend.apps.treatment.services import default_pathway, record_treatment, treatment_of
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE, Cap.ALLOCATION_VIEW)
+def edit(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    record = treatment_of(participant)
+    config = load_treatment_config()
+    initial = {} if record else {"pathway": default_pathway(participant)}
+    form = TreatmentForm(request.POST or None, instance=record, initial=initial, config=config)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            saved = record_treatment(participant, data, user=request.user, reason=form.cleaned_data["reason"])
+        except ReasonRequired as error:
+            form.add_error("reason", str(error))
+        else:
+            for flag in saved.flags(config):
+                messages.warning(request, _("Check: %(flag)s.") % {"flag": flag})
+            messages.success(request, _("Treatment saved; the follow-up schedule was updated."))
+            return redirect("participant-detail", study_id=study_id)
+    return render(request, "treatment/edit.html", {"form": form, "participant": participant, "record": record},
+                  status=400 if form.errors else 200)
