@@ -234,3 +234,33 @@ def _allocate(participant: Participant, user: Any, ctx: _Context, sequence: Allo
     record_event("allocation.randomize", actor=user, participant=participant, obj=allocation,
                  at=now, details={"sequence_number": number, "stratum": stratum})
     return allocation
+
+
+# ------------------------------------------------------------------- overview
+def overview(today: Any = None) -> dict[str, Any]:
+    """Counts for the trial administrator: totals per stratum now, and per arm and stratum
+    only up to a delayed cut-off (``allocation.overview_delay_days``). Never the order."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    delay = int(load_protocol().section("allocation").get("overview_delay_days", 7))
+    cutoff = today - timedelta(days=delay)
+    totals = dict(Allocation.objects.values_list("stratum").annotate(n=Count("id")).values_list("stratum", "n"))
+    by_arm: dict[str, dict[str, int]] = {}
+    rows = (Allocation.objects.filter(allocated_at__date__lte=cutoff)
+            .values_list("stratum", "arm").annotate(n=Count("id")).values_list("stratum", "arm", "n"))
+    for stratum, arm, n in rows:
+        by_arm.setdefault(stratum, {"intervention": 0, "control": 0})[arm] = n
+    strata = sorted(set(totals) | set(by_arm))
+    commitment_row = RandomizationCommitment.objects.filter(trial_code=trial_code()).first()
+    return {
+        "total": sum(totals.values()),
+        "target": load_protocol().section("trial").get("target_sample_size"),
+        "cutoff": cutoff,
+        "delay_days": delay,
+        "strata": [{"stratum": s or "(unstratified)", "total": totals.get(s, 0),
+                    **by_arm.get(s, {"intervention": 0, "control": 0})} for s in strata],
+        "commitment": commitment_row,
+    }

@@ -5,3 +5,4 @@ class OffersConfig(AppConfig):
     name = "blend.apps.offers"
     label = "offers"
     url_prefix = "offers/"
+    nav = [("offers:worklist", "Offers", "offer.write")]

@@ -1,12 +1,146 @@
-"""The offer workflow for participants allocated to the intervention."""
+"""The offer workflow (TwiCs stage 2) for participants allocated to the intervention.
+
+offered (date, by whom) → accepted (trial consent signed, form version)
+                        → refused (reason)
+(no offer)              → not offered (reason, e.g. death or deterioration)
+
+Refusers get standard care and stay in the ITT population. Control participants get
+nothing at all: every function here refuses them, and nothing is created at
+randomization time — the offer worklist is a query, not stored tasks.
+"""
 
 from __future__ import annotations
 
-from blend.apps.offers.models import Offer
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from blend.apps.accounts.permissions import check
+from blend.apps.accounts.roles import Cap
+from blend.apps.allocation.models import Allocation, Arm
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.offers.models import Offer, OfferState
 from blend.apps.registry.models import Participant
+from blend.protocol import load_protocol
+
+
+class OfferError(ValueError):
+    """Refused input or transition; ``errors`` maps a form field (or "__all__") to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def offer_state(participant: Participant) -> str | None:
     """"offered", "accepted", "refused", "not_offered", or None (no offer recorded;
     always None for control participants)."""
     return Offer.objects.filter(participant=participant).values_list("state", flat=True).first()
+
+
+def may_mention_trial(participant: Participant) -> bool:
+    """The TwiCs rule for anything patient-facing: only intervention-arm participants may
+    ever be told about the trial (controls are not informed)."""
+    return Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists()
+
+
+def trial_consent_versions() -> list[str]:
+    return list(load_protocol().section("offers").get("trial_consent_versions", []))
+
+
+def _intervention_allocation(participant: Participant) -> Allocation:
+    allocation = Allocation.objects.filter(participant=participant).first()
+    if allocation is None or allocation.arm != Arm.INTERVENTION:
+        raise OfferError({"__all__": "expected a participant allocated to the intervention arm; the "
+                                     "offer exists only for them"})
+    return allocation
+
+
+def _check_date(allocation: Allocation, on: date, field: str) -> None:
+    allocated_on = timezone.localdate(allocation.allocated_at)
+    if on < allocated_on:
+        raise OfferError({field: f"expected on or after the allocation date {allocated_on}, got {on}"})
+    if on > timezone.localdate():
+        raise OfferError({field: f"expected today or earlier, got {on}"})
+
+
+def _locked_offer(participant: Participant) -> Offer | None:
+    return Offer.objects.select_for_update().filter(participant=participant).first()
+
+
+def _save(offer: Offer, user: Any, action: str, reason: str = "") -> Offer:
+    audited_save(offer, user=user, reason=reason if offer.pk else "")
+    record_event(action, actor=user, participant=offer.participant, obj=offer, reason=offer.reason)
+    return offer
+
+
+@transaction.atomic
+def make_offer(participant: Participant, *, on: date, user: Any) -> Offer:
+    check(user, Cap.OFFER_WRITE)
+    allocation = _intervention_allocation(participant)
+    _check_date(allocation, on, "offered_on")
+    if _locked_offer(participant) is not None:
+        raise OfferError({"__all__": f"an offer is already recorded ({offer_state(participant)})"})
+    offer = Offer(participant=participant, state=OfferState.OFFERED, offered_on=on, offered_by=user)
+    return _save(offer, user, "offer.make")
+
+
+def _decide(participant: Participant, on: date, user: Any) -> Offer:
+    check(user, Cap.OFFER_WRITE)
+    allocation = _intervention_allocation(participant)
+    _check_date(allocation, on, "decided_on")
+    offer = _locked_offer(participant)
+    if offer is None or offer.state != OfferState.OFFERED:
+        state = offer.state if offer else "no offer"
+        raise OfferError({"__all__": f"expected an open offer (state offered), got {state}"})
+    if on < offer.offered_on:
+        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+    offer.decided_on, offer.decided_by = on, user
+    return offer
+
+
+@transaction.atomic
+def record_acceptance(participant: Participant, *, on: date, consent_version: str, user: Any) -> Offer:
+    """Accepted: the trial consent form was signed (this version) on ``on``."""
+    versions = trial_consent_versions()
+    if consent_version not in versions:
+        raise OfferError({"trial_consent_version": f"expected one of {versions}, got {consent_version!r}"})
+    offer = _decide(participant, on, user)
+    offer.state, offer.trial_consent_version = OfferState.ACCEPTED, consent_version
+    return _save(offer, user, "offer.accept", reason="offer accepted")
+
+
+@transaction.atomic
+def record_refusal(participant: Participant, *, on: date, reason: str, user: Any) -> Offer:
+    """Refused: the participant gets standard care and stays in the ITT population."""
+    if not reason.strip():
+        raise OfferError({"reason": "expected the reason for refusal, got nothing"})
+    offer = _decide(participant, on, user)
+    offer.state, offer.reason = OfferState.REFUSED, reason.strip()
+    return _save(offer, user, "offer.refuse", reason="offer refused")
+
+
+@transaction.atomic
+def record_not_offered(participant: Participant, *, on: date, reason: str, user: Any) -> Offer:
+    """Not offered (e.g. death or deterioration before the offer could be made)."""
+    check(user, Cap.OFFER_WRITE)
+    if not reason.strip():
+        raise OfferError({"reason": "expected the reason the offer was not made, got nothing"})
+    allocation = _intervention_allocation(participant)
+    _check_date(allocation, on, "decided_on")
+    if _locked_offer(participant) is not None:
+        raise OfferError({"__all__": f"an offer is already recorded ({offer_state(participant)})"})
+    offer = Offer(participant=participant, state=OfferState.NOT_OFFERED, decided_on=on, decided_by=user,
+                  reason=reason.strip())
+    return _save(offer, user, "offer.not_offered")
+
+
+def offer_worklist() -> QuerySet[Allocation]:
+    """Intervention allocations still waiting for an offer or for a decision."""
+    return (Allocation.objects.filter(arm=Arm.INTERVENTION)
+            .exclude(participant__offer__state__in=[OfferState.ACCEPTED, OfferState.REFUSED,
+                                                    OfferState.NOT_OFFERED])
+            .select_related("participant", "participant__offer").order_by("allocated_at"))

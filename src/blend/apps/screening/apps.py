@@ -5,3 +5,4 @@ class ScreeningConfig(AppConfig):
     name = "blend.apps.screening"
     label = "screening"
     url_prefix = "screening/"
+    nav = [("screening:log", "Screening log", "participant.view")]

@@ -1,11 +1,174 @@
-"""Screening services: record the facts, assess them, confirm eligibility."""
+"""Screening services: record the facts, assess them, confirm eligibility, and the log.
+
+The facts that come from other records are filled in here and never from the form:
+the age (from the identity record's date of birth at the screening date; only the
+age is kept) and PRESENT consent item (c) (from ``consent.services``).
+"""
 
 from __future__ import annotations
 
-from blend.apps.registry.models import Participant
-from blend.apps.screening.models import Screening
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from blend.apps.accounts.permissions import check
+from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.services import ReauthenticationFailed, reauthenticate
+from blend.apps.allocation.models import Allocation
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.consent.rules import Answer
+from blend.apps.consent.services import consent_states
+from blend.apps.registry.domain import age_on
+from blend.apps.registry.models import Identity, Participant
+from blend.apps.screening.models import Screening, Status
+from blend.eligibility import EligibilityResult, FactError, assess
+
+RANDOMIZATION_CONSENT_ITEM = "c"
+
+
+class ScreeningError(ValueError):
+    """Refused input or action; ``errors`` maps a form field (or "__all__") to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def latest_screening(participant: Participant) -> Screening | None:
     """The participant's current screening, or None when never screened."""
     return Screening.objects.filter(participant=participant).select_related("confirmed_by").first()
+
+
+def _consent_fact(participant: Participant) -> bool | None:
+    """Item (c): yes → True; no or withdrawn → False; not asked yet or postponed → unknown."""
+    state = consent_states(participant).get(RANDOMIZATION_CONSENT_ITEM)
+    if state == Answer.YES:
+        return True
+    return False if state in {Answer.NO, Answer.WITHDRAWN} else None
+
+
+def record_facts(participant: Participant, on: date) -> dict[str, Any]:
+    """Facts read from other records: age at ``on`` and consent item (c)."""
+    facts: dict[str, Any] = {"screening_date": on.isoformat(),
+                             "consent_randomization": _consent_fact(participant)}
+    dob = Identity.objects.filter(participant=participant).values_list("date_of_birth", flat=True).first()
+    if dob is not None:
+        facts["age"] = age_on(dob, on)
+    return facts
+
+
+def evaluate(participant: Participant, facts: dict[str, Any], on: date) -> EligibilityResult:
+    """Assess form facts plus record facts, without writing anything (live summary)."""
+    entered = {k: v for k, v in facts.items() if k not in {"age", "consent_randomization", "date_of_birth"}}
+    try:
+        return assess({**entered, **record_facts(participant, on)})
+    except FactError as error:
+        raise ScreeningError(error.errors) from None
+
+
+def _check_date(participant: Participant, on: date) -> None:
+    if on < participant.registered_on:
+        raise ScreeningError({"screened_on": f"expected on or after cohort entry {participant.registered_on}, "
+                                             f"got {on}"})
+    if on > timezone.localdate():
+        raise ScreeningError({"screened_on": f"expected today or earlier, got {on}"})
+
+
+def _stored_facts(result: EligibilityResult, facts: dict[str, Any]) -> dict[str, Any]:
+    stored = dict(result.facts)
+    if facts.get("sins_components"):
+        stored["sins_components"] = facts["sins_components"]  # so an edit shows the components again
+    return stored
+
+
+@transaction.atomic
+def save_screening(
+    participant: Participant, facts: dict[str, Any], *, on: date, user: Any, reason: str = ""
+) -> Screening:
+    """Create or update the participant's screening. An edit needs a reason and clears
+    an earlier confirmation; once randomized the screening is final."""
+    check(user, Cap.SCREENING_WRITE)
+    _check_date(participant, on)
+    result = evaluate(participant, facts, on)
+    Participant.objects.select_for_update().filter(pk=participant.pk).first()
+    if Allocation.objects.filter(participant=participant).exists():
+        raise ScreeningError({"__all__": "the participant is randomized: the screening is final"})
+    screening = Screening.objects.filter(participant=participant).first()
+    if screening is not None and not reason.strip():
+        raise ScreeningError({"reason": "expected a reason for change when editing a saved screening; "
+                                        "got nothing"})
+    screening = screening or Screening(participant=participant)
+    screening.screened_on, screening.screened_by = on, user
+    screening.facts = _stored_facts(result, facts)
+    screening.status, screening.reasons = result.status, result.reasons
+    screening.criteria_version = result.criteria_version
+    screening.confirmed_at = screening.confirmed_by = None  # facts changed: confirm again
+    audited_save(screening, user=user, reason=reason)
+    record_event("screening.save", actor=user, participant=participant, obj=screening, reason=reason,
+                 details={"status": result.status, "criteria": sorted(result.reasons)})
+    return screening
+
+
+def _offline_request() -> HttpRequest:
+    """A bare request for callers outside a web request (demo, scripts): the lockout
+    counts failures per username, so it still applies."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    return request
+
+
+@transaction.atomic
+def confirm_eligibility(
+    participant: Participant, *, user: Any, password: str, request: HttpRequest | None = None
+) -> Screening:
+    """The investigator's explicit, time-stamped confirmation, with password re-entry.
+
+    The facts are re-assessed first with today's consent records, so a consent withdrawn
+    after the screening cannot slip through."""
+    check(user, Cap.ELIGIBILITY_CONFIRM)
+    try:
+        reauthenticate(request or _offline_request(), user, password)
+    except ReauthenticationFailed as error:
+        raise ScreeningError({"password": str(error).removeprefix("password: ")}) from None
+    screening = Screening.objects.select_for_update().filter(participant=participant).first()
+    if screening is None:
+        raise ScreeningError({"__all__": "expected a saved screening to confirm; the participant is not screened"})
+    if screening.confirmed_at is not None:
+        raise ScreeningError({"__all__": f"already confirmed at {screening.confirmed_at:%Y-%m-%d %H:%M}"})
+    current = evaluate(participant, screening.facts, screening.screened_on)
+    if screening.status != Status.ELIGIBLE or current.status != Status.ELIGIBLE:
+        raise ScreeningError({"__all__": f"expected an eligible screening, got {current.status}: "
+                                         + "; ".join(current.reasons.values())})
+    screening.confirmed_at, screening.confirmed_by = timezone.now(), user
+    audited_save(screening, user=user, reason="eligibility confirmed (password re-entered)")
+    record_event("eligibility.confirm", actor=user, participant=participant, obj=screening,
+                 at=screening.confirmed_at)
+    return screening
+
+
+def screening_log(status: str | None = None) -> QuerySet[Screening]:
+    """Every screened cohort member, newest first (the screening log)."""
+    rows = Screening.objects.select_related("participant", "participant__site", "screened_by", "confirmed_by")
+    return rows.filter(status=status) if status else rows
+
+
+def screening_log_counts() -> dict[str, Any]:
+    """Counts for the CONSORT diagram: screened, by status, confirmed, and by reason."""
+    by_status = Counter(Screening.objects.values_list("status", flat=True))
+    reasons: Counter[str] = Counter()
+    for row in Screening.objects.filter(status=Status.INELIGIBLE).values_list("reasons", flat=True):
+        reasons.update(row.keys())
+    return {
+        "cohort": Participant.objects.count(),
+        "screened": sum(by_status.values()),
+        "eligible": by_status[Status.ELIGIBLE],
+        "ineligible": by_status[Status.INELIGIBLE],
+        "pending": by_status[Status.PENDING],
+        "confirmed": Screening.objects.filter(confirmed_at__isnull=False).count(),
+        "ineligible_by_criterion": dict(reasons.most_common()),
+    }

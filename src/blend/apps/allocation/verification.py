@@ -1,0 +1,116 @@
+"""Verification of the allocation log (``blend randomization verify``).
+
+Always: the hash chain (every record's hash recomputed, every previous-hash link, gapless
+sequence numbers, the head held by the sequence row), the allocations against their log
+records, and no allocation before its eligibility confirmation. Given the revealed seed:
+the commitment and every arm, regenerated with the design code the live allocator uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from blend.apps.allocation.models import (
+    Allocation,
+    AllocationLog,
+    AllocationSequence,
+    RandomizationCommitment,
+)
+from blend.apps.allocation.services import GENESIS_HASH, canonical_record, chain_hash, trial_code
+from blend.apps.screening.models import Screening
+from blend.randomization import load_spec, parse_seed, replay
+
+
+@dataclass
+class VerifyReport:
+    allocations: int = 0
+    problems: list[str] = field(default_factory=list)
+    regenerated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _check_chain(entries: list[AllocationLog], report: VerifyReport) -> str:
+    previous = GENESIS_HASH
+    for expected_number, entry in enumerate(entries, start=1):
+        where = f"log record #{entry.sequence_number}"
+        if entry.sequence_number != expected_number:
+            report.problems.append(f"{where}: expected sequence number {expected_number} (a record is "
+                                   "missing or was inserted)")
+        if entry.previous_hash != previous:
+            report.problems.append(f"{where}: previous hash does not match the record before it "
+                                   "(a record was deleted, inserted or edited)")
+        if chain_hash(entry.previous_hash, canonical_record(entry)) != entry.hash:
+            report.problems.append(f"{where}: hash does not match its contents (the record was edited)")
+        previous = entry.hash
+    return previous
+
+
+def _check_head(head: str, count: int, report: VerifyReport) -> None:
+    sequence = AllocationSequence.objects.filter(trial_code=trial_code()).first()
+    last_number, last_hash = (sequence.last_number, sequence.last_hash) if sequence else (0, GENESIS_HASH)
+    if last_number != count or last_hash != head:
+        report.problems.append(
+            f"sequence head: expected {last_number} records ending in {last_hash[:12]}…, found {count} "
+            f"ending in {head[:12]}… (records were deleted or the last one was edited)"
+        )
+
+
+def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> None:
+    logged = {e.sequence_number: e for e in entries}
+    allocations = {a.sequence_number: a for a in Allocation.objects.all()}
+    for number in sorted(set(logged) - set(allocations)):
+        report.problems.append(f"allocation #{number}: in the log but the allocation row is missing")
+    for number in sorted(set(allocations) - set(logged)):
+        report.problems.append(f"allocation #{number}: has no log record")
+    for number in sorted(set(logged) & set(allocations)):
+        a, e = allocations[number], logged[number]
+        fields = ("participant_id", "arm", "stratum", "stratum_index", "profile", "allocated_at")
+        differing = [f for f in fields if getattr(a, f) != getattr(e, f)]
+        if differing:
+            report.problems.append(f"allocation #{number}: differs from its log record in {', '.join(differing)}")
+
+
+def _check_confirmation_order(report: VerifyReport) -> None:
+    confirmed = dict(Screening.objects.values_list("participant_id", "confirmed_at"))
+    for a in Allocation.objects.all():
+        at = confirmed.get(a.participant_id)
+        if at is None or at > a.allocated_at:
+            report.problems.append(f"allocation #{a.sequence_number}: made before eligibility was confirmed")
+
+
+def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyReport) -> None:
+    seed = parse_seed(seed_hex, field="--seed")
+    spec = load_spec()
+    recorded = RandomizationCommitment.objects.filter(trial_code=trial_code()).first()
+    if recorded is None:
+        if entries:
+            report.problems.append("commitment: none recorded, yet allocations exist")
+        return
+    if hashlib.sha256(f"{recorded.design_json}\n{seed.hex()}".encode()).hexdigest() != recorded.digest:
+        report.problems.append("commitment: the revealed seed and recorded design do not give the recorded digest")
+        return
+    if spec.canonical_json() != recorded.design_json:
+        report.problems.append("design: randomization.toml differs from the design committed to")
+        return
+    expected = replay(spec, seed, [e.profile for e in entries])
+    for entry, arm in zip(entries, expected, strict=True):
+        if entry.arm != arm:
+            report.problems.append(f"log record #{entry.sequence_number}: arm {entry.arm}, but the seed "
+                                   f"gives {arm}")
+    report.regenerated = True
+
+
+def verify(seed_hex: str | None = None) -> VerifyReport:
+    entries = list(AllocationLog.objects.order_by("sequence_number"))
+    report = VerifyReport(allocations=len(entries))
+    head = _check_chain(entries, report)
+    _check_head(head, len(entries), report)
+    _check_allocations(entries, report)
+    _check_confirmation_order(report)
+    if seed_hex is not None:
+        _check_seed(seed_hex, entries, report)
+    return report

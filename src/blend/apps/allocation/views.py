@@ -1,0 +1,64 @@
+"""Randomize (with a confirmation step), the allocation once made, and the overview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.allocation.models import Allocation
+from blend.apps.allocation.services import AllocationError, overview, randomize
+from blend.apps.consent.services import randomization_consent_missing
+from blend.apps.registry.models import Participant
+from blend.apps.screening.services import latest_screening
+
+
+def _blockers(participant: Participant) -> list[str]:
+    """What stands in the way, shown on the confirmation step (the service re-checks)."""
+    screening = latest_screening(participant)
+    blockers = []
+    if screening is None or screening.status != "eligible":
+        blockers.append(_("Eligibility: not screened eligible."))
+    elif screening.confirmed_at is None:
+        blockers.append(_("Eligibility: not confirmed by an investigator."))
+    missing = randomization_consent_missing(participant)
+    if missing:
+        blockers.append(_("Consent: no current 'yes' to item(s) %(items)s.") % {"items": ", ".join(missing)})
+    return blockers
+
+
+@require(Cap.RANDOMIZE)
+def randomize_view(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    if Allocation.objects.filter(participant=participant).exists():
+        messages.info(request, _("Already randomized: an allocation is final."))
+        return redirect("participant-detail", study_id=study_id)
+    error = None
+    if request.method == "POST":
+        try:
+            randomize(participant, user=request.user)
+        except AllocationError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Randomized."))
+            if request.user.can(Cap.ALLOCATION_VIEW):
+                return redirect("allocation:detail", study_id=study_id)
+            return redirect("participant-detail", study_id=study_id)
+    return render(request, "allocation/randomize.html", {
+        "participant": participant, "blockers": _blockers(participant), "error": error,
+    }, status=400 if error else 200)
+
+
+@require(Cap.ALLOCATION_VIEW)
+def detail(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    allocation = get_object_or_404(Allocation.objects.select_related("allocated_by"), participant=participant)
+    return render(request, "allocation/detail.html", {"participant": participant, "allocation": allocation})
+
+
+@require(Cap.RANDOMIZATION_OVERVIEW)
+def overview_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "allocation/overview.html", {"o": overview()})

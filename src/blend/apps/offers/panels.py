@@ -1,0 +1,24 @@
+"""The offer panel: intervention arm only, and only for roles that may see arms
+(an offer's existence reveals the arm)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from blend.apps.accounts.roles import Cap
+from blend.apps.allocation.models import Allocation, Arm
+from blend.apps.offers.models import Offer
+
+
+def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+    user = request.user
+    if not user.can(Cap.ALLOCATION_VIEW):
+        return None
+    if not Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists():
+        return None
+    offer = Offer.objects.select_related("offered_by").filter(participant=participant).first()
+    return {"template": "offers/_panel.html", "context": {
+        "offer": offer, "study_id": participant.study_id, "can_write": user.can(Cap.OFFER_WRITE),
+    }}

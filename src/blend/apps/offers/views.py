@@ -1,0 +1,70 @@
+"""The offer, accept, refuse and not-offered forms, and the offer worklist.
+
+Every view needs ``offer.write`` and ``allocation.view`` (an offer reveals the arm)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.offers import services
+from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, RefuseForm
+from blend.apps.registry.models import Participant
+
+
+def _run(request: HttpRequest, study_id: str, form_class: type[forms.Form], title: str,
+         action: Callable[[Participant, dict[str, Any]], Any]) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(participant, form.cleaned_data)
+        except services.OfferError as error:
+            for field, message in error.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("participant-detail", study_id=study_id)
+    return render(request, "offers/form.html", {"form": form, "participant": participant, "title": title},
+                  status=400 if form.errors else 200)
+
+
+@require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
+def offer(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _run(request, study_id, OfferForm, _("Offer the intervention"),
+                lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user))
+
+
+@require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
+def accept(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _run(request, study_id, AcceptForm, _("Offer accepted: trial consent signed"),
+                lambda p, d: services.record_acceptance(p, on=d["decided_on"],
+                                                        consent_version=d["trial_consent_version"],
+                                                        user=request.user))
+
+
+@require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
+def refuse(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _run(request, study_id, RefuseForm, _("Offer refused"),
+                lambda p, d: services.record_refusal(p, on=d["decided_on"], reason=d["reason"],
+                                                     user=request.user))
+
+
+@require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
+def not_offered(request: HttpRequest, study_id: str) -> HttpResponse:
+    return _run(request, study_id, NotOfferedForm, _("Offer not made"),
+                lambda p, d: services.record_not_offered(p, on=d["decided_on"], reason=d["reason"],
+                                                         user=request.user))
+
+
+@require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
+def worklist(request: HttpRequest) -> HttpResponse:
+    return render(request, "offers/worklist.html", {"allocations": services.offer_worklist()})

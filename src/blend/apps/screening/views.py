@@ -1,0 +1,108 @@
+"""Screening views: parse the form, call the service, render. No rules live here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.registry.models import Participant
+from blend.apps.screening.forms import ConfirmEligibilityForm, ScreeningForm
+from blend.apps.screening.models import Status
+from blend.apps.screening.services import (
+    ScreeningError,
+    confirm_eligibility,
+    evaluate,
+    latest_screening,
+    save_screening,
+    screening_log,
+    screening_log_counts,
+)
+from blend.eligibility import load_criteria
+
+
+def _apply_errors(form: ScreeningForm | ConfirmEligibilityForm, error: ScreeningError) -> None:
+    for field, message in error.errors.items():
+        if field in form.fields:
+            form.add_error(field, message)
+        else:
+            form.add_error(None, message if field == "__all__" else f"{field}: {message}")
+
+
+@require(Cap.SCREENING_WRITE)
+def screen(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    current = latest_screening(participant)
+    initial = ScreeningForm.initial_from(current.facts, current.screened_on) if current else None
+    form = ScreeningForm(request.POST or None, initial=initial, editing=current is not None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = save_screening(participant, form.facts(), on=form.cleaned_data["screened_on"],
+                                       user=request.user, reason=form.cleaned_data.get("reason", ""))
+        except ScreeningError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Screening saved: %(status)s.") % {"status": screening.get_status_display()})
+            return redirect("participant-detail", study_id=study_id)
+    elif current is not None:
+        result = evaluate(participant, current.facts, current.screened_on)
+    return render(request, "screening/form.html", {
+        "form": form, "participant": participant, "screening": current, "result": result,
+        "criteria": load_criteria().active,
+    }, status=400 if form.errors else 200)
+
+
+@require(Cap.SCREENING_WRITE)
+def preview(request: HttpRequest, study_id: str) -> HttpResponse:
+    """The live summary (htmx): assess what is on the form now, write nothing."""
+    participant = get_object_or_404(Participant, study_id=study_id)
+    form = ScreeningForm(request.POST or None)
+    result, problems = None, []
+    if form.is_valid():
+        try:
+            result = evaluate(participant, form.facts(), form.cleaned_data["screened_on"])
+        except ScreeningError as error:
+            problems = list(error.errors.values())
+    else:
+        problems = [f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}"
+                    for f, e in form.errors.items()]
+    return render(request, "screening/_summary.html", {"result": result, "problems": problems})
+
+
+@require(Cap.ELIGIBILITY_CONFIRM)
+def confirm(request: HttpRequest, study_id: str) -> HttpResponse:
+    participant = get_object_or_404(Participant, study_id=study_id)
+    screening = latest_screening(participant)
+    form = ConfirmEligibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm_eligibility(participant, user=request.user, password=form.cleaned_data["password"],
+                                request=request)
+        except ScreeningError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Eligibility confirmed."))
+            return redirect("participant-detail", study_id=study_id)
+    result = evaluate(participant, screening.facts, screening.screened_on) if screening else None
+    return render(request, "screening/confirm.html", {
+        "form": form, "participant": participant, "screening": screening, "result": result,
+    }, status=400 if form.errors else 200)
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def log(request: HttpRequest) -> HttpResponse:
+    """Every screened cohort member with the status and every reason (feeds CONSORT)."""
+    status = request.GET.get("status") or None
+    if status not in {None, *Status.values}:
+        status = None
+    page = Paginator(screening_log(status), 50).get_page(request.GET.get("page"))
+    return render(request, "screening/log.html", {
+        "page": page, "status": status, "statuses": Status.choices, "counts": screening_log_counts(),
+        "today": timezone.localdate(),
+    })
