@@ -90,7 +90,8 @@ def score_frame(code: str, df: pd.DataFrame, **options: Any) -> pd.DataFrame:
         return special.score_frame(df, resolved)
     matrix = frame_to_matrix(instrument, df)
     arrays = _score_matrix(instrument, matrix, resolved)
-    return pd.DataFrame(arrays, index=df.index, columns=list(arrays))
+    floats = {k: v.astype(float) if v.dtype.kind in "iub" else v for k, v in arrays.items()}
+    return pd.DataFrame(floats, index=df.index, columns=list(floats))
 
 
 def _score_matrix(

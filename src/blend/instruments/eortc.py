@@ -184,7 +184,8 @@ def score_c15(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarray
     out = {
         "PF": table_lookup(PF_TABLE, q[1] + q[2] + q[3]),
         "EF": table_lookup(EF_TABLE, q[13] + q[14]),
-        "FA": table_lookup(FA_TABLE, (q[7] - 1.0) * 4.0 + (q[11] - 1.0)),
+        # Integer constants keep complete (integer) answers integer: a direct table index.
+        "FA": table_lookup(FA_TABLE, (q[7] - 1) * 4 + (q[11] - 1)),
         "NV": table_lookup(NV_TABLE, q[9]),
     }
     half_rule = options.get("missing") == "half-rule"

@@ -1,7 +1,10 @@
 """Vectorized building blocks shared by the scorers (numpy only).
 
-Scorers receive an n x n_items float matrix (NaN = missing) and return arrays,
-so one implementation serves both ``score`` (one row) and ``score_frame``.
+Scorers receive an n x n_items matrix and return arrays, so one implementation
+serves both ``score`` (one row) and ``score_frame``. The matrix is float with NaN for
+missing answers, or integer when the answers are complete (a validated integer
+DataFrame): the helpers then skip every missing-value step, which keeps
+``score_frame`` close to the speed of a bare table lookup.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ import numpy as np
 
 def mean_of_answered(x: np.ndarray, cols: Sequence[int], min_items: int) -> np.ndarray:
     """Mean of the answered items per row; NaN when fewer than ``min_items`` are answered."""
-    sub = x[:, list(cols)]
+    cols = list(cols)
+    if x.dtype.kind != "f":  # complete answers
+        total = x[:, cols[0]].astype(float)
+        for c in cols[1:]:
+            total += x[:, c]
+        return total / len(cols)
+    sub = x[:, cols]
     answered = ~np.isnan(sub)
     count = answered.sum(axis=1)
     total = np.where(answered, sub, 0.0).sum(axis=1)
@@ -31,7 +40,11 @@ def eortc_linear(raw: np.ndarray, kind: str, item_range: float) -> np.ndarray:
 
 def table_lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``table[index]`` with NaN where the index is NaN (a missing input)."""
+    if index.dtype.kind != "f":
+        return table[index]
     missing = np.isnan(index)
+    if not missing.any():
+        return table[index.astype(np.intp)]
     safe = np.where(missing, 0, index).astype(np.intp)
     return np.where(missing, np.nan, table[safe])
 

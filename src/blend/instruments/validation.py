@@ -86,16 +86,98 @@ def answers_to_row(instrument: Instrument, answers: object) -> np.ndarray:
 
 
 def frame_to_matrix(instrument: Instrument, df: pd.DataFrame) -> np.ndarray:
-    """Validate a DataFrame (one row per response) and return an n x n_items float matrix.
+    """Validate a DataFrame (one row per response) and return an n x n_items matrix.
 
     Columns must be item keys; an absent column means the item is missing in every row.
+    A frame holding every item as plain integers (which cannot be missing) is checked
+    as one block and returned as an integer matrix; scorers treat that as complete.
+    Anything else becomes a float matrix with NaN for missing answers.
     """
     check_keys(instrument, df.columns, what="column")
-    out = np.full((len(df), len(instrument.items)), np.nan)
+    block = _numeric_block(instrument, df)
+    if block is not None:
+        _check_block(instrument, df, block)
+        return block
+    out = np.full((len(df), len(instrument.items)), np.nan, order="F")
     for j, item in enumerate(instrument.items):
         if item.key in df.columns:
             out[:, j] = _column(instrument, item, df[item.key])
     return out
+
+
+def _numeric_block(instrument: Instrument, df: pd.DataFrame) -> np.ndarray | None:
+    """All items as one plain int/float array (fast path), or None."""
+    keys = list(instrument.item_keys)
+    if any(item.coded for item in instrument.items) or set(keys) - set(df.columns):
+        return None
+    if any(df[key].dtype.kind not in "iuf" for key in keys):
+        return None
+    # Selecting columns copies the frame; skip that when they are already in item order.
+    block = df.to_numpy() if list(df.columns) == keys else df[keys].to_numpy()
+    if block.dtype.kind == "f":
+        return block.astype(np.float64, copy=False)
+    return block if block.dtype.kind in "iu" else None
+
+
+def _check_block(instrument: Instrument, df: pd.DataFrame, block: np.ndarray) -> None:
+    """Vectorized range/type check of a whole block; NaN passes (missing)."""
+    items = instrument.items
+    low = np.array([_bounds(item)[0] for item in items])
+    high = np.array([_bounds(item)[1] for item in items])
+    gaps = any(i.kind == "choice" and len(i.values) != _span(i) for i in items)
+    if block.dtype.kind in "iu" and not gaps:
+        smallest, largest = column_extremes(block)
+        if (smallest >= low).all() and (largest <= high).all():
+            return  # the common case: one cheap pass, no per-cell masks
+    bad = (block < low) | (block > high)
+    whole = np.array([item.kind == "choice" or item.integer for item in items])
+    if block.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):  # inf - inf: caught by the isinf line below
+            bad |= whole & (block - np.floor(block) > 0)
+        bad |= np.isinf(block) & ~np.isinf(high)
+    for j, item in enumerate(items):
+        if item.kind == "choice" and len(item.values) != _span(item):
+            column = block[:, j]
+            bad[:, j] |= ~np.isin(column, item.values) & ~np.isnan(column.astype(float))
+    if bad.any():
+        row, col = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        item = items[col]
+        raise _fail(instrument, item, df[item.key].iloc[row], f" (row {df.index[row]!r})")
+
+
+def column_extremes(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column min and max (NaN ignored) of a C-ordered n x k block, fast.
+
+    Reducing a tall, narrow array along axis 0 vectorizes poorly; viewing 64 rows as one
+    wide row gives numpy a long inner loop, then the 64 partial results are folded.
+    """
+    n, k = block.shape
+    rows = n - n % 64
+    parts_min, parts_max = [], []
+    if rows and block.flags.c_contiguous:
+        wide = block[:rows].reshape(-1, 64 * k)
+        parts_min.append(np.fmin.reduce(wide, axis=0).reshape(64, k))
+        parts_max.append(np.fmax.reduce(wide, axis=0).reshape(64, k))
+    else:
+        rows = 0
+    if rows < n:
+        parts_min.append(block[rows:])
+        parts_max.append(block[rows:])
+    smallest = np.fmin.reduce(np.concatenate(parts_min), axis=0)
+    largest = np.fmax.reduce(np.concatenate(parts_max), axis=0)
+    return smallest, largest
+
+
+def _span(item: Item) -> float:
+    low, high = _bounds(item)
+    return high - low + 1
+
+
+def _bounds(item: Item) -> tuple[float, float]:
+    if item.kind == "choice":
+        values = [float(v) for v in item.values]
+        return min(values), max(values)
+    return float(item.minimum), float(item.maximum)  # type: ignore[arg-type]
 
 
 def _column(instrument: Instrument, item: Item, column: pd.Series) -> np.ndarray:
@@ -114,15 +196,13 @@ def _column(instrument: Instrument, item: Item, column: pd.Series) -> np.ndarray
 
 
 def _valid_numbers(item: Item, values: np.ndarray) -> np.ndarray:
-    if item.kind == "choice":
-        allowed = np.asarray(item.values, dtype=float)
-        low, high = allowed.min(), allowed.max()
-        ok = (values >= low) & (values <= high) & (values == np.floor(values))
-        if len(allowed) != high - low + 1:  # gaps in the options (e.g. KPS in tens)
-            ok &= np.isin(values, allowed)
-        return ok
-    ok = (values >= item.minimum) & (values <= item.maximum)
-    return ok & (values == np.floor(values)) if item.integer else ok
+    low, high = _bounds(item)
+    ok = (values >= low) & (values <= high)
+    if item.kind == "choice" or item.integer:
+        ok &= values == np.floor(values)
+    if item.kind == "choice" and len(item.values) != high - low + 1:
+        ok &= np.isin(values, item.values)  # gaps in the options (e.g. KPS in tens)
+    return ok
 
 
 def _column_slow(instrument: Instrument, item: Item, column: pd.Series) -> np.ndarray:

@@ -91,3 +91,54 @@ def test_frames_accept_nullable_and_missing_values() -> None:
 def test_every_instrument_rejects_an_unknown_item(code: str) -> None:
     with pytest.raises(InstrumentError, match=f"{code}: unknown item 'nonsense'"):
         score(code, {"nonsense": 1})
+
+
+@pytest.mark.parametrize("n_rows", [1, 63, 64, 65, 200])
+@pytest.mark.parametrize(("column", "value"), [("q15", 8), ("q1", 0), ("q14", 5), ("q3", -1)])
+def test_complete_integer_frames_are_checked_as_one_block(n_rows: int, column: str,
+                                                          value: int) -> None:
+    rng = np.random.default_rng(n_rows)
+    data = rng.integers(1, 5, size=(n_rows, 15))
+    frame = pd.DataFrame(data, columns=[f"q{i}" for i in range(1, 16)])
+    assert score_frame("qlq-c15-pal", frame)["PF"].notna().all()
+    frame.loc[n_rows - 1, column] = value
+    with pytest.raises(InstrumentError, match=f"item '{column}' \\(row {n_rows - 1}\\).*"
+                                              f"received {value} \\(int\\)"):
+        score_frame("qlq-c15-pal", frame)
+
+
+def test_complete_float_frames_reject_fractions_and_infinities() -> None:
+    frame = pd.DataFrame(np.ones((3, 15)), columns=[f"q{i}" for i in range(1, 16)])
+    frame.loc[1, "q2"] = np.nan
+    assert np.isnan(score_frame("qlq-c15-pal", frame)["PF"].iloc[1])
+    frame.loc[2, "q5"] = 1.5
+    with pytest.raises(InstrumentError, match="item 'q5' \\(row 2\\).*received 1.5"):
+        score_frame("qlq-c15-pal", frame)
+    frame.loc[2, "q5"] = np.inf
+    with pytest.raises(InstrumentError, match="item 'q5' \\(row 2\\).*received inf"):
+        score_frame("qlq-c15-pal", frame)
+
+
+def test_columns_in_any_order_score_the_same() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.integers(1, 5, size=(20, 15)), columns=[f"q{i}" for i in range(1, 16)])
+    shuffled = frame[list(reversed(frame.columns))]
+    pd.testing.assert_frame_equal(score_frame("qlq-c15-pal", frame),
+                                  score_frame("qlq-c15-pal", shuffled))
+
+
+def test_column_extremes_matches_numpy_for_any_length() -> None:
+    from blend.instruments.validation import column_extremes
+
+    rng = np.random.default_rng(11)
+    for n in (1, 63, 64, 65, 129, 1000):
+        block = rng.integers(-50, 50, size=(n, 7))
+        low, high = column_extremes(block)
+        assert (low == block.min(axis=0)).all() and (high == block.max(axis=0)).all()
+        if n < 63:
+            continue  # the NaN variant needs rows enough that no column is all-NaN
+        floats = block.astype(float)
+        floats[rng.random(floats.shape) < 0.2] = np.nan
+        low, high = column_extremes(floats)
+        np.testing.assert_array_equal(low, np.nanmin(floats, axis=0))
+        np.testing.assert_array_equal(high, np.nanmax(floats, axis=0))
