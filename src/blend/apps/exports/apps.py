@@ -5,3 +5,4 @@ class ExportsConfig(AppConfig):
     name = "blend.apps.exports"
     label = "exports"
     url_prefix = "exports/"
+    nav = [("exports:overview", "Exports", "export")]

@@ -1,0 +1,362 @@
+"""The analysis dataset of ``contracts/analysis-dataset.md``, built from the database.
+
+Everything is read in bulk (one query per table), so 10,000 participants export in
+seconds. Apps that are not installed contribute nothing (a column stays empty).
+No direct identifier is read into any row: the date of birth is used for the age
+and dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from blend.apps.consent import rules
+from blend.apps.consent.models import ConsentRecord
+from blend.apps.datamanagement.timeline import optional_model
+from blend.apps.registry.domain import age_on
+from blend.apps.registry.models import Identity, Participant
+from blend.apps.safety.models import AdverseEvent
+from blend.protocol import load_protocol
+
+SCREENING_COLUMNS = ["study_id", "screened_on", "randomization_consent", "eligibility", "ineligibility_reasons",
+                     "randomized"]
+PARTICIPANT_COLUMNS = ["study_id", "randomized_on", "arm", "stratum", "offered", "accepted", "refusal_reason",
+                       "received_intervention", "treatment_start", "death_date", "last_contact", "withdrawn_on", "age",
+                       "sex", "primary_tumour", "sins_total", "performance_status", "systemic_restart_date",
+                       "hospital_days", "neuro_deterioration"]
+ASSESSMENT_COLUMNS = ["study_id", "timepoint", "assessed_on", "instrument", "scale", "value"]
+AE_COLUMNS = ["study_id", "term", "grade", "serious", "onset_date", "related"]
+COST_COLUMNS = ["study_id", "category", "amount_eur"]
+FILES = {"screening.csv": SCREENING_COLUMNS, "participants.csv": PARTICIPANT_COLUMNS,
+         "assessments.csv": ASSESSMENT_COLUMNS, "adverse_events.csv": AE_COLUMNS, "costs.csv": COST_COLUMNS}
+
+# platform instrument code -> (contract instrument, {platform scale: contract scale})
+INSTRUMENT_MAP: dict[str, tuple[str, dict[str, str]]] = {
+    "qlq-c15-pal": ("qlq-c15-pal", {s: s for s in ("PF", "EF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "QL")}),
+    "eq5d5l-nl": ("eq5d5l-nl", {"index": "index", "vas": "vas"}),
+    "pain-nrs": ("pain", {"worst_pain": "worst_pain"}),
+    "omed": ("pain", {"omed": "omed"}),
+}
+ASIA_ORDER = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
+
+
+def config() -> dict[str, Any]:
+    return load_protocol().section("exports")
+
+
+def fmt(value: Any) -> str:
+    """The contract's text form: ISO dates, true/false, empty for missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date().isoformat() if timezone.is_aware(value) else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def local_day(value: datetime | date | None) -> date | None:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _rows(label: str, *fields: str, **filters: Any) -> list[tuple[Any, ...]]:
+    model = optional_model(label)
+    if model is None:
+        return []
+    return list(model.objects.filter(**filters).values_list(*fields))
+
+
+@dataclass
+class Sources:
+    """Every table the dataset is derived from, read once."""
+
+    study_ids: dict[int, str]
+    participants: dict[int, dict[str, Any]]
+    birth_dates: dict[int, date]
+    decisions: dict[int, list[rules.Decision]]
+    screenings: list[tuple[Any, ...]]
+    allocations: list[tuple[Any, ...]]
+    offers: dict[int, tuple[Any, ...]]
+    treatments: dict[int, Any]
+    vital: dict[int, tuple[date, date | None]]
+    systemic: dict[int, list[date]]
+    admissions: dict[int, list[tuple[date, date | None, bool]]]
+    neuro: dict[int, list[tuple[date, str]]]
+    reinterventions: dict[int, list[tuple[date, str]]]
+    responses: list[tuple[Any, ...]]
+
+
+def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    for pid, *rest in rows:
+        out[pid].append(rest[0] if len(rest) == 1 else tuple(rest))
+    return out
+
+
+def _treatments() -> dict[int, Any]:
+    model = optional_model("treatment.TreatmentRecord")
+    return {t.participant_id: t for t in model.objects.all()} if model is not None else {}
+
+
+def load_sources() -> Sources:
+    fields = ["id", "study_id", "sex", "primary_tumour", "performance_status", "registered_on", "birth_year"]
+    participants = {row["id"]: row for row in Participant.objects.values(*fields)}
+    decisions: dict[int, list[rules.Decision]] = defaultdict(list)
+    for pid, item, answer, on, pk in ConsentRecord.objects.values_list("participant_id", "item", "answer",
+                                                                       "effective_on", "id"):
+        decisions[pid].append(rules.Decision(item, rules.Answer(answer), on, pk))
+    return Sources(
+        study_ids={pid: row["study_id"] for pid, row in participants.items()},
+        participants=participants,
+        birth_dates=dict(Identity.objects.values_list("participant_id", "date_of_birth")),
+        decisions=decisions,
+        screenings=_rows("screening.Screening", "participant_id", "screened_on", "status", "reasons", "facts"),
+        allocations=_rows("allocation.Allocation", "participant_id", "allocated_at", "arm", "stratum"),
+        offers={r[0]: r for r in _rows("offers.Offer", "participant_id", "state", "reason")},
+        treatments=_treatments(),
+        vital={r[0]: (r[1], r[2]) for r in _rows("followup.VitalStatus", "participant_id", "last_contact_on", "died_on")},
+        systemic=_grouped(_rows("followup.SystemicTherapy", "participant_id", "started_on")),
+        admissions=_grouped(_rows("followup.HospitalAdmission", "participant_id", "admitted_on", "discharged_on",
+                                  "index_treatment")),
+        neuro=_grouped(_rows("followup.NeuroAssessment", "participant_id", "assessed_on", "asia_grade")),
+        reinterventions=_grouped(_rows("followup.ReIntervention", "participant_id", "performed_on", "kind")),
+        responses=_rows("questionnaires.Response", "participant_id", "assessment__timepoint", "completed_on",
+                        "scores", "answers", status="submitted"),
+    )
+
+
+def randomization_consent(decisions: list[rules.Decision], on: date | None) -> str:
+    """yes / no / postponed for the randomization-consent items, as of ``on`` (None = now)."""
+    needed = load_protocol().randomization_consent_items
+    known = [d for d in decisions if on is None or d.effective_on <= on]
+    states = rules.current_states(known, needed)
+    if all(states[item] == rules.Answer.YES for item in needed):
+        return "yes"
+    if any(states[item] in (rules.Answer.NO, rules.Answer.WITHDRAWN) for item in needed):
+        return "no"
+    return "postponed"
+
+
+def withdrawn_on(decisions: list[rules.Decision]) -> date | None:
+    """First withdrawal of an item that further data collection depends on."""
+    items = set(load_protocol().questionnaire_consent_items)
+    dates = [d.effective_on for d in decisions if d.answer == rules.Answer.WITHDRAWN and d.item in items]
+    return min(dates) if dates else None
+
+
+def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
+    rows = []
+    for pid, screened_on, status, reasons, _facts in sorted(src.screenings, key=lambda r: src.study_ids[r[0]]):
+        rows.append({
+            "study_id": src.study_ids[pid], "screened_on": screened_on,
+            "randomization_consent": randomization_consent(src.decisions.get(pid, []), randomized_on.get(pid)),
+            "eligibility": status,
+            "ineligibility_reasons": ";".join(sorted(reasons or {})) if status != "eligible" else "",
+            "randomized": pid in randomized_on,
+        })
+    return rows
+
+
+def received_intervention(record: Any) -> bool:
+    """Same-day SBRT and surgery actually given (both started, on one calendar day)."""
+    if record is None or record.pathway != "same_day":
+        return False
+    return bool(record.radiotherapy_day and record.surgery_day and record.radiotherapy_day == record.surgery_day)
+
+
+def treatment_start(record: Any) -> date | None:
+    if record is None:
+        return None
+    from blend.apps.treatment.services import start_from_record
+
+    return start_from_record(record)
+
+
+def hospital_days(admissions: list[tuple[date, date | None, bool]], today: date) -> int:
+    return sum(((discharged or today) - admitted).days for admitted, discharged, index in admissions if index)
+
+
+def neuro_deterioration(assessments: list[tuple[date, str]], start: date | None) -> bool | None:
+    """A decline of at least one ASIA grade from the last grade before treatment to any grade by week 12."""
+    if start is None:
+        return None
+    graded = sorted((on, ASIA_ORDER[g]) for on, g in assessments if g in ASIA_ORDER)
+    before = [grade for on, grade in graded if on <= start]
+    after = [grade for on, grade in graded if start < on <= start + timedelta(weeks=12)]
+    if not before or not after:
+        return None
+    return min(after) < before[-1]
+
+
+def _offer_columns(arm: str, offer: tuple[Any, ...] | None) -> dict[str, Any]:
+    if arm != "intervention":
+        return {"offered": None, "accepted": None, "refusal_reason": ""}
+    state = offer[1] if offer else None
+    offered = state in {"offered", "accepted", "refused"}
+    decided = state in {"accepted", "refused"}
+    return {"offered": offered, "accepted": (state == "accepted") if offered and decided else None,
+            "refusal_reason": (offer[2] or "not given") if state == "refused" else ""}
+
+
+def _last_contact(src: Sources, pid: int, known: list[date | None]) -> date:
+    vital = src.vital.get(pid)
+    if vital and vital[1]:
+        return vital[1]
+    dates = [d for d in [*known, vital[0] if vital else None] if d is not None]
+    return max(dates)
+
+
+def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
+    rows = []
+    facts = {r[0]: r[4] or {} for r in src.screenings}
+    last_response: dict[int, date] = {}
+    for pid, _tp, completed_on, *_ in src.responses:
+        if completed_on is not None:
+            last_response[pid] = max(completed_on, last_response.get(pid, completed_on))
+    for pid, allocated_at, arm, stratum in sorted(src.allocations, key=lambda r: src.study_ids[r[0]]):
+        p, randomized_on = src.participants[pid], local_day(allocated_at)
+        record = src.treatments.get(pid)
+        start = treatment_start(record)
+        death = (src.vital.get(pid) or (None, None))[1]
+        restart = [d for d in src.systemic.get(pid, []) if start is None or d >= start]
+        accepted_received = received_intervention(record)
+        rows.append({
+            "study_id": p["study_id"], "randomized_on": randomized_on, "arm": arm, "stratum": stratum or "",
+            **_offer_columns(arm, src.offers.get(pid)),
+            "received_intervention": accepted_received, "treatment_start": start, "death_date": death,
+            "last_contact": _last_contact(src, pid, [randomized_on, start, last_response.get(pid)]),
+            "withdrawn_on": withdrawn_on(src.decisions.get(pid, [])),
+            "age": age_on(src.birth_dates[pid], randomized_on) if pid in src.birth_dates
+            else randomized_on.year - p["birth_year"],
+            "sex": p["sex"], "primary_tumour": p["primary_tumour"], "sins_total": facts.get(pid, {}).get("sins_total"),
+            "performance_status": p["performance_status"],
+            "systemic_restart_date": min(restart) if restart else None,
+            "hospital_days": hospital_days(src.admissions.get(pid, []), today),
+            "neuro_deterioration": neuro_deterioration(src.neuro.get(pid, []), start),
+        })
+    return rows
+
+
+def assessment_rows(src: Sources, randomized: set[int]) -> list[dict[str, Any]]:
+    rows = []
+    for pid, timepoint, completed_on, scores, _answers in src.responses:
+        if pid not in randomized or completed_on is None:
+            continue
+        for code, values in sorted((scores or {}).items()):
+            if code not in INSTRUMENT_MAP:
+                continue
+            instrument, scales = INSTRUMENT_MAP[code]
+            for scale, value in (values or {}).items():
+                if scale in scales and isinstance(value, int | float) and not isinstance(value, bool):
+                    rows.append({"study_id": src.study_ids[pid], "timepoint": timepoint, "assessed_on": completed_on,
+                                 "instrument": instrument, "scale": scales[scale], "value": float(value)})
+    rows.sort(key=lambda r: (r["study_id"], r["assessed_on"], r["instrument"], r["scale"]))
+    return rows
+
+
+def adverse_event_rows(study_ids: dict[int, str], randomized: set[int]) -> list[dict[str, Any]]:
+    """Initial reports only (follow-up reports update an event; they are not new events)."""
+    rows = []
+    events = AdverseEvent.objects.filter(follow_up_of__isnull=True, participant_id__in=randomized)
+    for ae in events.order_by("participant__study_id", "onset_date", "id").prefetch_related("follow_ups"):
+        latest = max([ae, *ae.follow_ups.all()], key=lambda a: a.pk)
+        rows.append({"study_id": study_ids[ae.participant_id], "term": latest.term_label, "grade": latest.grade,
+                     "serious": latest.serious, "onset_date": ae.onset_date, "related": latest.related})
+    return rows
+
+
+def _cost_lines(src: Sources, pid: int, start: date, end: date, prices: dict[str, float]) -> dict[str, float]:
+    costs: dict[str, float] = defaultdict(float)
+    record = src.treatments.get(pid)
+    within = lambda day: day is not None and start <= day <= end  # noqa: E731
+    if record is not None and within(record.surgery_day):
+        costs["surgery"] += prices["surgery"]
+    if record is not None and within(record.radiotherapy_day):
+        costs["radiotherapy"] += prices["radiotherapy"]
+    for admitted, discharged, _index in src.admissions.get(pid, []):
+        if within(admitted):
+            costs["hospital_stay"] += ((min(discharged or end, end)) - admitted).days * prices["hospital_day"]
+    for performed_on, kind in src.reinterventions.get(pid, []):
+        if within(performed_on):
+            key = "radiotherapy" if kind == "radiotherapy" else "surgery"
+            costs[key] += prices["reintervention_radiotherapy" if kind == "radiotherapy" else "surgery"]
+    return costs
+
+
+def _questionnaire_costs(costs: dict[str, float], answers: dict[str, Any], prices: dict[str, float]) -> None:
+    """Care use and work from the cost questionnaire (hospital nights come from the clinical records)."""
+    given = answers.get("cost") or {}
+    count = lambda key: float(given.get(key) or 0)  # noqa: E731
+    costs["outpatient"] += (count("gp_visits") * prices["gp_visit"] + count("specialist_visits")
+                            * prices["specialist_visit"] + count("physio_sessions") * prices["physio_session"])
+    costs["homecare"] += count("homecare_hours") * prices["homecare_hour"]
+    costs["productivity"] += count("sick_days") * prices["productivity_day"]
+
+
+def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
+    prices = {k: float(v) for k, v in config()["unit_costs"].items()}
+    horizon = timedelta(days=int(config().get("horizon_days", 182)))
+    per: dict[int, dict[str, float]] = {pid: _cost_lines(src, pid, on, on + horizon, prices)
+                                        for pid, on in randomized_on.items()}
+    for pid, _tp, completed_on, _scores, answers in src.responses:
+        if pid in randomized_on and completed_on and completed_on <= randomized_on[pid] + horizon:
+            _questionnaire_costs(per[pid], answers or {}, prices)
+    rows = [{"study_id": src.study_ids[pid], "category": category, "amount_eur": round(amount, 2)}
+            for pid, costs in per.items() for category, amount in sorted(costs.items()) if amount > 0]
+    return sorted(rows, key=lambda r: (r["study_id"], r["category"]))
+
+
+@dataclass(frozen=True)
+class AnalysisDataset:
+    meta: dict[str, Any]
+    files: dict[str, list[dict[str, Any]]]
+
+
+def build_analysis_dataset(today: date | None = None) -> AnalysisDataset:
+    today = today or timezone.localdate()
+    src = load_sources()
+    randomized_on = {pid: local_day(at) for pid, at, _arm, _stratum in src.allocations}
+    period_start = date.fromisoformat(config()["period_start"])
+    period_end = date.fromisoformat(config()["period_end"]) if config().get("period_end") else today
+    cohort = sum(period_start <= p["registered_on"] <= period_end for p in src.participants.values())
+    meta = {"trial": load_protocol().trial_code, "protocol_version": load_protocol().version,
+            "cohort_participants": cohort, "period_start": period_start.isoformat(),
+            "period_end": period_end.isoformat(), "exported_at": timezone.now().isoformat(timespec="seconds")}
+    files = {
+        "screening.csv": screening_rows(src, randomized_on),
+        "participants.csv": participant_rows(src, today),
+        "assessments.csv": assessment_rows(src, set(randomized_on)),
+        "adverse_events.csv": adverse_event_rows(src.study_ids, set(randomized_on)),
+        "costs.csv": cost_rows(src, randomized_on),
+    }
+    return AnalysisDataset(meta, files)
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([fmt(row[c]) for c in columns] for row in rows)
+
+
+def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.json").write_text(json.dumps(dataset.meta, indent=2) + "\n", encoding="utf-8")
+    for name, columns in FILES.items():
+        write_csv(folder / name, columns, dataset.files[name])
+    return {name: len(rows) for name, rows in dataset.files.items()}

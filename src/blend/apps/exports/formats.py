@@ -1,0 +1,275 @@
+"""Writers for the full export: CSV, Excel, SPSS and Stata (with value labels), the
+REDCap data dictionary and CDISC ODM-XML 1.3.2."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from django.utils import timezone
+
+from blend.apps.exports.tables import Column, Table, cell
+from blend.protocol import load_protocol
+
+BOOL_LABELS = {0: "no", 1: "yes"}
+
+
+def write_csv(folder: Path, tables: list[Table]) -> dict[str, int]:
+    counts = {}
+    for table in tables:
+        with (folder / f"{table.name}.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow([c.name for c in table.columns])
+            n = 0
+            for row in table.rows():
+                writer.writerow([cell(c, v) for c, v in zip(table.columns, row, strict=True)])
+                n += 1
+        counts[table.name] = n
+    return counts
+
+
+def write_excel(path: Path, tables: list[Table]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for table in tables:
+        sheet = book.create_sheet(table.name[:31])
+        sheet.append([c.name for c in table.columns])
+        for row in table.rows():
+            sheet.append([_excel_value(c, v) for c, v in zip(table.columns, row, strict=True)])
+    book.save(path)
+
+
+def _excel_value(column: Column, value: Any) -> Any:
+    if value is None:
+        return None
+    if column.kind == "datetime" and isinstance(value, datetime):
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if column.kind in {"json", "choice", "text"}:
+        return cell(column, value)
+    return value
+
+
+# --- SPSS and Stata ------------------------------------------------------------------------------------
+
+
+def choice_codes(column: Column) -> dict[str, int]:
+    return {value: i for i, (value, _label) in enumerate(column.choices, start=1)}
+
+
+def value_labels(column: Column) -> dict[int, str] | None:
+    if column.kind == "bool":
+        return dict(BOOL_LABELS)
+    if column.kind == "choice":
+        return {i: label for i, (_value, label) in enumerate(column.choices, start=1)}
+    return None
+
+
+def frame(table: Table, *, max_text: int | None = None) -> Any:
+    """A pandas DataFrame with numeric codes for labelled columns and real dates."""
+    import pandas as pd
+
+    rows = list(table.rows())
+    data: dict[str, Any] = {}
+    for i, column in enumerate(table.columns):
+        values = [row[i] for row in rows]
+        data[column.name] = _statistical_column(column, values, max_text)
+    return pd.DataFrame(data, columns=[c.name for c in table.columns])
+
+
+def _statistical_column(column: Column, values: list[Any], max_text: int | None) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if column.kind == "choice":
+        codes = choice_codes(column)
+        return pd.Series([codes.get(str(v), np.nan) if v is not None else np.nan for v in values], dtype="float64")
+    if column.kind == "bool":
+        return pd.Series([np.nan if v is None else float(bool(v)) for v in values], dtype="float64")
+    if column.kind in {"int", "float"}:
+        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    if column.kind == "date":
+        return pd.to_datetime(pd.Series(values, dtype="object"))
+    if column.kind == "datetime":
+        local = [timezone.localtime(v).replace(tzinfo=None) if v is not None and timezone.is_aware(v) else v
+                 for v in values]
+        return pd.to_datetime(pd.Series(local, dtype="object"))
+    text = ["" if v is None else cell(column, v) for v in values]
+    return pd.Series([t[:max_text] for t in text] if max_text else text, dtype="object")
+
+
+def _labels(table: Table) -> tuple[list[str], dict[str, dict[int, str]]]:
+    labels = [c.label[:80] for c in table.columns]
+    value = {c.name: vl for c in table.columns if (vl := value_labels(c))}
+    return labels, value
+
+
+def write_spss(folder: Path, tables: list[Table]) -> None:
+    import pyreadstat
+
+    for table in tables:
+        labels, value = _labels(table)
+        pyreadstat.write_sav(frame(table), str(folder / f"{table.name}.sav"), column_labels=labels,
+                             variable_value_labels=value, file_label=table.label)
+
+
+def write_stata(folder: Path, tables: list[Table]) -> None:
+    import pyreadstat
+
+    for table in tables:
+        labels, value = _labels(table)
+        pyreadstat.write_dta(frame(table, max_text=2000), str(folder / f"{table.name}.dta"), column_labels=labels,
+                             variable_value_labels=value, file_label=table.label[:80], version=15)
+
+
+# --- REDCap data dictionary ----------------------------------------------------------------------------
+
+REDCAP_COLUMNS = [
+    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
+    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
+    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
+    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?",
+    "Field Annotation",
+]
+VALIDATION = {"int": "integer", "float": "number", "date": "date_ymd", "datetime": "datetime_seconds_ymd"}
+
+
+def redcap_variable(table: Table, column: Column, taken: set[str]) -> str:
+    name = column.name.lower()
+    if name in taken:
+        name = f"{table.name}_{column.name}".lower()
+    taken.add(name)
+    return name
+
+
+def dictionary_rows(tables: list[Table]) -> list[list[str]]:
+    rows, taken = [], set()
+    for table in tables:
+        for column in table.columns:
+            field_type, choices = "text", ""
+            if column.kind == "bool":
+                field_type = "yesno"
+            elif column.kind == "choice":
+                field_type = "dropdown"
+                choices = " | ".join(f"{code}, {label}" for code, label in column.choices)
+            elif column.kind == "json":
+                field_type = "notes"
+            note = f"stored as {column.kind}; export column {table.name}.{column.name}"
+            rows.append([redcap_variable(table, column, taken), table.name, "", field_type, column.label, choices,
+                         note, VALIDATION.get(column.kind, ""), "", "", "", "", "", "", "", "", "", ""])
+    return rows
+
+
+def write_dictionary(path: Path, tables: list[Table]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(REDCAP_COLUMNS)
+        writer.writerows(dictionary_rows(tables))
+
+
+# --- CDISC ODM-XML 1.3.2 -------------------------------------------------------------------------------
+
+ODM_TYPES = {"int": "integer", "float": "float", "date": "date", "datetime": "datetime", "bool": "boolean",
+             "choice": "text", "text": "text", "json": "text"}
+STUDY_OID = "ST.BLEND"
+EVENT_OID = "SE.TRIAL"
+MDV_OID = "MDV.1"
+
+
+def item_oid(table: Table, column: Column) -> str:
+    return f"IT.{table.name}.{column.name}"
+
+
+def _attrs(**values: str) -> str:
+    return " ".join(f"{k}={quoteattr(v)}" for k, v in values.items())
+
+
+def _metadata(tables: list[Table]) -> Iterable[str]:
+    protocol = load_protocol()
+    yield f"<Study OID={quoteattr(STUDY_OID)}><GlobalVariables><StudyName>{escape(protocol.trial_code)}</StudyName>"
+    yield f"<StudyDescription>{escape(protocol.trial_title)}</StudyDescription>"
+    yield f"<ProtocolName>{escape(protocol.registration)}</ProtocolName></GlobalVariables>"
+    yield f"<MetaDataVersion {_attrs(OID=MDV_OID, Name='BLEND ' + protocol.version)}>"
+    yield "<Protocol>" + f"<StudyEventRef {_attrs(StudyEventOID=EVENT_OID, OrderNumber='1', Mandatory='Yes')}/>"
+    yield "</Protocol>"
+    yield f"<StudyEventDef {_attrs(OID=EVENT_OID, Name='Trial', Repeating='No', Type='Common')}>"
+    for i, table in enumerate(tables, start=1):
+        yield f"<FormRef {_attrs(FormOID='F.' + table.name, OrderNumber=str(i), Mandatory='No')}/>"
+    yield "</StudyEventDef>"
+    for table in tables:
+        yield f"<FormDef {_attrs(OID='F.' + table.name, Name=table.label, Repeating='Yes')}>"
+        yield f"<ItemGroupRef {_attrs(ItemGroupOID='IG.' + table.name, Mandatory='Yes')}/></FormDef>"
+    for table in tables:
+        yield f"<ItemGroupDef {_attrs(OID='IG.' + table.name, Name=table.label, Repeating='Yes')}>"
+        for i, column in enumerate(table.columns, start=1):
+            yield f"<ItemRef {_attrs(ItemOID=item_oid(table, column), OrderNumber=str(i), Mandatory='No')}/>"
+        yield "</ItemGroupDef>"
+    for table in tables:
+        yield from _item_defs(table)
+    for table in tables:
+        for column in table.columns:
+            if column.kind == "choice":
+                yield f"<CodeList {_attrs(OID='CL.' + table.name + '.' + column.name, Name=column.label, DataType='text')}>"
+                for code, label in column.choices:
+                    yield (f"<CodeListItem {_attrs(CodedValue=code)}><Decode><TranslatedText xml:lang=\"en\">"
+                           f"{escape(label)}</TranslatedText></Decode></CodeListItem>")
+                yield "</CodeList>"
+    yield "</MetaDataVersion></Study>"
+
+
+def _item_defs(table: Table) -> Iterable[str]:
+    for column in table.columns:
+        attrs = _attrs(OID=item_oid(table, column), Name=column.name, DataType=ODM_TYPES[column.kind])
+        yield f"<ItemDef {attrs}><Description><TranslatedText xml:lang=\"en\">{escape(column.label)}</TranslatedText>"
+        yield "</Description>"
+        if column.kind == "choice":
+            yield f"<CodeListRef {_attrs(CodeListOID='CL.' + table.name + '.' + column.name)}/>"
+        yield "</ItemDef>"
+
+
+def _subject_of(table: Table) -> int:
+    return next(i for i, c in enumerate(table.columns) if c.name == "study_id")
+
+
+def _clinical_data(tables: list[Table]) -> Iterable[str]:
+    """One SubjectData per participant; each table a repeating form, rows numbered by ItemGroupRepeatKey."""
+    by_subject: dict[str, list[str]] = {}
+    for table in tables:
+        subject_index = _subject_of(table)
+        counters: dict[str, int] = {}
+        for row in table.rows():
+            subject = row[subject_index]
+            counters[subject] = counters.get(subject, 0) + 1
+            key = str(counters[subject])
+            items = "".join(
+                f"<ItemData ItemOID={quoteattr(item_oid(table, c))} Value={quoteattr(cell(c, v))}/>"
+                for c, v in zip(table.columns, row, strict=True) if v is not None
+            )
+            by_subject.setdefault(subject, []).append(
+                f"<FormData FormOID=\"F.{table.name}\" FormRepeatKey=\"{key}\"><ItemGroupData "
+                f"ItemGroupOID=\"IG.{table.name}\" ItemGroupRepeatKey=\"{key}\">{items}</ItemGroupData></FormData>"
+            )
+    yield f"<ClinicalData {_attrs(StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)}>"
+    for subject in sorted(by_subject):
+        yield (f"<SubjectData {_attrs(SubjectKey=subject)}><StudyEventData {_attrs(StudyEventOID=EVENT_OID)}>"
+               + "".join(by_subject[subject]) + "</StudyEventData></SubjectData>")
+    yield "</ClinicalData>"
+
+
+def write_odm(path: Path, tables: list[Table]) -> None:
+    created = timezone.now().isoformat(timespec="seconds")
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(f'<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" ODMVersion="1.3.2" FileType="Snapshot" '
+                  f'FileOID="BLEND.{created}" CreationDateTime="{created}" Granularity="All" '
+                  f'SourceSystem="BLEND trial platform">\n')
+        for chunk in _metadata(tables):
+            out.write(chunk)
+        out.write("\n")
+        for chunk in _clinical_data(tables):
+            out.write(chunk + "\n")
+        out.write("</ODM>\n")

@@ -1,0 +1,136 @@
+"""The full export: every participant-level table of every installed app, pseudonymous.
+
+Tables are found from the models (no list to keep up to date): the Participant and
+every model with a ``participant`` link, except models that hold direct identifiers
+(``HOLDS_IDENTIFIERS``), the outbox (it stores contact addresses) and secrets
+(tokens). Foreign keys to the participant become ``study_id``; to staff, the username.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+SKIP_APPS = {"accounts", "audit", "outbox", "exports", "api", "demo"}
+SKIP_MODELS = {"questionnaires.AccessToken", "allocation.AllocationSequence", "registry.StudyIdCounter",
+               "allocation.RandomizationCommitment"}
+# Defence in depth: never export a field with one of these names, whatever model it is on.
+IDENTIFIER_FIELDS = {"full_name", "date_of_birth", "hospital_number", "email", "phone", "to_address", "token_hash",
+                     "first_name", "last_name", "password"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: str  # text, int, float, date, datetime, bool, choice, json
+    lookup: str  # values_list path
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    label: str
+    model: type[models.Model]
+    columns: list[Column] = field(default_factory=list)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Rows in primary-key order, as stored (converted by ``cell`` for text formats)."""
+        lookups = [c.lookup for c in self.columns]
+        yield from self.model.objects.order_by("pk").values_list(*lookups).iterator(chunk_size=5000)
+
+
+def _is_history(model: type[models.Model]) -> bool:
+    from simple_history.models import HistoricalChanges
+
+    return issubclass(model, HistoricalChanges)
+
+
+def exportable(model: type[models.Model]) -> bool:
+    meta = model._meta
+    if meta.app_label in SKIP_APPS or meta.label in SKIP_MODELS or _is_history(model) or meta.abstract:
+        return False
+    if getattr(model, "HOLDS_IDENTIFIERS", False):
+        return False
+    return meta.label == "registry.Participant" or any(f.name == "participant" for f in meta.concrete_fields)
+
+
+def _kind(f: models.Field) -> str:
+    if f.choices:
+        return "choice"
+    if isinstance(f, models.BooleanField):
+        return "bool"
+    if isinstance(f, models.DateTimeField):
+        return "datetime"
+    if isinstance(f, models.DateField):
+        return "date"
+    if isinstance(f, models.IntegerField | models.AutoField):
+        return "int"
+    if isinstance(f, models.FloatField | models.DecimalField):
+        return "float"
+    if isinstance(f, models.JSONField):
+        return "json"
+    return "text"
+
+
+def _column(f: models.Field) -> Column | None:
+    if f.name in IDENTIFIER_FIELDS:
+        return None
+    label = str(f.verbose_name)
+    if isinstance(f, models.ForeignKey):
+        target = f.related_model._meta.label
+        if target == "registry.Participant":
+            return Column("study_id", "study ID", "text", f"{f.name}__study_id")
+        if target == settings.AUTH_USER_MODEL:
+            return Column(f.name, f"{label} (username)", "text", f"{f.name}__username")
+        return Column(f"{f.name}_id", label, "int", f.attname)
+    choices = tuple((str(v), str(lbl)) for v, lbl in f.flatchoices) if f.choices else ()
+    return Column(f.name, label, _kind(f), f.name, choices)
+
+
+def table_for(model: type[models.Model]) -> Table:
+    columns = [c for f in model._meta.concrete_fields if (c := _column(f)) is not None]
+    if model._meta.label == "registry.Participant":
+        columns = [Column("id", "record ID", "int", "pk"), *[c for c in columns if c.name != "id"]]
+        columns.insert(1, Column("study_id", "study ID", "text", "study_id"))
+    seen: set[str] = set()
+    columns = [c for c in columns if not (c.name in seen or seen.add(c.name))]  # e.g. a log's own study_id copy
+    name = f"{model._meta.app_label}_{model._meta.model_name}"
+    return Table(name, str(model._meta.verbose_name), model, columns)
+
+
+def export_tables() -> list[Table]:
+    order = {app.split(".")[-1]: i for i, app in enumerate(settings.BLEND_APPS)}
+    models_ = [m for m in apps.get_models() if exportable(m) and _has_table(m)]
+    models_.sort(key=lambda m: (order.get(m._meta.app_label, 99), m._meta.model_name))
+    return [table_for(m) for m in models_]
+
+
+def _has_table(model: type[models.Model]) -> bool:
+    from blend.apps.datamanagement.timeline import app_ready
+
+    return app_ready(model._meta.app_label)
+
+
+def cell(column: Column, value: Any) -> str:
+    """The text form of a value (CSV, ODM): ISO dates, true/false, JSON for structures."""
+    if value is None:
+        return ""
+    if column.kind == "bool":
+        return "true" if value else "false"
+    if column.kind == "datetime" and isinstance(value, datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds") if timezone.is_aware(value) else value.isoformat()
+    if column.kind == "date" and isinstance(value, date):
+        return value.isoformat()
+    if column.kind == "json":
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)

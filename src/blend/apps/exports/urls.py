@@ -1,0 +1,10 @@
+from django.urls import path
+
+from blend.apps.exports import views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("<str:kind>/download/", views.download, name="download"),
+]
