@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from blend.design import Assumptions, DesignInputError, analytic_power, detectable_delta, sample_size
+from blend.design import (
+    Assumptions,
+    DesignInputError,
+    analytic_power,
+    detectable_delta,
+    sample_size,
+)
 from blend.design.cli import main_design
 
 
