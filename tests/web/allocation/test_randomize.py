@@ -9,7 +9,12 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence, RandomizationCommitment
+from blend.apps.allocation.models import (
+    Allocation,
+    AllocationLog,
+    AllocationSequence,
+    RandomizationCommitment,
+)
 from blend.apps.allocation.services import (
     AlreadyRandomized,
     ConsentMissing,
