@@ -276,11 +276,13 @@ KPS_TO_ECOG = {
 
 
 def score_kps(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    out = {"kps": x[:, 0].copy()}
+    kps = x[:, 0].astype(float)
     convention = options["ecog_convention"]
+    # The score keys stay fixed: ecog is None unless a conversion convention is chosen.
+    ecog = np.full(len(kps), np.nan)
     if convention is not None:
-        out["ecog"] = table_lookup(KPS_TO_ECOG[convention], x[:, 0] / 10.0)
-    return out
+        ecog = table_lookup(KPS_TO_ECOG[convention], kps / 10.0)
+    return {"kps": kps, "ecog": ecog}
 
 
 KPS = Instrument(

@@ -133,7 +133,7 @@ def test_asia_worksheet_rejects_more_strong_muscles_than_muscles() -> None:
     (30, 3, 4), (20, 4, 4), (10, 4, 4), (0, 5, 5),
 ])
 def test_kps_and_both_ecog_conventions(kps: int, ecog_a: int, ecog_b: int) -> None:
-    assert score("kps", {"kps": kps}) == {"kps": kps}
+    assert score("kps", {"kps": kps}) == {"kps": kps, "ecog": None}
     assert score("kps", {"kps": kps}, ecog_convention="A")["ecog"] == ecog_a
     assert score("kps", {"kps": kps}, ecog_convention="B")["ecog"] == ecog_b
 
