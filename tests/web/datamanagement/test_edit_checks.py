@@ -43,6 +43,8 @@ CASES: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], str, str]] = 
     (checks.ADVERSE_EVENT, GOOD_AE, {T + "death_date": date(2025, 3, 20)}, "AE10", "onset_date"),
     (checks.ADVERSE_EVENT, GOOD_AE, {"grade": 5, "outcome": "fatal", "serious": True,
                                      "seriousness": ["hospitalisation"]}, "AE11", "seriousness"),
+    (checks.ADVERSE_EVENT, {**GOOD_AE, T + "randomized_on": date(2025, 3, 20)}, {"onset_date": date(2025, 3, 19)},
+     "AE12", "onset_date"),
     (checks.TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 2, 1)}, "T01", T + "consent_on"),
     (checks.TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 3, 13), T + "screened_on": date(2025, 3, 13),
                                       T + "randomized_on": date(2025, 3, 12)}, "T02", T + "randomized_on"),

@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.test import RequestFactory
-from tests.personas import PASSWORD
 
 from blend.apps.accounts.services import ReauthenticationFailed
 from blend.apps.audit.models import AuditEvent
@@ -18,6 +17,7 @@ from blend.apps.datamanagement import services
 from blend.apps.datamanagement.locks import Locked
 from blend.apps.datamanagement.models import FormStatus, Query, Signature
 from blend.apps.registry.services import update_participant
+from tests.personas import PASSWORD
 
 
 def _query(participant, personas) -> Query:  # type: ignore[no-untyped-def]

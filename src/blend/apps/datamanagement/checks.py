@@ -69,6 +69,7 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
     CrossField("AE11", "seriousness", ("grade", "seriousness"),
                lambda v: int(v["grade"]) != 5 or "death" in v["seriousness"],
                "seriousness: expected 'results in death' for a grade 5 event"),
+    DateOrder("AE12", "timeline.randomized_on", "onset_date"),
 )
 
 TIMELINE: tuple[EditCheck, ...] = (

@@ -269,11 +269,14 @@ def assessment_rows(src: Sources, randomized: set[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def adverse_event_rows(study_ids: dict[int, str], randomized: set[int]) -> list[dict[str, Any]]:
-    """Initial reports only (follow-up reports update an event; they are not new events)."""
+def adverse_event_rows(study_ids: dict[int, str], randomized_on: dict[int, date]) -> list[dict[str, Any]]:
+    """Trial AEs: onset on or after randomization (earlier events are the baseline condition).
+    One row per event: its initial report, updated by the latest follow-up report."""
     rows = []
-    events = AdverseEvent.objects.filter(follow_up_of__isnull=True, participant_id__in=randomized)
+    events = AdverseEvent.objects.filter(follow_up_of__isnull=True, participant_id__in=list(randomized_on))
     for ae in events.order_by("participant__study_id", "onset_date", "id").prefetch_related("follow_ups"):
+        if ae.onset_date < randomized_on[ae.participant_id]:
+            continue
         latest = max([ae, *ae.follow_ups.all()], key=lambda a: a.pk)
         rows.append({"study_id": study_ids[ae.participant_id], "term": latest.term_label, "grade": latest.grade,
                      "serious": latest.serious, "onset_date": ae.onset_date, "related": latest.related})
@@ -341,7 +344,7 @@ def build_analysis_dataset(today: date | None = None) -> AnalysisDataset:
         "screening.csv": screening_rows(src, randomized_on),
         "participants.csv": participant_rows(src, today),
         "assessments.csv": assessment_rows(src, set(randomized_on)),
-        "adverse_events.csv": adverse_event_rows(src.study_ids, set(randomized_on)),
+        "adverse_events.csv": adverse_event_rows(src.study_ids, randomized_on),
         "costs.csv": cost_rows(src, randomized_on),
     }
     return AnalysisDataset(meta, files)
