@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -55,11 +56,12 @@ class Item:
     header_en: str = ""
     header_nl: str = ""
 
-    @property
+    # Derived tuples are cached: definitions are immutable and validation reads them per answer.
+    @cached_property
     def values(self) -> tuple[int | str, ...]:
         return tuple(option.value for option in self.options)
 
-    @property
+    @cached_property
     def coded(self) -> bool:
         """True when answers are string codes (encoded as option positions for scoring)."""
         return any(isinstance(v, str) for v in self.values)
@@ -109,11 +111,11 @@ class Instrument:
     licensed: bool = False
     scorer: ArrayScorer | None = field(default=None, repr=False, compare=False)
 
-    @property
+    @cached_property
     def item_keys(self) -> tuple[str, ...]:
         return tuple(item.key for item in self.items)
 
-    @property
+    @cached_property
     def score_keys(self) -> tuple[str, ...]:
         return tuple(scale.key for scale in self.scales)
 

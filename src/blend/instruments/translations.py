@@ -29,6 +29,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,22 @@ def translation_paths(path: str | os.PathLike[str] | None = None) -> list[Path]:
 
 
 def load_translation_file(path: Path) -> dict[str, Any]:
+    """The parsed file; re-read only when it changes (forms ask for definitions often)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
         raise InstrumentError(f"translation file {str(path)!r}: cannot be read: {exc}") from exc
+    return _parse(str(path.resolve()), stamp)
+
+
+@lru_cache(maxsize=16)
+def _parse(path: str, stamp: int) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InstrumentError(f"translation file {path!r}: cannot be read: {exc}") from exc
     if not isinstance(data, dict):
-        raise InstrumentError(f"translation file {str(path)!r}: expected a JSON object")
+        raise InstrumentError(f"translation file {path!r}: expected a JSON object")
     return data
 
 

@@ -124,3 +124,16 @@ def test_bad_translation_files_fail_loudly(tmp_path: Path, data: object, message
 def test_a_missing_translation_file_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(InstrumentError, match="cannot be read"):
         get_instrument("qlq-c15-pal", translations=tmp_path / "absent.json")
+
+
+def test_an_updated_translation_file_is_picked_up(tmp_path: Path) -> None:
+    import os
+
+    path = write_translation(tmp_path / "nl.json")
+    assert get_instrument("qlq-c15-pal", translations=path).item("q1").text_nl == "Vraag 1"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["qlq-c15-pal"]["items"]["q1"] = "Heeft u moeite met een korte wandeling?"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert get_instrument("qlq-c15-pal", translations=path).item("q1").text_nl.startswith("Heeft")
