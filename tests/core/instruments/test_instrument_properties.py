@@ -131,3 +131,40 @@ def _random_answer(item: Item, rng: np.random.Generator) -> object:
         return item.values[int(rng.integers(len(item.values)))]
     return float(rng.integers(0, 200)) if not np.isfinite(item.maximum) else float(
         rng.integers(int(item.minimum), int(item.maximum) + 1))
+
+
+@st.composite
+def ctcae_answers(draw: st.DrawFn) -> dict[str, object]:
+    from blend.instruments.ctcae import TERMS
+
+    term = draw(st.sampled_from(TERMS))
+    return {"term": term.key, "grade": draw(st.sampled_from(sorted(term.grades)))}
+
+
+@SETTINGS
+@given(ctcae_answers())
+def test_every_valid_ctcae_term_and_grade_scores(answers) -> None:
+    result = score("ctcae", answers)
+    assert 1 <= result["grade"] <= 5 and result["grade3plus"] == (result["grade"] >= 3)
+
+
+@st.composite
+def worksheet_answers(draw: st.DrawFn) -> dict[str, object]:
+    yes_no = st.one_of(st.none(), st.sampled_from(["yes", "no"]))
+    keys = ("all_normal", "vac", "dap", "s45_sensory", "motor_below_3_levels")
+    answers: dict[str, object] = {k: draw(yes_no) for k in keys}
+    total = draw(st.integers(0, 50))
+    answers["key_muscles_below_nli"] = total
+    answers["key_muscles_grade3_below_nli"] = draw(st.integers(0, total))
+    return answers
+
+
+@SETTINGS
+@given(worksheet_answers())
+def test_asia_worksheet_gives_a_grade_a_to_e_or_none(answers) -> None:
+    result = score("asia-worksheet", answers)
+    assert result["grade"] in {None, "A", "B", "C", "D", "E"}
+    if answers["all_normal"] == "yes":
+        assert result["grade"] == "E"
+    if answers["all_normal"] == "no" and result["grade"] in {"C", "D"}:
+        assert answers["vac"] == "yes" or answers["motor_below_3_levels"] == "yes"
