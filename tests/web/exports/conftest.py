@@ -66,7 +66,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
                                  status="eligible", reasons={}, criteria_version="1", confirmed_at=_at(screened, 10),
                                  confirmed_by=personas["investigator_ivo"])
         randomized = screened + timedelta(days=1)
-        Allocation.objects.create(participant=p, arm=arm, sequence_number=n, stratum="", stratum_index=n,
+        Allocation.objects.create(participant=p, arm=arm, sequence_number=9000 + n, stratum="", stratum_index=9000 + n,
                                   allocated_at=_at(randomized, 11), allocated_by=nurse)
         treated = randomized + timedelta(days=7)
         if arm == "intervention":
