@@ -27,7 +27,7 @@ def allocate_next(
     sequence-number order.
     """
     stratum = spec.stratum_of(profile)
-    uniforms = HmacStream(seed).uniforms(stratum, len(previous) + 1)
+    uniforms = HmacStream(seed).lazy(stratum, len(previous) + 1)
     return spec.build().next_arm(previous, uniforms, profile, previous_profiles)
 
 

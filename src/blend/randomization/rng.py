@@ -19,6 +19,8 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Sequence
+from typing import overload
 
 DOMAIN = b"blend-randomization/1"
 SEED_BYTES = 32
@@ -71,19 +73,52 @@ def _message(stratum: str, k: int) -> bytes:
 class HmacStream:
     """Deterministic uniforms u(stratum, k) in [0, 1) keyed by a secret 256-bit seed."""
 
-    __slots__ = ("_seed",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, seed: bytes | str) -> None:
-        self._seed = parse_seed(seed)
+        # Keyed once; each uniform copies the keyed state (cheaper than re-keying).
+        self._keyed = hmac.new(parse_seed(seed), digestmod=hashlib.sha256)
 
     def __repr__(self) -> str:  # never print the seed
         return "HmacStream(<secret seed>)"
 
     def uniform(self, stratum: str, k: int) -> float:
         """The k-th (0-based) uniform of ``stratum``; same seed, stratum and k → same value."""
-        digest = hmac.new(self._seed, _message(stratum, k), hashlib.sha256).digest()
+        mac = self._keyed.copy()
+        mac.update(_message(stratum, k))
+        digest = mac.digest()
         return (int.from_bytes(digest[:8], "big") >> 11) / _TWO_53
 
     def uniforms(self, stratum: str, n: int, start: int = 0) -> list[float]:
         """u(stratum, start), ..., u(stratum, start + n - 1)."""
         return [self.uniform(stratum, k) for k in range(start, start + n)]
+
+    def lazy(self, stratum: str, n: int) -> LazyUniforms:
+        """u(stratum, 0 … n−1) computed only when read (BSD and minimisation read only the last)."""
+        return LazyUniforms(self, stratum, n)
+
+
+class LazyUniforms(Sequence[float]):
+    """A read-only sequence u_0 … u_{n−1} of one stratum, each computed on first access."""
+
+    def __init__(self, stream: HmacStream, stratum: str, n: int) -> None:
+        self._stream, self._stratum, self._n = stream, stratum, n
+        self._cache: dict[int, float] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[float]: ...
+
+    def __getitem__(self, index: int | slice) -> float | list[float]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        k = index + self._n if index < 0 else index
+        if not 0 <= k < self._n:
+            raise IndexError(f"uniform index {index} out of range for {self._n} uniforms")
+        if k not in self._cache:
+            self._cache[k] = self._stream.uniform(self._stratum, k)
+        return self._cache[k]

@@ -72,3 +72,14 @@ def test_the_seed_never_appears_in_the_repr() -> None:
 def test_stratum_with_nul_is_refused() -> None:
     with pytest.raises(ValueError, match="stratum"):
         HmacStream(SEED).uniform("a\x00b", 0)
+
+
+def test_lazy_uniforms_equal_the_eager_ones_and_compute_only_what_is_read() -> None:
+    stream = HmacStream(SEED)
+    lazy = stream.lazy("s", 50)
+    assert lazy[-1] == stream.uniform("s", 49)
+    assert len(lazy._cache) == 1  # only u_49 was computed
+    assert list(lazy) == stream.uniforms("s", 50)
+    assert lazy[3:6] == stream.uniforms("s", 3, start=3)
+    with pytest.raises(IndexError):
+        lazy[50]
