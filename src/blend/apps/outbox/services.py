@@ -100,13 +100,16 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = BATCH_SIZE,
                 on_batch: Callable[[int], None] | None = None) -> DeliveryReport:
     """Send every queued message whose time has come, in batches (constant queries per batch)."""
     now = now or timezone.now()
-    report = DeliveryReport()
+    report, last_id = DeliveryReport(), 0
     while True:
         claim = uuid.uuid4().hex
-        ids = list(Message.objects.filter(status=Status.QUEUED, send_after__lte=now)
+        # Keyset order: a message that failed goes back to the queue for the next run,
+        # never round again in this one.
+        ids = list(Message.objects.filter(status=Status.QUEUED, send_after__lte=now, id__gt=last_id)
                    .order_by("id").values_list("id", flat=True)[:batch_size])
         if not ids:
             return report
+        last_id = ids[-1]
         Message.objects.filter(id__in=ids, status=Status.QUEUED).update(status=Status.SENDING, claim=claim)
         batch = list(Message.objects.filter(claim=claim, status=Status.SENDING))
         _deliver_batch(batch, now, report)
