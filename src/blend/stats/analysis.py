@@ -89,8 +89,10 @@ def participant_frame(ds: AnalysisDataset) -> pd.DataFrame:
     p["z"] = (p["arm"] == "intervention").astype(int)
     p["d"] = p["received_intervention"].astype(bool).astype(int)
     a = ds.assessments
-    key = a["scale"].str.lower() + "_" + a["timepoint"]
-    values = a.assign(key=key).pivot(index="study_id", columns="key", values="value")
+    a = a[a["scale"].isin(["PF", "QL", "worst_pain", "omed", "index"])]
+    values = a.set_index(["study_id", "scale", "timepoint"])["value"].unstack(["scale",
+                                                                               "timepoint"])
+    values.columns = [f"{s.lower()}_{t}" for s, t in values.columns]
     wanted = [f"{s.lower()}_{t}" for s in ("PF", "QL") for t in TIMEPOINTS]
     wanted += [f"{s}_{t}" for s in ("worst_pain", "omed", "index") for t in ("baseline", "w4")]
     values = values.reindex(columns=wanted)

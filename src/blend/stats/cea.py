@@ -103,12 +103,13 @@ class CostEffectivenessAnalysis:
         """(B, 2) array of (ΔE_b, ΔC_b) from resampling within arms."""
         rng = np.random.default_rng(self.seed)
         out = np.empty((self.bootstrap, 2))
+        # One gather of (QALY, cost) pairs per draw keeps the pairing and halves the work.
+        pairs1, pairs0 = np.column_stack([e1, c1]), np.column_stack([e0, c0])
         for start in range(0, self.bootstrap, _CHUNK):
             size = min(_CHUNK, self.bootstrap - start)
             i1 = rng.integers(0, len(c1), (size, len(c1)))
             i0 = rng.integers(0, len(c0), (size, len(c0)))
-            out[start:start + size, 0] = e1[i1].mean(axis=1) - e0[i0].mean(axis=1)
-            out[start:start + size, 1] = c1[i1].mean(axis=1) - c0[i0].mean(axis=1)
+            out[start:start + size] = (pairs1[i1].mean(axis=1) - pairs0[i0].mean(axis=1))
         return out
 
     def ceac(self) -> list[list[float]]:

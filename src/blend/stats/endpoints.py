@@ -214,7 +214,7 @@ def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
     import pandas as pd
 
     c15 = assessments[assessments["instrument"] == "qlq-c15-pal"]
-    returned = set(zip(c15["study_id"], c15["timepoint"], strict=True))
+    returned = c15.groupby("timepoint")["study_id"].agg(set).to_dict()
     end = pd.Timestamp(period_end)
     rows = []
     anchor_fu = participants["treatment_start"].fillna(participants["randomized_on"])
@@ -223,7 +223,7 @@ def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
         due = anchor + pd.to_timedelta(DUE_DAYS[tp], unit="D")
         died = participants["death_date"].notna() & (participants["death_date"] <= due)
         counted = due <= end
-        got = np.array([(s, tp) in returned for s in participants["study_id"]])
+        got = participants["study_id"].isin(returned.get(tp, set())).to_numpy()
         withdrawn = participants["withdrawn_on"].notna() & (participants["withdrawn_on"] <= due)
         for arm in ("intervention", "control"):
             a = (participants["arm"] == arm) & counted

@@ -37,7 +37,7 @@ class RandomInterceptModel:
         _, inverse, counts = np.unique(np.asarray(groups), return_inverse=True,
                                        return_counts=True)
         self.names_ = names
-        self._data = (x, y, inverse, counts)
+        self._stats = _SufficientStatistics(x, y, inverse, counts)
         log_theta = _golden(lambda v: -self._reml(math.exp(v))[0], -12.0, 8.0)
         _, beta, sigma2, cov = self._reml(math.exp(log_theta))
         self.params_, self.sigma2_ = beta, sigma2
@@ -46,17 +46,19 @@ class RandomInterceptModel:
         return self
 
     def _reml(self, theta: float) -> tuple[float, np.ndarray, float, np.ndarray]:
-        x, y, inverse, counts = self._data
-        c = (1 - 1 / np.sqrt(1 + counts * theta))[inverse]
-        xs = x - c[:, None] * _group_means(x, inverse, counts)
-        ys = y - c * _group_means(y[:, None], inverse, counts)[:, 0]
-        xtx = xs.T @ xs
-        beta = np.linalg.solve(xtx, xs.T @ ys)
-        resid = ys - xs @ beta
-        n, p = x.shape
-        sigma2 = float(resid @ resid) / (n - p)
-        logdet_v = float(np.sum(np.log1p(counts * theta)))
-        sign, logdet_x = np.linalg.slogdet(xtx)
+        """Profiled REML criterion at θ = τ²/σ², from the sufficient statistics."""
+        st = self._stats
+        c = 1 - 1 / np.sqrt(1 + st.counts * theta)
+        a = (2 * c - c * c) / st.counts
+        weighted = st.sx * a[:, None]
+        xtx = st.xtx - weighted.T @ st.sx
+        xty = st.xty - weighted.T @ st.sy
+        yty = st.yty - float(np.sum(a * st.sy * st.sy))
+        beta = np.linalg.solve(xtx, xty)
+        n, p = st.n, len(beta)
+        sigma2 = (yty - float(beta @ xty)) / (n - p)
+        logdet_v = float(np.sum(np.log1p(st.counts * theta)))
+        _, logdet_x = np.linalg.slogdet(xtx)
         crit = -0.5 * ((n - p) * math.log(sigma2) + logdet_v + logdet_x)
         return crit, beta, sigma2, sigma2 * np.linalg.inv(xtx)
 
@@ -72,10 +74,21 @@ class RandomInterceptModel:
         }, index=self.names_)
 
 
-def _group_means(a: np.ndarray, inverse: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    sums = np.column_stack([np.bincount(inverse, weights=a[:, j], minlength=len(counts))
-                            for j in range(a.shape[1])])
-    return (sums / counts[:, None])[inverse]
+class _SufficientStatistics:
+    """X′X, X′y, y′y and per-participant sums: all REML needs, whatever θ.
+
+    Quasi-demeaning by c_i gives X*′X* = X′X − Σ_i (2c_i − c_i²)/n_i · s_i s_i′ with
+    s_i the participant's column sums, so each REML evaluation costs O(groups · p²).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, inverse: np.ndarray,
+                 counts: np.ndarray) -> None:
+        g = len(counts)
+        self.n, self.counts = len(y), counts.astype(float)
+        self.xtx, self.xty, self.yty = x.T @ x, x.T @ y, float(y @ y)
+        self.sx = np.column_stack([np.bincount(inverse, weights=x[:, j], minlength=g)
+                                   for j in range(x.shape[1])])
+        self.sy = np.bincount(inverse, weights=y, minlength=g)
 
 
 def _golden(f: Any, lo: float, hi: float, tol: float = 1e-7) -> float:

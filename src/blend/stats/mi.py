@@ -144,6 +144,7 @@ def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int,
     start = np.clip(pos - k, 0, max(n - 2 * k, 0))
     window = np.minimum(start[:, None] + np.arange(2 * k)[None, :], n - 1)
     dist = np.abs(sorted_obs[window] - yhat_mis[:, None])
-    nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < dist.shape[1] else (
+        np.argsort(dist, axis=1))
     pick = nearest[np.arange(len(yhat_mis)), rng.integers(0, k, len(yhat_mis))]
     return order[window[np.arange(len(yhat_mis)), pick]]
