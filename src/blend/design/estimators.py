@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_COND_LIMIT = 1e12
+_HADAMARD_LIMIT = 1e-10
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,19 @@ class Fit:
 
 
 def _gram(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Σ_i w_i a_i b_iᵀ per replicate."""
-    return np.einsum("rni,rn,rnj->rij", a, w, b, optimize=True)
+    """Σ_i w_i a_i b_iᵀ per replicate (a batched matmul; faster than einsum here)."""
+    return np.matmul((a * w[..., None]).transpose(0, 2, 1), b)
 
 
 def _inverse(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inverse, ok): singular or ill-conditioned replicates get NaN and ok = False."""
-    ok = np.linalg.cond(matrix) < _COND_LIMIT
+    """(inverse, ok) of positive semi-definite Gram matrices; near-singular ones get NaN.
+
+    The Hadamard ratio det(A)/Π diag(A) lies in [0, 1] for PSD A and is ~0 when A is
+    (near) singular; it is much cheaper than an SVD condition number.
+    """
+    diag = np.prod(np.diagonal(matrix, axis1=1, axis2=2), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = np.linalg.det(matrix) > _HADAMARD_LIMIT * diag
     safe = np.where(ok[:, None, None], matrix, np.eye(matrix.shape[-1]))
     inv = np.linalg.inv(safe)
     inv[~ok] = np.nan

@@ -38,12 +38,13 @@ def write_json(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def text_table(results: list[dict[str, Any]]) -> str:
-    head = f"{'scenario':<52} {'method':<10} {'true':>7} {'power':>13} {'analytic':>8} {'bias':>13} " \
+    width = max(8, *(len(r["scenario"]["name"]) for r in results))
+    head = f"{'scenario':<{width}} {'method':<10} {'true':>7} {'power':>13} {'analytic':>8} {'bias':>13} " \
            f"{'emp SE':>7} {'mod SE':>7} {'coverage':>13}"
     lines = [head, "-" * len(head)]
     for row in rows(results):
         lines.append(
-            f"{row['name'][:52]:<52} {row['method']:<10} {row['true']:7.2f} "
+            f"{row['name']:<{width}} {row['method']:<10} {row['true']:7.2f} "
             f"{row['power']:6.3f}±{row['power_mcse']:.3f} {row['analytic_power']:8.3f} "
             f"{row['bias']:+6.2f}±{row['bias_mcse']:.2f} {row['emp_se']:7.2f} {row['model_se']:7.2f} "
             f"{row['coverage']:6.3f}±{row['coverage_mcse']:.3f}"

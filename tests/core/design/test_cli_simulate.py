@@ -95,3 +95,15 @@ def test_scenario_validation() -> None:
         Scenario(missing_mechanism="random")
     with pytest.raises(ScenarioError, match="mi: expected 0 \\(off\\) or at least 2 imputations, got 1"):
         Scenario(mi=1)
+
+
+def test_the_shipped_blend_grids_parse() -> None:
+    """The grids behind docs/design.md: 4 curves × 7 N, and 4 + 8 scenarios at N = 100."""
+    from blend.design import scenario
+
+    folder = Path(scenario.__file__).with_name("examples")
+    curve = load_grid(folder / "blend_power_curve.toml")
+    n100 = load_grid(folder / "blend_n100.toml")
+    assert len(curve) == 28 and len(n100) == 12
+    assert all(s.n == 100 and s.refusal == 0.27 for s in n100)
+    assert {s.n for s in curve} == {60, 80, 100, 120, 160, 200, 240}
