@@ -56,3 +56,12 @@ def test_assess_prints_a_readable_summary(capsys: pytest.CaptureFixture[str]) ->
 def test_a_bad_seed_is_reported_on_stderr_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sequence", "--seed", "12ab"]) == 2
     assert "seed: expected 64 hexadecimal characters" in capsys.readouterr().err
+
+
+def test_verify_is_delegated_to_the_django_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import blend.cli
+
+    calls: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(blend.cli, "_run_django", lambda name, rest: calls.append((name, rest)) or 0)
+    assert main(["verify", "--seed-file", "/secret/seed"]) == 0
+    assert calls == [("randomization_verify", ["--seed-file", "/secret/seed"])]
