@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -134,7 +134,9 @@ def _ensure_sequence_row(trial: str) -> None:
         pass
 
 
-def ensure_commitment(seed: bytes, spec: DesignSpec, *, user: Any = None) -> RandomizationCommitment:
+def ensure_commitment(
+    seed: bytes, spec: DesignSpec, *, user: Any = None, now: datetime | None = None
+) -> RandomizationCommitment:
     """Record the commitment before the first allocation; afterwards insist it still holds."""
     trial = trial_code()
     digest = commitment(seed, spec)
@@ -142,9 +144,10 @@ def ensure_commitment(seed: bytes, spec: DesignSpec, *, user: Any = None) -> Ran
     if existing is None:
         record = RandomizationCommitment.objects.create(
             trial_code=trial, digest=digest, design_json=spec.canonical_json(),
-            recorded_at=timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
+            recorded_at=now or timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
         )
-        record_event("randomization.commit", actor=user, obj=record, details={"digest": digest})
+        record_event("randomization.commit", actor=user, obj=record, at=record.recorded_at,
+                     details={"digest": digest})
         return record
     if existing.digest != digest:
         raise RandomizationUnavailable(
@@ -155,7 +158,8 @@ def ensure_commitment(seed: bytes, spec: DesignSpec, *, user: Any = None) -> Ran
     return existing
 
 
-def _check_may_randomize(participant: Participant) -> None:
+def _check_may_randomize(participant: Participant) -> datetime:
+    """The confirmation time, or an AllocationError saying what is missing."""
     if Allocation.objects.filter(participant=participant).exists():
         raise AlreadyRandomized(f"participant {participant.study_id}: already randomized; "
                                 "an allocation is final and is never repeated")
@@ -170,6 +174,7 @@ def _check_may_randomize(participant: Participant) -> None:
         raise ConsentMissing(
             f"consent: expected a current 'yes' to items {', '.join(missing)} before randomization"
         )
+    return screening.confirmed_at
 
 
 def _factor_value(participant: Participant, facts: dict[str, Any], name: str) -> str:
@@ -193,28 +198,35 @@ def profile_of(participant: Participant, spec: DesignSpec) -> dict[str, str]:
     return {name: _factor_value(participant, facts, name) for name in names}
 
 
-def randomize(participant: Participant, *, user: Any) -> Allocation:
+def randomize(participant: Participant, *, user: Any, now: datetime | None = None) -> Allocation:
     """Allocate ``participant``. Needs confirmed eligibility and consent items (a, c, d
     by default: ``consent.required_for_randomization``). Raises an AllocationError
     subclass when not allowed; the allocation, its log record and the audit event are
-    written together or not at all."""
+    written together or not at all.
+
+    ``now`` exists for the demo and data migrations (a historical time stamp); it must not
+    precede the eligibility confirmation. The web views never pass it."""
     ctx = _context()
     _ensure_sequence_row(ctx.trial)
     with transaction.atomic():
         sequence = AllocationSequence.objects.select_for_update().get(trial_code=ctx.trial)
         # Checked under the lock, so a concurrent duplicate request sees the first one's row.
-        _check_may_randomize(participant)
-        ensure_commitment(ctx.seed, ctx.spec, user=user)
-        return _allocate(participant, user, ctx, sequence)
+        confirmed_at = _check_may_randomize(participant)
+        now = now or timezone.now()
+        if now < confirmed_at:
+            raise NotEligible(f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}")
+        ensure_commitment(ctx.seed, ctx.spec, user=user, now=now)
+        return _allocate(participant, user, ctx, sequence, now)
 
 
-def _allocate(participant: Participant, user: Any, ctx: _Context, sequence: AllocationSequence) -> Allocation:
+def _allocate(
+    participant: Participant, user: Any, ctx: _Context, sequence: AllocationSequence, now: datetime
+) -> Allocation:
     profile = profile_of(participant, ctx.spec)
     stratum = ctx.spec.stratum_of(profile)
     previous = list(Allocation.objects.filter(stratum=stratum).order_by("stratum_index")
                     .values_list("arm", "profile"))
     arm = allocate_next(ctx.spec, ctx.seed, [a for a, _ in previous], profile, [p for _, p in previous])
-    now = timezone.now()
     number = sequence.last_number + 1
     fields = {
         "sequence_number": number, "participant_id": participant.pk, "study_id": participant.study_id,

@@ -8,7 +8,7 @@ age is kept) and PRESENT consent item (c) (from ``consent.services``).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -124,12 +124,14 @@ def _offline_request() -> HttpRequest:
 
 @transaction.atomic
 def confirm_eligibility(
-    participant: Participant, *, user: Any, password: str, request: HttpRequest | None = None
+    participant: Participant, *, user: Any, password: str, request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Screening:
     """The investigator's explicit, time-stamped confirmation, with password re-entry.
 
     The facts are re-assessed first with today's consent records, so a consent withdrawn
-    after the screening cannot slip through."""
+    after the screening cannot slip through. ``now`` (a historical time stamp, not before
+    the screening date) is for the demo and data migrations; the views never pass it."""
     check(user, Cap.ELIGIBILITY_CONFIRM)
     try:
         reauthenticate(request or _offline_request(), user, password)
@@ -144,7 +146,11 @@ def confirm_eligibility(
     if screening.status != Status.ELIGIBLE or current.status != Status.ELIGIBLE:
         raise ScreeningError({"__all__": f"expected an eligible screening, got {current.status}: "
                                          + "; ".join(current.reasons.values())})
-    screening.confirmed_at, screening.confirmed_by = timezone.now(), user
+    now = now or timezone.now()
+    if timezone.localdate(now) < screening.screened_on:
+        raise ScreeningError({"__all__": f"expected a confirmation on or after the screening date "
+                                         f"{screening.screened_on}, got {now:%Y-%m-%d}"})
+    screening.confirmed_at, screening.confirmed_by = now, user
     audited_save(screening, user=user, reason="eligibility confirmed (password re-entered)")
     record_event("eligibility.confirm", actor=user, participant=participant, obj=screening,
                  at=screening.confirmed_at)

@@ -1,0 +1,27 @@
+"""Demo allocations: every confirmed, consenting participant is randomized through the
+real service, shortly after the confirmation (TwiCs: allocation follows eligibility)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from blend.apps.allocation.services import randomize
+from blend.apps.consent.services import may_randomize
+from blend.apps.screening.models import Screening
+
+
+def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+    rng, nurse = ctx.rng, ctx.users["nurse"]
+    randomized = []
+    confirmed = (Screening.objects.filter(confirmed_at__isnull=False, participant__allocation__isnull=True)
+                 .select_related("participant").order_by("confirmed_at"))
+    for screening in confirmed:
+        participant = screening.participant
+        if not may_randomize(participant):
+            continue  # e.g. no consent (d): stays unrandomized, as the randomize page explains
+        moment = min(screening.confirmed_at + timedelta(minutes=rng.randint(2, 90)), timezone.now())
+        randomize(participant, user=nurse, now=moment)
+        randomized.append(participant)
+    ctx.extra["randomized"] = randomized
