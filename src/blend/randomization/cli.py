@@ -58,7 +58,10 @@ def _spec(args: argparse.Namespace) -> DesignSpec:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blend randomization", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="blend randomization",
+        description="Assess randomization designs, print a sequence, verify the allocation log.",
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     assess = sub.add_parser("assess", help="balance and predictability of a design by simulation")
     _design_options(assess)
