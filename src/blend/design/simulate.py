@@ -14,7 +14,7 @@ Reproducibility: replicates run in fixed chunks of ``CHUNK`` (independent of the
 of worker processes). Chunk i of a scenario uses ``SeedSequence(scenario.entropy()).spawn``
 child i + 1, child 0 draws the population for the true estimands. The results therefore
 do not depend on the number of workers, and a scenario's results do not depend on the
-other scenarios in the grid; raising ``reps`` keeps the earlier chunks unchanged.
+other scenarios in the grid; raising ``reps`` keeps the earlier complete chunks unchanged.
 """
 
 from __future__ import annotations

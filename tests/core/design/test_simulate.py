@@ -10,7 +10,7 @@ from scipy import stats
 
 from blend.design import Assumptions, Scenario, analytic_power
 from blend.design.dgm import generate, pf_grid, true_estimands
-from blend.design.simulate import run
+from blend.design.simulate import _chunks, run, run_chunk
 
 # The analytic formula uses z; the ANCOVA t-test has df n − 3 and a noncentral-t spread, so
 # the formula overstates power by ≈ 1.1 points at N = 100 (see the next test) and ≤ 0.5 points
@@ -128,10 +128,13 @@ def test_adding_a_scenario_changes_no_old_result() -> None:
     assert run([b], workers=1)[0]["methods"] != alone["methods"]
 
 
-def test_more_replicates_extend_the_same_stream() -> None:
-    small = Scenario(reps=500, population=20_000)
-    assert small.entropy() == Scenario(reps=2000, population=20_000).entropy()
+def test_more_replicates_keep_the_earlier_complete_chunks() -> None:
+    small, large = Scenario(reps=500, population=20_000), Scenario(reps=2000, population=20_000)
+    assert small.entropy() == large.entropy()
     assert small.entropy() != Scenario(reps=500, population=20_000, seed=4).entropy()
+    (seed_small, size_small), (seed_large, size_large) = _chunks(small)[0], _chunks(large)[0]
+    a, b = run_chunk(small, seed_small, size_small), run_chunk(large, seed_large, size_large)
+    np.testing.assert_array_equal(a["methods"]["itt_cc"]["est"], b["methods"]["itt_cc"]["est"])
 
 
 def test_mi_itt_is_unbiased_under_mar_and_covers() -> None:
