@@ -356,7 +356,9 @@ def _check_participants(file: str, df: pd.DataFrame, text: pd.DataFrame) -> None
 
 def _check_order(file: str, df: pd.DataFrame, raw: pd.DataFrame, later: str, earlier: str) -> None:
     bad = df[later].notna() & df[earlier].notna() & (df[later] < df[earlier])
-    _fail_at(file, later, raw[later], bad, f"a date on or after {earlier} ({_first(df, earlier, bad)})")
+    if bad.any():
+        _fail_at(file, later, raw[later], bad,
+                 f"a date on or after {earlier} ({_first(df, earlier, bad)})")
 
 
 def _check_participant_dates(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:

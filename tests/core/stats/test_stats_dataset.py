@@ -167,3 +167,13 @@ def test_missing_file_is_named(tmp_path: Path, synthetic_100: Path) -> None:
     (target / "costs.csv").unlink()
     with pytest.raises(ContractError, match="costs.csv"):
         load_dataset(target)
+
+
+def test_empty_optional_dates_in_the_first_row_are_valid(tmp_path: Path,
+                                                         synthetic_100: Path) -> None:
+    """Never treated (no treatment_start) is allowed; the date-order checks must skip it."""
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[0, ["treatment_start", "systemic_restart_date"]] = ""
+        return frame
+    path = _broken(tmp_path, synthetic_100, "participants.csv", change)
+    assert pd.isna(load_dataset(path).participants.loc[0, "treatment_start"])
