@@ -1,0 +1,87 @@
+"""The NinjaAPI instance: token auth, rate limit, pagination and the error shape."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from ninja import Field, NinjaAPI, Schema
+from ninja.pagination import PaginationBase
+from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
+
+from blend.apps.accounts.permissions import check
+from blend.apps.accounts.roles import Cap
+from blend.apps.api import errors
+from blend.apps.api.tokens import hash_token, user_for
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``; the token's user acts, with that user's role."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for(token)
+        if user is not None:
+            request.user = user
+            request.blend_rate_key = hash_token(token)[:32]  # type: ignore[attr-defined]
+        return user
+
+
+class PerMinuteThrottle(BaseThrottle):
+    """At most ``settings.API_RATE_LIMIT_PER_MINUTE`` requests per token (or address) per clock minute."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        who = getattr(request, "blend_rate_key", None) or self.get_ident(request)
+        key = f"blend-api-rate:{who}:{int(time.time() // 60)}"
+        cache.add(key, 0, timeout=70)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=70)
+            count = 1
+        return count <= settings.API_RATE_LIMIT_PER_MINUTE
+
+    def wait(self) -> float:
+        return 60 - time.time() % 60
+
+
+class Pages(PaginationBase):
+    """``?page=1&page_size=50`` (at most 200); the reply says how many items there are."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int = Field(50, ge=1, le=200)
+
+    class Output(Schema):
+        ok: bool = True
+        items: list[Any]
+        count: int
+        page: int
+        page_size: int
+
+    def paginate_queryset(self, queryset: Any, pagination: Input, request: HttpRequest, **params: Any) -> Any:
+        start = (pagination.page - 1) * pagination.page_size
+        return {"ok": True, "items": list(queryset[start:start + pagination.page_size]),
+                "count": self._items_count(queryset), "page": pagination.page, "page_size": pagination.page_size}
+
+
+def need(request: HttpRequest, *capabilities: Cap) -> None:
+    """The same capability check as the user interface (``accounts.permissions``)."""
+    for capability in capabilities:
+        check(request.user, capability)
+
+
+api = NinjaAPI(
+    title="BLEND trial platform API",
+    version="1",
+    description="Pseudonymous trial data (study IDs, never direct identifiers). Authenticate with a personal "
+                "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`). Every user has the same "
+                "permissions as in the web interface. Errors: `{ok: false, error, errors, status}`.",
+    auth=TokenAuth(),
+    throttle=[PerMinuteThrottle()],
+    urls_namespace="api",
+)
+errors.install(api)
