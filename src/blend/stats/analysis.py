@@ -61,6 +61,8 @@ def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
     tick("primary: ITT and CACE")
     primary = _primary(wide, strata, art)
     consort = consort_counts(ds, wide["study_id"].isin(art["cc_ids"]).reindex(wide.index))
+    for arm, z in (("intervention", 1), ("control", 0)):
+        consort[arm]["follow_up"] = _follow_up(wide[wide["z"] == z], art["cc_ids"])
     check_consort(consort)
     tick("multiple imputation")
     primary["itt_mi"], art["tipping"] = _mi(wide, strata, config)
@@ -78,7 +80,8 @@ def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
     cea = _cea(ds, wide, config, art)
     results = {"meta": _meta(ds, config), "consort": consort, "primary": primary,
                "secondary": secondary, "cea": cea,
-               "sensitivity": {"tipping_point": art["tipping"]}}
+               "sensitivity": {"tipping_point": art["tipping"],
+                               "tipping_delta": _tipping_delta(art["tipping"], config.alpha)}}
     return AnalysisResult(results=_jsonable(results), artifacts=art)
 
 
@@ -103,6 +106,15 @@ def participant_frame(ds: AnalysisDataset) -> pd.DataFrame:
     p["death_day"] = (p["death_date"] - p["randomized_on"]).dt.days
     p["stratum"] = p["stratum"].fillna("")
     return p
+
+
+def _follow_up(arm: pd.DataFrame, analysed: set[str]) -> dict[str, int]:
+    """Disjoint reasons for not being in the primary analysis (first that applies)."""
+    out = ~arm["study_id"].isin(analysed)
+    died = out & arm["died_before_w4"]
+    no_w4 = out & ~died & arm["pf_w4"].isna()
+    return {"died_before_w4": int(died.sum()), "alive_pf_w4_missing": int(no_w4.sum()),
+            "pf_baseline_missing": int((out & ~died & ~no_w4).sum())}
 
 
 # ------------------------------------------------------------------- primary
@@ -147,6 +159,13 @@ def _mi(wide: pd.DataFrame, strata: str | None, config: AnalysisConfig
     tipping = [{"delta": float(d), **{k: r[k] for k in ("estimate", "ci95", "p")}}
                for d, r in zip(deltas, pooled, strict=True)]
     return itt_mi, tipping
+
+
+def _tipping_delta(rows: list[dict[str, Any]], alpha: float) -> float | None:
+    """The smallest δ at which significance at `alpha` differs from δ = 0 (None if never)."""
+    significant = [r["p"] < alpha for r in rows]
+    changed = [r["delta"] for r, sig in zip(rows, significant, strict=True) if sig != significant[0]]
+    return changed[0] if changed else None
 
 
 def _ols_many(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,9 @@ intervention (offered → accepted / refused; not offered) and control (not info
 3. intervention.allocated = offered + not_offered; offered = accepted + refused;
 4. intervention.received ≤ accepted (only an accepted offer can be received);
 5. control.allocated = received_standard + received_intervention;
-6. analysed_primary ≤ allocated in each arm.
+6. analysed_primary ≤ allocated in each arm;
+7. when follow-up reasons are given: allocated = analysed_primary + died before week 4
+   + alive without PF at week 4 + without baseline PF (the reasons are disjoint).
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ def invariant_violations(c: dict[str, Any]) -> list[str]:
         (i["analysed_primary"] <= i["allocated"], "intervention.analysed_primary ≤ allocated"),
         (k["analysed_primary"] <= k["allocated"], "control.analysed_primary ≤ allocated"),
     ]
+    for name, arm in (("intervention", i), ("control", k)):
+        if "follow_up" in arm:
+            checks.append((arm["allocated"] == arm["analysed_primary"]
+                           + sum(arm["follow_up"].values()),
+                           f"{name}.allocated = analysed_primary + follow-up losses"))
     return [text for ok, text in checks if not ok]
 
 

@@ -87,15 +87,25 @@ def consort_figure(c: dict[str, Any]) -> Figure:
     box(34, 24, f"Refused n = {i['refused']}\n→ standard care", small=True)
     box(78, 24, f"Received standard care {k['received_standard']}\n"
                 f"same-day outside trial {k['received_intervention']}")
-    box(18, 8, f"Analysed (ITT, complete case)\nn = {i['analysed_primary']}")
-    box(78, 8, f"Analysed (ITT, complete case)\nn = {k['analysed_primary']}")
+    box(18, 7, _analysed_text(i))
+    box(78, 7, _analysed_text(k))
     for (x0, y0), (x1, y1) in [((35, 91), (35, 84)), ((35, 76), (35, 69)), ((35, 61), (35, 57)),
                                ((35, 49), (18, 44)), ((35, 49), (78, 43)), ((18, 34), (10, 28)),
-                               ((18, 34), (34, 28)), ((78, 35), (78, 28)), ((18, 20), (18, 12)),
-                               ((78, 20), (78, 12)), ((35, 88), (62, 86)), ((35, 73), (62, 71))]:
+                               ((18, 34), (34, 28)), ((78, 35), (78, 28)), ((18, 20), (18, 13)),
+                               ((78, 20), (78, 13)), ((35, 88), (62, 86)), ((35, 73), (62, 71))]:
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops={"arrowstyle": "->", "color": "#444"})
     return fig
+
+
+def _analysed_text(arm: dict[str, Any]) -> str:
+    text = f"Analysed (ITT, complete case) n = {arm['analysed_primary']}"
+    f = arm.get("follow_up")
+    if f:
+        text += (f"\nnot analysed: died before w4 {f['died_before_w4']},\n"
+                 f"alive without PF w4 {f['alive_pf_w4_missing']}, "
+                 f"no baseline PF {f['pf_baseline_missing']}")
+    return text
 
 
 def _box_drawer(ax: Any) -> Any:
@@ -179,7 +189,7 @@ def cif_figure(cif: dict[str, Any]) -> Figure:
 
 
 def ce_plane_figure(cea: Any) -> Figure:
-    fig = _figure(6.5, 5)
+    fig = _figure(6.5, 5, left=0.16, bottom=0.11)
     ax = fig.add_subplot()
     de, dc = cea.replicates_[:, 0], cea.replicates_[:, 1]
     ax.scatter(de, dc, s=3, alpha=0.25, color=COLOURS["intervention"], rasterized=True,

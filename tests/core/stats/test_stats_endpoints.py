@@ -130,3 +130,13 @@ def test_each_broken_invariant_is_reported(path: tuple, value: int, message: str
         target = target[key]
     target[path[-1]] = value
     assert message in invariant_violations(counts)
+
+
+def test_follow_up_losses_must_add_up() -> None:
+    counts = consistent_counts()
+    counts["control"]["follow_up"] = {"died_before_w4": 0, "alive_pf_w4_missing": 0,
+                                      "pf_baseline_missing": 0}
+    assert invariant_violations(counts) == []
+    counts["control"]["follow_up"]["died_before_w4"] = 1
+    assert invariant_violations(counts) == ["control.allocated = analysed_primary + follow-up "
+                                            "losses"]
