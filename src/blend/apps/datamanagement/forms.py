@@ -11,7 +11,7 @@ from blend.apps.datamanagement.editchecks import EditCheck, Finding, run_checks
 
 
 class EditCheckMixin:
-    """Runs the form's declared ``edit_checks`` live, when the form is cleaned.
+    """Runs the form's declared ``edit_checks`` live, when the form is validated.
 
     Put it before ``forms.Form`` in the bases. Cross-form date checks need the
     participant: pass ``participant=`` to the form or set ``form.participant``.
@@ -35,14 +35,15 @@ class EditCheckMixin:
     def edit_check_findings(self) -> list[Finding]:
         return run_checks(self.edit_checks, self.edit_check_values(dict(self.cleaned_data)))  # type: ignore[attr-defined]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}  # type: ignore[misc]
+    def _post_clean(self) -> None:
+        # After the form's own clean(): its messages come first, and a field it already
+        # rejected is not reported again by a check.
+        super()._post_clean()  # type: ignore[misc]
         for finding in self.edit_check_findings():
             field = finding.field if finding.field in self.fields else None  # type: ignore[attr-defined]
             if field is not None and self.has_error(field):  # type: ignore[attr-defined]
                 continue
             self.add_error(field, f"[{finding.check}] {finding.message}")  # type: ignore[attr-defined]
-        return data
 
 
 class ReasonForm(forms.Form):
