@@ -33,13 +33,13 @@ def five(make_participant, personas) -> list[Allocation]:
 def tamper(table: str, sql: str, params: list[object]) -> None:
     """What a person with database access could do: switch off the append-only trigger."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{table}_append_only"')
+        if connection.vendor == "postgresql":  # a superuser can bypass triggers for the session
+            cursor.execute("SET session_replication_role = replica")
         else:
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{table}_append_only"')
+            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def flipped(arm: str) -> str:
