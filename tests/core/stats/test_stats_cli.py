@@ -59,6 +59,11 @@ def test_analysed_primary_counts_the_complete_case_sample(analysed: Path,
     assert (c["intervention"]["analysed_primary"] + c["control"]["analysed_primary"]
             == results["primary"]["itt"]["n"])
     assert c["randomized"] == len(pd.read_csv(synthetic_100 / "participants.csv")) == 100
+    mi = results["primary"]["itt_mi"]
+    assert mi["n"] + mi["excluded_dead_by_w4"] == 100  # MI among those alive at week 4
+    for arm in ("intervention", "control"):
+        assert (c[arm]["allocated"] == c[arm]["analysed_primary"]
+                + sum(c[arm]["follow_up"].values()))
 
 
 def test_report_is_self_contained_with_every_section(analysed: Path) -> None:
