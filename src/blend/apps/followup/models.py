@@ -142,7 +142,7 @@ class OpioidUse(ClinicalEvent):
     """Opioids in use on a day; OMED (mg/day) is computed by ``blend.instruments``."""
 
     used_on = models.DateField(_("date"))
-    medications = models.JSONField(_("medications"), default=list)
+    medications = models.JSONField(_("medications"), default=list, blank=True)  # [] = no opioids
     omed_mg_day = models.FloatField(_("OMED (mg/day)"), null=True, blank=True)
     history = HistoricalRecords()
 

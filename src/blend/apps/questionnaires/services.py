@@ -89,19 +89,29 @@ def response_of(assessment: Assessment) -> Response | None:
     return Response.objects.filter(assessment=assessment).first()
 
 
-@transaction.atomic
 def save_answers(assessment: Assessment, code: str, values: Mapping[str, Any], *, mode: str, language: str,
                  user: Any = None) -> Response:
     """Merge one page's answers into the response (created on the first save)."""
-    if code not in assessment.instruments:
-        raise QuestionnaireError(f"instrument: expected one of {assessment.instruments}, got {code!r}")
+    return save_all(assessment, {code: values}, mode=mode, language=language, user=user)
+
+
+@transaction.atomic
+def save_all(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *, mode: str, language: str,
+             user: Any = None) -> Response:
+    """Merge answers for several instruments at once (one write, one history row)."""
+    unknown = [code for code in answers if code not in assessment.instruments]
+    if unknown:
+        raise QuestionnaireError(f"instrument: expected one of {assessment.instruments}, got {unknown[0]!r}")
     now = timezone.now()
     response = (Response.objects.select_for_update().filter(assessment=assessment).first()
                 or Response(participant=assessment.participant, assessment=assessment, mode=mode,
                             language=language, started_at=now))
     if response.status == ResponseStatus.SUBMITTED:
         raise QuestionnaireError("status: this questionnaire was already submitted")
-    response.answers = {**response.answers, code: {**response.answers.get(code, {}), **values}}
+    merged = dict(response.answers)
+    for code, values in answers.items():
+        merged[code] = {**merged.get(code, {}), **values}
+    response.answers = merged
     response.updated_at, response.mode, response.language = now, mode, language
     audited_save(response, user=user, reason="" if response.pk is None else f"answers saved ({mode})")
     return response
@@ -141,6 +151,6 @@ def enter_by_staff(assessment: Assessment, answers: Mapping[str, Mapping[str, An
     if completed_on > timezone.localdate():
         raise QuestionnaireError(f"completed_on: expected today or earlier, got {completed_on}")
     language = getattr(getattr(assessment.participant, "identity", None), "preferred_language", "nl")
-    for code, values in answers.items():
-        save_answers(assessment, code, values, mode=mode, language=language, user=user)
+    if any(answers.values()):
+        save_all(assessment, answers, mode=mode, language=language, user=user)
     return submit(assessment, mode=mode, completed_on=completed_on, user=user)

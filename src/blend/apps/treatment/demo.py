@@ -1,0 +1,77 @@
+"""Demo treatments: same-day SBRT and surgery for intervention participants who accepted,
+standard care (surgery, then radiotherapy) for the others and for controls, a few
+protocol deviations to review, some still planned, and routine radiotherapy for part
+of the cohort outside the trial (they get the cohort's routine questionnaires too)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from blend.apps.allocation.models import Allocation
+from blend.apps.consent.services import may_send_questionnaires
+from blend.apps.treatment.services import default_pathway, record_treatment
+
+LEVELS = ["T4-T8", "T9-T12", "T10-L1", "T11-L1", "T12-L2", "L1-L3", "L2-L4", "T6-T9"]
+
+
+def _aware(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _same_day(rng: Any, planned: date, today: date) -> dict[str, Any]:
+    data: dict[str, Any] = {"pathway": "same_day", "planned_on": planned, "sbrt_dose_gy": 18, "sbrt_fractions": 1,
+                            "surgical_site_dose_gy": rng.choice([3, 4, 5]), "levels_stabilized": rng.choice(LEVELS),
+                            "levels_count": rng.randint(2, 5), "decompression": rng.random() < 0.3,
+                            "approach": rng.choice(["percutaneous", "percutaneous", "open"])}
+    if planned <= today:
+        sbrt = _aware(planned, rng.randint(7, 10), rng.choice([0, 15, 30, 45]))
+        gap = rng.uniform(3, 8) if rng.random() > 0.06 else rng.uniform(25, 40)  # a few deviations
+        data.update(sbrt_started_at=sbrt, surgery_started_at=sbrt + timedelta(hours=gap))
+    return data
+
+
+def _standard(rng: Any, planned: date, today: date, *, surgery: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {"pathway": "standard", "planned_on": planned,
+                            "radiotherapy_type": rng.choice(["1x8 Gy", "5x4 Gy", "SBRT 1x18 Gy", "10x3 Gy"])}
+    if surgery:
+        data.update(levels_stabilized=rng.choice(LEVELS), levels_count=rng.randint(2, 5),
+                    decompression=rng.random() < 0.35, approach=rng.choice(["open", "percutaneous"]))
+        if planned <= today:
+            data["surgery_on"] = planned
+        gap = rng.randint(8, 21) if rng.random() > 0.08 else rng.randint(3, 6)  # a few too early
+        if planned + timedelta(days=gap) <= today:
+            data["radiotherapy_on"] = planned + timedelta(days=gap)
+    elif planned <= today:
+        data["radiotherapy_on"] = planned
+    return data
+
+
+def _randomized(ctx: Any) -> list[Any]:
+    people = ctx.extra.get("randomized")
+    if people is None:
+        ids = set(Allocation.objects.values_list("participant_id", flat=True))
+        people = [p for p in ctx.participants if p.pk in ids]
+    return list(people)
+
+
+def populate(ctx: Any) -> None:
+    rng, nurse, today = ctx.rng, ctx.users["nurse"], ctx.today
+    randomized = _randomized(ctx)
+    for participant in randomized:
+        allocated_on = timezone.localdate(participant.allocation.allocated_at)
+        planned = allocated_on + timedelta(days=rng.randint(4, 12))
+        if default_pathway(participant) == "same_day":
+            data = _same_day(rng, planned, today)
+        else:
+            data = _standard(rng, planned, today)
+        record_treatment(participant, data, user=nurse)
+    trial = {p.pk for p in randomized}
+    for participant in ctx.participants:
+        if participant.pk in trial or rng.random() > 0.3 or not may_send_questionnaires(participant):
+            continue
+        planned = participant.registered_on + timedelta(days=rng.randint(1, 10))
+        record_treatment(participant, _standard(rng, planned, today, surgery=False), user=nurse)
+    ctx.extra["treated"] = True
