@@ -297,7 +297,7 @@ def _meta(ds: AnalysisDataset, config: AnalysisConfig) -> dict[str, Any]:
         version = "unknown"
     return {"blend_version": version, "dataset_sha256": ds.sha256, "seed": config.seed,
             "imputations": config.imputations, "bootstrap": config.bootstrap,
-            "horizon_days": config.horizon_days,
+            "horizon_days": config.horizon_days, "data_warnings": list(ds.warnings),
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 

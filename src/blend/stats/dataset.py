@@ -115,7 +115,7 @@ class AnalysisDataset:
     costs: pd.DataFrame
     sha256: str
     path: Path
-    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_dataset(path: str | Path) -> AnalysisDataset:
@@ -139,6 +139,7 @@ def load_dataset(path: str | Path) -> AnalysisDataset:
         costs=frames["costs.csv"],
         sha256=digest.hexdigest(),
         path=folder,
+        warnings=timepoint_order_warnings(frames["assessments.csv"]),
     )
 
 
@@ -392,26 +393,31 @@ def _check_assessments(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
             _fail_at(file, "value", raw["value"], bad,
                      f"a {instrument} {scale} value in [{lo}, {hi}]")
     _check_unique(file, df, ["study_id", "timepoint", "instrument", "scale"])
-    _check_timepoint_order(file, df)
 
 
-def _check_timepoint_order(file: str, df: pd.DataFrame) -> None:
-    """Within a participant, later schedule timepoints may not carry earlier dates."""
+def timepoint_order_warnings(df: pd.DataFrame) -> list[str]:
+    """Rows whose schedule timepoint is dated before an earlier timepoint of the participant.
+
+    A data-quality warning, not a contract error: the analyses use the timepoint code,
+    and a late-returned questionnaire can legitimately arrive after the next one.
+    """
     import numpy as np
     import pandas as pd
 
-    order = _per_category(df["timepoint"], lambda c: [TIMEPOINTS.index(v) for v in c])
-    sid = df["study_id"].cat.codes.to_numpy()
+    order = df["timepoint"].map({t: i for i, t in enumerate(TIMEPOINTS)}).to_numpy()
+    sid = pd.factorize(df["study_id"])[0]
     frame = pd.DataFrame({"sid": sid, "o": order, "d": df["assessed_on"]}, index=df.index)
     frame = frame.sort_values(["sid", "o", "d"], kind="stable")
     previous_max = frame.groupby("sid")["d"].cummax().groupby(frame["sid"]).shift(1)
     earlier_tp = frame.groupby("sid")["o"].shift(1) < frame["o"]
-    bad = (frame["d"] < previous_max) & earlier_tp
-    if bad.any():
-        index = frame.index[np.argmax(bad.to_numpy())]
-        raise ContractError(file, int(index) + 2, "assessed_on",
-                            "a date on or after the participant's earlier timepoints",
-                            df["assessed_on"].loc[index])
+    bad = ((frame["d"] < previous_max) & earlier_tp).to_numpy()
+    if not bad.any():
+        return []
+    rows = np.sort(frame.index[bad].to_numpy())
+    first = rows[0]
+    return [f"assessments.csv, row {first + 2}, column assessed_on: timepoint "
+            f"{df.loc[first, 'timepoint']} dated {df.loc[first, 'assessed_on']:%Y-%m-%d}, before "
+            f"an earlier timepoint of {df.loc[first, 'study_id']} ({len(rows)} such questionnaires)"]
 
 
 _ROW_CHECKS: dict[str, Callable[[str, pd.DataFrame, pd.DataFrame], None]] = {

@@ -86,6 +86,8 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         "<h1>BLEND trial — statistical analysis report</h1>",
         f"<p class='note'>Dataset SHA-256 {r['meta']['dataset_sha256'][:16]}…, created "
         f"{r['meta']['created_at']}, blend {fmt(r['meta']['blend_version'])}.</p>",
+        *[f"<p class='note'>Data warning: {html.escape(w)}</p>"
+          for w in r["meta"].get("data_warnings", [])],
         "<h2>Methods</h2>", f"<p>{methods_paragraph(r, art['strata'] is not None)}</p>",
         "<h2>Participant flow (CONSORT, TwiCs)</h2>",
         figure(svgs, "consort", "CONSORT-ROUTINE flow of the trial within the cohort."),

@@ -75,21 +75,39 @@ def test_treatment_before_randomization(tmp_path: Path, synthetic_100: Path) -> 
     assert "on or after randomized_on" in err.value.expected
 
 
-def test_follow_up_questionnaire_dated_before_an_earlier_timepoint(
+def test_follow_up_questionnaire_dated_before_an_earlier_timepoint_is_a_warning(
         tmp_path: Path, synthetic_100: Path) -> None:
+    """A late-returned questionnaire can arrive after the next one: a warning, not an error."""
     frame = pd.read_csv(synthetic_100 / "assessments.csv", dtype=str, keep_default_na=False)
     sid = frame.loc[frame["timepoint"] == "w12", "study_id"].iloc[0]
     w2 = frame[(frame["study_id"] == sid) & (frame["timepoint"] == "w2")]["assessed_on"].iloc[0]
     rows = frame.index[(frame["study_id"] == sid) & (frame["timepoint"] == "w12")]
+    early = str((pd.Timestamp(w2) - pd.Timedelta(days=1)).date())
 
     def change(f: pd.DataFrame) -> pd.DataFrame:
-        f.loc[rows, "assessed_on"] = str((pd.Timestamp(w2) - pd.Timedelta(days=1)).date())
+        f.loc[rows, "assessed_on"] = early
         return f
     path = _broken(tmp_path, synthetic_100, "assessments.csv", change)
+    ds = load_dataset(path)
+    assert ds.warnings == [f"assessments.csv, row {rows[0] + 2}, column assessed_on: timepoint "
+                           f"w12 dated {early}, before an earlier timepoint of {sid} "
+                           "(1 such questionnaires)"]
+    assert load_dataset(synthetic_100).warnings == []
+
+
+def test_death_before_randomization(tmp_path: Path, synthetic_100: Path) -> None:
+    frame = pd.read_csv(synthetic_100 / "participants.csv", dtype=str, keep_default_na=False)
+    row = int(frame.index[frame["death_date"] != ""][0])
+    early = str((pd.Timestamp(frame.loc[row, "randomized_on"]) - pd.Timedelta(days=1)).date())
+
+    def change(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[row, ["death_date", "last_contact"]] = early
+        return f
+    path = _broken(tmp_path, synthetic_100, "participants.csv", change)
     with pytest.raises(ContractError) as err:
         load_dataset(path)
-    assert (err.value.file, err.value.column) == ("assessments.csv", "assessed_on")
-    assert err.value.row - 2 in set(rows)
+    assert (err.value.file, err.value.row) == ("participants.csv", row + 2)
+    assert err.value.column in {"treatment_start", "death_date"}
 
 
 def test_participant_missing_from_screening(tmp_path: Path, synthetic_100: Path) -> None:
