@@ -151,7 +151,7 @@ def _scales(scales: Any) -> str:
 
 def _compliance(c: Any) -> str:
     rows = [[rec.timepoint, rec.arm, str(rec.expected), str(rec.received),
-             fmt(100 * rec.compliance if rec.compliance == rec.compliance else None, 0) + "%",
+             f"{100 * rec.compliance:.0f}%" if rec.compliance == rec.compliance else "–",
              str(rec.died), str(rec.withdrawn), str(rec.other)] for rec in c.itertuples()]
     return table(["Timepoint", "Arm", "Expected", "Received", "Compliance", "Died",
                   "Withdrawn", "Other missing"], rows)
