@@ -8,6 +8,7 @@ nothing here knows about arms: ``plan(anchor)`` takes only the start of treatmen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +17,10 @@ from typing import Any
 
 from blend.protocol import ProtocolError, load_protocol
 
+# The analysis contract's codes (docs/follow-up.md). A protocol may add later timepoints
+# (PRESENT+ follows up to 5 years, e.g. "m24"), named "w<weeks>" or "m<months>".
 TIMEPOINT_CODES = ("baseline", "w1", "w2", "w4", "w6", "w8", "w12", "m6", "m12")
+CODE_PATTERN = re.compile(r"baseline|w[1-9][0-9]?|m[1-9][0-9]?")
 COST_CODE = "cost"
 COST_KINDS = ("count", "yesno")
 FORBIDDEN_KEYS = ("arm", "arms", "intervention", "control")
@@ -224,9 +228,14 @@ def consistency_problems(schedule: Schedule, known_instruments: Collection[str] 
 def _code_problems(schedule: Schedule) -> list[str]:
     problems = []
     codes = schedule.codes
-    unknown = [c for c in codes if c not in TIMEPOINT_CODES]
+    unknown = [c for c in codes if not CODE_PATTERN.fullmatch(c)]
     if unknown:
-        problems.append(f"timepoint code {unknown[0]!r} is not one of the analysis codes {TIMEPOINT_CODES}")
+        problems.append(f"timepoint code {unknown[0]!r}: expected 'baseline', 'w<weeks>' or 'm<months>' "
+                        f"(the analysis uses {' '.join(TIMEPOINT_CODES)})")
+    missing = [c for c in TIMEPOINT_CODES if c not in codes]
+    if missing and codes and not unknown:
+        problems.append(f"timepoints {missing} are missing: the analysis dataset needs every code of "
+                        f"{' '.join(TIMEPOINT_CODES)}")
     if len(set(codes)) != len(codes):
         problems.append(f"timepoint codes must be unique, got {list(codes)}")
     if "baseline" not in codes:

@@ -63,7 +63,8 @@ def test_the_defaults_pass_the_consistency_rules(raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("change, expected", [
     (lambda r: r["timepoints"][3].update(day=12), "strictly increasing"),
-    (lambda r: r["timepoints"][1].update(code="week1"), "not one of the analysis codes"),
+    (lambda r: r["timepoints"][1].update(code="week1"), "timepoint code 'week1': expected 'baseline'"),
+    (lambda r: r["timepoints"].pop(5), r"timepoints \['w8'\] are missing"),
     (lambda r: r["timepoints"][2].update(code="w1"), "unique"),
     (lambda r: r["timepoints"].pop(0), "'baseline' timepoint is required"),
     (lambda r: r.update(primary="w5"), "primary 'w5'"),
@@ -79,6 +80,12 @@ def test_inconsistent_schedules_are_rejected_with_the_reason(raw: dict[str, Any]
     change(raw)
     with pytest.raises(ProtocolError, match=expected):
         parse_schedule(raw, instrument_codes())
+
+
+def test_a_later_timepoint_may_be_added(raw: dict[str, Any]) -> None:
+    raw["timepoints"].append({"code": "m24", "label_en": "Month 24", "label_nl": "Maand 24", "day": 730,
+                              "before": 30, "after": 30, "instruments": ["qlq-c15-pal"]})
+    assert parse_schedule(raw, instrument_codes()).codes[-1] == "m24"
 
 
 def test_a_missing_key_names_the_timepoint_and_the_key(raw: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ class Assessment(models.Model):
     """One timepoint of the schedule for one participant, with its window."""
 
     participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="assessments")
-    timepoint = models.CharField(_("timepoint"), max_length=10, choices=TIMEPOINT_CHOICES)
+    timepoint = models.CharField(_("timepoint"), max_length=10)  # a code of schedule.toml
     instruments = models.JSONField(_("instruments"), default=list)
     anchor_on = models.DateField(_("start of treatment (day 0)"))
     target_on = models.DateField(_("target day"))
