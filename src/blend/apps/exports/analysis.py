@@ -54,17 +54,22 @@ def config() -> dict[str, Any]:
 
 
 def fmt(value: Any) -> str:
-    """The contract's text form: ISO dates, true/false, empty for missing."""
+    """The contract's text form: ISO dates, true/false, empty for missing (exact types first: it runs per cell)."""
+    kind = type(value)
+    if kind is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date().isoformat() if timezone.is_aware(value) else value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
+    if kind is float:
         return f"{value:.10g}"
+    if kind is int:
+        return str(value)
+    if kind is date:
+        return value.isoformat()
+    if isinstance(value, datetime):
+        return local_day(value).isoformat()  # type: ignore[union-attr]
     return str(value)
 
 

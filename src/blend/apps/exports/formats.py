@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.utils import timezone
 
-from blend.apps.exports.tables import Column, Table, cell
+from blend.apps.exports.tables import Column, Table, cell, formatter
 from blend.protocol import load_protocol
 
 BOOL_LABELS = {0: "no", 1: "yes"}
@@ -25,8 +25,9 @@ def write_csv(folder: Path, tables: list[Table]) -> dict[str, int]:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([c.name for c in table.columns])
             n = 0
+            writers = [formatter(c) for c in table.columns]
             for row in table.rows():
-                writer.writerow([cell(c, v) for c, v in zip(table.columns, row, strict=True)])
+                writer.writerow([write(v) for write, v in zip(writers, row, strict=True)])
                 n += 1
         counts[table.name] = n
     return counts
@@ -235,19 +236,24 @@ def _subject_of(table: Table) -> int:
     return next(i for i, c in enumerate(table.columns) if c.name == "study_id")
 
 
+_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
+                       "\t": "&#9;"})
+
+
 def _clinical_data(tables: list[Table]) -> Iterable[str]:
     """One SubjectData per participant; each table a repeating form, rows numbered by ItemGroupRepeatKey."""
     by_subject: dict[str, list[str]] = {}
     for table in tables:
         subject_index = _subject_of(table)
         counters: dict[str, int] = {}
+        columns = [(f"<ItemData ItemOID={quoteattr(item_oid(table, c))} Value=\"", formatter(c)) for c in table.columns]
         for row in table.rows():
             subject = row[subject_index]
             counters[subject] = counters.get(subject, 0) + 1
             key = str(counters[subject])
             items = "".join(
-                f"<ItemData ItemOID={quoteattr(item_oid(table, c))} Value={quoteattr(cell(c, v))}/>"
-                for c, v in zip(table.columns, row, strict=True) if v is not None
+                prefix + write(v).translate(_ATTR) + '"/>'
+                for (prefix, write), v in zip(columns, row, strict=True) if v is not None
             )
             by_subject.setdefault(subject, []).append(
                 f"<FormData FormOID=\"F.{table.name}\" FormRepeatKey=\"{key}\"><ItemGroupData "

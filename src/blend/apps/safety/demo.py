@@ -8,7 +8,12 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from blend.apps.datamanagement.timeline import optional_model, timelines
-from blend.apps.safety.services import mark_sae_reported, report_adverse_event
+from blend.apps.safety.services import (
+    deaths_needing_review,
+    mark_sae_reported,
+    report_adverse_event,
+    review_death,
+)
 
 TERMS = ["wound_complication", "wound_infection", "wound_dehiscence", "seroma", "postoperative_hemorrhage",
          "dermatitis_radiation", "spinal_fracture", "csf_leakage"]
@@ -63,7 +68,27 @@ def populate(ctx) -> None:  # type: ignore[no-untyped-def]
                               resolved_on=onset + timedelta(days=rng.randint(5, min(30, (last - onset).days))),
                               aware_at=ae.aware_at + timedelta(days=7))
                 report_adverse_event(participant, follow, user=nurse, follow_up_of=ae)
+    _review_deaths(ctx, lines)
     ctx.extra["adverse_events"] = True
+
+
+def _review_deaths(ctx, lines) -> None:  # type: ignore[no-untyped-def]
+    """Deaths within 30 days of treatment become fatal SAEs; later ones are judged not to be SAEs.
+    The three most recent stay open, so the review prompt shows."""
+    investigator = ctx.users["investigator"]
+    pending = sorted(deaths_needing_review(), key=lambda pair: pair[1])
+    for participant, died in pending[:-3]:
+        start = (lines.get(participant.pk) or {}).get("treatment_start")
+        if start is not None and (died - start).days <= 30:
+            fatal = report_adverse_event(participant, {
+                "term": "other", "other_term": "Death NOS", "grade": 5, "onset_date": died, "serious": True,
+                "seriousness": ["death"], "related_sbrt": "unlikely", "related_surgery": "possible",
+                "action_taken": "none", "outcome": "fatal", "aware_at": _aware(died + timedelta(days=1), 9),
+                "description": "Death within 30 days of treatment (synthetic)."}, user=ctx.users["nurse"])
+            mark_sae_reported(fatal, user=investigator, at=fatal.aware_at + timedelta(hours=6))
+        else:
+            review_death(participant, death_date=died, decision="not_sae", user=investigator,
+                         reason="Death from progressive disease, outside the SAE reporting period.")
 
 
 def _report_or_not(ctx, ae, serious: bool) -> None:  # type: ignore[no-untyped-def]
