@@ -127,3 +127,12 @@ def test_controls_and_intervention_get_the_same_routine_messages(make_participan
     bodies = {m.participant_id: (m.subject, m.body) for m in Message.objects.all()}
     assert bodies[control.pk] == bodies[intervention.pk]
     assert {m.template_code for m in Message.objects.all()} == {"questionnaire_invitation"}
+
+
+def test_dry_run_queues_and_sends_nothing(invited) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    out = StringIO()
+    call_command("send_reminders", "--dry-run", stdout=out)
+    assert "Would queue 1 message(s)" in out.getvalue()
+    assert mail.outbox == [] and not Message.objects.exists()

@@ -19,6 +19,7 @@ from blend.apps.followup.models import (
     SystemicTherapy,
     VitalStatus,
 )
+from blend.apps.outbox.models import Message
 from blend.protocol.schedule import load_schedule
 
 
@@ -42,6 +43,8 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
         "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
         "vital": VitalStatus.objects.filter(participant=participant).first(),
+        "messages": Message.objects.filter(participant=participant, audience="participant")
+        .only("template_code", "channel", "status", "created_at", "sent_at")[:10],
         "may_write": request.user.can(Cap.CLINICAL_WRITE),
         "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
     }}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,9 +82,7 @@ def clinical_new(request: HttpRequest, study_id: str, kind: str) -> HttpResponse
             instance.medications, instance.omed_mg_day = form.cleaned_data["medications"], form.cleaned_data["omed_mg_day"]
         try:
             services.save_clinical(instance, user=request.user)
-        except Exception as error:  # model validation (e.g. discharge before admission) → form errors
-            if not hasattr(error, "message_dict"):
-                raise
+        except ValidationError as error:  # model constraints (e.g. discharge before admission) → form errors
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
