@@ -18,7 +18,7 @@ from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.datamanagement.checks import ADVERSE_EVENT
 from blend.apps.datamanagement.editchecks import run_checks
-from blend.apps.datamanagement.timeline import optional_service, timeline_values
+from blend.apps.datamanagement.timeline import optional_model, optional_service, timeline_values
 from blend.apps.registry.models import Participant
 from blend.apps.safety.models import AdverseEvent, DeathReview
 from blend.protocol import load_protocol
@@ -148,20 +148,24 @@ def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:
 
 
 def deaths_needing_review(participants: list[Participant] | None = None) -> list[tuple[Participant, date]]:
-    """Deaths recorded in follow-up with neither a fatal SAE report nor a review decision."""
+    """Deaths recorded in follow-up with neither a fatal (grade 5) AE report nor a review decision."""
     death_date = optional_service("blend.apps.followup.services", "death_date")
     if death_date is None:
         return []
-    reviewed = set(DeathReview.objects.values_list("participant_id", flat=True))
-    fatal = set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
-    pool = participants if participants is not None else list(Participant.objects.exclude(pk__in=reviewed | fatal))
+    done = set(DeathReview.objects.values_list("participant_id", flat=True))
+    done |= set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
+    if participants is None:
+        vital = optional_model("followup.VitalStatus")  # bulk read; the service answers per participant
+        if vital is not None:
+            died = dict(vital.objects.filter(died_on__isnull=False).values_list("participant_id", "died_on"))
+            people = Participant.objects.in_bulk([pid for pid in died if pid not in done])
+            return sorted(((people[pid], died[pid]) for pid in people), key=lambda pair: pair[1])
+        participants = list(Participant.objects.exclude(pk__in=done))
     out = []
-    for participant in pool:
-        if participant.pk in reviewed or participant.pk in fatal:
-            continue
-        died = death_date(participant)
-        if died is not None:
-            out.append((participant, died))
+    for participant in participants:
+        died_on = None if participant.pk in done else death_date(participant)
+        if died_on is not None:
+            out.append((participant, died_on))
     return out
 
 
