@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from blend.apps.datamanagement import checks
-from blend.apps.datamanagement.editchecks import run_checks
+from blend.apps.datamanagement.editchecks import out_of_order, run_checks
 
 T = "timeline."
 GOOD_AE = {"term": "wound_infection", "grade": 2, "serious": False, "seriousness": [], "other_term": "",
@@ -57,7 +57,16 @@ CASES: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], str, str]] = 
 
 
 def test_every_declared_check_has_a_case() -> None:
-    assert sorted(checks.all_codes()) == sorted(code for *_, code, _ in CASES)
+    assert sorted(checks.all_codes()) == sorted([*(code for *_, code, _ in CASES), "Q01"])
+
+
+def test_q01_questionnaires_in_schedule_order() -> None:
+    events = [("w4", date(2025, 4, 29), date(2025, 4, 30)), ("w6", date(2025, 5, 13), date(2025, 5, 20)),
+              ("w8", date(2025, 5, 27), date(2025, 5, 18)), ("w12", date(2025, 6, 24), None)]
+    assert out_of_order(events[:2] + events[3:]) == []
+    [finding] = out_of_order(events)
+    assert (finding.check, finding.field) == ("Q01", "completed_on")
+    assert finding.message == "completed_on: expected w8 on or after w6 (2025-05-20), got 2025-05-18"
 
 
 @pytest.mark.parametrize(("check_set", "good", "change", "code", "field"), CASES,

@@ -107,4 +107,4 @@ def register(entry: ModelChecks) -> None:
 
 def all_codes() -> list[str]:
     codes = [c.code for entry in MODEL_CHECKS for c in entry.checks]
-    return codes + [c.code for c in (*TIMELINE, *REGISTRATION, *CONSENT_FORM)]
+    return codes + [c.code for c in (*TIMELINE, *REGISTRATION, *CONSENT_FORM)] + ["Q01"]  # Q01: editchecks.out_of_order

@@ -119,3 +119,18 @@ def run_checks(checks: Iterable[EditCheck], values: Mapping[str, Any]) -> list[F
     for check in checks:
         findings += check.run(values)
     return findings
+
+
+def out_of_order(events: list[tuple[str, date, date | None]]) -> list[Finding]:
+    """Q01: scheduled events (label, target day, done on) must be done in schedule order:
+    a later timepoint completed before an earlier one is a date error in one of them."""
+    findings, latest, latest_label = [], None, ""
+    for label, _target, done in sorted(events, key=lambda e: e[1]):
+        if done is None:
+            continue
+        if latest is not None and done < latest:
+            findings.append(Finding("Q01", "completed_on", f"completed_on: expected {label} on or after "
+                                    f"{latest_label} ({latest}), got {done}"))
+        if latest is None or done > latest:
+            latest, latest_label = done, label
+    return findings

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models, transaction
 
 from blend.apps.datamanagement.checks import MODEL_CHECKS, TIMELINE, ModelChecks
-from blend.apps.datamanagement.editchecks import Finding, run_checks
+from blend.apps.datamanagement.editchecks import Finding, out_of_order, run_checks
 from blend.apps.datamanagement.models import Query, QueryStatus
 from blend.apps.datamanagement.services import QueryTarget, close_query, open_query
 from blend.apps.datamanagement.timeline import optional_model, timelines
@@ -63,6 +63,24 @@ def find_issues() -> list[Issue]:
     for pid, line in lines.items():
         issues += [Issue(pid, TIMELINE_FORM, "registry.Participant", str(pid), f)
                    for f in run_checks(TIMELINE, _timeline_keyed(line))]
+    return issues + questionnaire_order_issues()
+
+
+def questionnaire_order_issues() -> list[Issue]:
+    """Q01 over the follow-up schedule: timepoints completed in schedule order."""
+    model = optional_model("followup.Assessment")
+    if model is None:
+        return []
+    per: dict[int, list[tuple[str, Any, Any, int]]] = {}
+    for pk, pid, timepoint, target, done in model.objects.values_list(
+            "pk", "participant_id", "timepoint", "target_on", "completed_on"):
+        per.setdefault(pid, []).append((timepoint, target, done, pk))
+    issues = []
+    for pid, rows in per.items():
+        by_label = {label: pk for label, _t, _d, pk in rows}
+        for finding in out_of_order([(label, target, done) for label, target, done, _pk in rows]):
+            label = finding.message.split(" expected ", 1)[1].split(" ", 1)[0]
+            issues.append(Issue(pid, "Questionnaire schedule", "followup.Assessment", str(by_label[label]), finding))
     return issues
 
 
