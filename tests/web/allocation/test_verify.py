@@ -78,7 +78,8 @@ def test_an_edited_log_record_with_a_recomputed_hash_breaks_the_next_link(five) 
            [entry.arm])
     problems = verify().problems
     assert problems == ["log record #3: previous hash does not match the record before it "
-                        "(a record was deleted, inserted or edited)"]
+                        "(a record was deleted, inserted or edited)",
+                        "stratum (unstratified): the arm history on the sequence row differs from the log"]
     assert "log record #2: arm" in " ".join(verify(TEST_SEED).problems)
 
 
@@ -100,7 +101,8 @@ def test_deleting_the_last_rows_is_caught_by_the_sequence_head(five) -> None:
     tamper("allocation_allocationlog", "DELETE FROM allocation_allocationlog WHERE sequence_number = %s", [5])
     tamper("allocation_allocation", "DELETE FROM allocation_allocation WHERE sequence_number = %s", [5])
     problems = verify().problems
-    assert len(problems) == 1 and problems[0].startswith("sequence head: expected 5 records")
+    assert problems[0].startswith("sequence head: expected 5 records") and len(problems) == 2
+    assert problems[1] == "stratum (unstratified): the arm history on the sequence row differs from the log"
 
 
 def test_the_management_command_fails_loudly_and_the_cli_delegates_to_it(five) -> None:

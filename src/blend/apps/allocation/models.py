@@ -43,6 +43,11 @@ class AllocationSequence(models.Model):
     trial_code = models.CharField(max_length=20, unique=True)
     last_number = models.PositiveIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # Copy of RandomizationCommitment.digest, read with the lock (no extra query per allocation).
+    commitment = models.CharField(max_length=64, blank=True)
+    # stratum -> the arms allocated so far in order ("I"/"C"), read with the lock so the
+    # design needs no query over the stratum's allocations. verify checks it against the log.
+    arms_by_stratum = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.trial_code}: {self.last_number}"

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from blend.apps.allocation.models import (
@@ -33,8 +36,8 @@ from blend.apps.screening.models import Screening, Status
 from blend.protocol import load_protocol
 from blend.randomization import (
     DesignSpec,
+    HmacStream,
     SeedError,
-    allocate_next,
     commitment,
     load_spec,
     parse_seed,
@@ -123,10 +126,8 @@ def _context() -> _Context:
     return _Context(configured_seed(), load_spec(), trial_code())
 
 
-def _ensure_sequence_row(trial: str) -> None:
+def _create_sequence_row(trial: str) -> None:
     """Create the counter row once; a concurrent creator may win, which is fine."""
-    if AllocationSequence.objects.filter(trial_code=trial).exists():
-        return
     try:
         with transaction.atomic():
             AllocationSequence.objects.create(trial_code=trial)
@@ -135,27 +136,36 @@ def _ensure_sequence_row(trial: str) -> None:
 
 
 def ensure_commitment(
-    seed: bytes, spec: DesignSpec, *, user: Any = None, now: datetime | None = None
-) -> RandomizationCommitment:
-    """Record the commitment before the first allocation; afterwards insist it still holds."""
+    seed: bytes, spec: DesignSpec, *, user: Any = None, now: datetime | None = None,
+    sequence: AllocationSequence | None = None,
+) -> None:
+    """Record the commitment before the first allocation; afterwards insist it still holds.
+
+    The locked sequence row carries the digest, so the check costs no query per allocation;
+    the RandomizationCommitment row (append-only) is the record an auditor reads."""
     trial = trial_code()
     digest = commitment(seed, spec)
-    existing = RandomizationCommitment.objects.filter(trial_code=trial).first()
-    if existing is None:
-        record = RandomizationCommitment.objects.create(
-            trial_code=trial, digest=digest, design_json=spec.canonical_json(),
-            recorded_at=now or timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
-        )
-        record_event("randomization.commit", actor=user, obj=record, at=record.recorded_at,
-                     details={"digest": digest})
-        return record
-    if existing.digest != digest:
+    recorded = sequence.commitment if sequence is not None else None
+    if not recorded:
+        existing = RandomizationCommitment.objects.filter(trial_code=trial).first()
+        recorded = existing.digest if existing else ""
+        if not existing:
+            existing = RandomizationCommitment.objects.create(
+                trial_code=trial, digest=digest, design_json=spec.canonical_json(),
+                recorded_at=now or timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
+            )
+            record_event("randomization.commit", actor=user, obj=existing, at=existing.recorded_at,
+                         details={"digest": digest})
+            recorded = digest
+        if sequence is not None:
+            sequence.commitment = recorded
+    if recorded != digest:
         raise RandomizationUnavailable(
             f"commitment: the configured seed and design give {digest[:12]}…, but "
-            f"{existing.digest[:12]}… was recorded before the first allocation; restore the "
+            f"{recorded[:12]}… was recorded before the first allocation; restore the "
             "original seed and randomization.toml before randomizing"
         )
-    return existing
+
 
 
 def _check_may_randomize(participant: Participant) -> datetime:
@@ -204,19 +214,95 @@ def randomize(participant: Participant, *, user: Any, now: datetime | None = Non
     subclass when not allowed; the allocation, its log record and the audit event are
     written together or not at all.
 
-    ``now`` exists for the demo and data migrations (a historical time stamp); it must not
-    precede the eligibility confirmation. The web views never pass it."""
+    Eligibility and consent are read before the lock, so concurrent requests do not queue
+    behind those reads; only "already allocated?" (and the unique constraint behind it)
+    must be decided under the lock. ``now`` exists for the demo and data migrations (a
+    historical time stamp); it must not precede the confirmation. Views never pass it."""
     ctx = _context()
-    _ensure_sequence_row(ctx.trial)
-    with transaction.atomic():
-        sequence = AllocationSequence.objects.select_for_update().get(trial_code=ctx.trial)
-        # Checked under the lock, so a concurrent duplicate request sees the first one's row.
-        confirmed_at = _check_may_randomize(participant)
-        now = now or timezone.now()
-        if now < confirmed_at:
-            raise NotEligible(f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}")
-        ensure_commitment(ctx.seed, ctx.spec, user=user, now=now)
-        return _allocate(participant, user, ctx, sequence, now)
+    confirmed_at = _check_may_randomize(participant)
+    now = now or timezone.now()
+    if now < confirmed_at:
+        raise NotEligible(f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}")
+    for _attempt in range(2):
+        with _durable_commit():
+            try:
+                with transaction.atomic():
+                    sequence = (AllocationSequence.objects.select_for_update()
+                                .filter(trial_code=ctx.trial).first())
+                    if sequence is not None:
+                        ensure_commitment(ctx.seed, ctx.spec, user=user, now=now, sequence=sequence)
+                        return _allocate(participant, user, ctx, sequence, now)
+            except IntegrityError as error:
+                # A concurrent request allocated this participant first: the unique
+                # constraint refused ours and the whole transaction (sequence number
+                # included) rolled back, so no gap is left.
+                if Allocation.objects.filter(participant=participant).exists():
+                    raise AlreadyRandomized(f"participant {participant.study_id}: already randomized; "
+                                            "an allocation is final and is never repeated") from error
+                raise
+        _create_sequence_row(ctx.trial)  # the first allocation of the trial
+    raise RandomizationUnavailable("allocation sequence: could not be created")
+
+
+# SQLite has one writer at a time; threads of one process queue here instead of polling
+# in SQLite's busy handler (which sleeps 1-100 ms between tries and leaves the database
+# idle while the lock is free). Other processes still wait on the database lock itself.
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def _durable_commit() -> Iterator[None]:
+    """An allocation, once shown, must survive a power cut. The SQLite settings trade
+    durability for speed (WAL + synchronous=NORMAL); for the allocation's own commit
+    switch to FULL (fsync at commit). PostgreSQL commits durably already."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with _SQLITE_WRITER:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+class _LazyUniforms(Sequence[float]):
+    """u(stratum, 0 … n-1), computed only where the design reads them (big-stick and
+    minimisation read the last one only), so an allocation costs O(1) HMACs, not O(k)."""
+
+    def __init__(self, stream: HmacStream, stratum: str, n: int) -> None:
+        self._stream, self._stratum, self._n = stream, stratum, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError(index)
+        return self._stream.uniform(self._stratum, index)
+
+
+ARM_CODES = {"intervention": "I", "control": "C"}
+CODE_ARMS = {code: arm for arm, code in ARM_CODES.items()}
+
+
+def _next_arm(ctx: _Context, sequence: AllocationSequence, stratum: str,
+              profile: dict[str, str]) -> tuple[str, int]:
+    """The arm from the design over the stratum's history, and the index within the stratum."""
+    previous = [CODE_ARMS[c] for c in sequence.arms_by_stratum.get(stratum, "")]
+    profiles: list[Any] = []
+    if ctx.spec.design == "minimisation":  # needs every earlier participant's factor levels
+        profiles = list(Allocation.objects.filter(stratum=stratum).order_by("stratum_index")
+                        .values_list("profile", flat=True))
+    uniforms = _LazyUniforms(HmacStream(ctx.seed), stratum, len(previous) + 1)
+    arm = ctx.spec.build().next_arm(previous, uniforms, profile, profiles)
+    return arm, len(previous)
 
 
 def _allocate(
@@ -224,24 +310,24 @@ def _allocate(
 ) -> Allocation:
     profile = profile_of(participant, ctx.spec)
     stratum = ctx.spec.stratum_of(profile)
-    previous = list(Allocation.objects.filter(stratum=stratum).order_by("stratum_index")
-                    .values_list("arm", "profile"))
-    arm = allocate_next(ctx.spec, ctx.seed, [a for a, _ in previous], profile, [p for _, p in previous])
+    arm, index = _next_arm(ctx, sequence, stratum, profile)
     number = sequence.last_number + 1
     fields = {
         "sequence_number": number, "participant_id": participant.pk, "study_id": participant.study_id,
-        "arm": arm, "stratum": stratum, "stratum_index": len(previous), "profile": profile,
+        "arm": arm, "stratum": stratum, "stratum_index": index, "profile": profile,
         "allocated_at": now, "allocated_by": user.get_username(),
     }
     digest = chain_hash(sequence.last_hash, canonical_record(fields))
     allocation = Allocation.objects.create(
         participant=participant, arm=arm, sequence_number=number, stratum=stratum,
-        stratum_index=len(previous), profile=profile, allocated_at=now, allocated_by=user,
+        stratum_index=index, profile=profile, allocated_at=now, allocated_by=user,
     )
     AllocationLog.objects.create(participant=participant, previous_hash=sequence.last_hash, hash=digest,
                                  **{k: v for k, v in fields.items() if k != "participant_id"})
     sequence.last_number, sequence.last_hash = number, digest
-    sequence.save(update_fields=["last_number", "last_hash"])
+    history = sequence.arms_by_stratum
+    history[stratum] = history.get(stratum, "") + ARM_CODES[arm]
+    sequence.save(update_fields=["last_number", "last_hash", "commitment", "arms_by_stratum"])
     # The arm stays out of the audit event: audit.view does not imply allocation.view.
     record_event("allocation.randomize", actor=user, participant=participant, obj=allocation,
                  at=now, details={"sequence_number": number, "stratum": stratum})

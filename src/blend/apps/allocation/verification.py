@@ -17,7 +17,13 @@ from blend.apps.allocation.models import (
     AllocationSequence,
     RandomizationCommitment,
 )
-from blend.apps.allocation.services import GENESIS_HASH, canonical_record, chain_hash, trial_code
+from blend.apps.allocation.services import (
+    ARM_CODES,
+    GENESIS_HASH,
+    canonical_record,
+    chain_hash,
+    trial_code,
+)
 from blend.apps.screening.models import Screening
 from blend.randomization import load_spec, parse_seed, replay
 
@@ -57,6 +63,19 @@ def _check_head(head: str, count: int, report: VerifyReport) -> None:
             f"sequence head: expected {last_number} records ending in {last_hash[:12]}…, found {count} "
             f"ending in {head[:12]}… (records were deleted or the last one was edited)"
         )
+
+
+def _check_arm_history(entries: list[AllocationLog], report: VerifyReport) -> None:
+    """The arms the design reads (kept on the sequence row) must be those of the log."""
+    sequence = AllocationSequence.objects.filter(trial_code=trial_code()).first()
+    kept = sequence.arms_by_stratum if sequence else {}
+    logged: dict[str, str] = {}
+    for entry in entries:
+        logged[entry.stratum] = logged.get(entry.stratum, "") + ARM_CODES.get(entry.arm, "?")
+    for stratum in sorted(set(kept) | set(logged)):
+        if kept.get(stratum, "") != logged.get(stratum, ""):
+            report.problems.append(f"stratum {stratum or '(unstratified)'}: the arm history on the sequence "
+                                   "row differs from the log")
 
 
 def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> None:
@@ -109,6 +128,7 @@ def verify(seed_hex: str | None = None) -> VerifyReport:
     report = VerifyReport(allocations=len(entries))
     head = _check_chain(entries, report)
     _check_head(head, len(entries), report)
+    _check_arm_history(entries, report)
     _check_allocations(entries, report)
     _check_confirmation_order(report)
     if seed_hex is not None:
