@@ -3,7 +3,7 @@ never after completion, death or withdrawal; links minted only into the sent cop
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -89,7 +89,7 @@ def test_nothing_after_death_and_queued_messages_are_cancelled(invited, personas
 
 
 def test_nothing_after_withdrawal_of_questionnaire_consent(invited, personas) -> None:  # type: ignore[no-untyped-def]
-    withdraw_consent(invited, "b", on=timezone.localdate(), reason="no more questionnaires",
+    withdraw_consent(invited, "b", on=date.today(), reason="no more questionnaires",
                      user=personas["nurse_nina"])
     run()
     assert mail.outbox == [] and not Message.objects.exists()
@@ -97,7 +97,7 @@ def test_nothing_after_withdrawal_of_questionnaire_consent(invited, personas) ->
 
 def test_withdrawal_between_queueing_and_delivery_cancels_at_delivery(invited, personas) -> None:  # type: ignore[no-untyped-def]
     plan_messages()
-    withdraw_consent(invited, "b", on=timezone.localdate(), reason="changed mind", user=personas["nurse_nina"])
+    withdraw_consent(invited, "b", on=date.today(), reason="changed mind", user=personas["nurse_nina"])
     run()
     assert mail.outbox == []
     assert Message.objects.get().status == "cancelled"
