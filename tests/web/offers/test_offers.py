@@ -42,7 +42,20 @@ def test_offered_then_accepted_with_the_consent_form_version(intervention, perso
     assert (offer.state, offer.trial_consent_version, offer.decided_by) == ("accepted", VERSION, nurse)
     assert list(AuditEvent.objects.filter(participant=intervention, action__startswith="offer.")
                 .values_list("action", flat=True)) == ["offer.make", "offer.accept"]
-    assert offer.history.count() == 2
+    accepted = AuditEvent.objects.get(participant=intervention, action="offer.accept")
+    assert accepted.details == {"state": "accepted", "offered_on": today().isoformat(), "offered_by": "nurse_nina",
+                                "decided_on": today().isoformat(), "decided_by": "nurse_nina",
+                                "trial_consent_version": VERSION}
+
+
+def test_the_audit_trail_of_a_role_without_allocation_view_does_not_reveal_the_offer(
+    client_for, intervention, personas
+) -> None:
+    services.make_offer(intervention, on=today(), user=personas["nurse_nina"])
+    html = client_for("admin_ada").get(reverse("participant-detail", args=[intervention.study_id])).content.decode()
+    assert 'data-testid="audit-trail"' in html  # the administrator has audit.view …
+    trail = html.split('data-testid="audit-trail"')[1]
+    assert "offer" not in trail.lower() and "intervention" not in trail.lower()  # … but not allocation.view
 
 
 def test_refused_needs_a_reason_and_the_participant_stays_allocated(intervention, personas) -> None:

@@ -1,7 +1,11 @@
 """The offer of the intervention to participants allocated to it (TwiCs stage 2).
 
 Only intervention-arm participants ever get an Offer row; control participants get
-nothing (``offers.services`` refuses them). A row therefore reveals the arm.
+nothing (``offers.services`` refuses them). A row therefore reveals the arm, which is
+why Offer has no simple-history table: the participant audit trail is readable with
+``audit.view`` alone (the trial administrator), and would show "offer created". Every
+change goes through a service function that writes an audit event with the whole new
+state (``offer.make``, ``offer.accept``, ``offer.refuse``, ``offer.not_offered``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 
 class OfferState(models.TextChoices):
@@ -34,7 +37,6 @@ class Offer(models.Model):
     )
     trial_consent_version = models.CharField(_("trial consent form version"), max_length=40, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    history = HistoricalRecords()
 
     class Meta:
         constraints = [

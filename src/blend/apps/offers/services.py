@@ -73,8 +73,17 @@ def _locked_offer(participant: Participant) -> Offer | None:
 
 def _save(offer: Offer, user: Any, action: str, reason: str = "") -> Offer:
     audited_save(offer, user=user, reason=reason if offer.pk else "")
-    record_event(action, actor=user, participant=offer.participant, obj=offer, reason=offer.reason)
+    # The event is the offer's audit trail (no history table, see models): the whole new state.
+    state = {"state": offer.state, "offered_on": offer.offered_on, "offered_by": _name(offer.offered_by),
+             "decided_on": offer.decided_on, "decided_by": _name(offer.decided_by),
+             "trial_consent_version": offer.trial_consent_version}
+    record_event(action, actor=user, participant=offer.participant, obj=offer, reason=offer.reason,
+                 details={k: v.isoformat() if isinstance(v, date) else v for k, v in state.items()})
     return offer
+
+
+def _name(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
 
 
 @transaction.atomic
