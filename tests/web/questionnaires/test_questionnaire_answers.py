@@ -134,3 +134,13 @@ def test_roles_without_questionnaire_entry_cannot_enter(client_for, w4, persona)
     client.post(f"/questionnaires/assessment/{w4.pk}/", {"mode": "paper", "completed_on": str(timezone.localdate()),
                                                         "pain-nrs__worst_pain": "3"})
     assert not Response.objects.filter(assessment=w4).exists()
+
+
+def test_the_patient_can_switch_language_and_it_sticks_to_the_link(url) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    assert "Opslaan en verder" in client.get(url).content.decode()
+    english = client.get(url + "?lang=en&page=1").content.decode()
+    assert "Save and continue" in english and 'lang="en"' in english
+    assert "Please rate the pain at the treated site" in english
+    assert "Save and continue" in client.get(url + "?page=2").content.decode()
+    assert "Opslaan en verder" in Client().get(url).content.decode()  # another device: preferred language

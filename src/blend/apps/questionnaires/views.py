@@ -48,12 +48,20 @@ def _fields(page: qpages.Page, stored: dict[str, Any], raw: dict[str, str], erro
     return rows
 
 
+def _chosen_language(request: HttpRequest, token: str, assessment: Assessment) -> str:
+    """The patient's preferred language, unless they switched on the page (kept per link)."""
+    key = "qlang:" + services.hash_token(token)[:16]
+    if request.GET.get("lang") in {"nl", "en"}:
+        request.session[key] = request.GET["lang"]
+    return request.session.get(key) or _language(assessment)
+
+
 @never_cache
 def patient(request: HttpRequest, token: str) -> HttpResponse:
     assessment = services.resolve_token(token)
     if assessment is None:
         return _invalid(request)
-    language = _language(assessment)
+    language = _chosen_language(request, token, assessment)
     with translation.override(language):
         return _patient_page(request, token, assessment, language)
 
