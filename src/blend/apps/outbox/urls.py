@@ -1,0 +1,6 @@
+from django.urls import path
+
+from blend.apps.outbox import views
+
+app_name = "outbox"
+urlpatterns = [path("", views.message_list, name="list")]

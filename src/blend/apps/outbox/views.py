@@ -1,0 +1,30 @@
+"""The outbox page: what was queued, sent, cancelled or failed for participants.
+Addresses are identifiers: shown only with ``identifiers.view``."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from blend.apps.accounts.permissions import require
+from blend.apps.accounts.roles import Cap
+from blend.apps.outbox.models import Audience, Message, Status
+
+PAGE_SIZE = 50
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def message_list(request: HttpRequest) -> HttpResponse:
+    messages = Message.objects.filter(audience=Audience.PARTICIPANT).select_related("participant")
+    wanted = request.GET.get("status", "")
+    if wanted in Status.values:
+        messages = messages.filter(status=wanted)
+    counts = dict(Message.objects.filter(audience=Audience.PARTICIPANT).values_list("status")
+                  .annotate(n=Count("id")).values_list("status", "n"))
+    page = Paginator(messages.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "outbox/list.html", {
+        "page": page, "wanted": wanted, "statuses": [(s, label, counts.get(s, 0)) for s, label in Status.choices],
+        "show_address": request.user.can(Cap.IDENTIFIERS_VIEW),
+    })
