@@ -21,11 +21,19 @@ migrate: install
 	mkdir -p var
 	$(BIN)/blend migrate --no-input
 
-demo-data: migrate
-	$(BIN)/blend demo
+# The demo randomizes with its own secret seed, made once per machine and kept in var/
+# (production reads BLEND_RANDOMIZATION_SEED_FILE from a secret store; see docs/deployment.md).
+DEMO_SEED := var/demo-randomization.seed
 
-serve: install
-	$(BIN)/blend runserver $(HOST):$(PORT)
+$(DEMO_SEED):
+	mkdir -p var
+	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+demo-data: migrate $(DEMO_SEED)
+	BLEND_RANDOMIZATION_SEED_FILE=$(DEMO_SEED) $(BIN)/blend demo
+
+serve: install $(DEMO_SEED)
+	BLEND_RANDOMIZATION_SEED_FILE=$(DEMO_SEED) $(BIN)/blend runserver $(HOST):$(PORT)
 
 ## make demo: install, migrate, load the synthetic demo cohort, print the logins and serve.
 demo: demo-data serve

@@ -1,6 +1,12 @@
-"""Participant-page panels. Any app may define ``panels.participant_panel(request,
-participant)`` returning ``{"template": ..., "context": {...}}`` or None; the
-participant page shows them in the order of settings.BLEND_APPS."""
+"""Extension points of the staff pages.
+
+- Participant page: any app may define ``panels.participant_panel(request, participant)``
+  returning ``{"template": ..., "context": {...}}`` or None.
+- Dashboard: any app may define ``panels.dashboard_cards(request)`` returning a list of
+  ``{"label": ..., "value": ..., "url": optional, "tone": optional ok/warn/bad}`` (respecting
+  the user's capabilities: e.g. counts per arm only with ``allocation.view``).
+
+Both are shown in the order of settings.BLEND_APPS."""
 
 from __future__ import annotations
 
@@ -12,13 +18,21 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def collect_panels(request: HttpRequest, participant: Any) -> list[dict[str, Any]]:
-    panels = []
+def _panel_modules(hook: str) -> list[Any]:
+    modules = []
     for app in settings.BLEND_APPS:
         if app.endswith(".registry") or importlib.util.find_spec(f"{app}.panels") is None:
             continue
         module = importlib.import_module(f"{app}.panels")
-        panel = module.participant_panel(request, participant)
-        if panel:
-            panels.append(panel)
-    return panels
+        if hasattr(module, hook):
+            modules.append(module)
+    return modules
+
+
+def collect_panels(request: HttpRequest, participant: Any) -> list[dict[str, Any]]:
+    panels = [module.participant_panel(request, participant) for module in _panel_modules("participant_panel")]
+    return [panel for panel in panels if panel]
+
+
+def collect_dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+    return [card for module in _panel_modules("dashboard_cards") for card in module.dashboard_cards(request)]

@@ -13,7 +13,7 @@ from blend.apps.consent.services import bulk_consent_states, consent_states
 from blend.apps.registry import queries
 from blend.apps.registry.forms import ParticipantEditForm, ParticipantFilterForm, RegistrationForm
 from blend.apps.registry.models import Participant
-from blend.apps.registry.panels import collect_panels
+from blend.apps.registry.panels import collect_dashboard_cards, collect_panels
 from blend.apps.registry.services import Registration, register_participant, update_participant
 from blend.protocol import load_protocol
 
@@ -30,6 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "consent_items": items,
         "answers": ["yes", "no", "postponed", "withdrawn", "none"],
         "protocol": protocol,
+        "cards": collect_dashboard_cards(request),
     })
 
 
