@@ -71,7 +71,7 @@ def test_a_participant_lock_blocks_every_change_until_a_data_manager_unlocks(mak
     p, other = make_participant(), make_participant()
     FormStatus.objects.create(participant=p, form="Cohort registration")
     services.lock_participant(p, user=personas["datamanager_dirk"], reason="casebook complete")
-    assert FormStatus.objects.get(participant=p).status == "locked"
+    assert set(FormStatus.objects.filter(participant=p).values_list("status", flat=True)) == {"locked"}
     with pytest.raises(Locked, match="is locked"):
         update_participant(p, {"performance_status": 2}, user=personas["nurse_nina"], reason="typo")
     with pytest.raises(Locked):
@@ -158,3 +158,19 @@ def test_check_data_opens_queries_once_and_closes_resolved_ones(make_participant
     query.refresh_from_db()
     assert query.status == "closed" and "closed 1 resolved" in out.getvalue()
     assert good.queries.count() == 0
+
+
+def test_casebook_status_per_form_and_visit(make_participant, personas, client_for) -> None:
+    p = make_participant()
+    assert services.casebook_status(p) == [
+        {"form": "Cohort registration", "visit": "", "status": "entered", "label": "entered"},
+        {"form": "Consent", "visit": "", "status": "entered", "label": "entered"}]
+    response = client_for("datamanager_dirk").post(f"/datamanagement/{p.study_id}/verify/", {"form": "Consent"})
+    assert response.status_code == 302
+    assert [r["status"] for r in services.casebook_status(p)] == ["entered", "source_verified"]
+    page = client_for("datamanager_dirk").get(f"/participants/{p.study_id}/").content.decode()
+    assert "source-verified" in page and "Mark source-verified" in page
+    services.lock_participant(p, user=personas["datamanager_dirk"])
+    assert {r["status"] for r in services.casebook_status(p)} == {"locked"}
+    assert set(FormStatus.objects.filter(participant=p).values_list("form", "status")) == {
+        ("Cohort registration", "locked"), ("Consent", "locked")}

@@ -18,6 +18,6 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "db_lock": services.active_lock(None),
         "signature": signature,
         "signature_current": services.signature_is_current(signature) if signature else False,
-        "statuses": participant.form_statuses.all(),
+        "statuses": services.casebook_status(participant),
         "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
     }}

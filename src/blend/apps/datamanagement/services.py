@@ -110,6 +110,38 @@ def reopen_query(query: Query, text: str, *, user: Any) -> Query:
 # --- form status ------------------------------------------------------------------------------------
 
 
+def entered_forms(participant: Participant) -> list[tuple[str, str]]:
+    """(form, visit) of every CRF with data for this participant, in casebook order."""
+    from blend.apps.datamanagement.timeline import optional_model
+
+    forms: list[tuple[str, str]] = [("Cohort registration", "")]
+    if participant.consents.exists():
+        forms.append(("Consent", ""))
+    for label, form in (("screening.Screening", "Screening"), ("allocation.Allocation", "Randomization"),
+                        ("offers.Offer", "Offer"), ("treatment.TreatmentRecord", "Treatment"),
+                        ("followup.VitalStatus", "Vital status")):
+        model = optional_model(label)
+        if model is not None and model.objects.filter(participant=participant).exists():
+            forms.append((form, ""))
+    assessment = optional_model("followup.Assessment")
+    if assessment is not None:
+        done = assessment.objects.filter(participant=participant, completed_on__isnull=False).order_by("target_on")
+        forms += [("Questionnaire", timepoint) for timepoint in done.values_list("timepoint", flat=True)]
+    forms += [("Adverse event", f"AE {pk}") for pk in participant.adverse_events.order_by("pk").values_list("pk", flat=True)]
+    return forms
+
+
+def casebook_status(participant: Participant) -> list[dict[str, str]]:
+    """Each entered form with its status: entered unless verified or locked (``FormStatus``)."""
+    stored = {(s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)}
+    locked = Lock.objects.filter(unlocked_at__isnull=True, participant=participant).exists()
+    rows = []
+    for form, visit in entered_forms(participant):
+        status = FormState.LOCKED if locked else stored.get((form, visit), FormState.ENTERED)
+        rows.append({"form": form, "visit": visit, "status": status, "label": FormState(status).label})
+    return rows
+
+
 @transaction.atomic
 def mark_entered(participant: Participant, form: str, *, visit: str = "", user: Any) -> FormStatus:
     status, _ = FormStatus.objects.get_or_create(participant=participant, form=form, visit=visit,
@@ -148,7 +180,9 @@ def lock_participant(participant: Participant, *, user: Any, reason: str = "") -
         raise DataManagementError(f"participant: {participant.study_id} is already locked")
     lock = Lock(scope=Lock.Scope.PARTICIPANT, participant=participant, locked_by=user, reason=reason)
     audited_save(lock, user=user)
-    FormStatus.objects.filter(participant=participant).update(status=FormState.LOCKED, changed_by=user)
+    for form, visit in entered_forms(participant):
+        FormStatus.objects.update_or_create(participant=participant, form=form, visit=visit,
+                                            defaults={"status": FormState.LOCKED, "changed_by": user})
     record_event("lock.participant", actor=user, participant=participant, obj=lock, reason=reason)
     return lock
 
