@@ -139,13 +139,34 @@ def test_the_form_runs_edit_checks_live(make_participant, client_for) -> None:
     assert not AdverseEvent.objects.exists()
 
 
-def test_a_death_in_follow_up_prompts_an_sae_review(make_participant, personas, monkeypatch) -> None:
-    _alive, dead = make_participant(), make_participant()
-    monkeypatch.setattr("blend.apps.followup.services.death_date",
-                        lambda participant: date(2025, 5, 1) if participant.pk == dead.pk else None)
+def test_a_death_in_follow_up_prompts_an_sae_review(make_participant, personas) -> None:
+    from blend.apps.followup.models import VitalStatus
+
+    alive, dead, fatal = make_participant(), make_participant(), make_participant()
+    nurse = personas["nurse_nina"]
+    VitalStatus.objects.create(participant=alive, last_contact_on=date(2025, 6, 1), recorded_by=nurse)
+    for p in (dead, fatal):
+        VitalStatus.objects.create(participant=p, last_contact_on=date(2025, 5, 1), died_on=date(2025, 5, 1),
+                                   recorded_by=nurse)
+    services.report_adverse_event(fatal, ae_data(grade=5, outcome="fatal", serious=True, seriousness=["death"],
+                                                 onset_date=date(2025, 5, 1)), user=nurse)
     assert services.deaths_needing_review() == [(dead, date(2025, 5, 1))]
+    assert services.deaths_needing_review([alive, dead]) == [(dead, date(2025, 5, 1))]  # the per-participant path
     with pytest.raises(services.SafetyError, match="reason"):
         services.review_death(dead, death_date=date(2025, 5, 1), decision="not_sae", user=personas["investigator_ivo"])
     services.review_death(dead, death_date=date(2025, 5, 1), decision="not_sae", reason="progression, day 200",
                           user=personas["investigator_ivo"])
     assert services.deaths_needing_review() == []
+
+
+def test_edit_checks_run_live_while_typing(make_participant, client_for) -> None:
+    p = make_participant()
+    client = client_for("nurse_nina")
+    partial = {"term": "seroma", "grade": "4", "onset_date": "2025-04-01"}
+    body = client.post(f"/safety/{p.study_id}/new/check/", partial).content.decode()
+    assert "[AE02]" in body and "CTCAE grade" in body
+    assert "required" not in body  # untouched fields are not nagged about
+    fine = client.post(f"/safety/{p.study_id}/new/check/", {**partial, "grade": "2"}).content.decode()
+    assert "No edit-check findings so far." in fine
+    assert not AdverseEvent.objects.exists()
+    assert client_for("monitor_mo").post(f"/safety/{p.study_id}/new/check/", partial).status_code == 403

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from blend.apps.accounts.permissions import require
 from blend.apps.accounts.roles import Cap
@@ -29,6 +30,23 @@ def grades(request: HttpRequest, **_: object) -> HttpResponse:
     code = request.GET.get("term", "")
     terms = [ctcae.BY_CODE[code]] if code in ctcae.BY_CODE else list(ctcae.TERMS)
     return render(request, "safety/_grades.html", {"terms": terms})
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
+@require_POST
+def live_check(request: HttpRequest, study_id: str | None = None, pk: int | None = None) -> HttpResponse:
+    """The edit checks while the form is being filled in (htmx, on every change); nothing is saved."""
+    if pk is not None:
+        participant = get_object_or_404(AdverseEvent, pk=pk).participant
+    else:
+        participant = get_object_or_404(Participant, study_id=study_id)
+    form = AdverseEventForm(request.POST, participant=participant, editing=pk is not None and "edit" in request.path)
+    touched = {name for name, value in request.POST.items() if value and name != "csrfmiddlewaretoken"}
+    form.is_valid()
+    findings = [(form.fields[name].label if name in form.fields else "", error)
+                for name, errors in form.errors.items() if name == "__all__" or name in touched
+                for error in errors if str(error).startswith("[")]
+    return render(request, "safety/_live_findings.html", {"findings": findings})
 
 
 def _save(request: HttpRequest, form: AdverseEventForm, participant: Participant, **kwargs: object) -> AdverseEvent | None:
