@@ -169,22 +169,24 @@ def ensure_commitment(
 
 
 def _check_may_randomize(participant: Participant) -> datetime:
-    """The confirmation time, or an AllocationError saying what is missing."""
-    if Allocation.objects.filter(participant=participant).exists():
+    """The confirmation time, or an AllocationError saying what is missing (one query for
+    screening and any allocation, then the consent service)."""
+    row = (Participant.objects.filter(pk=participant.pk)
+           .values_list("screening__status", "screening__confirmed_at", "allocation__id").first())
+    status, confirmed_at, allocation_id = row or (None, None, None)
+    if allocation_id is not None:
         raise AlreadyRandomized(f"participant {participant.study_id}: already randomized; "
                                 "an allocation is final and is never repeated")
-    screening = Screening.objects.filter(participant=participant).first()
-    if screening is None or screening.status != Status.ELIGIBLE:
-        status = screening.status if screening else "not screened"
-        raise NotEligible(f"eligibility: expected a screening with status eligible, got {status}")
-    if screening.confirmed_at is None:
+    if status != Status.ELIGIBLE:
+        raise NotEligible(f"eligibility: expected a screening with status eligible, got {status or 'not screened'}")
+    if confirmed_at is None:
         raise NotEligible("eligibility: expected an investigator's confirmation; it is not confirmed yet")
     missing = randomization_consent_missing(participant)
     if missing:
         raise ConsentMissing(
             f"consent: expected a current 'yes' to items {', '.join(missing)} before randomization"
         )
-    return screening.confirmed_at
+    return confirmed_at
 
 
 def _factor_value(participant: Participant, facts: dict[str, Any], name: str) -> str:
