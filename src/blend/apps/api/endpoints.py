@@ -39,6 +39,19 @@ from blend.apps.safety.models import AdverseEvent
 router = Router(tags=["trial"])
 
 
+class Mapped:
+    """A queryset whose page is converted only when sliced, so a page costs one page of rows."""
+
+    def __init__(self, queryset: Any, convert: Any) -> None:
+        self.queryset, self.convert = queryset, convert
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        return [self.convert(row) for row in self.queryset[window]]
+
+    def all(self) -> Any:  # the paginator counts with .all().count()
+        return self.queryset.all()
+
+
 def _ok(schema: Any) -> dict[int, Any]:
     return {200: schema, **ERRORS}
 
@@ -69,7 +82,7 @@ def participants(request: HttpRequest, site: str = "", study_id: str = "") -> An
         qs = qs.filter(site__code=site)
     if study_id:
         qs = qs.filter(study_id__icontains=study_id)
-    return [participant_out(p) for p in qs]
+    return Mapped(qs, participant_out)
 
 
 @router.post("/participants", response={201: ParticipantOut, **ERRORS}, summary="Register a cohort participant")
@@ -208,7 +221,7 @@ def adverse_events(request: HttpRequest, study_id: str = "", serious: bool | Non
         qs = qs.filter(participant__study_id=study_id)
     if serious is not None:
         qs = qs.filter(serious=serious)
-    return [ae_out(ae) for ae in qs]
+    return Mapped(qs, ae_out)
 
 
 @router.get("/adverse-events/{ae_id}", response=_ok(AdverseEventOut))
