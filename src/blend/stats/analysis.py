@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,37 +53,107 @@ Progress = Callable[[str], None]
 
 def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
                  progress: Progress | None = None) -> AnalysisResult:
-    """Compute everything; `progress(step)` is called as each step starts."""
+    """Compute everything; `progress(step)` is called as each step starts.
+
+    An analysis that the data cannot support (too few participants, no events, an
+    empty arm at a timepoint) gets null values and a note in `meta.not_estimable`;
+    the others still run, so an early interim dataset still gives a report.
+    """
     config = config or AnalysisConfig()
     tick = progress or (lambda _step: None)
     wide = participant_frame(ds)
     strata = "stratum" if wide["stratum"].nunique() > 1 else None
     art: dict[str, Any] = {"wide": wide, "strata": strata, "config": config}
+    notes: list[str] = []
+    attempt = _Attempt(notes)
     tick("primary: ITT and CACE")
-    primary = _primary(wide, strata, art)
+    cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
+    art["cc_ids"] = set(cc["study_id"])
+    primary = {"itt": attempt("ITT", lambda: _itt(cc, strata, art), _effect_none(len(cc))),
+               "cace": attempt("CACE", lambda: _cace(cc, strata, art), _effect_none(len(cc)))}
     consort = consort_counts(ds, wide["study_id"].isin(art["cc_ids"]).reindex(wide.index))
     for arm, z in (("intervention", 1), ("control", 0)):
         consort[arm]["follow_up"] = _follow_up(wide[wide["z"] == z], art["cc_ids"])
     check_consort(consort)
     tick("multiple imputation")
-    primary["itt_mi"], art["tipping"] = _mi(wide, strata, config)
-    primary["worst_rank"] = endpoints.worst_rank(wide)
+    primary["itt_mi"], art["tipping"] = attempt(
+        "MI-ITT", lambda: _mi(wide, strata, config),
+        ({**_effect_none(None), "df": None, "imputations": config.imputations}, []))
+    primary["worst_rank"] = attempt("worst rank", lambda: endpoints.worst_rank(wide),
+                                    {"statistic": None, "p": None, "n": len(wide)})
     tick("survival and competing risks")
-    secondary = _survival(wide, art)
-    secondary["systemic_therapy"] = _systemic(wide, art)
+    secondary = {
+        "overall_survival": attempt("overall survival", lambda: _survival(wide, art),
+                                    _FALLBACK["overall_survival"]),
+        "systemic_therapy": attempt("systemic therapy", lambda: _systemic(wide, art),
+                                    _FALLBACK["systemic_therapy"])}
     tick("pain, hospital days, adverse events")
-    secondary["pain_response_w4"] = endpoints.pain_response(wide)
-    secondary["hospital_days"] = endpoints.hospital_days(ds.participants)
+    secondary["pain_response_w4"] = attempt(
+        "pain response", lambda: endpoints.pain_response(wide), _FALLBACK["pain_response_w4"])
+    secondary["hospital_days"] = attempt(
+        "hospital days", lambda: endpoints.hospital_days(ds.participants),
+        _FALLBACK["hospital_days"])
     _descriptives(ds, wide, art, secondary)
     tick("longitudinal model")
-    secondary["pf_longitudinal"] = _longitudinal(ds, wide, strata, art)
+    secondary["pf_longitudinal"] = attempt(
+        "longitudinal model", lambda: _longitudinal(wide, strata, art),
+        {"model": LONGITUDINAL_MODEL, "arm_effect_by_timepoint": {}})
     tick("cost-effectiveness bootstrap")
-    cea = _cea(ds, wide, config, art)
-    results = {"meta": _meta(ds, config), "consort": consort, "primary": primary,
+    cea = attempt("cost-effectiveness", lambda: _cea(ds, wide, config, art), _cea_none(config))
+    meta = {**_meta(ds, config), "not_estimable": notes}
+    results = {"meta": meta, "consort": consort, "primary": primary,
                "secondary": secondary, "cea": cea,
                "sensitivity": {"tipping_point": art["tipping"],
                                "tipping_delta": _tipping_delta(art["tipping"], config.alpha)}}
     return AnalysisResult(results=_jsonable(results), artifacts=art)
+
+
+class _Attempt:
+    """Run one analysis; on a numerical impossibility, note it and return the fallback."""
+
+    ERRORS = (ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError)
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+
+    def __call__(self, name: str, func: Callable[[], Any], fallback: Any) -> Any:
+        try:
+            # Degenerate data give NaN (null in results.json), not warnings on stderr.
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return func()
+        except self.ERRORS as exc:
+            self.notes.append(f"{name}: not estimable from these data ({type(exc).__name__}: "
+                              f"{exc})")
+            return fallback
+
+
+def _effect_none(n: int | None) -> dict[str, Any]:
+    return {"estimate": None, "se": None, "ci95": [None, None], "p": None, "n": n}
+
+
+_ARMS_NONE = {"intervention": None, "control": None}
+_FALLBACK: dict[str, Any] = {
+    "overall_survival": {"median_days": _ARMS_NONE, "hr": None, "hr_ci95": [None, None],
+                         "logrank_p": None},
+    "systemic_therapy": {"cif_w4": _ARMS_NONE, "cif_w12": _ARMS_NONE, "cs_hr": None,
+                         "cs_hr_ci95": [None, None]},
+    "pain_response_w4": {"intervention": {"responders": None, "assessable": None},
+                         "control": {"responders": None, "assessable": None},
+                         "difference": None, "difference_ci95": [None, None]},
+    "hospital_days": {"mean": _ARMS_NONE, "median": _ARMS_NONE, "p": None},
+}
+
+
+def _cea_none(config: AnalysisConfig) -> dict[str, Any]:
+    return {"horizon_days": config.horizon_days, "qaly": {**_ARMS_NONE, "difference": None},
+            "cost": {**_ARMS_NONE, "difference": None}, "icer": None,
+            "inb": {"20000": None, "50000": None, "80000": None}, "ceac": [],
+            "bootstrap": {"replicates": config.bootstrap, "seed": config.seed,
+                          "delta_cost_ci95": [None, None], "delta_qaly_ci95": [None, None],
+                          "inb_ci95": {"20000": [None, None], "50000": [None, None],
+                                       "80000": [None, None]}, "quadrants": {}},
+            "n": {"intervention": 0, "control": 0}}
 
 
 # ----------------------------------------------------------------- data frame
@@ -118,13 +189,15 @@ def _follow_up(arm: pd.DataFrame, analysed: set[str]) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------- primary
-def _primary(wide: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
-    cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
-    art["cc_ids"] = set(cc["study_id"])
-    itt = AncovaFitter().fit(cc, "pf_w4", ["z", "pf_baseline"], strata=strata)
-    cace = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"], strata=strata)
-    art["itt_fit"], art["cace_fit"] = itt, cace
-    return {"itt": itt.effect("z"), "cace": cace.effect("d")}
+def _itt(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
+    art["itt_fit"] = AncovaFitter().fit(cc, "pf_w4", ["z", "pf_baseline"], strata=strata)
+    return art["itt_fit"].effect("z")
+
+
+def _cace(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
+    art["cace_fit"] = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"],
+                                                       strata=strata)
+    return art["cace_fit"].effect("d")
 
 
 def _mi(wide: pd.DataFrame, strata: str | None, config: AnalysisConfig
@@ -189,12 +262,12 @@ def _survival(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
           for arm, v in (("intervention", 1), ("control", 0))}
     cox = CoxPHFitter().fit(days, dead, z)
     art["km"] = km
-    return {"overall_survival": {
+    return {
         "median_days": {arm: f.median_ for arm, f in km.items()},
         "hr": float(cox.hazard_ratio_[0]), "hr_ci95": cox.hr_ci(0),
         "logrank_p": logrank_test(days, dead, z == 1)["p"],
         "deaths": {"intervention": int(dead[z == 1].sum()), "control": int(dead[z == 0].sum())},
-    }}
+    }
 
 
 def _systemic(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
@@ -238,8 +311,12 @@ def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
     art["table1"] = endpoints.table_one(wide)
 
 
-def _longitudinal(ds: AnalysisDataset, wide: pd.DataFrame, strata: str | None,
-                  art: dict[str, Any]) -> dict[str, Any]:
+LONGITUDINAL_MODEL = ("PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept "
+                      "per participant (REML)")
+
+
+def _longitudinal(wide: pd.DataFrame, strata: str | None, art: dict[str, Any]
+                  ) -> dict[str, Any]:
     """Random-intercept model of post-baseline PF: baseline PF, strata, time, arm × time."""
     from blend.stats.longitudinal import RandomInterceptModel
 
@@ -254,12 +331,13 @@ def _longitudinal(ds: AnalysisDataset, wide: pd.DataFrame, strata: str | None,
     for t in LONGITUDINAL_TIMEPOINTS:
         long[f"arm_{t}"] = ((long["tp"] == f"pf_{t}") & (long["z"] == 1)).astype(float)
         covariates.append(f"arm_{t}")
+    # A timepoint without data in an arm has no estimable effect: drop empty columns.
+    covariates = [c for c in covariates if long[c].to_numpy().any()]
     x, names = design_matrix(long, covariates, strata)
     fit = RandomInterceptModel().fit(x, long["pf"].to_numpy(float), long["study_id"], names)
     art["longitudinal"] = fit
     table = fit.summary
-    return {"model": "PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept "
-                     "per participant (REML)",
+    return {"model": LONGITUDINAL_MODEL,
             "observations": len(long), "participants": int(long["study_id"].nunique()),
             "sigma2": fit.sigma2_, "tau2": fit.tau2_,
             "arm_effect_by_timepoint": {
@@ -267,7 +345,7 @@ def _longitudinal(ds: AnalysisDataset, wide: pd.DataFrame, strata: str | None,
                     "se": float(table.loc[f"arm_{t}", "se"]),
                     "ci95": [float(table.loc[f"arm_{t}", "lower"]),
                              float(table.loc[f"arm_{t}", "upper"])]}
-                for t in LONGITUDINAL_TIMEPOINTS}}
+                for t in LONGITUDINAL_TIMEPOINTS if f"arm_{t}" in table.index}}
 
 
 # ----------------------------------------------------------------------- CEA

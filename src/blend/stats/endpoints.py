@@ -194,11 +194,14 @@ def ae_by_term(participants: pd.DataFrame, aes: pd.DataFrame) -> pd.DataFrame:
 
     arm = aes["study_id"].map(participants.set_index("study_id")["arm"])
     frame = aes.assign(arm=arm)
+    arms = ["intervention", "control"]
     any_grade = frame.groupby(["term", "arm"])["study_id"].nunique().unstack(fill_value=0)
+    any_grade = any_grade.reindex(columns=arms, fill_value=0)
     severe = frame[frame["grade"] >= 3].groupby(["term", "arm"])["study_id"].nunique()
-    severe = severe.unstack(fill_value=0).reindex(any_grade.index, fill_value=0)
+    severe = severe.unstack(fill_value=0).reindex(index=any_grade.index, columns=arms,
+                                                  fill_value=0)
     out = pd.concat({"any grade": any_grade, "grade ≥ 3": severe}, axis=1).fillna(0).astype(int)
-    return out.sort_values(("any grade", any_grade.columns[0]), ascending=False)
+    return out.sort_values(("any grade", "intervention"), ascending=False)
 
 
 # ------------------------------------------------------------ PROM compliance

@@ -120,7 +120,8 @@ def _norm_draw(x: np.ndarray, y: np.ndarray, rng: np.random.Generator
                ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior draw of regression coefficients (`mice:::.norm.draw`, ridge 1e-5)."""
     xtx = x.T @ x
-    xtx = xtx + np.diag(np.diag(xtx)) * 1e-5
+    # mice's ridge; the floor keeps a constant (all-zero) predictor from making it singular
+    xtx = xtx + np.diag(np.maximum(np.diag(xtx) * 1e-5, 1e-8))
     v = np.linalg.inv(xtx)
     v = (v + v.T) / 2
     coef = v @ (x.T @ y)

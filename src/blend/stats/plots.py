@@ -50,7 +50,10 @@ def save_figures(result: AnalysisResult, out: Path) -> dict[str, str]:
     }
     svgs = {}
     for name, make in makers.items():
-        fig = make()
+        try:
+            fig = make()
+        except (KeyError, ValueError, IndexError, TypeError):
+            continue  # its analysis was not estimable; the report says so
         fig.savefig(out / f"{name}.png", dpi=100)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})

@@ -46,6 +46,8 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def figure(svgs: dict[str, str], name: str, caption: str) -> str:
+    if name not in svgs:
+        return f"<p class='note'>{html.escape(caption)} Not available for these data.</p>"
     return (f'<figure id="fig-{name}">{svgs[name]}<figcaption>{html.escape(caption)}'
             f"</figcaption></figure>")
 
@@ -88,6 +90,8 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         f"{r['meta']['created_at']}, blend {fmt(r['meta']['blend_version'])}.</p>",
         *[f"<p class='note'>Data warning: {html.escape(w)}</p>"
           for w in r["meta"].get("data_warnings", [])],
+        *[f"<p class='note'>Not estimable: {html.escape(w)}</p>"
+          for w in r["meta"].get("not_estimable", [])],
         "<h2>Methods</h2>", f"<p>{methods_paragraph(r, art['strata'] is not None)}</p>",
         "<h2>Participant flow (CONSORT, TwiCs)</h2>",
         figure(svgs, "consort", "CONSORT-ROUTINE flow of the trial within the cohort."),
@@ -135,8 +139,9 @@ def _longitudinal(r: dict[str, Any]) -> str:
     m = r["secondary"]["pf_longitudinal"]
     rows = [[t, fmt(v["estimate"]), fmt(v["se"]), ci(v["ci95"])]
             for t, v in m["arm_effect_by_timepoint"].items()]
-    return (f"<p>Longitudinal model: {html.escape(m['model'])}; {m['observations']} observations"
-            f" of {m['participants']} participants.</p>"
+    return (f"<p>Longitudinal model: {html.escape(m['model'])}; "
+            f"{m.get('observations', 0)} observations of {m.get('participants', 0)} "
+            "participants.</p>"
             + table(["Timepoint", "Arm effect", "SE", "95% CI"], rows))
 
 

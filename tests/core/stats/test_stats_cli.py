@@ -122,3 +122,35 @@ def test_dsmb_report(synthetic_100: Path, tmp_path: Path) -> None:
                ) == int(aes["serious"].sum())
     page = (tmp_path / "dsmb_report.html").read_text()
     assert "Serious adverse events" in page and "Deaths" in page
+
+
+@pytest.mark.parametrize(("n", "seed"), [(2, 0), (4, 2), (6, 3), (12, 1)])
+def test_tiny_interim_datasets_still_give_a_report(n: int, seed: int, tmp_path: Path) -> None:
+    """Early in the trial some analyses are not estimable: they are null and noted."""
+    from blend.stats.synthetic import make_dataset
+
+    data = make_dataset(n, seed, tmp_path / "data")
+    out = tmp_path / "out"
+    assert main_analyze([str(data), "--out", str(out), "--imputations", "3", "--bootstrap",
+                         "50", "--no-progress"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["consort"]["randomized"] == n
+    for note in results["meta"]["not_estimable"]:
+        assert "not estimable from these data" in note
+        assert note.split(":")[0] in (out / "report.html").read_text()
+    if any(note.startswith("ITT:") for note in results["meta"]["not_estimable"]):
+        assert results["primary"]["itt"]["estimate"] is None
+    assert main_report(["dsmb", str(data), "--out", str(tmp_path / "dsmb")]) == 0
+
+
+def test_a_single_participant_per_arm_makes_itt_not_estimable(tmp_path: Path) -> None:
+    from blend.stats.synthetic import make_dataset
+
+    data = make_dataset(2, 0, tmp_path / "data")
+    out = tmp_path / "out"
+    main_analyze([str(data), "--out", str(out), "--imputations", "2", "--bootstrap", "20",
+                  "--no-progress"])
+    results = json.loads((out / "results.json").read_text())
+    assert results["primary"]["itt"] == {"estimate": None, "se": None, "ci95": [None, None],
+                                         "p": None, "n": results["primary"]["itt"]["n"]}
+    assert any(n.startswith("ITT:") for n in results["meta"]["not_estimable"])
