@@ -1,11 +1,10 @@
 """CTCAE v5.0 terms offered on the adverse-event form, with their grade definitions.
 
-Source: /work/shared/reference/instruments.md §10 (a transcription of NCI CTEP
-CTCAE v5.0; check against the official CTCAE_v5.0.xlsx before go-live). The three
-wound terms are the ones the BLEND protocol singles out; the others are the
-complications most likely after same-day SBRT and surgery. "Other" lets the
-reporter name any other CTCAE term; its grades follow the generic CTCAE scale.
-Pure data: no Django.
+The terms and grade texts are those of ``blend.instruments.ctcae`` (transcribed from
+NCI CTEP CTCAE v5.0, reference §10; check against the official CTCAE_v5.0.xlsx before
+go-live): the three wound terms the BLEND protocol singles out and the complications
+most likely after same-day SBRT and surgery. "Other" lets the reporter name any other
+CTCAE term; its grades follow the generic CTCAE grading scale. Pure: no Django.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ class Term:
     soc: str
     meddra: str
     grades: dict[int, str]  # grade -> definition; a grade absent here is not available for the term
+    label_nl: str = ""
 
     def allows(self, grade: int) -> bool:
         return grade in self.grades
@@ -34,71 +34,16 @@ GENERIC = {
     5: "Death related to AE",
 }
 
-_INJURY = "Injury, poisoning and procedural complications"
 
-TERMS: tuple[Term, ...] = (
-    Term("wound_complication", "Wound complication", _INJURY, "10053692", {
-        1: "Observation only; topical intervention indicated",
-        2: "Bedside local care indicated",
-        3: "Operative intervention indicated",
-        4: "Life-threatening consequences",
-        5: "Death",
-    }),
-    Term("wound_dehiscence", "Wound dehiscence", _INJURY, "10048031", {
-        1: "Incisional separation, intervention not indicated",
-        2: "Incisional separation, local care (e.g., suturing) or medical intervention indicated (e.g., analgesic)",
-        3: "Fascial disruption or dehiscence without evisceration; revision by operative intervention indicated",
-        4: "Life-threatening consequences; symptomatic hernia with evidence of strangulation; fascial disruption "
-           "with evisceration; major reconstruction flap, grafting, resection, or amputation indicated",
-        5: "Death",
-    }),
-    Term("wound_infection", "Wound infection", "Infections and infestations", "10048038", {
-        1: "Localized, local intervention indicated",
-        2: "Oral intervention indicated (e.g., antibiotic, antifungal, or antiviral)",
-        3: "IV antibiotic, antifungal, or antiviral intervention indicated; invasive intervention indicated",
-        4: "Life-threatening consequences; urgent intervention indicated",
-        5: "Death",
-    }),
-    Term("seroma", "Seroma", "General disorders and administration site conditions", "10040102", {
-        1: "Asymptomatic; clinical or diagnostic observations only; intervention not indicated",
-        2: "Symptomatic; simple aspiration indicated",
-        3: "Symptomatic, elective invasive intervention indicated",
-    }),
-    Term("postoperative_hemorrhage", "Postoperative hemorrhage", _INJURY, "10055322", {
-        1: "Mild symptoms; intervention not indicated",
-        2: "Moderate bleeding requiring transfusion <2 units pRBCs",
-        3: "Transfusion indicated of ≥2 units pRBCs; invasive intervention indicated; hospitalization",
-        4: "Life-threatening consequences; urgent intervention indicated",
-        5: "Death",
-    }),
-    Term("spinal_fracture", "Spinal fracture", _INJURY, "10041569", {
-        1: "Mild back pain; nonprescription analgesics indicated",
-        2: "Moderate back pain; prescription analgesics indicated; limiting instrumental ADL",
-        3: "Severe back pain; hospitalization or intervention indicated for pain control (e.g., vertebroplasty); "
-           "limiting self care ADL; disability",
-        4: "Life-threatening consequences; symptoms associated with neurovascular compromise",
-        5: "Death",
-    }),
-    Term("dermatitis_radiation", "Dermatitis radiation", _INJURY, "10061103", {
-        1: "Faint erythema or dry desquamation",
-        2: "Moderate to brisk erythema; patchy moist desquamation, mostly confined to skin folds and creases; "
-           "moderate edema",
-        3: "Moist desquamation in areas other than skin folds and creases; bleeding induced by minor trauma or abrasion",
-        4: "Life-threatening consequences; skin necrosis or ulceration of full thickness dermis; spontaneous "
-           "bleeding from involved site; skin graft indicated",
-        5: "Death",
-    }),
-    Term("csf_leakage", "Cerebrospinal fluid leakage", "Nervous system disorders", "10008164", {
-        1: "Post-craniotomy: asymptomatic; Post-lumbar puncture: transient headache; postural care indicated",
-        2: "Post-craniotomy: moderate symptoms; medical intervention indicated; Post-lumbar puncture: persistent "
-           "moderate symptoms; blood patch indicated",
-        3: "Severe symptoms; medical intervention indicated",
-        4: "Life-threatening consequences; urgent intervention indicated",
-        5: "Death",
-    }),
-    Term("other", "Other (name the CTCAE v5.0 term)", "", "", GENERIC),
-)
+def _from_instruments() -> tuple[Term, ...]:
+    """The terms and grade texts of ``blend.instruments.ctcae`` (one transcription for the whole platform)."""
+    from blend.instruments import ctcae as source
 
+    return tuple(Term(t.key, t.name_en, t.soc, t.meddra, dict(t.grades), t.name_nl) for t in source.TERMS)
+
+
+TERMS: tuple[Term, ...] = (*_from_instruments(),
+                           Term("other", "Other (name the CTCAE v5.0 term)", "", "", GENERIC, "Anders (CTCAE-term noemen)"))
 BY_CODE: dict[str, Term] = {t.code: t for t in TERMS}
 WOUND_TERMS = ("wound_complication", "wound_dehiscence", "wound_infection")
 
