@@ -155,3 +155,19 @@ def test_bad_questionnaire_rows_are_rejected_and_nothing_is_written(tmp_path, pe
     assert "no scheduled 'w4' assessment" in reasons[18]
     assert "mode: expected paper or telephone" in reasons[19]
     assert "qlq-c15-pal" in reasons[2] and "q15" in reasons[2]
+
+
+def test_the_import_page(client_for, tmp_path, site, consent_version) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = write(tmp_path / "bad.csv", HEADER, GOOD + [BAD_ROWS[1][0]]).read_bytes()
+    client = client_for("datamanager_dirk")
+    response = client.post("/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", bad)})
+    body = response.content.decode()
+    assert response.status_code == 400 and "1 of 3 rows rejected" in body and "sex:" in body
+    assert not Participant.objects.exists()
+    good = write(tmp_path / "good.csv", HEADER, GOOD).read_bytes()
+    response = client.post("/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", good)})
+    assert response.status_code == 200 and Participant.objects.count() == 2
+    for name in ("nurse_nina", "statistician_stan", "monitor_mo"):
+        assert client_for(name).get("/exports/import/").status_code == 403

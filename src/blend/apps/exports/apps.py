@@ -5,4 +5,4 @@ class ExportsConfig(AppConfig):
     name = "blend.apps.exports"
     label = "exports"
     url_prefix = "exports/"
-    nav = [("exports:overview", "Exports", "export")]
+    nav = [("exports:overview", "Exports", "export"), ("exports:import", "Import", "import")]

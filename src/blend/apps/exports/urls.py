@@ -6,5 +6,6 @@ app_name = "exports"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("import/", views.import_page, name="import"),
     path("<str:kind>/download/", views.download, name="download"),
 ]

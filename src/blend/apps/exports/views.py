@@ -38,3 +38,27 @@ def download(request: HttpRequest, kind: str) -> HttpResponse:
         chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(FULL_FORMATS)
         export_full(folder, chosen, user=request.user, via="web")
     return _zip(folder, f"blend-{kind}-{stamp}")
+
+
+@require(Cap.IMPORT)
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV; the report lists rejected rows. All or nothing, as on the command line."""
+    from blend.apps.exports.forms import ImportForm
+    from blend.apps.exports.imports import import_participants, import_questionnaires
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        path = Path(tempfile.mkdtemp(prefix="blend-import-")) / "upload.csv"
+        with path.open("wb") as out:
+            for chunk in form.cleaned_data["file"].chunks():
+                out.write(chunk)
+        run = import_participants if form.cleaned_data["kind"] == "participants" else import_questionnaires
+        try:
+            report = run(path, user=request.user, dry_run=form.cleaned_data["dry_run"])
+        except ValueError as error:
+            form.add_error("file", str(error))
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
+    return render(request, "exports/import.html", {"form": form, "report": report},
+                  status=400 if form.errors or (report and not report.ok) else 200)
