@@ -309,6 +309,7 @@ def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
     scores = c15.assign(arm=c15["study_id"].map(p.set_index("study_id")["arm"]))
     art["scales"] = endpoints.scales_over_time(scores)
     art["table1"] = endpoints.table_one(wide)
+    secondary["offer_groups"] = endpoints.offer_groups(wide)
 
 
 LONGITUDINAL_MODEL = ("PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept "

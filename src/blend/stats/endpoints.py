@@ -253,26 +253,73 @@ def scales_over_time(wide_scores: pd.DataFrame) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------- Table 1
-def table_one(wide: pd.DataFrame) -> list[dict[str, Any]]:
-    """Baseline characteristics by arm: rows of {label, intervention, control} strings."""
-    rows: list[dict[str, Any]] = []
-    arms = {a: wide[wide["arm"] == a] for a in ("intervention", "control")}
-    rows.append({"label": "Participants, n", **{a: str(len(d)) for a, d in arms.items()}})
-    for label, col in (("Age, years", "age"), ("Baseline PF (C15-PAL)", "pf_baseline"),
-                       ("Baseline EQ-5D-5L index", "index_baseline"),
-                       ("Baseline worst pain (0–10)", "worst_pain_baseline")):
-        rows.append({"label": f"{label}, mean (SD)", **{a: _mean_sd(d[col]) for a, d in
-                                                         arms.items()}})
+TABLE_ONE_CONTINUOUS = (("Age, years", "age"), ("Baseline PF (C15-PAL)", "pf_baseline"),
+                        ("Baseline EQ-5D-5L index", "index_baseline"),
+                        ("Baseline worst pain (0–10)", "worst_pain_baseline"))
+TABLE_ONE_CATEGORICAL = (("Sex", "sex"), ("Primary tumour", "primary_tumour"),
+                         ("WHO performance status", "performance_status"), ("Stratum", "stratum"))
+
+
+def table_one(wide: pd.DataFrame, group: str = "arm",
+              levels: tuple[str, str] = ("intervention", "control")) -> list[dict[str, Any]]:
+    """Baseline characteristics by group: rows of {label, <level>…, smd} strings.
+
+    Standardised mean differences instead of p-values (CONSORT): (m₁ − m₂)/√((s₁² + s₂²)/2)
+    for means, (p₁ − p₂)/√((p₁(1 − p₁) + p₂(1 − p₂))/2) for proportions.
+    """
+    groups = {a: wide[wide[group] == a] for a in levels}
+    first, second = (groups[a] for a in levels)
+    rows: list[dict[str, Any]] = [
+        {"label": "Participants, n", **{a: str(len(d)) for a, d in groups.items()}, "smd": ""}]
+    for label, col in TABLE_ONE_CONTINUOUS:
+        rows.append({"label": f"{label}, mean (SD)",
+                     **{a: _mean_sd(d[col]) for a, d in groups.items()},
+                     "smd": _smd_mean(first[col], second[col])})
     rows.append({"label": "SINS, median (IQR)", **{a: _median_iqr(d["sins_total"])
-                                                   for a, d in arms.items()}})
-    for label, col in (("Sex", "sex"), ("Primary tumour", "primary_tumour"),
-                       ("WHO performance status", "performance_status"), ("Stratum", "stratum")):
-        rows.append({"label": label, "intervention": "", "control": ""})
+                                                   for a, d in groups.items()},
+                 "smd": _smd_mean(first["sins_total"], second["sins_total"])})
+    for label, col in TABLE_ONE_CATEGORICAL:
+        rows.append({"label": label, **{a: "" for a in levels}, "smd": ""})
         for level in sorted(wide[col].astype(str).unique()):
             if level in ("", "nan"):
                 continue
-            rows.append({"label": f"  {level}", **{a: _n_pct(d[col].astype(str) == level)
-                                                   for a, d in arms.items()}})
+            masks = {a: d[col].astype(str) == level for a, d in groups.items()}
+            rows.append({"label": f"  {level}", **{a: _n_pct(m) for a, m in masks.items()},
+                         "smd": _smd_proportion(*masks.values())})
+    return rows
+
+
+def _smd_mean(a: pd.Series, b: pd.Series) -> str:
+    a, b = a.dropna(), b.dropna()
+    if len(a) < 2 or len(b) < 2:
+        return "–"
+    pooled = math.sqrt((a.var() + b.var()) / 2)
+    return f"{(a.mean() - b.mean()) / pooled:.2f}" if pooled > 0 else "–"
+
+
+def _smd_proportion(a: pd.Series, b: pd.Series) -> str:
+    if not len(a) or not len(b):
+        return "–"
+    p, q = a.mean(), b.mean()
+    pooled = math.sqrt((p * (1 - p) + q * (1 - q)) / 2)
+    return f"{(p - q) / pooled:.2f}" if pooled > 0 else "–"
+
+
+def offer_groups(wide: pd.DataFrame) -> list[dict[str, Any]]:
+    """Intervention arm by offer outcome (accepted / refused / not offered): descriptive
+    only, since it is not randomised (analysis-methods §1.6 item 4)."""
+    z = wide[wide["z"] == 1]
+    group = np.where(z["accepted"].fillna(False).astype(bool), "accepted",
+                     np.where(z["offered"].fillna(False).astype(bool), "refused", "not offered"))
+    frame = z.assign(offer=group)
+    rows = []
+    for name in ("accepted", "refused", "not offered"):
+        d = frame[frame["offer"] == name]
+        rows.append({"group": name, "n": len(d), "age": _mean_sd(d["age"]),
+                     "performance_status": _mean_sd(d["performance_status"]),
+                     "pf_baseline": _mean_sd(d["pf_baseline"]),
+                     "died_before_w4": int(d["died_before_w4"].sum()),
+                     "pf_w4_observed": int(d["pf_w4"].notna().sum())})
     return rows
 
 

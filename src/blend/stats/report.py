@@ -96,6 +96,7 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         "<h2>Participant flow (CONSORT, TwiCs)</h2>",
         figure(svgs, "consort", "CONSORT-ROUTINE flow of the trial within the cohort."),
         "<h2>Baseline characteristics (Table 1)</h2>", _table_one(art["table1"]),
+        _offer_groups(r["secondary"]["offer_groups"]),
         "<h2>Primary outcome: PF at week 4</h2>", _primary(r),
         figure(svgs, "forest", "Treatment effects on PF at week 4."),
         figure(svgs, "tipping_point", "Tipping-point analysis (MNAR δ-adjustment)."),
@@ -117,9 +118,17 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
 
 
 def _table_one(rows: list[dict[str, Any]]) -> str:
-    return table(["Characteristic", "Same-day SBRT + surgery", "Standard care"],
+    return table(["Characteristic", "Same-day SBRT + surgery", "Standard care", "SMD"],
                  [[html.escape(r["label"]).replace("  ", "&emsp;"), r["intervention"],
-                   r["control"]] for r in rows])
+                   r["control"], r["smd"]] for r in rows])
+
+
+def _offer_groups(rows: list[dict[str, Any]]) -> str:
+    body = [[r["group"], str(r["n"]), r["age"], r["performance_status"], r["pf_baseline"],
+             str(r["died_before_w4"]), str(r["pf_w4_observed"])] for r in rows]
+    return ("<h3>Intervention arm by response to the offer (not randomised; descriptive)</h3>"
+            + table(["Offer", "n", "Age, mean (SD)", "WHO PS, mean (SD)",
+                     "Baseline PF, mean (SD)", "Died before w4", "PF w4 observed"], body))
 
 
 def _primary(r: dict[str, Any]) -> str:

@@ -140,3 +140,42 @@ def test_follow_up_losses_must_add_up() -> None:
     counts["control"]["follow_up"]["died_before_w4"] = 1
     assert invariant_violations(counts) == ["control.allocated = analysed_primary + follow-up "
                                             "losses"]
+
+
+def _baseline_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "arm": ["intervention"] * 4 + ["control"] * 4, "z": [1] * 4 + [0] * 4,
+        "age": [60.0, 70, 80, 90, 50, 60, 70, 80],
+        "pf_baseline": [60.0, 60, 40, 20, 60, 40, 40, 20], "index_baseline": [0.5] * 8,
+        "worst_pain_baseline": [5.0] * 8, "sins_total": [8, 9, 10, 11, 8, 9, 10, 11],
+        "sex": ["female", "female", "male", "male", "female", "male", "male", "male"],
+        "primary_tumour": ["lung"] * 8, "performance_status": [1, 1, 2, 2, 1, 2, 2, 2],
+        "stratum": [""] * 8,
+        "offered": pd.array([True, True, False, False, None, None, None, None], dtype="boolean"),
+        "accepted": pd.array([True, False, None, None, None, None, None, None], dtype="boolean"),
+        "died_before_w4": [False, False, True, False] + [False] * 4,
+        "pf_w4": [70.0, np.nan, np.nan, 40] + [50.0] * 4,
+    })
+
+
+def test_table_one_reports_standardised_differences() -> None:
+    """Age: means 75 and 65, both SD √(500/3) → SMD = 10/12.91 = 0.77; female 50 % vs 25 %:
+    (0.5 − 0.25)/√((0.25 + 0.1875)/2) = 0.53."""
+    from blend.stats.endpoints import table_one
+
+    rows = {r["label"].strip(): r for r in table_one(_baseline_frame())}
+    assert rows["Age, years, mean (SD)"]["intervention"] == "75.0 (12.9)"
+    assert rows["Age, years, mean (SD)"]["smd"] == "0.77"
+    assert (rows["female"]["intervention"], rows["female"]["control"]) == ("2 (50%)", "1 (25%)")
+    assert rows["female"]["smd"] == "0.53"
+    assert "" not in rows  # empty strata are not listed as a level
+
+
+def test_offer_groups_split_the_intervention_arm() -> None:
+    from blend.stats.endpoints import offer_groups
+
+    groups = {g["group"]: g for g in offer_groups(_baseline_frame())}
+    assert {k: v["n"] for k, v in groups.items()} == {"accepted": 1, "refused": 1,
+                                                      "not offered": 2}
+    assert groups["not offered"]["died_before_w4"] == 1
+    assert groups["not offered"]["pf_w4_observed"] == 1

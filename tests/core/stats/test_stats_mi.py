@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import numpy.testing as npt
 import pandas as pd
 import pytest
 
+from blend.stats.linear import AncovaFitter
 from blend.stats.mi import ChainedEquationsImputer, barnard_rubin_df, pool_rubin
+
+DATA = Path(__file__).parent / "data"
 
 Q = [5.1, 4.7, 6.2, 5.5, 4.9]
 U = [2.1, 2.3, 1.9, 2.2, 2.0]
@@ -87,3 +91,35 @@ def test_imputations_preserve_the_relation_with_the_predictor(incomplete: pd.Dat
     slopes = [np.polyfit(incomplete["x"], d[:, 0], 1)[0] for d in imp.imputations_]
     obs = incomplete.dropna(subset=["a"])
     npt.assert_allclose(np.mean(slopes), np.polyfit(obs["x"], obs["a"], 1)[0], rtol=0.15)
+
+
+def test_mi_itt_agrees_with_mice_within_monte_carlo_error() -> None:
+    """`data/mi.csv`: participants alive at week 4 of make_dataset(200, seed=11), 8–28 %
+    missing per variable. R (mice 3.15):
+
+    d <- read.csv("mi.csv"); d$stratum <- factor(d$stratum)
+    vars <- c("pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline", "z", "age",
+              "performance_status", "stratum")
+    imp <- mice(d[, vars], m = 200, method = "pmm", maxit = 5, seed = 1, printFlag = FALSE)
+    summary(pool(with(imp, lm(pf_w4 ~ z + pf_baseline + stratum))))   # row "z":
+    # estimate 6.63116317688413, std.error 2.4000745180905, df 137.42548371596
+
+    The two programs draw different random numbers, so agreement is up to Monte-Carlo
+    error: with B ≈ 0.7 and m = 200 the SE of a pooled estimate is ≈ 0.06, and across our
+    seeds 1–3 the estimate was 6.66–6.78, the SE 2.34–2.40 and the df 137–144.
+    """
+    data = pd.read_csv(DATA / "mi.csv")
+    data["stratum_ps2-4"] = (data["stratum"] == "ps2-4").astype(float)
+    imputer = ChainedEquationsImputer(imputations=200, seed=1).fit(
+        data, ["pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline"],
+        ["z", "age", "performance_status", "stratum_ps2-4"])
+    estimates, variances = [], []
+    for i in range(200):
+        effect = AncovaFitter().fit(imputer.completed(i, data), "pf_w4", ["z", "pf_baseline"],
+                                    strata="stratum").effect("z")
+        estimates.append(effect["estimate"])
+        variances.append(effect["se"] ** 2)
+    pooled = pool_rubin(estimates, variances, df_complete=len(data) - 4)
+    assert abs(pooled["estimate"] - 6.63116317688413) < 0.2
+    npt.assert_allclose(pooled["se"], 2.4000745180905, rtol=0.04)
+    npt.assert_allclose(pooled["df"], 137.42548371596, rtol=0.1)
