@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
+from blend.apps.outbox.models import Message
 from blend.apps.questionnaires.models import Response
-from blend.apps.questionnaires.reminders import plan_messages
+from blend.apps.questionnaires.reminders import build_message, plan_messages
 from blend.apps.questionnaires.services import save_all, submit
-from blend.protocol.schedule import load_schedule
+from blend.apps.registry.models import Identity
+from blend.protocol.schedule import load_schedule, window_for
 
 PROFILES = {"keen": 0.93, "usual": 0.75, "struggling": 0.4}
 MODES = ["web"] * 7 + ["paper"] * 2 + ["telephone"]
@@ -96,6 +98,26 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
     return "late" if late else ("partly" if partly else "on_time")
 
 
+def _history(done: list[tuple[Assessment, str]]) -> None:
+    """The invitations and reminders that were sent for past windows (the outbox log)."""
+    schedule = load_schedule()
+    contacts = {pid: (email, phone, lang) for pid, email, phone, lang in Identity.objects.values_list(
+        "participant_id", "email", "phone", "preferred_language")}
+    log = []
+    for a, outcome in done:
+        window = window_for(schedule.timepoint(a.timepoint), a.anchor_on)
+        finished = a.completed_on if outcome in {"on_time", "partly"} else a.closes_on
+        for step, on in schedule.message_days(window):
+            if on > (finished or a.closes_on):
+                break
+            message = build_message(f"q:{a.pk}:{step.step}", a, step, schedule, contacts.get(a.participant_id))
+            if message is not None:
+                moment = timezone.make_aware(datetime.combine(on, time(9, 0)))
+                message.status, message.sent_at, message.send_after = "sent", moment, moment
+                log.append(message)
+    Message.objects.bulk_create(log, ignore_conflicts=True)
+
+
 def populate(ctx: Any) -> None:
     rng = ctx.rng
     load_schedule()
@@ -103,10 +125,15 @@ def populate(ctx: Any) -> None:
     status_of = statuses(assessments, ctx.today)
     profiles: dict[int, float] = {}
     counts: dict[str, int] = {}
+    done: list[tuple[Assessment, str]] = []
     for a in assessments:
         profile = profiles.setdefault(a.participant_id, PROFILES[rng.choice(["keen", "keen", "usual", "struggling"])])
         arm = getattr(getattr(a.participant, "allocation", None), "arm", None)
         outcome = _one(rng, a, status_of[a.pk], profile, arm, ctx)
         counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome != "none":
+            done.append((a, outcome))
+    fresh = Assessment.objects.in_bulk([a.pk for a, _ in done])  # completion dates were set by the services
+    _history([(fresh[a.pk], outcome) for a, outcome in done])
     plan_messages(today=ctx.today)
     ctx.extra["questionnaires"] = counts

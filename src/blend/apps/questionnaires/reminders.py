@@ -94,7 +94,7 @@ def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report
     for key, (a, step) in wanted.items():
         if key in existing:
             continue
-        message = _build(key, a, step, schedule, contacts.get(a.participant_id))
+        message = build_message(key, a, step, schedule, contacts.get(a.participant_id))
         if message is None:
             report.no_address += 1
         else:
@@ -103,7 +103,7 @@ def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report
     report.queued += len(messages)
 
 
-def _build(key: str, a: Assessment, step: MessageStep, schedule: Schedule,
+def build_message(key: str, a: Assessment, step: MessageStep, schedule: Schedule,
            contact: tuple[str, str, str] | None) -> Message | None:
     if contact is None or not (contact[0] or contact[1]):
         return None
