@@ -158,3 +158,13 @@ def test_anonymous_users_cannot_use_the_api(client, make_participant) -> None:
     for path in ["/api/participants", f"/api/participants/{sid}", "/api/adverse-events"]:
         assert client.get(path).status_code == 401
     assert client.post("/api/participants", registration(), content_type="application/json").status_code == 401
+
+
+def test_locked_data_answers_409(api_for, make_participant, personas) -> None:
+    from blend.apps.datamanagement.services import lock_participant
+
+    participant = make_participant()
+    lock_participant(participant, user=personas["datamanager_dirk"], reason="casebook complete")
+    response = api_for("nurse_nina").post(f"/participants/{participant.study_id}/adverse-events", AE)
+    assert response.status_code == 409 and "is locked" in response.json()["error"]
+    assert not AdverseEvent.objects.exists()
