@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from blend.stats.dataset import load_dataset
 from blend.stats.errors import ContractError
@@ -195,3 +197,16 @@ def test_empty_optional_dates_in_the_first_row_are_valid(tmp_path: Path,
         return frame
     path = _broken(tmp_path, synthetic_100, "participants.csv", change)
     assert pd.isna(load_dataset(path).participants.loc[0, "treatment_start"])
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(min_value=1, max_value=40), seed=st.integers(min_value=0, max_value=10**6))
+def test_every_synthetic_trial_is_valid_and_consort_consistent(tmp_path: Path, n: int,
+                                                                seed: int) -> None:
+    from blend.stats.consort import consort_counts, invariant_violations
+
+    ds = load_dataset(make_dataset(n, seed, tmp_path / f"s{n}_{seed}"))
+    counts = consort_counts(ds)
+    assert invariant_violations(counts) == []
+    assert counts["randomized"] == n
