@@ -120,3 +120,20 @@ def test_the_management_command_fails_loudly_and_the_cli_delegates_to_it(five) -
 def test_a_malformed_seed_is_a_clear_error(five) -> None:
     with pytest.raises(CommandError, match="--seed: expected 64 hexadecimal characters"):
         call_command("randomization_verify", "--seed", "xyz", stdout=StringIO())
+
+
+def test_the_commitment_can_be_recorded_ahead_of_the_first_patient(db) -> None:
+    from django.test import override_settings
+
+    from blend.apps.allocation.models import RandomizationCommitment
+    from blend.randomization import commitment, load_spec
+
+    out = StringIO()
+    call_command("randomization_commit", stdout=out)
+    recorded = RandomizationCommitment.objects.get()
+    assert recorded.digest == commitment(TEST_SEED, load_spec())
+    assert f"digest:      {recorded.digest}" in out.getvalue() and TEST_SEED not in out.getvalue()
+    call_command("randomization_commit", stdout=StringIO())  # idempotent
+    assert RandomizationCommitment.objects.count() == 1
+    with override_settings(RANDOMIZATION_SEED="ab" * 32), pytest.raises(CommandError, match="commitment"):
+        call_command("randomization_commit", stdout=StringIO())

@@ -76,6 +76,17 @@ def test_not_offered_with_a_reason_and_no_offer_after_it(intervention, personas)
         services.make_offer(intervention, on=today(), user=nurse)
 
 
+def test_an_open_offer_that_cannot_go_ahead_becomes_not_offered(intervention, personas) -> None:
+    nurse = personas["nurse_nina"]
+    services.make_offer(intervention, on=today(), user=nurse)
+    offer = services.record_not_offered(intervention, on=today(), reason="died before deciding", user=nurse)
+    assert (offer.state, offer.offered_on, offer.reason) == ("not_offered", today(), "died before deciding")
+    with pytest.raises(services.OfferError, match="already decided"):
+        services.record_not_offered(intervention, on=today(), reason="again", user=nurse)
+    with pytest.raises(services.OfferError, match="expected an open offer"):
+        services.record_refusal(intervention, on=today(), reason="late", user=nurse)
+
+
 def test_transitions_and_dates_are_checked(intervention, personas) -> None:
     nurse = personas["nurse_nina"]
     with pytest.raises(services.OfferError, match="expected an open offer"):

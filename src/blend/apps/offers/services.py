@@ -2,6 +2,7 @@
 
 offered (date, by whom) → accepted (trial consent signed, form version)
                         → refused (reason)
+                        → not offered (reason: could not go ahead, e.g. death)
 (no offer)              → not offered (reason, e.g. death or deterioration)
 
 Refusers get standard care and stay in the ITT population. Control participants get
@@ -134,17 +135,21 @@ def record_refusal(participant: Participant, *, on: date, reason: str, user: Any
 
 @transaction.atomic
 def record_not_offered(participant: Participant, *, on: date, reason: str, user: Any) -> Offer:
-    """Not offered (e.g. death or deterioration before the offer could be made)."""
+    """Not offered, or an open offer that could not go ahead (e.g. death or deterioration
+    before the offer or the decision)."""
     check(user, Cap.OFFER_WRITE)
     if not reason.strip():
         raise OfferError({"reason": "expected the reason the offer was not made, got nothing"})
     allocation = _intervention_allocation(participant)
     _check_date(allocation, on, "decided_on")
-    if _locked_offer(participant) is not None:
-        raise OfferError({"__all__": f"an offer is already recorded ({offer_state(participant)})"})
-    offer = Offer(participant=participant, state=OfferState.NOT_OFFERED, decided_on=on, decided_by=user,
-                  reason=reason.strip())
-    return _save(offer, user, "offer.not_offered")
+    offer = _locked_offer(participant)
+    if offer is not None and offer.state != OfferState.OFFERED:
+        raise OfferError({"__all__": f"the offer is already decided ({offer.state})"})
+    if offer is not None and on < offer.offered_on:
+        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+    offer = offer or Offer(participant=participant)
+    offer.state, offer.decided_on, offer.decided_by, offer.reason = OfferState.NOT_OFFERED, on, user, reason.strip()
+    return _save(offer, user, "offer.not_offered", reason="offer not made")
 
 
 def offer_worklist() -> QuerySet[Allocation]:
