@@ -42,16 +42,20 @@ def plan_schedule(participant: Participant, *, user: Any) -> list[Assessment]:
     for window in schedule.plan(anchor):
         assessment = existing.get(window.code) or Assessment(participant=participant, timepoint=window.code)
         if assessment.completed_at is None:
-            before = (assessment.anchor_on, assessment.instruments)
+            before = _dates(assessment)
             assessment.instruments = list(schedule.timepoint(window.code).instruments)
             assessment.anchor_on, assessment.target_on = anchor, window.target
             assessment.opens_on, assessment.closes_on = window.opens, window.closes
             if assessment.pk is None:
                 audited_save(assessment, user=user)
-            elif before != (assessment.anchor_on, assessment.instruments):
+            elif before != _dates(assessment):
                 audited_save(assessment, user=user, reason="start of treatment or schedule changed")
         planned.append(assessment)
     return planned
+
+
+def _dates(a: Assessment) -> tuple[Any, ...]:
+    return (a.anchor_on, a.target_on, a.opens_on, a.closes_on, list(a.instruments or []))
 
 
 def death_date(participant: Participant) -> date | None:
