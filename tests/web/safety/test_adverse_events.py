@@ -170,3 +170,17 @@ def test_edit_checks_run_live_while_typing(make_participant, client_for) -> None
     assert "No edit-check findings so far." in fine
     assert not AdverseEvent.objects.exists()
     assert client_for("monitor_mo").post(f"/safety/{p.study_id}/new/check/", partial).status_code == 403
+
+
+def test_overdue_reminders_once_a_day(make_participant, personas) -> None:
+    p = make_participant()
+    ae = services.report_adverse_event(p, ae_data(**SAE), user=personas["nurse_nina"])
+    assert services.remind_overdue(now=AWARE + timedelta(hours=3)) == []
+    first = services.remind_overdue(now=AWARE + timedelta(hours=30))
+    again = services.remind_overdue(now=AWARE + timedelta(hours=31))
+    assert len(first) == 2 and {m.pk for m in again} == {m.pk for m in first}
+    assert "OVERDUE" in first[0].subject and "was due 2025-04-03 11:00" in first[0].body
+    assert len(services.remind_overdue(now=AWARE + timedelta(hours=60))) == 2
+    assert Message.objects.filter(template_code="sae_overdue").count() == 4
+    services.mark_sae_reported(ae, user=personas["nurse_nina"], at=AWARE + timedelta(hours=61))
+    assert services.remind_overdue(now=AWARE + timedelta(hours=90)) == []

@@ -144,6 +144,26 @@ def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:
     return [ae for ae in pending if ae.is_overdue(hours, now)]
 
 
+def remind_overdue(now: datetime | None = None) -> list[Any]:
+    """Queue one staff reminder per overdue SAE per day (run from cron, e.g. hourly)."""
+    from blend.apps.outbox.services import queue_message
+
+    now = now or timezone.now()
+    day = timezone.localtime(now).date().isoformat()
+    queued = []
+    for ae in overdue_saes(now):
+        due = timezone.localtime(ae.report_due_at(report_hours()))  # type: ignore[arg-type]
+        context = {"subject": f"[BLEND] SAE report OVERDUE: {ae.participant.study_id}, {ae.term_label}",
+                   "body": f"The SAE report for participant {ae.participant.study_id} ({ae.term_label}, grade "
+                           f"{ae.grade}) was due {due:%Y-%m-%d %H:%M} and has not been recorded as submitted."}
+        for recipient in settings_section().get("notify", []):
+            queued.append(queue_message(audience="staff", channel="email", to_address=recipient["email"],
+                                        template_code="sae_overdue", context=context, language="en",
+                                        participant=ae.participant,
+                                        dedup_key=f"sae-overdue:{ae.pk}:{day}:{recipient['email']}"))
+    return queued
+
+
 # --- deaths ------------------------------------------------------------------------------------------
 
 
