@@ -85,3 +85,13 @@ def test_every_export_is_logged(trial_cohort, tmp_path: Path, personas) -> None:
     entry = ExportLog.objects.get()
     assert entry.user == personas["statistician_stan"] and entry.kind == "analysis" and entry.via == "cli"
     assert entry.rows["participants.csv"] == 4 and set(entry.files) >= {"dataset.json", "participants.csv"}
+
+
+def test_an_offer_awaiting_the_decision_is_not_accepted(trial_cohort, tmp_path: Path) -> None:
+    from blend.apps.offers.models import Offer
+
+    Offer.objects.filter(participant=trial_cohort["refused"]).update(state="offered", decided_on=None, reason="")
+    call_command("export", "analysis", str(tmp_path), stdout=StringIO())
+    row = {r["study_id"]: r for r in read(tmp_path, "participants.csv")}[trial_cohort["refused"].study_id]
+    assert (row["offered"], row["accepted"], row["refusal_reason"]) == ("true", "false", "")
+    load_dataset(tmp_path)

@@ -213,8 +213,8 @@ def _offer_columns(arm: str, offer: tuple[Any, ...] | None) -> dict[str, Any]:
         return {"offered": None, "accepted": None, "refusal_reason": ""}
     state = offer[1] if offer else None
     offered = state in {"offered", "accepted", "refused"}
-    decided = state in {"accepted", "refused"}
-    return {"offered": offered, "accepted": (state == "accepted") if offered and decided else None,
+    # an offer still awaiting the decision counts as not (yet) accepted: the contract wants a boolean
+    return {"offered": offered, "accepted": (state == "accepted") if offered else None,
             "refusal_reason": (offer[2] or "not given") if state == "refused" else ""}
 
 
