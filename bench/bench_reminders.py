@@ -219,10 +219,12 @@ def _reads_constant(results: dict[str, Any]) -> bool:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    today = date.today()
     with tempfile.TemporaryDirectory(prefix="blend-bench-reminders-") as tmp:
         workdir = Path(tmp)
         setup(workdir)
+        from django.utils import timezone
+
+        today = timezone.localdate()  # the day send-reminders plans for (Amsterdam time)
         results = {"small": measure(PARTICIPANTS // 4, workdir, today),
                    "full": measure(PARTICIPANTS, workdir, today)}
     report(results)
