@@ -95,3 +95,24 @@ def test_an_offer_awaiting_the_decision_is_not_accepted(trial_cohort, tmp_path: 
     row = {r["study_id"]: r for r in read(tmp_path, "participants.csv")}[trial_cohort["refused"].study_id]
     assert (row["offered"], row["accepted"], row["refusal_reason"]) == ("true", "false", "")
     load_dataset(tmp_path)
+
+
+def test_withdrawal_dates(trial_cohort, tmp_path: Path, personas) -> None:
+    from datetime import date
+
+    from blend.apps.consent.models import ConsentFormVersion
+    from blend.apps.consent.services import record_consent, withdraw_consent
+
+    nurse, version = personas["nurse_nina"], ConsentFormVersion.objects.get()
+    early, late = trial_cohort["control"], trial_cohort["accepted"]
+    withdraw_consent(early, "b", on=date(2025, 3, 2), reason="too many forms", user=nurse)  # before randomization
+    withdraw_consent(late, "b", on=date(2025, 5, 2), reason="too many forms", user=nurse)
+    again = trial_cohort["refused"]
+    withdraw_consent(again, "b", on=date(2025, 4, 2), reason="moving", user=nurse)
+    record_consent(again, "b", "yes", on=date(2025, 4, 20), form_version=version, user=nurse)  # consented again
+    call_command("export", "analysis", str(tmp_path), stdout=StringIO())
+    rows = {r["study_id"]: r for r in read(tmp_path, "participants.csv")}
+    assert rows[early.study_id]["withdrawn_on"] == rows[early.study_id]["randomized_on"] == "2025-03-07"
+    assert rows[late.study_id]["withdrawn_on"] == "2025-05-02"
+    assert rows[again.study_id]["withdrawn_on"] == ""
+    load_dataset(tmp_path)

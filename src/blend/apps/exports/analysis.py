@@ -157,11 +157,15 @@ def randomization_consent(decisions: list[rules.Decision], on: date | None) -> s
     return "postponed"
 
 
-def withdrawn_on(decisions: list[rules.Decision]) -> date | None:
-    """First withdrawal of an item that further data collection depends on."""
-    items = set(load_protocol().questionnaire_consent_items)
-    dates = [d.effective_on for d in decisions if d.answer == rules.Answer.WITHDRAWN and d.item in items]
-    return min(dates) if dates else None
+def withdrawn_on(decisions: list[rules.Decision], randomized_on: date) -> date | None:
+    """When an item further data collection needs was withdrawn (and not consented again).
+    A withdrawal before randomization counts from the randomization date: no trial data were collected."""
+    items = load_protocol().questionnaire_consent_items
+    latest: dict[str, rules.Decision] = {}
+    for decision in sorted(decisions, key=lambda d: (d.effective_on, d.sequence)):
+        latest[decision.item] = decision
+    dates = [d.effective_on for item, d in latest.items() if item in items and d.answer == rules.Answer.WITHDRAWN]
+    return max(min(dates), randomized_on) if dates else None
 
 
 def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
@@ -245,7 +249,7 @@ def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
             **_offer_columns(arm, src.offers.get(pid)),
             "received_intervention": accepted_received, "treatment_start": start, "death_date": death,
             "last_contact": _last_contact(src, pid, [randomized_on, start, last_response.get(pid)]),
-            "withdrawn_on": withdrawn_on(src.decisions.get(pid, [])),
+            "withdrawn_on": withdrawn_on(src.decisions.get(pid, []), randomized_on),
             "age": age_on(src.birth_dates[pid], randomized_on) if pid in src.birth_dates
             else randomized_on.year - p["birth_year"],
             "sex": p["sex"], "primary_tumour": p["primary_tumour"], "sins_total": facts.get(pid, {}).get("sins_total"),
