@@ -242,7 +242,7 @@ def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
         record = src.treatments.get(pid)
         start = treatment_start(record)
         death = (src.vital.get(pid) or (None, None))[1]
-        restart = [d for d in src.systemic.get(pid, []) if start is None or d >= start]
+        restart = [d for d in src.systemic.get(pid, []) if d >= (start or randomized_on)]  # a restart, not ongoing
         accepted_received = received_intervention(record)
         rows.append({
             "study_id": p["study_id"], "randomized_on": randomized_on, "arm": arm, "stratum": stratum or "",
