@@ -12,7 +12,9 @@ cheapest possible durable write. The single-client raw rate is reported too: the
 allocations of one trial form one chain, so they are serialised by design, and
 PostgreSQL's group commit lets 8 raw clients share fsyncs that a chain cannot share.
 
-Every database runs in its own process (Django binds one database per process).
+Clients are run twice: as 8 threads of one process and as 8 forked processes (gunicorn's
+default is separate worker processes). Every database runs in its own child process
+(Django binds one database per process).
 Environment: BENCH_ALLOCATIONS (default 400), BENCH_RAW_INSERTS (default 2000),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/blend_bench_alloc).
 """
@@ -34,20 +36,26 @@ CLIENTS = 8
 ALLOCATIONS = int(os.environ.get("BENCH_ALLOCATIONS", "400"))
 RAW_INSERTS = int(os.environ.get("BENCH_RAW_INSERTS", "2000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/blend_bench_alloc")
+MODE = os.environ.get("BENCH_MODE", "threads")  # set per child by main()
 SEED = "be" * 32
 
 
 # ----------------------------------------------------------------- parent process
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    results = {}
-    for name, url in (("sqlite", f"sqlite:///{OUT / 'bench_allocation.sqlite3'}"), ("postgresql", PG_URL)):
-        done = subprocess.run([sys.executable, __file__, "--child", name, url], capture_output=True, text=True)
-        if done.returncode:
-            print(f"{name}: failed\n{done.stderr[-3000:]}")
-            results[name] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
-            continue
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    results: dict[str, Any] = {}
+    databases = (("sqlite", f"sqlite:///{OUT / 'bench_allocation.sqlite3'}"), ("postgresql", PG_URL))
+    for mode in ("threads", "processes"):
+        for name, url in databases:
+            key = f"{name} ({mode})"
+            done = subprocess.run([sys.executable, __file__, "--child", name, url], capture_output=True, text=True,
+                                  env={**os.environ, "BENCH_MODE": mode})
+            if done.returncode:
+                print(f"{key}: failed\n{done.stderr[-3000:]}")
+                lines = done.stderr.strip().splitlines()
+                results[key] = {"error": lines[-1] if lines else "failed"}
+                continue
+            results[key] = json.loads(done.stdout.strip().splitlines()[-1])
     report(results)
     (OUT / "allocation.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0 if all("error" not in r for r in results.values()) else 1
@@ -56,13 +64,13 @@ def main() -> int:
 def report(results: dict[str, Any]) -> None:
     print(f"Allocation throughput, {CLIENTS} concurrent clients ({ALLOCATIONS} allocations, "
           f"{RAW_INSERTS} raw inserts per database)")
-    print(f"{'database':<12} {'alloc/s':>9} {'raw/s (8 clients)':>18} {'ratio':>6} "
+    print(f"{'database (clients)':<24} {'alloc/s':>9} {'raw/s (8 clients)':>18} {'ratio':>6} "
           f"{'raw/s (1 client)':>17} {'ratio':>6}  verify")
     for name, r in results.items():
         if "error" in r:
-            print(f"{name:<12} error: {r['error']}")
+            print(f"{name:<24} error: {r['error']}")
             continue
-        print(f"{name:<12} {r['allocations_per_second']:>9.1f} {r['raw_inserts_per_second']:>18.1f} "
+        print(f"{name:<24} {r['allocations_per_second']:>9.1f} {r['raw_inserts_per_second']:>18.1f} "
               f"{r['ratio']:>6.2f} {r['raw_single_client_per_second']:>17.1f} {r['ratio_to_single_client']:>6.2f}"
               f"  {'ok' if r['verified'] else 'FAILED'}")
     print("(aim: ratio >= 0.5)")
@@ -88,7 +96,7 @@ def child(name: str, url: str) -> None:
     verified = verify(SEED).ok
     print(json.dumps({"allocations_per_second": alloc, "raw_inserts_per_second": raw, "ratio": alloc / raw,
                       "raw_single_client_per_second": raw_single, "ratio_to_single_client": alloc / raw_single,
-                      "verified": verified, "clients": CLIENTS, "allocations": ALLOCATIONS,
+                      "verified": verified, "clients": CLIENTS, "mode": MODE, "allocations": ALLOCATIONS,
                       "raw_inserts": RAW_INSERTS}))
 
 
@@ -138,10 +146,14 @@ def build_cohort(n: int) -> tuple[Any, list[Any]]:
 
 
 def run_clients(work: list[list[Any]], task: Any, clients: int = CLIENTS) -> float:
-    """Run ``task(item)`` for every item, CLIENTS threads at once; return the wall time."""
+    """Run ``task(item)`` for every item, one client per work list, all at once; return the
+    wall time. MODE "threads": threads of this process (one gunicorn worker with threads);
+    "processes": forked processes (gunicorn's default: separate worker processes)."""
+    if MODE == "processes":
+        return _run_processes(work, task)
     from django.db import connections
 
-    barrier = threading.Barrier(clients + 1)
+    barrier = threading.Barrier(len(work) + 1)
     errors: list[BaseException] = []
 
     def client(items: list[Any]) -> None:
@@ -164,6 +176,35 @@ def run_clients(work: list[list[Any]], task: Any, clients: int = CLIENTS) -> flo
     elapsed = time.perf_counter() - start
     if errors:
         raise errors[0]
+    return elapsed
+
+
+def _run_processes(work: list[list[Any]], task: Any) -> float:
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # never share a connection across fork
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(work) + 1)
+
+    def client(items: list[Any]) -> None:
+        barrier.wait()
+        for item in items:
+            task(item)
+        connections.close_all()
+
+    processes = [context.Process(target=client, args=(items,)) for items in work]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - start
+    failed = [p.exitcode for p in processes if p.exitcode]
+    if failed:
+        raise RuntimeError(f"{len(failed)} client processes failed (exit codes {failed})")
     return elapsed
 
 
