@@ -101,3 +101,15 @@ def test_the_overview_counts_arms_only_up_to_the_delayed_cutoff(make_participant
     assert 'data-testid="commitment"' in html
     for study_id in Allocation.objects.values_list("participant__study_id", flat=True):
         assert study_id not in html
+
+
+@pytest.mark.parametrize("username", EVERYONE)
+def test_dashboard_cards_follow_the_capabilities(client_for, make_participant, personas, username: str) -> None:
+    randomized(make_participant, personas, "intervention")
+    screen_and_confirm(make_participant(), personas)  # ready to randomize
+    html = client_for(username).get(reverse("dashboard")).content.decode()
+    assert "randomized into BLEND" in html and "screened for BLEND" in html
+    assert ("ready to randomize" in html) == (username in RANDOMIZERS)
+    assert ("awaiting your confirmation" in html) == (username == "investigator_ivo")
+    assert ("offers to make or decide" in html) == (username in RANDOMIZERS)
+    assert not any(word in html for word in ("intervention", "control arm"))

@@ -23,3 +23,19 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "can_randomize": user.can(Cap.RANDOMIZE),
         "study_id": participant.study_id,
     }}
+
+
+def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+    """Totals only: no counts per arm here (real-time arm counts help predict the next arm)."""
+    from blend.apps.consent.services import may_randomize
+
+    user = request.user
+    if not user.can(Cap.PARTICIPANT_VIEW):
+        return []
+    cards: list[dict[str, Any]] = [{"label": "randomized into BLEND", "value": Allocation.objects.count()}]
+    if user.can(Cap.RANDOMIZE):
+        ready = [s.participant for s in Screening.objects.filter(
+            confirmed_at__isnull=False, participant__allocation__isnull=True).select_related("participant")]
+        n = sum(1 for participant in ready if may_randomize(participant))
+        cards.append({"label": "confirmed eligible, ready to randomize", "value": n, "tone": "warn" if n else "ok"})
+    return cards

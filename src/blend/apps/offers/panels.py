@@ -22,3 +22,16 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     return {"template": "offers/_panel.html", "context": {
         "offer": offer, "study_id": participant.study_id, "can_write": user.can(Cap.OFFER_WRITE),
     }}
+
+
+def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+    from django.urls import reverse
+
+    from blend.apps.offers.services import offer_worklist
+
+    user = request.user
+    if not (user.can(Cap.OFFER_WRITE) and user.can(Cap.ALLOCATION_VIEW)):
+        return []
+    n = offer_worklist().count()
+    return [{"label": "offers to make or decide", "value": n, "url": reverse("offers:worklist"),
+             "tone": "warn" if n else "ok"}]

@@ -23,3 +23,23 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM) and screening is not None
         and screening.status == Status.ELIGIBLE and screening.confirmed_at is None,
     }}
+
+
+def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+    from django.urls import reverse
+
+    from blend.apps.screening.models import Screening
+
+    user, log = request.user, reverse("screening:log")
+    if not user.can(Cap.PARTICIPANT_VIEW):
+        return []
+    cards: list[dict[str, Any]] = [{"label": "screened for BLEND", "value": Screening.objects.count(), "url": log}]
+    if user.can(Cap.SCREENING_WRITE):
+        pending = Screening.objects.filter(status=Status.PENDING).count()
+        cards.append({"label": "screenings pending (information missing)", "value": pending,
+                      "url": f"{log}?status=pending", "tone": "warn" if pending else "ok"})
+    if user.can(Cap.ELIGIBILITY_CONFIRM):
+        waiting = Screening.objects.filter(status=Status.ELIGIBLE, confirmed_at__isnull=True).count()
+        cards.append({"label": "eligible, awaiting your confirmation", "value": waiting,
+                      "url": f"{log}?status=eligible", "tone": "warn" if waiting else "ok"})
+    return cards
