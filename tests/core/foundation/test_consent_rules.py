@@ -4,7 +4,14 @@ from datetime import date
 
 import pytest
 
-from blend.apps.consent.rules import Answer, Decision, check_withdrawal, current_states, missing_items, version_covers
+from blend.apps.consent.rules import (
+    Answer,
+    Decision,
+    check_withdrawal,
+    current_states,
+    missing_items,
+    version_covers,
+)
 
 ITEMS = ("a", "b", "c", "d", "e")
 

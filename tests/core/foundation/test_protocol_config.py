@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from blend.protocol import DEFAULTS_DIR, ProtocolError, _read_sections, build_protocol, load_protocol
+from blend.protocol import (
+    DEFAULTS_DIR,
+    ProtocolError,
+    _read_sections,
+    build_protocol,
+    load_protocol,
+)
 
 
 def test_the_default_protocol_names_the_trial_and_all_five_consent_items() -> None:

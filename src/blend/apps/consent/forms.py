@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blend.apps.consent.models import ConsentFormVersion
@@ -40,7 +39,7 @@ class ConsentDecisionForm(EditCheckMixin, forms.Form):
         if not any(v for k, v in data.items() if k.startswith("item_")):
             raise forms.ValidationError(_("Expected an answer for at least one consent item; got none."))
         on, version = data.get("effective_on"), data.get("form_version")
-        if on and on > date.today():
+        if on and on > timezone.localdate():
             self.add_error("effective_on", _("Expected today or earlier, got %(d)s.") % {"d": on})
         if on and version and not (version.valid_from <= on and (version.valid_until is None or on <= version.valid_until)):
             self.add_error("form_version", _("Version %(v)s is not valid on %(d)s.") % {"v": version.version, "d": on})

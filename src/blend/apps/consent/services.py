@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.consent import rules
@@ -37,7 +38,7 @@ def _check_item(item: str) -> None:
 def _check_date(participant: Participant, on: date) -> None:
     if on < participant.registered_on:
         raise ConsentError(f"date: expected on or after cohort entry {participant.registered_on}, got {on}")
-    if on > date.today():
+    if on > timezone.localdate():
         raise ConsentError(f"date: expected today or earlier, got {on}")
 
 

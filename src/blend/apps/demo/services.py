@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from blend.apps.accounts.models import User
@@ -67,7 +68,7 @@ def load_demo(*, participants: int, seed: int, force: bool = False, progress: Te
     users = _ensure_users(sites)
     if Participant.objects.exists() and not force:
         return False
-    ctx = DemoContext(rng=random.Random(seed), today=date.today(), users=users, sites=sites, progress=progress)
+    ctx = DemoContext(rng=random.Random(seed), today=timezone.localdate(), users=users, sites=sites, progress=progress)
     ctx.extra["n_participants"] = participants
     steps = demo_steps()
     with transaction.atomic():

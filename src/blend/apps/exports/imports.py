@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.roles import Cap
@@ -112,7 +113,7 @@ def _consent(row: dict[str, str], errors: list[str]) -> tuple[dict[str, str], da
 
 def _consent_dates(on: date, version: ConsentFormVersion, registered_on: date) -> list[str]:
     errors = []
-    if not registered_on <= on <= date.today():
+    if not registered_on <= on <= timezone.localdate():
         errors.append(f"consent_on: expected between cohort entry {registered_on} and today, got {on}")
     if not (version.valid_from <= on and (version.valid_until is None or on <= version.valid_until)):
         errors.append(f"consent_version: {version.version} is not valid on {on}")
@@ -231,7 +232,7 @@ def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
         on = date.fromisoformat(row["completed_on"])
     except ValueError:
         return [f"completed_on: expected a date YYYY-MM-DD, got {row['completed_on']!r}"]
-    if on > date.today():
+    if on > timezone.localdate():
         errors.append(f"completed_on: expected today or earlier, got {on}")
     if row["mode"] not in {"paper", "telephone"}:
         errors.append(f"mode: expected paper or telephone, got {row['mode']!r}")

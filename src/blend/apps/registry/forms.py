@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blend.apps.datamanagement.checks import PARTICIPANT, REGISTRATION
@@ -43,7 +44,7 @@ class RegistrationForm(EditCheckMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean() or {}
-        today = date.today()
+        today = timezone.localdate()
         born, entered, diagnosed = data.get("date_of_birth"), data.get("registered_on"), data.get("metastases_diagnosed_on")
         if entered and entered > today:
             self.add_error("registered_on", _("Expected today or earlier, got %(d)s.") % {"d": entered})
