@@ -167,7 +167,6 @@ def ensure_commitment(
         )
 
 
-
 def _check_may_randomize(participant: Participant) -> datetime:
     """The confirmation time, or an AllocationError saying what is missing (one query for
     screening and any allocation, then the consent service)."""
