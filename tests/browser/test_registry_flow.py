@@ -26,7 +26,7 @@ def test_a_nurse_registers_a_participant_records_consent_and_finds_them(page, li
     page.fill("#id_metastases_diagnosed_on", "2025-02-10")
     page.select_option("#id_performance_status", "1")
     page.select_option("#id_preferred_language", "nl")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_selector("text=Registered")
     participant = Participant.objects.get(identity__hospital_number="H5550001")
 
@@ -36,7 +36,7 @@ def test_a_nurse_registers_a_participant_records_consent_and_finds_them(page, li
     for item in "abcd":
         page.select_option(f"#id_item_{item}", "yes")
     page.select_option("#id_item_e", "postponed")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_selector("text=Consent recorded")
     assert consent_states(participant)["c"] == "yes"
     assert consent_states(participant)["e"] == "postponed"

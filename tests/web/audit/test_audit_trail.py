@@ -72,3 +72,19 @@ def test_first_entry_shows_every_value_going_from_nothing_to_its_value(make_part
                    if row["model"] == "participant" and row["type"] == "created")
     assert {"field": "performance_status", "old": None, "new": 1} in created["changes"]
     assert created["reason"] == "first entry"
+
+
+
+def test_the_trail_hides_arm_revealing_rows_from_roles_without_allocation_access(make_participant) -> None:
+    """The administrator holds audit.view but not allocation.view: an offer row in the
+    trail would reveal the intervention arm, so it is left out for them."""
+    from django.utils import timezone
+
+    participant = make_participant()
+    AuditEvent.objects.create(at=timezone.now(), action="offer.offered", participant=participant,
+                              object_type="offers.Offer", object_id="1", details={"state": "offered"})
+    blind = {row["type"] for row in participant_history(participant, include_identifiers=False)}
+    sighted = {row["type"] for row in participant_history(participant, include_identifiers=False,
+                                                          include_allocation=True)}
+    assert "enrol" in blind and "offer.offered" not in blind
+    assert {"enrol", "offer.offered"} <= sighted

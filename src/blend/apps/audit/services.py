@@ -73,22 +73,52 @@ def audited_delete(instance: models.Model, *, user: Any, reason: str) -> None:
     instance.delete()
 
 
-def participant_history(participant: Any, *, include_identifiers: bool) -> list[dict[str, Any]]:
-    """Every field-level change for one participant, across every audited model, newest first.
+def participant_history(
+    participant: Any, *, include_identifiers: bool, include_allocation: bool = False,
+    include_events: bool = True,
+) -> list[dict[str, Any]]:
+    """Every field-level change and business event for one participant, newest first.
 
-    One query per audited model, however long the trail (no N+1).
+    Rows of models that hold direct identifiers (``HOLDS_IDENTIFIERS``) need
+    ``include_identifiers``; rows of models whose mere existence reveals an arm
+    (``REVEALS_ALLOCATION``: allocation, offer, treatment pathway) need
+    ``include_allocation``, because ``audit.view`` does not imply ``allocation.view``.
+    One query per audited model plus one for the events, however long the trail.
     """
     rows: list[dict[str, Any]] = []
     for model in _history_models():
-        if not include_identifiers and getattr(model.instance_type, "HOLDS_IDENTIFIERS", False):
+        source = model.instance_type
+        if not include_identifiers and getattr(source, "HOLDS_IDENTIFIERS", False):
+            continue
+        if not include_allocation and getattr(source, "REVEALS_ALLOCATION", False):
             continue
         filters = _participant_filter(model, participant)
         if filters is None:
             continue
         records = list(model.objects.filter(**filters).select_related("history_user").order_by("history_date"))
         rows += _describe(model, records)
+    if include_events:
+        rows += _events(participant, include_allocation=include_allocation)
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows
+
+
+def _reveals_allocation(label: str) -> bool:
+    try:
+        return bool(getattr(apps.get_model(label), "REVEALS_ALLOCATION", False))
+    except (LookupError, ValueError):
+        return False
+
+
+def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any]]:
+    events = AuditEvent.objects.filter(participant=participant).select_related("actor")
+    return [
+        {"at": e.at, "model": e.object_type or "event", "object_id": e.object_id, "type": e.action,
+         "user": e.actor.username if e.actor else "system", "reason": e.reason,
+         "changes": [{"field": key, "old": None, "new": value} for key, value in sorted(e.details.items())]}
+        for e in events
+        if include_allocation or not _reveals_allocation(e.object_type)
+    ]
 
 
 def _history_models() -> list[type[models.Model]]:

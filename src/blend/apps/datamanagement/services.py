@@ -237,7 +237,8 @@ def signature_meaning() -> str:
 
 def data_fingerprint(participant: Participant) -> str:
     """SHA-256 of the participant's audit trail: any later change to the data changes it."""
-    rows = [r for r in participant_history(participant, include_identifiers=False)
+    rows = [r for r in participant_history(participant, include_identifiers=False, include_allocation=True,
+                                           include_events=False)
             if r["model"] not in _lock_exempt_names()]
     text = json.dumps([[str(r["at"]), r["model"], r["object_id"], r["type"], r["changes"]] for r in rows],
                       default=str, sort_keys=True)

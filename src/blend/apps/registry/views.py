@@ -85,7 +85,8 @@ def participant_detail(request: HttpRequest, study_id: str) -> HttpResponse:
         "identity": participant.identity if show_identity else None,
         "consent_rows": [{"item": i, "state": states[i.code]} for i in protocol.consent_items],
         "consent_history": participant.consents.select_related("form_version", "recorded_by"),
-        "history": participant_history(participant, include_identifiers=show_identity)
+        "history": participant_history(participant, include_identifiers=show_identity,
+                                       include_allocation=request.user.can(Cap.ALLOCATION_VIEW))
         if request.user.can(Cap.AUDIT_VIEW) else None,
         "panels": collect_panels(request, participant),
     }
