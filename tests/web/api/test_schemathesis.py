@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -23,6 +25,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 # The schema is read through the WSGI app (no database needed for /api/openapi.json).
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Any:
+    """Schemathesis calls the WSGI app directly, which closes 'old' connections at the end
+    of each request; on PostgreSQL that closes the test transaction's connection. Django's
+    own test client disconnects the same handlers, for the same reason."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
