@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from blend.apps.accounts.roles import Cap
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.models import QueryStatus
 
@@ -21,3 +22,17 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "statuses": services.casebook_status(participant),
         "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
     }}
+
+
+def dashboard_cards(request: Any) -> list[dict[str, Any]]:
+    """Open data queries assigned to the user's role."""
+    from django.urls import reverse
+
+    from blend.apps.datamanagement.models import Query, QueryStatus
+
+    role = request.user.role
+    if not role or not request.user.can(Cap.PARTICIPANT_VIEW):
+        return []
+    mine = Query.objects.filter(status=QueryStatus.OPEN, assigned_role=role).count()
+    return [{"label": "open queries for your role", "value": mine, "url": reverse("datamanagement:overview"),
+             "tone": "warn" if mine else "ok"}]

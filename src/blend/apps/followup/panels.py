@@ -48,3 +48,25 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
         "may_write": request.user.can(Cap.CLINICAL_WRITE),
         "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
     }}
+
+
+def dashboard_cards(request: Any) -> list[dict[str, Any]]:
+    """Questionnaires that need attention now (due or overdue), across the cohort."""
+    from django.urls import reverse
+
+    from blend.apps.followup.domain import AssessmentStatus
+    from blend.apps.followup.services import completeness
+
+    if not request.user.can(Cap.PARTICIPANT_VIEW):
+        return []
+    totals: dict[str, int] = {}
+    for groups in completeness().values():
+        for counts in groups.values():
+            for status, n in counts.items():
+                totals[status] = totals.get(status, 0) + n
+    overdue = totals.get(AssessmentStatus.OVERDUE, 0)
+    url = reverse("followup:calendar")
+    return [
+        {"label": "questionnaires due now", "value": totals.get(AssessmentStatus.DUE, 0), "url": url},
+        {"label": "questionnaires overdue", "value": overdue, "url": url, "tone": "warn" if overdue else "ok"},
+    ]

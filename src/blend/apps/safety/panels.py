@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from blend.apps.accounts.roles import Cap
 from blend.apps.safety.models import AdverseEvent
 from blend.apps.safety.services import report_hours
 
@@ -16,3 +17,18 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     rows = [{"ae": ae, "overdue": ae.is_overdue(hours)} for ae in events]
     return {"template": "safety/_panel.html",
             "context": {"rows": rows, "participant": participant, "may_write": request.user.can("ae.write")}}
+
+
+def dashboard_cards(request: Any) -> list[dict[str, Any]]:
+    """SAE reports past their deadline and deaths awaiting an SAE review."""
+    from django.urls import reverse
+
+    from blend.apps.safety.services import deaths_needing_review, overdue_saes
+
+    if not request.user.can(Cap.PARTICIPANT_VIEW):
+        return []
+    overdue, reviews, url = len(overdue_saes()), len(deaths_needing_review()), reverse("safety:overview")
+    return [
+        {"label": "SAE reports overdue", "value": overdue, "url": url, "tone": "bad" if overdue else "ok"},
+        {"label": "deaths awaiting SAE review", "value": reviews, "url": url, "tone": "warn" if reviews else "ok"},
+    ]
