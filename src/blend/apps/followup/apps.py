@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FollowupConfig(AppConfig):
@@ -7,7 +8,7 @@ class FollowupConfig(AppConfig):
     url_prefix = "followup/"
     nav = [
         ("followup:calendar", "Follow-up", "participant.view"),
-        ("followup:completeness", "Completeness", "participant.view"),
+        ("followup:completeness", _("Completeness"), "participant.view"),
     ]
 
     def ready(self) -> None:

@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScreeningConfig(AppConfig):
     name = "blend.apps.screening"
     label = "screening"
     url_prefix = "screening/"
-    nav = [("screening:log", "Screening log", "participant.view")]
+    nav = [("screening:log", _("Screening log"), "participant.view")]
