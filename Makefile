@@ -43,12 +43,12 @@ demo: demo-data serve
 test: install lint test-sqlite test-postgres
 
 test-sqlite: install
-	env -u BLEND_DATABASE_URL $(BIN)/pytest
+	env -u BLEND_DATABASE_URL -u BLEND_REQUIRE_POSTGRES $(BIN)/pytest
 
 test-postgres: install
 	@if [ -n "$$BLEND_TEST_POSTGRES" ]; then \
 		echo "== database tests on PostgreSQL ($$BLEND_TEST_POSTGRES)"; \
-		BLEND_DATABASE_URL="$$BLEND_TEST_POSTGRES" $(BIN)/pytest tests/web -m "not browser"; \
+		BLEND_DATABASE_URL="$$BLEND_TEST_POSTGRES" BLEND_REQUIRE_POSTGRES=1 $(BIN)/pytest tests/web -m "not browser"; \
 	else echo "== BLEND_TEST_POSTGRES not set: PostgreSQL pass skipped"; fi
 
 lint: install
