@@ -42,15 +42,18 @@ def _print_help() -> None:
     print("Trial commands:")
     for name, (_, text) in sorted({**PURE_COMMANDS, **MIXED_COMMANDS}.items()):
         print(f"  {name:<16} {text}")
-    print("\nDjango management commands (run through Django):")
     try:
         names = sorted(_django_command_names())
         project = _project_command_names()
     except Exception as error:  # settings may be unconfigured on a fresh machine; help still works
-        print(f"  (not listed: {error})")
+        print(f"\nDjango management commands: not listed ({error})")
         names, project = [], set()
-    for name in names:
-        print(f"  {name.replace('_', '-') if name in project else name}")
+    if project:
+        print("\nPlatform commands (use the database):")
+        for name in sorted(project):
+            print(f"  {name.replace('_', '-'):<22} {_command_help(name)}")
+        print("\nDjango and library commands:")
+        print("  " + ", ".join(name for name in names if name not in project))
     print("\n`blend <command> --help` shows the options of one command.")
 
 
@@ -59,6 +62,13 @@ def _project_command_names() -> set[str]:
     from django.core.management import get_commands
 
     return {name for name, app in get_commands().items() if app.startswith("blend.")}
+
+
+def _command_help(name: str) -> str:
+    from django.core.management import get_commands, load_command_class
+
+    text = load_command_class(get_commands()[name], name).help or ""
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _django_command_names() -> list[str]:
