@@ -41,3 +41,11 @@ def test_open_queries_are_counted_for_the_role_they_are_assigned_to(client_for, 
                assigned_role="nurse", user=personas["datamanager_dirk"])
     assert card_values(client_for("nurse_nina").get("/"))["open queries for your role"] == 1
     assert card_values(client_for("investigator_ivo").get("/"))["open queries for your role"] == 0
+
+
+def test_consent_answers_are_shown_in_dutch_when_the_reader_chose_dutch(client_for, make_participant) -> None:
+    participant = make_participant(consent={"a": "yes", "c": "postponed"})
+    client = client_for("nurse_nina")
+    client.post("/i18n/setlang/", {"language": "nl", "next": "/"})
+    body = client.get(f"/participants/{participant.study_id}/").content.decode()
+    assert "uitgesteld" in body and "niet vastgelegd" in body and ">postponed<" not in body
