@@ -50,3 +50,35 @@ def check_withdrawal(states: Mapping[str, Answer | None], item: str) -> None:
 
 def version_covers(valid_from: date, valid_until: date | None, on: date) -> bool:
     return valid_from <= on and (valid_until is None or on <= valid_until)
+
+
+def summary_as_of(decisions: Iterable[Decision], required: Sequence[str], on: date | None) -> str:
+    """'yes' when every required item is a current yes on ``on`` (None = now), 'no' when any
+    is no or withdrawn, else 'postponed' (the three values of screening.csv's consent column)."""
+    known = [d for d in decisions if on is None or d.effective_on <= on]
+    states = current_states(known, required)
+    if not missing_items(states, required):
+        return "yes"
+    if any(states[item] in (Answer.NO, Answer.WITHDRAWN) for item in required):
+        return "no"
+    return "postponed"
+
+
+def withdrawal_date(decisions: Iterable[Decision], items: Sequence[str]) -> date | None:
+    """The earliest date on which one of ``items`` stands withdrawn (not consented again)."""
+    latest: dict[str, Decision] = {}
+    for decision in sorted(decisions, key=lambda d: (d.effective_on, d.sequence)):
+        latest[decision.item] = decision
+    dates = [d.effective_on for item, d in latest.items() if item in items and d.answer == Answer.WITHDRAWN]
+    return min(dates) if dates else None
+
+
+def date_all_given(decisions: Iterable[Decision], required: Sequence[str]) -> date | None:
+    """The date the last of the required items became a current yes, or None if one is not."""
+    latest: dict[str, Decision] = {}
+    for decision in sorted(decisions, key=lambda d: (d.effective_on, d.sequence)):
+        if decision.item in required:
+            latest[decision.item] = decision
+    if len(latest) < len(required) or any(d.answer != Answer.YES for d in latest.values()):
+        return None
+    return max(d.effective_on for d in latest.values())

@@ -102,13 +102,33 @@ def may_send_questionnaires(participant: Participant) -> bool:
     return not rules.missing_items(states, load_protocol().questionnaire_consent_items)
 
 
-def bulk_consent_states(participant_ids: list[int]) -> dict[int, dict[str, rules.Answer | None]]:
-    """Consent states for many participants in one query (lists, dashboards, reminders)."""
-    codes = load_protocol().consent_codes
+def bulk_decisions(participant_ids: list[int]) -> dict[int, list[rules.Decision]]:
+    """Every consent decision of many participants, in one query."""
     by_participant: dict[int, list[rules.Decision]] = {pid: [] for pid in participant_ids}
     rows = ConsentRecord.objects.filter(participant_id__in=participant_ids).values_list(
         "participant_id", "item", "answer", "effective_on", "id"
     )
     for pid, item, answer, on, pk in rows:
         by_participant[pid].append(rules.Decision(item, rules.Answer(answer), on, pk))
-    return {pid: rules.current_states(ds, codes) for pid, ds in by_participant.items()}
+    return by_participant
+
+
+def bulk_consent_states(participant_ids: list[int]) -> dict[int, dict[str, rules.Answer | None]]:
+    """Consent states for many participants in one query (lists, dashboards, reminders)."""
+    codes = load_protocol().consent_codes
+    return {pid: rules.current_states(ds, codes) for pid, ds in bulk_decisions(participant_ids).items()}
+
+
+def bulk_may_send_questionnaires(participant_ids: list[int]) -> dict[int, bool]:
+    """``may_send_questionnaires`` for many participants in one query."""
+    required = load_protocol().questionnaire_consent_items
+    return {pid: not rules.missing_items(states, required)
+            for pid, states in bulk_consent_states(participant_ids).items()}
+
+
+def bulk_randomization_consent_dates(participant_ids: list[int]) -> dict[int, date]:
+    """The date the last randomization-consent item became a current 'yes', per participant
+    (those without a current yes on every item are left out)."""
+    required = load_protocol().randomization_consent_items
+    dates = {pid: rules.date_all_given(ds, required) for pid, ds in bulk_decisions(participant_ids).items()}
+    return {pid: on for pid, on in dates.items() if on is not None}

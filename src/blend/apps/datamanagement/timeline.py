@@ -15,9 +15,8 @@ from typing import Any
 from django.apps import apps
 from django.db import connection
 
-from blend.apps.consent.models import ConsentRecord
+from blend.apps.consent.services import bulk_randomization_consent_dates
 from blend.apps.registry.models import Participant
-from blend.protocol import load_protocol
 
 TIMELINE_KEYS = ("registered_on", "consent_on", "screened_on", "randomized_on", "treatment_start", "death_date")
 
@@ -59,17 +58,7 @@ def _day(value: Any) -> date | None:
 
 def randomization_consent_dates(ids: Iterable[int]) -> dict[int, date]:
     """The date the last of the randomization-consent items became a current 'yes'."""
-    needed = load_protocol().randomization_consent_items
-    latest: dict[tuple[int, str], tuple[date, str]] = {}
-    rows = ConsentRecord.objects.filter(participant_id__in=list(ids), item__in=needed).order_by("effective_on", "id")
-    for pid, item, answer, on in rows.values_list("participant_id", "item", "answer", "effective_on"):
-        latest[(pid, item)] = (on, answer)
-    result: dict[int, date] = {}
-    for pid in {pid for pid, _ in latest}:
-        states = [latest.get((pid, item)) for item in needed]
-        if all(s is not None and s[1] == "yes" for s in states):
-            result[pid] = max(s[0] for s in states if s is not None)
-    return result
+    return bulk_randomization_consent_dates(list(ids))
 
 
 def _model_dates(label: str, field: str, ids: list[int], *, latest: bool = True) -> dict[int, date]:

@@ -147,25 +147,14 @@ def load_sources() -> Sources:
 
 def randomization_consent(decisions: list[rules.Decision], on: date | None) -> str:
     """yes / no / postponed for the randomization-consent items, as of ``on`` (None = now)."""
-    needed = load_protocol().randomization_consent_items
-    known = [d for d in decisions if on is None or d.effective_on <= on]
-    states = rules.current_states(known, needed)
-    if all(states[item] == rules.Answer.YES for item in needed):
-        return "yes"
-    if any(states[item] in (rules.Answer.NO, rules.Answer.WITHDRAWN) for item in needed):
-        return "no"
-    return "postponed"
+    return rules.summary_as_of(decisions, load_protocol().randomization_consent_items, on)
 
 
 def withdrawn_on(decisions: list[rules.Decision], randomized_on: date) -> date | None:
     """When an item further data collection needs was withdrawn (and not consented again).
     A withdrawal before randomization counts from the randomization date: no trial data were collected."""
-    items = load_protocol().questionnaire_consent_items
-    latest: dict[str, rules.Decision] = {}
-    for decision in sorted(decisions, key=lambda d: (d.effective_on, d.sequence)):
-        latest[decision.item] = decision
-    dates = [d.effective_on for item, d in latest.items() if item in items and d.answer == rules.Answer.WITHDRAWN]
-    return max(min(dates), randomized_on) if dates else None
+    withdrawn = rules.withdrawal_date(decisions, load_protocol().questionnaire_consent_items)
+    return max(withdrawn, randomized_on) if withdrawn else None
 
 
 def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:

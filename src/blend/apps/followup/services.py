@@ -11,12 +11,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent.rules import missing_items
-from blend.apps.consent.services import bulk_consent_states
+from blend.apps.consent.services import bulk_may_send_questionnaires
 from blend.apps.followup.domain import AssessmentStatus, assessment_status
 from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.registry.models import Participant
-from blend.protocol import load_protocol
 from blend.protocol.schedule import load_schedule
 
 
@@ -113,10 +111,8 @@ def save_clinical(instance: models.Model, *, user: Any, reason: str = "") -> mod
 
 
 def questionnaire_permission(participant_ids: list[int]) -> dict[int, bool]:
-    """``may_send_questionnaires`` for many participants in one query (same rule, via consent's
-    bulk read: the consent rules live only in the consent app)."""
-    required = load_protocol().questionnaire_consent_items
-    return {pid: not missing_items(states, required) for pid, states in bulk_consent_states(participant_ids).items()}
+    """``may_send_questionnaires`` for many participants in one query (the rule is consent's)."""
+    return bulk_may_send_questionnaires(participant_ids)
 
 
 def statuses(assessments: list[Assessment], today: date | None = None) -> dict[int, AssessmentStatus]:
