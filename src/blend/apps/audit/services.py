@@ -14,6 +14,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
+from blend.apps.audit.guards import run_write_guards
 from blend.apps.audit.models import AuditEvent
 
 
@@ -43,18 +44,11 @@ def record_event(
     )
 
 
-def _check_lock(instance: models.Model) -> None:
-    """Refuse writes to locked participant data (the rule lives in datamanagement.locks)."""
-    if apps.is_installed("blend.apps.datamanagement"):
-        from blend.apps.datamanagement.locks import check_writable
-
-        check_writable(instance)
-
-
 def audited_save(instance: models.Model, *, user: Any, reason: str = "") -> models.Model:
     """Save with the audit stamp. An update (the row exists) needs a reason for change.
-    Locked participant data cannot be saved (``datamanagement.locks.Locked``)."""
-    _check_lock(instance)
+    Every registered write guard runs first (``audit.guards``): locked participant
+    data, for one, cannot be saved (``datamanagement.locks.Locked``)."""
+    run_write_guards(instance)
     is_update = instance.pk is not None and type(instance).objects.filter(pk=instance.pk).exists()
     if is_update and not reason.strip():
         raise ReasonRequired("reason: expected a reason for change when editing saved data; got nothing")
@@ -67,7 +61,7 @@ def audited_save(instance: models.Model, *, user: Any, reason: str = "") -> mode
 def audited_delete(instance: models.Model, *, user: Any, reason: str) -> None:
     if not reason.strip():
         raise ReasonRequired("reason: expected a reason for deleting saved data; got nothing")
-    _check_lock(instance)
+    run_write_guards(instance)
     instance._history_user = user if getattr(user, "pk", None) else None  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     instance.delete()

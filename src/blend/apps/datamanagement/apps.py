@@ -1,9 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from blend.apps.audit.guards import register_write_guard
+
 
 class DatamanagementConfig(AppConfig):
     name = "blend.apps.datamanagement"
     label = "datamanagement"
     url_prefix = "datamanagement/"
     nav = [("datamanagement:overview", _("Data queries"), "participant.view")]
+
+    def ready(self) -> None:
+        # Locked data must be refused on every audited write; the audit app runs the
+        # rule without importing this app (imports point down, registrations point up).
+        from blend.apps.datamanagement.locks import check_writable
+
+        register_write_guard("datamanagement.locks", check_writable)

@@ -1,5 +1,6 @@
 """The lock rule that ``audit.services.audited_save`` / ``audited_delete`` apply to
-every write, so no service can change locked data.
+every write, so no service can change locked data. ``DatamanagementConfig.ready``
+registers ``check_writable`` as an audit write guard (``audit.guards``).
 
 Participant data are the Participant row and every model with a ``participant``
 link. A participant lock freezes that participant's data; the database lock
@@ -13,6 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
+
+from blend.apps.datamanagement.models import Lock
+from blend.apps.registry.models import Participant
 
 EXEMPT_APPS = {"audit", "accounts", "outbox", "exports", "api", "sessions", "axes"}
 
@@ -39,26 +44,26 @@ def check_writable(instance: models.Model) -> None:
     """Raise ``Locked`` when ``instance`` is participant data under an active lock."""
     if not _applies(instance):
         return
-    from blend.apps.datamanagement.models import Lock
-
-    active = Lock.objects.filter(unlocked_at__isnull=True)
-    if active.filter(scope=Lock.Scope.DATABASE).exists():
+    pid = participant_id_of(instance)
+    # One query for both scopes: this runs on every audited write.
+    scopes = set(
+        Lock.objects.filter(unlocked_at__isnull=True)
+        .filter(Q(scope=Lock.Scope.DATABASE) | Q(participant_id=pid) if pid is not None else Q(scope=Lock.Scope.DATABASE))
+        .values_list("scope", flat=True)
+        .distinct()
+    )
+    if Lock.Scope.DATABASE in scopes:
         raise Locked(f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
                      "(giving a reason) before any change")
-    pid = participant_id_of(instance)
-    if pid is not None and active.filter(participant_id=pid).exists():
+    if scopes:
         raise Locked(f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
                      "must unlock it (giving a reason) before any change")
 
 
 def _study_id(pid: int) -> str:
-    from blend.apps.registry.models import Participant
-
     return Participant.objects.filter(pk=pid).values_list("study_id", flat=True).first() or str(pid)
 
 
 def is_locked(participant: Any) -> bool:
-    from blend.apps.datamanagement.models import Lock
-
     active = Lock.objects.filter(unlocked_at__isnull=True)
     return active.filter(scope=Lock.Scope.DATABASE).exists() or active.filter(participant=participant).exists()
