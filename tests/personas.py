@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from blend.apps.accounts.domain import Role
 from blend.apps.accounts.models import User
-from blend.apps.accounts.roles import Role
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.consent.services import record_consent
 from blend.apps.registry.models import Participant, Site

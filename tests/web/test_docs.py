@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management import get_commands
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.cli import MIXED_COMMANDS, PURE_COMMANDS
 
 ROOT = Path(__file__).parents[2]

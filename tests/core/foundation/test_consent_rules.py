@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from blend.apps.consent.rules import (
+from blend.apps.consent.domain import (
     Answer,
     Decision,
     check_withdrawal,
@@ -50,7 +50,7 @@ def test_version_validity_includes_both_ends_and_open_ended_versions() -> None:
 
 
 def test_the_consent_summary_is_yes_no_or_postponed_as_of_a_date() -> None:
-    from blend.apps.consent.rules import summary_as_of
+    from blend.apps.consent.domain import summary_as_of
 
     decisions = [Decision("c", Answer.POSTPONED, date(2025, 1, 1), 1), Decision("d", Answer.YES, date(2025, 1, 1), 2),
                  Decision("c", Answer.YES, date(2025, 2, 1), 3), Decision("d", Answer.WITHDRAWN, date(2025, 3, 1), 4)]
@@ -60,7 +60,7 @@ def test_the_consent_summary_is_yes_no_or_postponed_as_of_a_date() -> None:
 
 
 def test_the_withdrawal_date_ignores_items_consented_again_and_other_items() -> None:
-    from blend.apps.consent.rules import withdrawal_date
+    from blend.apps.consent.domain import withdrawal_date
 
     decisions = [Decision("b", Answer.WITHDRAWN, date(2025, 1, 1), 1), Decision("b", Answer.YES, date(2025, 2, 1), 2),
                  Decision("a", Answer.WITHDRAWN, date(2025, 4, 1), 3), Decision("e", Answer.WITHDRAWN, date(2025, 3, 1), 4)]
@@ -69,7 +69,7 @@ def test_the_withdrawal_date_ignores_items_consented_again_and_other_items() -> 
 
 
 def test_the_date_all_items_were_given_is_the_last_of_them() -> None:
-    from blend.apps.consent.rules import date_all_given
+    from blend.apps.consent.domain import date_all_given
 
     decisions = [Decision("a", Answer.YES, date(2025, 1, 1), 1), Decision("c", Answer.POSTPONED, date(2025, 1, 1), 2),
                  Decision("c", Answer.YES, date(2025, 3, 1), 3)]

@@ -1,5 +1,5 @@
 """Each role × each foundation page and action. The expected sets are written out
-here, independently of blend.apps.accounts.roles, so a change to the matrix that
+here, independently of blend.apps.accounts.domain, so a change to the matrix that
 nobody meant fails a test."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blend.apps.accounts.roles import Cap, Role, permission_matrix_markdown
+from blend.apps.accounts.domain import Cap, Role, permission_matrix_markdown
 
 ROLES_DOC = Path(__file__).parents[3] / "docs" / "roles.md"
 
@@ -14,14 +14,14 @@ def test_docs_roles_md_holds_exactly_the_matrix_the_code_enforces() -> None:
 
 
 def test_no_role_but_the_clinical_ones_and_the_monitor_sees_identifiers() -> None:
-    from blend.apps.accounts.roles import ROLE_CAPABILITIES
+    from blend.apps.accounts.domain import ROLE_CAPABILITIES
 
     holders = {role for role in Role if Cap.IDENTIFIERS_VIEW in ROLE_CAPABILITIES[role]}
     assert holders == {Role.NURSE, Role.INVESTIGATOR, Role.MONITOR}
 
 
 def test_the_monitor_holds_no_capability_that_writes() -> None:
-    from blend.apps.accounts.roles import ROLE_CAPABILITIES
+    from blend.apps.accounts.domain import ROLE_CAPABILITIES
 
     read_only = {Cap.PARTICIPANT_VIEW, Cap.IDENTIFIERS_VIEW, Cap.AUDIT_VIEW, Cap.ALLOCATION_VIEW}
     assert ROLE_CAPABILITIES[Role.MONITOR] <= read_only

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from blend.apps.consent.domain import Answer
 from blend.apps.consent.models import ConsentFormVersion, ConsentRecord
-from blend.apps.consent.rules import Answer
 from blend.apps.consent.services import (
     ConsentError,
     consent_states,

@@ -25,7 +25,7 @@ def demo(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
 
 
 def test_no_patient_facing_message_to_a_control_participant_mentions_the_trial(demo) -> None:
-    from blend.apps.outbox.arm_blind import check_text
+    from blend.apps.outbox.domain import check_text
     from blend.apps.outbox.models import Message
 
     controls = list(Allocation.objects.filter(arm="control").values_list("participant_id", flat=True))

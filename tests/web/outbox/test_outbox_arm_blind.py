@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from blend.apps.outbox.arm_blind import check_text
 from blend.apps.outbox.checks import check_message_templates, template_problems
+from blend.apps.outbox.domain import check_text
 from blend.apps.outbox.message_templates import parse_templates
 from blend.apps.outbox.services import OutboxError, deliver_due, queue_message
 from blend.apps.questionnaires.checks import check_patient_templates, patient_template_problems

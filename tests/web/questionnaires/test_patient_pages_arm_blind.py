@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from blend.apps.followup.models import Assessment
-from blend.apps.outbox.arm_blind import check_text
+from blend.apps.outbox.domain import check_text
 from blend.apps.questionnaires.services import issue_link, pages_for
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ def role(request: HttpRequest) -> dict[str, Any]:
         for url_name, label, capability in getattr(config, "nav", ()):
             if capability is None or user.can(capability):
                 items.append({"url": reverse(url_name), "label": label})
-    from blend.apps.accounts.roles import capabilities_of
+    from blend.apps.accounts.domain import capabilities_of
 
     caps = {cap.value for cap in capabilities_of(user.role)} if user.is_active else set()
     return {"role_label": user.role_label, "nav_items": items, "caps": caps}

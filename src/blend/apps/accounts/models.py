@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from blend.apps.accounts.roles import ROLE_LABELS, Cap, Role, role_has
+from blend.apps.accounts.domain import ROLE_LABELS, Cap, Role, role_has
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 
 
 def check(user: Any, capability: Cap | str) -> None:

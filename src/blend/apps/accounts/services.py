@@ -33,7 +33,7 @@ def create_staff(*, username: str, role: str, password: str, email: str = "", si
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
-    from blend.apps.accounts.roles import Role
+    from blend.apps.accounts.domain import Role
     from blend.apps.audit.services import record_event
 
     if role not in {r.value for r in Role}:

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts import services
+from blend.apps.accounts.domain import CAPABILITY_HELP, ROLE_CAPABILITIES, ROLE_LABELS, Cap, Role
 from blend.apps.accounts.forms import ReasonForm, StaffForm
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import CAPABILITY_HELP, ROLE_CAPABILITIES, ROLE_LABELS, Cap, Role
 
 
 def locked(request: HttpRequest) -> HttpResponse:

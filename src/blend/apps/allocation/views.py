@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.services import AllocationError, overview, randomize
 from blend.apps.consent.services import randomization_consent_missing

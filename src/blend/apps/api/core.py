@@ -13,8 +13,8 @@ from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.api import errors
 from blend.apps.api.tokens import hash_token, user_for
 

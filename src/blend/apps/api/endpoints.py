@@ -13,7 +13,7 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from blend.apps.accounts.roles import Cap, capabilities_of
+from blend.apps.accounts.domain import Cap, capabilities_of
 from blend.apps.api.core import Pages, api, need
 from blend.apps.api.errors import ERRORS
 from blend.apps.api.schemas import (

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from blend.apps.consent.rules import Answer
+from blend.apps.consent.domain import Answer
 
 
 class ConsentFormVersion(models.Model):

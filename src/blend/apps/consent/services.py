@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent import rules
+from blend.apps.consent import domain as rules
 from blend.apps.consent.models import ConsentFormVersion, ConsentRecord
 from blend.apps.registry.models import Participant
 from blend.protocol import load_protocol

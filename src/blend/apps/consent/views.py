@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.consent.forms import ConsentDecisionForm, WithdrawalForm
 from blend.apps.consent.services import ConsentError, record_consent, withdraw_consent
 from blend.apps.registry.models import Participant

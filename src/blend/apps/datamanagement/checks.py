@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blend.apps.datamanagement.editchecks import CrossField, DateOrder, EditCheck, Range, RequiredIf
-from blend.apps.safety.ctcae import BY_CODE
+from blend.apps.safety.domain import BY_CODE
 
 
 def _age_between(born_key: str, lo: int, hi: int) -> Callable[[Mapping[str, Any]], bool]:

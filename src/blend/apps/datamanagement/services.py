@@ -12,8 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap, Role
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap, Role
 from blend.apps.accounts.services import reauthenticate
 from blend.apps.audit.services import audited_save, participant_history, record_event
 from blend.apps.datamanagement.models import (

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.accounts.services import ReauthenticationFailed
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.forms import QueryForm, QueryMessageForm, ReasonForm, SignOffForm

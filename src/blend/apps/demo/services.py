@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from blend.apps.accounts.domain import ROLE_LABELS, Role
 from blend.apps.accounts.models import User
-from blend.apps.accounts.roles import ROLE_LABELS, Role
 from blend.apps.registry.models import Participant, Site
 
 DEMO_PASSWORD = "demo-blend-2026"

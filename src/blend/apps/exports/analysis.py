@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from blend.apps.consent import rules
+from blend.apps.consent import domain as rules
 from blend.apps.consent.models import ConsentRecord
 from blend.apps.datamanagement.timeline import optional_model
 from blend.apps.registry.domain import age_on

@@ -19,8 +19,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import record_event
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.consent.services import record_consent

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import record_event
 from blend.apps.exports import formats
 from blend.apps.exports.analysis import build_analysis_dataset, write_analysis_dataset

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.apps.followup import services
 from blend.apps.followup.forms import CLINICAL_FORMS
 from blend.apps.followup.models import (

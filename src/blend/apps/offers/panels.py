@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.offers.models import Offer
 

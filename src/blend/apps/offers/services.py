@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.offers.models import Offer, OfferState

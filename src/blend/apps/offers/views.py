@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.offers import services
 from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, RefuseForm
 from blend.apps.registry.models import Participant

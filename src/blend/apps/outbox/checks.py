@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.checks import Error, register
 
-from blend.apps.outbox.arm_blind import check_text
+from blend.apps.outbox.domain import check_text
 from blend.apps.outbox.message_templates import MessageTemplate, parse_templates
 from blend.protocol import ProtocolError, load_protocol
 

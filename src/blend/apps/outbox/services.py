@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from blend.apps.outbox import arm_blind
+from blend.apps.outbox import domain as arm_blind
 from blend.apps.outbox.backends import SMS, get_sms_backend
 from blend.apps.outbox.message_templates import load_templates, render
 from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message, Status

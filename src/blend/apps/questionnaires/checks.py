@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.checks import Error, register
 
-from blend.apps.outbox.arm_blind import check_text
+from blend.apps.outbox.domain import check_text
 
 PATIENT_TEMPLATES = Path(__file__).parent / "templates" / "questionnaires" / "patient"
 

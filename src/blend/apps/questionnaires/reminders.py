@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 
 from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.followup.services import questionnaire_permission
-from blend.apps.outbox import arm_blind
+from blend.apps.outbox import domain as arm_blind
 from blend.apps.outbox.message_templates import load_templates, render
 from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message
 from blend.apps.questionnaires.models import AccessToken

@@ -17,7 +17,7 @@ from django.utils import timezone
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.consent.services import may_send_questionnaires
 from blend.apps.followup.models import Assessment, VitalStatus
-from blend.apps.questionnaires import pages
+from blend.apps.questionnaires import domain as pages
 from blend.apps.questionnaires.models import AccessToken, Mode, Response, ResponseStatus
 from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule

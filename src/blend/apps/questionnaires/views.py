@@ -17,11 +17,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
-from blend.apps.questionnaires import pages as qpages
+from blend.apps.questionnaires import domain as qpages
 from blend.apps.questionnaires import services
 from blend.apps.questionnaires.models import Mode, ResponseStatus
 from blend.protocol.schedule import load_schedule

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import participant_history
 from blend.apps.consent.services import bulk_consent_states, consent_states
 from blend.apps.registry import queries

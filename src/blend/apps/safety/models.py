@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from blend.apps.safety.ctcae import term_choices
+from blend.apps.safety.domain import term_choices
 
 
 class Relatedness(models.TextChoices):

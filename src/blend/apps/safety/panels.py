@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.apps.safety.models import AdverseEvent
 from blend.apps.safety.services import report_hours
 

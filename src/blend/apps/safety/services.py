@@ -13,8 +13,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.datamanagement.checks import ADVERSE_EVENT
 from blend.apps.datamanagement.editchecks import run_checks

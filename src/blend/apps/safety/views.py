@@ -6,11 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.datamanagement.locks import Locked
 from blend.apps.registry.models import Participant
-from blend.apps.safety import ctcae, services
+from blend.apps.safety import domain as ctcae
+from blend.apps.safety import services
 from blend.apps.safety.forms import AdverseEventForm, DeathReviewForm, MarkReportedForm
 from blend.apps.safety.models import AdverseEvent
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.apps.allocation.models import Allocation
 from blend.apps.screening.models import Status
 from blend.apps.screening.services import latest_screening

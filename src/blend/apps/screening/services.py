@@ -16,12 +16,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.roles import Cap
 from blend.apps.accounts.services import ReauthenticationFailed, reauthenticate
 from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent.rules import Answer
+from blend.apps.consent.domain import Answer
 from blend.apps.consent.services import consent_states
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant

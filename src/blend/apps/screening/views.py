@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.registry.models import Participant
 from blend.apps.screening.forms import ConfirmEligibilityForm, ScreeningForm
 from blend.apps.screening.models import Status

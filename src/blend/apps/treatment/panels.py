@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.accounts.roles import Cap
+from blend.apps.accounts.domain import Cap
 from blend.apps.treatment.domain import load_treatment_config
 from blend.apps.treatment.services import start_from_record, treatment_of
 

@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
-from blend.apps.accounts.roles import Cap
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.registry.models import Participant
 from blend.apps.treatment.domain import load_treatment_config

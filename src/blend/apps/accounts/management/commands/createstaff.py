@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from blend.apps.accounts.roles import Role
+from blend.apps.accounts.domain import Role
 from blend.apps.accounts.services import StaffError, create_staff
 
 
