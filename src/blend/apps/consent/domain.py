@@ -41,6 +41,18 @@ def missing_items(states: Mapping[str, Answer | None], required: Sequence[str]) 
     return [code for code in required if states.get(code) != Answer.YES]
 
 
+def consent_fact(states: Mapping[str, Answer | None], required: Sequence[str]) -> bool | None:
+    """The three-valued fact "consents to randomization" for the eligibility engine:
+    every required item a current yes → True; any no or withdrawal → False; otherwise
+    (not asked yet, postponed) → unknown."""
+    answers = [states.get(code) for code in required]
+    if all(answer == Answer.YES for answer in answers):
+        return True
+    if any(answer in {Answer.NO, Answer.WITHDRAWN} for answer in answers):
+        return False
+    return None
+
+
 def check_withdrawal(states: Mapping[str, Answer | None], item: str) -> None:
     if states.get(item) != Answer.YES:
         raise ValueError(

@@ -91,6 +91,12 @@ def randomization_consent_missing(participant: Participant, trial_code: str | No
     return rules.missing_items(consent_states(participant), protocol.randomization_consent_items)
 
 
+def randomization_consent_fact(participant: Participant) -> bool | None:
+    """The screening fact ``consent_randomization``, over the items the protocol requires
+    for randomization (consent.toml ``required_for_randomization``)."""
+    return rules.consent_fact(consent_states(participant), load_protocol().randomization_consent_items)
+
+
 def may_randomize(participant: Participant, trial_code: str | None = None) -> bool:
     """May this participant be randomized into trial T? (consent only; eligibility is separate)"""
     return not randomization_consent_missing(participant, trial_code)

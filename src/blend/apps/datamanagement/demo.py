@@ -28,7 +28,6 @@ def _request() -> HttpRequest:
 
 
 def populate(ctx) -> None:  # type: ignore[no-untyped-def]
-    from blend.apps.demo.services import DEMO_PASSWORD
 
     rng, dm, nurse = ctx.rng, ctx.users["data_manager"], ctx.users["nurse"]
     check_data(user=None)
@@ -45,7 +44,7 @@ def populate(ctx) -> None:  # type: ignore[no-untyped-def]
         if rng.random() < 0.6:
             services.source_verify(participant, "Cohort registration", user=dm)
             services.source_verify(participant, "Consent", user=dm)
-    _sign_and_lock(ctx, DEMO_PASSWORD)
+    _sign_and_lock(ctx, ctx.password)
 
 
 def _sign_and_lock(ctx, password: str) -> None:  # type: ignore[no-untyped-def]

@@ -5,18 +5,16 @@ seeded generator."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TextIO
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from blend.apps import discover
 from blend.apps.accounts.domain import ROLE_LABELS, Role
 from blend.apps.accounts.models import User
 from blend.apps.registry.models import Participant, Site
@@ -36,6 +34,7 @@ class DemoContext:
     participants: list[Participant] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     progress: TextIO | None = None
+    password: str = DEMO_PASSWORD  # every demo login's password, for steps that re-authenticate
 
 
 def demo_users() -> list[tuple[str, str]]:
@@ -56,11 +55,7 @@ def _ensure_users(sites: list[Site]) -> dict[str, User]:
 
 
 def demo_steps() -> list[Any]:
-    steps = []
-    for app in settings.BLEND_APPS:
-        if importlib.util.find_spec(f"{app}.demo") is not None:
-            steps.append(importlib.import_module(f"{app}.demo").populate)
-    return steps
+    return [module.populate for module in discover("demo")]
 
 
 def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | None = None) -> bool:

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from blend.apps.demo.services import DEMO_PASSWORD
 from blend.apps.screening.models import Screening
 from blend.apps.screening.services import confirm_eligibility, save_screening
 from blend.eligibility import SINS_COMPONENTS
@@ -108,5 +107,5 @@ def populate(ctx) -> None:  # type: ignore[no-untyped-def]
         screening = save_screening(participant, demo_facts(rng, participant.primary_tumour), on=on, user=nurse)
         confirm_on = on + timedelta(days=rng.randint(0, 2))
         if screening.status == "eligible" and confirm_on < ctx.today:
-            confirm_eligibility(participant, user=investigator, password=DEMO_PASSWORD, now=at(confirm_on, rng))
+            confirm_eligibility(participant, user=investigator, password=ctx.password, now=at(confirm_on, rng))
     ctx.extra["screened"] = Screening.objects.count()
