@@ -61,6 +61,7 @@ BLEND_APPS = [
     "blend.apps.accounts",
     "blend.apps.audit",
     "blend.apps.registry",
+    "blend.apps.overview",  # before the rest so the menu starts with Participants
     "blend.apps.consent",
     "blend.apps.outbox",
     "blend.apps.screening",

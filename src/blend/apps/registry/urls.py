@@ -2,10 +2,8 @@ from django.urls import path
 
 from blend.apps.registry import views
 
+# The participant list, page and dashboard are the overview app's (they compose every app).
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("participants/", views.participant_list, name="participant-list"),
     path("participants/new/", views.register, name="participant-register"),
-    path("participants/<str:study_id>/", views.participant_detail, name="participant-detail"),
     path("participants/<str:study_id>/edit/", views.participant_edit, name="participant-edit"),
 ]

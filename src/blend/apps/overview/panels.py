@@ -1,4 +1,4 @@
-"""Extension points of the staff pages.
+"""Extension points of the staff pages, found in each app's ``panels`` module.
 
 - Participant page: any app may define ``panels.participant_panel(request, participant)``
   returning ``{"template": ..., "context": {...}}`` or None.
@@ -10,23 +10,16 @@ Both are shown in the order of settings.BLEND_APPS."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from types import ModuleType
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
+from blend.apps import discover
 
-def _panel_modules(hook: str) -> list[Any]:
-    modules = []
-    for app in settings.BLEND_APPS:
-        if app.endswith(".registry") or importlib.util.find_spec(f"{app}.panels") is None:
-            continue
-        module = importlib.import_module(f"{app}.panels")
-        if hasattr(module, hook):
-            modules.append(module)
-    return modules
+
+def _panel_modules(hook: str) -> list[ModuleType]:
+    return [module for module in discover("panels") if hasattr(module, hook)]
 
 
 def collect_panels(request: HttpRequest, participant: Any) -> list[dict[str, Any]]:
