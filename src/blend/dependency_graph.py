@@ -28,6 +28,7 @@ from pathlib import Path
 LAYERS: tuple[str, ...] = (
     "audit",  # business events, field-level history, write guards
     "accounts",  # staff users, roles, the permission matrix
+    "api",  # the REST API's frame (tokens, errors, paging); each app adds its endpoints in <app>/api.py
     "registry",  # cohort members and their identifiers
     "consent",  # staged consent; every consent question
     "outbox",  # messages to patients and staff
@@ -40,7 +41,6 @@ LAYERS: tuple[str, ...] = (
     "datamanagement",  # edit-check runs, queries, locks, sign-off, form status
     "safety",  # adverse events, SAE notification
     "exports",  # analysis dataset, full exports, import
-    "api",  # REST API
     "overview",  # dashboard, participant list and page: composes every app's panels
     "demo",  # the synthetic demo cohort
 )

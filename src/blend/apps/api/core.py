@@ -68,6 +68,24 @@ class Pages(PaginationBase):
                 "count": self._items_count(queryset), "page": pagination.page, "page_size": pagination.page_size}
 
 
+class Mapped:
+    """A queryset whose page is converted only when sliced, so a page costs one page of rows."""
+
+    def __init__(self, queryset: Any, convert: Any) -> None:
+        self.queryset, self.convert = queryset, convert
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        return [self.convert(row) for row in self.queryset[window]]
+
+    def all(self) -> Any:  # the paginator counts with .all().count()
+        return self.queryset.all()
+
+
+def responses(schema: Any) -> dict[int, Any]:
+    """``schema`` on success, the one error shape on every failure."""
+    return {200: schema, **errors.ERRORS}
+
+
 def need(request: HttpRequest, *capabilities: Cap) -> None:
     """The same capability check as the user interface (``accounts.permissions``)."""
     for capability in capabilities:
@@ -85,3 +103,9 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
+
+
+def add_error(exception: type[Exception], status: int) -> None:
+    """Answer a domain error of a higher app with ``status`` and the error's own message
+    (apps call this from their ``api`` module, so the API app never imports them)."""
+    errors.add_status(api, exception, status)

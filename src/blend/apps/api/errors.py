@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -35,15 +36,22 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def install(api: NinjaAPI) -> None:
-    """Translate every exception at the edge; domain errors carry their own field-naming messages."""
-    from blend.apps.allocation.services import AllocationError
-    from blend.apps.datamanagement.locks import Locked
+def _handler(api: NinjaAPI, status: int, message: str | None = None) -> Callable[[HttpRequest, Exception], HttpResponse]:
+    def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, status, message or str(exc))
+    return handle
 
-    def handler(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
-        def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
-            return error_response(api, request, status, message or str(exc))
-        return handle
+
+def add_status(api: NinjaAPI, exception: type[Exception], status: int) -> None:
+    api.add_exception_handler(exception, _handler(api, status))
+
+
+def install(api: NinjaAPI) -> None:
+    """Translate every exception at the edge; domain errors carry their own field-naming messages.
+    Apps add their own domain errors with ``api.core.add_error`` (a lock, an allocation refused)."""
+
+    def handler(status: int, message: str | None = None) -> Callable[[HttpRequest, Exception], HttpResponse]:
+        return _handler(api, status, message)
 
     api.add_exception_handler(ValidationError, lambda request, exc: error_response(
         api, request, 422, "the request does not match the schema", _validation_errors(exc)))
@@ -53,7 +61,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, handler(404, "not found"))
     api.add_exception_handler(ObjectDoesNotExist, handler(404, "not found"))
     api.add_exception_handler(Throttled, handler(429, "rate limit exceeded; retry in a minute"))
-    api.add_exception_handler(Locked, handler(409))
-    api.add_exception_handler(AllocationError, handler(409))
     api.add_exception_handler(HttpError, lambda request, exc: error_response(api, request, exc.status_code, str(exc)))
     api.add_exception_handler(ValueError, handler(400))

@@ -64,6 +64,16 @@ def record_consent(
 
 
 @transaction.atomic
+def record_consent_form(
+    participant: Participant, decisions: dict[str, str], *, on: date, form_version: ConsentFormVersion, user: Any
+) -> list[ConsentRecord]:
+    """Every decision of one signed consent form, or none of them: the web form and the
+    API both record a whole form through here."""
+    return [record_consent(participant, item, answer, on=on, form_version=form_version, user=user)
+            for item, answer in decisions.items()]
+
+
+@transaction.atomic
 def withdraw_consent(participant: Participant, item: str, *, on: date, reason: str, user: Any) -> ConsentRecord:
     """Withdraw one item. Nothing already collected is deleted."""
     _check_item(item)

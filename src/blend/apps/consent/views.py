@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
 from blend.apps.consent.forms import ConsentDecisionForm, WithdrawalForm
-from blend.apps.consent.services import ConsentError, record_consent, withdraw_consent
+from blend.apps.consent.services import ConsentError, record_consent_form, withdraw_consent
 from blend.apps.registry.models import Participant
 
 
@@ -19,10 +18,8 @@ def record(request: HttpRequest, study_id: str) -> HttpResponse:
     form = ConsentDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():  # all items of one form, or none
-                for item, answer in form.decisions().items():
-                    record_consent(participant, item, answer, on=form.cleaned_data["effective_on"],
-                                   form_version=form.cleaned_data["form_version"], user=request.user)
+            record_consent_form(participant, form.decisions(), on=form.cleaned_data["effective_on"],
+                                form_version=form.cleaned_data["form_version"], user=request.user)
         except ConsentError as error:
             form.add_error(None, str(error))
         else:

@@ -1,0 +1,58 @@
+"""REST endpoints of eligibility screening."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from blend.apps.accounts.domain import Cap
+from blend.apps.api.core import need, responses
+from blend.apps.registry.api import participant_or_404
+from blend.apps.registry.models import Participant
+from blend.apps.screening.services import latest_screening
+from blend.apps.screening.services import save_screening as save
+
+router = Router(tags=["trial"])
+
+
+class ScreeningOut(Schema):
+    study_id: str
+    screened_on: date
+    status: str
+    reasons: dict[str, str]
+    criteria_version: str
+    confirmed: bool
+    confirmed_at: datetime | None
+
+
+class ScreeningIn(Schema):
+    screened_on: date
+    facts: dict[str, Any]
+    reason: str = ""
+
+
+def screening_out(p: Participant) -> dict[str, Any]:
+    s = latest_screening(p)
+    if s is None:
+        raise HttpError(404, f"screening: participant {p.study_id} is not screened")
+    return {"study_id": p.study_id, "screened_on": s.screened_on, "status": s.status,
+            "reasons": {k: str(v) for k, v in (s.reasons or {}).items()}, "criteria_version": s.criteria_version,
+            "confirmed": s.confirmed_at is not None, "confirmed_at": s.confirmed_at}
+
+
+@router.get("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Eligibility screening")
+def screening_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
+    need(request, Cap.PARTICIPANT_VIEW)
+    return screening_out(participant_or_404(study_id))
+
+
+@router.post("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Save screening facts")
+def save_screening(request: HttpRequest, study_id: str, data: ScreeningIn) -> dict[str, Any]:
+    need(request, Cap.SCREENING_WRITE)
+    p = participant_or_404(study_id)
+    save(p, data.facts, on=data.screened_on, user=request.user, reason=data.reason)
+    return screening_out(p)
