@@ -23,12 +23,16 @@ PURE_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("blend.stats.cli:main_report", "reports, e.g. `blend report dsmb`"),
 }
 
-# Subcommands that have pure and Django parts decide themselves (e.g. `randomization verify`).
+# Subcommands with pure actions and Django actions: the pure core never starts Django,
+# so the actions that read the database are routed here to their management command.
 MIXED_COMMANDS: dict[str, tuple[str, str]] = {
     "randomization": (
         "blend.randomization.cli:main",
         "assess designs, print a sequence, verify the allocation log",
     ),
+}
+DJANGO_ACTIONS: dict[tuple[str, str], str] = {
+    ("randomization", "verify"): "randomization_verify",
 }
 
 
@@ -92,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_help()
         return 0
     command, rest = args[0], args[1:]
+    django_action = DJANGO_ACTIONS.get((command, rest[0] if rest else ""))
+    if django_action:
+        return _run_django(django_action, rest[1:])
     target = PURE_COMMANDS.get(command) or MIXED_COMMANDS.get(command)
     if target:
         return int(_resolve(target[0])(rest) or 0)

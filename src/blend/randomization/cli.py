@@ -112,10 +112,6 @@ def _sequence(args: argparse.Namespace, spec: DesignSpec) -> int:
 
 def main(argv: Sequence[str]) -> int:
     argv = list(argv)
-    if argv and argv[0] == "verify":
-        from blend.cli import _run_django
-
-        return _run_django("randomization_verify", argv[1:])
     args = _parser().parse_args(argv)
     try:
         spec = _spec(args)

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from blend import cli as blend_cli
 from blend.apps.allocation.models import Allocation, AllocationLog
 from blend.apps.allocation.verification import verify
-from blend.randomization import cli as randomization_cli
 from tests.web.screening.flow import screen_and_confirm
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_an_edited_log_arm_is_detected(five) -> None:
 
 
 def test_an_edited_log_record_with_a_recomputed_hash_breaks_the_next_link(five) -> None:
-    from blend.apps.allocation.services import canonical_record, chain_hash
+    from blend.randomization.chain import canonical_record, chain_hash
 
     entry = AllocationLog.objects.get(sequence_number=2)
     entry.arm = flipped(entry.arm)
@@ -113,7 +113,7 @@ def test_the_management_command_fails_loudly_and_the_cli_delegates_to_it(five) -
     with pytest.raises(CommandError, match="verification failed"):
         call_command("randomization_verify", stdout=StringIO(), stderr=StringIO())
     with pytest.raises(SystemExit) as exited:
-        randomization_cli.main(["verify"])
+        blend_cli.main(["randomization", "verify"])
     assert exited.value.code == 1
 
 
