@@ -63,5 +63,5 @@ def test_verify_is_delegated_to_the_django_command(monkeypatch: pytest.MonkeyPat
 
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.setattr(blend.cli, "_run_django", lambda name, rest: calls.append((name, rest)) or 0)
-    assert blend(["randomization", "verify", "--seed-file", "/secret/seed"]) == 0
+    assert blend.cli.main(["randomization", "verify", "--seed-file", "/secret/seed"]) == 0
     assert calls == [("randomization_verify", ["--seed-file", "/secret/seed"])]
