@@ -45,9 +45,10 @@ LAYERS: tuple[str, ...] = (
     "demo",  # the synthetic demo cohort
 )
 
-#: Modules allowed to import by a computed name: the extension-point finder, and the
-#: console script, which loads pure subcommands lazily so they start without Django.
-DYNAMIC_IMPORT_ALLOWED = ("apps/__init__.py", "cli.py")
+#: Modules allowed to import by a computed name: the extension-point finder; the console
+#: script, which loads pure subcommands lazily so they start without Django; and the SMS
+#: backend, a class path chosen in settings the way Django chooses EMAIL_BACKEND.
+DYNAMIC_IMPORT_ALLOWED = ("apps/__init__.py", "cli.py", "apps/outbox/backends.py")
 
 SRC = Path(__file__).resolve().parent
 APPS = SRC / "apps"
@@ -103,22 +104,23 @@ def _ready_nodes(tree: ast.Module, path: Path) -> set[int]:
     }
 
 
-def app_modules() -> list[Path]:
-    return sorted(p for p in APPS.rglob("*.py") if "migrations" not in p.parts and p.parent != APPS)
+def app_modules(apps_dir: Path = APPS) -> list[Path]:
+    return sorted(p for p in apps_dir.rglob("*.py") if "migrations" not in p.parts and p.parent != apps_dir)
 
 
-def cross_app_imports() -> list[Import]:
+def cross_app_imports(apps_dir: Path = APPS) -> list[Import]:
     found = []
-    for path in app_modules():
-        app = path.relative_to(APPS).parts[0]
+    app_names = {p.name for p in apps_dir.iterdir() if p.is_dir()}
+    for path in app_modules(apps_dir):
+        app = path.relative_to(apps_dir).parts[0]
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         top, ready = _top_level_nodes(tree), _ready_nodes(tree, path)
         for node in ast.walk(tree):
             for module in _imported_modules(node):
                 target = _app_of_module(module)
-                if target and target != app:
+                if target in app_names and target != app:
                     deferred = id(node) not in top and id(node) not in ready
-                    found.append(Import(app, target, str(path.relative_to(SRC)), node.lineno, deferred))
+                    found.append(Import(app, target, str(path.relative_to(apps_dir.parent)), node.lineno, deferred))
     return found
 
 
@@ -164,9 +166,9 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _string_lookups(path: Path) -> list[str]:
+def _string_lookups(path: Path, src: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    rel = str(path.relative_to(SRC))
+    rel = str(path.relative_to(src))
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -175,28 +177,30 @@ def _string_lookups(path: Path) -> list[str]:
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name in {"get_model", "optional_model", "optional_service"}:
             found.append(f"{rel}:{node.lineno}: looks up a model or service by name ({name})")
-        if name in {"import_module", "__import__"} and not rel.endswith(DYNAMIC_IMPORT_ALLOWED):
+        if name in {"import_module", "__import__", "import_string"} and not rel.endswith(DYNAMIC_IMPORT_ALLOWED):
             found.append(f"{rel}:{node.lineno}: imports a module by a computed name ({name})")
     return found
 
 
-def breaches() -> list[str]:
-    imports = cross_app_imports()
+def breaches(src: Path = SRC, layers: tuple[str, ...] = LAYERS) -> list[str]:
+    """Every breach of the rules in the package at ``src`` (default: this one)."""
+    apps_dir = src / "apps"
+    imports = cross_app_imports(apps_dir)
     problems = []
-    known = set(LAYERS)
-    apps_on_disk = {p.name for p in APPS.iterdir() if (p / "apps.py").exists()}
+    known = set(layers)
+    apps_on_disk = {p.name for p in apps_dir.iterdir() if (p / "apps.py").exists()}
     problems += [f"apps/{app}: not in LAYERS (blend.dependency_graph)" for app in sorted(apps_on_disk - known)]
-    rank = {app: i for i, app in enumerate(LAYERS)}
+    rank = {app: i for i, app in enumerate(layers)}
     for imp in imports:
         where = f"{imp.path}:{imp.line}"
         if imp.deferred:
             problems.append(f"{where}: {imp.source_app} imports {imp.target_app} inside a function")
-        if rank.get(imp.target_app, -1) > rank.get(imp.source_app, len(LAYERS)):
+        if rank.get(imp.target_app, -1) > rank.get(imp.source_app, len(layers)):
             problems.append(f"{where}: {imp.source_app} imports {imp.target_app}, which is above it in LAYERS")
     problems += [f"app cycle: {' <-> '.join(c)}" for c in cycles(graph(imports))]
-    for path in sorted(SRC.rglob("*.py")):
+    for path in sorted(src.rglob("*.py")):
         if "migrations" not in path.parts:
-            problems += _string_lookups(path)
+            problems += _string_lookups(path, src)
     return problems
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 
 from blend.apps.accounts.models import User
+from blend.apps.audit.services import record_event
 
 
 class ReauthenticationFailed(Exception):
@@ -34,8 +35,6 @@ def create_staff(*, username: str, role: str, password: str, email: str = "", si
     from django.db import transaction
 
     from blend.apps.accounts.domain import Role
-    from blend.apps.audit.services import record_event
-
     if role not in {r.value for r in Role}:
         raise StaffError(f"role: expected one of {', '.join(r.value for r in Role)}, got {role!r}")
     if User.objects.filter(username=username).exists():
@@ -54,8 +53,6 @@ def create_staff(*, username: str, role: str, password: str, email: str = "", si
 def set_active(user: User, active: bool, *, by: User, reason: str) -> None:
     from django.db import transaction
 
-    from blend.apps.audit.services import record_event
-
     if user.pk == by.pk and not active:
         raise StaffError("user: you cannot deactivate your own account")
     if not reason.strip():
@@ -70,8 +67,6 @@ def set_active(user: User, active: bool, *, by: User, reason: str) -> None:
 def unlock(user: User, *, by: User) -> None:
     """Lift a login lockout (django-axes) for one account."""
     from axes.utils import reset
-
-    from blend.apps.audit.services import record_event
 
     reset(username=user.username)
     record_event("staff.unlock", actor=by, details={"username": user.username})

@@ -4,8 +4,7 @@ Installed after every migrate for AuditEvent and for every django-simple-history
 table, so models added by later apps are covered without extra code. UPDATE is
 refused on both databases. DELETE is refused on PostgreSQL; on SQLite a DELETE
 trigger would break the test runner's table flush, so there deletion is prevented
-by the application (no code path deletes audit rows) and reported by
-``blend check-audit``.
+by the application (no code path deletes audit rows).
 """
 
 from __future__ import annotations
@@ -16,11 +15,14 @@ from django.apps import apps
 from django.db import connection
 from simple_history.models import HistoricalChanges
 
+from blend.apps.audit.models import AuditEvent
+
 AUDIT_ERROR = "audit trail is append-only"
 
 
 def audit_tables() -> list[str]:
-    tables = [apps.get_model("audit", "AuditEvent")._meta.db_table]
+
+    tables = [AuditEvent._meta.db_table]
     for model in apps.get_models():
         if issubclass(model, HistoricalChanges) and model._meta.db_table not in tables:
             tables.append(model._meta.db_table)

@@ -7,6 +7,7 @@ after first entry.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -98,10 +99,14 @@ def participant_history(
 
 
 def _reveals_allocation(label: str) -> bool:
-    try:
-        return bool(getattr(apps.get_model(label), "REVEALS_ALLOCATION", False))
-    except (LookupError, ValueError):
-        return False
+    """Whether an event about a row of model ``label`` gives the arm away."""
+    return label in _arm_revealing_labels()
+
+
+@functools.cache
+def _arm_revealing_labels() -> frozenset[str]:
+    # Read once from the models themselves (``REVEALS_ALLOCATION``), never by looking one up by name.
+    return frozenset(m._meta.label for m in apps.get_models() if getattr(m, "REVEALS_ALLOCATION", False))
 
 
 def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any]]:

@@ -15,8 +15,6 @@ from blend.apps.followup.models import (
     SystemicTherapy,
 )
 from blend.apps.followup.services import record_vital_status, save_clinical
-from blend.apps.treatment.models import TreatmentRecord
-from blend.apps.treatment.services import start_from_record
 from blend.instruments import score
 
 CAUSES = ["progressive disease", "progressive disease", "progressive disease", "pneumonia", "unknown"]
@@ -39,11 +37,11 @@ def _opioids(rng: Any, participant: Any, on: date, nurse: Any) -> None:
                             omed_mg_day=score("omed", {"medications": meds})["omed"]), user=nurse)
 
 
-def _clinical(rng: Any, record: TreatmentRecord, start: date, last: date, nurse: Any) -> None:
-    p = record.participant
-    surgery = record.surgery_day
+def _clinical(rng: Any, treatment: dict[str, Any], start: date, last: date, nurse: Any) -> None:
+    p = treatment["participant"]
+    surgery = treatment["surgery_day"]
     if surgery and surgery <= last:
-        nights = rng.randint(2, 6) if record.pathway == "same_day" else rng.randint(3, 10)
+        nights = rng.randint(2, 6) if treatment["pathway"] == "same_day" else rng.randint(3, 10)
         out = min(surgery + timedelta(days=nights), last)
         save_clinical(HospitalAdmission(participant=p, admitted_on=surgery - timedelta(days=rng.choice([0, 1])),
                                         discharged_on=out, index_treatment=True), user=nurse)
@@ -71,16 +69,16 @@ def _systemic(participant: Any, on: date, rng: Any) -> SystemicTherapy:
 def populate(ctx: Any) -> None:
     rng, nurse, today = ctx.rng, ctx.users["nurse"], ctx.today
     deaths = []
-    for record in TreatmentRecord.objects.select_related("participant").order_by("participant_id"):
-        start = start_from_record(record)
+    for treatment in ctx.extra.get("treatments", []):  # handed on by the treatment demo, which runs first
+        start = treatment["start"]
         if start is None:
             continue
         died = _death(rng, start, today)
         last = died or max(start, today - timedelta(days=rng.randint(0, 45)))
-        if hasattr(record.participant, "allocation"):
-            _clinical(rng, record, start, last, nurse)
-        record_vital_status(record.participant, last_contact_on=last, died_on=died,
+        if treatment["randomized"]:
+            _clinical(rng, treatment, start, last, nurse)
+        record_vital_status(treatment["participant"], last_contact_on=last, died_on=died,
                             cause_of_death=rng.choice(CAUSES) if died else "", user=nurse)
         if died:
-            deaths.append(record.participant.pk)
+            deaths.append(treatment["participant"].pk)
     ctx.extra["deaths"] = deaths

@@ -4,16 +4,19 @@ read services the calendar, the dashboards, the reminders and the exports use.""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
+from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.consent.services import bulk_may_send_questionnaires
 from blend.apps.followup.domain import AssessmentStatus, assessment_status
 from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.outbox.services import cancel_for_participant
 from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule
 
@@ -22,16 +25,25 @@ class FollowupError(ValueError):
     """A follow-up entry the rules do not allow; the message names the field."""
 
 
+DeathListener = Callable[[Participant], None]
+
+_death_listeners: dict[str, DeathListener] = {}
+
+
+def register_death_listener(name: str, listener: DeathListener) -> None:
+    """Call ``listener(participant)`` when a death is recorded, inside the same transaction
+    (the questionnaires app revokes its links this way, without follow-up importing it)."""
+    _death_listeners[name] = listener
+
+
 @transaction.atomic
-def plan_schedule(participant: Participant, *, user: Any) -> list[Assessment]:
-    """Create or move the participant's assessments from the start of treatment.
+def plan_schedule(participant: Participant, *, anchor: date | None, user: Any) -> list[Assessment]:
+    """Create or move the participant's assessments from ``anchor``, the day the schedule
+    counts from (the treatment app gives it: the start of treatment, or the planned day).
 
     Completed assessments keep their dates (they happened); the rest follow the anchor.
     The arm is never consulted: the schedule is the same for everyone (TwiCs).
     """
-    from blend.apps.treatment.services import schedule_anchor, treatment_of
-
-    anchor = schedule_anchor(treatment_of(participant))
     if anchor is None:
         return []
     existing = {a.timepoint: a for a in Assessment.objects.filter(participant=participant)}
@@ -90,12 +102,10 @@ def record_vital_status(participant: Participant, *, last_contact_on: date, died
 
 
 def stop_invitations(participant: Participant) -> None:
-    """Cancel queued messages and revoke every open questionnaire link."""
-    from blend.apps.outbox.services import cancel_queued
-    from blend.apps.questionnaires.services import revoke_links
-
-    cancel_queued(participant=participant, audience="participant")
-    revoke_links(participant)
+    """Cancel queued messages and tell every listener (open questionnaire links are revoked)."""
+    cancel_for_participant(participant)
+    for listener in _death_listeners.values():
+        listener(participant)
 
 
 @transaction.atomic
@@ -113,6 +123,19 @@ def save_clinical(instance: models.Model, *, user: Any, reason: str = "") -> mod
 def questionnaire_permission(participant_ids: list[int]) -> dict[int, bool]:
     """``may_send_questionnaires`` for many participants in one query (the rule is consent's)."""
     return bulk_may_send_questionnaires(participant_ids)
+
+
+def contactable(participant_ids: list[int]) -> set[int]:
+    """Who may be contacted for questionnaires: alive, and with questionnaire consent.
+    Two queries, whatever the number of participants; the one place this rule lives."""
+    dead = set(VitalStatus.objects.filter(participant_id__in=participant_ids, died_on__isnull=False)
+               .values_list("participant_id", flat=True))
+    allowed = questionnaire_permission(participant_ids)
+    return {pid for pid in participant_ids if pid not in dead and allowed.get(pid)}
+
+
+def may_contact(participant: Participant) -> bool:
+    return participant.pk in contactable([participant.pk])
 
 
 def statuses(assessments: list[Assessment], today: date | None = None) -> dict[int, AssessmentStatus]:
@@ -133,8 +156,6 @@ def completeness(today: date | None = None, *, by_arm: bool = False) -> dict[str
     status_of = statuses(assessments, today)
     arms: dict[int, str] = {}
     if by_arm:
-        from blend.apps.allocation.models import Allocation
-
         arms = dict(Allocation.objects.values_list("participant_id", "arm"))
     table: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for a in assessments:

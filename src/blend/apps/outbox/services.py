@@ -1,7 +1,17 @@
-"""Queue and deliver messages. ``queue_message`` is idempotent on ``dedup_key`` (a key
-already queued or sent returns the existing message: nothing is ever sent twice), and
-``deliver_due`` claims each message atomically before sending it, so two runs at once
-cannot both send it."""
+"""Queue and deliver messages: the only code that creates or cancels outbox rows.
+
+``queue_message`` (one message) and ``queue_many`` (a batch of :class:`Draft`) are
+idempotent on the message key (a key already queued or sent is not queued again:
+nothing is ever sent twice), and ``deliver_due`` claims each message atomically
+before sending it, so two runs at once cannot both send it.
+
+A message has a *purpose* (what it is for, e.g. ``q:17``, the questionnaire of
+assessment 17) and a *step* within it (``invite``, ``reminder``); the key is
+``<purpose>:<step>``. Callers cancel by purpose (``cancel_purpose``) or everything
+still queued for a participant (``cancel_for_participant``), never by the key format.
+
+A personal link is minted at delivery by a *link factory* that the owning app
+registers by name (``register_link_factory``), so the outbox never imports it."""
 
 from __future__ import annotations
 
@@ -16,7 +26,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from blend.apps.outbox import domain as arm_blind
 from blend.apps.outbox.backends import SMS, get_sms_backend
@@ -29,6 +38,69 @@ MAX_ATTEMPTS = 3
 
 class OutboxError(ValueError):
     """A message that cannot be queued; the message names the field."""
+
+
+LinkFactory = Callable[[list[dict[str, Any]]], list[str | None]]
+
+_link_factories: dict[str, LinkFactory] = {}
+
+
+def register_link_factory(name: str, factory: LinkFactory) -> None:
+    """``factory`` gets the ``link_args`` of a batch of messages and returns a URL, or None
+    to cancel the message, for each (the owning app registers it from ``AppConfig.ready``)."""
+    _link_factories[name] = factory
+
+
+def message_key(purpose: str, step: str) -> str:
+    return f"{purpose}:{step}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered participant or staff message, ready to be queued."""
+
+    purpose: str
+    step: str
+    audience: str
+    channel: str
+    to_address: str
+    language: str
+    template_code: str
+    subject: str
+    body: str
+    participant_id: int | None = None
+    link_factory: str = ""
+    link_args: dict[str, Any] = field(default_factory=dict)
+    send_after: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return message_key(self.purpose, self.step)
+
+
+def existing_keys(keys: list[str]) -> set[str]:
+    """The keys among ``keys`` that were queued before (in any state: once means once)."""
+    return set(Message.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+
+
+def queue_many(drafts: list[Draft]) -> int:
+    """Queue a batch in one insert; drafts whose key exists already are skipped. A
+    participant message that mentions the trial is refused (defence in depth: the
+    system check ``outbox.E001`` already refuses such templates). Returns how many were queued."""
+    for draft in drafts:
+        if draft.audience == Audience.PARTICIPANT and arm_blind.check_text(f"{draft.subject}\n{draft.body}"):
+            raise OutboxError(f"body: a participant message may not mention "
+                              f"{arm_blind.check_text(draft.subject + draft.body)}")
+    known = existing_keys([d.key for d in drafts])
+    fresh = [d for d in drafts if d.key not in known]
+    now = timezone.now()
+    Message.objects.bulk_create([
+        Message(participant_id=d.participant_id, audience=d.audience, channel=d.channel, to_address=d.to_address,
+                language=d.language, template_code=d.template_code, subject=d.subject, body=d.body,
+                link_factory=d.link_factory, link_args=d.link_args, send_after=d.send_after or now, dedup_key=d.key)
+        for d in fresh
+    ], ignore_conflicts=True)
+    return len(fresh)
 
 
 def _render_texts(template_code: str, audience: str, channel: str, language: str,
@@ -53,9 +125,9 @@ def queue_message(
 ) -> Message:
     """Queue one message (or return the one already queued under ``dedup_key``).
 
-    ``link_factory`` ("module:function" or dotted path) mints the personal link at
-    delivery: it gets a list of ``link_args`` and returns a URL or None per entry;
-    None cancels the message (e.g. the questionnaire was completed meanwhile).
+    ``link_factory`` names a registered factory (``register_link_factory``) that mints the
+    personal link at delivery: it gets a list of ``link_args`` and returns a URL or None
+    per entry; None cancels the message (e.g. the questionnaire was completed meanwhile).
     """
     if channel not in Channel.values:
         raise OutboxError(f"channel: expected one of {Channel.values}, got {channel!r}")
@@ -91,9 +163,16 @@ class DeliveryReport:
     queries_per_batch: list[int] = field(default_factory=list)
 
 
-def cancel_queued(**filters: Any) -> int:
-    """Cancel queued messages matching ``filters`` (e.g. participant=p after a death)."""
-    return Message.objects.filter(status=Status.QUEUED, **filters).update(status=Status.CANCELLED)
+def cancel_purpose(purpose: str) -> int:
+    """Cancel every queued message of one purpose (e.g. the questionnaire was completed)."""
+    queued = Message.objects.filter(status=Status.QUEUED, dedup_key__startswith=message_key(purpose, ""))
+    return queued.update(status=Status.CANCELLED)
+
+
+def cancel_for_participant(participant: Any) -> int:
+    """Cancel every message still queued for the participant (e.g. after a death)."""
+    queued = Message.objects.filter(status=Status.QUEUED, participant=participant, audience=Audience.PARTICIPANT)
+    return queued.update(status=Status.CANCELLED)
 
 
 def deliver_due(now: datetime | None = None, *, batch_size: int = BATCH_SIZE,
@@ -124,8 +203,11 @@ def _resolve_links(batch: list[Message]) -> dict[int, str | None]:
         if message.link_factory:
             by_factory[message.link_factory].append(message)
     links: dict[int, str | None] = {}
-    for factory_path, messages in by_factory.items():
-        factory = import_string(factory_path.replace(":", "."))
+    for name, messages in by_factory.items():
+        factory = _link_factories.get(name)
+        if factory is None:  # its app is not installed: nothing can mint the link
+            links.update({m.pk: None for m in messages})
+            continue
         for message, url in zip(messages, factory([m.link_args for m in messages]), strict=True):
             links[message.pk] = url
     return links

@@ -2,10 +2,10 @@
 
 Each run queues, for every open and unfinished assessment, the latest message step that
 is due (window open, +3 days, last reminder: ``schedule.toml [[messages]]``), then
-delivers the outbox. A step is keyed ``q:<assessment>:<step>`` in the outbox, so it is
-queued at most once, ever. Nothing goes to a participant who completed the
-questionnaire, died, or withdrew questionnaire consent: checked when queuing, and again
-when the link is minted at delivery (``mint_links``).
+delivers the outbox. Each message's purpose is ``q:<assessment>`` and its step the
+message step, so a step is queued at most once, ever. Nothing goes to a participant who completed the
+questionnaire, died, or withdrew questionnaire consent (``followup.services.contactable``):
+checked when queuing, and again when the link is minted at delivery (``mint_links``).
 
 Work is done in batches of assessments with a fixed number of queries per batch, so the
 cost grows linearly with the open windows and not per participant.
@@ -21,18 +21,20 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import formats, timezone, translation
 
-from blend.apps.followup.models import Assessment, VitalStatus
-from blend.apps.followup.services import questionnaire_permission
+from blend.apps.followup.models import Assessment
+from blend.apps.followup.services import contactable
 from blend.apps.outbox import domain as arm_blind
 from blend.apps.outbox.message_templates import load_templates, render
-from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message
+from blend.apps.outbox.models import LINK_MARK, Audience, Channel
+from blend.apps.outbox.services import Draft, existing_keys, message_key, queue_many
 from blend.apps.questionnaires.models import AccessToken
-from blend.apps.questionnaires.services import link_url, new_token
+from blend.apps.questionnaires.services import link_url, new_token, purpose_of
 from blend.apps.registry.models import Identity
 from blend.protocol.schedule import MessageStep, Schedule, load_schedule, window_for
 
 BATCH_SIZE = 2000
-LINK_FACTORY = "blend.apps.questionnaires.reminders.mint_links"
+#: The name under which ``mint_links`` is registered with the outbox (QuestionnairesConfig.ready).
+LINK_FACTORY = "questionnaire-link"
 
 
 @dataclass
@@ -75,36 +77,33 @@ def plan_messages(today: date | None = None, *, batch_size: int = BATCH_SIZE,
 
 def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report: PlanReport) -> None:
     pids = sorted({a.participant_id for a in batch})
-    dead = set(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
-               .values_list("participant_id", flat=True))
-    allowed = questionnaire_permission(pids)
+    may_contact = contactable(pids)
     contacts = {pid: (email, phone, lang) for pid, email, phone, lang in Identity.objects.filter(
         participant_id__in=pids).values_list("participant_id", "email", "phone", "preferred_language")}
     wanted = {}
     for a in batch:
-        if a.participant_id in dead or not allowed.get(a.participant_id):
+        if a.participant_id not in may_contact:
             report.not_allowed += 1
             continue
         step = due_step(schedule, a, today)
         if step is not None:
-            wanted[f"q:{a.pk}:{step.step}"] = (a, step)
-    existing = set(Message.objects.filter(dedup_key__in=list(wanted)).values_list("dedup_key", flat=True))
+            wanted[message_key(purpose_of(a.pk), step.step)] = (a, step)
+    existing = existing_keys(list(wanted))
     report.already += len(existing)
-    messages = []
+    drafts = []
     for key, (a, step) in wanted.items():
         if key in existing:
             continue
-        message = build_message(key, a, step, schedule, contacts.get(a.participant_id))
-        if message is None:
+        draft = build_message(a, step, schedule, contacts.get(a.participant_id))
+        if draft is None:
             report.no_address += 1
         else:
-            messages.append(message)
-    Message.objects.bulk_create(messages, ignore_conflicts=True)
-    report.queued += len(messages)
+            drafts.append(draft)
+    report.queued += queue_many(drafts)
 
 
-def build_message(key: str, a: Assessment, step: MessageStep, schedule: Schedule,
-           contact: tuple[str, str, str] | None) -> Message | None:
+def build_message(a: Assessment, step: MessageStep, schedule: Schedule,
+                  contact: tuple[str, str, str] | None) -> Draft | None:
     if contact is None or not (contact[0] or contact[1]):
         return None
     email, phone, language = contact
@@ -119,10 +118,10 @@ def build_message(key: str, a: Assessment, step: MessageStep, schedule: Schedule
         subject, body = "", render(template.source("sms", language), context)
     if arm_blind.check_text(subject + "\n" + body):  # defence in depth: the system check already refuses
         return None
-    return Message(participant_id=a.participant_id, audience=Audience.PARTICIPANT, channel=channel,
-                   to_address=email or phone, language=language, template_code=step.template, subject=subject,
-                   body=body, link_factory=LINK_FACTORY, link_args={"assessment": a.pk},
-                   send_after=timezone.now(), dedup_key=key)
+    return Draft(purpose=purpose_of(a.pk), step=step.step, participant_id=a.participant_id,
+                 audience=Audience.PARTICIPANT, channel=channel, to_address=email or phone, language=language,
+                 template_code=step.template, subject=subject, body=body, link_factory=LINK_FACTORY,
+                 link_args={"assessment": a.pk}, send_after=timezone.now())
 
 
 def mint_links(args: Sequence[dict[str, Any]], now: datetime | None = None) -> list[str | None]:
@@ -132,15 +131,12 @@ def mint_links(args: Sequence[dict[str, Any]], now: datetime | None = None) -> l
     today = timezone.localdate(now)
     ids = [a["assessment"] for a in args]
     found = {a.pk: a for a in open_assessments(today).filter(id__in=ids)}
-    pids = sorted({a.participant_id for a in found.values()})
-    dead = set(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
-               .values_list("participant_id", flat=True))
-    allowed = questionnaire_permission(pids)
+    may_contact = contactable(sorted({a.participant_id for a in found.values()}))
     urls: list[str | None] = []
     tokens = []
     for assessment_id in ids:
         a = found.get(assessment_id)
-        if a is None or a.participant_id in dead or not allowed.get(a.participant_id):
+        if a is None or a.participant_id not in may_contact:
             urls.append(None)
             continue
         raw, token = new_token(a, now)

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent.services import may_send_questionnaires
-from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.followup.models import Assessment
+from blend.apps.followup.services import may_contact
+from blend.apps.outbox.services import cancel_purpose
 from blend.apps.questionnaires import domain as pages
 from blend.apps.questionnaires.models import AccessToken, Mode, Response, ResponseStatus
 from blend.apps.registry.models import Participant
@@ -68,10 +69,12 @@ def resolve_token(raw: str, now: datetime | None = None) -> Assessment | None:
     today = timezone.localdate(now)
     if assessment.completed_at is not None or not assessment.opens_on <= today <= assessment.closes_on:
         return None
-    participant = assessment.participant
-    if VitalStatus.objects.filter(participant=participant, died_on__isnull=False).exists():
-        return None
-    return assessment if may_send_questionnaires(participant) else None
+    return assessment if may_contact(assessment.participant) else None
+
+
+def purpose_of(assessment_id: int) -> str:
+    """The outbox purpose of every message about one assessment's questionnaire."""
+    return f"q:{assessment_id}"
 
 
 def revoke_links(participant: Participant, assessment: Assessment | None = None) -> int:
@@ -134,9 +137,7 @@ def submit(assessment: Assessment, *, mode: str, completed_on: date | None = Non
     assessment.completed_at, assessment.completed_on = now, response.completed_on
     audited_save(assessment, user=user, reason=f"questionnaire completed ({mode})")
     revoke_links(assessment.participant, assessment)
-    from blend.apps.outbox.services import cancel_queued
-
-    cancel_queued(dedup_key__startswith=f"q:{assessment.pk}:")
+    cancel_purpose(purpose_of(assessment.pk))  # every reminder still queued for it
     record_event("questionnaire.submit", actor=user, participant=assessment.participant, obj=response,
                  details={"timepoint": assessment.timepoint, "mode": mode})
     return response

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_send_questionnaires
-from blend.apps.treatment.services import default_pathway, record_treatment
+from blend.apps.treatment.models import TreatmentRecord
+from blend.apps.treatment.services import default_pathway, record_treatment, start_from_record
 
 LEVELS = ["T4-T8", "T9-T12", "T10-L1", "T11-L1", "T12-L2", "L1-L3", "L2-L4", "T6-T9"]
 
@@ -75,3 +76,9 @@ def populate(ctx: Any) -> None:
         planned = participant.registered_on + timedelta(days=rng.randint(1, 10))
         record_treatment(participant, _standard(rng, planned, today, surgery=False), user=nurse)
     ctx.extra["treated"] = True
+    # What the follow-up demo needs of each treatment, handed on so that it need not import this app.
+    ctx.extra["treatments"] = [
+        {"participant": record.participant, "start": start_from_record(record), "surgery_day": record.surgery_day,
+         "pathway": record.pathway, "randomized": hasattr(record.participant, "allocation")}
+        for record in TreatmentRecord.objects.select_related("participant").order_by("participant_id")
+    ]

@@ -8,7 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
+from blend.apps.allocation.services import arm_of
 from blend.apps.audit.services import audited_save, record_event
+from blend.apps.followup.services import plan_schedule
+from blend.apps.offers.services import offer_state
 from blend.apps.registry.models import Participant
 from blend.apps.treatment import domain
 from blend.apps.treatment.models import Pathway, TreatmentRecord
@@ -45,9 +48,6 @@ def schedule_anchor(record: TreatmentRecord | None) -> date | None:
 
 def default_pathway(participant: Participant) -> str:
     """Same-day only for an intervention-arm participant who accepted the offer."""
-    from blend.apps.allocation.services import arm_of
-    from blend.apps.offers.services import offer_state
-
     if arm_of(participant) == "intervention" and offer_state(participant) == "accepted":
         return Pathway.SAME_DAY
     return Pathway.STANDARD
@@ -67,7 +67,5 @@ def record_treatment(participant: Participant, data: dict[str, Any], *, user: An
     audited_save(record, user=user, reason=reason)
     record_event("treatment.record" if is_new else "treatment.update", actor=user, participant=participant,
                  obj=record, reason=reason, details={"flags": record.flags(domain.load_treatment_config())})
-    from blend.apps.followup.services import plan_schedule
-
-    plan_schedule(participant, user=user)
+    plan_schedule(participant, anchor=schedule_anchor(record), user=user)
     return record
