@@ -1,8 +1,8 @@
 """The app-dependency graph, read from the code, and the rules it must keep.
 
-``python -m blend.dependency_graph`` prints the graph (Mermaid, for
-docs/architecture.md); ``--check`` prints every breach and exits 1 (``make lint``
-and ``tests/core/test_architecture.py`` run it). Nothing here is drawn by hand:
+``python -m blend.dependency_graph`` prints the graph (Mermaid); ``--write-docs``
+writes it into docs/architecture.md; ``--check`` prints every breach and exits 1
+(``make lint`` and ``tests/core/architecture/test_boundaries.py`` run it). Nothing here is drawn by hand:
 the graph is the set of ``import`` statements under ``src/blend/apps``.
 
 The rules:
@@ -213,10 +213,27 @@ def mermaid(edges: dict[str, set[str]]) -> str:
     return "\n".join(lines)
 
 
+DOCS = SRC.parent.parent / "docs" / "architecture.md"
+START, END = "<!-- dependency-graph: start -->", "<!-- dependency-graph: end -->"
+
+
+def docs_with_graph(text: str, graph_text: str) -> str:
+    """``text`` with the block between the markers replaced by ``graph_text``."""
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{graph_text}\n{END}{after}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m blend.dependency_graph", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="print every breach of the rules and exit 1 if any")
+    parser.add_argument("--write-docs", action="store_true",
+                        help=f"write the graph into {DOCS.name} between its markers")
     args = parser.parse_args(argv)
+    if args.write_docs:
+        DOCS.write_text(docs_with_graph(DOCS.read_text(encoding="utf-8"), mermaid(graph(cross_app_imports()))),
+                        encoding="utf-8")
+        return 0
     if args.check:
         problems = breaches()
         for line in problems:

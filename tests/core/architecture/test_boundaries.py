@@ -106,3 +106,10 @@ def test_the_graph_for_the_docs_is_generated_from_the_code() -> None:
     text = dependency_graph.mermaid(dependency_graph.graph(dependency_graph.cross_app_imports()))
     assert text.startswith("```mermaid\ngraph BT")
     assert "  consent --> audit" in text
+
+
+def test_the_graph_in_the_architecture_doc_is_the_one_the_code_has() -> None:
+    """Refresh it with ``python -m blend.dependency_graph --write-docs``."""
+    text = dependency_graph.DOCS.read_text(encoding="utf-8")
+    generated = dependency_graph.mermaid(dependency_graph.graph(dependency_graph.cross_app_imports()))
+    assert dependency_graph.docs_with_graph(text, generated) == text
