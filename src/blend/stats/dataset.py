@@ -1,4 +1,4 @@
-"""Load and validate an analysis dataset folder (`contracts/analysis-dataset.md`).
+"""Load and validate an analysis dataset folder (`docs/contracts/analysis-dataset.md`).
 
 `load_dataset(path)` reads the six files, checks every rule of the contract and
 the CONSORT invariants, and returns an `AnalysisDataset` of typed DataFrames.
@@ -193,10 +193,12 @@ def _read_csv(path: Path, spec: Spec) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise ContractError(path.name, None, "(file)", "UTF-8 text", str(exc)) from exc
     except pd.errors.ParserError as exc:
-        raise ContractError(path.name, None, "(file)", "comma-separated values", str(exc)) from exc
+        raise ContractError(path.name, None, "(file)", "comma-separated values",
+                            f"{exc}{_separator_hint(path)}") from exc
     missing = [c for c in spec if c not in raw.columns]
     if missing:
-        raise ContractError(path.name, 1, missing[0], "this column in the header", "no such column")
+        raise ContractError(path.name, 1, missing[0], "this column in the header",
+                            f"no such column{_separator_hint(path)}")
     out = raw.copy()
     for column, (kind, required, arg) in spec.items():
         out[column] = _PARSERS[kind](path.name, column, raw[column], required, arg)
@@ -205,6 +207,25 @@ def _read_csv(path: Path, spec: Spec) -> pd.DataFrame:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype(object)
     return out
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _separator_hint(path: Path) -> str:
+    """A hint when the header is split by another separator than the contract's comma.
+
+    Spreadsheets in a Dutch or German locale save "CSV" with semicolons, and some
+    exports use tabs; without the hint the data manager only sees "no such column".
+    """
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    sep, count = max(counts.items(), key=lambda item: item[1])
+    if count == 0 or count <= header.count(","):
+        return ""
+    return (f" (the header row is separated by {SEPARATORS[sep]}, not commas: save the file "
+            f"as comma-separated values)")
 
 
 def _fail_at(file: str, column: str, series: pd.Series, bad: Any, expected: str) -> None:

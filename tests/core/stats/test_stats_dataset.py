@@ -210,3 +210,30 @@ def test_every_synthetic_trial_is_valid_and_consort_consistent(tmp_path: Path, n
     counts = consort_counts(ds)
     assert invariant_violations(counts) == []
     assert counts["randomized"] == n
+
+
+@pytest.mark.parametrize(("sep", "word"), [(";", "semicolons"), ("\t", "tabs")])
+def test_another_separator_gets_a_hint_and_keeps_the_message(
+        tmp_path: Path, synthetic_100: Path, sep: str, word: str) -> None:
+    """A spreadsheet in a Dutch locale saves "CSV" with semicolons: the error says so, and
+    still names file, row, column, expected and found."""
+    target = tmp_path / "semicolon"
+    shutil.copytree(synthetic_100, target)
+    frame = pd.read_csv(target / "participants.csv", dtype=str, keep_default_na=False)
+    frame.to_csv(target / "participants.csv", index=False, sep=sep)
+    with pytest.raises(ContractError) as err:
+        load_dataset(target)
+    assert (err.value.file, err.value.row, err.value.column) == ("participants.csv", 1,
+                                                                 "study_id")
+    assert err.value.expected == "this column in the header"
+    assert str(err.value).startswith("participants.csv, row 1, column study_id: expected this "
+                                     "column in the header, found 'no such column (the header "
+                                     f"row is separated by {word}, not commas")
+
+
+def test_a_comma_file_with_a_missing_column_gets_no_separator_hint(
+        tmp_path: Path, synthetic_100: Path) -> None:
+    path = _broken(tmp_path, synthetic_100, "costs.csv", lambda f: f.drop(columns="category"))
+    with pytest.raises(ContractError) as err:
+        load_dataset(path)
+    assert err.value.found == "no such column"
