@@ -100,6 +100,19 @@ class DesignSpec:
         """Sorted keys, no whitespace, ASCII only: byte-for-byte reproducible."""
         return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
+    @property
+    def profile_factors(self) -> tuple[str, ...]:
+        """The factors whose levels a participant's profile holds: the stratification
+        factors, then (minimisation only) the balancing factors."""
+        balancing = self.factors if self.reads_previous_profiles else ()
+        return tuple(name for name, _ in (*self.strata, *balancing))
+
+    @property
+    def reads_previous_profiles(self) -> bool:
+        """Whether the next arm depends on the earlier participants' factor levels as well as
+        their arms (minimisation), so the allocator must pass ``previous_profiles``."""
+        return self.design == "minimisation"
+
     def stratum_of(self, profile: Profile | None) -> str:
         """The stratum key, e.g. ``"centre=UMCU"`` or ``"centre=UMCU|ambulatory=no"``; "" unstratified."""
         if not self.strata:
@@ -122,8 +135,14 @@ class DesignSpec:
 
 def commitment(seed: bytes | str, spec: DesignSpec) -> str:
     """SHA-256 hex of canonical JSON ‖ LF ‖ seed hex (lowercase); see the module docstring."""
+    return commitment_of_json(seed, spec.canonical_json())
+
+
+def commitment_of_json(seed: bytes | str, canonical_json: str) -> str:
+    """The commitment over a design's canonical JSON as published (or as recorded), so an
+    auditor checks the recorded digest without parsing the design again."""
     seed_hex = parse_seed(seed).hex()
-    return hashlib.sha256(f"{spec.canonical_json()}\n{seed_hex}".encode()).hexdigest()
+    return hashlib.sha256(f"{canonical_json}\n{seed_hex}".encode()).hexdigest()
 
 
 def _levels(value: Any, where: str) -> Levels:

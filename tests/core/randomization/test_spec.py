@@ -16,6 +16,7 @@ from blend.randomization import (
     load_spec,
     spec_from_section,
 )
+from blend.randomization.spec import commitment_of_json
 
 SEED = "5eed" * 16
 
@@ -106,3 +107,19 @@ def test_invalid_sections_name_the_field(section: dict, message: str) -> None:
         spec_from_section(section)
     assert str(error.value).startswith("randomization.toml: ")
     assert message in str(error.value)
+
+
+def test_the_commitment_over_published_json_equals_the_commitment_over_the_spec() -> None:
+    spec = DesignSpec(strata=(("centre", ("A", "B")),))
+    assert commitment_of_json(SEED, spec.canonical_json()) == commitment(SEED, spec)
+
+
+def test_the_profile_holds_the_strata_and_only_minimisation_reads_earlier_profiles() -> None:
+    strata = (("centre", ("A", "B")),)
+    factors = (("amb", ("y", "n")), ("age", ("young", "old")))
+    minimisation = DesignSpec(design="minimisation", factors=factors, strata=strata)
+    assert minimisation.profile_factors == ("centre", "amb", "age")
+    assert minimisation.reads_previous_profiles
+    blocks = DesignSpec(design="blocks", factors=factors, strata=strata)  # factors unused by blocks
+    assert blocks.profile_factors == ("centre",) and not blocks.reads_previous_profiles
+    assert DesignSpec().profile_factors == ()

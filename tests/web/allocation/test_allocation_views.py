@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blend.apps.allocation.models import Allocation
-from blend.apps.allocation.services import overview, randomize
+from blend.apps.allocation.overview import overview
+from blend.apps.allocation.services import randomize
 from tests.web.screening.flow import randomized, screen_and_confirm
 
 pytestmark = pytest.mark.django_db

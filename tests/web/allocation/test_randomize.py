@@ -15,12 +15,12 @@ from blend.apps.allocation.models import (
     AllocationSequence,
     RandomizationCommitment,
 )
+from blend.apps.allocation.queries import arm_of
 from blend.apps.allocation.services import (
     AlreadyRandomized,
     ConsentMissing,
     NotEligible,
     RandomizationUnavailable,
-    arm_of,
     randomize,
 )
 from blend.apps.audit.models import AuditEvent

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from blend.apps.allocation.services import randomize
 from blend.apps.audit.models import AuditEvent
 from blend.apps.consent.services import withdraw_consent
 from blend.apps.screening.models import Screening
@@ -141,3 +142,30 @@ def test_the_log_counts_feed_consort(make_participant, personas) -> None:
         "cohort": 5, "screened": 4, "eligible": 1, "ineligible": 2, "pending": 1, "confirmed": 1,
         "ineligible_by_criterion": {"E4_MULTIPLE_MYELOMA": 2, "E2_LEVELS_TO_BRIDGE": 1},
     }
+
+
+@pytest.mark.parametrize("reason", ["", "late lab result"])
+def test_once_randomized_the_screening_is_final(make_participant, personas, reason: str) -> None:
+    participant = make_participant()
+    screen_and_confirm(participant, personas)
+    randomize(participant, user=personas["nurse_nina"])
+    before = Screening.objects.get(participant=participant)
+    with pytest.raises(ScreeningError) as refused:
+        save_screening(participant, {**ELIGIBLE_FORM_FACTS, "sins_total": 10}, on=SCREENED_ON,
+                       user=personas["nurse_nina"], reason=reason)
+    assert refused.value.errors == {"__all__": "the participant is randomized: the screening is final"}
+    after = Screening.objects.get(participant=participant)
+    assert (after.facts, after.confirmed_at) == (before.facts, before.confirmed_at)
+
+
+@pytest.mark.parametrize(("answers", "fact", "status"), [
+    ({"a": "yes", "c": "yes", "d": "yes"}, True, "eligible"),
+    ({"a": "yes", "c": "yes", "d": "no"}, False, "ineligible"),
+    ({"a": "yes", "c": "yes", "d": "postponed"}, None, "pending"),
+])
+def test_the_consent_fact_covers_every_item_randomization_needs(make_participant, personas, answers,
+                                                                fact, status) -> None:
+    participant = make_participant(consent=answers)
+    screening = screen(participant, personas["nurse_nina"])
+    assert screening.facts.get("consent_randomization") is fact  # unknown facts are not stored
+    assert screening.status == status

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from blend.apps.allocation.services import randomize
 from blend.apps.screening.models import Screening
-from tests.web.screening.flow import PASSWORD, screen
+from tests.web.screening.flow import PASSWORD, screen, screen_and_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,15 @@ def test_the_participant_page_shows_the_screening_panel(client_for, make_partici
     text = html.content.decode()
     assert 'data-testid="screening-panel"' in text and "E3_PRIOR_RADIOTHERAPY" in text
     assert reverse("screening:form", args=[participant.study_id]) not in text  # no write link
+
+
+def test_the_panel_offers_no_edit_once_the_participant_is_randomized(client_for, make_participant,
+                                                                       personas) -> None:
+    participant = make_participant()
+    screen_and_confirm(participant, personas)
+    page = reverse("participant-detail", args=[participant.study_id])
+    edit = reverse("screening:form", args=[participant.study_id])
+    assert edit in client_for("nurse_nina").get(page).content.decode()
+    randomize(participant, user=personas["nurse_nina"])
+    text = client_for("nurse_nina").get(page).content.decode()
+    assert 'data-testid="screening-panel"' in text and edit not in text

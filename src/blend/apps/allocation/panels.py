@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.allocation.models import Allocation
+from blend.apps.consent.services import may_randomize
 from blend.apps.screening.models import Screening
 
 
@@ -27,8 +28,6 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
 
 def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
     """Totals only: no counts per arm here (real-time arm counts help predict the next arm)."""
-    from blend.apps.consent.services import may_randomize
-
     user = request.user
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []

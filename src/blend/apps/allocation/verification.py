@@ -8,7 +8,6 @@ the commitment and every arm, regenerated with the design code the live allocato
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from blend.apps.allocation.models import (
@@ -17,15 +16,10 @@ from blend.apps.allocation.models import (
     AllocationSequence,
     RandomizationCommitment,
 )
-from blend.apps.allocation.services import (
-    ARM_CODES,
-    GENESIS_HASH,
-    canonical_record,
-    chain_hash,
-    trial_code,
-)
+from blend.apps.allocation.sequence import ARM_CODES, trial_code
 from blend.apps.screening.models import Screening
-from blend.randomization import load_spec, parse_seed, replay
+from blend.randomization import commitment_of_json, load_spec, parse_seed, replay
+from blend.randomization.chain import GENESIS_HASH, check_chain
 
 
 @dataclass
@@ -40,19 +34,9 @@ class VerifyReport:
 
 
 def _check_chain(entries: list[AllocationLog], report: VerifyReport) -> str:
-    previous = GENESIS_HASH
-    for expected_number, entry in enumerate(entries, start=1):
-        where = f"log record #{entry.sequence_number}"
-        if entry.sequence_number != expected_number:
-            report.problems.append(f"{where}: expected sequence number {expected_number} (a record is "
-                                   "missing or was inserted)")
-        if entry.previous_hash != previous:
-            report.problems.append(f"{where}: previous hash does not match the record before it "
-                                   "(a record was deleted, inserted or edited)")
-        if chain_hash(entry.previous_hash, canonical_record(entry)) != entry.hash:
-            report.problems.append(f"{where}: hash does not match its contents (the record was edited)")
-        previous = entry.hash
-    return previous
+    head, problems = check_chain(entries)
+    report.problems.extend(problems)
+    return head
 
 
 def _check_head(head: str, count: int, report: VerifyReport) -> None:
@@ -109,7 +93,7 @@ def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyRepor
         if entries:
             report.problems.append("commitment: none recorded, yet allocations exist")
         return
-    if hashlib.sha256(f"{recorded.design_json}\n{seed.hex()}".encode()).hexdigest() != recorded.digest:
+    if commitment_of_json(seed, recorded.design_json) != recorded.digest:
         report.problems.append("commitment: the revealed seed and recorded design do not give the recorded digest")
         return
     if spec.canonical_json() != recorded.design_json:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import require
 from blend.apps.allocation.models import Allocation
-from blend.apps.allocation.services import AllocationError, overview, randomize
+from blend.apps.allocation.overview import overview
+from blend.apps.allocation.services import AllocationError, randomize
 from blend.apps.consent.services import randomization_consent_missing
 from blend.apps.registry.models import Participant
 from blend.apps.screening.services import latest_screening

@@ -5,31 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
-from blend.apps.allocation.models import Allocation
-from blend.apps.screening.models import Status
-from blend.apps.screening.services import latest_screening
+from blend.apps.screening.models import Screening, Status
+from blend.apps.screening.services import latest_screening, why_final
 
 
 def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
     user = request.user
     screening = latest_screening(participant)
-    allocated = Allocation.objects.filter(participant=participant).exists()
     return {"template": "screening/_panel.html", "context": {
         "screening": screening,
         "study_id": participant.study_id,
-        "can_screen": user.can(Cap.SCREENING_WRITE) and not allocated,
+        "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant) is None,
         "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM) and screening is not None
         and screening.status == Status.ELIGIBLE and screening.confirmed_at is None,
     }}
 
 
 def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
-    from django.urls import reverse
-
-    from blend.apps.screening.models import Screening
-
     user, log = request.user, reverse("screening:log")
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []

@@ -2,12 +2,17 @@
 
 The facts that come from other records are filled in here and never from the form:
 the age (from the identity record's date of birth at the screening date; only the
-age is kept) and PRESENT consent item (c) (from ``consent.services``).
+age is kept) and the consent to randomization (``consent.services``, over the items
+the protocol requires for randomization).
+
+A higher app may make a screening final (allocation does, once the participant is
+randomized): it registers a finality rule here at start-up, so this app never imports it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -19,16 +24,17 @@ from django.utils import timezone
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import ReauthenticationFailed, reauthenticate
-from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent.domain import Answer
-from blend.apps.consent.services import consent_states
+from blend.apps.consent.services import randomization_consent_fact
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening, Status
 from blend.eligibility import EligibilityResult, FactError, assess
 
-RANDOMIZATION_CONSENT_ITEM = "c"
+# Takes the participant; returns why their screening may no longer change, or None.
+FinalityRule = Callable[[Participant], str | None]
+
+_finality_rules: dict[str, FinalityRule] = {}
 
 
 class ScreeningError(ValueError):
@@ -44,18 +50,24 @@ def latest_screening(participant: Participant) -> Screening | None:
     return Screening.objects.filter(participant=participant).select_related("confirmed_by").first()
 
 
-def _consent_fact(participant: Participant) -> bool | None:
-    """Item (c): yes → True; no or withdrawn → False; not asked yet or postponed → unknown."""
-    state = consent_states(participant).get(RANDOMIZATION_CONSENT_ITEM)
-    if state == Answer.YES:
-        return True
-    return False if state in {Answer.NO, Answer.WITHDRAWN} else None
+def register_finality_rule(name: str, rule: FinalityRule) -> None:
+    """Add (or replace, so that ``ready`` may run twice) the rule called ``name``."""
+    _finality_rules[name] = rule
+
+
+def why_final(participant: Participant) -> str | None:
+    """Why the participant's screening may no longer be edited, or None while it may."""
+    for rule in _finality_rules.values():
+        reason = rule(participant)
+        if reason:
+            return reason
+    return None
 
 
 def record_facts(participant: Participant, on: date) -> dict[str, Any]:
-    """Facts read from other records: age at ``on`` and consent item (c)."""
+    """Facts read from other records: age at ``on`` and the consent to randomization."""
     facts: dict[str, Any] = {"screening_date": on.isoformat(),
-                             "consent_randomization": _consent_fact(participant)}
+                             "consent_randomization": randomization_consent_fact(participant)}
     dob = Identity.objects.filter(participant=participant).values_list("date_of_birth", flat=True).first()
     if dob is not None:
         facts["age"] = age_on(dob, on)
@@ -91,13 +103,14 @@ def save_screening(
     participant: Participant, facts: dict[str, Any], *, on: date, user: Any, reason: str = ""
 ) -> Screening:
     """Create or update the participant's screening. An edit needs a reason and clears
-    an earlier confirmation; once randomized the screening is final."""
+    an earlier confirmation; a registered finality rule (randomization) refuses it."""
     check(user, Cap.SCREENING_WRITE)
     _check_date(participant, on)
     result = evaluate(participant, facts, on)
     Participant.objects.select_for_update().filter(pk=participant.pk).first()
-    if Allocation.objects.filter(participant=participant).exists():
-        raise ScreeningError({"__all__": "the participant is randomized: the screening is final"})
+    final = why_final(participant)
+    if final:
+        raise ScreeningError({"__all__": final})
     screening = Screening.objects.filter(participant=participant).first()
     if screening is not None and not reason.strip():
         raise ScreeningError({"reason": "expected a reason for change when editing a saved screening; "

@@ -8,13 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from blend.apps.allocation.commitment import ensure_commitment
+from blend.apps.allocation.errors import AllocationError
 from blend.apps.allocation.models import RandomizationCommitment
-from blend.apps.allocation.services import (
-    AllocationError,
-    configured_seed,
-    ensure_commitment,
-    trial_code,
-)
+from blend.apps.allocation.sequence import configured_seed, trial_code
 from blend.randomization import load_spec
 
 

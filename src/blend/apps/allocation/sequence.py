@@ -1,0 +1,95 @@
+"""The trial's allocation sequence: the secret seed it is drawn from, the counter row
+that every allocation locks, the per-stratum arm history that row keeps, and the
+durable commit of an allocation.
+
+The seed comes from settings.RANDOMIZATION_SEED (BLEND_RANDOMIZATION_SEED or _FILE) and
+is never stored. The locked ``AllocationSequence`` row (SELECT … FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions serialise writers) gives gapless sequence
+numbers and a linear log chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from blend.apps.allocation.errors import RandomizationUnavailable
+from blend.apps.allocation.models import AllocationSequence
+from blend.protocol import load_protocol
+from blend.randomization import SeedError, parse_seed
+
+# The arm history on the sequence row is one letter per allocation, in order.
+ARM_CODES = {"intervention": "I", "control": "C"}
+CODE_ARMS = {code: arm for arm, code in ARM_CODES.items()}
+
+
+def trial_code() -> str:
+    return load_protocol().trial_code
+
+
+def configured_seed() -> bytes:
+    raw = getattr(settings, "RANDOMIZATION_SEED", None)
+    if not raw:
+        raise RandomizationUnavailable(
+            "BLEND_RANDOMIZATION_SEED: expected a 64-hex-character secret seed (or "
+            "BLEND_RANDOMIZATION_SEED_FILE); none is configured, so nobody can be randomized"
+        )
+    try:
+        return parse_seed(raw, field="BLEND_RANDOMIZATION_SEED")
+    except SeedError as error:
+        raise RandomizationUnavailable(str(error)) from None
+
+
+def locked_sequence(trial: str) -> AllocationSequence | None:
+    """The trial's counter row, locked until the transaction ends; None before the first allocation."""
+    return AllocationSequence.objects.select_for_update().filter(trial_code=trial).first()
+
+
+def create_sequence_row(trial: str) -> None:
+    """Create the counter row once; a concurrent creator may win, which is fine."""
+    try:
+        with transaction.atomic():
+            AllocationSequence.objects.create(trial_code=trial)
+    except IntegrityError:
+        pass
+
+
+def stratum_history(sequence: AllocationSequence, stratum: str) -> list[str]:
+    """The arms allocated so far in ``stratum``, in order (what the design reads)."""
+    return [CODE_ARMS[code] for code in sequence.arms_by_stratum.get(stratum, "")]
+
+
+def advance(sequence: AllocationSequence, *, stratum: str, arm: str, number: int, digest: str) -> None:
+    """Move the locked row past one allocation: its number, the chain head and the arm history."""
+    sequence.last_number, sequence.last_hash = number, digest
+    history = sequence.arms_by_stratum
+    history[stratum] = history.get(stratum, "") + ARM_CODES[arm]
+    sequence.save(update_fields=["last_number", "last_hash", "commitment", "arms_by_stratum"])
+
+
+# SQLite has one writer at a time; threads of one process queue here instead of polling
+# in SQLite's busy handler (which sleeps 1-100 ms between tries and leaves the database
+# idle while the lock is free). Other processes still wait on the database lock itself.
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def durable_commit() -> Iterator[None]:
+    """An allocation, once shown, must survive a power cut. The SQLite settings trade
+    durability for speed (WAL + synchronous=NORMAL); for the allocation's own commit
+    switch to FULL (fsync at commit). PostgreSQL commits durably already."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with _SQLITE_WRITER:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=NORMAL")
