@@ -7,7 +7,9 @@ rule is written once. Pure Python: no Django.
 
 A check stays silent while a value it needs is missing; "missing" is the business
 of ``RequiredIf``. Timeline values (dates from other forms of the same participant)
-are keyed ``timeline.<name>``.
+are keyed ``timeline.<name>``. Reading them costs queries, so a form fetches only
+the timeline dates its checks name (:func:`timeline_names`): a ``RequiredIf``
+condition or a ``CrossField`` rule must not read a timeline date it does not name.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+TIMELINE_PREFIX = "timeline."
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class Range:
     high: float
     label: str = ""
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field,)
+
     def run(self, values: Mapping[str, Any]) -> list[Finding]:
         value = values.get(self.field)
         if blank(value):
@@ -64,6 +72,10 @@ class RequiredIf:
     condition: Callable[[Mapping[str, Any]], bool]
     when: str
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field,)
+
     def run(self, values: Mapping[str, Any]) -> list[Finding]:
         if self.condition(values) and blank(values.get(self.field)):
             return [Finding(self.code, self.field, f"{self.field}: expected a value when {self.when}; got nothing")]
@@ -79,6 +91,10 @@ class CrossField:
     needs: tuple[str, ...]
     holds: Callable[[Mapping[str, Any]], bool]
     message: str
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field, *self.needs)
 
     def run(self, values: Mapping[str, Any]) -> list[Finding]:
         if any(blank(values.get(name)) for name in self.needs):
@@ -100,6 +116,10 @@ class DateOrder:
     strict: bool = False
     blame: str = ""
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.earlier, self.later)
+
     def run(self, values: Mapping[str, Any]) -> list[Finding]:
         first, second = _as_date(values.get(self.earlier)), _as_date(values.get(self.later))
         if first is None or second is None:
@@ -119,6 +139,12 @@ def run_checks(checks: Iterable[EditCheck], values: Mapping[str, Any]) -> list[F
     for check in checks:
         findings += check.run(values)
     return findings
+
+
+def timeline_names(checks: Iterable[EditCheck]) -> frozenset[str]:
+    """The timeline dates (``timeline.<name>``, by name) that the checks read."""
+    return frozenset(name.removeprefix(TIMELINE_PREFIX) for check in checks for name in check.reads
+                     if name.startswith(TIMELINE_PREFIX))
 
 
 def out_of_order(events: list[tuple[str, date, date | None]]) -> list[Finding]:

@@ -4,10 +4,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from blend.apps.consent.editchecks import CONSENT_FORM
 from blend.apps.consent.models import ConsentFormVersion
-from blend.apps.datamanagement.checks import CONSENT_FORM
-from blend.apps.datamanagement.forms import EditCheckMixin
 from blend.protocol import load_protocol
+from blend.web.forms import EditCheckMixin
 
 
 def item_choices() -> list[tuple[str, str]]:
@@ -17,7 +17,7 @@ def item_choices() -> list[tuple[str, str]]:
 class ConsentDecisionForm(EditCheckMixin, forms.Form):
     """All items at once, as on the paper form; an item left blank is not recorded."""
 
-    edit_checks = CONSENT_FORM  # declared in datamanagement.checks
+    edit_checks = CONSENT_FORM  # declared in consent.editchecks
 
     effective_on = forms.DateField(label=_("Date of consent"), widget=forms.DateInput(attrs={"type": "date"}))
     form_version = forms.ModelChoiceField(label=_("Consent-form version"), queryset=ConsentFormVersion.objects.all())

@@ -1,5 +1,10 @@
 """``blend check-data``: run every declared edit check over the database and keep the
-queries in step with the findings (open new ones, close those no longer firing)."""
+queries in step with the findings (open new ones, close those no longer firing).
+
+Each app declares its forms' checks in its own ``editchecks.py`` (``CHECK_SETS``),
+found through ``blend.apps.discover``. The checks across forms run here: the
+participant's timeline (``datamanagement.editchecks``) and the questionnaire order (Q01).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,18 @@ from typing import Any
 
 from django.db import models, transaction
 
-from blend.apps.datamanagement.checks import MODEL_CHECKS, TIMELINE, ModelChecks
-from blend.apps.datamanagement.editchecks import Finding, out_of_order, run_checks
+from blend.apps import discover
+from blend.apps.datamanagement.editchecks import FORM as TIMELINE_FORM
+from blend.apps.datamanagement.editchecks import TIMELINE
 from blend.apps.datamanagement.models import Query, QueryStatus
 from blend.apps.datamanagement.services import QueryTarget, close_query, open_query
-from blend.apps.datamanagement.timeline import optional_model, timelines
+from blend.apps.datamanagement.timeline import timelines
+from blend.apps.followup.models import Assessment
 from blend.apps.registry.models import Participant
+from blend.editchecks import TIMELINE_PREFIX, CheckSet, Finding, out_of_order, run_checks
 from blend.protocol import load_protocol
 
-TIMELINE_FORM = "Participant timeline"
+ORDER_CHECK = "Q01"  # editchecks.out_of_order, over the questionnaire schedule
 
 
 @dataclass(frozen=True)
@@ -37,20 +45,28 @@ def row_values(obj: models.Model) -> dict[str, Any]:
 
 
 def _timeline_keyed(line: dict[str, Any]) -> dict[str, Any]:
-    return {f"timeline.{k}": v for k, v in line.items()}
+    return {f"{TIMELINE_PREFIX}{k}": v for k, v in line.items()}
 
 
-def _model_issues(entry: ModelChecks, lines: dict[int, dict[str, Any]]) -> list[Issue]:
-    model = optional_model(entry.model)
-    if model is None:
-        return []
+def check_sets() -> list[CheckSet]:
+    """Every app's declared check sets, in settings.BLEND_APPS order."""
+    return [entry for module in discover("editchecks") for entry in getattr(module, "CHECK_SETS", ())]
+
+
+def all_codes() -> list[str]:
+    """The code of every declared check, whether it runs on a form, over saved rows or over timelines."""
+    return [c.code for entry in check_sets() for c in entry.checks] + [c.code for c in TIMELINE] + [ORDER_CHECK]
+
+
+def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Issue]:
+    label, uses_timeline = entry.model._meta.label, entry.uses_timeline
     issues = []
-    for obj in model.objects.all().iterator(chunk_size=2000):
+    for obj in entry.model.objects.all().iterator(chunk_size=2000):
         values = row_values(obj)
-        pid = obj.pk if entry.model == "registry.Participant" else values["participant"]
-        if entry.uses_timeline:
+        pid = values[entry.participant_field]
+        if uses_timeline:
             values.update(_timeline_keyed(lines.get(pid, {})))
-        issues += [Issue(pid, entry.form, entry.model, str(obj.pk), f) for f in run_checks(entry.checks, values)]
+        issues += [Issue(pid, entry.form, label, str(obj.pk), f) for f in run_checks(entry.checks, values)]
     return issues
 
 
@@ -58,21 +74,19 @@ def find_issues() -> list[Issue]:
     participants = list(Participant.objects.all())
     lines = timelines(participants)
     issues: list[Issue] = []
-    for entry in MODEL_CHECKS:
-        issues += _model_issues(entry, lines)
+    for entry in check_sets():
+        if entry.model is not None:
+            issues += _model_issues(entry, lines)
     for pid, line in lines.items():
-        issues += [Issue(pid, TIMELINE_FORM, "registry.Participant", str(pid), f)
+        issues += [Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f)
                    for f in run_checks(TIMELINE, _timeline_keyed(line))]
     return issues + questionnaire_order_issues()
 
 
 def questionnaire_order_issues() -> list[Issue]:
     """Q01 over the follow-up schedule: timepoints completed in schedule order."""
-    model = optional_model("followup.Assessment")
-    if model is None:
-        return []
     per: dict[int, list[tuple[str, Any, Any, int]]] = {}
-    for pk, pid, timepoint, target, done in model.objects.values_list(
+    for pk, pid, timepoint, target, done in Assessment.objects.values_list(
             "pk", "participant_id", "timepoint", "target_on", "completed_on"):
         per.setdefault(pid, []).append((timepoint, target, done, pk))
     issues = []
@@ -80,7 +94,7 @@ def questionnaire_order_issues() -> list[Issue]:
         by_label = {label: pk for label, _t, _d, pk in rows}
         for finding in out_of_order([(label, target, done) for label, target, done, _pk in rows]):
             label = finding.message.split(" expected ", 1)[1].split(" ", 1)[0]
-            issues.append(Issue(pid, "Questionnaire schedule", "followup.Assessment", str(by_label[label]), finding))
+            issues.append(Issue(pid, "Questionnaire schedule", Assessment._meta.label, str(by_label[label]), finding))
     return issues
 
 

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps import discover
 from blend.apps.accounts.domain import Cap, Role
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import reauthenticate
@@ -111,24 +113,11 @@ def reopen_query(query: Query, text: str, *, user: Any) -> Query:
 
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
-    """(form, visit) of every CRF with data for this participant, in casebook order."""
-    from blend.apps.datamanagement.timeline import optional_model
+    """(form, visit) of every CRF with data for this participant, in casebook order.
 
-    forms: list[tuple[str, str]] = [("Cohort registration", "")]
-    if participant.consents.exists():
-        forms.append(("Consent", ""))
-    for label, form in (("screening.Screening", "Screening"), ("allocation.Allocation", "Randomization"),
-                        ("offers.Offer", "Offer"), ("treatment.TreatmentRecord", "Treatment"),
-                        ("followup.VitalStatus", "Vital status")):
-        model = optional_model(label)
-        if model is not None and model.objects.filter(participant=participant).exists():
-            forms.append((form, ""))
-    assessment = optional_model("followup.Assessment")
-    if assessment is not None:
-        done = assessment.objects.filter(participant=participant, completed_on__isnull=False).order_by("target_on")
-        forms += [("Questionnaire", timepoint) for timepoint in done.values_list("timepoint", flat=True)]
-    forms += [("Adverse event", f"AE {pk}") for pk in participant.adverse_events.order_by("pk").values_list("pk", flat=True)]
-    return forms
+    Each app names its own forms (``<app>/casebook.py``, ``entered_forms``); they are
+    collected in ``settings.BLEND_APPS`` order, which is the casebook's order."""
+    return [form for module in discover("casebook") for form in module.entered_forms(participant)]
 
 
 def casebook_status(participant: Participant) -> list[dict[str, str]]:
@@ -247,8 +236,6 @@ def data_fingerprint(participant: Participant) -> str:
 
 def _lock_exempt_names() -> set[str]:
     """Data-management bookkeeping (queries, locks, signatures) is not the data being signed."""
-    from django.apps import apps
-
     return {m._meta.verbose_name for m in apps.get_models() if getattr(m, "LOCK_EXEMPT", False)}
 
 

@@ -1,8 +1,7 @@
 """The analysis dataset of ``contracts/analysis-dataset.md``, built from the database.
 
 Everything is read in bulk (one query per table), so 10,000 participants export in
-seconds. Apps that are not installed contribute nothing (a column stays empty).
-No direct identifier is read into any row: the date of birth is used for the age
+seconds. No direct identifier is read into any row: the date of birth is used for the age
 and dropped.
 """
 
@@ -17,14 +16,27 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
+from blend.apps.allocation.models import Allocation
 from blend.apps.consent import domain as rules
 from blend.apps.consent.models import ConsentRecord
-from blend.apps.datamanagement.timeline import optional_model
+from blend.apps.followup.models import (
+    HospitalAdmission,
+    NeuroAssessment,
+    ReIntervention,
+    SystemicTherapy,
+    VitalStatus,
+)
+from blend.apps.offers.models import Offer
+from blend.apps.questionnaires.models import Response
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.safety.models import AdverseEvent
+from blend.apps.screening.models import Screening
+from blend.apps.treatment.models import TreatmentRecord
+from blend.apps.treatment.services import start_from_record
 from blend.protocol import load_protocol
 
 SCREENING_COLUMNS = ["study_id", "screened_on", "randomization_consent", "eligibility", "ineligibility_reasons",
@@ -79,11 +91,8 @@ def local_day(value: datetime | date | None) -> date | None:
     return value
 
 
-def _rows(label: str, *fields: str, **filters: Any) -> list[tuple[Any, ...]]:
-    model = optional_model(label)
-    if model is None:
-        return []
-    return list(model.objects.filter(**filters).values_list(*fields))
+def _rows(model: type[models.Model], *fields: str, **filters: Any) -> list[tuple[Any, ...]]:
+    return list(model.objects.filter(**filters).values_list(*fields))  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -114,8 +123,7 @@ def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Any]]:
 
 
 def _treatments() -> dict[int, Any]:
-    model = optional_model("treatment.TreatmentRecord")
-    return {t.participant_id: t for t in model.objects.all()} if model is not None else {}
+    return {t.participant_id: t for t in TreatmentRecord.objects.all()}
 
 
 def load_sources() -> Sources:
@@ -130,17 +138,17 @@ def load_sources() -> Sources:
         participants=participants,
         birth_dates=dict(Identity.objects.values_list("participant_id", "date_of_birth")),
         decisions=decisions,
-        screenings=_rows("screening.Screening", "participant_id", "screened_on", "status", "reasons", "facts"),
-        allocations=_rows("allocation.Allocation", "participant_id", "allocated_at", "arm", "stratum"),
-        offers={r[0]: r for r in _rows("offers.Offer", "participant_id", "state", "reason")},
+        screenings=_rows(Screening, "participant_id", "screened_on", "status", "reasons", "facts"),
+        allocations=_rows(Allocation, "participant_id", "allocated_at", "arm", "stratum"),
+        offers={r[0]: r for r in _rows(Offer, "participant_id", "state", "reason")},
         treatments=_treatments(),
-        vital={r[0]: (r[1], r[2]) for r in _rows("followup.VitalStatus", "participant_id", "last_contact_on", "died_on")},
-        systemic=_grouped(_rows("followup.SystemicTherapy", "participant_id", "started_on")),
-        admissions=_grouped(_rows("followup.HospitalAdmission", "participant_id", "admitted_on", "discharged_on",
+        vital={r[0]: (r[1], r[2]) for r in _rows(VitalStatus, "participant_id", "last_contact_on", "died_on")},
+        systemic=_grouped(_rows(SystemicTherapy, "participant_id", "started_on")),
+        admissions=_grouped(_rows(HospitalAdmission, "participant_id", "admitted_on", "discharged_on",
                                   "index_treatment")),
-        neuro=_grouped(_rows("followup.NeuroAssessment", "participant_id", "assessed_on", "asia_grade")),
-        reinterventions=_grouped(_rows("followup.ReIntervention", "participant_id", "performed_on", "kind")),
-        responses=_rows("questionnaires.Response", "participant_id", "assessment__timepoint", "completed_on",
+        neuro=_grouped(_rows(NeuroAssessment, "participant_id", "assessed_on", "asia_grade")),
+        reinterventions=_grouped(_rows(ReIntervention, "participant_id", "performed_on", "kind")),
+        responses=_rows(Response, "participant_id", "assessment__timepoint", "completed_on",
                         "scores", "answers", status="submitted"),
     )
 
@@ -180,8 +188,6 @@ def received_intervention(record: Any) -> bool:
 def treatment_start(record: Any) -> date | None:
     if record is None:
         return None
-    from blend.apps.treatment.services import start_from_record
-
     return start_from_record(record)
 
 

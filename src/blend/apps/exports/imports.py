@@ -24,9 +24,12 @@ from blend.apps.accounts.permissions import check
 from blend.apps.audit.services import record_event
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.consent.services import record_consent
+from blend.apps.followup.models import Assessment
+from blend.apps.questionnaires.services import enter_by_staff, response_of
 from blend.apps.registry.forms import RegistrationForm
-from blend.apps.registry.models import Identity, Participant
+from blend.apps.registry.models import Identity, Participant, Site
 from blend.apps.registry.services import Registration, register_participant
+from blend.instruments import InstrumentError, score
 from blend.protocol import load_protocol
 
 PARTICIPANT_COLUMNS = ["hospital_number", "full_name", "date_of_birth", "sex", "site", "registered_on",
@@ -87,8 +90,6 @@ def _form_errors(form: RegistrationForm) -> list[str]:
 
 
 def _site_pk(code: str) -> str:
-    from blend.apps.registry.models import Site
-
     site = Site.objects.filter(code=code).first()
     return str(site.pk) if site else f"unknown site code {code!r}"
 
@@ -225,8 +226,6 @@ def _group_rows(rows: list[dict[str, str]]) -> tuple[dict[tuple[str, str], Quest
 
 
 def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
-    from blend.apps.followup.models import Assessment
-
     errors = []
     try:
         on = date.fromisoformat(row["completed_on"])
@@ -252,9 +251,6 @@ def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
 
 
 def _check_group(group: QuestionnaireGroup) -> list[str]:
-    from blend.apps.questionnaires.services import response_of
-    from blend.instruments import InstrumentError, score
-
     errors = []
     for code, answers in group.answers.items():
         if code == "cost":
@@ -274,8 +270,6 @@ def _check_group(group: QuestionnaireGroup) -> list[str]:
 
 
 def import_questionnaires(path: Path, *, user: Any, dry_run: bool = False) -> ImportReport:
-    from blend.apps.questionnaires.services import enter_by_staff
-
     check(user, Cap.IMPORT)
     rows = read_rows(path, QUESTIONNAIRE_COLUMNS)
     report = ImportReport("questionnaires", rows=len(rows))

@@ -115,15 +115,9 @@ def table_for(model: type[models.Model]) -> Table:
 
 def export_tables() -> list[Table]:
     order = {app.split(".")[-1]: i for i, app in enumerate(settings.BLEND_APPS)}
-    models_ = [m for m in apps.get_models() if exportable(m) and _has_table(m)]
+    models_ = [m for m in apps.get_models() if exportable(m)]
     models_.sort(key=lambda m: (order.get(m._meta.app_label, 99), m._meta.model_name))
     return [table_for(m) for m in models_]
-
-
-def _has_table(model: type[models.Model]) -> bool:
-    from blend.apps.datamanagement.timeline import app_ready
-
-    return app_ready(model._meta.app_label)
 
 
 def cell(column: Column, value: Any) -> str:

@@ -6,13 +6,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blend.apps.datamanagement.checks import PARTICIPANT, REGISTRATION
-from blend.apps.datamanagement.forms import EditCheckMixin
+from blend.apps.registry.editchecks import PARTICIPANT, REGISTRATION
 from blend.apps.registry.models import Identity, Language, Participant, PrimaryTumour, Sex, Site
+from blend.web.forms import EditCheckMixin
 
 
 class RegistrationForm(EditCheckMixin, forms.Form):
-    edit_checks = REGISTRATION  # declared in datamanagement.checks; also run by `blend check-data`
+    edit_checks = REGISTRATION  # declared in registry.editchecks
     site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all())
     registered_on = forms.DateField(label=_("Cohort entry date"), widget=forms.DateInput(attrs={"type": "date"}))
     full_name = forms.CharField(label=_("Full name"), max_length=200)

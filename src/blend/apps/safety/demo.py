@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from blend.apps.datamanagement.timeline import optional_model, timelines
+from blend.apps.allocation.models import Allocation
+from blend.apps.datamanagement.timeline import timelines
 from blend.apps.safety.services import (
     deaths_needing_review,
     mark_sae_reported,
@@ -40,10 +41,7 @@ def _event(rng, on: date, serious: bool) -> dict:  # type: ignore[no-untyped-def
 
 
 def _randomized(ctx) -> list:  # type: ignore[no-untyped-def]
-    allocation = optional_model("allocation.Allocation")
-    if allocation is None:
-        return []
-    ids = set(allocation.objects.values_list("participant_id", flat=True))
+    ids = set(Allocation.objects.values_list("participant_id", flat=True))
     return [p for p in ctx.participants if p.pk in ids]
 
 

@@ -5,15 +5,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from blend.apps.datamanagement.checks import ADVERSE_EVENT
-from blend.apps.datamanagement.forms import EditCheckMixin
+from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.apps.safety.models import AdverseEvent, DeathReview, Seriousness
+from blend.web.forms import EditCheckMixin
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class AdverseEventForm(EditCheckMixin, forms.ModelForm):
-    """The AE/SAE form; its edit checks (``checks.ADVERSE_EVENT``) run on entry."""
+    """The AE/SAE form; its edit checks (``safety.editchecks.ADVERSE_EVENT``) run on entry."""
 
     edit_checks = ADVERSE_EVENT
     seriousness = forms.MultipleChoiceField(label=_("Seriousness criteria"), choices=Seriousness.choices,

@@ -16,11 +16,14 @@ from django.utils import timezone
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.datamanagement.checks import ADVERSE_EVENT
-from blend.apps.datamanagement.editchecks import run_checks
-from blend.apps.datamanagement.timeline import optional_model, optional_service, timeline_values
+from blend.apps.datamanagement.timeline import timeline_values
+from blend.apps.followup.models import VitalStatus
+from blend.apps.followup.services import death_date
+from blend.apps.outbox.services import queue_message
 from blend.apps.registry.models import Participant
+from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.apps.safety.models import AdverseEvent, DeathReview
+from blend.editchecks import run_checks, timeline_names
 from blend.protocol import load_protocol
 
 AE_FIELDS = ("term", "other_term", "grade", "onset_date", "resolved_on", "serious", "seriousness", "related_sbrt",
@@ -42,7 +45,7 @@ def report_hours() -> int:
 
 def _validate(ae: AdverseEvent) -> None:
     values = {name: getattr(ae, name) for name in AE_FIELDS}
-    values.update(timeline_values(ae.participant))
+    values.update(timeline_values(ae.participant, timeline_names(ADVERSE_EVENT)))
     findings = run_checks(ADVERSE_EVENT, values)
     if ae.onset_date and ae.onset_date > timezone.localdate():
         raise SafetyError(f"onset_date: expected today or earlier, got {ae.onset_date}")
@@ -110,8 +113,6 @@ def mark_sae_reported(ae: AdverseEvent, *, user: Any, at: datetime | None = None
 
 def notify_sae(ae: AdverseEvent, *, user: Any) -> list[Any]:
     """Queue a staff e-mail to every address in ``safety.toml`` ``notify``, immediately."""
-    from blend.apps.outbox.services import queue_message
-
     due = ae.report_due_at(report_hours())
     context = {"study_id": ae.participant.study_id, "term": ae.term_label, "grade": ae.grade,
                "onset_date": ae.onset_date.isoformat(), "seriousness": ", ".join(ae.seriousness),
@@ -146,8 +147,6 @@ def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:
 
 def remind_overdue(now: datetime | None = None) -> list[Any]:
     """Queue one staff reminder per overdue SAE per day (run from cron, e.g. hourly)."""
-    from blend.apps.outbox.services import queue_message
-
     now = now or timezone.now()
     day = timezone.localtime(now).date().isoformat()
     queued = []
@@ -169,18 +168,12 @@ def remind_overdue(now: datetime | None = None) -> list[Any]:
 
 def deaths_needing_review(participants: list[Participant] | None = None) -> list[tuple[Participant, date]]:
     """Deaths recorded in follow-up with neither a fatal (grade 5) AE report nor a review decision."""
-    death_date = optional_service("blend.apps.followup.services", "death_date")
-    if death_date is None:
-        return []
     done = set(DeathReview.objects.values_list("participant_id", flat=True))
     done |= set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
-    if participants is None:
-        vital = optional_model("followup.VitalStatus")  # bulk read; the service answers per participant
-        if vital is not None:
-            died = dict(vital.objects.filter(died_on__isnull=False).values_list("participant_id", "died_on"))
-            people = Participant.objects.in_bulk([pid for pid in died if pid not in done])
-            return sorted(((people[pid], died[pid]) for pid in people), key=lambda pair: pair[1])
-        participants = list(Participant.objects.exclude(pk__in=done))
+    if participants is None:  # bulk read; the follow-up service answers per participant
+        died = dict(VitalStatus.objects.filter(died_on__isnull=False).values_list("participant_id", "died_on"))
+        people = Participant.objects.in_bulk([pid for pid in died if pid not in done])
+        return sorted(((people[pid], died[pid]) for pid in people), key=lambda pair: pair[1])
     out = []
     for participant in participants:
         died_on = None if participant.pk in done else death_date(participant)

@@ -1,0 +1,11 @@
+"""The screening form in a participant's casebook (found by data management's form status)."""
+
+from __future__ import annotations
+
+from blend.apps.registry.models import Participant
+from blend.apps.screening.models import Screening
+
+
+def entered_forms(participant: Participant) -> list[tuple[str, str]]:
+    """(form, visit) of each form with data."""
+    return [("Screening", "")] if Screening.objects.filter(participant=participant).exists() else []
