@@ -16,6 +16,7 @@ intervention (offered → accepted / refused; not offered) and control (not info
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from blend.stats.errors import ContractError
@@ -99,3 +100,124 @@ def check_consort(c: dict[str, Any]) -> None:
         raise ContractError("screening.csv + participants.csv", None, "CONSORT invariant",
                             broken[0], {"counts": {k: v for k, v in c.items()
                                                    if isinstance(v, int)}})
+
+
+# ------------------------------------------------------------- flow diagram layout
+# The diagram follows the CONSORT-ROUTINE flow for trials within cohorts (Kwakkenbos et
+# al., BMJ 2021;373:n857): the cohort first, every exclusion as a side box at the step
+# where it happens, allocation "to be offered" vs "not informed", and one main line per
+# arm from allocation to analysis (the ITT analysis takes the arm as randomized, so the
+# arrow to "analysed" must not start from the accepters). The layout is pure data
+# (columns, rows, text, arrows); `plots.consort_figure` measures and draws it.
+@dataclass(frozen=True)
+class FlowBox:
+    """One box: its name, column, row, text and whether it is a side (exclusion) box."""
+
+    name: str
+    column: str
+    row: int
+    text: str
+    side: bool = False
+
+
+@dataclass(frozen=True)
+class FlowArrow:
+    """`trunk` runs down between main boxes; `branch` leaves a trunk sideways to a box."""
+
+    source: str
+    target: str
+    kind: str  # "trunk" | "branch" | "split"
+
+
+# Horizontal centre of each column as a fraction of the figure width.
+FLOW_COLUMNS = {"main": 0.36, "exclusion": 0.76, "intervention": 0.17,
+                "intervention_side": 0.47, "control": 0.80}
+
+
+def _n(value: int | None) -> str:
+    return "n = –" if value is None else f"n = {value:,}"
+
+
+def flow_boxes(c: dict[str, Any]) -> list[FlowBox]:
+    """Every box of the TwiCs flow diagram, in drawing order, with the counts filled in."""
+    i, k = c["intervention"], c["control"]
+    no_consent = c.get("no_consent", {})
+    not_eligible = c.get("not_eligible", {})
+    boxes = [
+        FlowBox("cohort", "main", 0, f"Cohort participants in the trial period\n({_n(c['cohort'])})"),
+        FlowBox("not_screened", "exclusion", 1,
+                f"Cohort members never screened\nfor the trial ({_n(c['cohort'] - c['screened'])})",
+                side=True),
+        FlowBox("screened", "main", 2, f"Screened for the trial\n({_n(c['screened'])})"),
+        FlowBox("no_consent", "exclusion", 3, _no_consent_text(no_consent), side=True),
+        FlowBox("consented", "main", 4,
+                f"Broad consent to randomization\n({_n(c['randomization_consent'])})"),
+        FlowBox("not_eligible", "exclusion", 5, _not_eligible_text(not_eligible), side=True),
+        FlowBox("eligible", "main", 6, f"Eligible\n({_n(c['eligible'])})"),
+        FlowBox("eligible_not_randomized", "exclusion", 7,
+                f"Eligible, not randomized\n({_n(c.get('eligible_not_randomized'))})", side=True),
+        FlowBox("randomized", "main", 8, f"Randomized\n({_n(c['randomized'])})"),
+        FlowBox("allocated_intervention", "intervention", 9,
+                f"Allocated to be offered same-day\nSBRT + surgery ({_n(i['allocated'])})"),
+        FlowBox("allocated_control", "control", 9,
+                f"Allocated to standard care, not\ninformed of the trial ({_n(k['allocated'])})\n"
+                f"  received standard care: {k['received_standard']:,}\n"
+                f"  received same-day outside the trial: {k['received_intervention']:,}"),
+        FlowBox("offered", "intervention_side", 10,
+                f"Offered same-day treatment ({_n(i['offered'])})\n"
+                f"  accepted: {i['accepted']:,} (received {i['received']:,}, "
+                f"not received {i.get('accepted_not_received', 0):,})\n"
+                f"  declined: {i['refused']:,}", side=True),
+        FlowBox("not_offered", "intervention_side", 11,
+                f"Not offered ({_n(i['not_offered'])})", side=True),
+    ]
+    for arm, counts in (("intervention", i), ("control", k)):
+        boxes.append(FlowBox(f"follow_up_{arm}", arm, 12, _follow_up_text(counts)))
+        boxes.append(FlowBox(f"analysed_{arm}", arm, 13,
+                             f"Analysed, ITT complete case\n({_n(counts['analysed_primary'])})"))
+    return boxes
+
+
+FLOW_ARROWS = [
+    FlowArrow("cohort", "screened", "trunk"), FlowArrow("cohort", "not_screened", "branch"),
+    FlowArrow("screened", "consented", "trunk"), FlowArrow("screened", "no_consent", "branch"),
+    FlowArrow("consented", "eligible", "trunk"), FlowArrow("consented", "not_eligible", "branch"),
+    FlowArrow("eligible", "randomized", "trunk"),
+    FlowArrow("eligible", "eligible_not_randomized", "branch"),
+    FlowArrow("randomized", "allocated_intervention", "split"),
+    FlowArrow("randomized", "allocated_control", "split"),
+    # The intervention arm as a whole runs on to follow-up; offer and refusal hang off it.
+    FlowArrow("allocated_intervention", "follow_up_intervention", "trunk"),
+    FlowArrow("allocated_intervention", "offered", "branch"),
+    FlowArrow("allocated_intervention", "not_offered", "branch"),
+    FlowArrow("follow_up_intervention", "analysed_intervention", "trunk"),
+    FlowArrow("allocated_control", "follow_up_control", "trunk"),
+    FlowArrow("follow_up_control", "analysed_control", "trunk"),
+]
+
+
+def _no_consent_text(no_consent: dict[str, int]) -> str:
+    refused, postponed = no_consent.get("no", 0), no_consent.get("postponed", 0)
+    return (f"No consent to randomization ({_n(refused + postponed)})\n"
+            f"  refused: {refused:,}\n  postponed: {postponed:,}")
+
+
+def _not_eligible_text(not_eligible: dict[str, Any]) -> str:
+    lines = [f"Not eligible ({_n(not_eligible.get('ineligible', 0))})"]
+    reasons = not_eligible.get("reasons") or {}
+    if reasons:
+        lines.append("  reasons (one person may have several):")
+        lines += [f"    {str(r).replace('_', ' ')}: {n:,}" for r, n in reasons.items()]
+    lines.append(f"Eligibility pending ({_n(not_eligible.get('pending', 0))})")
+    return "\n".join(lines)
+
+
+def _follow_up_text(arm: dict[str, Any]) -> str:
+    missing = arm["allocated"] - arm["analysed_primary"]
+    f = arm.get("follow_up")
+    text = f"Primary outcome not available ({_n(missing)})"
+    if f:
+        text += (f"\n  died before week 4: {f['died_before_w4']:,}"
+                 f"\n  alive, no PF at week 4: {f['alive_pf_w4_missing']:,}"
+                 f"\n  no baseline PF: {f['pf_baseline_missing']:,}")
+    return text
