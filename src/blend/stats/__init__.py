@@ -3,5 +3,5 @@
 Estimators follow the lifelines convention: options in ``__init__``, ``fit(df)``
 returns ``self``, fitted attributes end in ``_`` and ``summary`` is a DataFrame.
 ``blend.stats.analysis.run_analysis`` computes every analysis of
-``contracts/analysis-dataset.md``; ``blend analyze`` is its command line.
+``docs/contracts/analysis-dataset.md``; ``blend analyze`` is its command line.
 """

@@ -1,4 +1,4 @@
-"""Every analysis of `contracts/analysis-dataset.md`, in one call.
+"""Every analysis of `docs/contracts/analysis-dataset.md`, in one call.
 
 `run_analysis(dataset, config, progress)` returns an `AnalysisResult`: `results`
 (the JSON document, every contract key) and `artifacts` (curves, tables and

@@ -21,7 +21,7 @@ STEPS = 9  # validate, primary, MI, survival, pain/AE, longitudinal, CEA, figure
 def _analyze_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blend analyze",
-        description="Validate an analysis dataset (contracts/analysis-dataset.md) and run every "
+        description="Validate an analysis dataset (docs/contracts/analysis-dataset.md) and run every "
                     "analysis: writes OUT/results.json, OUT/report.html and the figures.")
     parser.add_argument("dataset", type=Path, help="dataset folder (dataset.json + CSV files)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class ContractError(ValueError):
-    """The analysis dataset breaks `contracts/analysis-dataset.md`.
+    """The analysis dataset breaks `docs/contracts/analysis-dataset.md`.
 
     The message names the file, the row (1-based, header = row 1), the column,
     what was expected and what was found, so a data manager can fix the export.

@@ -4,7 +4,7 @@ These are small vectorised numpy implementations rather than lifelines calls:
 lifelines costs ~1.5 s of import time (which matters for `blend analyze` on 100
 participants), and the R conventions we must match (the KM median rule, Efron
 ties, `survdiff`'s variance) are a few lines each. Each one is validated against
-R in `tests/core/stats/test_survival_against_r.py`.
+R in `tests/core/stats/test_stats_survival_against_r.py`.
 """
 
 from __future__ import annotations

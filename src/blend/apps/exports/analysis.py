@@ -1,4 +1,4 @@
-"""The analysis dataset of ``contracts/analysis-dataset.md``, built from the database.
+"""The analysis dataset of ``docs/contracts/analysis-dataset.md``, built from the database.
 
 Everything is read in bulk (one query per table), so 10,000 participants export in
 seconds. No direct identifier is read into any row: the date of birth is used for the age

@@ -13,7 +13,7 @@ from blend.apps.exports.services import FULL_FORMATS, ExportError, export_analys
 
 
 class Command(BaseCommand):
-    help = "Export the analysis dataset (contracts/analysis-dataset.md) or the full pseudonymous database."
+    help = "Export the analysis dataset (docs/contracts/analysis-dataset.md) or the full pseudonymous database."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=["analysis", "full"], help="analysis dataset or full export")
