@@ -22,5 +22,18 @@ class ContractError(ValueError):
         super().__init__(f"{where}: expected {expected}, found {found!r}")
 
 
+class NotEstimable(ValueError):
+    """The data cannot support this estimate; `reason` says why in words a reader can act on.
+
+    Raised instead of returning a number that would look ordinary but mean nothing:
+    an aliased treatment coefficient (no outcomes in one arm), a model without
+    residual degrees of freedom, a Cox fit that did not converge.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class StatisticalWarning(UserWarning):
     """A methodological caveat (small cells, a model that did not converge, ...)."""

@@ -79,3 +79,79 @@ def test_summary_is_a_dataframe_of_all_coefficients(primary: pd.DataFrame) -> No
     fit = AncovaFitter().fit(primary, "pf_w4", ["z", "pf_baseline"], strata="stratum")
     assert list(fit.summary.index) == ["(Intercept)", "z", "pf_baseline", "stratumps2-4"]
     assert {"estimate", "se", "p", "lower", "upper"} <= set(fit.summary.columns)
+
+
+def test_an_arm_without_outcomes_makes_the_itt_not_estimable(primary: pd.DataFrame) -> None:
+    """R: coef(lm(pf_w4 ~ z + pf_baseline + factor(stratum), data = d[d$z == 1, ]))["z"]
+    # NA: z is constant, aliased with the intercept (a plain solve gave ~1e15 here)
+    """
+    from blend.stats.errors import NotEstimable
+
+    with pytest.raises(NotEstimable, match="z is aliased"):
+        AncovaFitter().fit(primary[primary.z == 1], "pf_w4", ["z", "pf_baseline"],
+                           strata="stratum")
+
+
+def test_an_aliased_nuisance_term_is_dropped_as_lm_does(primary: pd.DataFrame) -> None:
+    """R: d$pf_copy <- 2 * d$pf_baseline
+    coef(lm(pf_w4 ~ z + pf_baseline + pf_copy + factor(stratum), data = d))
+    # pf_copy NA; z 7.139197652422605 with SE 3.238896095666028, as without pf_copy
+    """
+    frame = primary.assign(pf_copy=2 * primary.pf_baseline)
+    fit = AncovaFitter().fit(frame, "pf_w4", ["z", "pf_baseline", "pf_copy"], strata="stratum")
+    effect = fit.effect("z")
+    npt.assert_allclose([effect["estimate"], effect["se"]],
+                        [7.139197652422605, 3.238896095666028], rtol=RTOL)
+    assert effect["dropped_terms"] == ["pf_copy"] and fit.df_resid_ == 71
+
+
+def test_too_few_participants_for_the_model_is_not_estimable(primary: pd.DataFrame) -> None:
+    from blend.stats.errors import NotEstimable
+
+    one_per_arm = primary.groupby("z").head(1)  # pf_baseline is aliased, leaving 2 for 2
+    with pytest.raises(NotEstimable, match="no residual degrees of freedom: 2 observations"):
+        AncovaFitter().fit(one_per_arm, "pf_w4", ["z", "pf_baseline"])
+
+
+def test_first_stage_f_matches_ivreg_diagnostics(primary: pd.DataFrame) -> None:
+    """R: summary(iv, diagnostics = TRUE)$diagnostics["Weak instruments", ]
+    # df1 1, df2 71, statistic 42.472552557106987, p 8.90788962254052e-09
+    """
+    fit = TwoStageLeastSquaresFitter().fit(primary, "pf_w4", "d", "z", ["pf_baseline"],
+                                           strata="stratum")
+    first = fit.first_stage_
+    npt.assert_allclose(first["f_statistic"], 42.472552557106987, rtol=RTOL)
+    npt.assert_allclose(first["p"], 8.90788962254052e-09, rtol=1e-5)
+    npt.assert_allclose(first["partial_r2"], 42.472552557106987 / (42.472552557106987 + 71))
+    assert first["df"] == [1, 71] and first["weak"] is False
+
+
+def test_a_weak_instrument_is_flagged(primary: pd.DataFrame) -> None:
+    """Almost everyone refuses: only the first two receivers keep d = 1. R:
+    w <- d; idx <- which(w$d == 1); w$d[idx[-(1:2)]] <- 0
+    iv2 <- ivreg(pf_w4 ~ d + pf_baseline + factor(stratum) |
+                 z + pf_baseline + factor(stratum), data = w)
+    summary(iv2, diagnostics = TRUE)$diagnostics["Weak instruments", "statistic"]
+    # 2.04277487659928
+    summary(iv2)$coefficients["d", 1:2]   # 131.913352196440485 105.727247268726160
+    """
+    weak = primary.copy()
+    receivers = weak.index[weak.d == 1]
+    weak.loc[receivers[2:], "d"] = 0
+    fit = TwoStageLeastSquaresFitter().fit(weak, "pf_w4", "d", "z", ["pf_baseline"],
+                                           strata="stratum")
+    npt.assert_allclose(fit.first_stage_["f_statistic"], 2.04277487659928, rtol=RTOL)
+    assert fit.first_stage_["weak"] is True
+    effect = fit.effect("d")
+    npt.assert_allclose([effect["estimate"], effect["se"]],
+                        [131.913352196440485, 105.727247268726160], rtol=RTOL)
+
+
+def test_nobody_receiving_the_intervention_makes_the_cace_not_estimable(
+        primary: pd.DataFrame) -> None:
+    """Everyone refuses: D is constant and aliased with the intercept (ivreg reports NA)."""
+    from blend.stats.errors import NotEstimable
+
+    with pytest.raises(NotEstimable, match="d is aliased"):
+        TwoStageLeastSquaresFitter().fit(primary.assign(d=0), "pf_w4", "d", "z",
+                                         ["pf_baseline"], strata="stratum")
