@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from blend.stats.distributions import chi2_sf, norm_quantile, norm_two_sided_p
+from blend.stats.errors import NotEstimable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,7 +75,15 @@ class KaplanMeierFitter:
 class CoxPHFitter:
     """Cox proportional hazards, Efron ties (the `coxph` default), Newton–Raphson.
 
-    Attributes after `fit`: `params_`, `se_`, `hazard_ratio_`, `loglik_`, `n_`, `events_`.
+    Attributes after `fit`: `params_`, `se_`, `hazard_ratio_`, `loglik_`, `n_`, `events_`,
+    `iterations_`, `converged_`.
+
+    Each Newton step is halved until the log partial likelihood does not decrease (and
+    is finite), so an overflowing step cannot be taken. The fit has converged when the
+    step is below `tol`; with a monotone likelihood (all events in one arm, common at
+    n = 10) the coefficient runs off to ±∞, the steps stay near 1 and `fit` raises
+    `NotEstimable` ("did not converge"), where `coxph` warns "coefficient may be
+    infinite" and prints a meaningless HR.
     """
 
     params_: np.ndarray
@@ -82,8 +91,10 @@ class CoxPHFitter:
     loglik_: float
     n_: int
     events_: int
+    iterations_: int
+    converged_: bool
 
-    def __init__(self, alpha: float = 0.05, max_iter: int = 50, tol: float = 1e-12) -> None:
+    def __init__(self, alpha: float = 0.05, max_iter: int = 50, tol: float = 1e-9) -> None:
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
@@ -92,25 +103,54 @@ class CoxPHFitter:
         x = np.asarray(covariates, float)
         x = x[:, None] if x.ndim == 1 else x
         t = np.asarray(durations, float)
+        e = np.asarray(events, bool)
+        self.n_, self.events_ = len(t), int(e.sum())
+        if self.events_ == 0:
+            raise NotEstimable("no events: the hazard ratio is not identified")
         order = np.argsort(-t, kind="stable")
-        data = _EfronData(t[order], np.asarray(events, bool)[order], x[order])
-        beta = np.zeros(x.shape[1])
-        loglik, grad, hess = data.evaluate(beta)
-        for _ in range(self.max_iter):
-            step = np.linalg.solve(-hess, grad)
-            new = beta + step
-            new_loglik, new_grad, new_hess = data.evaluate(new)
-            while new_loglik < loglik - 1e-12 and np.abs(step).max() > 1e-14:
-                step /= 2  # step halving keeps Newton–Raphson monotone
-                new = beta + step
-                new_loglik, new_grad, new_hess = data.evaluate(new)
-            beta, loglik, grad, hess = new, new_loglik, new_grad, new_hess
-            if np.abs(step).max() < self.tol:
-                break
+        data = _EfronData(t[order], e[order], x[order])
+        beta, loglik, hess = self._newton(data, np.zeros(x.shape[1]))
+        if not self.converged_:
+            raise NotEstimable(
+                f"the Cox model did not converge in {self.iterations_} Newton steps "
+                f"(coefficient {beta[0]:.1f} and still moving): the likelihood is monotone, "
+                "typically because all events fall in one arm, so the hazard ratio is "
+                "0 or infinite")
         self.params_, self.loglik_ = beta, loglik
         self.se_ = np.sqrt(np.diag(np.linalg.inv(-hess)))
-        self.n_, self.events_ = len(t), int(np.sum(events))
         return self
+
+    def _newton(self, data: _EfronData, beta: np.ndarray
+                ) -> tuple[np.ndarray, float, np.ndarray]:
+        loglik, grad, hess = data.evaluate(beta)
+        self.converged_ = False
+        for iteration in range(1, self.max_iter + 1):
+            self.iterations_ = iteration
+            try:
+                step = np.linalg.solve(-hess, grad)
+            except np.linalg.LinAlgError:
+                break  # a flat likelihood: not converged
+            taken = self._halve(data, beta, step, loglik)
+            if taken is None:
+                break  # no step length improves the likelihood
+            new, loglik, grad, hess = taken
+            step, beta = new - beta, new
+            if np.abs(step).max() < self.tol * (1 + np.abs(beta).max()):
+                self.converged_ = bool(np.all(np.isfinite(hess)))
+                break
+        return beta, loglik, hess
+
+    @staticmethod
+    def _halve(data: _EfronData, beta: np.ndarray, step: np.ndarray, loglik: float
+               ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+        """Halve the step until the log likelihood is finite and does not decrease."""
+        for _ in range(60):
+            new = beta + step
+            new_loglik, new_grad, new_hess = data.evaluate(new)
+            if math.isfinite(new_loglik) and new_loglik >= loglik - 1e-12:
+                return new, new_loglik, new_grad, new_hess
+            step = step / 2
+        return None
 
     @property
     def hazard_ratio_(self) -> np.ndarray:

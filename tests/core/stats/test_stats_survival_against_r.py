@@ -100,3 +100,54 @@ def test_cox_without_ties_has_the_closed_form_score_at_zero() -> None:
     _, grad, _ = _EfronData(t[order], e[order], x[order][:, None]).evaluate(np.zeros(1))
     expected = sum(x[i] - x[t >= t[i]].mean() for i in range(5) if e[i])
     npt.assert_allclose(grad[0], expected)
+
+
+def test_cox_with_all_events_in_one_arm_did_not_converge() -> None:
+    """R: t <- c(5, 8, 12, 20, 25, 30, 33, 40, 41, 50); e <- c(1, 1, 1, 1, 0, 0, 0, 0, 0, 0)
+    z <- c(1, 1, 1, 1, 1, 0, 0, 0, 0, 0); coef(coxph(Surv(t, e) ~ z))
+    # 21.76535 with the warning "Loglik converged before variable 1; coefficient may be
+    # infinite": the HR R prints is meaningless, so blend says "did not converge".
+    """
+    from blend.stats.errors import NotEstimable
+
+    t = [5, 8, 12, 20, 25, 30, 33, 40, 41, 50]
+    e = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    z = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    with pytest.raises(NotEstimable, match="did not converge"):
+        CoxPHFitter().fit(t, e, z)
+
+
+def test_cox_without_events_is_not_estimable() -> None:
+    from blend.stats.errors import NotEstimable
+
+    with pytest.raises(NotEstimable, match="no events"):
+        CoxPHFitter().fit([1, 2, 3], [0, 0, 0], [0, 1, 1])
+
+
+def test_fine_gray_matches_cmprsk_crr(cr_data: pd.DataFrame) -> None:
+    """R (cmprsk 2.2.11): f <- crr(cr$days, cr$status, cov1 = cbind(z = cr$z),
+    gtol = 1e-12, maxiter = 50); f$coef; sqrt(diag(f$var)); summary(f)$conf.int
+    # 0.0377867746212366, 0.208740589710837; HR CI 0.689811254286237 1.56347485075812
+    """
+    from blend.stats.finegray import FineGrayFitter
+
+    fit = FineGrayFitter().fit(cr_data.days, cr_data.status, cr_data.z)
+    npt.assert_allclose(fit.params_[0], 0.0377867746212366, rtol=1e-8)
+    npt.assert_allclose(fit.se_[0], 0.208740589710837, rtol=1e-8)
+    npt.assert_allclose(fit.hr_ci(0), [0.689811254286237, 1.56347485075812], rtol=1e-8)
+
+
+def test_fine_gray_with_ties_zero_times_and_two_covariates_matches_crr() -> None:
+    """`data/finegray.csv`, R: set.seed(3); n <- 60
+    x <- cbind(a = rnorm(n), b = rbinom(n, 1, 0.4)); tt <- round(rexp(n, 0.1))
+    st <- sample(0:2, n, replace = TRUE, prob = c(.3, .4, .3))
+    f2 <- crr(tt, st, cov1 = x, gtol = 1e-12, maxiter = 50); f2$coef; sqrt(diag(f2$var))
+    # -0.237605891973520 0.036892316255233; 0.253160382304838 0.419505322828301
+    Three times are 0, where crr's G(t−) is G(0) (it evaluates G at t·(1 − 100ε)).
+    """
+    from blend.stats.finegray import FineGrayFitter
+
+    d = pd.read_csv(DATA / "finegray.csv")
+    fit = FineGrayFitter().fit(d.days, d.status, d[["a", "b"]])
+    npt.assert_allclose(fit.params_, [-0.237605891973520, 0.036892316255233], rtol=1e-8)
+    npt.assert_allclose(fit.se_, [0.253160382304838, 0.419505322828301], rtol=1e-8)
