@@ -44,6 +44,7 @@ class Protocol:
     consent_items: tuple[ConsentItem, ...]
     randomization_consent_items: tuple[str, ...]
     questionnaire_consent_items: tuple[str, ...]
+    randomization_question: str  # the item asking consent to randomization: the screening fact's source
     sections: MappingProxyType[str, Any] = field(repr=False)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -101,9 +102,11 @@ def build_protocol(sections: dict[str, Any]) -> Protocol:
         consent_items=items,
         randomization_consent_items=tuple(_require(consent, "required_for_randomization", "consent.toml")),
         questionnaire_consent_items=tuple(_require(consent, "required_for_questionnaires", "consent.toml")),
+        randomization_question=_require(consent, "randomization_question", "consent.toml"),
         sections=MappingProxyType(sections),
     )
-    for code in (*protocol.randomization_consent_items, *protocol.questionnaire_consent_items):
+    for code in (*protocol.randomization_consent_items, *protocol.questionnaire_consent_items,
+                 protocol.randomization_question):
         if code not in codes:
             raise ProtocolError(f"consent.toml: required item {code!r} is not one of {sorted(codes)}")
     return protocol

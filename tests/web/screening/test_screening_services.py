@@ -160,11 +160,14 @@ def test_once_randomized_the_screening_is_final(make_participant, personas, reas
 
 @pytest.mark.parametrize(("answers", "fact", "status"), [
     ({"a": "yes", "c": "yes", "d": "yes"}, True, "eligible"),
-    ({"a": "yes", "c": "yes", "d": "no"}, False, "ineligible"),
-    ({"a": "yes", "c": "yes", "d": "postponed"}, None, "pending"),
+    ({"a": "yes", "c": "no", "d": "yes"}, False, "ineligible"),
+    ({"a": "yes", "c": "postponed", "d": "yes"}, None, "pending"),
+    ({"a": "yes", "c": "yes", "d": "no"}, True, "eligible"),  # d is randomization's own check
 ])
-def test_the_consent_fact_covers_every_item_randomization_needs(make_participant, personas, answers,
-                                                                fact, status) -> None:
+def test_the_consent_fact_is_the_answer_to_the_randomization_question(make_participant, personas, answers,
+                                                                      fact, status) -> None:
+    """consent.toml names the question (``randomization_question = "c"``); the screening
+    never hard-codes it. Randomization still needs every required item (a, c, d)."""
     participant = make_participant(consent=answers)
     screening = screen(participant, personas["nurse_nina"])
     assert screening.facts.get("consent_randomization") is fact  # unknown facts are not stored

@@ -26,7 +26,6 @@ from blend.apps.allocation.errors import (
     RandomizationUnavailable,
 )
 from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence
-from blend.apps.allocation.queries import arm_of
 from blend.apps.allocation.sequence import (
     advance,
     configured_seed,
@@ -51,8 +50,6 @@ __all__ = [
     "NotEligible",
     "RandomizationUnavailable",
     "randomize",
-    # lives in allocation.queries; treatment.services still imports it from here
-    "arm_of",
 ]
 
 

@@ -41,16 +41,12 @@ def missing_items(states: Mapping[str, Answer | None], required: Sequence[str]) 
     return [code for code in required if states.get(code) != Answer.YES]
 
 
-def consent_fact(states: Mapping[str, Answer | None], required: Sequence[str]) -> bool | None:
-    """The three-valued fact "consents to randomization" for the eligibility engine:
-    every required item a current yes → True; any no or withdrawal → False; otherwise
-    (not asked yet, postponed) → unknown."""
-    answers = [states.get(code) for code in required]
-    if all(answer == Answer.YES for answer in answers):
+def consent_fact(state: Answer | None) -> bool | None:
+    """One item's answer as a three-valued fact for the eligibility engine: a current yes →
+    True; no or withdrawn → False; otherwise (not asked yet, postponed) → unknown."""
+    if state == Answer.YES:
         return True
-    if any(answer in {Answer.NO, Answer.WITHDRAWN} for answer in answers):
-        return False
-    return None
+    return False if state in {Answer.NO, Answer.WITHDRAWN} else None
 
 
 def check_withdrawal(states: Mapping[str, Answer | None], item: str) -> None:

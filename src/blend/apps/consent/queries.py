@@ -4,7 +4,7 @@ participant list. Constant query counts at any cohort size."""
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from blend.apps.consent.models import ConsentRecord
 from blend.apps.registry.models import Participant
@@ -33,16 +33,9 @@ def consent_summary(items: list[str]) -> dict[str, dict[str, int]]:
 
 
 def filter_by_randomization_consent(qs: QuerySet[Participant], state: str) -> QuerySet[Participant]:
-    """Participants whose randomization consent is in ``state``, over the items the protocol
-    requires for randomization: "yes" when every item is a current yes; "none" when one of
-    them was never recorded; otherwise any of them currently has that answer."""
-    items = load_protocol().randomization_consent_items
-    names = {item: f"consent_{item}" for item in items}
-    qs = qs.annotate(**{name: current_answer(item) for item, name in names.items()})
-    if state == "yes":
-        return qs.filter(**{name: "yes" for name in names.values()})
-    condition = Q()
-    for name in names.values():
-        condition |= Q(**{f"{name}__isnull": True}) if state == "none" else Q(**{name: state})
-    return qs.filter(condition)
-
+    """Participants whose current answer to the randomization question (consent.toml
+    ``randomization_question``) is ``state``; "none" is "never recorded"."""
+    qs = qs.annotate(randomization_answer=current_answer(load_protocol().randomization_question))
+    if state == "none":
+        return qs.filter(randomization_answer__isnull=True)
+    return qs.filter(randomization_answer=state)

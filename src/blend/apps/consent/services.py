@@ -102,9 +102,10 @@ def randomization_consent_missing(participant: Participant, trial_code: str | No
 
 
 def randomization_consent_fact(participant: Participant) -> bool | None:
-    """The screening fact ``consent_randomization``, over the items the protocol requires
-    for randomization (consent.toml ``required_for_randomization``)."""
-    return rules.consent_fact(consent_states(participant), load_protocol().randomization_consent_items)
+    """The screening fact ``consent_randomization``: the answer to the item that asks for
+    randomization into future trials (consent.toml ``randomization_question``)."""
+    protocol = load_protocol()
+    return rules.consent_fact(consent_states(participant).get(protocol.randomization_question))
 
 
 def may_randomize(participant: Participant, trial_code: str | None = None) -> bool:

@@ -72,6 +72,7 @@ class Draft:
     link_factory: str = ""
     link_args: dict[str, Any] = field(default_factory=dict)
     send_after: datetime | None = None
+    sent_at: datetime | None = None  # set only to record a message already sent elsewhere (a past log)
 
     @property
     def key(self) -> str:
@@ -97,7 +98,8 @@ def queue_many(drafts: list[Draft]) -> int:
     Message.objects.bulk_create([
         Message(participant_id=d.participant_id, audience=d.audience, channel=d.channel, to_address=d.to_address,
                 language=d.language, template_code=d.template_code, subject=d.subject, body=d.body,
-                link_factory=d.link_factory, link_args=d.link_args, send_after=d.send_after or now, dedup_key=d.key)
+                link_factory=d.link_factory, link_args=d.link_args, send_after=d.send_after or now, dedup_key=d.key,
+                status=Status.SENT if d.sent_at else Status.QUEUED, sent_at=d.sent_at)
         for d in fresh
     ], ignore_conflicts=True)
     return len(fresh)

@@ -5,6 +5,7 @@ are due today are queued, so the outbox shows what `blend send-reminders` would 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
-from blend.apps.outbox.models import Message
+from blend.apps.outbox.services import queue_many
 from blend.apps.questionnaires.models import Response
 from blend.apps.questionnaires.reminders import build_message, plan_messages
 from blend.apps.questionnaires.services import save_all, submit
@@ -110,12 +111,11 @@ def _history(done: list[tuple[Assessment, str]]) -> None:
         for step, on in schedule.message_days(window):
             if on > (finished or a.closes_on):
                 break
-            message = build_message(f"q:{a.pk}:{step.step}", a, step, schedule, contacts.get(a.participant_id))
-            if message is not None:
+            draft = build_message(a, step, schedule, contacts.get(a.participant_id))
+            if draft is not None:
                 moment = timezone.make_aware(datetime.combine(on, time(9, 0)))
-                message.status, message.sent_at, message.send_after = "sent", moment, moment
-                log.append(message)
-    Message.objects.bulk_create(log, ignore_conflicts=True)
+                log.append(dataclasses.replace(draft, send_after=moment, sent_at=moment))
+    queue_many(log)
 
 
 def populate(ctx: Any) -> None:

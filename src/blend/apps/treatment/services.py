@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from blend.apps.allocation.services import arm_of
+from blend.apps.allocation.queries import arm_of
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.followup.services import plan_schedule
 from blend.apps.offers.services import offer_state
