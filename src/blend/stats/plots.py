@@ -701,11 +701,12 @@ def _risk_table(fig: Figure, ax: Axes, rect: tuple[float, float, float, float],
 
 # ------------------------------------------------------------------------ CEA
 QUADRANTS = {  # (x side, y side): label; x = incremental QALYs, y = incremental cost
-    ("right", "top"): ("NE", "more effective, more costly"),
-    ("left", "top"): ("NW", "less effective, more costly:\ndominated"),
-    ("right", "bottom"): ("SE", "more effective, less costly:\ndominant"),
-    ("left", "bottom"): ("SW", "less effective, less costly"),
+    ("right", "top"): ("NE", "more effective,\nmore costly"),
+    ("left", "top"): ("NW", "dominated: less\neffective, more costly"),
+    ("right", "bottom"): ("SE", "dominant: more\neffective, less costly"),
+    ("left", "bottom"): ("SW", "less effective,\nless costly"),
 }
+QUADRANT_ROOM = 0.27  # each side of the origin gets at least this share of an axis
 
 
 def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
@@ -718,8 +719,8 @@ def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
         return not_estimable_figure(FIGURE_CAPTIONS["ce_plane"], reason)
     reps = replicates[np.isfinite(replicates).all(axis=1)]
     de, dc = reps[:, 0], reps[:, 1]
-    fig = new_figure(8.5, 5.4)
-    ax = fig.add_axes((0.14, 0.11, 0.58, 0.85))
+    fig = new_figure(9.0, 5.4)
+    ax = fig.add_axes((0.13, 0.11, 0.6, 0.85))
     _style(ax)
     ax.scatter(de, dc, s=3, alpha=0.25, color=COLOURS["intervention"], rasterized=True, lw=0)
     ax.plot([], [], "o", ms=3, color=COLOURS["intervention"], alpha=0.5,
@@ -744,16 +745,26 @@ def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
     ax.set_xlabel("Incremental QALYs (same-day − standard)", fontsize=FONT)
     ax.set_ylabel("Incremental cost, €", fontsize=FONT)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace("-", "−")))
-    fig.legend(*ax.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(0.74, 0.5),
+    fig.legend(*ax.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(0.75, 0.5),
                frameon=False, fontsize=FONT - 1)
     return fig
 
 
 def _around_origin(values: np.ndarray) -> tuple[float, float]:
-    """Limits that hold the data and 0, with room at both ends for the quadrant labels."""
+    """Limits that hold the data and 0, with room on both sides of 0 for the labels.
+
+    A cloud wholly on one side of 0 would leave the other quadrants a sliver too narrow
+    for their label, so each side gets at least `QUADRANT_ROOM` of the axis.
+    """
     lo, hi = min(float(values.min()), 0.0), max(float(values.max()), 0.0)
-    span = hi - lo or max(abs(hi), 1.0)
-    return lo - 0.25 * span, hi + 0.25 * span
+    span = hi - lo or 1.0
+    lo, hi = lo - 0.2 * span, hi + 0.2 * span
+    f = QUADRANT_ROOM
+    if -lo < f * (hi - lo):
+        lo = -f * hi / (1 - f)
+    if hi < f * (hi - lo):
+        hi = -f * lo / (1 - f)
+    return lo, hi
 
 
 def _quadrant_shares(de: np.ndarray, dc: np.ndarray) -> dict[str, float]:

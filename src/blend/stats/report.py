@@ -1,8 +1,16 @@
-"""The self-contained HTML analysis report (figures inline as SVG, no external assets)."""
+"""The self-contained HTML analysis report (figures inline as SVG, no external assets).
+
+Every number comes from results.json. A null is never printed as a bare dash when
+the results say why it is null: the cell reads "not estimable" (or "not reached")
+and the reason follows, from `not_estimable` on a block or `notes` beside it.
+Keys added by later versions of the analysis (MMRM, Fine–Gray, first-stage F, the
+CEA rules and counts) are shown when present and skipped when absent.
+"""
 
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +25,42 @@ table{border-collapse:collapse;margin:1em 0;font-size:.92em}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{background:#eef3f8}
 figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#555}
-.note{font-size:.9em;color:#555}
+.note{font-size:.9em;color:#555}.ne{font-style:italic;color:#666}.warn{color:#a23;font-weight:600}
 """
+NOT_ESTIMABLE = "not estimable"
+ARMS = ("intervention", "control")
+
+# Captions state what is drawn and how, so a figure copied out of the report stands alone.
+CAPTIONS = {
+    "consort": "Participant flow of the trial within the cohort (CONSORT-ROUTINE). Side "
+               "boxes are the exclusions at each step; both arms are analysed as "
+               "randomized, whatever the response to the offer.",
+    "forest": "Difference in PF at week 4 (same-day − standard, 95% CI) by analysis. The "
+              "δ rows are MI-ITT estimates under a stated departure from MAR, not "
+              "estimates of the tipping point.",
+    "tipping_point": "Tipping-point analysis: pooled MI-ITT difference (95% CI) as imputed "
+                     "intervention-arm PF at week 4 is shifted by δ points.",
+    "pf_over_time": "PF by visit: observed means with t-based 95% CIs and the number of "
+                    "questionnaires per arm (left); arm differences from the longitudinal "
+                    "models (right; MMRM primary, random-intercept model sensitivity).",
+    "overall_survival": "Kaplan–Meier overall survival with 95% CIs (Greenwood, log scale, as "
+                        "R's survfit). Ticks mark censored participants; curves end where "
+                        "fewer than 10% of an arm remain at risk; numbers at risk below.",
+    "systemic_therapy_cif": "Cumulative incidence (Aalen–Johansen) of return to systemic "
+                            "therapy (solid) and of death without it (dashed), from treatment "
+                            "start; shaded: the 28-day window of the primary outcome. Curves "
+                            "end where fewer than 10% of an arm remain event-free.",
+    "ce_plane": "Cost-effectiveness plane: bootstrap replicates of incremental QALYs and "
+                "costs, with willingness-to-pay lines and the share of replicates per "
+                "quadrant.",
+    "ceac": "Cost-effectiveness acceptability curve: share of bootstrap replicates with a "
+            "positive net monetary benefit at each willingness to pay.",
+}
 
 
+# --------------------------------------------------------------------- formatting
 def fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
@@ -35,7 +73,10 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def ci(pair: list[float | None], digits: int = 2) -> str:
+def ci(pair: list[float | None] | None, digits: int = 2) -> str:
+    pair = pair or [None, None]
+    if pair[0] is None and pair[1] is None:
+        return "–"
     return f"{fmt(pair[0], digits)} to {fmt(pair[1], digits)}"
 
 
@@ -45,73 +86,147 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def figure(svgs: dict[str, str], name: str, caption: str) -> str:
+def figure(svgs: dict[str, str], name: str, caption: str | None = None) -> str:
+    caption = caption or CAPTIONS.get(name, "")
     if name not in svgs:
         return f"<p class='note'>{html.escape(caption)} Not available for these data.</p>"
     return (f'<figure id="fig-{name}">{svgs[name]}<figcaption>{html.escape(caption)}'
             f"</figcaption></figure>")
 
 
+def not_estimable(reason: str | None = None, label: str = NOT_ESTIMABLE) -> str:
+    """The cell text for a null value: the label and, when known, why."""
+    why = f" ({html.escape(reason)})" if reason else ""
+    return f"<span class='ne'>{label}{why}</span>"
+
+
+def reason_for(block: dict[str, Any] | None, key: str | None = None) -> str | None:
+    """Why `block` (or its value at dotted `key`) is null: `notes[key]`, else the block's."""
+    if not isinstance(block, dict):
+        return None
+    notes = block.get("notes") or {}
+    if key is not None and key in notes:
+        return str(notes[key])
+    return block.get("not_estimable")
+
+
+def value_or_reason(block: dict[str, Any], key: str, value: Any, digits: int = 2) -> str:
+    """`value` formatted, or "not estimable"/"not reached" with the reason from `block`."""
+    if value is not None:
+        return fmt(value, digits)
+    reason = reason_for(block, key)
+    if reason and reason.startswith("not reached"):
+        return not_estimable(reason.removeprefix("not reached").lstrip(": "), "not reached")
+    return not_estimable(reason) if reason else "–"
+
+
+# ------------------------------------------------------------------------ methods
 def methods_paragraph(results: dict[str, Any], strata: bool) -> str:
-    """The statistical-methods text, generated from the run's configuration."""
-    meta, cea = results["meta"], results["cea"]
+    """The statistical-methods text, generated from the run's configuration and rules."""
+    meta, cea = results["meta"], results.get("cea", {})
+    s = results.get("sensitivity", {})
+    secondary = results.get("secondary", {})
     adjust = "baseline PF and the randomization strata" if strata else "baseline PF"
-    return (
+    parts = [
         "The primary outcome was EORTC QLQ-C15-PAL physical functioning (PF) at week 4. "
-        f"The intention-to-treat (ITT) effect of offering same-day SBRT and surgery was estimated "
-        f"by ANCOVA (ordinary least squares of PF at week 4 on randomized arm, adjusted for "
-        f"{adjust}) in participants with both PF values, with classical standard errors and "
-        "t-based 95% confidence intervals. The complier average causal effect (CACE) was "
-        "estimated by two-stage least squares with randomized arm as instrument for receipt of "
-        "same-day treatment. "
-        f"Missing PF among participants alive 28 days after treatment start was multiply "
+        "The intention-to-treat (ITT) effect of offering same-day SBRT and surgery was "
+        "estimated by ANCOVA (ordinary least squares of PF at week 4 on randomized arm, "
+        f"adjusted for {adjust}) in participants with both PF values, with classical "
+        "standard errors and t-based 95% confidence intervals; a coefficient that the "
+        "design does not identify (an aliased term) is reported as not estimable, as R's "
+        "lm does. The complier average causal effect (CACE) was estimated by two-stage "
+        "least squares with randomized arm as instrument for receipt of same-day "
+        "treatment, with the first-stage F statistic reported (below 10: weak instrument).",
+        "Missing PF among participants alive 28 days after treatment start was multiply "
         f"imputed by chained equations with predictive mean matching ({meta['imputations']} "
         f"imputations, seed {meta['seed']}), pooled with Rubin's rules and Barnard–Rubin "
-        "degrees of freedom; a delta-adjusted tipping-point analysis subtracted δ = 0–20 points "
-        "from imputed intervention-arm values. A composite worst-rank analysis ranked deaths "
-        "before week 4 worst (earlier death worse) and was tested with the Wilcoxon–Mann–Whitney "
-        "test. Overall survival was summarised by Kaplan–Meier medians, a Cox hazard ratio "
+        "degrees of freedom; predictors that are constant or entirely missing are dropped, "
+        "as mice does.",
+        _tipping_method(s),
+        "A composite worst-rank analysis ranked deaths before week 4 worst (earlier death "
+        "worse) and was tested with the Wilcoxon–Mann–Whitney test"
+        + _rule(results.get("primary", {}).get("worst_rank", {})) + ".",
+        _longitudinal_method(secondary),
+        "Overall survival was summarised by Kaplan–Meier medians, a Cox hazard ratio "
         "(Efron ties) and the log-rank test; return to systemic therapy by Aalen–Johansen "
-        "cumulative incidence with death as competing risk and a cause-specific Cox model. "
-        f"QALYs were the area under the EQ-5D-5L (Dutch tariff) curve over "
-        f"{cea['horizon_days']} days; costs, QALYs and net benefit were compared with a paired "
-        f"non-parametric bootstrap within arms ({meta['bootstrap']} replicates, seed "
-        f"{meta['seed']})."
-    )
+        "cumulative incidence with death as competing risk and a cause-specific Cox model"
+        + (", and by a Fine–Gray subdistribution hazards model"
+           if "fine_gray" in secondary.get("systemic_therapy", {}) else "") + ".",
+        _cea_method(cea, meta),
+        "Each estimate succeeds or fails on its own: one that the data cannot support is "
+        "reported as not estimable, with the reason, and the others are unaffected.",
+    ]
+    return " ".join(html.escape(p) for p in parts if p)
 
 
+def _rule(block: dict[str, Any]) -> str:
+    rule = block.get("rule")
+    return f" ({rule})" if rule else ""
+
+
+def _tipping_method(s: dict[str, Any]) -> str:
+    if s.get("tipping_direction"):
+        return ("A delta-adjusted (MNAR) tipping-point analysis shifted the imputed "
+                f"intervention-arm PF at week 4 ({s['tipping_direction']}); the tipping point "
+                f"is the {s.get('tipping_rule', 'smallest δ at which significance changes')}.")
+    return ("A delta-adjusted tipping-point analysis shifted imputed intervention-arm values "
+            "by δ points.")
+
+
+def _longitudinal_method(secondary: dict[str, Any]) -> str:
+    mmrm = secondary.get("pf_mmrm")
+    ri = secondary.get("pf_longitudinal") or {}
+    text = ""
+    if isinstance(mmrm, dict) and mmrm.get("model"):
+        text = (f"PF over all post-baseline visits was analysed by a mixed model for repeated "
+                f"measures ({mmrm['model']}); ")
+    if ri.get("model"):
+        role = " as a sensitivity analysis" if text else ""
+        text += f"a random-intercept model ({ri['model']}) was fitted{role}."
+    return text[:1].upper() + text[1:]
+
+
+def _cea_method(cea: dict[str, Any], meta: dict[str, Any]) -> str:
+    text = (f"QALYs were the area under the EQ-5D-5L (Dutch tariff) curve over "
+            f"{cea.get('horizon_days', meta.get('horizon_days'))} days; costs, QALYs and net "
+            f"benefit were compared with a paired non-parametric bootstrap within arms "
+            f"({meta['bootstrap']} replicates, seed {meta['seed']}).")
+    if cea.get("method"):
+        text += f" Missing costs and QALYs: {cea['method']}."
+    return text
+
+
+# ------------------------------------------------------------------------- report
 def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> None:
     r, art = result.results, result.artifacts
+    meta = r["meta"]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>BLEND trial analysis report</title>", f"<style>{CSS}</style></head><body>",
         "<h1>BLEND trial — statistical analysis report</h1>",
-        f"<p class='note'>Dataset SHA-256 {r['meta']['dataset_sha256'][:16]}…, created "
-        f"{r['meta']['created_at']}, blend {fmt(r['meta']['blend_version'])}.</p>",
+        f"<p class='note'>Dataset SHA-256 {meta['dataset_sha256'][:16]}…, created "
+        f"{meta['created_at']}, blend {fmt(meta['blend_version'])}.</p>",
         *[f"<p class='note'>Data warning: {html.escape(w)}</p>"
-          for w in r["meta"].get("data_warnings", [])],
-        *[f"<p class='note'>Not estimable: {html.escape(w)}</p>"
-          for w in r["meta"].get("not_estimable", [])],
-        "<h2>Methods</h2>", f"<p>{methods_paragraph(r, art['strata'] is not None)}</p>",
-        "<h2>Participant flow (CONSORT, TwiCs)</h2>",
-        figure(svgs, "consort", "CONSORT-ROUTINE flow of the trial within the cohort."),
-        "<h2>Baseline characteristics (Table 1)</h2>", _table_one(art["table1"]),
-        _offer_groups(r["secondary"]["offer_groups"]),
+          for w in meta.get("data_warnings", [])],
+        *[f"<p class='note'>Not estimable: {html.escape(str(w))}</p>"
+          for w in meta.get("not_estimable", [])],
+        "<h2>Methods</h2>", f"<p>{methods_paragraph(r, art.get('strata') is not None)}</p>",
+        "<h2>Participant flow (CONSORT, TwiCs)</h2>", figure(svgs, "consort"),
+        "<h2>Baseline characteristics (Table 1)</h2>", _table_one(art.get("table1") or []),
+        _offer_groups(r["secondary"].get("offer_groups") or []),
         "<h2>Primary outcome: PF at week 4</h2>", _primary(r),
-        figure(svgs, "forest", "Treatment effects on PF at week 4."),
-        figure(svgs, "tipping_point", "Tipping-point analysis (MNAR δ-adjustment)."),
+        figure(svgs, "forest"), _tipping(r.get("sensitivity", {})),
+        figure(svgs, "tipping_point"),
         "<h2>Physical functioning and other C15-PAL scales over time</h2>",
-        figure(svgs, "pf_over_time", "PF by arm and timepoint (observed data)."),
-        _longitudinal(r), _scales(art["scales"]),
-        "<h2>PROM compliance</h2>", _compliance(art["compliance"]),
+        figure(svgs, "pf_over_time"), _longitudinal(r),
+        _scales(art["scales"]) if art.get("scales") is not None else "",
+        "<h2>PROM compliance</h2>",
+        _compliance(art["compliance"]) if art.get("compliance") is not None else "",
         "<h2>Secondary endpoints</h2>", _secondary(r),
-        figure(svgs, "overall_survival", "Kaplan–Meier overall survival."),
-        figure(svgs, "systemic_therapy_cif", "Cumulative incidence of return to systemic "
-               "therapy (death competing)."),
+        figure(svgs, "overall_survival"), figure(svgs, "systemic_therapy_cif"),
         "<h2>Adverse events</h2>", _adverse(r, art),
-        "<h2>Cost-effectiveness</h2>", _cea(r),
-        figure(svgs, "ce_plane", "Cost-effectiveness plane (bootstrap replicates)."),
-        figure(svgs, "ceac", "Cost-effectiveness acceptability curve."),
+        "<h2>Cost-effectiveness</h2>", _cea(r), figure(svgs, "ce_plane"),
+        figure(svgs, "ceac"),
         "</body></html>",
     ]
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -131,27 +246,131 @@ def _offer_groups(rows: list[dict[str, Any]]) -> str:
                      "Baseline PF, mean (SD)", "Died before w4", "PF w4 observed"], body))
 
 
+# ------------------------------------------------------------------------ primary
+def effect_row(name: str, x: dict[str, Any] | None, note: str = "") -> list[str]:
+    """Analysis, n, estimate, SE, 95% CI, p, note; "not estimable" + reason when null."""
+    x = x or {}
+    n = str(x.get("n")) if x.get("n") is not None else "–"
+    if x.get("estimate") is None:
+        return [name, n, not_estimable(reason_for(x, "estimate")), "", "", "", note]
+    return [name, n, fmt(x["estimate"]), fmt(x.get("se")), ci(x.get("ci95")),
+            fmt_p(x.get("p")), note]
+
+
+def _first_stage_note(cace: dict[str, Any]) -> str:
+    """First-stage F and partial R² of the instrument, with the weak-instrument warning."""
+    fs = cace.get("first_stage") or {}
+    f = fs.get("f_statistic")
+    if f is None:
+        return ""
+    text = f"first-stage F = {fmt(f, 1)}"
+    df = fs.get("df")
+    if isinstance(df, list) and len(df) == 2:
+        text = f"first-stage F({df[0]}, {df[1]}) = {fmt(f, 1)}"
+    if fs.get("partial_r2") is not None:
+        text += f", partial R² = {fmt(fs['partial_r2'], 3)}"
+    if fs.get("weak") or cace.get("warning"):
+        warning = cace.get("warning") or "weak instrument (F < 10): the CACE is unreliable"
+        text += f"; <span class='warn'>{html.escape(warning)}</span>"
+    return text
+
+
+def _mi_note(mi: dict[str, Any]) -> str:
+    bits = []
+    if mi.get("excluded_dead_by_w4") is not None:
+        bits.append(f"{mi['excluded_dead_by_w4']} dead by week 4 not imputed")
+    if mi.get("imputed_pf_w4") is not None:
+        bits.append(f"{mi['imputed_pf_w4']} PF_w4 values imputed")
+    dropped = mi.get("dropped_predictors") or []
+    if dropped:
+        bits.append("dropped from the imputation model: " + ", ".join(
+            f"{d.get('variable')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
+            for d in dropped))
+    if mi.get("df") is not None:
+        bits.append(f"Barnard–Rubin df = {fmt(mi['df'], 1)}")
+    return html.escape("; ".join(bits))
+
+
+def _dropped_terms_note(x: dict[str, Any]) -> str:
+    terms = x.get("dropped_terms") or []
+    return html.escape(f"aliased, dropped: {', '.join(map(str, terms))}") if terms else ""
+
+
 def _primary(r: dict[str, Any]) -> str:
     p = r["primary"]
-    rows = [[name, str(x.get("n", "–")), fmt(x["estimate"]), fmt(x["se"]), ci(x["ci95"]),
-             fmt_p(x["p"])] for name, x in (("ITT ANCOVA (complete case)", p["itt"]),
-                                            ("CACE (2SLS)", p["cace"]),
-                                            ("ITT, multiple imputation", p["itt_mi"]))]
-    w = p["worst_rank"]
-    extra = (f"<p>Worst-rank composite (n = {w['n']}, {w['deaths_ranked']} early deaths ranked "
-             f"worst): W = {fmt(w['statistic'], 1)}, p = {fmt_p(w['p'])}. MI df (Barnard–Rubin) "
-             f"= {fmt(p['itt_mi']['df'], 1)}.</p>")
-    return table(["Analysis", "n", "Estimate", "SE", "95% CI", "p"], rows) + extra
+    cace = p.get("cace") or {}
+    rows = [effect_row("ITT ANCOVA (complete case)", p.get("itt"),
+                       _dropped_terms_note(p.get("itt") or {})),
+            effect_row("CACE (2SLS)", cace, _first_stage_note(cace)),
+            effect_row("ITT, multiple imputation", p.get("itt_mi"), _mi_note(p.get("itt_mi") or {}))]
+    return (table(["Analysis", "n", "Estimate", "SE", "95% CI", "p", "Note"], rows)
+            + _worst_rank(p.get("worst_rank") or {}))
 
 
+def _worst_rank(w: dict[str, Any]) -> str:
+    if w.get("p") is None and w.get("statistic") is None:
+        return f"<p>Worst-rank composite: {not_estimable(reason_for(w, 'p'))}.</p>"
+    ranked = w.get("ranked", w.get("n"))
+    scope = f"{ranked} ranked"
+    if w.get("randomized") is not None:
+        scope += f" of {w['randomized']} randomized"
+    excluded = w.get("excluded_alive_without_pf_w4", w.get("excluded"))
+    if excluded:
+        scope += f"; {excluded} alive without PF at week 4 not ranked"
+    rule = f" Rule: {html.escape(w['rule'])}." if w.get("rule") else ""
+    return (f"<p>Worst-rank composite ({scope}; {w.get('deaths_ranked', 0)} early deaths "
+            f"ranked worst): W = {fmt(w.get('statistic'), 1)}, p = {fmt_p(w.get('p'))}.{rule}</p>")
+
+
+def _tipping(s: dict[str, Any]) -> str:
+    delta = s.get("tipping_delta")
+    direction = f" Direction: {html.escape(s['tipping_direction'])}." if s.get(
+        "tipping_direction") else ""
+    if delta is None:
+        reason = reason_for(s, "tipping_delta")
+        if s.get("not_estimable"):
+            return f"<p>Tipping point: {not_estimable(s['not_estimable'])}.</p>"
+        return (f"<p>Tipping point: none — {html.escape(reason or 'significance did not change')}"
+                f".{direction}</p>")
+    mcse = s.get("tipping_delta_mcse")
+    noise = (f" (Monte-Carlo SE {fmt(mcse, 2)})" if mcse is not None else
+             f" (Monte-Carlo SE {not_estimable(reason_for(s, 'tipping_delta_mcse'))})"
+             if "tipping_delta_mcse" in s else "")
+    return (f"<p>Tipping point: significance changes at δ = {fmt(float(delta), 2)} points"
+            f"{noise}.{direction} δ is a departure from MAR, not an effect estimate.</p>")
+
+
+# ------------------------------------------------------------------- longitudinal
 def _longitudinal(r: dict[str, Any]) -> str:
-    m = r["secondary"]["pf_longitudinal"]
-    rows = [[t, fmt(v["estimate"]), fmt(v["se"]), ci(v["ci95"])]
-            for t, v in m["arm_effect_by_timepoint"].items()]
-    return (f"<p>Longitudinal model: {html.escape(m['model'])}; "
-            f"{m.get('observations', 0)} observations of {m.get('participants', 0)} "
-            "participants.</p>"
-            + table(["Timepoint", "Arm effect", "SE", "95% CI"], rows))
+    s = r["secondary"]
+    models = [(title, s[key]) for key, title in (
+        ("pf_mmrm", "MMRM (primary longitudinal model)"),
+        ("pf_longitudinal", "Random-intercept model" + (
+            " (sensitivity)" if "pf_mmrm" in s else "")))
+        if isinstance(s.get(key), dict)]
+    return "".join(_model_table(title, m) for title, m in models)
+
+
+def _model_table(title: str, m: dict[str, Any]) -> str:
+    if m.get("not_estimable") and not m.get("arm_effect_by_timepoint"):
+        return f"<h3>{html.escape(title)}</h3><p>{not_estimable(m['not_estimable'])}.</p>"
+    effects = m.get("arm_effect_by_timepoint") or m.get("arm_effect_by_visit") or {}
+    skipped = m.get("not_estimable_timepoints") or {}
+    visits = [v for v in m.get("timepoints") or list(effects) + list(skipped)]
+    rows = []
+    for t in dict.fromkeys(visits):
+        e = effects.get(t)
+        if not e or e.get("estimate") is None:
+            rows.append([t, not_estimable(skipped.get(t) or reason_for(e)), "", "", "", ""])
+            continue
+        rows.append([t, fmt(e["estimate"]), fmt(e.get("se")), fmt(e.get("df"), 1),
+                     ci(e.get("ci95")), fmt_p(e.get("p"))])
+    details = f"{m.get('observations', 0)} observations of {m.get('participants', 0)} participants"
+    if m.get("reference_timepoint"):
+        details += f"; reference visit {html.escape(str(m['reference_timepoint']))}"
+    return (f"<h3>{html.escape(title)}</h3><p class='note'>{html.escape(m.get('model', ''))}; "
+            f"{details}.</p>"
+            + table(["Visit", "Arm effect", "SE", "df", "95% CI", "p"], rows))
 
 
 def _scales(scales: Any) -> str:
@@ -171,29 +390,55 @@ def _compliance(c: Any) -> str:
                   "Withdrawn", "Other missing"], rows)
 
 
+# ---------------------------------------------------------------------- secondary
+def _ratio(block: dict[str, Any], key: str, label: str) -> str:
+    value = block.get(key)
+    if value is None:
+        return f"{label} {not_estimable(reason_for(block, key))}"
+    return f"{label} {fmt(value)} ({ci(block.get(f'{key}_ci95'))})"
+
+
 def _secondary(r: dict[str, Any]) -> str:
     s = r["secondary"]
-    os_, st, pr, hd = (s["overall_survival"], s["systemic_therapy"], s["pain_response_w4"],
-                       s["hospital_days"])
+    os_, st = s.get("overall_survival", {}), s.get("systemic_therapy", {})
+    pr, hd = s.get("pain_response_w4", {}), s.get("hospital_days", {})
+    medians = os_.get("median_days") or {}
+    logrank = os_.get("logrank_p")
     rows = [
-        ["Median overall survival, days", fmt(os_["median_days"]["intervention"], 0),
-         fmt(os_["median_days"]["control"], 0),
-         f"HR {fmt(os_['hr'])} ({ci(os_['hr_ci95'])}); log-rank p {fmt_p(os_['logrank_p'])}"],
-        ["Systemic therapy restarted by week 4 (CIF)", fmt(st["cif_w4"]["intervention"]),
-         fmt(st["cif_w4"]["control"]),
-         f"cause-specific HR {fmt(st['cs_hr'])} ({ci(st['cs_hr_ci95'])})"],
-        ["Systemic therapy restarted by week 12 (CIF)", fmt(st["cif_w12"]["intervention"]),
-         fmt(st["cif_w12"]["control"]), ""],
-        ["Pain response at w4, responders / assessable",
-         f"{pr['intervention']['responders']} / {pr['intervention']['assessable']}",
-         f"{pr['control']['responders']} / {pr['control']['assessable']}",
-         f"difference {fmt(pr['difference'])} ({ci(pr['difference_ci95'])})"],
-        ["Hospital days, mean (median)",
-         f"{fmt(hd['mean']['intervention'], 1)} ({fmt(hd['median']['intervention'], 0)})",
-         f"{fmt(hd['mean']['control'], 1)} ({fmt(hd['median']['control'], 0)})",
-         f"Wilcoxon p {fmt_p(hd['p'])}"],
+        ["Median overall survival, days",
+         *[value_or_reason(os_, f"median_days.{a}", medians.get(a), 0) for a in ARMS],
+         _ratio(os_, "hr", "HR") + "; log-rank p " + (
+             fmt_p(logrank) if logrank is not None
+             else not_estimable(reason_for(os_, "logrank_p")))],
     ]
+    for key, label, comparison in (
+            ("cif_w4", "Systemic therapy restarted by week 4 (CIF)",
+             _ratio(st, "cs_hr", "cause-specific HR")),
+            ("cif_w12", "Systemic therapy restarted by week 12 (CIF)", _fine_gray(st))):
+        values = st.get(key) or {}
+        rows.append([label, *[value_or_reason(st, f"{key}.{a}", values.get(a)) for a in ARMS],
+                     comparison])
+    rows.append(["Pain response at w4, responders / assessable",
+                 *[f"{fmt((pr.get(a) or {}).get('responders'))} / "
+                   f"{fmt((pr.get(a) or {}).get('assessable'))}" for a in ARMS],
+                 "difference " + (f"{fmt(pr['difference'])} ({ci(pr.get('difference_ci95'))})"
+                                  if pr.get("difference") is not None
+                                  else not_estimable(reason_for(pr, "difference")))])
+    mean, median = hd.get("mean") or {}, hd.get("median") or {}
+    rows.append(["Hospital days, mean (median)",
+                 *[f"{fmt(mean.get(a), 1)} ({fmt(median.get(a), 0)})" for a in ARMS],
+                 f"Wilcoxon p {fmt_p(hd.get('p'))}"])
     return table(["Endpoint", "Same-day SBRT + surgery", "Standard care", "Comparison"], rows)
+
+
+def _fine_gray(st: dict[str, Any]) -> str:
+    fg = st.get("fine_gray")
+    if not isinstance(fg, dict):
+        return ""
+    if fg.get("shr") is None:
+        return f"Fine–Gray sHR {not_estimable(reason_for(st, 'fine_gray') or reason_for(fg))}"
+    return (f"Fine–Gray sHR {fmt(fg['shr'])} ({ci(fg.get('shr_ci95'))}); "
+            f"p {fmt_p(fg.get('p'))}")
 
 
 def _adverse(r: dict[str, Any], art: dict[str, Any]) -> str:
@@ -210,27 +455,112 @@ def _adverse(r: dict[str, Any], art: dict[str, Any]) -> str:
         header = ["Participants with ≥ 1"] + [f"{g} (n = {groups[g]['participants']})"
                                               for g in names]
         out.append(f"<h3>{html.escape(title)}</h3>" + table(header, rows))
-    terms = art["ae_terms"]
-    rows = [[html.escape(str(term))] + [str(v) for v in values]
-            for term, values in zip(terms.index, terms.to_numpy(), strict=True)]
-    header = ["Term"] + [f"{a} / {b}" for a, b in terms.columns]
-    out.append("<h3>Participants by term and arm</h3>" + table(header, rows))
+    terms = art.get("ae_terms")
+    if terms is not None:
+        rows = [[html.escape(str(term))] + [str(v) for v in values]
+                for term, values in zip(terms.index, terms.to_numpy(), strict=True)]
+        header = ["Term"] + [f"{a} / {b}" for a, b in terms.columns]
+        out.append("<h3>Participants by term and arm</h3>" + table(header, rows))
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- CEA
+QUADRANT_NAMES = {"NE": "more effective, more costly", "SE": "dominant: more effective, "
+                  "less costly", "SW": "less effective, less costly",
+                  "NW": "dominated: less effective, more costly"}
+
+
+def eur(value: float | None) -> str:
+    """An amount in euros with a typographic minus before the sign: −€1,103."""
+    if value is None:
+        return "–"
+    return f"−€{fmt(-value, 0)}" if value < 0 else f"€{fmt(float(value), 0)}"
+
+
+def icer_statement(delta_qaly: float | None, delta_cost: float | None,
+                   icer: float | None) -> str:
+    """The ICER in the words of its quadrant: an ICER's sign alone is ambiguous."""
+    if delta_qaly is None or delta_cost is None or delta_qaly == 0:
+        return "ICER not estimable (no difference in QALYs, or no estimate)."
+    change = f"ΔQALY {fmt(delta_qaly, 4)}, Δcost {eur(delta_cost)}"
+    if delta_qaly > 0 and delta_cost <= 0:
+        return ("On the point estimates same-day dominates standard care: more QALYs at lower "
+                f"cost ({change}); no ICER is reported.")
+    if delta_qaly < 0 and delta_cost >= 0:
+        return ("On the point estimates same-day is dominated by standard care: fewer QALYs "
+                f"at higher cost ({change}); no ICER is reported.")
+    ratio = icer if icer is not None else delta_cost / delta_qaly
+    if delta_qaly > 0:
+        return (f"ICER: {eur(ratio)} per QALY gained (more effective, more costly; "
+                f"{change}).")
+    return (f"ICER: a saving of {eur(ratio)} per QALY lost (less effective, less costly; "
+            f"{change}).")
 
 
 def _cea(r: dict[str, Any]) -> str:
     c = r["cea"]
-    b = c["bootstrap"]
+    if c.get("not_estimable") and c.get("qaly", {}).get("difference") is None:
+        return f"<p>Cost-effectiveness: {not_estimable(c['not_estimable'])}.</p>"
+    b = c.get("bootstrap") or {}
+    qaly, cost = c.get("qaly") or {}, c.get("cost") or {}
     rows = [
-        ["QALYs (mean)", fmt(c["qaly"]["intervention"], 4), fmt(c["qaly"]["control"], 4),
-         fmt(c["qaly"]["difference"], 4), ci(b["delta_qaly_ci95"], 4)],
-        ["Costs (€, mean)", fmt(c["cost"]["intervention"], 0), fmt(c["cost"]["control"], 0),
-         fmt(c["cost"]["difference"], 0), ci(b["delta_cost_ci95"], 0)],
+        ["QALYs (mean)", fmt(qaly.get("intervention"), 4), fmt(qaly.get("control"), 4),
+         value_or_reason(c, "qaly.difference", qaly.get("difference"), 4),
+         ci(b.get("delta_qaly_ci95"), 4)],
+        ["Costs (€, mean)", fmt(cost.get("intervention"), 0), fmt(cost.get("control"), 0),
+         value_or_reason(c, "cost.difference", cost.get("difference"), 0),
+         ci(b.get("delta_cost_ci95"), 0)],
     ]
-    inb = [[f"INB at €{int(k):,}/QALY", fmt(v, 0), ci(b["inb_ci95"][k], 0)]
-           for k, v in c["inb"].items()]
-    quads = ", ".join(f"{k} {100 * v:.1f}%" for k, v in b["quadrants"].items())
+    inb = [[f"INB at €{int(k):,}/QALY", value_or_reason(c, f"inb.{k}", v, 0),
+            ci((b.get("inb_ci95") or {}).get(k), 0)] for k, v in (c.get("inb") or {}).items()]
+    statement = c.get("icer_statement") or icer_statement(qaly.get("difference"),
+                                                          cost.get("difference"), c.get("icer"))
+    quads = ", ".join(f"{k} ({QUADRANT_NAMES.get(k, k)}) {100 * v:.1f}%"
+                      for k, v in (b.get("quadrants") or {}).items())
+    n = c.get("n") or {}
+    sample = (f"n = {n.get('intervention', '–')} same-day and {n.get('control', '–')} standard "
+              f"care; horizon {c.get('horizon_days')} days")
     return (table(["", "Same-day", "Standard", "Difference", "Bootstrap 95% CI"], rows)
-            + f"<p>ICER: €{fmt(c['icer'], 0)} per QALY gained (horizon {c['horizon_days']} days;"
-            f" n = {c['n']['intervention']} + {c['n']['control']}). CE-plane quadrants: "
-            f"{quads}.</p>" + table(["Net benefit", "Estimate (€)", "Bootstrap 95% CI"], inb))
+            + f"<p>{html.escape(statement)} ({sample}).</p>"
+            + (f"<p>Bootstrap replicates by quadrant: {html.escape(quads)}.</p>" if quads else "")
+            + table(["Net benefit", "Estimate (€)", "Bootstrap 95% CI"], inb)
+            + _cea_missing_data(c))
+
+
+def _cea_missing_data(c: dict[str, Any]) -> str:
+    """The rules for missing costs and QALYs and how many participants each touched."""
+    out = []
+    rules = c.get("rules")
+    if isinstance(rules, dict) and rules:
+        out.append("<h3>Missing costs and QALYs: rules</h3><ul>" + "".join(
+            f"<li>{html.escape(str(k).replace('_', ' '))}: {html.escape(str(v))}</li>"
+            for k, v in rules.items()) + "</ul>")
+    elif isinstance(rules, list) and rules:
+        out.append("<h3>Missing costs and QALYs: rules</h3><ul>" + "".join(
+            f"<li>{html.escape(str(v))}</li>" for v in rules) + "</ul>")
+    counts = c.get("counts")
+    if isinstance(counts, dict) and counts:
+        out.append("<h3>Missing costs and QALYs: counts</h3>" + table(
+            ["", "Count"], [[html.escape(label), html.escape(str(v))]
+                            for label, v in _flatten(counts)]))
+    elif isinstance((c.get("n") or {}).get("excluded_missing_qaly"), int):
+        out.append(f"<p class='note'>Excluded for a missing QALY: "
+                   f"{c['n']['excluded_missing_qaly']}.</p>")
+    cc = c.get("complete_case")
+    if isinstance(cc, dict) and cc:
+        q, k = cc.get("qaly") or {}, cc.get("cost") or {}
+        statement = cc.get("icer_statement") or icer_statement(
+            q.get("difference"), k.get("difference"), cc.get("icer"))
+        out.append(f"<p>Complete-case sensitivity analysis: {html.escape(statement)}</p>")
+    return "".join(out)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in d.items():
+        label = f"{prefix}{str(key).replace('_', ' ')}"
+        if isinstance(value, dict):
+            out += _flatten(value, f"{label}, ")
+        else:
+            out.append((label, value))
+    return out
