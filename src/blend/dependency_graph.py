@@ -80,6 +80,10 @@ def _imported_modules(node: ast.AST) -> list[str]:
     return []
 
 
+def _import_statements(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+
+
 def _top_level_nodes(tree: ast.Module) -> set[int]:
     """Statements at module level, including those under ``if TYPE_CHECKING:``."""
     nodes: set[int] = set()
@@ -115,7 +119,7 @@ def cross_app_imports(apps_dir: Path = APPS) -> list[Import]:
         app = path.relative_to(apps_dir).parts[0]
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         top, ready = _top_level_nodes(tree), _ready_nodes(tree, path)
-        for node in ast.walk(tree):
+        for node in _import_statements(tree):
             for module in _imported_modules(node):
                 target = _app_of_module(module)
                 if target in app_names and target != app:

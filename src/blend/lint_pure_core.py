@@ -44,6 +44,8 @@ def forbidden_imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
         bad = sorted({module for module in _imported(node, path) if _forbidden(module)})
         if bad:
             found.append(f"{path}:{node.lineno}: pure code imports {bad[0]}")

@@ -88,7 +88,7 @@ def _simulate_parser() -> argparse.ArgumentParser:
         if f.name == "continuous":
             continue
         flag = "--" + f.name.replace("_", "-")
-        kind = {"int": int, "float": float, "str": str}[f.type]
+        kind = {"int": int, "float": float, "str": str}[str(f.type)]  # annotations are strings here
         group.add_argument(flag, dest=f.name, type=kind, default=None, choices=_CHOICES.get(f.name),
                            help=_HELP.get(f.name, f"default {f.default!r}"))
     group.add_argument("--continuous", action="store_true", default=None,

@@ -102,7 +102,8 @@ class Scenario:
         return [self.seed, *(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 16, 4))]
 
 
-FIELD_TYPES = {f.name: f.type for f in fields(Scenario)}
+# The annotations are strings ("int", "float" ...): the module uses postponed evaluation.
+FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Scenario)}
 _CASTS = {"int": int, "float": float, "bool": bool, "str": str}
 
 

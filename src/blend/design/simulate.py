@@ -71,6 +71,7 @@ def analyse_mi(t: Trials, m: int, rng: np.random.Generator, se: str = "model") -
         est.append(beta)
         var.append(s**2)
         df = fit.df
+    assert df is not None, "multiple imputation runs at least one imputation"
     pooled, pooled_se, pooled_df = rubin(np.array(est), np.array(var), df)
     return _estimates(pooled, pooled_se, pooled_df)
 

@@ -68,7 +68,7 @@ def score_sins(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarra
     """Component points, total (0-18) and category; total needs all six components."""
     out = {f"{k}_points": table_lookup(SINS_POINTS[k], x[:, j])
            for j, k in enumerate(SINS_COMPONENTS)}
-    total = sum(out.values())
+    total = np.asarray(sum(out.values()))
     category = np.select([total <= 6, total <= 12, total <= 18],
                          [c for _, _, c in SINS_CATEGORIES], default="").astype(object)
     category[np.isnan(total)] = None

@@ -141,7 +141,7 @@ def score_c30(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarray
         raw = mean_of_answered(x, cols, half(len(cols)))
         out[key] = eortc_linear(raw, kind, item_range)
     # NaN in any of the 13 scales propagates: the summary needs all of them.
-    total = sum(out[k] for k in SUMMARY_FUNCTIONAL) + sum(100.0 - out[k] for k in SUMMARY_SYMPTOM)
+    total = np.asarray(sum(out[k] for k in SUMMARY_FUNCTIONAL) + sum(100.0 - out[k] for k in SUMMARY_SYMPTOM))
     out["SUM"] = total / 13.0
     return out
 

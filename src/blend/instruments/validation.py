@@ -142,7 +142,7 @@ def _check_block(instrument: Instrument, df: pd.DataFrame, block: np.ndarray) ->
     if bad.any():
         row, col = np.unravel_index(int(np.argmax(bad)), bad.shape)
         item = items[col]
-        raise _fail(instrument, item, df[item.key].iloc[row], f" (row {df.index[row]!r})")
+        raise _fail(instrument, item, df[item.key].iloc[int(row)], f" (row {df.index[int(row)]!r})")
 
 
 def column_extremes(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

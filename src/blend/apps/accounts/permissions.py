@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from blend.apps.accounts.domain import Cap
 
@@ -19,12 +20,12 @@ def check(user: Any, capability: Cap | str) -> None:
         raise PermissionDenied(f"This needs the capability {Cap(capability).value!r}.")
 
 
-def require(*capabilities: Cap | str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def require(*capabilities: Cap | str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """View decorator: log in first, then every listed capability is needed."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             for capability in capabilities:
                 check(request.user, capability)
             return view(request, *args, **kwargs)

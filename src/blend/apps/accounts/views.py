@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from blend.apps.accounts import services
 from blend.apps.accounts.domain import CAPABILITY_HELP, ROLE_CAPABILITIES, ROLE_LABELS, Cap, Role
 from blend.apps.accounts.forms import ReasonForm, StaffForm
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import require
 
@@ -28,7 +29,7 @@ def role_matrix(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.USERS_MANAGE)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -46,7 +47,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require(Cap.USERS_MANAGE)
-def staff_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
+def staff_action(request: AuthenticatedHttpRequest, user_id: int, action: str) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
     form = ReasonForm(request.POST)
     try:

@@ -12,11 +12,20 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from blend.apps.audit.guards import run_write_guards
 from blend.apps.audit.models import AuditEvent
+
+#: Whoever acts: a staff user, or None (or an anonymous patient) for the system and patient pages.
+Actor = AbstractBaseUser | AnonymousUser | None
+#: A django-simple-history model (``HistoricalFoo``); the library ships no types, and its
+#: models carry ``instance_type`` (the audited model) and the history fields.
+HistoryModel = type[Any]
 
 
 class ReasonRequired(ValueError):
@@ -26,7 +35,7 @@ class ReasonRequired(ValueError):
 def record_event(
     action: str,
     *,
-    actor: Any,
+    actor: Any,  # a User or None: audit sits below accounts and registry, so it cannot name their types
     participant: Any = None,
     obj: models.Model | None = None,
     reason: str = "",
@@ -45,12 +54,12 @@ def record_event(
     )
 
 
-def audited_save(instance: models.Model, *, user: Any, reason: str = "") -> models.Model:
+def audited_save(instance: models.Model, *, user: Actor, reason: str = "") -> models.Model:
     """Save with the audit stamp. An update (the row exists) needs a reason for change.
     Every registered write guard runs first (``audit.guards``): locked participant
     data, for one, cannot be saved (``datamanagement.locks.Locked``)."""
     run_write_guards(instance)
-    is_update = instance.pk is not None and type(instance).objects.filter(pk=instance.pk).exists()
+    is_update = instance.pk is not None and type(instance)._default_manager.filter(pk=instance.pk).exists()
     if is_update and not reason.strip():
         raise ReasonRequired("reason: expected a reason for change when editing saved data; got nothing")
     instance._history_user = user if getattr(user, "pk", None) else None  # type: ignore[attr-defined]
@@ -59,7 +68,7 @@ def audited_save(instance: models.Model, *, user: Any, reason: str = "") -> mode
     return instance
 
 
-def audited_delete(instance: models.Model, *, user: Any, reason: str) -> None:
+def audited_delete(instance: models.Model, *, user: Actor, reason: str) -> None:
     if not reason.strip():
         raise ReasonRequired("reason: expected a reason for deleting saved data; got nothing")
     run_write_guards(instance)
@@ -120,13 +129,11 @@ def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any
     ]
 
 
-def _history_models() -> list[type[models.Model]]:
-    from simple_history.models import HistoricalChanges
-
+def _history_models() -> list[HistoryModel]:
     return [m for m in apps.get_models() if issubclass(m, HistoricalChanges)]
 
 
-def _participant_filter(model: type[models.Model], participant: Any) -> dict[str, Any] | None:
+def _participant_filter(model: HistoryModel, participant: Any) -> dict[str, Any] | None:
     names = {f.name for f in model._meta.fields}
     if model.instance_type._meta.label == "registry.Participant":
         return {"id": participant.pk}
@@ -135,14 +142,14 @@ def _participant_filter(model: type[models.Model], participant: Any) -> dict[str
     return None
 
 
-def _initial_values(model: type[models.Model], record: Any) -> list[dict[str, Any]]:
+def _initial_values(model: HistoryModel, record: Any) -> list[dict[str, Any]]:
     """On first entry every tracked field goes from nothing to its value."""
     tracked = [f.attname for f in model.instance_type._meta.concrete_fields if f.name != "id"]
     return [{"field": name, "old": None, "new": getattr(record, name)} for name in tracked
             if getattr(record, name) not in (None, "")]
 
 
-def _describe(model: type[models.Model], records: list[Any]) -> list[dict[str, Any]]:
+def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
     rows = []
     previous: dict[Any, Any] = {}
     for record in records:

@@ -3,6 +3,7 @@ every other part of the platform asks. Only here are those questions answered.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -65,7 +66,7 @@ def record_consent(
 
 @transaction.atomic
 def record_consent_form(
-    participant: Participant, decisions: dict[str, str], *, on: date, form_version: ConsentFormVersion, user: Any
+    participant: Participant, decisions: Mapping[str, str], *, on: date, form_version: ConsentFormVersion, user: Any
 ) -> list[ConsentRecord]:
     """Every decision of one signed consent form, or none of them: the web form and the
     API both record a whole form through here."""

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.consent.forms import ConsentDecisionForm, WithdrawalForm
 from blend.apps.consent.services import ConsentError, record_consent_form, withdraw_consent
@@ -13,7 +14,7 @@ from blend.apps.registry.models import Participant
 
 
 @require(Cap.CONSENT_WRITE)
-def record(request: HttpRequest, study_id: str) -> HttpResponse:
+def record(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = ConsentDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -30,7 +31,7 @@ def record(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.CONSENT_WRITE)
-def withdraw(request: HttpRequest, study_id: str) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = WithdrawalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

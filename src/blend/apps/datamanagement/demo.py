@@ -3,7 +3,7 @@ state, source verification, and investigator sign-off and locks for finished cas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.http import HttpRequest
 
@@ -47,11 +47,17 @@ def populate(ctx) -> None:  # type: ignore[no-untyped-def]
     _sign_and_lock(ctx, ctx.password)
 
 
+def _casebook_finished(line: dict[str, date | None], today: date) -> bool:
+    randomized_on = line["randomized_on"]
+    if randomized_on is None:
+        return False
+    return (line["death_date"] or randomized_on + timedelta(days=400)) < today
+
+
 def _sign_and_lock(ctx, password: str) -> None:  # type: ignore[no-untyped-def]
     """Casebooks finished more than 13 months after randomization (or after death) are signed; most are locked."""
     lines = timelines(ctx.participants)
-    finished = [p for p in ctx.participants if lines[p.pk]["randomized_on"]
-                and (lines[p.pk]["death_date"] or lines[p.pk]["randomized_on"] + timedelta(days=400)) < ctx.today]
+    finished = [p for p in ctx.participants if _casebook_finished(lines[p.pk], ctx.today)]
     investigator, request = ctx.users["investigator"], _request()
     for participant in finished[:12]:
         services.sign_off(participant, user=investigator, password=password, request=request)

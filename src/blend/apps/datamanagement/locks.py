@@ -55,7 +55,7 @@ def check_writable(instance: models.Model) -> None:
     if Lock.Scope.DATABASE in scopes:
         raise Locked(f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
                      "(giving a reason) before any change")
-    if scopes:
+    if scopes and pid is not None:
         raise Locked(f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
                      "must unlock it (giving a reason) before any change")
 

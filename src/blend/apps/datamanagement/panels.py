@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.models import QueryStatus
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     signature = participant.signatures.first()
     return {"template": "datamanagement/_panel.html", "context": {
         "participant": participant,

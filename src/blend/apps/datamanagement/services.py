@@ -120,7 +120,7 @@ def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     return [form for module in discover("casebook") for form in module.entered_forms(participant)]
 
 
-def casebook_status(participant: Participant) -> list[dict[str, str]]:
+def casebook_status(participant: Participant) -> list[dict[str, Any]]:
     """Each entered form with its status: entered unless verified or locked (``FormStatus``)."""
     stored = {(s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)}
     locked = Lock.objects.filter(unlocked_at__isnull=True, participant=participant).exists()
@@ -236,7 +236,7 @@ def data_fingerprint(participant: Participant) -> str:
 
 def _lock_exempt_names() -> set[str]:
     """Data-management bookkeeping (queries, locks, signatures) is not the data being signed."""
-    return {m._meta.verbose_name for m in apps.get_models() if getattr(m, "LOCK_EXEMPT", False)}
+    return {str(m._meta.verbose_name) for m in apps.get_models() if getattr(m, "LOCK_EXEMPT", False)}
 
 
 @transaction.atomic

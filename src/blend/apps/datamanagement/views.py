@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.accounts.services import ReauthenticationFailed
 from blend.apps.datamanagement import services
@@ -19,7 +20,7 @@ Error = (services.DataManagementError,)
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     queries = Query.objects.select_related("participant").order_by("-opened_at")
     if status in QueryStatus.values:
@@ -33,7 +34,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require(Cap.QUERY_MANAGE)
 @require_POST
-def run_checks(request: HttpRequest) -> HttpResponse:
+def run_checks(request: AuthenticatedHttpRequest) -> HttpResponse:
     run = check_data(user=request.user)
     messages.success(request, _("%(n)s findings; opened %(o)s queries, closed %(c)s resolved.")
                      % {"n": len(run.issues), "o": run.opened, "c": run.closed})
@@ -41,7 +42,7 @@ def run_checks(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def query_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     query = get_object_or_404(Query.objects.select_related("participant"), pk=pk)
     form = QueryMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,7 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(Cap.QUERY_RAISE)
-def raise_query(request: HttpRequest, study_id: str) -> HttpResponse:
+def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = QueryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -92,32 +93,32 @@ def _reason_action(request: HttpRequest, participant: Participant | None, action
 
 
 @require(Cap.LOCK)
-def lock(request: HttpRequest, study_id: str) -> HttpResponse:
+def lock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     return _reason_action(request, participant, lambda **kw: services.lock_participant(participant, **kw),
                           _("lock participant %(id)s") % {"id": study_id})
 
 
 @require(Cap.LOCK)
-def unlock(request: HttpRequest, study_id: str) -> HttpResponse:
+def unlock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     return _reason_action(request, participant, lambda **kw: services.unlock_participant(participant, **kw),
                           _("unlock participant %(id)s") % {"id": study_id})
 
 
 @require(Cap.LOCK)
-def lock_database(request: HttpRequest) -> HttpResponse:
+def lock_database(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _reason_action(request, None, services.lock_database, _("lock the database"))
 
 
 @require(Cap.LOCK)
-def unlock_database(request: HttpRequest) -> HttpResponse:
+def unlock_database(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _reason_action(request, None, services.unlock_database, _("unlock the database"))
 
 
 @require(Cap.SOURCE_VERIFY)
 @require_POST
-def verify(request: HttpRequest, study_id: str) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     try:
         services.source_verify(participant, request.POST.get("form", ""), visit=request.POST.get("visit", ""),
@@ -129,7 +130,7 @@ def verify(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.SIGN_OFF)
-def sign_off(request: HttpRequest, study_id: str) -> HttpResponse:
+def sign_off(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

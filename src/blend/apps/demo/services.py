@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TextIO
 
+from django.core.management.base import OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -33,7 +34,7 @@ class DemoContext:
     sites: list[Site]
     participants: list[Participant] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    progress: TextIO | None = None
+    progress: TextIO | OutputWrapper | None = None
     password: str = DEMO_PASSWORD  # every demo login's password, for steps that re-authenticate
 
 
@@ -58,7 +59,7 @@ def demo_steps() -> list[Any]:
     return [module.populate for module in discover("demo")]
 
 
-def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | None = None) -> bool:
+def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | OutputWrapper | None = None) -> bool:
     sites = [Site.objects.get_or_create(code=c, defaults={"name": n})[0] for c, n in DEMO_SITES]
     users = _ensure_users(sites)
     if Participant.objects.exists() and not force:

@@ -25,7 +25,7 @@ class FollowupError(ValueError):
     """A follow-up entry the rules do not allow; the message names the field."""
 
 
-DeathListener = Callable[[Participant], None]
+DeathListener = Callable[[Participant], object]  # what it returns is ignored
 
 _death_listeners: dict[str, DeathListener] = {}
 

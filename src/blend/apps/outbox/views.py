@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.outbox.models import Audience, Message, Status
 
@@ -16,7 +17,7 @@ PAGE_SIZE = 50
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def message_list(request: HttpRequest) -> HttpResponse:
+def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     messages = Message.objects.filter(audience=Audience.PARTICIPANT).select_related("participant")
     wanted = request.GET.get("status", "")
     if wanted in Status.values:

@@ -13,19 +13,18 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from django.http import HttpRequest
-
 from blend.apps import discover
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 
 
 def _panel_modules(hook: str) -> list[ModuleType]:
     return [module for module in discover("panels") if hasattr(module, hook)]
 
 
-def collect_panels(request: HttpRequest, participant: Any) -> list[dict[str, Any]]:
+def collect_panels(request: AuthenticatedHttpRequest, participant: Any) -> list[dict[str, Any]]:
     panels = [module.participant_panel(request, participant) for module in _panel_modules("participant_panel")]
     return [panel for panel in panels if panel]
 
 
-def collect_dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+def collect_dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     return [card for module in _panel_modules("dashboard_cards") for card in module.dashboard_cards(request)]

@@ -4,10 +4,11 @@ cards and panels (``overview.panels``); this app only composes them."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.audit.services import participant_history
 from blend.apps.consent.queries import FILTER_STATES, consent_summary
@@ -22,7 +23,7 @@ PAGE_SIZE = 50
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     protocol = load_protocol()
     summary = consent_summary(list(protocol.consent_codes))
     items = [{"item": item, "counts": summary[item.code]} for item in protocol.consent_items]
@@ -36,7 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def participant_list(request: HttpRequest) -> HttpResponse:
+def participant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ParticipantFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = queries.filtered_participants(filters, may_search_identifiers=request.user.can(Cap.IDENTIFIERS_VIEW))
@@ -53,7 +54,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def participant_detail(request: HttpRequest, study_id: str) -> HttpResponse:
+def participant_detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant.objects.select_related("site"), study_id=study_id)
     protocol = load_protocol()
     show_identity = request.user.can(Cap.IDENTIFIERS_VIEW)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
@@ -74,7 +75,8 @@ def _patient_page(request: HttpRequest, token: str, assessment: Assessment, lang
     if request.method == "POST" and request.POST.get("action") == "submit":
         services.submit(assessment, mode=Mode.WEB)
         return render(request, "questionnaires/patient/thanks.html", {"language": language})
-    raw, errors = {}, {}
+    raw: dict[str, str] = {}
+    errors: dict[str, str] = {}
     if request.method == "POST" and index < len(pages):
         page = pages[index]
         raw = {f.key: request.POST.get(f.key, "") for f in page.fields}
@@ -115,7 +117,7 @@ def _page_index(request: HttpRequest, count: int, pages: list[qpages.Page], answ
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def assessment_view(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Answers and scores of a questionnaire; or, for staff who enter questionnaires,
     the paper/telephone entry form while it is open."""
     assessment = get_object_or_404(Assessment.objects.select_related("participant"), pk=pk)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.registry.forms import ParticipantEditForm, RegistrationForm
 from blend.apps.registry.models import Participant
@@ -13,7 +14,7 @@ from blend.apps.registry.services import Registration, register_participant, upd
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         participant = register_participant(Registration(**form.cleaned_data), user=request.user)
@@ -23,7 +24,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
-def participant_edit(request: HttpRequest, study_id: str) -> HttpResponse:
+def participant_edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = ParticipantEditForm(request.POST or None, instance=Participant.objects.get(pk=participant.pk))
     if request.method == "POST" and form.is_valid():

@@ -99,7 +99,7 @@ class AdverseEvent(models.Model):
 
     @property
     def initial(self) -> AdverseEvent:
-        return self.follow_up_of.initial if self.follow_up_of_id else self
+        return self.follow_up_of.initial if self.follow_up_of is not None else self
 
     def report_due_at(self, hours: int) -> datetime | None:
         return self.aware_at + timedelta(hours=hours) if self.serious else None

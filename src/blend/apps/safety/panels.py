@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.safety.models import AdverseEvent
 from blend.apps.safety.services import report_hours
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     hours = report_hours()
     events = list(AdverseEvent.objects.filter(participant=participant).order_by("onset_date", "id"))
     rows = [{"ae": ae, "overdue": ae.is_overdue(hours)} for ae in events]

@@ -171,7 +171,8 @@ def deaths_needing_review(participants: list[Participant] | None = None) -> list
     done = set(DeathReview.objects.values_list("participant_id", flat=True))
     done |= set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
     if participants is None:  # bulk read; the follow-up service answers per participant
-        died = dict(VitalStatus.objects.filter(died_on__isnull=False).values_list("participant_id", "died_on"))
+        died = {pid: on for pid, on in VitalStatus.objects.filter(died_on__isnull=False)
+                .values_list("participant_id", "died_on") if on is not None}
         people = Participant.objects.in_bulk([pid for pid in died if pid not in done])
         return sorted(((people[pid], died[pid]) for pid in people), key=lambda pair: pair[1])
     out = []

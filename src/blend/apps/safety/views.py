@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.datamanagement.locks import Locked
 from blend.apps.registry.models import Participant
@@ -17,7 +19,7 @@ from blend.apps.safety.models import AdverseEvent
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     hours = services.report_hours()
     events = list(AdverseEvent.objects.select_related("participant").order_by("-aware_at")[:200])
     saes = [{"ae": ae, "due": ae.report_due_at(hours), "overdue": ae.is_overdue(hours)} for ae in events if ae.serious]
@@ -35,7 +37,7 @@ def grades(request: HttpRequest, **_: object) -> HttpResponse:
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 @require_POST
-def live_check(request: HttpRequest, study_id: str | None = None, pk: int | None = None) -> HttpResponse:
+def live_check(request: AuthenticatedHttpRequest, study_id: str | None = None, pk: int | None = None) -> HttpResponse:
     """The edit checks while the form is being filled in (htmx, on every change); nothing is saved."""
     if pk is not None:
         participant = get_object_or_404(AdverseEvent, pk=pk).participant
@@ -73,7 +75,7 @@ def _form_page(request: HttpRequest, form: AdverseEventForm, participant: Partic
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
-def report(request: HttpRequest, study_id: str) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = AdverseEventForm(request.POST or None, participant=participant)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +86,7 @@ def report(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
-def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initial = get_object_or_404(AdverseEvent, pk=pk).initial
     form = AdverseEventForm(request.POST or None, participant=initial.participant,
                             initial={n: getattr(initial, n) for n in AdverseEventForm.Meta.fields})
@@ -96,7 +98,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ae = get_object_or_404(AdverseEvent, pk=pk)
     form = AdverseEventForm(request.POST or None, instance=AdverseEvent.objects.get(pk=pk), participant=ae.participant,
                             editing=True)
@@ -113,7 +115,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ae = get_object_or_404(AdverseEvent.objects.select_related("participant", "follow_up_of"), pk=pk)
     hours = services.report_hours()
     return render(request, "safety/detail.html", {
@@ -124,7 +126,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(Cap.AE_WRITE)
-def reported(request: HttpRequest, pk: int) -> HttpResponse:
+def reported(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ae = get_object_or_404(AdverseEvent, pk=pk)
     form = MarkReportedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -137,14 +139,16 @@ def reported(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
-def death_review(request: HttpRequest, study_id: str) -> HttpResponse:
+def death_review(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     pending = dict(services.deaths_needing_review([participant]))
     if participant not in pending:
         messages.info(request, _("No death awaiting SAE review for %(id)s.") % {"id": study_id})
         return redirect("safety:overview")
     form = DeathReviewForm(request.POST or None)
-    form.fields["adverse_event"].queryset = AdverseEvent.objects.filter(participant=participant, serious=True)
+    choice = form.fields["adverse_event"]
+    assert isinstance(choice, ModelChoiceField)
+    choice.queryset = AdverseEvent.objects.filter(participant=participant, serious=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.review_death(participant, death_date=pending[participant], user=request.user,

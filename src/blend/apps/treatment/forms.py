@@ -37,7 +37,9 @@ class TreatmentForm(forms.ModelForm):
             label=_("Decompression"), required=False,
             widget=forms.Select(choices=[("unknown", "—"), ("true", _("yes")), ("false", _("no"))]))
         for name in ("sbrt_started_at", "surgery_started_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            field = self.fields[name]
+            assert isinstance(field, forms.DateTimeField)  # model DateTimeFields
+            field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["sbrt_started_at"].help_text = _("SBRT comes first; surgery within %(h)s hours.") % {
             "h": f"{config.max_hours_between:g}"}
         self.fields["radiotherapy_on"].help_text = _("At least %(d)s days after surgery (wound healing).") % {

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.treatment.domain import load_treatment_config
 from blend.apps.treatment.services import start_from_record, treatment_of
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     record = treatment_of(participant)
     may_see = request.user.can(Cap.ALLOCATION_VIEW)
     return {"template": "treatment/_panel.html", "context": {

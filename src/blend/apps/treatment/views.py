@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.registry.models import Participant
@@ -15,7 +16,7 @@ from blend.apps.treatment.services import default_pathway, record_treatment, tre
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE, Cap.ALLOCATION_VIEW)
-def edit(request: HttpRequest, study_id: str) -> HttpResponse:
+def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     record = treatment_of(participant)
     config = load_treatment_config()
