@@ -51,9 +51,14 @@ test-postgres: install
 		BLEND_DATABASE_URL="$$BLEND_TEST_POSTGRES" BLEND_REQUIRE_POSTGRES=1 $(BIN)/pytest tests/web -m "not browser"; \
 	else echo "== BLEND_TEST_POSTGRES not set: PostgreSQL pass skipped"; fi
 
+## make lint: ruff (lint and format), mypy with the Django plugin, the pure-core purity
+## check and the app boundaries (docs/architecture.md).
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m blend.lint_pure_core
+	$(BIN)/python -m blend.dependency_graph --check
 
 ## make bench: benchmark scripts (speed never lives in tests).
 bench: migrate

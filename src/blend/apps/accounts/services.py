@@ -28,7 +28,7 @@ class StaffError(ValueError):
 
 
 def create_staff(*, username: str, role: str, password: str, email: str = "", site: object = None,
-                 by: User | None) -> User:
+                 first_name: str = "", by: User | None) -> User:
     """Create a staff account with one role (audited)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -45,7 +45,8 @@ def create_staff(*, username: str, role: str, password: str, email: str = "", si
     except ValidationError as error:
         raise StaffError("password: " + " ".join(error.messages)) from None
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, role=role, email=email, site=site)
+        user = User.objects.create_user(username=username, password=password, role=role, email=email, site=site,
+                                        first_name=first_name)
         record_event("staff.create", actor=by, details={"username": username, "role": role})
     return user
 

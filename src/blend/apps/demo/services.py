@@ -18,7 +18,9 @@ from tqdm import tqdm
 from blend.apps import discover
 from blend.apps.accounts.domain import ROLE_LABELS, Role
 from blend.apps.accounts.models import User
+from blend.apps.accounts.services import create_staff
 from blend.apps.registry.models import Participant, Site
+from blend.apps.registry.services import ensure_site
 
 DEMO_PASSWORD = "demo-blend-2026"
 DEMO_SITES = [("umcu", "UMC Utrecht"), ("diak", "Diakonessenhuis Utrecht"), ("antonius", "St. Antonius Nieuwegein")]
@@ -46,11 +48,9 @@ def _ensure_users(sites: list[Site]) -> dict[str, User]:
     users = {}
     for role in Role:
         username = role.value.replace("_", "")
-        user, created = User.objects.get_or_create(username=username, defaults={"role": role.value, "site": sites[0]})
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.first_name = ROLE_LABELS[role].split(" ")[0]
-            user.save()
+        user = User.objects.filter(username=username).first() or create_staff(
+            username=username, role=role.value, password=DEMO_PASSWORD, site=sites[0],
+            first_name=ROLE_LABELS[role].split(" ")[0], by=None)
         users[role.value] = user
     return users
 
@@ -60,7 +60,7 @@ def demo_steps() -> list[Any]:
 
 
 def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | OutputWrapper | None = None) -> bool:
-    sites = [Site.objects.get_or_create(code=c, defaults={"name": n})[0] for c, n in DEMO_SITES]
+    sites = [ensure_site(code, name, user=None) for code, name in DEMO_SITES]
     users = _ensure_users(sites)
     if Participant.objects.exists() and not force:
         return False

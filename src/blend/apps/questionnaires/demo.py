@@ -71,12 +71,14 @@ def _fill(rng: Any, a: Assessment, on: date, arm: str | None, *, mode: str, part
     save_all(a, answers, mode=mode, language="nl", user=user)
 
 
-def _backdate(a: Assessment, on: date, submitted: bool) -> None:
-    moment = timezone.make_aware(datetime.combine(on, time(10, 30)))
-    Response.objects.filter(assessment=a).update(started_at=moment, updated_at=moment,
-                                                 **({"submitted_at": moment} if submitted else {}))
-    if submitted:
-        Assessment.objects.filter(pk=a.pk).update(completed_at=moment, completed_on=on)
+def _moment(on: date) -> datetime:
+    return timezone.make_aware(datetime.combine(on, time(10, 30)))
+
+
+def _backdate(a: Assessment, on: date) -> None:
+    """The demo's answers were saved today; date them back to when the patient filled them in."""
+    moment = _moment(on)
+    Response.objects.filter(assessment=a).update(started_at=moment, updated_at=moment)
 
 
 def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, ctx: Any) -> str:
@@ -86,7 +88,7 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
     if rng.random() > profile:
         if status == "missed" and rng.random() < 0.25:  # started, never sent
             _fill(rng, a, a.opens_on, arm, mode="web", partly=True, nurse=nurse)
-            _backdate(a, a.opens_on, submitted=False)
+            _backdate(a, a.opens_on)
             return "started"
         return "missed"
     late = status == "missed" and rng.random() < 0.12
@@ -94,8 +96,8 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
              else a.opens_on + timedelta(days=rng.randint(0, (min(a.closes_on, today) - a.opens_on).days)))
     mode, partly = rng.choice(MODES), rng.random() < 0.1
     _fill(rng, a, on, arm, mode=mode, partly=partly, nurse=nurse)
-    submit(a, mode=mode, completed_on=on, user=None if mode == "web" else nurse)
-    _backdate(a, on, submitted=True)
+    submit(a, mode=mode, completed_on=on, user=None if mode == "web" else nurse, at=_moment(on))
+    _backdate(a, on)
     return "late" if late else ("partly" if partly else "on_time")
 
 

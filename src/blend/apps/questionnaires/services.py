@@ -121,14 +121,16 @@ def save_all(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *
 
 
 @transaction.atomic
-def submit(assessment: Assessment, *, mode: str, completed_on: date | None = None, user: Any = None) -> Response:
-    """Score every instrument with blend.instruments and close the assessment and its links."""
+def submit(assessment: Assessment, *, mode: str, completed_on: date | None = None, user: Any = None,
+           at: datetime | None = None) -> Response:
+    """Score every instrument with blend.instruments and close the assessment and its links.
+    ``at`` is the moment of submission when it was not now (a paper form, the demo's history)."""
     response = Response.objects.select_for_update().filter(assessment=assessment).first()
     if response is None:
         raise QuestionnaireError("answers: expected at least one saved answer before submitting, got none")
     if response.status == ResponseStatus.SUBMITTED:
         raise QuestionnaireError("status: this questionnaire was already submitted")
-    now = timezone.now()
+    now = at or timezone.now()
     response.scores = pages.score_all(response.answers, assessment.instruments)
     response.status, response.submitted_at, response.mode = ResponseStatus.SUBMITTED, now, mode
     response.completed_on = completed_on or timezone.localdate(now)

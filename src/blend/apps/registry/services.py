@@ -39,6 +39,16 @@ def next_study_id(prefix: str = STUDY_ID_PREFIX) -> str:
 
 
 @transaction.atomic
+def ensure_site(code: str, name: str, *, user: Any) -> Site:
+    """The recruiting site ``code``, added (audited) when it is new."""
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        site = Site.objects.create(code=code, name=name)
+        record_event("registry.site_add", actor=user, obj=site, details={"code": code, "name": name})
+    return site
+
+
+@transaction.atomic
 def register_participant(data: Registration, *, user: Any) -> Participant:
     participant = Participant(
         study_id=next_study_id(),
