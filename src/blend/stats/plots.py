@@ -80,13 +80,16 @@ def figure_makers(result: AnalysisResult) -> dict[str, Callable[[], Figure]]:
     return {
         "consort": lambda: consort_figure(r["consort"]),
         "forest": lambda: forest_figure(r),
-        "tipping_point": lambda: tipping_figure(sensitivity.get("tipping_point") or [],
-                                                sensitivity.get("tipping_delta"),
-                                                note_for(r, "MI-ITT")),
+        "tipping_point": lambda: tipping_figure(
+            sensitivity.get("tipping_point") or [], sensitivity.get("tipping_delta"),
+            sensitivity.get("not_estimable") or note_for(r, "MI-ITT"),
+            sensitivity.get("tipping_delta_mcse")),
         "pf_over_time": lambda: scale_over_time_figure(art.get("scales"), "PF",
                                                        longitudinal_models(r)),
-        "overall_survival": lambda: km_figure(overall_survival_data(wide)),
-        "systemic_therapy_cif": lambda: cif_figure(systemic_therapy_data(wide)),
+        "overall_survival": lambda: km_figure(overall_survival_data(wide),
+                                              survival_summary(r)),
+        "systemic_therapy_cif": lambda: cif_figure(systemic_therapy_data(wide),
+                                                   competing_risks_summary(r)),
         "ce_plane": lambda: ce_plane_figure(
             getattr(cea, "replicates_", None),
             (getattr(cea, "delta_qaly_", math.nan), getattr(cea, "delta_cost_", math.nan)),
@@ -279,7 +282,10 @@ def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
     for delta in (10.0, 20.0):
         row = next((r for r in tipping if r.get("delta") == delta), None)
         if row is not None:
-            rows.append(ForestRow(f"MI, intervention PF shifted by δ = {delta:g} (MNAR)", row))
+            # The shift's sign says which way imputed values moved (toward the null).
+            shift = row.get("shift", -delta)
+            rows.append(ForestRow(f"MI (MNAR), imputed same-day PF {_signed(shift, 0, True)} "
+                                  "points", row))
     for label, by_visit in longitudinal_models(results):
         rows.append(ForestRow(f"{label}, week 4", by_visit.get("w4")))
     if not any(label for label, _ in longitudinal_models(results)):
@@ -345,29 +351,35 @@ def forest_figure(results: dict[str, Any]) -> Figure:
     return fig
 
 
-def _signed(value: float, digits: int = 1) -> str:
+def _signed(value: float, digits: int = 1, plus: bool = False) -> str:
     """A number with a typographic minus, as the axis tick labels print it."""
-    return f"{value:.{digits}f}".replace("-", "−")
+    text = f"{value:{'+' if plus else ''}.{digits}f}".replace("-", "−")
+    return text
 
 
 def _tipping_sentence(results: dict[str, Any]) -> str:
+    """The tipping point under the forest plot: a δ (a departure from MAR), not an effect."""
     s = results.get("sensitivity", {})
-    rows = s.get("tipping_point") or []
-    deltas = [r["delta"] for r in rows if _finite(r.get("delta"))]
-    if not deltas:
-        return "Tipping point: not estimable."
-    span = f"δ = {min(deltas):g} to {max(deltas):g} points"
     delta = s.get("tipping_delta")
-    if _finite(delta):
-        return (f"Tipping point (a shift, not an effect estimate): significance at 5% changes "
-                f"at δ = {delta:g} points ({span} examined).")
-    return f"Tipping point: significance at 5% does not change for {span}."
+    if s.get("not_estimable") or not (s.get("tipping_point") or []):
+        return f"Tipping point: {NOT_ESTIMABLE}."
+    if not _finite(delta):
+        why = (s.get("notes") or {}).get("tipping_delta") or "significance does not change"
+        return f"Tipping point: none ({why})."
+    mcse = s.get("tipping_delta_mcse")
+    noise = f", Monte-Carlo SE {mcse:.1f}" if _finite(mcse) else ""
+    return (f"Tipping point (a departure from MAR, not an effect estimate): significance at "
+            f"5% changes at δ = {delta:.1f} points{noise}.")
 
 
 # -------------------------------------------------------------- tipping point
 def tipping_figure(rows: list[dict[str, Any]], tipping_delta: float | None = None,
-                   reason: str | None = None) -> Figure:
-    """Pooled MI-ITT effect (95% CI) against the MNAR shift δ, with the tipping δ marked."""
+                   reason: str | None = None, mcse: float | None = None) -> Figure:
+    """Pooled MI-ITT effect (95% CI) against the MNAR shift δ, with the tipping δ marked.
+
+    δ is the size of the shift; the rows' `shift` gives its sign (lowered or raised).
+    The tipping δ's Monte-Carlo SE, when known, is drawn as a ±1.96 MCSE band.
+    """
     rows = [r for r in rows if _finite(r.get("delta"))]
     if not rows or not any(_effect_parts(r) for r in rows):
         return not_estimable_figure(FIGURE_CAPTIONS["tipping_point"], reason)
@@ -383,12 +395,19 @@ def tipping_figure(rows: list[dict[str, Any]], tipping_delta: float | None = Non
     ax.plot(d, est, color=COLOURS["intervention"], marker="o", ms=3, label="pooled estimate")
     ax.axhline(0, color="#999", ls="--", lw=0.9)
     if _finite(tipping_delta):
+        label = f"tipping point δ = {tipping_delta:.1f}"
+        if _finite(mcse):
+            ax.axvspan(tipping_delta - 1.96 * mcse, tipping_delta + 1.96 * mcse,  # type: ignore[operator]
+                       color="#999", alpha=0.2, lw=0, gid="tipping-mcse")
+            label += f" (Monte-Carlo SE {mcse:.2f})"
         ax.axvline(tipping_delta, color="#333", lw=0.9, ls=":")  # type: ignore[arg-type]
-        ax.annotate(f"tipping point δ = {tipping_delta:g}", (tipping_delta, 0), fontsize=FONT,
-                    xycoords=("data", "axes fraction"), xytext=(4, 4),
-                    textcoords="offset points", va="bottom", gid="tipping-delta")
+        ax.annotate(label, (tipping_delta, 0), fontsize=FONT, xycoords=("data", "axes fraction"),
+                    xytext=(4, 4), textcoords="offset points", va="bottom", gid="tipping-delta")
+    ax.set_xlim(d.min() - 0.5, d.max() + 0.5)  # an MCSE band must not widen the δ range
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("δ: shift of imputed intervention-arm PF at week 4 (points)", fontsize=FONT)
+    way = "lowered" if any(_num(r.get("shift", -r["delta"])) < 0 for r in rows) else "raised"
+    ax.set_xlabel(f"δ: imputed intervention-arm PF at week 4 {way} by δ points (MNAR)",
+                  fontsize=FONT)
     ax.set_ylabel("MI-ITT difference in PF (95% CI)", fontsize=FONT)
     ax.legend(frameon=False, fontsize=FONT - 1, loc="best")
     return fig
@@ -413,6 +432,9 @@ def longitudinal_models(results: dict[str, Any]) -> list[tuple[str, dict[str, An
                          if isinstance(block.get(k), dict)), None)
         if by_visit is None:
             continue
+        # Visits with data but no arm effect are shown as "n.e.", not left out.
+        skipped = block.get("not_estimable_timepoints") or {}
+        by_visit = {**{t: None for t in skipped}, **by_visit}
         found.append((_model_label(key, str(block.get("model", ""))), by_visit))
     return sorted(found, key=lambda item: not item[0].startswith("MMRM"))
 
@@ -575,7 +597,37 @@ def systemic_therapy_data(wide: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.
     return {arm: (days[z == v], status[z == v]) for arm, v in (("intervention", 1), ("control", 0))}
 
 
-def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+def survival_summary(results: dict[str, Any]) -> str | None:
+    """"HR … (95% CI …); log-rank p …" for the KM figure, from results.json."""
+    os_ = (results.get("secondary") or {}).get("overall_survival") or {}
+    return _ratio_text("Cox HR", os_.get("hr"), os_.get("hr_ci95"),
+                       ("log-rank p", os_.get("logrank_p")))
+
+
+def competing_risks_summary(results: dict[str, Any]) -> str | None:
+    """The cause-specific and Fine–Gray hazard ratios of restart, for the CIF figure."""
+    st = (results.get("secondary") or {}).get("systemic_therapy") or {}
+    fg = st.get("fine_gray") or {}
+    parts = [_ratio_text("cause-specific HR", st.get("cs_hr"), st.get("cs_hr_ci95")),
+             _ratio_text("Fine–Gray sHR", fg.get("shr"), fg.get("shr_ci95"),
+                         ("p", fg.get("p")))]
+    text = "; ".join(p for p in parts if p)
+    return f"Restart, same-day vs standard: {text}" if text else None
+
+
+def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = None
+                ) -> str | None:
+    if not _finite(value):
+        return None
+    lo, hi = (ci95 or [None, None])[:2]
+    text = f"{name} {value:.2f}" + (f" ({lo:.2f} to {hi:.2f})" if _finite(lo, hi) else "")
+    if p is not None and _finite(p[1]):
+        text += f", {p[0]} {'< 0.001' if p[1] < 0.001 else f'{p[1]:.3f}'}"
+    return text
+
+
+def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
+              ) -> Figure:
     """KM by arm: 95% CI band, censor marks, tail cut at 10% at risk, numbers at risk."""
     curves = {arm: kaplan_meier_curve(*data[arm]) for arm in ARMS
               if arm in data and len(data[arm][0])}
@@ -603,11 +655,12 @@ def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
     _risk_table(fig, ax, RISK_TABLE_RECT, ticks,
                 {arm: [c.at_risk_at(t) for t in ticks] for arm, c in curves.items()},
                 "Number at risk")
-    _tail_note(fig)
+    _tail_note(fig, summary)
     return fig
 
 
-def cif_figure(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+def cif_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
+               ) -> Figure:
     """Aalen–Johansen CIF of restart (solid) and of death first (dashed) by arm."""
     arms = [arm for arm in ARMS if arm in data and len(data[arm][0])]
     if not arms:
@@ -641,16 +694,16 @@ def cif_figure(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
     _risk_table(fig, ax, RISK_TABLE_RECT, ticks,
                 {arm: [risk[arm].at_risk_at(t) for t in ticks] for arm in arms},
                 "Number at risk (event-free)")
-    _tail_note(fig)
+    _tail_note(fig, summary)
     return fig
 
 
-RISK_TABLE_RECT = (0.15, 0.05, 0.82, 0.12)
+RISK_TABLE_RECT = (0.15, 0.075, 0.82, 0.115)
 
 
 def _survival_axes() -> tuple[Figure, Axes]:
     fig = new_figure(7.5, 5.0)
-    ax = fig.add_axes((0.15, 0.33, 0.82, 0.56))
+    ax = fig.add_axes((0.15, 0.345, 0.82, 0.545))
     _style(ax)
     return fig, ax
 
@@ -671,9 +724,14 @@ def _day_ticks(ax: Axes, xmax: float) -> list[float]:
     return ticks
 
 
-def _tail_note(fig: Figure) -> None:
-    fig.text(0.99, 0.005, f"Curves end where fewer than {TAIL_FRACTION:.0%} of an arm remain "
-             "at risk.", ha="right", va="bottom", fontsize=FONT - 2, color="#666")
+def _tail_note(fig: Figure, summary: str | None = None) -> None:
+    """The tail-cut rule and, above it, the model summary (bottom left)."""
+    fig.text(0.01, 0.005, f"Curves end where fewer than {TAIL_FRACTION:.0%} of an arm remain "
+             "at risk.", ha="left", va="bottom", fontsize=FONT - 2, color="#666",
+             gid="tail-note")
+    if summary:
+        fig.text(0.01, 0.03, summary, ha="left", va="bottom", fontsize=FONT - 2,
+                 color="#333", gid="survival-summary")
 
 
 def _risk_table(fig: Figure, ax: Axes, rect: tuple[float, float, float, float],

@@ -123,6 +123,23 @@ def _assert_risk_table_legible(fig: Figure, title: str) -> None:
             assert not a.overlaps(b)
 
 
+def test_km_and_cif_carry_the_model_summary(small: AnalysisResult) -> None:
+    r = copy.deepcopy(small.results)
+    r["secondary"]["overall_survival"].update(hr=0.62, hr_ci95=[0.41, 0.93], logrank_p=0.02)
+    r["secondary"]["systemic_therapy"].update(
+        cs_hr=0.77, cs_hr_ci95=[0.51, 1.15],
+        fine_gray={"shr": 0.92, "shr_ci95": [0.61, 1.38], "p": 0.681})
+    assert plots.survival_summary(r) == "Cox HR 0.62 (0.41 to 0.93), log-rank p 0.020"
+    assert plots.competing_risks_summary(r) == (
+        "Restart, same-day vs standard: cause-specific HR 0.77 (0.51 to 1.15); "
+        "Fine–Gray sHR 0.92 (0.61 to 1.38), p 0.681")
+    r["secondary"]["systemic_therapy"].update(cs_hr=None, fine_gray={"shr": None})
+    assert plots.competing_risks_summary(r) is None
+    fig = plots.km_figure(plots.overall_survival_data(small.artifacts["wide"]),
+                          plots.survival_summary(r))
+    assert _by_gid(fig, "survival-summary")[0].get_text().startswith("Cox HR 0.62")
+
+
 def test_km_with_an_arm_without_deaths_stays_at_one() -> None:
     data = {"intervention": (np.array([5.0, 10, 20]), np.array([False, False, False])),
             "control": (np.array([3.0, 8, 9]), np.array([True, False, True]))}
@@ -146,7 +163,9 @@ def test_cif_shows_both_causes_the_window_and_numbers_at_risk(result: AnalysisRe
     data = plots.systemic_therapy_data(result.artifacts["wide"])
     reported = result.results["secondary"]["systemic_therapy"]["cif_w4"]
     for arm, (days, status) in data.items():
-        assert value_at(*cumulative_incidence(days, status), 28) == pytest.approx(reported[arm])
+        if reported[arm] is not None:  # None: nobody in the arm followed for 28 days
+            assert value_at(*cumulative_incidence(days, status), 28) == pytest.approx(
+                reported[arm])
     fig = plots.cif_figure(data)
     for arm in plots.ARMS:
         assert _by_gid(fig, f"cif-{arm}-cause1") and _by_gid(fig, f"cif-{arm}-cause2")
@@ -207,7 +226,7 @@ def test_pf_over_time_uses_the_t_interval() -> None:
 
 def test_pf_over_time_of_the_analysis(result: AnalysisResult) -> None:
     models = plots.longitudinal_models(result.results)
-    assert models and models[0][1]
+    assert any(by_visit for _, by_visit in models)
     fig = plots.scale_over_time_figure(result.artifacts["scales"], "PF", models)
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     scales = result.artifacts["scales"]
@@ -219,9 +238,12 @@ def test_mmrm_results_are_found_first_and_labelled() -> None:
     results = {"secondary": {
         "pf_longitudinal": {"model": "PF ~ ..., random intercept per participant (REML)",
                             "arm_effect_by_timepoint": {"w4": {}}},
-        "pf_mmrm": {"model": "MMRM, unstructured", "arm_effect_by_visit": {"w4": {}}}}}
-    assert [label for label, _ in plots.longitudinal_models(results)] == [
-        "MMRM", "Random-intercept model"]
+        "pf_mmrm": {"model": "PF ~ ..., unstructured covariance (REML)",
+                    "arm_effect_by_timepoint": {"w4": {"estimate": 2.0, "ci95": [0.0, 4.0]}},
+                    "not_estimable_timepoints": {"w1": "no control participant has PF"}}}}
+    models = plots.longitudinal_models(results)
+    assert [label for label, _ in models] == ["MMRM", "Random-intercept model"]
+    assert models[0][1]["w1"] is None  # a visit without an arm effect is kept, as n.e.
 
 
 # ------------------------------------------------------------------------- CEA
@@ -278,11 +300,13 @@ def test_forest_labels_say_what_each_row_is(result: AnalysisResult) -> None:
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[:2] == ["Primary analysis", "ITT, ANCOVA, complete case"]
     assert "CACE, 2SLS (effect of receiving same-day)" in labels
-    delta_rows = [label for label in labels if "δ" in label]
-    assert delta_rows and all("MNAR" in label for label in delta_rows)
+    delta_rows = [label for label in labels if label.startswith("MI (MNAR)")]
+    assert [label[-10:] for label in delta_rows] in (
+        ["−10 points", "−20 points"], ["+10 points", "+20 points"])
     assert not any("tipping" in label.lower() for label in labels)  # δ is not an estimate
     (note,) = _by_gid(fig, "forest-tipping-note")
-    assert "not an effect estimate" in note.get_text() or "does not change" in note.get_text()
+    assert note.get_text().startswith(("Tipping point (a departure from MAR, not an effect "
+                                       "estimate)", "Tipping point: none ("))
     itt = result.results["primary"]["itt"]
     assert any(t.startswith(plots._signed(itt["estimate"])) for t in _texts(fig))
 
@@ -296,10 +320,12 @@ def test_forest_survives_missing_estimates(small: AnalysisResult) -> None:
     fig = plots.forest_figure(results)
     ax = fig.axes[0]
     rows = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
-    missing = sorted(t.get_position()[1] for t in _by_gid(fig, "forest-not-estimable"))
-    assert missing == sorted([rows["CACE, 2SLS (effect of receiving same-day)"],
-                              rows["ITT, multiple imputation (MAR)"],
-                              rows["Random-intercept model, week 4"]])
+    missing = {t.get_position()[1] for t in _by_gid(fig, "forest-not-estimable")}
+    assert missing >= {rows["CACE, 2SLS (effect of receiving same-day)"],
+                       rows["ITT, multiple imputation (MAR)"],
+                       rows["Random-intercept model, week 4"]}
+    shown = {t.get_position()[1] for t in _by_gid(fig, "forest-estimate")}
+    assert rows["ITT, ANCOVA, complete case"] in shown and not shown & missing
 
 
 def test_forest_shows_the_first_stage_f_and_warns_below_ten(small: AnalysisResult) -> None:
@@ -311,9 +337,27 @@ def test_forest_shows_the_first_stage_f_and_warns_below_ten(small: AnalysisResul
 
 def test_tipping_figure_marks_the_tipping_delta(result: AnalysisResult) -> None:
     s = result.results["sensitivity"]
-    fig = plots.tipping_figure(s["tipping_point"], 7.0)
-    assert "tipping point δ = 7" in _by_gid(fig, "tipping-delta")[0].get_text()
+    fig = plots.tipping_figure(s["tipping_point"], 7.25, mcse=0.5)
+    assert _by_gid(fig, "tipping-delta")[0].get_text() == (
+        "tipping point δ = 7.2 (Monte-Carlo SE 0.50)")
+    (band,) = _by_gid(fig, "tipping-mcse")
+    assert band.get_x() == pytest.approx(7.25 - 0.98)
+    deltas = [r["delta"] for r in s["tipping_point"]]
+    assert fig.axes[0].get_xlim() == (min(deltas) - 0.5, max(deltas) + 0.5)
     assert _by_gid(plots.tipping_figure([], None, "no data"), "not-estimable")
+
+
+def test_tipping_shift_direction_reaches_the_labels() -> None:
+    rows = [{"delta": d, "shift": d, "estimate": -5 + d / 4, "ci95": [-9 + d / 4, -1 + d / 4],
+             "p": 0.01} for d in range(0, 21)]
+    fig = plots.tipping_figure(rows, None)
+    assert "raised by δ" in fig.axes[0].get_xlabel()
+    labels = [r.label for r in plots.forest_rows({"sensitivity": {"tipping_point": rows}})]
+    assert "MI (MNAR), imputed same-day PF +10 points" in labels
+    assert plots._tipping_sentence({"sensitivity": {
+        "tipping_point": rows, "tipping_delta": None,
+        "notes": {"tipping_delta": "the conclusion did not change"}}}) == (
+        "Tipping point: none (the conclusion did not change).")
 
 
 # ---------------------------------------------------------------------- CONSORT
