@@ -128,7 +128,11 @@ def note_for(results: dict[str, Any], analysis: str) -> str | None:
     for note in results.get("meta", {}).get("not_estimable", []):
         text = note if isinstance(note, str) else str(note.get("reason", note))
         if text.startswith(f"{analysis}:"):
-            return text[len(analysis) + 1:].strip()
+            reason = text[len(analysis) + 1:].strip()
+            wrapper = "not estimable from these data ("
+            if reason.startswith(wrapper) and reason.endswith(")"):
+                reason = reason[len(wrapper):-1]
+            return reason
     return None
 
 
@@ -297,46 +301,51 @@ def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
 
 def _instrument_note(cace: dict[str, Any]) -> str:
     """The first-stage F of the CACE, flagged below 10 (a weak instrument)."""
-    f = cace.get("first_stage_f")
-    if f is None and isinstance(cace.get("first_stage"), dict):
-        f = cace["first_stage"].get("f")
+    first_stage = cace.get("first_stage") if isinstance(cace.get("first_stage"), dict) else {}
+    f = first_stage.get("f_statistic", cace.get("first_stage_f"))
     if not _finite(f):
         return ""
-    return f"first-stage F = {f:.1f}" + ("; weak instrument" if f < 10 else "")
+    shown = f"{f:.1f}" if f >= 1 else f"{f:.2g}"  # F = 0.0014 must not read as 0.0
+    return f"first-stage F = {shown}" + ("; weak instrument" if f < 10 else "")
+
+
+FOREST_CAP = 100.0  # PF is 0–100: no difference beyond ±100 points is meaningful
 
 
 def forest_figure(results: dict[str, Any]) -> Figure:
+    """One row per analysis; an interval off the scale ends in an arrow at the axis edge.
+
+    The axis spans the intervals of the analyses with a usable estimate: a CACE with a
+    weak instrument (CI of ± thousands of points) would otherwise squeeze every other
+    row into a dot. Its numbers still appear, in full, in the column on the right.
+    """
     rows = forest_rows(results)
-    fig = new_figure(9.0, 0.32 * len(rows) + 1.5)
-    ax = fig.add_axes((0.37, 0.9 / fig.get_figheight(), 0.36, 1 - 1.15 / fig.get_figheight()))
+    fig = new_figure(9.0, 0.36 * len(rows) + 1.5)
+    ax = fig.add_axes((0.37, 0.9 / fig.get_figheight(), 0.34, 1 - 1.15 / fig.get_figheight()))
     _style(ax)
     ax.spines["left"].set_visible(False)
     y = np.arange(len(rows))[::-1].astype(float)
     right = blended_transform_factory(ax.transAxes, ax.transData)
-    spans: list[float] = [0.0]
-    for yi, row in zip(y, rows, strict=True):
-        if row.header:
-            continue
-        parts = _effect_parts(row.effect)
+    drawn = [(yi, row, _effect_parts(row.effect)) for yi, row in zip(y, rows, strict=True)
+             if not row.header]
+    xmin, xmax = _forest_limits([(parts, "weak instrument" in row.note)
+                                 for _, row, parts in drawn if parts])
+    for yi, row, parts in drawn:
         if parts is None:
             ax.text(1.03, yi, NOT_ESTIMABLE, transform=right, va="center", fontsize=FONT,
                     style="italic", color="#666", gid="forest-not-estimable")
             continue
+        _forest_interval(ax, yi, parts, xmin, xmax)
         est, lo, hi = parts
-        spans += [lo, hi]
-        ax.plot([lo, hi], [yi, yi], color="#333", lw=1.1)
-        ax.plot(est, yi, "s", color=COLOURS["intervention"], ms=5.5)
-        text = f"{_signed(est)} ({_signed(lo)} to {_signed(hi)})" + (
-            f"  {row.note}" if row.note else "")
-        ax.text(1.03, yi, text, transform=right, va="center", fontsize=FONT,
-                gid="forest-estimate")
+        text = f"{_signed(est)} ({_signed(lo)} to {_signed(hi)})"
+        ax.text(1.03, yi, text + (f"\n{row.note}" if row.note else ""), transform=right,
+                va="center", fontsize=FONT if not row.note else FONT - 1,
+                color="#a23" if "weak" in row.note else "black", gid="forest-estimate")
     ax.axvline(0, color="#999", ls="--", lw=0.9)
-    lo, hi = min(spans), max(spans)
-    pad = 0.08 * (hi - lo) if hi > lo else 5.0
-    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlim(xmin, xmax)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_yticks(y, [r.label for r in rows])
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, pad=9)  # room for an off-scale arrow at the edge
     for label, row in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_fontweight("bold" if row.header else "normal")
     ax.text(1.03, len(rows) - 0.4, "Difference (95% CI)", transform=right, va="top",
@@ -351,9 +360,32 @@ def forest_figure(results: dict[str, Any]) -> Figure:
     return fig
 
 
+def _forest_limits(intervals: list[tuple[tuple[float, float, float], bool]]
+                   ) -> tuple[float, float]:
+    """x limits from the usable intervals (weak-instrument ones only if nothing else), 0
+    included, never beyond ±FOREST_CAP."""
+    usable = [parts for parts, weak in intervals if not weak] or [p for p, _ in intervals]
+    values = [0.0] + [v for est, lo, hi in usable for v in (lo, hi)]
+    lo, hi = max(min(values), -FOREST_CAP), min(max(values), FOREST_CAP)
+    pad = 0.08 * (hi - lo) if hi > lo else 5.0
+    return lo - pad, hi + pad
+
+
+def _forest_interval(ax: Axes, yi: float, parts: tuple[float, float, float], xmin: float,
+                     xmax: float) -> None:
+    est, lo, hi = parts
+    ax.plot([max(lo, xmin), min(hi, xmax)], [yi, yi], color="#333", lw=1.1,
+            gid="forest-interval")
+    for end, edge, marker in ((lo, xmin, "<"), (hi, xmax, ">")):
+        if (end < edge) if marker == "<" else (end > edge):
+            ax.plot(edge, yi, marker, color="#333", ms=5, clip_on=False, gid="forest-off-scale")
+    if xmin <= est <= xmax:
+        ax.plot(est, yi, "s", color=COLOURS["intervention"], ms=5.5)
+
+
 def _signed(value: float, digits: int = 1, plus: bool = False) -> str:
     """A number with a typographic minus, as the axis tick labels print it."""
-    text = f"{value:{'+' if plus else ''}.{digits}f}".replace("-", "−")
+    text = f"{value:{'+' if plus else ''},.{digits}f}".replace("-", "−")
     return text
 
 

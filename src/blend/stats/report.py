@@ -263,10 +263,11 @@ def _first_stage_note(cace: dict[str, Any]) -> str:
     f = fs.get("f_statistic")
     if f is None:
         return ""
-    text = f"first-stage F = {fmt(f, 1)}"
+    shown = fmt(f, 1) if f >= 1 else f"{f:.2g}"  # F = 0.0014 must not read as 0.0
+    text = f"first-stage F = {shown}"
     df = fs.get("df")
     if isinstance(df, list) and len(df) == 2:
-        text = f"first-stage F({df[0]}, {df[1]}) = {fmt(f, 1)}"
+        text = f"first-stage F({df[0]}, {df[1]}) = {shown}"
     if fs.get("partial_r2") is not None:
         text += f", partial R² = {fmt(fs['partial_r2'], 3)}"
     if fs.get("weak") or cace.get("warning"):

@@ -329,10 +329,17 @@ def test_forest_survives_missing_estimates(small: AnalysisResult) -> None:
 
 
 def test_forest_shows_the_first_stage_f_and_warns_below_ten(small: AnalysisResult) -> None:
+    """Everyone refuses: the CACE's CI spans ± 300,000 points; the axis ignores it."""
     results = copy.deepcopy(small.results)
-    results["primary"]["cace"].update(estimate=3.0, ci95=[-100.0, 106.0], first_stage_f=2.5)
+    results["primary"]["cace"].update(estimate=-5725.5, ci95=[-320636.8, 309185.8],
+                                      first_stage={"f_statistic": 0.0014, "weak": True})
+    results["primary"]["itt"].update(estimate=4.0, ci95=[-2.0, 10.0])
     fig = plots.forest_figure(results)
-    assert any("first-stage F = 2.5; weak instrument" in t for t in _texts(fig))
+    assert any("first-stage F = 0.0014; weak instrument" in t for t in _texts(fig))
+    assert any(t.startswith("−5,725.5 (−320,636.8 to 309,185.8)") for t in _texts(fig))
+    xmin, xmax = fig.axes[0].get_xlim()
+    assert -plots.FOREST_CAP <= xmin < -2.0 and 10.0 < xmax <= plots.FOREST_CAP
+    assert len(_by_gid(fig, "forest-off-scale")) >= 2  # arrows at both edges
 
 
 def test_tipping_figure_marks_the_tipping_delta(result: AnalysisResult) -> None:
@@ -467,4 +474,5 @@ def test_missing_artifacts_give_not_estimable_figures() -> None:
     for name in ("ce_plane", "ceac", "tipping_point", "pf_over_time"):
         fig = makers[name]()
         assert _by_gid(fig, "not-estimable"), name
-    assert "ValueError: empty" in _by_gid(makers["ceac"](), "not-estimable")[0].get_text()
+    text = _by_gid(makers["ceac"](), "not-estimable")[0].get_text()
+    assert text.endswith("not estimable\nValueError: empty")  # said once, with the reason
