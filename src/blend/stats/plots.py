@@ -433,8 +433,12 @@ def tipping_figure(rows: list[dict[str, Any]], tipping_delta: float | None = Non
                        color="#999", alpha=0.2, lw=0, gid="tipping-mcse")
             label += f" (Monte-Carlo SE {mcse:.2f})"
         ax.axvline(tipping_delta, color="#333", lw=0.9, ls=":")  # type: ignore[arg-type]
+        # The label goes on the side of the line with more room, so it is never cut off.
+        left = tipping_delta > (d.min() + d.max()) / 2  # type: ignore[operator]
         ax.annotate(label, (tipping_delta, 0), fontsize=FONT, xycoords=("data", "axes fraction"),
-                    xytext=(4, 4), textcoords="offset points", va="bottom", gid="tipping-delta")
+                    xytext=(-4 if left else 4, 4), textcoords="offset points", va="bottom",
+                    ha="right" if left else "left", gid="tipping-delta",
+                    bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"})
     ax.set_xlim(d.min() - 0.5, d.max() + 0.5)  # an MCSE band must not widen the δ range
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     way = "lowered" if any(_num(r.get("shift", -r["delta"])) < 0 for r in rows) else "raised"

@@ -352,6 +352,13 @@ def test_tipping_figure_marks_the_tipping_delta(result: AnalysisResult) -> None:
     deltas = [r["delta"] for r in s["tipping_point"]]
     assert fig.axes[0].get_xlim() == (min(deltas) - 0.5, max(deltas) + 0.5)
     assert _by_gid(plots.tipping_figure([], None, "no data"), "not-estimable")
+    for delta in (min(deltas) + 0.5, max(deltas) - 0.5):  # near either edge: still inside
+        fig = plots.tipping_figure(s["tipping_point"], delta, mcse=0.5)
+        fig.canvas.draw()
+        (label,) = _by_gid(fig, "tipping-delta")
+        width, _ = fig.canvas.get_width_height()
+        extent = label.get_window_extent()
+        assert extent.x0 >= 0 and extent.x1 <= width
 
 
 def test_tipping_shift_direction_reaches_the_labels() -> None:
