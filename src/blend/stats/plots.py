@@ -48,8 +48,6 @@ NOT_ESTIMABLE = "not estimable"
 # Altman, Lancet 2002;359:1686). The numbers at risk under the axis show the rest.
 TAIL_FRACTION = 0.10
 PNG_DPI = 150
-# SVG text stays text (small, searchable) and ids are deterministic (identical reruns).
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "blend"}
 VISIT_LABELS = {"baseline": "BL", "w1": "W1", "w2": "W2", "w4": "W4", "w6": "W6", "w8": "W8",
                 "w12": "W12", "m6": "M6", "m12": "M12"}
 PRIMARY_WINDOW_DAYS = 28  # PF at week 4 is the primary outcome
@@ -86,10 +84,11 @@ def figure_makers(result: AnalysisResult) -> dict[str, Callable[[], Figure]]:
             sensitivity.get("tipping_delta_mcse")),
         "pf_over_time": lambda: scale_over_time_figure(art.get("scales"), "PF",
                                                        longitudinal_models(r)),
-        "overall_survival": lambda: km_figure(overall_survival_data(wide),
-                                              survival_summary(r)),
-        "systemic_therapy_cif": lambda: cif_figure(systemic_therapy_data(wide),
-                                                   competing_risks_summary(r)),
+        "overall_survival": lambda: km_figure(
+            overall_survival_data(wide) if wide is not None else {}, survival_summary(r)),
+        "systemic_therapy_cif": lambda: cif_figure(
+            systemic_therapy_data(wide) if wide is not None else {},
+            competing_risks_summary(r)),
         "ce_plane": lambda: ce_plane_figure(
             getattr(cea, "replicates_", None),
             (getattr(cea, "delta_qaly_", math.nan), getattr(cea, "delta_cost_", math.nan)),
@@ -114,7 +113,8 @@ def save_figures(result: AnalysisResult, out: Path) -> dict[str, str]:
 
 def write_figure(fig: Figure, out: Path, name: str) -> str:
     """Save `fig` as OUT/name.png and OUT/name.svg; return the <svg> element."""
-    with matplotlib.rc_context(SVG_RC):
+    # SVG text stays text (small, searchable) and ids are deterministic (identical reruns).
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "blend"}):
         fig.savefig(out / f"{name}.png", dpi=PNG_DPI)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", dpi=PNG_DPI, metadata={"Date": None})
@@ -301,10 +301,12 @@ def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
 
 def _instrument_note(cace: dict[str, Any]) -> str:
     """The first-stage F of the CACE, flagged below 10 (a weak instrument)."""
-    first_stage = cace.get("first_stage") if isinstance(cace.get("first_stage"), dict) else {}
-    f = first_stage.get("f_statistic", cace.get("first_stage_f"))
-    if not _finite(f):
+    first_stage = cace.get("first_stage")
+    value = (first_stage.get("f_statistic") if isinstance(first_stage, dict)
+             else cace.get("first_stage_f"))
+    if not isinstance(value, int | float) or not math.isfinite(value):
         return ""
+    f = float(value)
     shown = f"{f:.1f}" if f >= 1 else f"{f:.2g}"  # F = 0.0014 must not read as 0.0
     return f"first-stage F = {shown}" + ("; weak instrument" if f < 10 else "")
 
@@ -504,7 +506,7 @@ def scale_over_time_figure(scales: pd.DataFrame | None, scale: str,
         d = data[data["arm"] == arm].set_index("timepoint").reindex(visits)
         n = d["count"].fillna(0).astype(int).to_numpy()
         table[arm] = n.tolist()
-        half = np.array([_t_half_width(sd, k) for sd, k in zip(d["std"], n, strict=True)])
+        half = np.array([_t_half_width(sd, int(k)) for sd, k in zip(d["std"], n, strict=True)])
         x = np.arange(len(visits)) + offset
         ax.errorbar(x, d["mean"], yerr=half, marker="o", ms=4, capsize=2.5, lw=1.2,
                     color=COLOURS[arm], label=LABELS[arm])
