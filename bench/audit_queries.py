@@ -19,7 +19,9 @@ from pathlib import Path
 OUT = Path(__file__).parent / "out"
 OUT.mkdir(exist_ok=True)
 DB = OUT / "audit_queries.sqlite3"
-os.environ.update({"BLEND_DATABASE_URL": f"sqlite:///{DB}", "DJANGO_SETTINGS_MODULE": "blend.web.test_settings"})
+os.environ.update(
+    {"BLEND_DATABASE_URL": f"sqlite:///{DB}", "DJANGO_SETTINGS_MODULE": "blend.web.test_settings"}
+)
 
 import django  # noqa: E402
 
@@ -47,13 +49,31 @@ def main() -> None:
     site = Site.objects.create(code="umcu", name="UMC Utrecht")
     nurse = User.objects.create_user("bench", password="x" * 12, role="nurse", site=site)
     version = ConsentFormVersion.objects.create(version="v3", valid_from=date(2020, 1, 1))
-    participant = register_participant(Registration(
-        site=site, registered_on=date(2025, 3, 1), sex="female", primary_tumour="breast",
-        metastases_diagnosed_on=date(2025, 2, 1), performance_status=1, full_name="Bench Person",
-        date_of_birth=date(1960, 5, 17), hospital_number="B100001", email="", phone="",
-        preferred_language="nl"), user=nurse)
-    record = ConsentRecord(participant=participant, item="a", answer="yes", effective_on=date(2025, 3, 1),
-                           form_version=version, recorded_by=nurse)
+    participant = register_participant(
+        Registration(
+            site=site,
+            registered_on=date(2025, 3, 1),
+            sex="female",
+            primary_tumour="breast",
+            metastases_diagnosed_on=date(2025, 2, 1),
+            performance_status=1,
+            full_name="Bench Person",
+            date_of_birth=date(1960, 5, 17),
+            hospital_number="B100001",
+            email="",
+            phone="",
+            preferred_language="nl",
+        ),
+        user=nurse,
+    )
+    record = ConsentRecord(
+        participant=participant,
+        item="a",
+        answer="yes",
+        effective_on=date(2025, 3, 1),
+        form_version=version,
+        recorded_by=nurse,
+    )
     with CaptureQueriesContext(connection) as first:
         audited_save(record, user=nurse)
     record.answer = "no"

@@ -44,12 +44,19 @@ SEED = "be" * 32
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     results: dict[str, Any] = {}
-    databases = (("sqlite", f"sqlite:///{OUT / 'bench_allocation.sqlite3'}"), ("postgresql", PG_URL))
+    databases = (
+        ("sqlite", f"sqlite:///{OUT / 'bench_allocation.sqlite3'}"),
+        ("postgresql", PG_URL),
+    )
     for mode in ("threads", "processes"):
         for name, url in databases:
             key = f"{name} ({mode})"
-            done = subprocess.run([sys.executable, __file__, "--child", name, url], capture_output=True, text=True,
-                                  env={**os.environ, "BENCH_MODE": mode})
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", name, url],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "BENCH_MODE": mode},
+            )
             if done.returncode:
                 print(f"{key}: failed\n{done.stderr[-3000:]}")
                 lines = done.stderr.strip().splitlines()
@@ -62,24 +69,37 @@ def main() -> int:
 
 
 def report(results: dict[str, Any]) -> None:
-    print(f"Allocation throughput, {CLIENTS} concurrent clients ({ALLOCATIONS} allocations, "
-          f"{RAW_INSERTS} raw inserts per database)")
-    print(f"{'database (clients)':<24} {'alloc/s':>9} {'raw/s (8 clients)':>18} {'ratio':>6} "
-          f"{'raw/s (1 client)':>17} {'ratio':>6}  verify")
+    print(
+        f"Allocation throughput, {CLIENTS} concurrent clients ({ALLOCATIONS} allocations, "
+        f"{RAW_INSERTS} raw inserts per database)"
+    )
+    print(
+        f"{'database (clients)':<24} {'alloc/s':>9} {'raw/s (8 clients)':>18} {'ratio':>6} "
+        f"{'raw/s (1 client)':>17} {'ratio':>6}  verify"
+    )
     for name, r in results.items():
         if "error" in r:
             print(f"{name:<24} error: {r['error']}")
             continue
-        print(f"{name:<24} {r['allocations_per_second']:>9.1f} {r['raw_inserts_per_second']:>18.1f} "
-              f"{r['ratio']:>6.2f} {r['raw_single_client_per_second']:>17.1f} {r['ratio_to_single_client']:>6.2f}"
-              f"  {'ok' if r['verified'] else 'FAILED'}")
+        print(
+            f"{name:<24} {r['allocations_per_second']:>9.1f} {r['raw_inserts_per_second']:>18.1f} "
+            f"{r['ratio']:>6.2f} {r['raw_single_client_per_second']:>17.1f} {r['ratio_to_single_client']:>6.2f}"
+            f"  {'ok' if r['verified'] else 'FAILED'}"
+        )
     print("(aim: ratio >= 0.5)")
 
 
 # ------------------------------------------------------------------ child process
 def child(name: str, url: str) -> None:
-    os.environ.update({"BLEND_DATABASE_URL": url, "BLEND_DEBUG": "1", "BLEND_SECURE": "0",
-                       "BLEND_RANDOMIZATION_SEED": SEED, "DJANGO_SETTINGS_MODULE": "blend.web.settings"})
+    os.environ.update(
+        {
+            "BLEND_DATABASE_URL": url,
+            "BLEND_DEBUG": "1",
+            "BLEND_SECURE": "0",
+            "BLEND_RANDOMIZATION_SEED": SEED,
+            "DJANGO_SETTINGS_MODULE": "blend.web.settings",
+        }
+    )
     fresh_database(name, url)
     import django
 
@@ -94,10 +114,22 @@ def child(name: str, url: str) -> None:
     from blend.apps.allocation.verification import verify
 
     verified = verify(SEED).ok
-    print(json.dumps({"allocations_per_second": alloc, "raw_inserts_per_second": raw, "ratio": alloc / raw,
-                      "raw_single_client_per_second": raw_single, "ratio_to_single_client": alloc / raw_single,
-                      "verified": verified, "clients": CLIENTS, "mode": MODE, "allocations": ALLOCATIONS,
-                      "raw_inserts": RAW_INSERTS}))
+    print(
+        json.dumps(
+            {
+                "allocations_per_second": alloc,
+                "raw_inserts_per_second": raw,
+                "ratio": alloc / raw,
+                "raw_single_client_per_second": raw_single,
+                "ratio_to_single_client": alloc / raw_single,
+                "verified": verified,
+                "clients": CLIENTS,
+                "mode": MODE,
+                "allocations": ALLOCATIONS,
+                "raw_inserts": RAW_INSERTS,
+            }
+        )
+    )
 
 
 def fresh_database(name: str, url: str) -> None:
@@ -130,18 +162,53 @@ def build_cohort(n: int) -> tuple[Any, list[Any]]:
     site = Site.objects.create(code="umcu", name="UMC Utrecht")
     user = User.objects.create_user("bench", password="x" * 12, role="nurse", site=site)
     version = ConsentFormVersion.objects.create(version="v3", valid_from=date(2020, 1, 1))
-    Participant.objects.bulk_create([
-        Participant(study_id=format_study_id(i + 1), site=site, registered_on=date(2025, 1, 1), sex="female",
-                    birth_year=1960, primary_tumour="breast", metastases_diagnosed_on=date(2024, 12, 1),
-                    performance_status=1, created_by=user) for i in range(n)])
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                study_id=format_study_id(i + 1),
+                site=site,
+                registered_on=date(2025, 1, 1),
+                sex="female",
+                birth_year=1960,
+                primary_tumour="breast",
+                metastases_diagnosed_on=date(2024, 12, 1),
+                performance_status=1,
+                created_by=user,
+            )
+            for i in range(n)
+        ]
+    )
     people = list(Participant.objects.order_by("id"))
-    ConsentRecord.objects.bulk_create([
-        ConsentRecord(participant=p, item=item, answer="yes", effective_on=p.registered_on, form_version=version,
-                      recorded_by=user) for p in people for item in "abcde"])
+    ConsentRecord.objects.bulk_create(
+        [
+            ConsentRecord(
+                participant=p,
+                item=item,
+                answer="yes",
+                effective_on=p.registered_on,
+                form_version=version,
+                recorded_by=user,
+            )
+            for p in people
+            for item in "abcde"
+        ]
+    )
     confirmed = timezone.now()
-    Screening.objects.bulk_create([
-        Screening(participant=p, screened_on=date(2025, 1, 2), screened_by=user, facts={}, status="eligible",
-                  criteria_version="bench", confirmed_at=confirmed, confirmed_by=user) for p in people])
+    Screening.objects.bulk_create(
+        [
+            Screening(
+                participant=p,
+                screened_on=date(2025, 1, 2),
+                screened_by=user,
+                facts={},
+                status="eligible",
+                criteria_version="bench",
+                confirmed_at=confirmed,
+                confirmed_by=user,
+            )
+            for p in people
+        ]
+    )
     return user, people
 
 

@@ -25,8 +25,9 @@ from blend.design.simulate import _chunks, analyse_cace, analyse_itt, run
 
 REPS = 10_000
 LOOP_SUBSET = 300
-SCENARIO = Scenario(n=100, delta=10, sd=20, rho=0.5, refusal=0.25, death=0.1, missing=0.15,
-                    reps=REPS, seed=3)
+SCENARIO = Scenario(
+    n=100, delta=10, sd=20, rho=0.5, refusal=0.25, death=0.1, missing=0.15, reps=REPS, seed=3
+)
 OUT = Path(__file__).parent / "out" / "design.json"
 
 
@@ -46,17 +47,25 @@ def _loop(trials: Trials, reps: int, formula: bool) -> tuple[float, np.ndarray]:
     started = time.perf_counter()
     for r in range(reps):
         keep = trials.observed[r]
-        df = pd.DataFrame({"pf4": trials.y[r][keep], "pf0": trials.pf0[r][keep], "arm": trials.arm[r][keep],
-                           "received": trials.received[r][keep]})
+        df = pd.DataFrame(
+            {
+                "pf4": trials.y[r][keep],
+                "pf0": trials.pf0[r][keep],
+                "arm": trials.arm[r][keep],
+                "received": trials.received[r][keep],
+            }
+        )
         if formula:
             itt = smf.ols("pf4 ~ arm + pf0", df).fit()
             iv = IV2SLS.from_formula("pf4 ~ 1 + pf0 + [received ~ arm]", df).fit(
-                cov_type="unadjusted", debiased=True)
+                cov_type="unadjusted", debiased=True
+            )
         else:
             df["const"] = 1.0
             itt = sm.OLS(df.pf4, df[["const", "arm", "pf0"]]).fit()
             iv = IV2SLS(df.pf4, df[["const", "pf0"]], df[["received"]], df[["arm"]]).fit(
-                cov_type="unadjusted", debiased=True)
+                cov_type="unadjusted", debiased=True
+            )
         estimates[r] = itt.params["arm"], iv.params["received"]
     return time.perf_counter() - started, estimates
 
@@ -84,38 +93,58 @@ def main() -> int:
     loops = {}
     for formula in (True, False):
         loop_s, loop_est = _loop(trials, LOOP_SUBSET, formula)
-        diff = max(np.abs(loop_est[:, 0] - itt["est"][:LOOP_SUBSET]).max(),
-                   np.abs(loop_est[:, 1] - cace["est"][:LOOP_SUBSET]).max())
+        diff = max(
+            np.abs(loop_est[:, 0] - itt["est"][:LOOP_SUBSET]).max(),
+            np.abs(loop_est[:, 1] - cace["est"][:LOOP_SUBSET]).max(),
+        )
         per_rep = loop_s / LOOP_SUBSET
         loops["formula" if formula else "arrays"] = {
-            "measured_replicates": LOOP_SUBSET, "measured_s": loop_s,
+            "measured_replicates": LOOP_SUBSET,
+            "measured_s": loop_s,
             "extrapolated_10000_s": per_rep * REPS + gen_s / size * REPS,
             "max_abs_difference_from_vectorised": float(diff),
         }
     best = results["simulate_workers_2_s"]
-    results.update({
-        "replicates": REPS, "n": SCENARIO.n, "power_itt": power,
-        "vectorised_analysis_per_500_s": vec_s, "generation_per_500_s": gen_s,
-        "loop": loops,
-        "speedup_vs_formula_loop": loops["formula"]["extrapolated_10000_s"] / best,
-        "speedup_vs_array_loop": loops["arrays"]["extrapolated_10000_s"] / best,
-        "cpu_count": os.cpu_count(),
-    })
+    results.update(
+        {
+            "replicates": REPS,
+            "n": SCENARIO.n,
+            "power_itt": power,
+            "vectorised_analysis_per_500_s": vec_s,
+            "generation_per_500_s": gen_s,
+            "loop": loops,
+            "speedup_vs_formula_loop": loops["formula"]["extrapolated_10000_s"] / best,
+            "speedup_vs_array_loop": loops["arrays"]["extrapolated_10000_s"] / best,
+            "cpu_count": os.cpu_count(),
+        }
+    )
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"blend simulate, {REPS} replicates of N = {SCENARIO.n}, ITT ANCOVA + CACE 2SLS "
-          f"(incl. the 10^6-patient true-estimand population):")
-    print(f"  1 worker:  {results['simulate_workers_1_s']:.2f} s wall, {results['simulate_workers_1_cpu_s']:.2f} s CPU")
-    print(f"  2 workers: {results['simulate_workers_2_s']:.2f} s wall, {results['simulate_workers_2_cpu_s']:.2f} s CPU"
-          f"   (aim ≤ 5 s)   ITT power {power:.3f}")
-    print(f"  load average during the run: {results['load_average_1min']:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"blend simulate, {REPS} replicates of N = {SCENARIO.n}, ITT ANCOVA + CACE 2SLS "
+        f"(incl. the 10^6-patient true-estimand population):"
+    )
+    print(
+        f"  1 worker:  {results['simulate_workers_1_s']:.2f} s wall, {results['simulate_workers_1_cpu_s']:.2f} s CPU"
+    )
+    print(
+        f"  2 workers: {results['simulate_workers_2_s']:.2f} s wall, {results['simulate_workers_2_cpu_s']:.2f} s CPU"
+        f"   (aim ≤ 5 s)   ITT power {power:.3f}"
+    )
+    print(
+        f"  load average during the run: {results['load_average_1min']:.1f} on {os.cpu_count()} CPUs"
+    )
     for name, loop in loops.items():
-        print(f"  plain loop ({name} API: pandas + statsmodels OLS + linearmodels IV2SLS), timed on "
-              f"{loop['measured_replicates']} replicates ({loop['measured_s']:.2f} s) and extrapolated "
-              f"to {REPS}: {loop['extrapolated_10000_s']:.0f} s; estimates equal to "
-              f"{loop['max_abs_difference_from_vectorised']:.1e}")
-    print(f"  speed-up (2 workers) vs formula loop: {results['speedup_vs_formula_loop']:.0f}×, "
-          f"vs array loop: {results['speedup_vs_array_loop']:.0f}×   (aim ≥ 50×)")
+        print(
+            f"  plain loop ({name} API: pandas + statsmodels OLS + linearmodels IV2SLS), timed on "
+            f"{loop['measured_replicates']} replicates ({loop['measured_s']:.2f} s) and extrapolated "
+            f"to {REPS}: {loop['extrapolated_10000_s']:.0f} s; estimates equal to "
+            f"{loop['max_abs_difference_from_vectorised']:.1e}"
+        )
+    print(
+        f"  speed-up (2 workers) vs formula loop: {results['speedup_vs_formula_loop']:.0f}×, "
+        f"vs array loop: {results['speedup_vs_array_loop']:.0f}×   (aim ≥ 50×)"
+    )
     print(f"wrote {OUT}")
     return 0
 

@@ -18,8 +18,14 @@ from pathlib import Path
 OUT = Path(__file__).parent / "out"
 OUT.mkdir(exist_ok=True)
 DB = OUT / "bench_participant_list.sqlite3"
-os.environ.update({"BLEND_DATABASE_URL": f"sqlite:///{DB}", "BLEND_DEBUG": "1", "BLEND_SECURE": "0",
-                   "DJANGO_SETTINGS_MODULE": "blend.web.settings"})
+os.environ.update(
+    {
+        "BLEND_DATABASE_URL": f"sqlite:///{DB}",
+        "BLEND_DEBUG": "1",
+        "BLEND_SECURE": "0",
+        "DJANGO_SETTINGS_MODULE": "blend.web.settings",
+    }
+)
 
 import django  # noqa: E402
 
@@ -35,8 +41,12 @@ from blend.apps.registry.domain import format_study_id  # noqa: E402
 from blend.apps.registry.models import Identity, Participant, Site  # noqa: E402
 
 REQUESTS = 40
-URLS = {"list": "/participants/", "filter": "/participants/?randomization_consent=yes&primary_tumour=lung",
-        "search": "/participants/?q=PRS-00", "page 20": "/participants/?page=20"}
+URLS = {
+    "list": "/participants/",
+    "filter": "/participants/?randomization_consent=yes&primary_tumour=lung",
+    "search": "/participants/?q=PRS-00",
+    "page 20": "/participants/?page=20",
+}
 
 
 def remove_database() -> None:
@@ -52,20 +62,50 @@ def build(n: int) -> User:
     user = User.objects.create_user("bench", password="x" * 12, role="nurse", site=site)
     version = ConsentFormVersion.objects.create(version="v3", valid_from=date(2020, 1, 1))
     tumours = ["breast", "prostate", "lung", "kidney", "other"]
-    people = [Participant(study_id=format_study_id(i + 1), site=site, registered_on=date(2023, 1, 1) + timedelta(days=i % 900),
-                          sex="female", birth_year=1950, primary_tumour=tumours[i % 5],
-                          metastases_diagnosed_on=date(2022, 12, 1), performance_status=i % 5, created_by=user)
-              for i in range(n)]
+    people = [
+        Participant(
+            study_id=format_study_id(i + 1),
+            site=site,
+            registered_on=date(2023, 1, 1) + timedelta(days=i % 900),
+            sex="female",
+            birth_year=1950,
+            primary_tumour=tumours[i % 5],
+            metastases_diagnosed_on=date(2022, 12, 1),
+            performance_status=i % 5,
+            created_by=user,
+        )
+        for i in range(n)
+    ]
     Participant.objects.bulk_create(people, batch_size=2000)
     people = list(Participant.objects.order_by("id"))
-    Identity.objects.bulk_create([Identity(participant=p, full_name=f"Person {i}", date_of_birth=date(1950, 1, 1),
-                                           hospital_number=f"H{i:07d}") for i, p in enumerate(people)], batch_size=2000)
+    Identity.objects.bulk_create(
+        [
+            Identity(
+                participant=p,
+                full_name=f"Person {i}",
+                date_of_birth=date(1950, 1, 1),
+                hospital_number=f"H{i:07d}",
+            )
+            for i, p in enumerate(people)
+        ],
+        batch_size=2000,
+    )
     answers = ["yes", "yes", "yes", "no", "postponed"]
-    ConsentRecord.objects.bulk_create([
-        ConsentRecord(participant=p, item=item, answer=answers[(i + k) % 5] if item == "c" else "yes",
-                      effective_on=p.registered_on, form_version=version, recorded_by=user)
-        for i, p in enumerate(people) for k, item in enumerate("abcde")
-    ], batch_size=5000)
+    ConsentRecord.objects.bulk_create(
+        [
+            ConsentRecord(
+                participant=p,
+                item=item,
+                answer=answers[(i + k) % 5] if item == "c" else "yes",
+                effective_on=p.registered_on,
+                form_version=version,
+                recorded_by=user,
+            )
+            for i, p in enumerate(people)
+            for k, item in enumerate("abcde")
+        ],
+        batch_size=5000,
+    )
     return user
 
 
@@ -83,8 +123,11 @@ def measure(user: User) -> dict[str, dict[str, float]]:
                 timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         timings.sort()
-        results[name] = {"median_ms": statistics.median(timings), "p95_ms": timings[int(0.95 * len(timings)) - 1],
-                         "queries": len(queries.captured_queries)}
+        results[name] = {
+            "median_ms": statistics.median(timings),
+            "p95_ms": timings[int(0.95 * len(timings)) - 1],
+            "queries": len(queries.captured_queries),
+        }
     return results
 
 
@@ -98,7 +141,9 @@ def main() -> int:
             print(f"{name:<10}{n:>8}{r['median_ms']:>12.1f}{r['p95_ms']:>10.1f}{r['queries']:>9}")
     constant = all(report[1_000][k]["queries"] == report[10_000][k]["queries"] for k in URLS)
     print(f"queries per request independent of cohort size: {'yes' if constant else 'NO'}")
-    (OUT / "participant_list.json").write_text(json.dumps({"results": report, "queries_constant": constant}, indent=2))
+    (OUT / "participant_list.json").write_text(
+        json.dumps({"results": report, "queries_constant": constant}, indent=2)
+    )
     remove_database()
     return 0 if constant else 1
 

@@ -47,9 +47,11 @@ def main() -> int:
             "live_allocation_ms_at_k1000": 1000 * _live(spec, 1000, 20),
         }
         r = report[name]
-        print(f"{name:<13} assess 20,000 × 100: {r['assess_20000x100_s']:.2f} s "
-              f"(correct guesses {r['correct_guess_proportion']:.3f});  one live allocation: "
-              f"{r['live_allocation_ms_at_k100']:.2f} ms at k = 100, {r['live_allocation_ms_at_k1000']:.2f} ms at k = 1000")
+        print(
+            f"{name:<13} assess 20,000 × 100: {r['assess_20000x100_s']:.2f} s "
+            f"(correct guesses {r['correct_guess_proportion']:.3f});  one live allocation: "
+            f"{r['live_allocation_ms_at_k100']:.2f} ms at k = 100, {r['live_allocation_ms_at_k1000']:.2f} ms at k = 1000"
+        )
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {OUT}")

@@ -50,10 +50,15 @@ def setup(workdir: Path) -> None:
     protocol.mkdir()
     schedule = (ROOT / "src/blend/protocol/defaults/schedule.toml").read_text(encoding="utf-8")
     head, tail = schedule.split("# Invitations and reminders", 1)
-    (protocol / "schedule.toml").write_text(head + EXTRA_TIMEPOINT + "\n# Invitations and reminders" + tail,
-                                            encoding="utf-8")
-    os.environ.update(BLEND_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}", BLEND_DEBUG="1",
-                      BLEND_PROTOCOL_DIR=str(protocol), DJANGO_SETTINGS_MODULE="blend.web.settings")
+    (protocol / "schedule.toml").write_text(
+        head + EXTRA_TIMEPOINT + "\n# Invitations and reminders" + tail, encoding="utf-8"
+    )
+    os.environ.update(
+        BLEND_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        BLEND_DEBUG="1",
+        BLEND_PROTOCOL_DIR=str(protocol),
+        DJANGO_SETTINGS_MODULE="blend.web.settings",
+    )
     sys.path.insert(0, str(ROOT / "src"))
     import django
     from django.conf import settings
@@ -81,34 +86,86 @@ def build(n: int, today: date) -> dict[str, int]:
     site = Site.objects.create(code="umcu", name="UMC Utrecht")
     user = User.objects.create(username="bench", role="nurse")
     version = ConsentFormVersion.objects.create(version="bench", valid_from=date(2020, 1, 1))
-    people = Participant.objects.bulk_create([
-        Participant(study_id=f"B{i:06d}", site=site, registered_on=today - timedelta(days=rng.randint(1, 800)),
-                    sex="female", birth_year=1955, primary_tumour="lung", metastases_diagnosed_on=date(2022, 1, 1),
-                    performance_status=1, created_by=user) for i in range(n)], batch_size=2000)
+    people = Participant.objects.bulk_create(
+        [
+            Participant(
+                study_id=f"B{i:06d}",
+                site=site,
+                registered_on=today - timedelta(days=rng.randint(1, 800)),
+                sex="female",
+                birth_year=1955,
+                primary_tumour="lung",
+                metastases_diagnosed_on=date(2022, 1, 1),
+                performance_status=1,
+                created_by=user,
+            )
+            for i in range(n)
+        ],
+        batch_size=2000,
+    )
     identities, consents, deaths, assessments = [], [], [], []
     schedule = load_schedule()
     now = timezone.now()
     for i, p in enumerate(people):
         kind = rng.random()
-        identities.append(Identity(participant=p, full_name=f"Bench {i}", date_of_birth=date(1955, 1, 1),
-                                   hospital_number=f"H{i:08d}", email=f"p{i}@example.org" if kind < 0.8 else "",
-                                   phone="+31 612345678" if kind < 0.95 else "",
-                                   preferred_language="nl" if rng.random() < 0.9 else "en"))
+        identities.append(
+            Identity(
+                participant=p,
+                full_name=f"Bench {i}",
+                date_of_birth=date(1955, 1, 1),
+                hospital_number=f"H{i:08d}",
+                email=f"p{i}@example.org" if kind < 0.8 else "",
+                phone="+31 612345678" if kind < 0.95 else "",
+                preferred_language="nl" if rng.random() < 0.9 else "en",
+            )
+        )
         for item in "ab":
-            consents.append(ConsentRecord(participant=p, item=item, answer="yes", effective_on=p.registered_on,
-                                          form_version=version, recorded_by=user))
+            consents.append(
+                ConsentRecord(
+                    participant=p,
+                    item=item,
+                    answer="yes",
+                    effective_on=p.registered_on,
+                    form_version=version,
+                    recorded_by=user,
+                )
+            )
         if rng.random() < 0.03:
-            consents.append(ConsentRecord(participant=p, item="b", answer="withdrawn", reason="bench",
-                                          effective_on=p.registered_on + timedelta(days=1), recorded_by=user))
+            consents.append(
+                ConsentRecord(
+                    participant=p,
+                    item="b",
+                    answer="withdrawn",
+                    reason="bench",
+                    effective_on=p.registered_on + timedelta(days=1),
+                    recorded_by=user,
+                )
+            )
         if rng.random() < 0.05:
-            deaths.append(VitalStatus(participant=p, last_contact_on=today, died_on=today, recorded_by=user))
+            deaths.append(
+                VitalStatus(participant=p, last_contact_on=today, died_on=today, recorded_by=user)
+            )
         anchor = today - timedelta(days=rng.randint(0, 400))
         for window in schedule.plan(anchor):
-            done = window.closes < today and rng.random() < 0.8 or window.opens <= today and rng.random() < 0.3
-            assessments.append(Assessment(
-                participant=p, timepoint=window.code, instruments=list(schedule.timepoint(window.code).instruments),
-                anchor_on=anchor, target_on=window.target, opens_on=window.opens, closes_on=window.closes,
-                completed_at=now if done else None, completed_on=today if done else None))
+            done = (
+                window.closes < today
+                and rng.random() < 0.8
+                or window.opens <= today
+                and rng.random() < 0.3
+            )
+            assessments.append(
+                Assessment(
+                    participant=p,
+                    timepoint=window.code,
+                    instruments=list(schedule.timepoint(window.code).instruments),
+                    anchor_on=anchor,
+                    target_on=window.target,
+                    opens_on=window.opens,
+                    closes_on=window.closes,
+                    completed_at=now if done else None,
+                    completed_on=today if done else None,
+                )
+            )
     Identity.objects.bulk_create(identities, batch_size=2000)
     ConsentRecord.objects.bulk_create(consents, batch_size=2000)
     VitalStatus.objects.bulk_create(deaths, batch_size=2000)
@@ -132,7 +189,7 @@ def run_once(count_queries: bool) -> dict[str, Any]:
         last = {"n": 0}
 
         def on_batch(*_args: Any) -> None:
-            batch = capture.captured_queries[last["n"]:]
+            batch = capture.captured_queries[last["n"] :]
             reads = sum(1 for q in batch if q["sql"].lstrip().upper().startswith("SELECT"))
             marks[step].append([reads, len(batch) - reads])
             last["n"] = len(capture.captured_queries)
@@ -152,10 +209,19 @@ def run_once(count_queries: bool) -> dict[str, Any]:
         plan = plan_messages()
         delivery = deliver_due(timezone.now())
     seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 3), "queued": plan.queued, "already": plan.already,
-            "not_allowed": plan.not_allowed, "no_address": plan.no_address, "sent": delivery.sent,
-            "cancelled": delivery.cancelled, "plan_batches": plan.batches, "deliver_batches": delivery.batches,
-            "plan_queries_per_batch": marks["plan"], "deliver_queries_per_batch": marks["deliver"]}
+    return {
+        "seconds": round(seconds, 3),
+        "queued": plan.queued,
+        "already": plan.already,
+        "not_allowed": plan.not_allowed,
+        "no_address": plan.no_address,
+        "sent": delivery.sent,
+        "cancelled": delivery.cancelled,
+        "plan_batches": plan.batches,
+        "deliver_batches": delivery.batches,
+        "plan_queries_per_batch": marks["plan"],
+        "deliver_queries_per_batch": marks["deliver"],
+    }
 
 
 def measure(n: int, workdir: Path, today: date) -> dict[str, Any]:
@@ -198,22 +264,34 @@ def measure(n: int, workdir: Path, today: date) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> None:
     for label, r in results.items():
         first, second, q = r["first_run"], r["second_run"], r["queries"]
-        print(f"\n{label}: {r['participants']:,} participants, {r['assessments']:,} scheduled assessments "
-              f"(built in {r['build_seconds']} s)")
-        print(f"  send-reminders, first run : {first['seconds']:6.2f} s  queued {first['queued']:,}, sent "
-              f"{first['sent']:,}, skipped {first['not_allowed']:,} (died / no consent), "
-              f"{first['no_address']:,} without address")
-        print(f"  send-reminders, second run: {second['seconds']:6.2f} s  queued {second['queued']}, sent "
-              f"{second['sent']} (idempotent)")
+        print(
+            f"\n{label}: {r['participants']:,} participants, {r['assessments']:,} scheduled assessments "
+            f"(built in {r['build_seconds']} s)"
+        )
+        print(
+            f"  send-reminders, first run : {first['seconds']:6.2f} s  queued {first['queued']:,}, sent "
+            f"{first['sent']:,}, skipped {first['not_allowed']:,} (died / no consent), "
+            f"{first['no_address']:,} without address"
+        )
+        print(
+            f"  send-reminders, second run: {second['seconds']:6.2f} s  queued {second['queued']}, sent "
+            f"{second['sent']} (idempotent)"
+        )
         print(f"  SQL per planning batch [reads, writes]: {q['plan_queries_per_batch']}")
         print(f"  SQL per delivery batch [reads, writes]: {q['deliver_queries_per_batch']}")
 
 
 def _reads_constant(results: dict[str, Any]) -> bool:
-    reads = {r[0] for label in ("small", "full") for step in ("plan_queries_per_batch", "deliver_queries_per_batch")
-             for r in results[label]["queries"][step]}
-    per_step = [{r[0] for label in ("small", "full") for r in results[label]["queries"][step]}
-                for step in ("plan_queries_per_batch", "deliver_queries_per_batch")]
+    reads = {
+        r[0]
+        for label in ("small", "full")
+        for step in ("plan_queries_per_batch", "deliver_queries_per_batch")
+        for r in results[label]["queries"][step]
+    }
+    per_step = [
+        {r[0] for label in ("small", "full") for r in results[label]["queries"][step]}
+        for step in ("plan_queries_per_batch", "deliver_queries_per_batch")
+    ]
     return bool(reads) and all(len(s) == 1 for s in per_step)
 
 
@@ -225,16 +303,23 @@ def main() -> int:
         from django.utils import timezone
 
         today = timezone.localdate()  # the day send-reminders plans for (Amsterdam time)
-        results = {"small": measure(PARTICIPANTS // 4, workdir, today),
-                   "full": measure(PARTICIPANTS, workdir, today)}
+        results = {
+            "small": measure(PARTICIPANTS // 4, workdir, today),
+            "full": measure(PARTICIPANTS, workdir, today),
+        }
     report(results)
     constant = _reads_constant(results)
-    print("\n  reads per batch do not depend on the cohort size: "
-          f"{'yes' if constant else 'NO'}; writes are multi-row statements whose number follows the "
-          "messages in the batch (SQLite allows 999 parameters per statement)")
+    print(
+        "\n  reads per batch do not depend on the cohort size: "
+        f"{'yes' if constant else 'NO'}; writes are multi-row statements whose number follows the "
+        "messages in the batch (SQLite allows 999 parameters per statement)"
+    )
     print(f"  aim <= 10 s: {'met' if results['full']['first_run']['seconds'] <= 10 else 'NOT met'}")
-    results["meta"] = {"date": str(today), "at": datetime.now().isoformat(timespec="seconds"),
-                       "queries_constant_per_batch": constant}
+    results["meta"] = {
+        "date": str(today),
+        "at": datetime.now().isoformat(timespec="seconds"),
+        "queries_constant_per_batch": constant,
+    }
     (OUT / "reminders.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 

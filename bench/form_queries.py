@@ -23,7 +23,9 @@ from typing import Any
 OUT = Path(__file__).parent / "out"
 OUT.mkdir(exist_ok=True)
 DB = OUT / "form_queries.sqlite3"
-os.environ.update({"BLEND_DATABASE_URL": f"sqlite:///{DB}", "DJANGO_SETTINGS_MODULE": "blend.web.test_settings"})
+os.environ.update(
+    {"BLEND_DATABASE_URL": f"sqlite:///{DB}", "DJANGO_SETTINGS_MODULE": "blend.web.test_settings"}
+)
 
 import django  # noqa: E402
 
@@ -48,11 +50,24 @@ from blend.apps.treatment.services import record_treatment  # noqa: E402
 REGISTERED_ON = date(2025, 3, 1)
 # The form-entered facts of an eligible patient (as tests/web/screening/flow.py).
 ELIGIBLE_FACTS: dict[str, Any] = {
-    "index_levels": ["T7", "T8"], "symptoms": ["mechanical_pain"], "sins_total": 9, "bilsky_grade": "1b",
-    "radiotherapy_indicated": True, "surgery_indicated": True, "malignancy_proof": "histology",
-    "radiographic_evidence": True, "levels_to_bridge": 4, "radiotherapy_locations": 1, "prior_surgery_index": False,
-    "prior_radiotherapy_index": False, "multiple_myeloma": False, "asia_grade": "E", "long_halflife_drugs": False,
-    "life_expectancy_months": 12, "can_lie_on_table": True, "fit_for_radiosurgery": True,
+    "index_levels": ["T7", "T8"],
+    "symptoms": ["mechanical_pain"],
+    "sins_total": 9,
+    "bilsky_grade": "1b",
+    "radiotherapy_indicated": True,
+    "surgery_indicated": True,
+    "malignancy_proof": "histology",
+    "radiographic_evidence": True,
+    "levels_to_bridge": 4,
+    "radiotherapy_locations": 1,
+    "prior_surgery_index": False,
+    "prior_radiotherapy_index": False,
+    "multiple_myeloma": False,
+    "asia_grade": "E",
+    "long_halflife_drugs": False,
+    "life_expectancy_months": 12,
+    "can_lie_on_table": True,
+    "fit_for_radiosurgery": True,
 }
 
 
@@ -69,33 +84,82 @@ def build() -> tuple[Participant, Site, ConsentFormVersion]:
     site = Site.objects.create(code="umcu", name="UMC Utrecht")
     nurse = User.objects.create_user("bench", password="x" * 12, role="nurse", site=site)
     version = ConsentFormVersion.objects.create(version="v3", valid_from=date(2020, 1, 1))
-    participant = register_participant(Registration(
-        site=site, registered_on=REGISTERED_ON, sex="female", primary_tumour="breast",
-        metastases_diagnosed_on=date(2025, 2, 1), performance_status=1, full_name="Bench Person",
-        date_of_birth=date(1960, 5, 17), hospital_number="B100001", email="bench@example.org",
-        phone="+31 612345678", preferred_language="nl"), user=nurse)
+    participant = register_participant(
+        Registration(
+            site=site,
+            registered_on=REGISTERED_ON,
+            sex="female",
+            primary_tumour="breast",
+            metastases_diagnosed_on=date(2025, 2, 1),
+            performance_status=1,
+            full_name="Bench Person",
+            date_of_birth=date(1960, 5, 17),
+            hospital_number="B100001",
+            email="bench@example.org",
+            phone="+31 612345678",
+            preferred_language="nl",
+        ),
+        user=nurse,
+    )
     for item in "abcde":
         record_consent(participant, item, "yes", on=REGISTERED_ON, form_version=version, user=nurse)
     save_screening(participant, ELIGIBLE_FACTS, on=date(2025, 3, 10), user=nurse)
-    Allocation.objects.create(participant=participant, arm="control", sequence_number=1, stratum="", stratum_index=1,
-                              allocated_at=timezone.now() - timedelta(days=60), allocated_by=nurse)
+    Allocation.objects.create(
+        participant=participant,
+        arm="control",
+        sequence_number=1,
+        stratum="",
+        stratum_index=1,
+        allocated_at=timezone.now() - timedelta(days=60),
+        allocated_by=nurse,
+    )
     start = timezone.localdate() - timedelta(days=50)
-    record_treatment(participant, {"pathway": "standard", "planned_on": start, "surgery_on": start,
-                                   "radiotherapy_on": start + timedelta(days=10), "radiotherapy_type": "5x4 Gy"},
-                     user=nurse)
+    record_treatment(
+        participant,
+        {
+            "pathway": "standard",
+            "planned_on": start,
+            "surgery_on": start,
+            "radiotherapy_on": start + timedelta(days=10),
+            "radiotherapy_type": "5x4 Gy",
+        },
+        user=nurse,
+    )
     return participant, site, version
 
 
-def forms(participant: Participant, site: Site, version: ConsentFormVersion) -> dict[str, Callable[[], Any]]:
+def forms(
+    participant: Participant, site: Site, version: ConsentFormVersion
+) -> dict[str, Callable[[], Any]]:
     onset = (timezone.localdate() - timedelta(days=20)).isoformat()
-    consent = {"effective_on": REGISTERED_ON.isoformat(), "form_version": version.pk, "item_c": "yes", "item_d": "yes"}
-    registration = {"site": site.pk, "registered_on": "2025-03-01", "full_name": "Kim Kind",
-                    "date_of_birth": "1960-01-01", "hospital_number": "H12345", "sex": "female",
-                    "primary_tumour": "breast", "metastases_diagnosed_on": "2025-02-01", "performance_status": "1",
-                    "preferred_language": "nl"}
-    adverse_event = {"term": "wound_infection", "grade": "2", "onset_date": onset, "related_sbrt": "possible",
-                     "related_surgery": "possible", "action_taken": "none", "outcome": "recovering",
-                     "aware_at": f"{onset}T09:00"}
+    consent = {
+        "effective_on": REGISTERED_ON.isoformat(),
+        "form_version": version.pk,
+        "item_c": "yes",
+        "item_d": "yes",
+    }
+    registration = {
+        "site": site.pk,
+        "registered_on": "2025-03-01",
+        "full_name": "Kim Kind",
+        "date_of_birth": "1960-01-01",
+        "hospital_number": "H12345",
+        "sex": "female",
+        "primary_tumour": "breast",
+        "metastases_diagnosed_on": "2025-02-01",
+        "performance_status": "1",
+        "preferred_language": "nl",
+    }
+    adverse_event = {
+        "term": "wound_infection",
+        "grade": "2",
+        "onset_date": onset,
+        "related_sbrt": "possible",
+        "related_surgery": "possible",
+        "action_taken": "none",
+        "outcome": "recovering",
+        "aware_at": f"{onset}T09:00",
+    }
     return {
         "consent form": lambda: ConsentDecisionForm(consent, participant=participant),
         "registration form": lambda: RegistrationForm(registration, participant=participant),

@@ -17,7 +17,9 @@ HERE = Path(__file__).parent
 def main() -> int:
     (HERE / "out").mkdir(exist_ok=True)
     selected = sys.argv[1:]
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if not selected or any(s in p.stem for s in selected))
+    scripts = sorted(
+        p for p in HERE.glob("bench_*.py") if not selected or any(s in p.stem for s in selected)
+    )
     failures = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)

@@ -42,7 +42,9 @@ def site(db: Any) -> Site:
 def personas(db: Any, site: Site) -> dict[str, User]:
     users = {}
     for username, role in PERSONAS.items():
-        user = User.objects.create_user(username=username, password=PASSWORD, role=role.value, site=site)
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, role=role.value, site=site
+        )
         users[username] = user
     return users
 
@@ -71,21 +73,39 @@ def make_participant(
     """Register a participant; ``consent`` maps item → answer (default: all yes)."""
     counter = {"n": 0}
 
-    def make(consent: dict[str, str] | None = None, registered_on: date = date(2025, 3, 1), **overrides: Any) -> Participant:
+    def make(
+        consent: dict[str, str] | None = None,
+        registered_on: date = date(2025, 3, 1),
+        **overrides: Any,
+    ) -> Participant:
         counter["n"] += 1
         fields: dict[str, Any] = {
-            "site": site, "registered_on": registered_on, "sex": "female", "primary_tumour": "breast",
-            "metastases_diagnosed_on": date(2025, 2, 1), "performance_status": 1,
-            "full_name": f"Test Person {counter['n']}", "date_of_birth": date(1960, 5, 17),
-            "hospital_number": f"T{100000 + counter['n']}", "email": f"p{counter['n']}@example.org",
-            "phone": "+31 612345678", "preferred_language": "nl",
+            "site": site,
+            "registered_on": registered_on,
+            "sex": "female",
+            "primary_tumour": "breast",
+            "metastases_diagnosed_on": date(2025, 2, 1),
+            "performance_status": 1,
+            "full_name": f"Test Person {counter['n']}",
+            "date_of_birth": date(1960, 5, 17),
+            "hospital_number": f"T{100000 + counter['n']}",
+            "email": f"p{counter['n']}@example.org",
+            "phone": "+31 612345678",
+            "preferred_language": "nl",
         }
         fields.update(overrides)
         nurse = personas["nurse_nina"]
         participant = register_participant(Registration(**fields), user=nurse)
         answers = {code: "yes" for code in "abcde"} if consent is None else consent
         for item, answer in answers.items():
-            record_consent(participant, item, answer, on=registered_on, form_version=consent_version, user=nurse)
+            record_consent(
+                participant,
+                item,
+                answer,
+                on=registered_on,
+                form_version=consent_version,
+                user=nurse,
+            )
         return participant
 
     return make

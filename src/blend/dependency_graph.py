@@ -109,7 +109,9 @@ def _ready_nodes(tree: ast.Module, path: Path) -> set[int]:
 
 
 def app_modules(apps_dir: Path = APPS) -> list[Path]:
-    return sorted(p for p in apps_dir.rglob("*.py") if "migrations" not in p.parts and p.parent != apps_dir)
+    return sorted(
+        p for p in apps_dir.rglob("*.py") if "migrations" not in p.parts and p.parent != apps_dir
+    )
 
 
 def cross_app_imports(apps_dir: Path = APPS) -> list[Import]:
@@ -124,7 +126,15 @@ def cross_app_imports(apps_dir: Path = APPS) -> list[Import]:
                 target = _app_of_module(module)
                 if target in app_names and target != app:
                     deferred = id(node) not in top and id(node) not in ready
-                    found.append(Import(app, target, str(path.relative_to(apps_dir.parent)), node.lineno, deferred))
+                    found.append(
+                        Import(
+                            app,
+                            target,
+                            str(path.relative_to(apps_dir.parent)),
+                            node.lineno,
+                            deferred,
+                        )
+                    )
     return found
 
 
@@ -178,10 +188,18 @@ def _string_lookups(path: Path, src: Path) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        name = (
+            func.attr
+            if isinstance(func, ast.Attribute)
+            else func.id
+            if isinstance(func, ast.Name)
+            else ""
+        )
         if name in {"get_model", "optional_model", "optional_service"}:
             found.append(f"{rel}:{node.lineno}: looks up a model or service by name ({name})")
-        if name in {"import_module", "__import__", "import_string"} and not rel.endswith(DYNAMIC_IMPORT_ALLOWED):
+        if name in {"import_module", "__import__", "import_string"} and not rel.endswith(
+            DYNAMIC_IMPORT_ALLOWED
+        ):
             found.append(f"{rel}:{node.lineno}: imports a module by a computed name ({name})")
     return found
 
@@ -193,14 +211,19 @@ def breaches(src: Path = SRC, layers: tuple[str, ...] = LAYERS) -> list[str]:
     problems = []
     known = set(layers)
     apps_on_disk = {p.name for p in apps_dir.iterdir() if (p / "apps.py").exists()}
-    problems += [f"apps/{app}: not in LAYERS (blend.dependency_graph)" for app in sorted(apps_on_disk - known)]
+    problems += [
+        f"apps/{app}: not in LAYERS (blend.dependency_graph)"
+        for app in sorted(apps_on_disk - known)
+    ]
     rank = {app: i for i, app in enumerate(layers)}
     for imp in imports:
         where = f"{imp.path}:{imp.line}"
         if imp.deferred:
             problems.append(f"{where}: {imp.source_app} imports {imp.target_app} inside a function")
         if rank.get(imp.target_app, -1) > rank.get(imp.source_app, len(layers)):
-            problems.append(f"{where}: {imp.source_app} imports {imp.target_app}, which is above it in LAYERS")
+            problems.append(
+                f"{where}: {imp.source_app} imports {imp.target_app}, which is above it in LAYERS"
+            )
     problems += [f"app cycle: {' <-> '.join(c)}" for c in cycles(graph(imports))]
     for path in sorted(src.rglob("*.py")):
         if "migrations" not in path.parts:
@@ -229,14 +252,23 @@ def docs_with_graph(text: str, graph_text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m blend.dependency_graph", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="print every breach of the rules and exit 1 if any")
-    parser.add_argument("--write-docs", action="store_true",
-                        help=f"write the graph into {DOCS.name} between its markers")
+    parser = argparse.ArgumentParser(
+        prog="python -m blend.dependency_graph", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="print every breach of the rules and exit 1 if any"
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help=f"write the graph into {DOCS.name} between its markers",
+    )
     args = parser.parse_args(argv)
     if args.write_docs:
-        DOCS.write_text(docs_with_graph(DOCS.read_text(encoding="utf-8"), mermaid(graph(cross_app_imports()))),
-                        encoding="utf-8")
+        DOCS.write_text(
+            docs_with_graph(DOCS.read_text(encoding="utf-8"), mermaid(graph(cross_app_imports()))),
+            encoding="utf-8",
+        )
         return 0
     if args.check:
         problems = breaches()

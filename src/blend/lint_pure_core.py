@@ -14,7 +14,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-PURE_PACKAGES = ("protocol", "instruments", "eligibility", "randomization", "editchecks", "design", "stats")
+PURE_PACKAGES = (
+    "protocol",
+    "instruments",
+    "eligibility",
+    "randomization",
+    "editchecks",
+    "design",
+    "stats",
+)
 FORBIDDEN_ROOTS = {"django", "ninja", "simple_history", "axes"}
 FORBIDDEN_MODULES = ("blend.apps", "blend.web", "blend.cli")
 

@@ -25,16 +25,26 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     page.add_script_tag(content=AXE)
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"]]
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
 
 
-def test_every_patient_questionnaire_page_meets_wcag_21_aa_on_a_phone(live_server, phone_page, make_participant,
-                                                                       treat) -> None:  # noqa: F811
+def test_every_patient_questionnaire_page_meets_wcag_21_aa_on_a_phone(
+    live_server,
+    phone_page,
+    make_participant,
+    treat,  # noqa: F811  (the fixture named by the import)
+) -> None:
     participant = treat(make_participant(preferred_language="nl"), days_ago=28)
     w4 = Assessment.objects.get(participant=participant, timepoint="w4")
-    url = live_server.url + reverse("questionnaires:patient", args=[issue_link(w4).rstrip("/").rsplit("/", 1)[1]])
+    url = live_server.url + reverse(
+        "questionnaires:patient", args=[issue_link(w4).rstrip("/").rsplit("/", 1)[1]]
+    )
     found = {}
     for index in range(len(pages_for(w4, "nl")) + 1):  # every page and the review page
         phone_page.goto(f"{url}?page={index}")
@@ -49,15 +59,24 @@ def test_the_main_staff_pages_meet_wcag_21_aa(live_server, page, make_participan
     page.goto(f"{live_server.url}/accounts/login/")
     found = {"login": violations(page)}
     login(page, live_server, "nurse_nina", PASSWORD)
-    for url in ["/", "/participants/", f"/participants/{participant.study_id}/", "/participants/new/",
-                f"/consent/{participant.study_id}/record/", "/screening/log/", "/followup/calendar/",
-                "/safety/"]:
+    for url in [
+        "/",
+        "/participants/",
+        f"/participants/{participant.study_id}/",
+        "/participants/new/",
+        f"/consent/{participant.study_id}/record/",
+        "/screening/log/",
+        "/followup/calendar/",
+        "/safety/",
+    ]:
         page.goto(live_server.url + url)
         found[url] = violations(page)
     assert {url: v for url, v in found.items() if v} == {}
 
 
 def test_the_check_reports_a_real_violation(page) -> None:
-    page.set_content('<html lang="en"><body><main><img src="x.png"><input type="text"></main></body></html>')
+    page.set_content(
+        '<html lang="en"><body><main><img src="x.png"><input type="text"></main></body></html>'
+    )
     found = " ".join(violations(page))
     assert "image-alt" in found and "label" in found

@@ -16,7 +16,10 @@ from tests.web.followup.factories import treat  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ANSWERS = {f"q{n}": v for n, v in zip(range(1, 16), [2, 1, 1, 3, 4, 2, 3, 1, 2, 1, 3, 4, 2, 2, 5], strict=True)}
+ANSWERS = {
+    f"q{n}": v
+    for n, v in zip(range(1, 16), [2, 1, 1, 3, 4, 2, 3, 1, 2, 1, 3, 4, 2, 2, 5], strict=True)
+}
 
 
 def _no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
@@ -24,7 +27,12 @@ def _no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_patient_fills_qlq_c15_pal_in_dutch_on_a_phone_and_staff_see_the_scores(  # type: ignore[no-untyped-def]
-        live_server, phone_page, page, make_participant, treat) -> None:  # noqa: F811
+    live_server,
+    phone_page,
+    page,
+    make_participant,
+    treat,  # noqa: F811  (the fixture named by the import)
+) -> None:
     participant = treat(make_participant(preferred_language="nl"), days_ago=28)
     w4 = Assessment.objects.get(participant=participant, timepoint="w4")
     token = issue_link(w4).rstrip("/").rsplit("/", 1)[1]
@@ -40,7 +48,9 @@ def test_patient_fills_qlq_c15_pal_in_dutch_on_a_phone_and_staff_see_the_scores(
 
     for key, value in ANSWERS.items():
         phone.locator(f"input[name={key}][value='{value}']").check()
-    phone.locator("#save-status").get_by_text("Opgeslagen").wait_for()  # htmx saved as the patient went
+    phone.locator("#save-status").get_by_text(
+        "Opgeslagen"
+    ).wait_for()  # htmx saved as the patient went
     assert Response.objects.get(assessment=w4).answers["qlq-c15-pal"]["q1"] == 2
 
     phone.get_by_role("button", name="Opslaan en verder").click()
@@ -64,5 +74,7 @@ def test_patient_fills_qlq_c15_pal_in_dutch_on_a_phone_and_staff_see_the_scores(
     assert page.locator("td[data-scale='pain-nrs:worst_pain']").inner_text() == "6.00"
     assert page.get_by_test_id("assessment-status").inner_text() == "completed"
 
-    phone.goto(live_server.url + reverse("questionnaires:patient", args=[token]))  # the link is used up
+    phone.goto(
+        live_server.url + reverse("questionnaires:patient", args=[token])
+    )  # the link is used up
     assert phone.get_by_role("heading", name="Deze link werkt niet (meer)").is_visible()

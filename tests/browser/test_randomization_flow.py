@@ -16,12 +16,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEST_SEED = "5eed" * 16  # blend.web.test_settings
 
 SELECTS = {
-    "#id_sins_location": "semi_rigid", "#id_sins_pain": "mechanical", "#id_sins_bone_lesion": "lytic",
-    "#id_sins_alignment": "normal", "#id_sins_collapse": "under_50", "#id_sins_posterolateral": "none",
-    "#id_bilsky_grade": "1a", "#id_radiotherapy_indicated": "yes", "#id_surgery_indicated": "yes",
-    "#id_malignancy_proof": "histology", "#id_radiographic_evidence": "yes",
-    "#id_prior_surgery_index": "no", "#id_prior_radiotherapy_index": "no", "#id_multiple_myeloma": "no",
-    "#id_asia_grade": "E", "#id_long_halflife_drugs": "no", "#id_can_lie_on_table": "yes",
+    "#id_sins_location": "semi_rigid",
+    "#id_sins_pain": "mechanical",
+    "#id_sins_bone_lesion": "lytic",
+    "#id_sins_alignment": "normal",
+    "#id_sins_collapse": "under_50",
+    "#id_sins_posterolateral": "none",
+    "#id_bilsky_grade": "1a",
+    "#id_radiotherapy_indicated": "yes",
+    "#id_surgery_indicated": "yes",
+    "#id_malignancy_proof": "histology",
+    "#id_radiographic_evidence": "yes",
+    "#id_prior_surgery_index": "no",
+    "#id_prior_radiotherapy_index": "no",
+    "#id_multiple_myeloma": "no",
+    "#id_asia_grade": "E",
+    "#id_long_halflife_drugs": "no",
+    "#id_can_lie_on_table": "yes",
     "#id_fit_for_radiosurgery": "yes",
 }
 
@@ -49,13 +60,15 @@ def test_investigator_screens_confirms_randomizes_offers_and_records_acceptance(
     page.fill("#id_life_expectancy_months", "10")
     page.locator("#id_life_expectancy_months").dispatch_event("change")
     page.wait_for_function(  # the live summary, before saving
-        "document.querySelector('[data-testid=eligibility-status]').innerText === 'ineligible'")
+        "document.querySelector('[data-testid=eligibility-status]').innerText === 'ineligible'"
+    )
     reasons = summary.locator("[data-testid=eligibility-reasons]").inner_text()
     assert "E2_LEVELS_TO_BRIDGE" in reasons and "7 levels to bridge" in reasons
     page.fill("#id_levels_to_bridge", "3")
     page.locator("#id_levels_to_bridge").dispatch_event("change")
     page.wait_for_function(
-        "document.querySelector('[data-testid=eligibility-status]').innerText === 'eligible'")
+        "document.querySelector('[data-testid=eligibility-status]').innerText === 'eligible'"
+    )
     page.click("text=Save screening")
     page.wait_for_selector("text=Screening saved: eligible")
     assert Screening.objects.get(participant=participant).facts["sins_total"] == 8
@@ -65,7 +78,9 @@ def test_investigator_screens_confirms_randomizes_offers_and_records_acceptance(
     page.check("#id_attest")
     page.click("button:has-text('Confirm eligibility')")
     page.wait_for_selector("text=Eligibility confirmed.")
-    assert Screening.objects.get(participant=participant).confirmed_by == personas["investigator_ivo"]
+    assert (
+        Screening.objects.get(participant=participant).confirmed_by == personas["investigator_ivo"]
+    )
 
     page.click("[data-testid=allocation-panel] a.button")
     page.click("[data-testid=randomize-confirm]")

@@ -11,7 +11,9 @@ from tests.personas import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_nurse_registers_a_participant_records_consent_and_finds_them(page, live_server, personas, tmp_path) -> None:
+def test_a_nurse_registers_a_participant_records_consent_and_finds_them(
+    page, live_server, personas, tmp_path
+) -> None:
     ConsentFormVersion.objects.create(version="PRESENT v3.0", valid_from="2020-01-01")
     login(page, live_server, "nurse_nina", PASSWORD)
 

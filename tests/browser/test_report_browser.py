@@ -17,8 +17,21 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report")
     data = make_dataset(120, 4, root / "data")
     out = root / "out"
-    assert main_analyze([str(data), "--out", str(out), "--imputations", "5", "--bootstrap",
-                         "500", "--no-progress"]) == 0
+    assert (
+        main_analyze(
+            [
+                str(data),
+                "--out",
+                str(out),
+                "--imputations",
+                "5",
+                "--bootstrap",
+                "500",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     return out / "report.html"
 
 

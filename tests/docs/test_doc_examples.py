@@ -85,7 +85,7 @@ def blocks_of(path: Path) -> list[Block]:
             index += 1
             continue
         end = _closing_fence(lines, index, fence["indent"])
-        body = "\n".join(line.removeprefix(fence["indent"]) for line in lines[index + 1:end])
+        body = "\n".join(line.removeprefix(fence["indent"]) for line in lines[index + 1 : end])
         marked = _previous_text(lines, index) == MARKER
         found.append(Block(path, index + 1, fence["language"], marked, body + "\n"))
         index = end + 1
@@ -110,9 +110,17 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _shell(script: str, cwd: Path, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", *options, "-c", script], cwd=cwd, env=_environment(),
-                          capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+def _shell(
+    script: str, cwd: Path, options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", *options, "-c", script],
+        cwd=cwd,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+    )
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,10 @@ def _session_script(commands: list[Command], outputs: Path) -> str:
     """One bash script for the session, so that a variable set by one command reaches the next."""
     lines = ["set -o pipefail"]
     for number, command in enumerate(commands):
-        lines += ["{ " + command.text, f"}} >{outputs}/{number}.out 2>&1; echo $? >{outputs}/{number}.status"]
+        lines += [
+            "{ " + command.text,
+            f"}} >{outputs}/{number}.out 2>&1; echo $? >{outputs}/{number}.status",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -180,11 +191,17 @@ def run_console(block: Block, cwd: Path) -> list[str]:
 
 def run_sh(block: Block, cwd: Path) -> list[str]:
     result = _shell(block.text, cwd, ("-euo", "pipefail"))
-    return [] if result.returncode == 0 else [f"exited with {result.returncode}:\n{result.stdout}{result.stderr}"]
+    return (
+        []
+        if result.returncode == 0
+        else [f"exited with {result.returncode}:\n{result.stdout}{result.stderr}"]
+    )
 
 
 def run_pycon(block: Block, cwd: Path) -> list[str]:
-    test = doctest.DocTestParser().get_doctest(block.text, {}, block.where, str(block.path), block.line)
+    test = doctest.DocTestParser().get_doctest(
+        block.text, {}, block.where, str(block.path), block.line
+    )
     report: list[str] = []
     runner = doctest.DocTestRunner(optionflags=MATCHING)
     runner.run(test, out=report.append, clear_globs=True)
@@ -206,10 +223,16 @@ def test_every_runnable_marker_is_on_a_console_or_sh_block() -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
         starts = {block.line - 1 for block in blocks_of(path) if block.marked}
         for index, line in enumerate(lines):
-            if line.strip() == MARKER and not any(_marker_before(lines, start) == index for start in starts):
+            if line.strip() == MARKER and not any(
+                _marker_before(lines, start) == index for start in starts
+            ):
                 misplaced.append(f"{path.relative_to(ROOT).as_posix()}:{index + 1}")
-    marked_elsewhere = [b.where for b in ALL_BLOCKS if b.marked and b.language not in MARKED_LANGUAGES]
-    assert misplaced + marked_elsewhere == [], "a runnable marker must stand just above a console or sh block"
+    marked_elsewhere = [
+        b.where for b in ALL_BLOCKS if b.marked and b.language not in MARKED_LANGUAGES
+    ]
+    assert misplaced + marked_elsewhere == [], (
+        "a runnable marker must stand just above a console or sh block"
+    )
 
 
 def _marker_before(lines: list[str], fence: int) -> int:
@@ -228,18 +251,27 @@ def test_a_console_session_splits_into_commands_and_their_output() -> None:
     assert [command.status for command in commands] == [0, 1]
 
 
-@pytest.mark.parametrize(("language", "text"), [
-    ("pycon", ">>> 1 + 1\n3\n"),
-    ("console", "$ echo two\n3\n"),
-    ("console", "$ X=two\n$ echo $X\n3\n"),
-    ("console", "$ true  # exits 1\n"),
-    ("sh", "true\nfalse\ntrue\n"),
-])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("pycon", ">>> 1 + 1\n3\n"),
+        ("console", "$ echo two\n3\n"),
+        ("console", "$ X=two\n$ echo $X\n3\n"),
+        ("console", "$ true  # exits 1\n"),
+        ("sh", "true\nfalse\ntrue\n"),
+    ],
+)
 def test_a_wrong_example_is_reported(language: str, text: str, workdir: Path) -> None:
     block = Block(ROOT / "docs" / "example.md", 1, language, True, text)
     assert RUNNERS[language](block, workdir) != []
 
 
 def test_a_session_keeps_its_variables_and_matches_with_ellipsis(workdir: Path) -> None:
-    block = Block(ROOT / "docs" / "example.md", 1, "console", True, "$ X=two\n$ echo one $X three\none ... three\n")
+    block = Block(
+        ROOT / "docs" / "example.md",
+        1,
+        "console",
+        True,
+        "$ X=two\n$ echo one $X three\none ... three\n",
+    )
     assert run_console(block, workdir) == []

@@ -45,14 +45,30 @@ SKIPPED_DIRS = {".git", ".venv", "__pycache__", "var", ".hypothesis", ".ruff_cac
 GENERATED_PREFIXES = ("bench/out/",)
 # Files of other projects, cited by name.
 EXTERNAL_FILES = {"hc/accounts/http.py"}  # healthchecks: the model for the typed request
-FILE_EXTENSIONS = {"py", "md", "toml", "csv", "json", "html", "txt", "R", "png", "svg", "css", "js", "jsonl"}
+FILE_EXTENSIONS = {
+    "py",
+    "md",
+    "toml",
+    "csv",
+    "json",
+    "html",
+    "txt",
+    "R",
+    "png",
+    "svg",
+    "css",
+    "js",
+    "jsonl",
+}
 
 ROOTED_PATH = re.compile(r"(?<![\w./-])((?:src|tests|docs|bench|apps|blend)/[\w./*-]*[\w*])")
 RELATIVE_PATH = re.compile(r"(?<![\w./-])([a-z_][\w-]*(?:/[\w*-]+)+\.[\w*]+)")
 TEST_NAME = re.compile(r"(?<![\w./-])(?:([\w/]+\.py)::)?(test_\w+?)(\.py)?\b")
 BLEND_COMMAND = re.compile(r"(?<![\w./-])blend ([a-z][\w-]*)(?: ([a-z][\w-]*))?")
 MAKE_TARGET = re.compile(r"(?<![\w./-])make ([a-z][\w-]*)")
-APPS = sorted(p.name for p in (ROOT / "src" / "blend" / "apps").iterdir() if (p / "apps.py").exists())
+APPS = sorted(
+    p.name for p in (ROOT / "src" / "blend" / "apps").iterdir() if (p / "apps.py").exists()
+)
 DOTTED_NAME = re.compile(rf"(?<![\w./=-])(blend(?:\.\w+)+|(?:{'|'.join(APPS)})\.\w+(?:\.\w+)+)")
 # `blend.xlsx`, `blend.example.org`: a file or a host, not a module.
 NOT_MODULE_SUFFIXES = FILE_EXTENSIONS | {"xlsx", "sav", "dta", "org"}
@@ -116,7 +132,11 @@ def repository_files() -> tuple[str, ...]:
     found: list[str] = []
     for path in ROOT.rglob("*"):
         parts = path.relative_to(ROOT).parts
-        if path.is_file() and not SKIPPED_DIRS.intersection(parts) and not parts[0].endswith(".egg-info"):
+        if (
+            path.is_file()
+            and not SKIPPED_DIRS.intersection(parts)
+            and not parts[0].endswith(".egg-info")
+        ):
             found.append("/".join(parts))
     return tuple(sorted(found))
 
@@ -135,7 +155,12 @@ def _exists(path: Path) -> bool:
 def _is_module_attribute(name: str) -> bool:
     """`registry/services.next_study_id`: a module path, then a name defined in it."""
     stem, _, attribute = name.rpartition("/")[2].partition(".")
-    return bool(attribute) and attribute not in FILE_EXTENSIONS and attribute.isidentifier() and bool(stem)
+    return (
+        bool(attribute)
+        and attribute not in FILE_EXTENSIONS
+        and attribute.isidentifier()
+        and bool(stem)
+    )
 
 
 @functools.cache
@@ -154,7 +179,9 @@ def _module_names(module: Path) -> frozenset[str]:
             names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
         elif isinstance(statement, ast.If | ast.Try):
             statements += [*statement.body, *statement.orelse, *getattr(statement, "finalbody", [])]
-            statements += [s for handler in getattr(statement, "handlers", []) for s in handler.body]
+            statements += [
+                s for handler in getattr(statement, "handlers", []) for s in handler.body
+            ]
     return frozenset(names)
 
 
@@ -172,7 +199,9 @@ def _rooted_path_resolves(name: str) -> bool:
 
 
 def _file_ending_with(name: str) -> list[str]:
-    return [f for f in repository_files() if fnmatch.fnmatch(f, name) or fnmatch.fnmatch(f, f"*/{name}")]
+    return [
+        f for f in repository_files() if fnmatch.fnmatch(f, name) or fnmatch.fnmatch(f, f"*/{name}")
+    ]
 
 
 def _relative_path_resolves(name: str) -> bool:
@@ -241,14 +270,19 @@ def test_every_python_name_in_code_in_docs_and_docstrings_exists() -> None:
 
 @functools.cache
 def _test_sources() -> dict[str, str]:
-    return {f: (ROOT / f).read_text(encoding="utf-8") for f in repository_files()
-            if f.startswith("tests/") and f.endswith(".py")}
+    return {
+        f: (ROOT / f).read_text(encoding="utf-8")
+        for f in repository_files()
+        if f.startswith("tests/") and f.endswith(".py")
+    }
 
 
 def _test_resolves(match: re.Match[str]) -> bool:
     module, name, suffix = match.groups()
     if module:
-        sources = [text for path, text in _test_sources().items() if f"/{path}".endswith(f"/{module}")]
+        sources = [
+            text for path, text in _test_sources().items() if f"/{path}".endswith(f"/{module}")
+        ]
         return any(re.search(rf"def {name}\b", source) for source in sources)
     modules = {Path(f).stem for f in repository_files() if f.endswith(".py")}
     if suffix or name in modules:
@@ -324,16 +358,23 @@ def test_every_relative_markdown_link_resolves() -> None:
     misses = []
     for path in _doc_files():
         for line in _markdown_lines(path):
-            misses += [f"{line.where}: {target}" for target in MARKDOWN_LINK.findall(line.text)
-                       if not (path.parent / target).exists()]
+            misses += [
+                f"{line.where}: {target}"
+                for target in MARKDOWN_LINK.findall(line.text)
+                if not (path.parent / target).exists()
+            ]
     assert misses == [], "link to a missing file:\n" + "\n".join(misses)
 
 
 def test_the_checks_catch_the_references_they_are_for() -> None:
     """The scanner itself: a made-up name of each kind is reported, a real one is not."""
-    assert _rooted_path_resolves("src/blend/cli.py") and not _rooted_path_resolves("src/blend/nope.py")
+    assert _rooted_path_resolves("src/blend/cli.py") and not _rooted_path_resolves(
+        "src/blend/nope.py"
+    )
     assert _rooted_path_resolves("apps/audit/append_only.py")
-    assert _relative_path_resolves("stats/survival.py") and not _relative_path_resolves("stats/nope.py")
+    assert _relative_path_resolves("stats/survival.py") and not _relative_path_resolves(
+        "stats/nope.py"
+    )
     assert _relative_path_resolves("stats/survival.logrank_test")
     assert not _relative_path_resolves("stats/survival.no_such_function")
     assert not _relative_path_resolves("stats/survival.lifelines")  # named in its docstring only
@@ -349,7 +390,9 @@ def test_the_checks_catch_the_references_they_are_for() -> None:
     assert not _rooted_path_resolves("tests/core/stats/test_survival_against_r.py")
     assert not _test_resolves(_match(TEST_NAME, "`test_survival_against_r.py`"))
     assert _test_resolves(_match(TEST_NAME, "`test_stats_survival_against_r.py`"))
-    assert _test_resolves(_match(TEST_NAME, "`test_stats_cli.py::test_results_json_has_every_contract_key`"))
+    assert _test_resolves(
+        _match(TEST_NAME, "`test_stats_cli.py::test_results_json_has_every_contract_key`")
+    )
 
 
 def _match(pattern: re.Pattern[str], text: str) -> re.Match[str]:

@@ -28,14 +28,21 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_the_documented_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
-    result = subprocess.run([str(BLEND), "check", "--deploy", "--fail-level", "WARNING"],
-                            env=production_env(tmp_path), capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(BLEND), "check", "--deploy", "--fail-level", "WARNING"],
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_bad_value_stops_start_up_and_names_the_variable(tmp_path: Path) -> None:
     env = production_env(tmp_path) | {"BLEND_SESSION_SECONDS": "soon"}
-    result = subprocess.run([str(BLEND), "check"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(BLEND), "check"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
     assert result.returncode != 0
     assert "BLEND_SESSION_SECONDS: expected an integer, got 'soon'" in result.stderr
 
@@ -43,5 +50,7 @@ def test_a_bad_value_stops_start_up_and_names_the_variable(tmp_path: Path) -> No
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     env = production_env(tmp_path)
     del env["BLEND_SECRET_KEY_FILE"]
-    result = subprocess.run([str(BLEND), "check"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(BLEND), "check"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
     assert result.returncode != 0 and "BLEND_SECRET_KEY: expected a secret" in result.stderr

@@ -16,8 +16,12 @@ DOCS += (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_blend_subcommand_is_documented() -> None:
-    project = [name.replace("_", "-") for name, app in get_commands().items() if app.startswith("blend.")]
-    missing = [name for name in [*PURE_COMMANDS, *MIXED_COMMANDS, *project] if f"blend {name}" not in DOCS]
+    project = [
+        name.replace("_", "-") for name, app in get_commands().items() if app.startswith("blend.")
+    ]
+    missing = [
+        name for name in [*PURE_COMMANDS, *MIXED_COMMANDS, *project] if f"blend {name}" not in DOCS
+    ]
     assert missing == [], f"not mentioned as `blend <name>` in docs/ or README.md: {missing}"
 
 

@@ -24,21 +24,34 @@ from .scenario import (
 
 def _assumption_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sd", type=float, default=20.0, help="SD of PF at 4 weeks (default 20)")
-    parser.add_argument("--rho", type=float, default=0.5, help="baseline–4-week correlation (default 0.5)")
-    parser.add_argument("--refusal", type=float, default=0.0, help="refusal in the intervention arm")
-    parser.add_argument("--missing", type=float, default=0.0, help="dead or without a primary outcome")
+    parser.add_argument(
+        "--rho", type=float, default=0.5, help="baseline–4-week correlation (default 0.5)"
+    )
+    parser.add_argument(
+        "--refusal", type=float, default=0.0, help="refusal in the intervention arm"
+    )
+    parser.add_argument(
+        "--missing", type=float, default=0.0, help="dead or without a primary outcome"
+    )
     parser.add_argument("--alpha", type=float, default=0.05, help="two-sided (default 0.05)")
     parser.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
-    parser.add_argument("--mixture", action="store_true",
-                        help="also inflate for the acceptor/refuser mixture variance")
+    parser.add_argument(
+        "--mixture",
+        action="store_true",
+        help="also inflate for the acceptor/refuser mixture variance",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _design_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blend design", description="Analytic ANCOVA sample size for a TwiCs trial.")
+    parser = argparse.ArgumentParser(
+        prog="blend design", description="Analytic ANCOVA sample size for a TwiCs trial."
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     size = sub.add_parser("sample-size", help="n per arm and total for a given Δ")
-    size.add_argument("--delta", type=float, required=True, help="effect among acceptors (PF points)")
+    size.add_argument(
+        "--delta", type=float, required=True, help="effect among acceptors (PF points)"
+    )
     _assumption_options(size)
     reverse = sub.add_parser("detectable-delta", help="the Δ detectable with a given n")
     group = reverse.add_mutually_exclusive_group(required=True)
@@ -51,20 +64,31 @@ def _design_parser() -> argparse.ArgumentParser:
 def main_design(argv: Sequence[str]) -> int:
     args = _design_parser().parse_args(list(argv))
     try:
-        a = Assumptions(sd=args.sd, rho=args.rho, refusal=args.refusal, missing=args.missing,
-                        alpha=args.alpha, power=args.power, mixture=args.mixture)
+        a = Assumptions(
+            sd=args.sd,
+            rho=args.rho,
+            refusal=args.refusal,
+            missing=args.missing,
+            alpha=args.alpha,
+            power=args.power,
+            mixture=args.mixture,
+        )
         if args.action == "sample-size":
             result = sample_size(args.delta, a)
-            text = (f"n per arm: {result['n_per_arm']} (exact {result['n_per_arm_exact']:.2f}: "
-                    f"{result['n_per_arm_unadjusted']:.2f} × refusal {result['inflation_refusal']:.3f} "
-                    f"× missing {result['inflation_missing']:.3f} × mixture {result['inflation_mixture']:.3f})\n"
-                    f"total N: {result['n_total']}")
+            text = (
+                f"n per arm: {result['n_per_arm']} (exact {result['n_per_arm_exact']:.2f}: "
+                f"{result['n_per_arm_unadjusted']:.2f} × refusal {result['inflation_refusal']:.3f} "
+                f"× missing {result['inflation_missing']:.3f} × mixture {result['inflation_mixture']:.3f})\n"
+                f"total N: {result['n_total']}"
+            )
         else:
             per_arm = args.n_per_arm if args.n_per_arm is not None else args.n / 2
             result = detectable_delta(per_arm, a)
-            text = (f"detectable Δ among acceptors: {result['delta']:.2f} PF points "
-                    f"(ITT effect {result['itt_effect']:.2f}) with {per_arm:g} per arm, "
-                    f"N = {result['n_total']:g}")
+            text = (
+                f"detectable Δ among acceptors: {result['delta']:.2f} PF points "
+                f"(ITT effect {result['itt_effect']:.2f}) with {per_arm:g} per arm, "
+                f"N = {result['n_total']:g}"
+            )
     except DesignInputError as error:
         print(f"blend design {args.action}: {error}", file=sys.stderr)
         return 2
@@ -73,37 +97,60 @@ def main_design(argv: Sequence[str]) -> int:
 
 
 _HELP = {
-    "n": "total number randomized", "delta": "effect of receiving the intervention (PF points)",
-    "refusal": "refusal among those offered", "death": "death before week 4",
-    "missing": "PROM non-response among survivors", "reps": "replicates per scenario",
-    "seed": "root seed (each scenario derives its own)", "mi": "imputations for MI-ITT (0 = off)",
+    "n": "total number randomized",
+    "delta": "effect of receiving the intervention (PF points)",
+    "refusal": "refusal among those offered",
+    "death": "death before week 4",
+    "missing": "PROM non-response among survivors",
+    "reps": "replicates per scenario",
+    "seed": "root seed (each scenario derives its own)",
+    "mi": "imputations for MI-ITT (0 = off)",
 }
 _CHOICES = {"missing_mechanism": MECHANISMS, "design": DESIGNS, "se": SE_TYPES}
 
 
 def _simulate_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="blend simulate", description="ADEMP power simulation of a TwiCs trial.")
+    parser = argparse.ArgumentParser(
+        prog="blend simulate", description="ADEMP power simulation of a TwiCs trial."
+    )
     group = parser.add_argument_group("scenario (defaults: see docs/design.md)")
     for f in fields(Scenario):
         if f.name == "continuous":
             continue
         flag = "--" + f.name.replace("_", "-")
         kind = {"int": int, "float": float, "str": str}[str(f.type)]  # annotations are strings here
-        group.add_argument(flag, dest=f.name, type=kind, default=None, choices=_CHOICES.get(f.name),
-                           help=_HELP.get(f.name, f"default {f.default!r}"))
-    group.add_argument("--continuous", action="store_true", default=None,
-                       help="do not discretise PF onto the C15-PAL grid")
-    parser.add_argument("--grid", type=Path, help="TOML scenario grid (arguments override its values)")
-    parser.add_argument("--out", type=Path, help="folder for results.json, results.csv and power.png")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: min(2, CPUs))")
+        group.add_argument(
+            flag,
+            dest=f.name,
+            type=kind,
+            default=None,
+            choices=_CHOICES.get(f.name),
+            help=_HELP.get(f.name, f"default {f.default!r}"),
+        )
+    group.add_argument(
+        "--continuous",
+        action="store_true",
+        default=None,
+        help="do not discretise PF onto the C15-PAL grid",
+    )
+    parser.add_argument(
+        "--grid", type=Path, help="TOML scenario grid (arguments override its values)"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="folder for results.json, results.csv and power.png"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes (default: min(2, CPUs))"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
-    given: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(Scenario)
-                             if getattr(args, f.name) is not None}
+    given: dict[str, Any] = {
+        f.name: getattr(args, f.name) for f in fields(Scenario) if getattr(args, f.name) is not None
+    }
     if args.grid:
         return load_grid(args.grid, given)
     return [make_scenario(given, "arguments")]
@@ -121,7 +168,9 @@ def main_simulate(argv: Sequence[str]) -> int:
     from .simulate import run
 
     total = sum(sc.reps for sc in scenarios)
-    with tqdm(total=total, unit="rep", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+    with tqdm(
+        total=total, unit="rep", disable=True if args.no_progress else None, file=sys.stderr
+    ) as bar:
         results = run(scenarios, args.workers, bar.update)
     from .output import text_table, write_all
 

@@ -65,22 +65,22 @@ def _event(rng: np.random.Generator, p: float, slope: float, driver: np.ndarray)
 class Trials:
     """``reps`` simulated trials of ``n`` patients (arrays of shape (reps, n))."""
 
-    x: np.ndarray          # poor-prognosis score (observed auxiliary)
-    pf0: np.ndarray        # baseline PF (observed)
-    arm: np.ndarray        # 1 = randomized to intervention (offer)
-    received: np.ndarray   # 1 = received the intervention
-    y: np.ndarray          # 4-week PF (latent truth, also where unobserved)
-    alive: np.ndarray      # survived to week 4
-    observed: np.ndarray   # alive and 4-week PF returned
+    x: np.ndarray  # poor-prognosis score (observed auxiliary)
+    pf0: np.ndarray  # baseline PF (observed)
+    arm: np.ndarray  # 1 = randomized to intervention (offer)
+    received: np.ndarray  # 1 = received the intervention
+    y: np.ndarray  # 4-week PF (latent truth, also where unobserved)
+    alive: np.ndarray  # survived to week 4
+    observed: np.ndarray  # alive and 4-week PF returned
 
 
 @dataclass(frozen=True)
 class Patients:
     x: np.ndarray
     z0: np.ndarray
-    y0: np.ndarray         # untreated 4-week PF, latent (unclipped)
+    y0: np.ndarray  # untreated 4-week PF, latent (unclipped)
     effect: np.ndarray
-    complier: np.ndarray   # would accept and complete if offered
+    complier: np.ndarray  # would accept and complete if offered
 
 
 def _patients(sc: Scenario, rng: np.random.Generator, shape: tuple[int, ...]) -> Patients:
@@ -109,7 +109,9 @@ def generate(sc: Scenario, rng: np.random.Generator, reps: int) -> Trials:
     y = p.y0 + np.where(received, p.effect, 0.0)
     pf0 = sc.mean + sc.sd * p.z0
     alive = ~_event(rng, sc.death, sc.death_prognosis, p.x)
-    driver = {"mcar": np.zeros(shape), "mar": -p.z0, "mnar": -(y - sc.mean) / sc.sd}[sc.missing_mechanism]
+    driver = {"mcar": np.zeros(shape), "mar": -p.z0, "mnar": -(y - sc.mean) / sc.sd}[
+        sc.missing_mechanism
+    ]
     slope = 0.0 if sc.missing_mechanism == "mcar" else sc.missing_strength
     missing = _event(rng, sc.missing, slope, driver)
     if not sc.continuous:
@@ -118,7 +120,9 @@ def generate(sc: Scenario, rng: np.random.Generator, reps: int) -> Trials:
     return Trials(p.x, pf0, arm.astype(float), received.astype(float), y, alive, alive & ~missing)
 
 
-def true_estimands(sc: Scenario, rng: np.random.Generator, chunk: int = 250_000) -> dict[str, float]:
+def true_estimands(
+    sc: Scenario, rng: np.random.Generator, chunk: int = 250_000
+) -> dict[str, float]:
     """ITT and CACE of the scenario from a population of ``sc.population`` patients.
 
     Hypothetical strategy for death: the effect on 4-week PF as if everyone survived.

@@ -20,9 +20,9 @@ _HADAMARD_LIMIT = 1e-10
 
 @dataclass(frozen=True)
 class Fit:
-    beta: np.ndarray   # (reps, k)
-    cov: np.ndarray    # (reps, k, k)
-    df: np.ndarray     # (reps,) residual degrees of freedom
+    beta: np.ndarray  # (reps, k)
+    cov: np.ndarray  # (reps, k, k)
+    df: np.ndarray  # (reps,) residual degrees of freedom
 
     def coef(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(estimate, SE) of coefficient j."""
@@ -67,7 +67,11 @@ def ols(x: np.ndarray, y: np.ndarray, w: np.ndarray, se: str = "model") -> Fit:
 
 
 def tsls(
-    exog: np.ndarray, endog: np.ndarray, instruments: np.ndarray, y: np.ndarray, w: np.ndarray,
+    exog: np.ndarray,
+    endog: np.ndarray,
+    instruments: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
     se: str = "model",
 ) -> Fit:
     """2SLS of y on [exog, endog] with instruments [exog, instruments] over rows with w = 1.
@@ -80,8 +84,8 @@ def tsls(
     x = np.concatenate([exog, endog], axis=-1)
     z = np.concatenate([exog, instruments], axis=-1)
     zz_inv, ok_z = _inverse(_gram(z, w, z))
-    proj = zz_inv @ _gram(z, w, x)                    # (ZᵀZ)⁻¹ZᵀX
-    xhat = np.einsum("rni,rij->rnj", z, proj)         # P_Z X
+    proj = zz_inv @ _gram(z, w, x)  # (ZᵀZ)⁻¹ZᵀX
+    xhat = np.einsum("rni,rij->rnj", z, proj)  # P_Z X
     bread, _ = _inverse(_gram(xhat, w, xhat))
     beta = np.einsum("rij,rj->ri", bread, np.einsum("rni,rn,rn->ri", xhat, w, y))
     resid = (y - np.einsum("rni,ri->rn", x, beta)) * w
@@ -95,7 +99,9 @@ def tsls(
     return Fit(beta, cov, df)
 
 
-def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: np.ndarray) -> tuple[np.ndarray, ...]:
+def rubin(
+    estimates: np.ndarray, variances: np.ndarray, df_complete: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """Pool (M, reps) estimates with Rubin's rules; df by Barnard & Rubin (1999).
 
     Returns (estimate, SE, df) per replicate (analysis-methods.md §2.3).
@@ -114,7 +120,11 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, df_complete: np.ndarray)
 
 
 def impute_normal(
-    rng: np.random.Generator, x: np.ndarray, y: np.ndarray, observed: np.ndarray, target: np.ndarray,
+    rng: np.random.Generator,
+    x: np.ndarray,
+    y: np.ndarray,
+    observed: np.ndarray,
+    target: np.ndarray,
 ) -> np.ndarray:
     """One proper draw of y where ``target & ~observed`` from a Bayesian normal linear model.
 

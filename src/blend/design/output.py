@@ -8,10 +8,40 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-SCENARIO_COLUMNS = ("name", "n", "delta", "sd", "rho", "refusal", "refusal_prognosis", "noncompletion",
-                    "death", "missing", "missing_mechanism", "continuous", "design", "mi", "reps", "seed")
-METHOD_COLUMNS = ("true", "mean", "power", "power_mcse", "bias", "bias_mcse", "emp_se", "emp_se_mcse",
-                  "model_se", "model_se_mcse", "coverage", "coverage_mcse", "reps", "failed")
+SCENARIO_COLUMNS = (
+    "name",
+    "n",
+    "delta",
+    "sd",
+    "rho",
+    "refusal",
+    "refusal_prognosis",
+    "noncompletion",
+    "death",
+    "missing",
+    "missing_mechanism",
+    "continuous",
+    "design",
+    "mi",
+    "reps",
+    "seed",
+)
+METHOD_COLUMNS = (
+    "true",
+    "mean",
+    "power",
+    "power_mcse",
+    "bias",
+    "bias_mcse",
+    "emp_se",
+    "emp_se_mcse",
+    "model_se",
+    "model_se_mcse",
+    "coverage",
+    "coverage_mcse",
+    "reps",
+    "failed",
+)
 
 
 def rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -39,8 +69,10 @@ def write_json(results: list[dict[str, Any]], path: Path) -> None:
 
 def text_table(results: list[dict[str, Any]]) -> str:
     width = max(8, *(len(r["scenario"]["name"]) for r in results))
-    head = f"{'scenario':<{width}} {'method':<10} {'true':>7} {'power':>13} {'analytic':>8} {'bias':>13} " \
-           f"{'emp SE':>7} {'mod SE':>7} {'coverage':>13}"
+    head = (
+        f"{'scenario':<{width}} {'method':<10} {'true':>7} {'power':>13} {'analytic':>8} {'bias':>13} "
+        f"{'emp SE':>7} {'mod SE':>7} {'coverage':>13}"
+    )
     lines = [head, "-" * len(head)]
     for row in rows(results):
         lines.append(
@@ -54,8 +86,10 @@ def text_table(results: list[dict[str, Any]]) -> str:
 
 def _curve_key(result: dict[str, Any]) -> str:
     s = result["scenario"]
-    return (f"Δ={s['delta']:g}, refusal={s['refusal']:g}, death={s['death']:g}, "
-            f"missing={s['missing']:g}{'' if s['continuous'] else ', PF grid'}")
+    return (
+        f"Δ={s['delta']:g}, refusal={s['refusal']:g}, death={s['death']:g}, "
+        f"missing={s['missing']:g}{'' if s['continuous'] else ', PF grid'}"
+    )
 
 
 def plot_power(results: list[dict[str, Any]], path: Path, title: str = "Power against N") -> None:
@@ -75,15 +109,21 @@ def plot_power(results: list[dict[str, Any]], path: Path, title: str = "Power ag
         power = [r["power"] for r in group]
         err = [2 * r["power_mcse"] for r in group]
         colour = f"C{i % 10}"
-        ax.errorbar(n, power, yerr=err, marker="o", ms=4, capsize=2, color=colour, label=f"ITT, {label}")
+        ax.errorbar(
+            n, power, yerr=err, marker="o", ms=4, capsize=2, color=colour, label=f"ITT, {label}"
+        )
         if "cace_2sls" in group[0]["methods"]:
-            ax.plot(n, [r["methods"]["cace_2sls"]["power"] for r in group], ls="--", color=colour, lw=1)
+            ax.plot(
+                n, [r["methods"]["cace_2sls"]["power"] for r in group], ls="--", color=colour, lw=1
+            )
         ax.plot(n, [r["analytic_power"] for r in group], ls=":", color=colour, lw=1)
     ax.axhline(0.8, color="grey", lw=0.6)
     ax.set_xlabel("N randomized (total)")
     ax.set_ylabel(f"power (two-sided α = {results[0]['scenario']['alpha']:g})")
     ax.set_ylim(0, 1)
-    ax.set_title(title + "\nsolid: simulated ITT ±2 MCSE; dashed: CACE 2SLS; dotted: analytic", fontsize=9)
+    ax.set_title(
+        title + "\nsolid: simulated ITT ±2 MCSE; dashed: CACE 2SLS; dotted: analytic", fontsize=9
+    )
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()

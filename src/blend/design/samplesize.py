@@ -95,7 +95,9 @@ def detectable_delta(n_per_arm: float, assumptions: Assumptions) -> dict[str, fl
         k = a.refusal * (1 - a.refusal) / (2 * a.sd**2 * (1 - a.rho**2))
         c = delta**2 * effective  # = 2σ²z²(1−ρ²)
         if effective <= c * k:
-            raise DesignInputError(f"n: {n_per_arm} per arm cannot reach the power with mixture variance")
+            raise DesignInputError(
+                f"n: {n_per_arm} per arm cannot reach the power with mixture variance"
+            )
         delta = math.sqrt(c / (effective - c * k))
     return {
         "inputs": {"n_per_arm": n_per_arm, **asdict(a)},

@@ -33,36 +33,42 @@ class Scenario:
     """One ADEMP scenario. Proportions are of the randomized participants unless stated."""
 
     name: str = ""
-    n: int = 100                    # total randomized
-    delta: float = 10.0             # effect of receiving the intervention, among acceptors
-    sd: float = 20.0                # SD of PF (baseline and 4 weeks, latent scale)
-    rho: float = 0.5                # baseline–4-week correlation
-    mean: float = 40.0              # mean PF (latent scale) at baseline and, untreated, at 4 weeks
-    refusal: float = 0.0            # proportion of the intervention arm refusing the offer
+    n: int = 100  # total randomized
+    delta: float = 10.0  # effect of receiving the intervention, among acceptors
+    sd: float = 20.0  # SD of PF (baseline and 4 weeks, latent scale)
+    rho: float = 0.5  # baseline–4-week correlation
+    mean: float = 40.0  # mean PF (latent scale) at baseline and, untreated, at 4 weeks
+    refusal: float = 0.0  # proportion of the intervention arm refusing the offer
     refusal_prognosis: float = 0.0  # probit slope of refusal on poor prognosis X (0 = random)
-    noncompletion: float = 0.0      # accepted but not completed (among acceptors)
-    death: float = 0.0              # death before week 4
-    death_prognosis: float = 1.0    # probit slope of death on poor prognosis X
-    missing: float = 0.0            # PROM non-response among survivors
+    noncompletion: float = 0.0  # accepted but not completed (among acceptors)
+    death: float = 0.0  # death before week 4
+    death_prognosis: float = 1.0  # probit slope of death on poor prognosis X
+    missing: float = 0.0  # PROM non-response among survivors
     missing_mechanism: str = "mar"  # mcar | mar (on baseline PF) | mnar (on the 4-week PF)
-    missing_strength: float = 0.5   # probit slope of non-response on its driver
-    prognosis_corr: float = 0.5     # correlation of poor prognosis X with low baseline PF
-    effect_prognosis: float = 0.0   # Δ_i = Δ + this × X (effect heterogeneity)
-    continuous: bool = False        # False: PF snapped to the C15-PAL grid, clipped to [0, 100]
-    design: str = "bsd"             # randomization design (blend.randomization)
+    missing_strength: float = 0.5  # probit slope of non-response on its driver
+    prognosis_corr: float = 0.5  # correlation of poor prognosis X with low baseline PF
+    effect_prognosis: float = 0.0  # Δ_i = Δ + this × X (effect heterogeneity)
+    continuous: bool = False  # False: PF snapped to the C15-PAL grid, clipped to [0, 100]
+    design: str = "bsd"  # randomization design (blend.randomization)
     mti: int = 3
     alpha: float = 0.05
-    se: str = "model"               # model (OLS / unadjusted 2SLS) | robust (HC3 / robust 2SLS)
-    mi: int = 0                     # imputations for MI-ITT (0 = off)
+    se: str = "model"  # model (OLS / unadjusted 2SLS) | robust (HC3 / robust 2SLS)
+    mi: int = 0  # imputations for MI-ITT (0 = off)
     reps: int = 5000
-    seed: int = 3                   # root seed
-    population: int = 1_000_000     # size of the population for the true estimands
+    seed: int = 3  # root seed
+    population: int = 1_000_000  # size of the population for the true estimands
 
     def __post_init__(self) -> None:
         self._check_ranges()
-        for key, allowed in (("missing_mechanism", MECHANISMS), ("design", DESIGNS), ("se", SE_TYPES)):
+        for key, allowed in (
+            ("missing_mechanism", MECHANISMS),
+            ("design", DESIGNS),
+            ("se", SE_TYPES),
+        ):
             if getattr(self, key) not in allowed:
-                raise ScenarioError(f"{key}: expected one of {list(allowed)}, got {getattr(self, key)!r}")
+                raise ScenarioError(
+                    f"{key}: expected one of {list(allowed)}, got {getattr(self, key)!r}"
+                )
         if not self.name:
             object.__setattr__(self, "name", self.default_name())
 
@@ -88,8 +94,10 @@ class Scenario:
                 raise ScenarioError(f"{key}: expected {expected}, got {getattr(self, key)!r}")
 
     def default_name(self) -> str:
-        return (f"n={self.n} delta={self.delta:g} refusal={self.refusal:g} "
-                f"death={self.death:g} missing={self.missing:g}")
+        return (
+            f"n={self.n} delta={self.delta:g} refusal={self.refusal:g} "
+            f"death={self.death:g} missing={self.missing:g}"
+        )
 
     def identity(self) -> dict[str, Any]:
         """The parameters that define the random streams (everything but name and reps)."""
@@ -99,7 +107,7 @@ class Scenario:
         """Root seed plus 4 words of SHA-256 of the canonical identity JSON."""
         text = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(text.encode()).digest()
-        return [self.seed, *(int.from_bytes(digest[i:i + 4], "big") for i in range(0, 16, 4))]
+        return [self.seed, *(int.from_bytes(digest[i : i + 4], "big") for i in range(0, 16, 4))]
 
 
 # The annotations are strings ("int", "float" ...): the module uses postponed evaluation.
@@ -111,7 +119,9 @@ def make_scenario(values: Mapping[str, Any], where: str = "scenario") -> Scenari
     """A Scenario from a mapping, naming unknown keys and wrongly typed values."""
     unknown = sorted(set(values) - set(FIELD_TYPES))
     if unknown:
-        raise ScenarioError(f"{where}: unknown keys {unknown}; expected some of {sorted(FIELD_TYPES)}")
+        raise ScenarioError(
+            f"{where}: unknown keys {unknown}; expected some of {sorted(FIELD_TYPES)}"
+        )
     clean: dict[str, Any] = {}
     for key, value in values.items():
         kind = FIELD_TYPES[key]
@@ -133,8 +143,10 @@ def expand(values: Mapping[str, Any], where: str) -> list[Scenario]:
     out = []
     for combo in itertools.product(*grid.values()):
         chosen = dict(zip(grid, combo, strict=True))
-        label = " ".join(f"{k}={chosen[k]:g}" if isinstance(chosen[k], float) else f"{k}={chosen[k]}"
-                         for k in varied)
+        label = " ".join(
+            f"{k}={chosen[k]:g}" if isinstance(chosen[k], float) else f"{k}={chosen[k]}"
+            for k in varied
+        )
         if "name" in chosen:
             chosen["name"] = f"{chosen['name']} {label}".strip()
         out.append(make_scenario(chosen, where))

@@ -53,7 +53,14 @@ def analyse_itt(t: Trials, se: str = "model") -> Estimates:
 
 
 def analyse_cace(t: Trials, se: str = "model") -> Estimates:
-    fit = tsls(_stack(np.ones_like(t.y), t.pf0), t.received[..., None], t.arm[..., None], t.y, t.observed, se)
+    fit = tsls(
+        _stack(np.ones_like(t.y), t.pf0),
+        t.received[..., None],
+        t.arm[..., None],
+        t.y,
+        t.observed,
+        se,
+    )
     return _estimates(*fit.coef(2), fit.df)
 
 
@@ -93,7 +100,8 @@ def run_chunk(sc: Scenario, seed: np.random.SeedSequence, reps: int) -> dict[str
         "data": {
             "not_receiving_among_offered": 1 - trials.received.sum(axis=1) / np.maximum(offered, 1),
             "dead": 1 - trials.alive.mean(axis=1),
-            "missing_among_survivors": 1 - trials.observed.sum(axis=1) / np.maximum(trials.alive.sum(axis=1), 1),
+            "missing_among_survivors": 1
+            - trials.observed.sum(axis=1) / np.maximum(trials.alive.sum(axis=1), 1),
             "analysed": trials.observed.sum(axis=1).astype(float),
             "intervention": offered,
         },
@@ -154,12 +162,18 @@ def _analytic(sc: Scenario) -> float:
 def summarise(sc: Scenario, parts: list[dict[str, Any]], truth: dict[str, float]) -> dict[str, Any]:
     methods = {
         name: performance(
-            {k: np.concatenate([p["methods"][name][k] for p in parts]) for k in ("est", "se", "df")},
-            truth[ESTIMAND_OF[name]], sc.alpha,
+            {
+                k: np.concatenate([p["methods"][name][k] for p in parts])
+                for k in ("est", "se", "df")
+            },
+            truth[ESTIMAND_OF[name]],
+            sc.alpha,
         )
         for name in parts[0]["methods"]
     }
-    data = {k: float(np.concatenate([p["data"][k] for p in parts]).mean()) for k in parts[0]["data"]}
+    data = {
+        k: float(np.concatenate([p["data"][k] for p in parts]).mean()) for k in parts[0]["data"]
+    }
     return {
         "scenario": {**sc.identity(), "name": sc.name, "reps": sc.reps},
         "seed_entropy": sc.entropy(),
@@ -203,7 +217,10 @@ def _run_inline(sc: Scenario, progress: Callable[[int], Any] | None) -> dict[str
 def _run_pool(
     scenarios: list[Scenario], pool: Executor, progress: Callable[[int], Any] | None
 ) -> list[dict[str, Any]]:
-    futures = [[(pool.submit(run_chunk, sc, seed, reps), reps) for seed, reps in _chunks(sc)] for sc in scenarios]
+    futures = [
+        [(pool.submit(run_chunk, sc, seed, reps), reps) for seed, reps in _chunks(sc)]
+        for sc in scenarios
+    ]
     truths = [
         pool.submit(true_estimands, sc, np.random.Generator(np.random.PCG64(population_seed(sc))))
         for sc in scenarios

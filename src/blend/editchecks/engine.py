@@ -59,7 +59,13 @@ class Range:
             return []
         if not isinstance(value, int | float) or not self.low <= value <= self.high:
             what = self.label or self.field
-            return [Finding(self.code, self.field, f"{what}: expected {self.low:g}–{self.high:g}, got {value!r}")]
+            return [
+                Finding(
+                    self.code,
+                    self.field,
+                    f"{what}: expected {self.low:g}–{self.high:g}, got {value!r}",
+                )
+            ]
         return []
 
 
@@ -78,7 +84,13 @@ class RequiredIf:
 
     def run(self, values: Mapping[str, Any]) -> list[Finding]:
         if self.condition(values) and blank(values.get(self.field)):
-            return [Finding(self.code, self.field, f"{self.field}: expected a value when {self.when}; got nothing")]
+            return [
+                Finding(
+                    self.code,
+                    self.field,
+                    f"{self.field}: expected a value when {self.when}; got nothing",
+                )
+            ]
         return []
 
 
@@ -127,8 +139,13 @@ class DateOrder:
         if second > first or (second == first and not self.strict):
             return []
         relation = "after" if self.strict else "on or after"
-        return [Finding(self.code, self.blame or self.later,
-                        f"{self.later}: expected {relation} {self.earlier} ({first}), got {second}")]
+        return [
+            Finding(
+                self.code,
+                self.blame or self.later,
+                f"{self.later}: expected {relation} {self.earlier} ({first}), got {second}",
+            )
+        ]
 
 
 EditCheck = Range | RequiredIf | CrossField | DateOrder
@@ -143,8 +160,12 @@ def run_checks(checks: Iterable[EditCheck], values: Mapping[str, Any]) -> list[F
 
 def timeline_names(checks: Iterable[EditCheck]) -> frozenset[str]:
     """The timeline dates (``timeline.<name>``, by name) that the checks read."""
-    return frozenset(name.removeprefix(TIMELINE_PREFIX) for check in checks for name in check.reads
-                     if name.startswith(TIMELINE_PREFIX))
+    return frozenset(
+        name.removeprefix(TIMELINE_PREFIX)
+        for check in checks
+        for name in check.reads
+        if name.startswith(TIMELINE_PREFIX)
+    )
 
 
 def out_of_order(events: list[tuple[str, date, date | None]]) -> list[Finding]:
@@ -155,8 +176,14 @@ def out_of_order(events: list[tuple[str, date, date | None]]) -> list[Finding]:
         if done is None:
             continue
         if latest is not None and done < latest:
-            findings.append(Finding("Q01", "completed_on", f"completed_on: expected {label} on or after "
-                                    f"{latest_label} ({latest}), got {done}"))
+            findings.append(
+                Finding(
+                    "Q01",
+                    "completed_on",
+                    f"completed_on: expected {label} on or after "
+                    f"{latest_label} ({latest}), got {done}",
+                )
+            )
         if latest is None or done > latest:
             latest, latest_label = done, label
     return findings

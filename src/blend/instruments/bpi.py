@@ -45,8 +45,7 @@ INTERFERENCE = {
     "enjoyment": "Enjoyment of life",
 }
 INTERFERENCE_HEADER = (
-    "Mark the number that describes how, during the past 24 hours, pain has interfered "
-    "with your:"
+    "Mark the number that describes how, during the past 24 hours, pain has interfered with your:"
 )
 PAIN_ANCHORS = {0: "No pain", 10: "Pain as bad as you can imagine"}
 INTERFERENCE_ANCHORS = {0: "Does not interfere", 10: "Completely interferes"}
@@ -62,8 +61,15 @@ def _items() -> tuple[Item, ...]:
         for key, text in SEVERITY.items()
     )
     interference = tuple(
-        Item(key, text, placeholder_nl(text), _options(INTERFERENCE_ANCHORS), placeholder=True,
-             header_en=INTERFERENCE_HEADER, header_nl=placeholder_nl(INTERFERENCE_HEADER))
+        Item(
+            key,
+            text,
+            placeholder_nl(text),
+            _options(INTERFERENCE_ANCHORS),
+            placeholder=True,
+            header_en=INTERFERENCE_HEADER,
+            header_nl=placeholder_nl(INTERFERENCE_HEADER),
+        )
         for key, text in INTERFERENCE.items()
     )
     return severity + interference
@@ -86,16 +92,27 @@ BPI_SF = Instrument(
     source="Cleeland CS. The Brief Pain Inventory User Guide, 2009 (MD Anderson)",
     items=_items(),
     scales=(
-        Scale("severity", "Pain severity (mean of items 3-6)",
-              tuple(SEVERITY), "symptom", 0.0, 10.0),
-        Scale("interference", "Pain interference (mean of items 9A-G)",
-              tuple(INTERFERENCE), "symptom", 0.0, 10.0),
+        Scale(
+            "severity", "Pain severity (mean of items 3-6)", tuple(SEVERITY), "symptom", 0.0, 10.0
+        ),
+        Scale(
+            "interference",
+            "Pain interference (mean of items 9A-G)",
+            tuple(INTERFERENCE),
+            "symptom",
+            0.0,
+            10.0,
+        ),
     ),
     missing_rule="severity: all 4 items by default (option severity_min_items, 1-4); "
     "interference: at least 4 of 7 items (BPI User Guide).",
     options=(
-        OptionSpec("severity_min_items", 4, (1, 2, 3, 4),
-                   "how many of the 4 severity items must be answered"),
+        OptionSpec(
+            "severity_min_items",
+            4,
+            (1, 2, 3, 4),
+            "how many of the 4 severity items must be answered",
+        ),
     ),
     licensed=True,
     scorer=score_bpi,

@@ -30,8 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("code", help="instrument code, e.g. qlq-c15-pal")
     parser.add_argument("--answers", help="one JSON object of answers (default: read stdin)")
-    parser.add_argument("--option", "-o", action="append", default=[], metavar="NAME=VALUE",
-                        help="scoring option, e.g. -o coefficients=unrounded (repeatable)")
+    parser.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="scoring option, e.g. -o coefficients=unrounded (repeatable)",
+    )
     return parser
 
 

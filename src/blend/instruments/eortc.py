@@ -57,8 +57,7 @@ C30_WORDING: dict[int, str] = {
     24: "Did you feel depressed?",
     25: "Have you had difficulty remembering things?",
     26: "Has your physical condition or medical treatment interfered with your family life?",
-    27: "Has your physical condition or medical treatment interfered with your social "
-    "activities?",
+    27: "Has your physical condition or medical treatment interfered with your social activities?",
     28: "Has your physical condition or medical treatment caused you financial difficulties?",
     29: "How would you rate your overall health during the past week?",
     30: "How would you rate your overall quality of life during the past week?",
@@ -73,8 +72,10 @@ C15_TO_C30: dict[int, int] = {
 FOUR_POINT = choice_options(
     range(1, 5),
     {1: "Not at all", 2: "A little", 3: "Quite a bit", 4: "Very much"},
-    {v: placeholder_nl(t) for v, t in
-     {1: "Not at all", 2: "A little", 3: "Quite a bit", 4: "Very much"}.items()},
+    {
+        v: placeholder_nl(t)
+        for v, t in {1: "Not at all", 2: "A little", 3: "Quite a bit", 4: "Very much"}.items()
+    },
 )
 SEVEN_POINT = choice_options(
     range(1, 8),
@@ -83,13 +84,12 @@ SEVEN_POINT = choice_options(
 )
 PAST_WEEK = "During the past week:"
 SEVEN_POINT_HEADER = (
-    "For the following question please circle the number between 1 and 7 that best applies "
-    "to you"
+    "For the following question please circle the number between 1 and 7 that best applies to you"
 )
 INSTRUCTIONS = (
     "We are interested in some things about you and your health. Please answer all of the "
     "questions yourself by circling the number that best applies to you. There are no "
-    "\"right\" or \"wrong\" answers."
+    '"right" or "wrong" answers.'
 )
 
 
@@ -141,7 +141,9 @@ def score_c30(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarray
         raw = mean_of_answered(x, cols, half(len(cols)))
         out[key] = eortc_linear(raw, kind, item_range)
     # NaN in any of the 13 scales propagates: the summary needs all of them.
-    total = np.asarray(sum(out[k] for k in SUMMARY_FUNCTIONAL) + sum(100.0 - out[k] for k in SUMMARY_SYMPTOM))
+    total = np.asarray(
+        sum(out[k] for k in SUMMARY_FUNCTIONAL) + sum(100.0 - out[k] for k in SUMMARY_SYMPTOM)
+    )
     out["SUM"] = total / 13.0
     return out
 
@@ -225,8 +227,12 @@ QLQ_C15_PAL = Instrument(
     "items. PA needs both items by default; option missing='half-rule' accepts 1 of 2 "
     "(QLQ-C30 manual half rule).",
     options=(
-        OptionSpec("missing", "complete", C15_MISSING,
-                   "PA missing-item rule: 'complete' (both items) or 'half-rule' (1 of 2)"),
+        OptionSpec(
+            "missing",
+            "complete",
+            C15_MISSING,
+            "PA missing-item rule: 'complete' (both items) or 'half-rule' (1 of 2)",
+        ),
     ),
     instructions_en=INSTRUCTIONS,
     instructions_nl=placeholder_nl(INSTRUCTIONS),
@@ -244,8 +250,12 @@ QLQ_C30 = Instrument(
     scales=tuple(
         Scale(k, label, tuple(f"q{n}" for n in items), kind, 0.0, 100.0)  # type: ignore[arg-type]
         for k, label, items, kind, _ in C30_SCALES
-    ) + (Scale("SUM", "Summary score", tuple(f"q{n}" for n in range(1, 28)), "functional",
-               0.0, 100.0),),
+    )
+    + (
+        Scale(
+            "SUM", "Summary score", tuple(f"q{n}" for n in range(1, 28)), "functional", 0.0, 100.0
+        ),
+    ),
     missing_rule="Half rule: a scale is scored from the answered items when at least half "
     "of its items are answered (PF2 3/5, FA 2/3, EF 2/4, two-item scales 1/2, single items "
     "1/1). SUM needs all 13 of its scales.",

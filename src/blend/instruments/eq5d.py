@@ -49,26 +49,41 @@ COEFFICIENTS: dict[str, dict[str, tuple[float, ...]]] = {
 DECIMALS = {"published": 3, "unrounded": 7}
 
 LEVELS_EN: dict[str, tuple[str, ...]] = {
-    "mobility": ("I have no problems in walking about", "I have slight problems in walking about",
-                 "I have moderate problems in walking about",
-                 "I have severe problems in walking about", "I am unable to walk about"),
-    "self_care": ("I have no problems washing or dressing myself",
-                  "I have slight problems washing or dressing myself",
-                  "I have moderate problems washing or dressing myself",
-                  "I have severe problems washing or dressing myself",
-                  "I am unable to wash or dress myself"),
-    "usual_activities": ("I have no problems doing my usual activities",
-                         "I have slight problems doing my usual activities",
-                         "I have moderate problems doing my usual activities",
-                         "I have severe problems doing my usual activities",
-                         "I am unable to do my usual activities"),
-    "pain_discomfort": ("I have no pain or discomfort", "I have slight pain or discomfort",
-                        "I have moderate pain or discomfort", "I have severe pain or discomfort",
-                        "I have extreme pain or discomfort"),
-    "anxiety_depression": ("I am not anxious or depressed", "I am slightly anxious or depressed",
-                           "I am moderately anxious or depressed",
-                           "I am severely anxious or depressed",
-                           "I am extremely anxious or depressed"),
+    "mobility": (
+        "I have no problems in walking about",
+        "I have slight problems in walking about",
+        "I have moderate problems in walking about",
+        "I have severe problems in walking about",
+        "I am unable to walk about",
+    ),
+    "self_care": (
+        "I have no problems washing or dressing myself",
+        "I have slight problems washing or dressing myself",
+        "I have moderate problems washing or dressing myself",
+        "I have severe problems washing or dressing myself",
+        "I am unable to wash or dress myself",
+    ),
+    "usual_activities": (
+        "I have no problems doing my usual activities",
+        "I have slight problems doing my usual activities",
+        "I have moderate problems doing my usual activities",
+        "I have severe problems doing my usual activities",
+        "I am unable to do my usual activities",
+    ),
+    "pain_discomfort": (
+        "I have no pain or discomfort",
+        "I have slight pain or discomfort",
+        "I have moderate pain or discomfort",
+        "I have severe pain or discomfort",
+        "I have extreme pain or discomfort",
+    ),
+    "anxiety_depression": (
+        "I am not anxious or depressed",
+        "I am slightly anxious or depressed",
+        "I am moderately anxious or depressed",
+        "I am severely anxious or depressed",
+        "I am extremely anxious or depressed",
+    ),
 }
 TITLES_EN = {
     "mobility": "MOBILITY", "self_care": "SELF-CARE",
@@ -91,8 +106,16 @@ def _dimension_item(key: str) -> Item:
 
 ITEMS = (
     *(_dimension_item(key) for key in DIMENSIONS),
-    Item("vas", VAS_TEXT, placeholder_nl(VAS_TEXT), placeholder=True, kind="number",
-         minimum=0, maximum=100, integer=True),
+    Item(
+        "vas",
+        VAS_TEXT,
+        placeholder_nl(VAS_TEXT),
+        placeholder=True,
+        kind="number",
+        minimum=0,
+        maximum=100,
+        integer=True,
+    ),
 )
 
 
@@ -132,8 +155,12 @@ EQ5D5L_NL = Instrument(
     missing_rule="index: all five dimensions required (no imputation); vas: missing if not "
     "answered.",
     options=(
-        OptionSpec("coefficients", "published", tuple(COEFFICIENTS),
-                   "'published' 3-decimal coefficients or EuroQol's 'unrounded' set"),
+        OptionSpec(
+            "coefficients",
+            "published",
+            tuple(COEFFICIENTS),
+            "'published' 3-decimal coefficients or EuroQol's 'unrounded' set",
+        ),
     ),
     licensed=True,
     scorer=score_eq5d,

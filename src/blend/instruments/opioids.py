@@ -34,7 +34,13 @@ CODE = "omed"
 DATA = Path(__file__).parent / "data" / "opioid_conversion.csv"
 DEFAULT_TABLE = "nl-2019"
 MED_KEYS = ("drug", "route", "dose", "unit")
-UNIT_ALIASES = {"µg/h": "ug/h", "mcg/h": "ug/h", "μg/h": "ug/h", "mg/24h": "mg/day", "mg/d": "mg/day"}
+UNIT_ALIASES = {
+    "µg/h": "ug/h",
+    "mcg/h": "ug/h",
+    "μg/h": "ug/h",
+    "mg/24h": "mg/day",
+    "mg/d": "mg/day",
+}
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,17 @@ def _read_csv(path: Path) -> dict[str, dict[tuple[str, str], Conversion]]:
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 factor = float(row["factor"]) if row["factor"].strip() else None
-                conversion = Conversion(row["drug"].strip().lower(), row["route"].strip().lower(),
-                                        row["unit"].strip(), factor, row["source"], row["note"])
-                tables.setdefault(row["table"], {})[(conversion.drug, conversion.route)] = conversion
+                conversion = Conversion(
+                    row["drug"].strip().lower(),
+                    row["route"].strip().lower(),
+                    row["unit"].strip(),
+                    factor,
+                    row["source"],
+                    row["note"],
+                )
+                tables.setdefault(row["table"], {})[(conversion.drug, conversion.route)] = (
+                    conversion
+                )
     except (OSError, KeyError, ValueError) as exc:
         raise InstrumentError(
             f"omed: option 'table': expected a readable CSV with columns table, drug, route, "
@@ -84,7 +98,9 @@ def conversion_table(table: str = DEFAULT_TABLE) -> dict[tuple[str, str], Conver
 
 
 def _field(where: str, name: str, value: Any, expected: str) -> InstrumentError:
-    return InstrumentError(f"omed: {where} {name!r}: expected {expected}; received {describe(value)}")
+    return InstrumentError(
+        f"omed: {where} {name!r}: expected {expected}; received {describe(value)}"
+    )
 
 
 def _text(where: str, med: Mapping[str, Any], name: str) -> str:
@@ -97,8 +113,12 @@ def _text(where: str, med: Mapping[str, Any], name: str) -> str:
 def _dose(where: str, value: Any) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise _field(where, "dose", value, "a number >= 0, or null")
     return float(value)
 
@@ -121,8 +141,9 @@ def medication_omed(
         known = ", ".join(f"{d} {r}" for d, r in table)
         raise _field(where, "drug/route", f"{drug} {route}", f"one of: {known}")
     if conversion.factor is None:
-        raise _field(where, "drug", drug,
-                     f"a drug with an automatic conversion factor ({conversion.note})")
+        raise _field(
+            where, "drug", drug, f"a drug with an automatic conversion factor ({conversion.note})"
+        )
     if unit != conversion.unit:
         raise _field(where, "unit", unit, f"{conversion.unit!r} for {drug} {route}")
     dose = _dose(where, med.get("dose"))
@@ -158,7 +179,9 @@ def score_frame(df: pd.DataFrame, options: Mapping[str, Any]) -> pd.DataFrame:
     if unknown:
         raise InstrumentError(f"omed: unknown column {unknown[0]!r}; expected 'medications'")
     table = conversion_table(options["table"])
-    values = [omed({"medications": meds}, table) for meds in df.get("medications", [None] * len(df))]
+    values = [
+        omed({"medications": meds}, table) for meds in df.get("medications", [None] * len(df))
+    ]
     return pd.DataFrame({"omed": pd.array(values, dtype="Float64").astype(float)}, index=df.index)
 
 
@@ -174,17 +197,30 @@ OMED = Instrument(
     source="Landelijke richtlijn Pijn bij patiënten met kanker 3.0 (2019); CDC MME factors",
     items=(
         Item("drug", "Opioid", "Opioïd", _drug_options()),
-        Item("route", "Route", "Toedieningsweg", (Option("oral", "oral", "oraal"),
-                                                  Option("transdermal", "transdermal",
-                                                         "transdermaal"))),
+        Item(
+            "route",
+            "Route",
+            "Toedieningsweg",
+            (Option("oral", "oral", "oraal"), Option("transdermal", "transdermal", "transdermaal")),
+        ),
         Item("dose", "Dose", "Dosis", kind="number", minimum=0.0, maximum=math.inf),
-        Item("unit", "Unit", "Eenheid", (Option("mg/day", "mg/day", "mg/dag"),
-                                         Option("ug/h", "µg/h", "µg/uur"))),
+        Item(
+            "unit",
+            "Unit",
+            "Eenheid",
+            (Option("mg/day", "mg/day", "mg/dag"), Option("ug/h", "µg/h", "µg/uur")),
+        ),
     ),
     scales=(Scale("omed", "Oral morphine equivalent dose, mg/day", (), "other", 0.0, None),),
     missing_rule="An empty list is 0 mg/day; a missing list or any missing dose gives None.",
-    options=(OptionSpec("table", DEFAULT_TABLE, None,
-                        "conversion table: 'nl-2019', 'cdc-2022' or a CSV file path"),),
+    options=(
+        OptionSpec(
+            "table",
+            DEFAULT_TABLE,
+            None,
+            "conversion table: 'nl-2019', 'cdc-2022' or a CSV file path",
+        ),
+    ),
     scorer=None,
 )
 

@@ -60,20 +60,42 @@ PAIN_NRS = Instrument(
 
 CATEGORIES = ("CR", "PR", "PP", "IR")
 RESPONSE_OPTIONS = (
-    OptionSpec("analgesic_increase", "any", ("any", "25pct"),
-               "(a) OMED increase that rules out CR/PR"),
-    OptionSpec("stable_omed", "within_25pct", ("within_25pct", "unchanged"),
-               "(b) meaning of 'stable OMED' in PP"),
-    OptionSpec("zero_baseline_omed", "any_increase", ("any_increase", "not_evaluable"),
-               "(c) baseline OMED 0 and follow-up OMED > 0"),
-    OptionSpec("contradictory", "indeterminate", ("indeterminate", "progression"),
-               "(d) pain +2 or more together with OMED +25% or more"),
-    OptionSpec("cr_rule", "cr_overrides_pr", ("cr_overrides_pr", "cr_requires_pr"),
-               "(e) CR precedence"),
-    OptionSpec("pain_stable", "0_or_plus1", ("0_or_plus1", "minus1_to_plus1"),
-               "(f) 'pain stable or 1 point above baseline' in PP"),
-    OptionSpec("min_baseline_pain", None, (None, *range(11)),
-               "baseline worst pain below this is not evaluable (None)"),
+    OptionSpec(
+        "analgesic_increase", "any", ("any", "25pct"), "(a) OMED increase that rules out CR/PR"
+    ),
+    OptionSpec(
+        "stable_omed",
+        "within_25pct",
+        ("within_25pct", "unchanged"),
+        "(b) meaning of 'stable OMED' in PP",
+    ),
+    OptionSpec(
+        "zero_baseline_omed",
+        "any_increase",
+        ("any_increase", "not_evaluable"),
+        "(c) baseline OMED 0 and follow-up OMED > 0",
+    ),
+    OptionSpec(
+        "contradictory",
+        "indeterminate",
+        ("indeterminate", "progression"),
+        "(d) pain +2 or more together with OMED +25% or more",
+    ),
+    OptionSpec(
+        "cr_rule", "cr_overrides_pr", ("cr_overrides_pr", "cr_requires_pr"), "(e) CR precedence"
+    ),
+    OptionSpec(
+        "pain_stable",
+        "0_or_plus1",
+        ("0_or_plus1", "minus1_to_plus1"),
+        "(f) 'pain stable or 1 point above baseline' in PP",
+    ),
+    OptionSpec(
+        "min_baseline_pain",
+        None,
+        (None, *range(11)),
+        "baseline worst pain below this is not evaluable (None)",
+    ),
 )
 
 
@@ -89,7 +111,10 @@ def _omed_changes(bl: np.ndarray, fu: np.ndarray, options: Mapping[str, Any]) ->
 
 
 def classify(
-    bl_pain: np.ndarray, bl_omed: np.ndarray, fu_pain: np.ndarray, fu_omed: np.ndarray,
+    bl_pain: np.ndarray,
+    bl_omed: np.ndarray,
+    fu_pain: np.ndarray,
+    fu_omed: np.ndarray,
     options: Mapping[str, Any],
 ) -> np.ndarray:
     """Consensus category per row (object array of 'CR', 'PR', 'PP', 'IR' or None)."""
@@ -118,8 +143,15 @@ def score_response(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.nd
 
 
 def _omed_item(key: str, when_en: str, when_nl: str) -> Item:
-    return Item(key, f"OMED at {when_en} (mg/day)", f"OMED bij {when_nl} (mg/dag)",
-                kind="number", minimum=0.0, maximum=math.inf, unit="mg/day")
+    return Item(
+        key,
+        f"OMED at {when_en} (mg/day)",
+        f"OMED bij {when_nl} (mg/dag)",
+        kind="number",
+        minimum=0.0,
+        maximum=math.inf,
+        unit="mg/day",
+    )
 
 
 PAIN_RESPONSE = Instrument(
@@ -129,15 +161,22 @@ PAIN_RESPONSE = Instrument(
     source="Chow E et al. Update of the international consensus on palliative radiotherapy "
     "endpoints for future clinical trials in bone metastases. IJROBP 2012;82:1730-1737",
     items=(
-        Item("baseline_worst_pain", "Worst pain at baseline (0-10)",
-             "Ergste pijn bij baseline (0-10)", NRS_OPTIONS),
+        Item(
+            "baseline_worst_pain",
+            "Worst pain at baseline (0-10)",
+            "Ergste pijn bij baseline (0-10)",
+            NRS_OPTIONS,
+        ),
         _omed_item("baseline_omed", "baseline", "baseline"),
-        Item("followup_worst_pain", "Worst pain at follow-up (0-10)",
-             "Ergste pijn bij follow-up (0-10)", NRS_OPTIONS),
+        Item(
+            "followup_worst_pain",
+            "Worst pain at follow-up (0-10)",
+            "Ergste pijn bij follow-up (0-10)",
+            NRS_OPTIONS,
+        ),
         _omed_item("followup_omed", "follow-up", "follow-up"),
     ),
-    scales=(Scale("category", "Consensus pain response: CR, PR, PP or IR",
-                  categorical=True),),
+    scales=(Scale("category", "Consensus pain response: CR, PR, PP or IR", categorical=True),),
     missing_rule="Any missing input gives category None.",
     options=RESPONSE_OPTIONS,
     scorer=score_response,

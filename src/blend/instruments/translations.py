@@ -76,8 +76,9 @@ def apply_translation(instrument: Instrument, data: Mapping[str, Any]) -> Instru
     _check_known(where, "item", item_options, instrument.item_keys)
     shared = {str(k): v for k, v in data.get("options", {}).items()}
     items = tuple(
-        _translate_item(where, item, item_texts.get(item.key), shared,
-                        item_options.get(item.key, {}))
+        _translate_item(
+            where, item, item_texts.get(item.key), shared, item_options.get(item.key, {})
+        )
         for item in instrument.items
     )
     changes = {k: data[k] for k in ("title_nl", "instructions_nl") if k in data}

@@ -55,7 +55,11 @@ def encode_value(instrument: Instrument, item: Item, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise _fail(instrument, item, value)
     number = float(value)
-    if not math.isfinite(number) or (item.integer or item.kind == "choice") and number != int(number):
+    if (
+        not math.isfinite(number)
+        or (item.integer or item.kind == "choice")
+        and number != int(number)
+    ):
         raise _fail(instrument, item, value)
     if item.kind == "choice" and number not in item.values:
         raise _fail(instrument, item, value)

@@ -53,11 +53,15 @@ def correct_guesses(arms: np.ndarray, spec: DesignSpec) -> np.ndarray:
     return right.sum(axis=1)
 
 
-def simulate_levels(spec: DesignSpec, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray | None:
+def simulate_levels(
+    spec: DesignSpec, rng: np.random.Generator, shape: tuple[int, int]
+) -> np.ndarray | None:
     """Uniformly drawn balancing-factor level indices (sequences, n, factors), or None."""
     if not spec.factors:
         return None
-    return np.stack([rng.integers(0, len(levels), size=shape) for _, levels in spec.factors], axis=-1)
+    return np.stack(
+        [rng.integers(0, len(levels), size=shape) for _, levels in spec.factors], axis=-1
+    )
 
 
 def marginal_imbalance(arms: np.ndarray, levels: np.ndarray, spec: DesignSpec) -> np.ndarray:
@@ -74,7 +78,9 @@ def marginal_imbalance(arms: np.ndarray, levels: np.ndarray, spec: DesignSpec) -
 def assess(spec: DesignSpec, n: int, sequences: int, seed: int) -> dict[str, Any]:
     """Simulate ``sequences`` trials of ``n`` allocations and summarise balance and predictability."""
     if n < 1 or sequences < 2:
-        raise ValueError(f"n, sequences: expected n ≥ 1 and sequences ≥ 2, got n={n}, sequences={sequences}")
+        raise ValueError(
+            f"n, sequences: expected n ≥ 1 and sequences ≥ 2, got n={n}, sequences={sequences}"
+        )
     rng = np.random.default_rng(seed)
     u = rng.random((sequences, n))
     levels = simulate_levels(spec, rng, (sequences, n))

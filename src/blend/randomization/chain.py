@@ -76,11 +76,15 @@ def check_chain(records: Iterable[ChainedRecord]) -> tuple[str, list[str]]:
     for expected_number, record in enumerate(records, start=1):
         where = f"log record #{record.sequence_number}"
         if record.sequence_number != expected_number:
-            problems.append(f"{where}: expected sequence number {expected_number} (a record is "
-                            "missing or was inserted)")
+            problems.append(
+                f"{where}: expected sequence number {expected_number} (a record is "
+                "missing or was inserted)"
+            )
         if record.previous_hash != previous:
-            problems.append(f"{where}: previous hash does not match the record before it "
-                            "(a record was deleted, inserted or edited)")
+            problems.append(
+                f"{where}: previous hash does not match the record before it "
+                "(a record was deleted, inserted or edited)"
+            )
         if record_hash(record.previous_hash, record) != record.hash:
             problems.append(f"{where}: hash does not match its contents (the record was edited)")
         previous = record.hash

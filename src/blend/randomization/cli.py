@@ -32,7 +32,9 @@ def _multiples(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
 
 
 def _design_options(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +42,16 @@ def _design_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--design", choices=DESIGNS)
     group.add_argument("--ratio", type=Ratio.parse, help="intervention:control, e.g. 1:1 or 2:1")
     group.add_argument("--mti", type=int, help="big-stick maximum tolerated imbalance")
-    group.add_argument("--block-multiples", type=_multiples, help="blocks: sizes as multiples of a+b, e.g. 1,2,3")
+    group.add_argument(
+        "--block-multiples", type=_multiples, help="blocks: sizes as multiples of a+b, e.g. 1,2,3"
+    )
     group.add_argument("--p", type=float, help="minimisation: probability of the minimising arm")
-    group.add_argument("--factor", type=_factor, action="append",
-                       help="minimisation factor NAME=LEVEL1,LEVEL2 (repeat per factor)")
+    group.add_argument(
+        "--factor",
+        type=_factor,
+        action="append",
+        help="minimisation factor NAME=LEVEL1,LEVEL2 (repeat per factor)",
+    )
 
 
 def _spec(args: argparse.Namespace) -> DesignSpec:
@@ -66,32 +74,48 @@ def _parser() -> argparse.ArgumentParser:
     assess = sub.add_parser("assess", help="balance and predictability of a design by simulation")
     _design_options(assess)
     assess.add_argument("--n", type=int, default=100, help="allocations per trial (default 100)")
-    assess.add_argument("--sequences", type=int, default=20000, help="simulated trials (default 20000)")
+    assess.add_argument(
+        "--sequences", type=int, default=20000, help="simulated trials (default 20000)"
+    )
     assess.add_argument("--seed", type=int, default=7, help="simulation seed (an integer)")
     assess.add_argument("--json", action="store_true", help="print JSON")
     seq = sub.add_parser("sequence", help="print one allocation sequence, one arm per line")
     _design_options(seq)
     seq.add_argument("--n", type=int, default=100)
     seq.add_argument("--seed", required=True, help="the 256-bit seed as 64 hex characters")
-    seq.add_argument("--stratum", default="", help='stratum key, e.g. "centre=UMCU" (default: none)')
-    seq.add_argument("--profiles", help="minimisation: JSON file with a list of n {factor: level} objects")
-    sub.add_parser("verify", help="verify the allocation log (Django; options: see --help there)", add_help=False)
+    seq.add_argument(
+        "--stratum", default="", help='stratum key, e.g. "centre=UMCU" (default: none)'
+    )
+    seq.add_argument(
+        "--profiles", help="minimisation: JSON file with a list of n {factor: level} objects"
+    )
+    sub.add_parser(
+        "verify",
+        help="verify the allocation log (Django; options: see --help there)",
+        add_help=False,
+    )
     return parser
 
 
 def _print_assessment(result: dict[str, Any]) -> None:
     guesses = result["correct_guesses"]
     ratio = result["allocation_ratio"]
-    print(f"design {json.dumps(result['spec']['parameters'])} {result['spec']['design']} "
-          f"ratio {result['spec']['ratio']}: n = {result['n']}, {result['sequences']} sequences")
+    print(
+        f"design {json.dumps(result['spec']['parameters'])} {result['spec']['design']} "
+        f"ratio {result['spec']['ratio']}: n = {result['n']}, {result['sequences']} sequences"
+    )
     for key in ("final_imbalance", "max_imbalance"):
         part = result[key]
         shares = ", ".join(f"{v}: {p:.3f}" for v, p in part["distribution"].items())
         print(f"  {key.replace('_', ' ')}: mean {part['mean']:.3f}, max {part['max']}  ({shares})")
-    print(f"  intervention fraction: {ratio['intervention_fraction']:.4f} "
-          f"(target {ratio['target_intervention_fraction']:.4f}, MCSE {ratio['mcse']:.4f})")
-    print(f"  expected correct guesses: {guesses['expected']:.2f} of {result['n']} "
-          f"({guesses['proportion']:.3f}, MCSE {guesses['mcse_proportion']:.4f})")
+    print(
+        f"  intervention fraction: {ratio['intervention_fraction']:.4f} "
+        f"(target {ratio['target_intervention_fraction']:.4f}, MCSE {ratio['mcse']:.4f})"
+    )
+    print(
+        f"  expected correct guesses: {guesses['expected']:.2f} of {result['n']} "
+        f"({guesses['proportion']:.3f}, MCSE {guesses['mcse_proportion']:.4f})"
+    )
     if "marginal_imbalance" in result:
         print(f"  marginal covariate imbalance: mean {result['marginal_imbalance']['mean']:.3f}")
 
@@ -104,7 +128,9 @@ def _sequence(args: argparse.Namespace, spec: DesignSpec) -> int:
         with open(args.profiles, encoding="utf-8") as handle:
             profiles = json.load(handle)
         if not isinstance(profiles, list):
-            raise DesignError(f"--profiles: expected a JSON list of objects, got {type(profiles).__name__}")
+            raise DesignError(
+                f"--profiles: expected a JSON list of objects, got {type(profiles).__name__}"
+            )
     for arm in sequence(spec, args.seed, args.n, args.stratum, profiles):
         print(arm)
     return 0

@@ -57,7 +57,9 @@ class Ratio:
         """Parse ``"a:b"`` such as ``"1:1"`` or ``"2:1"``."""
         parts = str(text).split(":")
         if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise DesignError(f"ratio: expected 'a:b' with positive integers, e.g. '1:1', got {text!r}")
+            raise DesignError(
+                f"ratio: expected 'a:b' with positive integers, e.g. '1:1', got {text!r}"
+            )
         return cls(int(parts[0]), int(parts[1]))
 
     @property
@@ -279,7 +281,9 @@ class Minimisation:
 
     def __post_init__(self) -> None:
         if not self.factors:
-            raise DesignError("minimisation.factors: expected at least one factor with its levels, got none")
+            raise DesignError(
+                "minimisation.factors: expected at least one factor with its levels, got none"
+            )
         for fname, levels in self.factors:
             if len(levels) < 2 or len(set(levels)) != len(levels):
                 raise DesignError(
@@ -297,13 +301,17 @@ class Minimisation:
     def levels_of(self, profile: Profile | None, where: str = "profile") -> list[int]:
         """Level index per factor; raises naming the missing or unknown factor level."""
         if profile is None:
-            raise DesignError(f"{where}: minimisation needs the participant's factor levels, got none")
+            raise DesignError(
+                f"{where}: minimisation needs the participant's factor levels, got none"
+            )
         out = []
         for fname, levels in self.factors:
             if fname not in profile:
                 raise DesignError(f"{where}.{fname}: expected one of {list(levels)}, got nothing")
             if profile[fname] not in levels:
-                raise DesignError(f"{where}.{fname}: expected one of {list(levels)}, got {profile[fname]!r}")
+                raise DesignError(
+                    f"{where}.{fname}: expected one of {list(levels)}, got {profile[fname]!r}"
+                )
             out.append(levels.index(profile[fname]))
         return out
 
@@ -316,9 +324,7 @@ class Minimisation:
         return g_i, g_c
 
     def _decide(self, g_i: np.ndarray, g_c: np.ndarray, u: np.ndarray) -> np.ndarray:
-        return np.where(
-            g_i == g_c, u < self.ratio.p, np.where(g_i < g_c, u < self.p, u >= self.p)
-        )
+        return np.where(g_i == g_c, u < self.ratio.p, np.where(g_i < g_c, u < self.p, u >= self.p))
 
     def next_arm(
         self,

@@ -53,7 +53,9 @@ def parse_seed(value: str | bytes, *, field: str = "seed") -> bytes:
         )
     bad = sorted({c for c in text if c not in string.hexdigits})
     if bad:
-        raise SeedError(f"{field}: expected only hexadecimal characters 0-9a-f, got {''.join(bad)!r}")
+        raise SeedError(
+            f"{field}: expected only hexadecimal characters 0-9a-f, got {''.join(bad)!r}"
+        )
     return bytes.fromhex(text)
 
 

@@ -57,7 +57,9 @@ class DesignSpec:
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
-            raise SpecError(f"{WHERE}: design: expected one of {list(DESIGNS)}, got {self.design!r}")
+            raise SpecError(
+                f"{WHERE}: design: expected one of {list(DESIGNS)}, got {self.design!r}"
+            )
         self.build()  # validates the parameters of the chosen design
 
     def build(self) -> Design:
@@ -67,7 +69,9 @@ class DesignSpec:
         if self.design == "blocks":
             return PermutedBlocks(multiples=self.block_multiples, ratio=self.ratio)
         if self.design == "minimisation":
-            return Minimisation(factors=self.factors, p=self.p, weights=self.weights, ratio=self.ratio)
+            return Minimisation(
+                factors=self.factors, p=self.p, weights=self.weights, ratio=self.ratio
+            )
         return SimpleRandomization(ratio=self.ratio)
 
     def parameters(self) -> dict[str, Any]:
@@ -121,7 +125,9 @@ class DesignSpec:
         for name, levels in self.strata:
             value = None if profile is None else profile.get(name)
             if value not in levels:
-                raise SpecError(f"stratum factor {name}: expected one of {list(levels)}, got {value!r}")
+                raise SpecError(
+                    f"stratum factor {name}: expected one of {list(levels)}, got {value!r}"
+                )
             parts.append(f"{name}={value}")
         return "|".join(parts)
 
@@ -150,12 +156,18 @@ def _levels(value: Any, where: str) -> Levels:
         raise SpecError(f"{WHERE}: {where}: expected a table of factor = [levels], got {value!r}")
     out = []
     for name, levels in value.items():
-        if not isinstance(levels, list) or len(levels) < 2 or not all(isinstance(v, str) for v in levels):
+        if (
+            not isinstance(levels, list)
+            or len(levels) < 2
+            or not all(isinstance(v, str) for v in levels)
+        ):
             raise SpecError(
                 f"{WHERE}: {where}.{name}: expected a list of at least 2 level names, got {levels!r}"
             )
         if any(c in name + "".join(levels) for c in "|=\x00"):
-            raise SpecError(f"{WHERE}: {where}.{name}: names and levels may not contain '|', '=' or NUL")
+            raise SpecError(
+                f"{WHERE}: {where}.{name}: names and levels may not contain '|', '=' or NUL"
+            )
         out.append((str(name), tuple(levels)))
     return tuple(out)
 
@@ -182,13 +194,17 @@ def spec_from_section(section: Mapping[str, Any]) -> DesignSpec:
     bsd, blocks, mini = (_table(section, n) for n in ("bsd", "blocks", "minimisation"))
     weights = mini.get("weights", [])
     if not isinstance(weights, list) or not all(isinstance(w, int | float) for w in weights):
-        raise SpecError(f"{WHERE}: minimisation.weights: expected a list of numbers, got {weights!r}")
+        raise SpecError(
+            f"{WHERE}: minimisation.weights: expected a list of numbers, got {weights!r}"
+        )
     try:
         return DesignSpec(
             design=str(section.get("design", "bsd")),
             ratio=Ratio.parse(section.get("ratio", "1:1")),
             mti=bsd.get("mti", 3),
-            block_multiples=_int_list(blocks.get("block_multiples", [1, 2, 3]), "blocks.block_multiples"),
+            block_multiples=_int_list(
+                blocks.get("block_multiples", [1, 2, 3]), "blocks.block_multiples"
+            ),
             p=mini.get("p", 0.8),
             factors=_levels(mini.get("factors", {}), "minimisation.factors"),
             weights=tuple(float(w) for w in weights),

@@ -30,7 +30,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise EnvError(f"{name}: expected one of {sorted(TRUE_WORDS | FALSE_WORDS - {''})}, got {raw!r}")
+    raise EnvError(
+        f"{name}: expected one of {sorted(TRUE_WORDS | FALSE_WORDS - {''})}, got {raw!r}"
+    )
 
 
 def env_int(name: str, default: int, minimum: int | None = None) -> int:

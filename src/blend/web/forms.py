@@ -49,11 +49,17 @@ class EditCheckMixin:
 
     def __init__(self, *args: Any, participant: Any = None, **kwargs: Any) -> None:
         self.participant = participant
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def edit_check_values(self, cleaned: dict[str, Any]) -> dict[str, Any]:
-        instance = getattr(self, "instance", None)  # a ModelForm: checks may read fields not on the form
-        saved = {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields} if instance else {}
+        instance = getattr(
+            self, "instance", None
+        )  # a ModelForm: checks may read fields not on the form
+        saved = (
+            {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+            if instance
+            else {}
+        )
         return {**timeline_values(self.participant, self.edit_checks), **saved, **cleaned}
 
     def edit_check_findings(self) -> list[Finding]:

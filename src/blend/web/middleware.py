@@ -25,9 +25,15 @@ class RejectNulCharacters:
         field, location = found
         message = f"{field}: expected text without NUL (\\x00) characters, got one"
         if request.path.startswith("/api/"):
-            return JsonResponse({"ok": False, "error": message,
-                                 "errors": [{"field": field, "in": location, "message": message}], "status": 400},
-                                status=400)
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "error": message,
+                    "errors": [{"field": field, "in": location, "message": message}],
+                    "status": 400,
+                },
+                status=400,
+            )
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
     @staticmethod
@@ -37,7 +43,10 @@ class RejectNulCharacters:
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in value for value in values):
                 return name.replace("\x00", "") or "query", "query"
-        if request.method in {"POST", "PUT", "PATCH"} and request.content_type == "application/json":
+        if (
+            request.method in {"POST", "PUT", "PATCH"}
+            and request.content_type == "application/json"
+        ):
             body = request.body
             if b"\x00" in body or b"\\u0000" in body.lower():
                 return "body", "body"

@@ -22,7 +22,9 @@ try:
         "insecure-development-key-do-not-use-in-production" if DEBUG else None
     )
     if SECRET_KEY is None:
-        raise env.EnvError("BLEND_SECRET_KEY: expected a secret (or BLEND_SECRET_KEY_FILE), got nothing")
+        raise env.EnvError(
+            "BLEND_SECRET_KEY: expected a secret (or BLEND_SECRET_KEY_FILE), got nothing"
+        )
     ALLOWED_HOSTS = env.env_list("BLEND_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     CSRF_TRUSTED_ORIGINS = env.env_list("BLEND_CSRF_TRUSTED_ORIGINS", [])
     DATABASE_URL = env.env_secret("BLEND_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'blend.sqlite3'}"
@@ -134,7 +136,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"

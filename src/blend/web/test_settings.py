@@ -7,10 +7,14 @@ import os
 
 os.environ.setdefault("BLEND_DEBUG", "1")
 os.environ.setdefault("BLEND_SECURE", "0")
-os.environ.setdefault("BLEND_RANDOMIZATION_SEED", "5eed" * 16)  # fixed test seed, never a production one
+os.environ.setdefault(
+    "BLEND_RANDOMIZATION_SEED", "5eed" * 16
+)  # fixed test seed, never a production one
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
 
 from blend.web.settings import *  # noqa: E402,F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests; Argon2 is tested explicitly
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher"
+]  # fast tests; Argon2 is tested explicitly
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -17,4 +17,6 @@ for app_name in settings.BLEND_APPS:
     if importlib.util.find_spec(f"{app_name}.urls") is None:
         continue
     config = next(c for c in apps.get_app_configs() if c.name == app_name)
-    urlpatterns.append(path(getattr(config, "url_prefix", f"{config.label}/"), include(f"{app_name}.urls")))
+    urlpatterns.append(
+        path(getattr(config, "url_prefix", f"{config.label}/"), include(f"{app_name}.urls"))
+    )

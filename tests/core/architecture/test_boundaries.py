@@ -20,7 +20,11 @@ def test_the_code_keeps_every_boundary() -> None:
 
 
 def test_pure_code_imports_neither_django_nor_the_web_application() -> None:
-    problems = [line for path in lint_pure_core.pure_files() for line in lint_pure_core.forbidden_imports(path)]
+    problems = [
+        line
+        for path in lint_pure_core.pure_files()
+        for line in lint_pure_core.forbidden_imports(path)
+    ]
     assert problems == []
 
 
@@ -47,51 +51,83 @@ LAYERS = ("low", "high")
 
 
 def test_an_upward_import_and_the_cycle_it_makes_are_caught(tmp_path: Path) -> None:
-    src = _tree(tmp_path, {
-        "apps/low/services.py": "from blend.apps.high.models import Thing\n",
-        "apps/high/services.py": "from blend.apps.low.services import x\n",
-    })
+    src = _tree(
+        tmp_path,
+        {
+            "apps/low/services.py": "from blend.apps.high.models import Thing\n",
+            "apps/high/services.py": "from blend.apps.low.services import x\n",
+        },
+    )
     problems = dependency_graph.breaches(src, LAYERS)
     assert "apps/low/services.py:1: low imports high, which is above it in LAYERS" in problems
     assert "app cycle: high <-> low" in problems
 
 
 def test_a_cross_app_import_deferred_into_a_function_is_caught(tmp_path: Path) -> None:
-    src = _tree(tmp_path, {
-        "apps/low/models.py": "",
-        "apps/high/services.py": "def f():\n    from blend.apps.low.models import Thing\n    return Thing\n",
-    })
-    assert dependency_graph.breaches(src, LAYERS) == ["apps/high/services.py:2: high imports low inside a function"]
+    src = _tree(
+        tmp_path,
+        {
+            "apps/low/models.py": "",
+            "apps/high/services.py": "def f():\n    from blend.apps.low.models import Thing\n    return Thing\n",
+        },
+    )
+    assert dependency_graph.breaches(src, LAYERS) == [
+        "apps/high/services.py:2: high imports low inside a function"
+    ]
 
 
 def test_registration_inside_appconfig_ready_is_allowed(tmp_path: Path) -> None:
     src = _tree(tmp_path, {"apps/low/models.py": "", "apps/high/services.py": ""})
     (src / "apps/high/apps.py").write_text(
-        "class C:\n    def ready(self):\n        from blend.apps.low.models import register\n", encoding="utf-8")
+        "class C:\n    def ready(self):\n        from blend.apps.low.models import register\n",
+        encoding="utf-8",
+    )
     assert dependency_graph.breaches(src, LAYERS) == []
 
 
-@pytest.mark.parametrize("call", ["apps.get_model('low.Thing')", "optional_model('low.Thing')",
-                                  "importlib.import_module('blend.apps.low.services')",
-                                  "import_string('blend.apps.low.services.f')"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "apps.get_model('low.Thing')",
+        "optional_model('low.Thing')",
+        "importlib.import_module('blend.apps.low.services')",
+        "import_string('blend.apps.low.services.f')",
+    ],
+)
 def test_a_lookup_by_string_label_is_caught(tmp_path: Path, call: str) -> None:
-    src = _tree(tmp_path, {"apps/high/services.py": f"def f():\n    return {call}\n", "apps/low/models.py": ""})
+    src = _tree(
+        tmp_path,
+        {"apps/high/services.py": f"def f():\n    return {call}\n", "apps/low/models.py": ""},
+    )
     [problem] = dependency_graph.breaches(src, LAYERS)
     assert problem.startswith("apps/high/services.py:2: ")
 
 
 def test_an_app_missing_from_the_layer_order_is_caught(tmp_path: Path) -> None:
     src = _tree(tmp_path, {"apps/low/models.py": "", "apps/new/models.py": ""})
-    assert dependency_graph.breaches(src, ("low",)) == ["apps/new: not in LAYERS (blend.dependency_graph)"]
+    assert dependency_graph.breaches(src, ("low",)) == [
+        "apps/new: not in LAYERS (blend.dependency_graph)"
+    ]
 
 
-@pytest.mark.parametrize("line", ["import django", "from django.db import models", "from blend.apps import discover",
-                                  "from blend.web.forms import EditCheckMixin", "import blend.cli",
-                                  "from blend import cli", "from ninja import Router"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import django",
+        "from django.db import models",
+        "from blend.apps import discover",
+        "from blend.web.forms import EditCheckMixin",
+        "import blend.cli",
+        "from blend import cli",
+        "from ninja import Router",
+    ],
+)
 def test_pure_code_that_imports_the_framework_is_caught(tmp_path: Path, line: str) -> None:
     path = tmp_path / "domain.py"
     path.write_text(f"{line}\n", encoding="utf-8")
-    assert lint_pure_core.forbidden_imports(path) == [f"{path}:1: pure code imports {_first_forbidden(line)}"]
+    assert lint_pure_core.forbidden_imports(path) == [
+        f"{path}:1: pure code imports {_first_forbidden(line)}"
+    ]
 
 
 def _first_forbidden(line: str) -> str:
@@ -111,5 +147,7 @@ def test_the_graph_for_the_docs_is_generated_from_the_code() -> None:
 def test_the_graph_in_the_architecture_doc_is_the_one_the_code_has() -> None:
     """Refresh it with ``python -m blend.dependency_graph --write-docs``."""
     text = dependency_graph.DOCS.read_text(encoding="utf-8")
-    generated = dependency_graph.mermaid(dependency_graph.graph(dependency_graph.cross_app_imports()))
+    generated = dependency_graph.mermaid(
+        dependency_graph.graph(dependency_graph.cross_app_imports())
+    )
     assert dependency_graph.docs_with_graph(text, generated) == text

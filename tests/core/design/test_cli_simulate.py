@@ -30,9 +30,33 @@ delta = 0
 
 
 def test_simulate_json_includes_power(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["simulate", "--n", "100", "--delta", "10", "--sd", "20", "--rho", "0.5", "--refusal", "0.25",
-            "--death", "0.1", "--missing", "0.15", "--reps", "500", "--seed", "3", "--population", "5000",
-            "--json", "--no-progress", "--workers", "1"]
+    argv = [
+        "simulate",
+        "--n",
+        "100",
+        "--delta",
+        "10",
+        "--sd",
+        "20",
+        "--rho",
+        "0.5",
+        "--refusal",
+        "0.25",
+        "--death",
+        "0.1",
+        "--missing",
+        "0.15",
+        "--reps",
+        "500",
+        "--seed",
+        "3",
+        "--population",
+        "5000",
+        "--json",
+        "--no-progress",
+        "--workers",
+        "1",
+    ]
     assert blend(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0 < result["power"] < 1
@@ -49,18 +73,28 @@ def test_a_grid_expands_every_combination(tmp_path: Path) -> None:
     path.write_text(GRID)
     scenarios = load_grid(path, {"reps": 300})
     assert [s.name for s in scenarios] == [
-        "BLEND n=60 refusal=0", "BLEND n=60 refusal=0.27", "BLEND n=100 refusal=0",
-        "BLEND n=100 refusal=0.27", "null",
+        "BLEND n=60 refusal=0",
+        "BLEND n=60 refusal=0.27",
+        "BLEND n=100 refusal=0",
+        "BLEND n=100 refusal=0.27",
+        "null",
     ]
     assert all(s.reps == 300 and s.seed == 5 and s.continuous for s in scenarios)
     assert scenarios[1].missing == 0.19 and scenarios[4].delta == 0.0
 
 
-def test_grid_run_writes_json_csv_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_grid_run_writes_json_csv_and_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "grid.toml"
     path.write_text(GRID)
     out = tmp_path / "out"
-    assert blend(["simulate", "--grid", str(path), "--out", str(out), "--no-progress", "--workers", "1"]) == 0
+    assert (
+        blend(
+            ["simulate", "--grid", str(path), "--out", str(out), "--no-progress", "--workers", "1"]
+        )
+        == 0
+    )
     assert "itt_cc" in capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
     assert len(results) == 5
@@ -72,10 +106,15 @@ def test_grid_run_writes_json_csv_and_plot(tmp_path: Path, capsys: pytest.Captur
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("reps = 100\n[[scenario]]\nrefusal = 1.2\n", "refusal: expected a proportion in [0, 1), got 1.2"),
-     ("[[scenario]]\nrefusl = 0.2\n", "unknown keys ['refusl']"),
-     ("[[scenario]]\nn = 'many'\n", "scenario[0].n: expected int, got 'many'"),
-     ("[[scenario]]\nname = 'x'\n[[scenario]]\nname = 'x'\n", "scenario names must be unique")],
+    [
+        (
+            "reps = 100\n[[scenario]]\nrefusal = 1.2\n",
+            "refusal: expected a proportion in [0, 1), got 1.2",
+        ),
+        ("[[scenario]]\nrefusl = 0.2\n", "unknown keys ['refusl']"),
+        ("[[scenario]]\nn = 'many'\n", "scenario[0].n: expected int, got 'many'"),
+        ("[[scenario]]\nname = 'x'\n[[scenario]]\nname = 'x'\n", "scenario names must be unique"),
+    ],
 )
 def test_bad_grids_name_the_scenario_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "grid.toml"
@@ -91,9 +130,13 @@ def test_bad_arguments_exit_with_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_scenario_validation() -> None:
-    with pytest.raises(ScenarioError, match=r"missing_mechanism: expected one of \['mcar', 'mar', 'mnar'\]"):
+    with pytest.raises(
+        ScenarioError, match=r"missing_mechanism: expected one of \['mcar', 'mar', 'mnar'\]"
+    ):
         Scenario(missing_mechanism="random")
-    with pytest.raises(ScenarioError, match="mi: expected 0 \\(off\\) or at least 2 imputations, got 1"):
+    with pytest.raises(
+        ScenarioError, match="mi: expected 0 \\(off\\) or at least 2 imputations, got 1"
+    ):
         Scenario(mi=1)
 
 

@@ -15,8 +15,14 @@ from blend.design.simulate import analyse_cace, analyse_itt
 
 SCENARIOS = {
     "grid": Scenario(refusal=0.3, death=0.1, missing=0.2, noncompletion=0.1),
-    "continuous": Scenario(continuous=True, refusal=0.25, refusal_prognosis=1.0, missing=0.1,
-                           missing_mechanism="mnar", n=60),
+    "continuous": Scenario(
+        continuous=True,
+        refusal=0.25,
+        refusal_prognosis=1.0,
+        missing=0.1,
+        missing_mechanism="mnar",
+        n=60,
+    ),
 }
 
 
@@ -27,9 +33,18 @@ def test_each_replicate_equals_statsmodels_and_linearmodels(name: str, se: str) 
     itt, cace = analyse_itt(trials, se), analyse_cace(trials, se)
     for r in range(25):
         keep = trials.observed[r]
-        data = pd.DataFrame({"y": trials.y[r][keep], "pf0": trials.pf0[r][keep], "const": 1.0,
-                             "received": trials.received[r][keep], "arm": trials.arm[r][keep]})
-        ols = sm.OLS(data.y, data[["const", "arm", "pf0"]]).fit(cov_type="nonrobust" if se == "model" else "HC3")
+        data = pd.DataFrame(
+            {
+                "y": trials.y[r][keep],
+                "pf0": trials.pf0[r][keep],
+                "const": 1.0,
+                "received": trials.received[r][keep],
+                "arm": trials.arm[r][keep],
+            }
+        )
+        ols = sm.OLS(data.y, data[["const", "arm", "pf0"]]).fit(
+            cov_type="nonrobust" if se == "model" else "HC3"
+        )
         iv = IV2SLS(data.y, data[["const", "pf0"]], data[["received"]], data[["arm"]]).fit(
             cov_type="unadjusted" if se == "model" else "robust", debiased=True
         )
@@ -42,8 +57,8 @@ def test_each_replicate_equals_statsmodels_and_linearmodels(name: str, se: str) 
 
 def test_rubin_pooling_matches_mice() -> None:
     """R (mice 3.x):
-        p <- pool.scalar(Q = c(1.2, 1.5, 0.9, 1.1, 1.4), U = c(.2, .25, .22, .18, .21), n = 100, k = 3)
-        c(p$qbar, p$t, p$df)   # 1.22  0.2804  34.7341645961573
+    p <- pool.scalar(Q = c(1.2, 1.5, 0.9, 1.1, 1.4), U = c(.2, .25, .22, .18, .21), n = 100, k = 3)
+    c(p$qbar, p$t, p$df)   # 1.22  0.2804  34.7341645961573
     """
     q = np.array([[1.2], [1.5], [0.9], [1.1], [1.4]])
     u = np.array([[0.2], [0.25], [0.22], [0.18], [0.21]])

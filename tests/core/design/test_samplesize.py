@@ -69,9 +69,11 @@ def test_blend_n100_with_vertical_refusal_and_missingness() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"refusal": 1.0}, "refusal: expected a proportion in [0, 1), got 1.0"),
-     ({"rho": 1.0}, "rho: expected a correlation in (-1, 1), got 1.0"),
-     ({"sd": 0}, "sd: expected a positive number, got 0")],
+    [
+        ({"refusal": 1.0}, "refusal: expected a proportion in [0, 1), got 1.0"),
+        ({"rho": 1.0}, "rho: expected a correlation in (-1, 1), got 1.0"),
+        ({"sd": 0}, "sd: expected a positive number, got 0"),
+    ],
 )
 def test_bad_inputs_name_the_field(kwargs: dict, message: str) -> None:
     with pytest.raises(DesignInputError) as error:
@@ -80,8 +82,23 @@ def test_bad_inputs_name_the_field(kwargs: dict, message: str) -> None:
 
 
 def test_cli_sample_size(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["sample-size", "--delta", "10", "--sd", "20", "--rho", "0.5", "--refusal", "0.25",
-            "--missing", "0.15", "--alpha", "0.05", "--power", "0.8"]
+    argv = [
+        "sample-size",
+        "--delta",
+        "10",
+        "--sd",
+        "20",
+        "--rho",
+        "0.5",
+        "--refusal",
+        "0.25",
+        "--missing",
+        "0.15",
+        "--alpha",
+        "0.05",
+        "--power",
+        "0.8",
+    ]
     assert main_design(argv) == 0
     out = capsys.readouterr().out
     assert "n per arm: 99" in out and "total N: 198" in out
@@ -90,7 +107,12 @@ def test_cli_sample_size(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_detectable_delta_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main_design(["detectable-delta", "--n", "100", "--refusal", "0.27", "--missing", "0.19", "--json"]) == 0
+    assert (
+        main_design(
+            ["detectable-delta", "--n", "100", "--refusal", "0.27", "--missing", "0.19", "--json"]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["delta"] == pytest.approx(14.7717, abs=1e-3)
     assert main_design(["sample-size", "--delta", "10", "--missing", "1.5"]) == 2
     assert "missing: expected a proportion in [0, 1), got 1.5" in capsys.readouterr().err

@@ -29,12 +29,18 @@ ANALYTIC_GRID = [  # (n total, Δ, σ, ρ)
 def test_power_matches_the_analytic_formula_within_2_mcse() -> None:
     """No refusal, death or missingness, continuous PF: simulated ITT ANCOVA power vs
     Φ(Δ√(n/(2σ²(1−ρ²))) − z), 4000 replicates per scenario."""
-    scenarios = [Scenario(n=n, delta=d, sd=s, rho=r, continuous=True, reps=4000, population=1000)
-                 for n, d, s, r in ANALYTIC_GRID]
+    scenarios = [
+        Scenario(n=n, delta=d, sd=s, rho=r, continuous=True, reps=4000, population=1000)
+        for n, d, s, r in ANALYTIC_GRID
+    ]
     for sc, result in zip(scenarios, run(scenarios, workers=2), strict=True):
         expected = analytic_power(sc.delta, sc.n / 2, Assumptions(sd=sc.sd, rho=sc.rho))
         assert result["analytic_power"] == pytest.approx(expected)
-        assert abs(result["power"] - expected) < 2 * result["power_mcse"], (sc.name, result["power"], expected)
+        assert abs(result["power"] - expected) < 2 * result["power_mcse"], (
+            sc.name,
+            result["power"],
+            expected,
+        )
 
 
 def test_power_at_n100_matches_the_noncentral_t_and_sits_below_the_z_formula() -> None:
@@ -82,8 +88,13 @@ def test_cace_is_unbiased_under_random_refusal() -> None:
 
 def test_cace_targets_compliers_when_refusal_depends_on_prognosis() -> None:
     """Poor prognosis refuses more and benefits less: CACE > Δ, ITT = π·CACE."""
-    sc = Scenario(refusal=0.3, refusal_prognosis=1.5, effect_prognosis=-3.0, continuous=True,
-                  population=400_000)
+    sc = Scenario(
+        refusal=0.3,
+        refusal_prognosis=1.5,
+        effect_prognosis=-3.0,
+        continuous=True,
+        population=400_000,
+    )
     truth = true_estimands(sc, np.random.default_rng(2))
     assert truth["complier_fraction"] == pytest.approx(0.7, abs=0.003)
     assert truth["cace"] > 11
@@ -91,8 +102,15 @@ def test_cace_targets_compliers_when_refusal_depends_on_prognosis() -> None:
 
 
 def test_mechanisms_are_calibrated_to_their_marginal_rates() -> None:
-    sc = Scenario(n=200, refusal=0.27, refusal_prognosis=1.0, death=0.1, missing=0.15,
-                  missing_mechanism="mcar", noncompletion=0.1)
+    sc = Scenario(
+        n=200,
+        refusal=0.27,
+        refusal_prognosis=1.0,
+        death=0.1,
+        missing=0.15,
+        missing_mechanism="mcar",
+        noncompletion=0.1,
+    )
     trials = generate(sc, np.random.default_rng(3), 2000)
     offered = trials.arm.astype(bool)
     assert trials.received[offered].mean() == pytest.approx(0.73 * 0.9, abs=0.005)
@@ -138,8 +156,15 @@ def test_more_replicates_keep_the_earlier_complete_chunks() -> None:
 
 
 def test_mi_itt_is_unbiased_under_mar_and_covers() -> None:
-    sc = Scenario(missing=0.3, missing_strength=1.0, death=0.1, continuous=True, mi=5, reps=1000,
-                  population=100_000)
+    sc = Scenario(
+        missing=0.3,
+        missing_strength=1.0,
+        death=0.1,
+        continuous=True,
+        mi=5,
+        reps=1000,
+        population=100_000,
+    )
     (result,) = run([sc], workers=1)
     mi = result["methods"]["itt_mi"]
     assert abs(mi["bias"]) < 2.5 * mi["bias_mcse"], mi

@@ -15,47 +15,117 @@ from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.editchecks import out_of_order, run_checks
 
 T = "timeline."
-GOOD_AE = {"term": "wound_infection", "grade": 2, "serious": False, "seriousness": [], "other_term": "",
-           "outcome": "recovering", "onset_date": date(2025, 4, 1), "resolved_on": None,
-           T + "registered_on": date(2025, 3, 1), T + "death_date": None}
-GOOD_TIMELINE = {T + "registered_on": date(2025, 3, 1), T + "consent_on": date(2025, 3, 1),
-                 T + "screened_on": date(2025, 3, 10), T + "randomized_on": date(2025, 3, 12),
-                 T + "treatment_start": date(2025, 3, 20), T + "death_date": date(2025, 9, 1)}
-GOOD_PARTICIPANT = {"performance_status": 1, "metastases_diagnosed_on": date(2025, 2, 1),
-                    "registered_on": date(2025, 3, 1), "birth_year": 1960}
+GOOD_AE = {
+    "term": "wound_infection",
+    "grade": 2,
+    "serious": False,
+    "seriousness": [],
+    "other_term": "",
+    "outcome": "recovering",
+    "onset_date": date(2025, 4, 1),
+    "resolved_on": None,
+    T + "registered_on": date(2025, 3, 1),
+    T + "death_date": None,
+}
+GOOD_TIMELINE = {
+    T + "registered_on": date(2025, 3, 1),
+    T + "consent_on": date(2025, 3, 1),
+    T + "screened_on": date(2025, 3, 10),
+    T + "randomized_on": date(2025, 3, 12),
+    T + "treatment_start": date(2025, 3, 20),
+    T + "death_date": date(2025, 9, 1),
+}
+GOOD_PARTICIPANT = {
+    "performance_status": 1,
+    "metastases_diagnosed_on": date(2025, 2, 1),
+    "registered_on": date(2025, 3, 1),
+    "birth_year": 1960,
+}
 
 # (check set, good values, breaking change, expected check code, field blamed)
 CASES: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any], str, str]] = [
     (PARTICIPANT, GOOD_PARTICIPANT, {"performance_status": 5}, "P01", "performance_status"),
-    (PARTICIPANT, GOOD_PARTICIPANT, {"metastases_diagnosed_on": date(2025, 3, 2)}, "P02", "metastases_diagnosed_on"),
+    (
+        PARTICIPANT,
+        GOOD_PARTICIPANT,
+        {"metastases_diagnosed_on": date(2025, 3, 2)},
+        "P02",
+        "metastases_diagnosed_on",
+    ),
     (PARTICIPANT, GOOD_PARTICIPANT, {"birth_year": 2010}, "P03", "birth_year"),
-    (REGISTRATION, {"date_of_birth": date(1960, 1, 1), "registered_on": date(2025, 3, 1)},
-     {"date_of_birth": date(2012, 1, 1)}, "R01", "date_of_birth"),
+    (
+        REGISTRATION,
+        {"date_of_birth": date(1960, 1, 1), "registered_on": date(2025, 3, 1)},
+        {"date_of_birth": date(2012, 1, 1)},
+        "R01",
+        "date_of_birth",
+    ),
     (CONSENT_FORM, {"item_c": "yes", "item_d": "yes"}, {"item_c": "no"}, "C01", "item_d"),
-    (CONSENT_RECORD, {T + "registered_on": date(2025, 3, 1), "effective_on": date(2025, 3, 1)},
-     {"effective_on": date(2025, 2, 28)}, "C02", "effective_on"),
+    (
+        CONSENT_RECORD,
+        {T + "registered_on": date(2025, 3, 1), "effective_on": date(2025, 3, 1)},
+        {"effective_on": date(2025, 2, 28)},
+        "C02",
+        "effective_on",
+    ),
     (ADVERSE_EVENT, GOOD_AE, {"grade": 6}, "AE01", "grade"),
     (ADVERSE_EVENT, GOOD_AE, {"term": "seroma", "grade": 4}, "AE02", "grade"),
     (ADVERSE_EVENT, GOOD_AE, {"serious": True}, "AE03", "seriousness"),
-    (ADVERSE_EVENT, GOOD_AE, {"grade": 5, "serious": True, "seriousness": ["death"]}, "AE04", "outcome"),
+    (
+        ADVERSE_EVENT,
+        GOOD_AE,
+        {"grade": 5, "serious": True, "seriousness": ["death"]},
+        "AE04",
+        "outcome",
+    ),
     (ADVERSE_EVENT, GOOD_AE, {"seriousness": ["hospitalisation"]}, "AE05", "serious"),
     (ADVERSE_EVENT, GOOD_AE, {"term": "other"}, "AE06", "other_term"),
     (ADVERSE_EVENT, GOOD_AE, {"resolved_on": date(2025, 3, 31)}, "AE07", "resolved_on"),
     (ADVERSE_EVENT, GOOD_AE, {"onset_date": date(2025, 2, 1)}, "AE08", "onset_date"),
     (ADVERSE_EVENT, GOOD_AE, {"outcome": "recovered"}, "AE09", "resolved_on"),
     (ADVERSE_EVENT, GOOD_AE, {T + "death_date": date(2025, 3, 20)}, "AE10", "onset_date"),
-    (ADVERSE_EVENT, GOOD_AE, {"grade": 5, "outcome": "fatal", "serious": True,
-                              "seriousness": ["hospitalisation"]}, "AE11", "seriousness"),
-    (ADVERSE_EVENT, {**GOOD_AE, T + "randomized_on": date(2025, 3, 20)}, {"onset_date": date(2025, 3, 19)},
-     "AE12", "onset_date"),
+    (
+        ADVERSE_EVENT,
+        GOOD_AE,
+        {"grade": 5, "outcome": "fatal", "serious": True, "seriousness": ["hospitalisation"]},
+        "AE11",
+        "seriousness",
+    ),
+    (
+        ADVERSE_EVENT,
+        {**GOOD_AE, T + "randomized_on": date(2025, 3, 20)},
+        {"onset_date": date(2025, 3, 19)},
+        "AE12",
+        "onset_date",
+    ),
     (TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 2, 1)}, "T01", T + "consent_on"),
-    (TIMELINE, GOOD_TIMELINE, {T + "consent_on": date(2025, 3, 13), T + "screened_on": date(2025, 3, 13),
-                               T + "randomized_on": date(2025, 3, 12)}, "T02", T + "randomized_on"),
+    (
+        TIMELINE,
+        GOOD_TIMELINE,
+        {
+            T + "consent_on": date(2025, 3, 13),
+            T + "screened_on": date(2025, 3, 13),
+            T + "randomized_on": date(2025, 3, 12),
+        },
+        "T02",
+        T + "randomized_on",
+    ),
     (TIMELINE, GOOD_TIMELINE, {T + "screened_on": date(2025, 3, 13)}, "T03", T + "randomized_on"),
-    (TIMELINE, GOOD_TIMELINE, {T + "treatment_start": date(2025, 3, 11)}, "T04", T + "treatment_start"),
+    (
+        TIMELINE,
+        GOOD_TIMELINE,
+        {T + "treatment_start": date(2025, 3, 11)},
+        "T04",
+        T + "treatment_start",
+    ),
     (TIMELINE, GOOD_TIMELINE, {T + "death_date": date(2025, 3, 19)}, "T05", T + "treatment_start"),
-    (TIMELINE, {T + "registered_on": date(2025, 3, 1), T + "death_date": date(2025, 3, 1)},
-     {T + "death_date": date(2025, 2, 27)}, "T06", T + "death_date"),
+    (
+        TIMELINE,
+        {T + "registered_on": date(2025, 3, 1), T + "death_date": date(2025, 3, 1)},
+        {T + "death_date": date(2025, 2, 27)},
+        "T06",
+        T + "death_date",
+    ),
 ]
 
 
@@ -64,17 +134,26 @@ def test_every_declared_check_has_a_case() -> None:
 
 
 def test_q01_questionnaires_in_schedule_order() -> None:
-    events = [("w4", date(2025, 4, 29), date(2025, 4, 30)), ("w6", date(2025, 5, 13), date(2025, 5, 20)),
-              ("w8", date(2025, 5, 27), date(2025, 5, 18)), ("w12", date(2025, 6, 24), None)]
+    events = [
+        ("w4", date(2025, 4, 29), date(2025, 4, 30)),
+        ("w6", date(2025, 5, 13), date(2025, 5, 20)),
+        ("w8", date(2025, 5, 27), date(2025, 5, 18)),
+        ("w12", date(2025, 6, 24), None),
+    ]
     assert out_of_order(events[:2] + events[3:]) == []
     [finding] = out_of_order(events)
     assert (finding.check, finding.field) == ("Q01", "completed_on")
-    assert finding.message == "completed_on: expected w8 on or after w6 (2025-05-20), got 2025-05-18"
+    assert (
+        finding.message == "completed_on: expected w8 on or after w6 (2025-05-20), got 2025-05-18"
+    )
 
 
-@pytest.mark.parametrize(("check_set", "good", "change", "code", "field"), CASES,
-                         ids=[case[3] for case in CASES])
-def test_each_check_fires(check_set: Any, good: dict[str, Any], change: dict[str, Any], code: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("check_set", "good", "change", "code", "field"), CASES, ids=[case[3] for case in CASES]
+)
+def test_each_check_fires(
+    check_set: Any, good: dict[str, Any], change: dict[str, Any], code: str, field: str
+) -> None:
     assert run_checks(check_set, good) == []
     findings = run_checks(check_set, {**good, **change})
     assert [(f.check, f.field) for f in findings if f.check == code] == [(code, field)]

@@ -27,7 +27,10 @@ def test_the_latest_decision_per_item_wins_and_unrecorded_items_are_none() -> No
 
 
 def test_same_day_decisions_are_ordered_by_recording_sequence() -> None:
-    decisions = [Decision("a", Answer.WITHDRAWN, date(2025, 1, 1), 9), Decision("a", Answer.YES, date(2025, 1, 1), 2)]
+    decisions = [
+        Decision("a", Answer.WITHDRAWN, date(2025, 1, 1), 9),
+        Decision("a", Answer.YES, date(2025, 1, 1), 2),
+    ]
     assert current_states(decisions, ITEMS)["a"] == Answer.WITHDRAWN
 
 
@@ -52,8 +55,12 @@ def test_version_validity_includes_both_ends_and_open_ended_versions() -> None:
 def test_the_consent_summary_is_yes_no_or_postponed_as_of_a_date() -> None:
     from blend.apps.consent.domain import summary_as_of
 
-    decisions = [Decision("c", Answer.POSTPONED, date(2025, 1, 1), 1), Decision("d", Answer.YES, date(2025, 1, 1), 2),
-                 Decision("c", Answer.YES, date(2025, 2, 1), 3), Decision("d", Answer.WITHDRAWN, date(2025, 3, 1), 4)]
+    decisions = [
+        Decision("c", Answer.POSTPONED, date(2025, 1, 1), 1),
+        Decision("d", Answer.YES, date(2025, 1, 1), 2),
+        Decision("c", Answer.YES, date(2025, 2, 1), 3),
+        Decision("d", Answer.WITHDRAWN, date(2025, 3, 1), 4),
+    ]
     assert summary_as_of(decisions, ["c", "d"], date(2025, 1, 15)) == "postponed"
     assert summary_as_of(decisions, ["c", "d"], date(2025, 2, 15)) == "yes"
     assert summary_as_of(decisions, ["c", "d"], None) == "no"
@@ -62,8 +69,12 @@ def test_the_consent_summary_is_yes_no_or_postponed_as_of_a_date() -> None:
 def test_the_withdrawal_date_ignores_items_consented_again_and_other_items() -> None:
     from blend.apps.consent.domain import withdrawal_date
 
-    decisions = [Decision("b", Answer.WITHDRAWN, date(2025, 1, 1), 1), Decision("b", Answer.YES, date(2025, 2, 1), 2),
-                 Decision("a", Answer.WITHDRAWN, date(2025, 4, 1), 3), Decision("e", Answer.WITHDRAWN, date(2025, 3, 1), 4)]
+    decisions = [
+        Decision("b", Answer.WITHDRAWN, date(2025, 1, 1), 1),
+        Decision("b", Answer.YES, date(2025, 2, 1), 2),
+        Decision("a", Answer.WITHDRAWN, date(2025, 4, 1), 3),
+        Decision("e", Answer.WITHDRAWN, date(2025, 3, 1), 4),
+    ]
     assert withdrawal_date(decisions, ["a", "b"]) == date(2025, 4, 1)
     assert withdrawal_date(decisions[:2], ["a", "b"]) is None
 
@@ -71,8 +82,11 @@ def test_the_withdrawal_date_ignores_items_consented_again_and_other_items() -> 
 def test_the_date_all_items_were_given_is_the_last_of_them() -> None:
     from blend.apps.consent.domain import date_all_given
 
-    decisions = [Decision("a", Answer.YES, date(2025, 1, 1), 1), Decision("c", Answer.POSTPONED, date(2025, 1, 1), 2),
-                 Decision("c", Answer.YES, date(2025, 3, 1), 3)]
+    decisions = [
+        Decision("a", Answer.YES, date(2025, 1, 1), 1),
+        Decision("c", Answer.POSTPONED, date(2025, 1, 1), 2),
+        Decision("c", Answer.YES, date(2025, 3, 1), 3),
+    ]
     assert date_all_given(decisions, ["a", "c"]) == date(2025, 3, 1)
     assert date_all_given(decisions[:2], ["a", "c"]) is None
     assert date_all_given(decisions, ["a", "c", "d"]) is None

@@ -7,7 +7,9 @@ import pytest
 from blend.web import env
 
 
-def test_booleans_accept_the_usual_words_and_refuse_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_booleans_accept_the_usual_words_and_refuse_anything_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("X_FLAG", "yes")
     assert env.env_bool("X_FLAG", False) is True
     monkeypatch.setenv("X_FLAG", "maybe")
@@ -24,7 +26,9 @@ def test_integers_name_the_variable_and_the_bad_value(monkeypatch: pytest.Monkey
         env.env_int("X_INT", 1, minimum=1)
 
 
-def test_secrets_come_from_a_file_when_name_file_is_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_secrets_come_from_a_file_when_name_file_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     secret = tmp_path / "key"
     secret.write_text("s3cret\n")
     monkeypatch.setenv("X_SECRET_FILE", str(secret))

@@ -13,18 +13,21 @@ def test_instrument_error_is_a_value_error() -> None:
     assert issubclass(InstrumentError, ValueError)
 
 
-@pytest.mark.parametrize(("answers", "pattern"), [
-    ({"q16": 1}, "unknown item 'q16'; expected q1, q2"),
-    ({"Q1": 1}, "unknown item 'Q1'"),
-    ({"q1": 5}, "item 'q1': expected an integer from 1 to 4, or null; received 5 \\(int\\)"),
-    ({"q1": 0}, "item 'q1'.*received 0 \\(int\\)"),
-    ({"q15": 8}, "item 'q15': expected an integer from 1 to 7, or null; received 8"),
-    ({"q1": "2"}, "item 'q1'.*received '2' \\(str\\)"),
-    ({"q1": True}, "item 'q1'.*received True \\(bool\\)"),
-    ({"q1": 2.5}, "item 'q1'.*received 2.5 \\(float\\)"),
-    ({"q1": [2]}, "item 'q1'.*received \\[2\\] \\(list\\)"),
-    ({"q1": float("inf")}, "item 'q1'.*received inf"),
-])
+@pytest.mark.parametrize(
+    ("answers", "pattern"),
+    [
+        ({"q16": 1}, "unknown item 'q16'; expected q1, q2"),
+        ({"Q1": 1}, "unknown item 'Q1'"),
+        ({"q1": 5}, "item 'q1': expected an integer from 1 to 4, or null; received 5 \\(int\\)"),
+        ({"q1": 0}, "item 'q1'.*received 0 \\(int\\)"),
+        ({"q15": 8}, "item 'q15': expected an integer from 1 to 7, or null; received 8"),
+        ({"q1": "2"}, "item 'q1'.*received '2' \\(str\\)"),
+        ({"q1": True}, "item 'q1'.*received True \\(bool\\)"),
+        ({"q1": 2.5}, "item 'q1'.*received 2.5 \\(float\\)"),
+        ({"q1": [2]}, "item 'q1'.*received \\[2\\] \\(list\\)"),
+        ({"q1": float("inf")}, "item 'q1'.*received inf"),
+    ],
+)
 def test_c15_bad_answers(answers: dict[str, object], pattern: str) -> None:
     with pytest.raises(InstrumentError, match=pattern):
         score("qlq-c15-pal", answers)
@@ -49,11 +52,14 @@ def test_unknown_code(code: object) -> None:
 
 
 def test_unknown_option_and_bad_option_value() -> None:
-    with pytest.raises(InstrumentError, match="unknown option 'coefficient'; options are: "
-                                              "coefficients"):
+    with pytest.raises(
+        InstrumentError, match="unknown option 'coefficient'; options are: coefficients"
+    ):
         score("eq5d5l-nl", {}, coefficient="unrounded")
-    with pytest.raises(InstrumentError, match="option 'coefficients': expected one of "
-                                              "'published', 'unrounded'; received 'exact'"):
+    with pytest.raises(
+        InstrumentError,
+        match="option 'coefficients': expected one of 'published', 'unrounded'; received 'exact'",
+    ):
         score("eq5d5l-nl", {}, coefficients="exact")
     with pytest.raises(InstrumentError, match="unknown option 'missing'; options are: none"):
         score("qlq-c30", {}, missing="half-rule")
@@ -95,15 +101,17 @@ def test_every_instrument_rejects_an_unknown_item(code: str) -> None:
 
 @pytest.mark.parametrize("n_rows", [1, 63, 64, 65, 200])
 @pytest.mark.parametrize(("column", "value"), [("q15", 8), ("q1", 0), ("q14", 5), ("q3", -1)])
-def test_complete_integer_frames_are_checked_as_one_block(n_rows: int, column: str,
-                                                          value: int) -> None:
+def test_complete_integer_frames_are_checked_as_one_block(
+    n_rows: int, column: str, value: int
+) -> None:
     rng = np.random.default_rng(n_rows)
     data = rng.integers(1, 5, size=(n_rows, 15))
     frame = pd.DataFrame(data, columns=[f"q{i}" for i in range(1, 16)])
     assert score_frame("qlq-c15-pal", frame)["PF"].notna().all()
     frame.loc[n_rows - 1, column] = value
-    with pytest.raises(InstrumentError, match=f"item '{column}' \\(row {n_rows - 1}\\).*"
-                                              f"received {value} \\(int\\)"):
+    with pytest.raises(
+        InstrumentError, match=f"item '{column}' \\(row {n_rows - 1}\\).*received {value} \\(int\\)"
+    ):
         score_frame("qlq-c15-pal", frame)
 
 
@@ -123,8 +131,9 @@ def test_columns_in_any_order_score_the_same() -> None:
     rng = np.random.default_rng(5)
     frame = pd.DataFrame(rng.integers(1, 5, size=(20, 15)), columns=[f"q{i}" for i in range(1, 16)])
     shuffled = frame[list(reversed(frame.columns))]
-    pd.testing.assert_frame_equal(score_frame("qlq-c15-pal", frame),
-                                  score_frame("qlq-c15-pal", shuffled))
+    pd.testing.assert_frame_equal(
+        score_frame("qlq-c15-pal", frame), score_frame("qlq-c15-pal", shuffled)
+    )
 
 
 def test_column_extremes_matches_numpy_for_any_length() -> None:

@@ -36,20 +36,83 @@ def test_sins_every_combination_of_findings() -> None:
     assert scored["total"].min() == 0 and scored["total"].max() == 18
 
 
-@pytest.mark.parametrize(("findings", "total", "category"), [
-    (dict(location="rigid", pain="none", bone_lesion="blastic", alignment="normal",
-          collapse="none", posterolateral="none"), 0, "stable"),
-    (dict(location="junctional", pain="mechanical", bone_lesion="blastic", alignment="normal",
-          collapse="none", posterolateral="none"), 6, "stable"),
-    (dict(location="junctional", pain="mechanical", bone_lesion="blastic", alignment="normal",
-          collapse="none_over_50_involved", posterolateral="none"), 7, "indeterminate"),
-    (dict(location="junctional", pain="mechanical", bone_lesion="lytic", alignment="de_novo_deformity",
-          collapse="under_50", posterolateral="none"), 12, "indeterminate"),
-    (dict(location="junctional", pain="mechanical", bone_lesion="lytic", alignment="de_novo_deformity",
-          collapse="under_50", posterolateral="unilateral"), 13, "unstable"),
-    (dict(location="junctional", pain="mechanical", bone_lesion="lytic", alignment="subluxation",
-          collapse="over_50", posterolateral="bilateral"), 18, "unstable"),
-])
+@pytest.mark.parametrize(
+    ("findings", "total", "category"),
+    [
+        (
+            dict(
+                location="rigid",
+                pain="none",
+                bone_lesion="blastic",
+                alignment="normal",
+                collapse="none",
+                posterolateral="none",
+            ),
+            0,
+            "stable",
+        ),
+        (
+            dict(
+                location="junctional",
+                pain="mechanical",
+                bone_lesion="blastic",
+                alignment="normal",
+                collapse="none",
+                posterolateral="none",
+            ),
+            6,
+            "stable",
+        ),
+        (
+            dict(
+                location="junctional",
+                pain="mechanical",
+                bone_lesion="blastic",
+                alignment="normal",
+                collapse="none_over_50_involved",
+                posterolateral="none",
+            ),
+            7,
+            "indeterminate",
+        ),
+        (
+            dict(
+                location="junctional",
+                pain="mechanical",
+                bone_lesion="lytic",
+                alignment="de_novo_deformity",
+                collapse="under_50",
+                posterolateral="none",
+            ),
+            12,
+            "indeterminate",
+        ),
+        (
+            dict(
+                location="junctional",
+                pain="mechanical",
+                bone_lesion="lytic",
+                alignment="de_novo_deformity",
+                collapse="under_50",
+                posterolateral="unilateral",
+            ),
+            13,
+            "unstable",
+        ),
+        (
+            dict(
+                location="junctional",
+                pain="mechanical",
+                bone_lesion="lytic",
+                alignment="subluxation",
+                collapse="over_50",
+                posterolateral="bilateral",
+            ),
+            18,
+            "unstable",
+        ),
+    ],
+)
 def test_sins_category_boundaries(findings: dict[str, str], total: int, category: str) -> None:
     result = score("sins", findings)
     assert (result["total"], result["category"]) == (total, category)
@@ -71,14 +134,25 @@ def test_sins_rejects_unknown_findings(bad: object) -> None:
         score("sins", {"location": bad})
 
 
-@pytest.mark.parametrize(("grade", "ordinal", "high"), [
-    ("0", 0, False), ("1a", 1, False), ("1b", 2, False), ("1c", 3, False), ("2", 4, True),
-    ("3", 5, True),
-])
-def test_bilsky_grades_are_ordered_and_2_3_are_high_grade(grade: str, ordinal: int,
-                                                          high: bool) -> None:
-    assert score("bilsky", {"grade": grade}) == {"grade": grade, "ordinal": ordinal,
-                                                  "high_grade": high}
+@pytest.mark.parametrize(
+    ("grade", "ordinal", "high"),
+    [
+        ("0", 0, False),
+        ("1a", 1, False),
+        ("1b", 2, False),
+        ("1c", 3, False),
+        ("2", 4, True),
+        ("3", 5, True),
+    ],
+)
+def test_bilsky_grades_are_ordered_and_2_3_are_high_grade(
+    grade: str, ordinal: int, high: bool
+) -> None:
+    assert score("bilsky", {"grade": grade}) == {
+        "grade": grade,
+        "ordinal": ordinal,
+        "high_grade": high,
+    }
 
 
 def test_bilsky_rejects_numbers_and_unknown_grades() -> None:
@@ -97,41 +171,115 @@ def worksheet(**facts: object) -> object:
     return score("asia-worksheet", facts)["grade"]
 
 
-@pytest.mark.parametrize(("facts", "grade"), [
-    (dict(all_normal="yes"), "E"),
-    (dict(all_normal="no", vac="no", dap="no", s45_sensory="no"), "A"),
-    (dict(all_normal="no", vac="no", dap="yes", s45_sensory="no", motor_below_3_levels="no"), "B"),
-    (dict(all_normal="no", vac="no", dap="no", s45_sensory="yes", motor_below_3_levels="no"), "B"),
-    (dict(all_normal="no", vac="yes", dap="no", s45_sensory="no", key_muscles_below_nli=10,
-          key_muscles_grade3_below_nli=4), "C"),
-    (dict(all_normal="no", vac="yes", dap="no", s45_sensory="no", key_muscles_below_nli=10,
-          key_muscles_grade3_below_nli=5), "D"),  # exactly half -> D
-    (dict(all_normal="no", vac="no", dap="no", s45_sensory="yes", motor_below_3_levels="yes",
-          key_muscles_below_nli=10, key_muscles_grade3_below_nli=9), "D"),
-    (dict(all_normal="no", vac="no", dap="yes", s45_sensory="no", motor_below_3_levels="yes",
-          key_muscles_below_nli=10, key_muscles_grade3_below_nli=0), "C"),
-    # facts needed on the path are missing: no grade
-    (dict(all_normal="no", vac="no", dap="no"), None),
-    (dict(all_normal="no", vac="no", dap="yes", s45_sensory="no"), None),
-    (dict(all_normal="no", vac="yes", dap="no", s45_sensory="no"), None),
-    (dict(all_normal="no", vac="yes", dap="no", s45_sensory="no", key_muscles_below_nli=0,
-          key_muscles_grade3_below_nli=0), None),
-    (dict(vac="no", dap="no", s45_sensory="no"), None),
-])
+@pytest.mark.parametrize(
+    ("facts", "grade"),
+    [
+        (dict(all_normal="yes"), "E"),
+        (dict(all_normal="no", vac="no", dap="no", s45_sensory="no"), "A"),
+        (
+            dict(all_normal="no", vac="no", dap="yes", s45_sensory="no", motor_below_3_levels="no"),
+            "B",
+        ),
+        (
+            dict(all_normal="no", vac="no", dap="no", s45_sensory="yes", motor_below_3_levels="no"),
+            "B",
+        ),
+        (
+            dict(
+                all_normal="no",
+                vac="yes",
+                dap="no",
+                s45_sensory="no",
+                key_muscles_below_nli=10,
+                key_muscles_grade3_below_nli=4,
+            ),
+            "C",
+        ),
+        (
+            dict(
+                all_normal="no",
+                vac="yes",
+                dap="no",
+                s45_sensory="no",
+                key_muscles_below_nli=10,
+                key_muscles_grade3_below_nli=5,
+            ),
+            "D",
+        ),  # exactly half -> D
+        (
+            dict(
+                all_normal="no",
+                vac="no",
+                dap="no",
+                s45_sensory="yes",
+                motor_below_3_levels="yes",
+                key_muscles_below_nli=10,
+                key_muscles_grade3_below_nli=9,
+            ),
+            "D",
+        ),
+        (
+            dict(
+                all_normal="no",
+                vac="no",
+                dap="yes",
+                s45_sensory="no",
+                motor_below_3_levels="yes",
+                key_muscles_below_nli=10,
+                key_muscles_grade3_below_nli=0,
+            ),
+            "C",
+        ),
+        # facts needed on the path are missing: no grade
+        (dict(all_normal="no", vac="no", dap="no"), None),
+        (dict(all_normal="no", vac="no", dap="yes", s45_sensory="no"), None),
+        (dict(all_normal="no", vac="yes", dap="no", s45_sensory="no"), None),
+        (
+            dict(
+                all_normal="no",
+                vac="yes",
+                dap="no",
+                s45_sensory="no",
+                key_muscles_below_nli=0,
+                key_muscles_grade3_below_nli=0,
+            ),
+            None,
+        ),
+        (dict(vac="no", dap="no", s45_sensory="no"), None),
+    ],
+)
 def test_asia_worksheet_classification_steps(facts: dict[str, object], grade: str | None) -> None:
     assert worksheet(**facts) == grade
 
 
 def test_asia_worksheet_rejects_more_strong_muscles_than_muscles() -> None:
     with pytest.raises(InstrumentError, match="key_muscles_grade3_below_nli"):
-        worksheet(all_normal="no", vac="yes", dap="no", s45_sensory="no",
-                  key_muscles_below_nli=4, key_muscles_grade3_below_nli=5)
+        worksheet(
+            all_normal="no",
+            vac="yes",
+            dap="no",
+            s45_sensory="no",
+            key_muscles_below_nli=4,
+            key_muscles_grade3_below_nli=5,
+        )
 
 
-@pytest.mark.parametrize(("kps", "ecog_a", "ecog_b"), [
-    (100, 0, 0), (90, 0, 1), (80, 1, 1), (70, 1, 2), (60, 2, 2), (50, 2, 3), (40, 3, 3),
-    (30, 3, 4), (20, 4, 4), (10, 4, 4), (0, 5, 5),
-])
+@pytest.mark.parametrize(
+    ("kps", "ecog_a", "ecog_b"),
+    [
+        (100, 0, 0),
+        (90, 0, 1),
+        (80, 1, 1),
+        (70, 1, 2),
+        (60, 2, 2),
+        (50, 2, 3),
+        (40, 3, 3),
+        (30, 3, 4),
+        (20, 4, 4),
+        (10, 4, 4),
+        (0, 5, 5),
+    ],
+)
 def test_kps_and_both_ecog_conventions(kps: int, ecog_a: int, ecog_b: int) -> None:
     assert score("kps", {"kps": kps}) == {"kps": kps, "ecog": None}
     assert score("kps", {"kps": kps}, ecog_convention="A")["ecog"] == ecog_a
@@ -156,13 +304,24 @@ def test_ecog_out_of_range() -> None:
         score("ecog", {"ecog": 6})
 
 
-@pytest.mark.parametrize("term", ["wound_complication", "wound_dehiscence", "wound_infection",
-                                  "postoperative_hemorrhage", "spinal_fracture",
-                                  "dermatitis_radiation", "csf_leakage"])
+@pytest.mark.parametrize(
+    "term",
+    [
+        "wound_complication",
+        "wound_dehiscence",
+        "wound_infection",
+        "postoperative_hemorrhage",
+        "spinal_fracture",
+        "dermatitis_radiation",
+        "csf_leakage",
+    ],
+)
 @pytest.mark.parametrize("grade", range(1, 6))
 def test_ctcae_grades_one_to_five(term: str, grade: int) -> None:
-    assert score("ctcae", {"term": term, "grade": grade}) == {"grade": grade,
-                                                               "grade3plus": grade >= 3}
+    assert score("ctcae", {"term": term, "grade": grade}) == {
+        "grade": grade,
+        "grade3plus": grade >= 3,
+    }
 
 
 def test_ctcae_rejects_a_grade_the_term_does_not_have() -> None:

@@ -20,8 +20,20 @@ LICENSED = {"qlq-c15-pal", "qlq-c30", "bpi-sf", "eq5d5l-nl"}
 
 
 def test_codes_of_the_issue_are_all_present() -> None:
-    required = {"qlq-c15-pal", "qlq-c30", "bpi-sf", "eq5d5l-nl", "omed", "pain-response", "sins",
-                "bilsky", "asia", "kps", "ecog", "ctcae"}
+    required = {
+        "qlq-c15-pal",
+        "qlq-c30",
+        "bpi-sf",
+        "eq5d5l-nl",
+        "omed",
+        "pain-response",
+        "sins",
+        "bilsky",
+        "asia",
+        "kps",
+        "ecog",
+        "ctcae",
+    }
     assert required <= set(instrument_codes())
 
 
@@ -52,7 +64,11 @@ def test_c15_definition_for_forms() -> None:
     q1 = c15.item("q1")
     assert q1.text_en == "Do you have any trouble taking a short walk outside of the house?"
     assert [(o.value, o.label_en) for o in q1.options] == [
-        (1, "Not at all"), (2, "A little"), (3, "Quite a bit"), (4, "Very much")]
+        (1, "Not at all"),
+        (2, "A little"),
+        (3, "Quite a bit"),
+        (4, "Very much"),
+    ]
     assert c15.item("q15").values == tuple(range(1, 8))
     assert c15.item("q4").header_en == "During the past week:" and not q1.header_en
     assert c15.item("q14").header_en == "During the past week:"
@@ -71,12 +87,14 @@ def write_translation(path: Path) -> Path:
     items["q4"] = {"text_nl": "Was u kortademig?", "header_nl": "Gedurende de afgelopen week:"}
     items["q5"] = {"text_nl": "Heeft u pijn gehad?", "header_nl": "Gedurende de afgelopen week:"}
     items["q15"] = {"text_nl": "Vraag 15", "header_nl": "Omcirkel het getal tussen 1 en 7"}
-    data = {"qlq-c15-pal": {
-        "title_nl": "EORTC QLQ-C15-PAL (Nederlands)",
-        "items": items,
-        "options": {"1": "Helemaal niet", "2": "Een beetje", "3": "Nogal", "4": "Heel erg"},
-        "item_options": {"q15": {"1": "Erg slecht", "7": "Uitstekend"}},
-    }}
+    data = {
+        "qlq-c15-pal": {
+            "title_nl": "EORTC QLQ-C15-PAL (Nederlands)",
+            "items": items,
+            "options": {"1": "Helemaal niet", "2": "Een beetje", "3": "Nogal", "4": "Heel erg"},
+            "item_options": {"q15": {"1": "Erg slecht", "7": "Uitstekend"}},
+        }
+    }
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
@@ -109,11 +127,14 @@ def test_translation_does_not_change_scoring(tmp_path: Path, monkeypatch) -> Non
     assert score("qlq-c15-pal", answers) == before
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"qlq-c15-pal": {"items": {"q16": "x"}}}, "unknown item 'q16'"),
-    ({"qlq-c15-pal": {"item_options": {"q15": {"9": "x"}}}}, "unknown option '9'"),
-    ([], "expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"qlq-c15-pal": {"items": {"q16": "x"}}}, "unknown item 'q16'"),
+        ({"qlq-c15-pal": {"item_options": {"q15": {"9": "x"}}}}, "unknown option '9'"),
+        ([], "expected a JSON object"),
+    ],
+)
 def test_bad_translation_files_fail_loudly(tmp_path: Path, data: object, message: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data), encoding="utf-8")

@@ -35,14 +35,57 @@ def stata_example_frame() -> pd.DataFrame:
 
 # (row, expected outputs, 2 decimals) printed in the Stata help file.
 STATA_VECTORS = [
-    (1, dict(PF=93.33, EF=100.00, QL=0.00, FA=0.00, NV=0.00, PA=0.00, DY=0.0, SL=0.0, AP=0.0,
-             CO=0.0)),
-    (2, dict(PF=73.33, EF=83.33, QL=16.67, FA=22.22, NV=16.67, PA=16.67, DY=33.33, SL=33.33,
-             AP=33.33, CO=33.33)),
-    (3, dict(PF=60.00, EF=66.67, QL=33.33, FA=33.33, NV=50.00, PA=33.33, DY=66.67, SL=66.67,
-             AP=66.67, CO=66.67)),
-    (4, dict(PF=46.67, EF=50.00, QL=50.00, FA=55.56, NV=100.00, PA=50.00, DY=100.0, SL=100.0,
-             AP=100.0, CO=100.0)),
+    (
+        1,
+        dict(
+            PF=93.33, EF=100.00, QL=0.00, FA=0.00, NV=0.00, PA=0.00, DY=0.0, SL=0.0, AP=0.0, CO=0.0
+        ),
+    ),
+    (
+        2,
+        dict(
+            PF=73.33,
+            EF=83.33,
+            QL=16.67,
+            FA=22.22,
+            NV=16.67,
+            PA=16.67,
+            DY=33.33,
+            SL=33.33,
+            AP=33.33,
+            CO=33.33,
+        ),
+    ),
+    (
+        3,
+        dict(
+            PF=60.00,
+            EF=66.67,
+            QL=33.33,
+            FA=33.33,
+            NV=50.00,
+            PA=33.33,
+            DY=66.67,
+            SL=66.67,
+            AP=66.67,
+            CO=66.67,
+        ),
+    ),
+    (
+        4,
+        dict(
+            PF=46.67,
+            EF=50.00,
+            QL=50.00,
+            FA=55.56,
+            NV=100.00,
+            PA=50.00,
+            DY=100.0,
+            SL=100.0,
+            AP=100.0,
+            CO=100.0,
+        ),
+    ),
     (10, dict(PF=46.67, EF=50.00, FA=44.44, PA=50.00)),
     (12, dict(PF=26.67, EF=16.67, FA=88.89, PA=83.33)),
     (13, dict(PF=46.67, EF=50.00, FA=44.44, PA=50.00)),
@@ -90,8 +133,9 @@ def c15(**items: int) -> dict[str, object]:
     return score("qlq-c15-pal", answers)
 
 
-@pytest.mark.parametrize("q", [(a, b, c) for a in range(1, 5) for b in range(1, 5)
-                               for c in range(1, 5)])
+@pytest.mark.parametrize(
+    "q", [(a, b, c) for a in range(1, 5) for b in range(1, 5) for c in range(1, 5)]
+)
 def test_pf_uses_the_conversion_table_for_every_item_combination(q: tuple[int, int, int]) -> None:
     result = c15(q1=q[0], q2=q[1], q3=q[2])
     assert result["PF"] == pytest.approx(PF_TABLE[sum(q)] * 100 / 15, abs=1e-12)
@@ -135,11 +179,26 @@ def test_pa_is_the_mean_of_items_5_and_12() -> None:
     assert c15(q5=2, q12=4)["PA"] == pytest.approx(((2 + 4) / 2 - 1) / 3 * 100)
 
 
-@pytest.mark.parametrize(("missing", "none_keys"), [
-    ("q1", {"PF"}), ("q2", {"PF"}), ("q3", {"PF"}), ("q13", {"EF"}), ("q14", {"EF"}),
-    ("q7", {"FA"}), ("q11", {"FA"}), ("q9", {"NV"}), ("q5", {"PA"}), ("q12", {"PA"}),
-    ("q4", {"DY"}), ("q6", {"SL"}), ("q8", {"AP"}), ("q10", {"CO"}), ("q15", {"QL"}),
-])
+@pytest.mark.parametrize(
+    ("missing", "none_keys"),
+    [
+        ("q1", {"PF"}),
+        ("q2", {"PF"}),
+        ("q3", {"PF"}),
+        ("q13", {"EF"}),
+        ("q14", {"EF"}),
+        ("q7", {"FA"}),
+        ("q11", {"FA"}),
+        ("q9", {"NV"}),
+        ("q5", {"PA"}),
+        ("q12", {"PA"}),
+        ("q4", {"DY"}),
+        ("q6", {"SL"}),
+        ("q8", {"AP"}),
+        ("q10", {"CO"}),
+        ("q15", {"QL"}),
+    ],
+)
 def test_c15_default_missing_rule_needs_every_item_of_a_scale(
     missing: str, none_keys: set[str]
 ) -> None:
@@ -172,11 +231,21 @@ def test_c15_outputs_are_possible_c30_scores() -> None:
 # ---- QLQ-C30 ---------------------------------------------------------------------------
 
 C30_SCALES = {
-    "QL2": ((29, 30), "g", 6), "PF2": ((1, 2, 3, 4, 5), "f", 3), "RF2": ((6, 7), "f", 3),
-    "EF": ((21, 22, 23, 24), "f", 3), "CF": ((20, 25), "f", 3), "SF": ((26, 27), "f", 3),
-    "FA": ((10, 12, 18), "s", 3), "NV": ((14, 15), "s", 3), "PA": ((9, 19), "s", 3),
-    "DY": ((8,), "s", 3), "SL": ((11,), "s", 3), "AP": ((13,), "s", 3), "CO": ((16,), "s", 3),
-    "DI": ((17,), "s", 3), "FI": ((28,), "s", 3),
+    "QL2": ((29, 30), "g", 6),
+    "PF2": ((1, 2, 3, 4, 5), "f", 3),
+    "RF2": ((6, 7), "f", 3),
+    "EF": ((21, 22, 23, 24), "f", 3),
+    "CF": ((20, 25), "f", 3),
+    "SF": ((26, 27), "f", 3),
+    "FA": ((10, 12, 18), "s", 3),
+    "NV": ((14, 15), "s", 3),
+    "PA": ((9, 19), "s", 3),
+    "DY": ((8,), "s", 3),
+    "SL": ((11,), "s", 3),
+    "AP": ((13,), "s", 3),
+    "CO": ((16,), "s", 3),
+    "DI": ((17,), "s", 3),
+    "FI": ((28,), "s", 3),
 }
 
 
@@ -218,11 +287,21 @@ def test_c30_extremes() -> None:
     assert best["PF2"] == 100.0 and best["FA"] == 0.0 and worst["FI"] == 100.0
 
 
-@pytest.mark.parametrize(("key", "answered", "scored"), [
-    ("PF2", 3, True), ("PF2", 2, False), ("FA", 2, True), ("FA", 1, False),
-    ("EF", 2, True), ("EF", 1, False), ("RF2", 1, True), ("RF2", 0, False),
-    ("QL2", 1, True), ("DY", 0, False),
-])
+@pytest.mark.parametrize(
+    ("key", "answered", "scored"),
+    [
+        ("PF2", 3, True),
+        ("PF2", 2, False),
+        ("FA", 2, True),
+        ("FA", 1, False),
+        ("EF", 2, True),
+        ("EF", 1, False),
+        ("RF2", 1, True),
+        ("RF2", 0, False),
+        ("QL2", 1, True),
+        ("DY", 0, False),
+    ],
+)
 def test_c30_half_rule(key: str, answered: int, scored: bool) -> None:
     items, kind, rng = C30_SCALES[key]
     answers = mixed_c30()
@@ -250,8 +329,14 @@ def test_c15_and_c30_share_the_standard_scales() -> None:
     c30 = mixed_c30()
     c15_answers = {f"q{n}": c30[f"q{m}"] for n, m in C15_TO_C30.items()}
     a, b = score("qlq-c15-pal", c15_answers), score("qlq-c30", c30)
-    for c15_key, c30_key in (("PA", "PA"), ("DY", "DY"), ("SL", "SL"), ("AP", "AP"),
-                             ("CO", "CO"), ("QL", "QL2")):
+    for c15_key, c30_key in (
+        ("PA", "PA"),
+        ("DY", "DY"),
+        ("SL", "SL"),
+        ("AP", "AP"),
+        ("CO", "CO"),
+        ("QL", "QL2"),
+    ):
         if c30_key == "QL2":
             assert a[c15_key] == pytest.approx((c30["q30"] - 1) / 6 * 100)
         else:

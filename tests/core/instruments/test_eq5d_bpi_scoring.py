@@ -19,14 +19,29 @@ def state(code: str, vas: int | None = None) -> dict[str, int | None]:
 
 
 # fragla/eq5d tests/testthat/test-eq5d5l.R (published 3-decimal set, reference §11.8)
-PUBLISHED = [("11111", 1.0), ("21111", 0.918), ("55511", 0.390), ("44444", -0.289),
-             ("55555", -0.446)]
+PUBLISHED = [
+    ("11111", 1.0),
+    ("21111", 0.918),
+    ("55511", 0.390),
+    ("44444", -0.289),
+    ("55555", -0.446),
+]
 # MathsinHealth/eq5dsuite-value-sets EQ-5D-5L/NL.csv (unrounded set, 7 decimals)
 UNROUNDED = [
-    ("11112", 0.8834547), ("21111", 0.9176223), ("11115", 0.5324406), ("12345", 0.0476468),
-    ("54321", 0.4293422), ("22222", 0.7048426), ("33333", 0.5126986), ("44444", -0.2894959),
-    ("55555", -0.4463194), ("32354", 0.0000112), ("33155", 0.0000955), ("13524", 0.2777917),
-    ("52431", 0.4272391), ("35245", -0.0910247),
+    ("11112", 0.8834547),
+    ("21111", 0.9176223),
+    ("11115", 0.5324406),
+    ("12345", 0.0476468),
+    ("54321", 0.4293422),
+    ("22222", 0.7048426),
+    ("33333", 0.5126986),
+    ("44444", -0.2894959),
+    ("55555", -0.4463194),
+    ("32354", 0.0000112),
+    ("33155", 0.0000955),
+    ("13524", 0.2777917),
+    ("52431", 0.4272391),
+    ("35245", -0.0910247),
 ]
 
 
@@ -59,7 +74,7 @@ def test_eq5d_index_never_rises_when_a_dimension_gets_worse() -> None:
     for levels, value in lookup.items():
         for d in range(5):
             if levels[d] < 5:
-                worse = levels[:d] + (levels[d] + 1,) + levels[d + 1:]
+                worse = levels[:d] + (levels[d] + 1,) + levels[d + 1 :]
                 assert lookup[worse] <= value
 
 
@@ -96,7 +111,8 @@ INTERFERENCE = ("activity", "mood", "walking", "work", "relations", "sleep", "en
 
 def test_bpi_severity_and_interference_are_item_means() -> None:
     answers = dict(zip(SEVERITY, (8, 2, 5, 4), strict=True)) | dict(
-        zip(INTERFERENCE, (7, 6, 5, 4, 3, 2, 0), strict=True))
+        zip(INTERFERENCE, (7, 6, 5, 4, 3, 2, 0), strict=True)
+    )
     assert score("bpi-sf", answers) == {"severity": 4.75, "interference": 27 / 7}
 
 

@@ -18,8 +18,11 @@ def answer(item: Item) -> st.SearchStrategy[object]:
     if item.kind == "choice":
         return st.one_of(st.none(), st.sampled_from(item.values))
     upper = item.maximum if np.isfinite(item.maximum) else 1000.0
-    numbers = st.integers(int(item.minimum), int(upper)) if item.integer else st.floats(
-        item.minimum, upper, allow_nan=False)
+    numbers = (
+        st.integers(int(item.minimum), int(upper))
+        if item.integer
+        else st.floats(item.minimum, upper, allow_nan=False)
+    )
     return st.one_of(st.none(), numbers)
 
 
@@ -129,8 +132,11 @@ def _random_answer(item: Item, rng: np.random.Generator) -> object:
         return None
     if item.kind == "choice":
         return item.values[int(rng.integers(len(item.values)))]
-    return float(rng.integers(0, 200)) if not np.isfinite(item.maximum) else float(
-        rng.integers(int(item.minimum), int(item.maximum) + 1))
+    return (
+        float(rng.integers(0, 200))
+        if not np.isfinite(item.maximum)
+        else float(rng.integers(int(item.minimum), int(item.maximum) + 1))
+    )
 
 
 @st.composite

@@ -15,14 +15,25 @@ from blend.randomization.chain import (
 )
 
 FIRST: dict[str, Any] = {
-    "sequence_number": 1, "participant_id": 7, "study_id": "BLD-0007", "arm": "control",
-    "stratum": "centre=UMCU", "stratum_index": 0, "profile": {"centre": "UMCU", "ambulatory": "no"},
+    "sequence_number": 1,
+    "participant_id": 7,
+    "study_id": "BLD-0007",
+    "arm": "control",
+    "stratum": "centre=UMCU",
+    "stratum_index": 0,
+    "profile": {"centre": "UMCU", "ambulatory": "no"},
     "allocated_at": datetime(2025, 3, 12, 10, 30, 5, 123456, tzinfo=timezone(timedelta(hours=1))),
     "allocated_by": "nurse_nina",
 }
 SECOND: dict[str, Any] = {
-    **FIRST, "sequence_number": 2, "participant_id": 8, "study_id": "BLD-0008", "arm": "intervention",
-    "stratum_index": 1, "allocated_at": datetime(2025, 3, 12, 9, 31, tzinfo=UTC), "allocated_by": "Zoë",
+    **FIRST,
+    "sequence_number": 2,
+    "participant_id": 8,
+    "study_id": "BLD-0008",
+    "arm": "intervention",
+    "stratum_index": 1,
+    "allocated_at": datetime(2025, 3, 12, 9, 31, tzinfo=UTC),
+    "allocated_by": "Zoë",
 }
 # Recorded from the allocation service before the chain moved here; chains already in
 # databases were written with exactly these bytes.
@@ -53,8 +64,10 @@ class Stored:
 
 
 def _stored_chain() -> list[Stored]:
-    return [Stored(**FIRST, previous_hash=GENESIS_HASH, hash=FIRST_HASH),
-            Stored(**SECOND, previous_hash=FIRST_HASH, hash=SECOND_HASH)]
+    return [
+        Stored(**FIRST, previous_hash=GENESIS_HASH, hash=FIRST_HASH),
+        Stored(**SECOND, previous_hash=FIRST_HASH, hash=SECOND_HASH),
+    ]
 
 
 def test_the_canonical_record_is_sorted_compact_ascii_json_with_the_time_in_utc() -> None:
@@ -82,7 +95,8 @@ def test_an_edited_record_fails_its_own_hash() -> None:
     first, second = _stored_chain()
     edited = replace(first, arm="intervention")
     assert check_chain([edited, second])[1] == [
-        "log record #1: hash does not match its contents (the record was edited)"]
+        "log record #1: hash does not match its contents (the record was edited)"
+    ]
 
 
 def test_a_rehashed_edit_breaks_the_next_link() -> None:
@@ -91,7 +105,8 @@ def test_a_rehashed_edit_breaks_the_next_link() -> None:
     edited = replace(edited, hash=record_hash(GENESIS_HASH, edited))
     assert check_chain([edited, second])[1] == [
         "log record #2: previous hash does not match the record before it "
-        "(a record was deleted, inserted or edited)"]
+        "(a record was deleted, inserted or edited)"
+    ]
 
 
 def test_a_missing_record_breaks_the_numbering_and_the_link() -> None:

@@ -46,7 +46,11 @@ def test_vectorised_path_equals_the_scalar_allocator(name: str) -> None:
     """allocate_many on the HMAC uniforms gives exactly the arms of the live (scalar) rule."""
     spec, n, strata = SPECS[name], 60, [f"s{i}" for i in range(25)]
     rng = np.random.default_rng(1)
-    profiles = [_profiles(rng, n) for _ in strata] if spec.factors and spec.design == "minimisation" else None
+    profiles = (
+        [_profiles(rng, n) for _ in strata]
+        if spec.factors and spec.design == "minimisation"
+        else None
+    )
     stream = HmacStream(SEED)
     u = np.array([stream.uniforms(s, n) for s in strata])
     levels = None if profiles is None else np.stack([_levels(p) for p in profiles])
@@ -70,8 +74,18 @@ def test_a_known_sequence_is_regenerated() -> None:
     assert got == expected
 
 
-@pytest.mark.parametrize(("mti", "ratio"), [(1, Ratio()), (2, Ratio()), (3, Ratio()), (5, Ratio()),
-                                             (2, Ratio(2, 1)), (3, Ratio(2, 1)), (4, Ratio(3, 2))])
+@pytest.mark.parametrize(
+    ("mti", "ratio"),
+    [
+        (1, Ratio()),
+        (2, Ratio()),
+        (3, Ratio()),
+        (5, Ratio()),
+        (2, Ratio(2, 1)),
+        (3, Ratio(2, 1)),
+        (4, Ratio(3, 2)),
+    ],
+)
 def test_big_stick_never_exceeds_its_mti(mti: int, ratio: Ratio) -> None:
     u = np.random.default_rng(mti).random((20000, 200))
     arms = BigStick(mti=mti, ratio=ratio).allocate_many(u)
@@ -88,7 +102,9 @@ def test_big_stick_forces_the_lagging_arm_at_the_boundary() -> None:
 
 
 def test_big_stick_refuses_an_mti_too_small_for_the_ratio() -> None:
-    with pytest.raises(DesignError, match=r"mti: expected at least \(a\+b\)/2 = 1.5 for ratio 2:1, got 1"):
+    with pytest.raises(
+        DesignError, match=r"mti: expected at least \(a\+b\)/2 = 1.5 for ratio 2:1, got 1"
+    ):
         BigStick(mti=1, ratio=Ratio(2, 1))
 
 
@@ -138,9 +154,12 @@ def test_blocks_are_balanced_at_every_block_end() -> None:
         assert set(sizes) == set(design.block_sizes)
         end = 0
         for size in sizes[:-1]:
-            block = arms[end:end + size]
+            block = arms[end : end + size]
             end += size
-            assert block.count(INTERVENTION) * ratio.control == block.count(CONTROL) * ratio.intervention
+            assert (
+                block.count(INTERVENTION) * ratio.control
+                == block.count(CONTROL) * ratio.intervention
+            )
 
 
 def test_block_sizes_are_drawn_with_equal_probability() -> None:
@@ -172,7 +191,9 @@ def test_minimisation_reports_which_factor_level_is_wrong() -> None:
 
 def test_minimisation_reduces_marginal_imbalance_versus_simple_randomization() -> None:
     mini = assess(SPECS["minimisation"], 100, 4000, seed=5)["marginal_imbalance"]
-    simple = assess(DesignSpec(design="simple", factors=FACTORS), 100, 4000, seed=5)["marginal_imbalance"]
+    simple = assess(DesignSpec(design="simple", factors=FACTORS), 100, 4000, seed=5)[
+        "marginal_imbalance"
+    ]
     bsd = assess(DesignSpec(design="bsd", factors=FACTORS), 100, 4000, seed=5)["marginal_imbalance"]
     assert mini["mean"] < 0.3 * simple["mean"]
     assert mini["mean"] < 0.6 * bsd["mean"]

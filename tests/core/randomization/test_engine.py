@@ -31,7 +31,9 @@ def test_replay_allocates_each_participant_within_their_own_stratum() -> None:
 
 
 def test_replay_of_minimisation_matches_one_by_one_allocation() -> None:
-    spec = DesignSpec(design="minimisation", factors=(("amb", ("y", "n")),), strata=STRATIFIED.strata)
+    spec = DesignSpec(
+        design="minimisation", factors=(("amb", ("y", "n")),), strata=STRATIFIED.strata
+    )
     profiles = _profiles(60, seed=4)
     done: dict[str, tuple[list[str], list[dict[str, str]]]] = {}
     live = []

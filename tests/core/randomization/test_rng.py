@@ -14,7 +14,9 @@ SEED = "5eed" * 16
 
 def test_same_seed_stratum_and_k_give_the_same_uniform() -> None:
     a, b = HmacStream(SEED), HmacStream(bytes.fromhex(SEED))
-    assert [a.uniform("centre=UMCU", k) for k in range(50)] == [b.uniform("centre=UMCU", k) for k in range(50)]
+    assert [a.uniform("centre=UMCU", k) for k in range(50)] == [
+        b.uniform("centre=UMCU", k) for k in range(50)
+    ]
 
 
 def test_uniform_follows_the_documented_formula() -> None:

@@ -42,7 +42,9 @@ def test_an_auditor_can_recompute_the_commitment_in_a_shell() -> None:
     spec = load_spec()
     out = subprocess.run(
         ["sh", "-c", 'printf "%s\\n%s" "$1" "$2" | sha256sum', "sh", spec.canonical_json(), SEED],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()[0]
     assert out == commitment(SEED, spec)
 
@@ -63,15 +65,18 @@ def test_parameters_of_unused_designs_do_not_enter_the_hash() -> None:
 
 
 def test_a_full_section_parses() -> None:
-    spec = spec_from_section({
-        "design": "minimisation",
-        "ratio": "2:1",
-        "strata": {"centre": ["UMCU", "Radboudumc"]},
-        "minimisation": {"p": 0.75, "factors": {"ambulatory": ["yes", "no"]}, "weights": [2]},
-    })
+    spec = spec_from_section(
+        {
+            "design": "minimisation",
+            "ratio": "2:1",
+            "strata": {"centre": ["UMCU", "Radboudumc"]},
+            "minimisation": {"p": 0.75, "factors": {"ambulatory": ["yes", "no"]}, "weights": [2]},
+        }
+    )
     assert spec.build().name == "minimisation"
     assert spec.parameters() == {
-        "p": 0.75, "factors": [{"name": "ambulatory", "levels": ["yes", "no"], "weight": 2.0}]
+        "p": 0.75,
+        "factors": [{"name": "ambulatory", "levels": ["yes", "no"], "weight": 2.0}],
     }
     assert spec.strata_keys() == ["centre=UMCU", "centre=Radboudumc"]
     assert spec.stratum_of({"centre": "UMCU", "ambulatory": "no"}) == "centre=UMCU"
@@ -79,25 +84,42 @@ def test_a_full_section_parses() -> None:
 
 def test_strata_keys_cross_every_factor() -> None:
     spec = DesignSpec(strata=(("centre", ("A", "B")), ("amb", ("y", "n"))))
-    assert spec.strata_keys() == ["centre=A|amb=y", "centre=A|amb=n", "centre=B|amb=y", "centre=B|amb=n"]
+    assert spec.strata_keys() == [
+        "centre=A|amb=y",
+        "centre=A|amb=n",
+        "centre=B|amb=y",
+        "centre=B|amb=n",
+    ]
     assert spec.stratum_of({"centre": "B", "amb": "n"}) == "centre=B|amb=n"
-    with pytest.raises(SpecError, match=r"stratum factor amb: expected one of \['y', 'n'\], got None"):
+    with pytest.raises(
+        SpecError, match=r"stratum factor amb: expected one of \['y', 'n'\], got None"
+    ):
         spec.stratum_of({"centre": "B"})
 
 
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"design": "urn"}, "design: expected one of ['bsd', 'blocks', 'minimisation', 'simple'], got 'urn'"),
+        (
+            {"design": "urn"},
+            "design: expected one of ['bsd', 'blocks', 'minimisation', 'simple'], got 'urn'",
+        ),
         ({"bsd": {"mti": 0}}, "mti: expected a positive integer, got 0"),
         ({"ratio": "1-1"}, "ratio: expected 'a:b' with positive integers"),
         ({"ratio": "2:1", "bsd": {"mti": 1}}, "mti: expected at least (a+b)/2 = 1.5"),
-        ({"design": "blocks", "blocks": {"block_multiples": []}}, "block_multiples: expected a non-empty"),
+        (
+            {"design": "blocks", "blocks": {"block_multiples": []}},
+            "block_multiples: expected a non-empty",
+        ),
         ({"design": "minimisation"}, "minimisation.factors: expected at least one factor"),
-        ({"design": "minimisation", "minimisation": {"factors": {"a": ["x"]}}},
-         "minimisation.factors.a: expected a list of at least 2 level names"),
-        ({"design": "minimisation", "minimisation": {"p": 0.3, "factors": {"a": ["x", "y"]}}},
-         "minimisation.p: expected a probability in [0.5, 1], got 0.3"),
+        (
+            {"design": "minimisation", "minimisation": {"factors": {"a": ["x"]}}},
+            "minimisation.factors.a: expected a list of at least 2 level names",
+        ),
+        (
+            {"design": "minimisation", "minimisation": {"p": 0.3, "factors": {"a": ["x", "y"]}}},
+            "minimisation.p: expected a probability in [0.5, 1], got 0.3",
+        ),
         ({"strata": {"centre": ["A|B", "C"]}}, "strata.centre: names and levels may not contain"),
         ({"mti": 3}, "unknown keys ['mti']"),
     ],

@@ -40,7 +40,9 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
 def test_a_lockout_of_one_account_leaves_colleagues_alone(client, personas) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post("/accounts/login/", {"username": "nurse_nina", "password": "wrong"})
-    response = client.post("/accounts/login/", {"username": "investigator_ivo", "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": "investigator_ivo", "password": PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
 
 

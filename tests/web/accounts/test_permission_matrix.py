@@ -13,7 +13,14 @@ from blend.apps.registry.models import Participant
 
 pytestmark = pytest.mark.django_db
 
-ALL = {"nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo", "admin_ada"}
+ALL = {
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+    "admin_ada",
+}
 CLINICAL = {"nurse_nina", "investigator_ivo"}
 
 PAGES = [
@@ -30,7 +37,9 @@ PAGES = [
 
 @pytest.mark.parametrize("username", sorted(ALL))
 @pytest.mark.parametrize(("url", "allowed"), PAGES)
-def test_each_role_opens_exactly_its_pages(client_for, make_participant, username, url, allowed) -> None:
+def test_each_role_opens_exactly_its_pages(
+    client_for, make_participant, username, url, allowed
+) -> None:
     participant = make_participant()
     response = client_for(username).get(url.format(sid=participant.study_id))
     assert response.status_code == (200 if username in allowed else 403)
@@ -44,10 +53,20 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, make_participant,
 
 
 def registration_post() -> dict[str, str]:
-    return {"site": "1", "registered_on": "2025-03-01", "full_name": "Nieuwe Deelnemer", "date_of_birth": "1955-01-02",
-            "hospital_number": "H1234567", "sex": "male", "primary_tumour": "lung",
-            "metastases_diagnosed_on": "2025-02-01", "performance_status": "2", "email": "", "phone": "",
-            "preferred_language": "nl"}
+    return {
+        "site": "1",
+        "registered_on": "2025-03-01",
+        "full_name": "Nieuwe Deelnemer",
+        "date_of_birth": "1955-01-02",
+        "hospital_number": "H1234567",
+        "sex": "male",
+        "primary_tumour": "lung",
+        "metastases_diagnosed_on": "2025-02-01",
+        "performance_status": "2",
+        "email": "",
+        "phone": "",
+        "preferred_language": "nl",
+    }
 
 
 @pytest.mark.parametrize("username", sorted(ALL - CLINICAL))
@@ -58,33 +77,59 @@ def test_only_clinical_staff_can_register(client_for, site, username) -> None:
 
 
 @pytest.mark.parametrize("username", sorted(ALL - CLINICAL))
-def test_the_monitor_and_other_non_clinical_roles_cannot_record_consent(client_for, make_participant, consent_version,
-                                                                       username) -> None:
+def test_the_monitor_and_other_non_clinical_roles_cannot_record_consent(
+    client_for, make_participant, consent_version, username
+) -> None:
     participant = make_participant(consent={})
     data = {"effective_on": "2025-03-02", "form_version": str(consent_version.pk), "item_a": "yes"}
-    assert client_for(username).post(f"/consent/{participant.study_id}/record/", data).status_code == 403
+    assert (
+        client_for(username).post(f"/consent/{participant.study_id}/record/", data).status_code
+        == 403
+    )
     assert not ConsentRecord.objects.filter(participant=participant).exists()
 
 
 @pytest.mark.parametrize("username", ["statistician_stan", "datamanager_dirk", "admin_ada"])
-def test_roles_without_identifier_access_never_see_a_name(client_for, make_participant, username) -> None:
+def test_roles_without_identifier_access_never_see_a_name(
+    client_for, make_participant, username
+) -> None:
     participant = make_participant(full_name="Geheime Naam", hospital_number="H7777777")
     client = client_for(username)
-    for url in ["/participants/", f"/participants/{participant.study_id}/", "/participants/?q=Geheime"]:
+    for url in [
+        "/participants/",
+        f"/participants/{participant.study_id}/",
+        "/participants/?q=Geheime",
+    ]:
         body = client.get(url).content.decode()
         assert "Geheime Naam" not in body and "H7777777" not in body and "1960-05-17" not in body
 
 
-def test_searching_by_name_is_only_for_roles_that_see_identifiers(client_for, make_participant) -> None:
+def test_searching_by_name_is_only_for_roles_that_see_identifiers(
+    client_for, make_participant
+) -> None:
     participant = make_participant(full_name="Geheime Naam")
-    assert participant.study_id in client_for("nurse_nina").get("/participants/?q=Geheime").content.decode()
-    assert participant.study_id not in client_for("statistician_stan").get("/participants/?q=Geheime").content.decode()
+    assert (
+        participant.study_id
+        in client_for("nurse_nina").get("/participants/?q=Geheime").content.decode()
+    )
+    assert (
+        participant.study_id
+        not in client_for("statistician_stan").get("/participants/?q=Geheime").content.decode()
+    )
 
 
-@pytest.mark.parametrize(("username", "sees_trail"), [("datamanager_dirk", True), ("monitor_mo", True),
-                                                      ("statistician_stan", False), ("nurse_nina", False)])
-def test_the_audit_trail_is_shown_to_data_managers_and_monitors(client_for, make_participant, username,
-                                                                sees_trail) -> None:
+@pytest.mark.parametrize(
+    ("username", "sees_trail"),
+    [
+        ("datamanager_dirk", True),
+        ("monitor_mo", True),
+        ("statistician_stan", False),
+        ("nurse_nina", False),
+    ],
+)
+def test_the_audit_trail_is_shown_to_data_managers_and_monitors(
+    client_for, make_participant, username, sees_trail
+) -> None:
     participant = make_participant()
     body = client_for(username).get(f"/participants/{participant.study_id}/").content.decode()
     assert ('data-testid="audit-trail"' in body) is sees_trail
@@ -92,10 +137,15 @@ def test_the_audit_trail_is_shown_to_data_managers_and_monitors(client_for, make
 
 def test_the_monitor_sees_identifiers_for_source_verification(client_for, make_participant) -> None:
     participant = make_participant(full_name="Bron Verificatie")
-    assert "Bron Verificatie" in client_for("monitor_mo").get(f"/participants/{participant.study_id}/").content.decode()
+    assert (
+        "Bron Verificatie"
+        in client_for("monitor_mo").get(f"/participants/{participant.study_id}/").content.decode()
+    )
 
 
-def test_an_inactive_user_is_refused_even_with_a_session(client_for, personas, make_participant) -> None:
+def test_an_inactive_user_is_refused_even_with_a_session(
+    client_for, personas, make_participant
+) -> None:
     client = client_for("nurse_nina")
     personas["nurse_nina"].is_active = False
     personas["nurse_nina"].save()

@@ -13,7 +13,12 @@ from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-NEW = {"username": "new.nurse", "role": "nurse", "email": "n@example.org", "password": "a-long-Passphrase-42"}
+NEW = {
+    "username": "new.nurse",
+    "role": "nurse",
+    "email": "n@example.org",
+    "password": "a-long-Passphrase-42",
+}
 
 
 def test_the_administrator_creates_an_account_with_one_role(client_for) -> None:
@@ -24,24 +29,33 @@ def test_the_administrator_creates_an_account_with_one_role(client_for) -> None:
     assert AuditEvent.objects.filter(action="staff.create", actor__username="admin_ada").exists()
 
 
-@pytest.mark.parametrize("username", ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan",
-                                      "monitor_mo"])
+@pytest.mark.parametrize(
+    "username",
+    ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo"],
+)
 def test_nobody_else_manages_staff(client_for, personas, username) -> None:
     client = client_for(username)
     assert client.get("/accounts/staff/").status_code == 403
     assert client.post("/accounts/staff/", NEW).status_code == 403
     target = personas["nurse_nina"]
-    assert client.post(f"/accounts/staff/{target.pk}/deactivate/", {"reason": "x"}).status_code == 403
+    assert (
+        client.post(f"/accounts/staff/{target.pk}/deactivate/", {"reason": "x"}).status_code == 403
+    )
     assert not User.objects.filter(username="new.nurse").exists()
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("username", "Bad Name", "Expected 3–40 lower-case"),
-    ("role", "superuser", "Select a valid choice"),
-    ("password", "short", "password:"),
-    ("username", "nurse_nina", "already taken"),
-])
-def test_bad_account_input_names_the_field_and_creates_nothing(client_for, field, value, message) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("username", "Bad Name", "Expected 3–40 lower-case"),
+        ("role", "superuser", "Select a valid choice"),
+        ("password", "short", "password:"),
+        ("username", "nurse_nina", "already taken"),
+    ],
+)
+def test_bad_account_input_names_the_field_and_creates_nothing(
+    client_for, field, value, message
+) -> None:
     before = User.objects.count()
     response = client_for("admin_ada").post("/accounts/staff/", NEW | {field: value})
     assert response.status_code == 400
@@ -70,12 +84,25 @@ def test_unlock_lifts_a_lockout(client, client_for, personas) -> None:
     assert AccessAttempt.objects.filter(username="nurse_nina").exists()
     client_for("admin_ada").post(f"/accounts/staff/{personas['nurse_nina'].pk}/unlock/")
     assert not AccessAttempt.objects.filter(username="nurse_nina").exists()
-    assert client.post("/accounts/login/", {"username": "nurse_nina", "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "nurse_nina", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
 
 
 def test_createstaff_bootstraps_the_first_administrator(monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-Passphrase-42\n"))
-    call_command("createstaff", "--username", "first.admin", "--role", "admin", "--password-stdin", stdout=io.StringIO())
+    call_command(
+        "createstaff",
+        "--username",
+        "first.admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdout=io.StringIO(),
+    )
     assert User.objects.get(username="first.admin").role == "admin"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     with pytest.raises(CommandError, match="password:"):

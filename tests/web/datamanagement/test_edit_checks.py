@@ -4,9 +4,18 @@ from __future__ import annotations
 
 
 def test_registration_form_runs_its_check_live(client_for, site) -> None:
-    form = {"site": site.pk, "registered_on": "2025-03-01", "full_name": "Kim Kind", "date_of_birth": "2012-01-01",
-            "hospital_number": "H12345", "sex": "female", "primary_tumour": "breast",
-            "metastases_diagnosed_on": "2025-02-01", "performance_status": "1", "preferred_language": "nl"}
+    form = {
+        "site": site.pk,
+        "registered_on": "2025-03-01",
+        "full_name": "Kim Kind",
+        "date_of_birth": "2012-01-01",
+        "hospital_number": "H12345",
+        "sex": "female",
+        "primary_tumour": "breast",
+        "metastases_diagnosed_on": "2025-02-01",
+        "performance_status": "1",
+        "preferred_language": "nl",
+    }
     from blend.apps.registry.forms import RegistrationForm
 
     bound = RegistrationForm(form)
@@ -17,8 +26,14 @@ def test_registration_form_runs_its_check_live(client_for, site) -> None:
 def test_consent_form_runs_its_check_live(consent_version) -> None:
     from blend.apps.consent.forms import ConsentDecisionForm
 
-    bound = ConsentDecisionForm({"effective_on": "2025-03-01", "form_version": consent_version.pk,
-                                 "item_c": "no", "item_d": "yes"})
+    bound = ConsentDecisionForm(
+        {
+            "effective_on": "2025-03-01",
+            "form_version": consent_version.pk,
+            "item_c": "no",
+            "item_d": "yes",
+        }
+    )
     assert not bound.is_valid()
     assert any("[C01]" in e for e in bound.errors["item_d"])
 
@@ -27,7 +42,15 @@ def test_participant_edit_form_reads_saved_fields(make_participant) -> None:
     from blend.apps.registry.forms import ParticipantEditForm
 
     p = make_participant()
-    bound = ParticipantEditForm({"sex": "female", "primary_tumour": "breast", "metastases_diagnosed_on": "2025-04-01",
-                                 "performance_status": "1", "reason": "typo"}, instance=p)
+    bound = ParticipantEditForm(
+        {
+            "sex": "female",
+            "primary_tumour": "breast",
+            "metastases_diagnosed_on": "2025-04-01",
+            "performance_status": "1",
+            "reason": "typo",
+        },
+        instance=p,
+    )
     assert not bound.is_valid()
     assert any("[P02]" in e for e in bound.errors["metastases_diagnosed_on"])

@@ -32,29 +32,61 @@ def _aware(day: date) -> datetime:
 
 def _followed_up(participant: Participant, nurse: Any) -> Participant:
     """Screened 10 March, randomized 12 March, operated 20 March 2025, died 1 September 2025."""
-    Screening.objects.create(participant=participant, screened_on=date(2025, 3, 10), screened_by=nurse,
-                             status="eligible", criteria_version="test")
-    Allocation.objects.create(participant=participant, arm="control", sequence_number=participant.pk, stratum="",
-                              stratum_index=participant.pk, allocated_at=_aware(date(2025, 3, 12)), allocated_by=nurse)
-    TreatmentRecord.objects.create(participant=participant, pathway="standard", planned_on=date(2025, 3, 20),
-                                   surgery_on=date(2025, 3, 20), radiotherapy_on=date(2025, 3, 30), recorded_by=nurse)
-    VitalStatus.objects.create(participant=participant, last_contact_on=date(2025, 9, 1), died_on=date(2025, 9, 1),
-                               recorded_by=nurse)
+    Screening.objects.create(
+        participant=participant,
+        screened_on=date(2025, 3, 10),
+        screened_by=nurse,
+        status="eligible",
+        criteria_version="test",
+    )
+    Allocation.objects.create(
+        participant=participant,
+        arm="control",
+        sequence_number=participant.pk,
+        stratum="",
+        stratum_index=participant.pk,
+        allocated_at=_aware(date(2025, 3, 12)),
+        allocated_by=nurse,
+    )
+    TreatmentRecord.objects.create(
+        participant=participant,
+        pathway="standard",
+        planned_on=date(2025, 3, 20),
+        surgery_on=date(2025, 3, 20),
+        radiotherapy_on=date(2025, 3, 30),
+        recorded_by=nurse,
+    )
+    VitalStatus.objects.create(
+        participant=participant,
+        last_contact_on=date(2025, 9, 1),
+        died_on=date(2025, 9, 1),
+        recorded_by=nurse,
+    )
     return participant
 
 
 def test_the_timeline_reads_each_date_from_its_owner(make_participant, personas) -> None:
     p = _followed_up(make_participant(), personas["nurse_nina"])
     assert timelines([p])[p.pk] == {
-        "registered_on": date(2025, 3, 1), "consent_on": date(2025, 3, 1), "screened_on": date(2025, 3, 10),
-        "randomized_on": date(2025, 3, 12), "treatment_start": treatment_start(p), "death_date": date(2025, 9, 1)}
+        "registered_on": date(2025, 3, 1),
+        "consent_on": date(2025, 3, 1),
+        "screened_on": date(2025, 3, 10),
+        "randomized_on": date(2025, 3, 12),
+        "treatment_start": treatment_start(p),
+        "death_date": date(2025, 9, 1),
+    }
     assert treatment_start(p) is not None
 
 
 def test_only_randomized_participants_have_a_treatment_start(make_participant, personas) -> None:
     p = make_participant()
-    TreatmentRecord.objects.create(participant=p, pathway="standard", planned_on=date(2025, 3, 20),
-                                   surgery_on=date(2025, 3, 20), recorded_by=personas["nurse_nina"])
+    TreatmentRecord.objects.create(
+        participant=p,
+        pathway="standard",
+        planned_on=date(2025, 3, 20),
+        surgery_on=date(2025, 3, 20),
+        recorded_by=personas["nurse_nina"],
+    )
     assert timelines([p])[p.pk]["treatment_start"] is None
 
 
@@ -65,29 +97,54 @@ def test_a_form_reads_only_the_timeline_dates_its_checks_name(make_participant, 
     with CaptureQueriesContext(connection) as nothing:
         assert timeline_values(p, CONSENT_FORM) == {}
     assert len(nothing.captured_queries) == 0
-    assert timeline_values(p, ADVERSE_EVENT) == {"timeline.registered_on": date(2025, 3, 1),
-                                                 "timeline.randomized_on": date(2025, 3, 12),
-                                                 "timeline.death_date": date(2025, 9, 1)}
+    assert timeline_values(p, ADVERSE_EVENT) == {
+        "timeline.registered_on": date(2025, 3, 1),
+        "timeline.randomized_on": date(2025, 3, 12),
+        "timeline.death_date": date(2025, 9, 1),
+    }
 
 
-def test_the_adverse_event_form_checks_the_randomization_date_live(make_participant, personas) -> None:
+def test_the_adverse_event_form_checks_the_randomization_date_live(
+    make_participant, personas
+) -> None:
     p = _followed_up(make_participant(), personas["nurse_nina"])
-    form = AdverseEventForm({"term": "wound_infection", "grade": "2", "onset_date": "2025-03-11",
-                             "related_sbrt": "possible", "related_surgery": "possible", "action_taken": "none",
-                             "outcome": "recovering", "aware_at": "2025-03-11T09:00"}, participant=p)
+    form = AdverseEventForm(
+        {
+            "term": "wound_infection",
+            "grade": "2",
+            "onset_date": "2025-03-11",
+            "related_sbrt": "possible",
+            "related_surgery": "possible",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "aware_at": "2025-03-11T09:00",
+        },
+        participant=p,
+    )
     assert not form.is_valid()
     assert any("[AE12]" in e for e in form.errors["onset_date"])
 
 
 def test_check_data_runs_the_timeline_checks(make_participant, personas) -> None:
     p = _followed_up(make_participant(), personas["nurse_nina"])
-    Screening.objects.filter(participant=p).update(screened_on=date(2025, 3, 13))  # after randomization
+    Screening.objects.filter(participant=p).update(
+        screened_on=date(2025, 3, 13)
+    )  # after randomization
     [issue] = [i for i in find_issues() if i.participant_id == p.pk]
-    assert (issue.finding.check, issue.form, issue.object_type) == ("T03", "Participant timeline",
-                                                                    "registry.Participant")
+    assert (issue.finding.check, issue.form, issue.object_type) == (
+        "T03",
+        "Participant timeline",
+        "registry.Participant",
+    )
 
 
 def test_the_casebook_lists_every_app_s_forms_in_order(make_participant, personas) -> None:
     p = _followed_up(make_participant(), personas["nurse_nina"])
-    assert services.entered_forms(p) == [("Cohort registration", ""), ("Consent", ""), ("Screening", ""),
-                                         ("Randomization", ""), ("Treatment", ""), ("Vital status", "")]
+    assert services.entered_forms(p) == [
+        ("Cohort registration", ""),
+        ("Consent", ""),
+        ("Screening", ""),
+        ("Randomization", ""),
+        ("Treatment", ""),
+        ("Vital status", ""),
+    ]

@@ -21,21 +21,33 @@ from tests.personas import PASSWORD
 
 
 def _query(participant, personas) -> Query:  # type: ignore[no-untyped-def]
-    return services.open_query(services.QueryTarget(participant, "Cohort registration", "performance_status"),
-                               "PS 3 in the letter?", assigned_role="nurse", user=personas["datamanager_dirk"])
+    return services.open_query(
+        services.QueryTarget(participant, "Cohort registration", "performance_status"),
+        "PS 3 in the letter?",
+        assigned_role="nurse",
+        user=personas["datamanager_dirk"],
+    )
 
 
 def test_query_workflow_open_answered_closed(make_participant, personas) -> None:
     p = make_participant()
     query = _query(p, personas)
     assert query.status == "open"
-    query = services.answer_query(query, "Corrected to 3 after checking the letter.", user=personas["nurse_nina"])
+    query = services.answer_query(
+        query, "Corrected to 3 after checking the letter.", user=personas["nurse_nina"]
+    )
     assert query.status == "answered"
     query = services.reopen_query(query, "Letter says 2.", user=personas["datamanager_dirk"])
     query = services.answer_query(query, "Right, 2.", user=personas["nurse_nina"])
     query = services.close_query(query, "Thanks.", user=personas["datamanager_dirk"])
     assert query.status == "closed" and query.closed_at is not None
-    assert [m.kind for m in query.messages.all()] == ["question", "answer", "reopen", "answer", "close"]
+    assert [m.kind for m in query.messages.all()] == [
+        "question",
+        "answer",
+        "reopen",
+        "answer",
+        "close",
+    ]
     assert AuditEvent.objects.filter(action__startswith="query.", participant=p).count() == 5
     with pytest.raises(services.DataManagementError, match="expected the query to be open"):
         services.answer_query(query, "late", user=personas["nurse_nina"])
@@ -58,31 +70,57 @@ def test_query_pages(make_participant, personas, client_for) -> None:
     p = make_participant()
     query = _query(p, personas)
     nurse = client_for("nurse_nina")
-    assert "PS 3 in the letter?" in nurse.get(f"/datamanagement/queries/{query.pk}/").content.decode()
-    assert nurse.post(f"/datamanagement/queries/{query.pk}/", {"text": "done", "action": "answer"}).status_code == 302
-    assert nurse.post(f"/datamanagement/queries/{query.pk}/", {"text": "bye", "action": "close"}).status_code == 403
+    assert (
+        "PS 3 in the letter?" in nurse.get(f"/datamanagement/queries/{query.pk}/").content.decode()
+    )
+    assert (
+        nurse.post(
+            f"/datamanagement/queries/{query.pk}/", {"text": "done", "action": "answer"}
+        ).status_code
+        == 302
+    )
+    assert (
+        nurse.post(
+            f"/datamanagement/queries/{query.pk}/", {"text": "bye", "action": "close"}
+        ).status_code
+        == 403
+    )
     query.refresh_from_db()
     assert query.status == "answered"
     assert client_for("monitor_mo").get(f"/datamanagement/{p.study_id}/query/").status_code == 403
 
 
-def test_a_participant_lock_blocks_every_change_until_a_data_manager_unlocks(make_participant, personas,
-                                                                           consent_version) -> None:
+def test_a_participant_lock_blocks_every_change_until_a_data_manager_unlocks(
+    make_participant, personas, consent_version
+) -> None:
     p, other = make_participant(), make_participant()
     FormStatus.objects.create(participant=p, form="Cohort registration")
     services.lock_participant(p, user=personas["datamanager_dirk"], reason="casebook complete")
-    assert set(FormStatus.objects.filter(participant=p).values_list("status", flat=True)) == {"locked"}
+    assert set(FormStatus.objects.filter(participant=p).values_list("status", flat=True)) == {
+        "locked"
+    }
     with pytest.raises(Locked, match="is locked"):
         update_participant(p, {"performance_status": 2}, user=personas["nurse_nina"], reason="typo")
     with pytest.raises(Locked):
-        record_consent(p, "e", "no", on=date(2025, 3, 2), form_version=consent_version, user=personas["nurse_nina"])
-    update_participant(other, {"performance_status": 2}, user=personas["nurse_nina"], reason="typo")  # others open
+        record_consent(
+            p,
+            "e",
+            "no",
+            on=date(2025, 3, 2),
+            form_version=consent_version,
+            user=personas["nurse_nina"],
+        )
+    update_participant(
+        other, {"performance_status": 2}, user=personas["nurse_nina"], reason="typo"
+    )  # others open
     with pytest.raises(PermissionDenied):
         services.unlock_participant(p, user=personas["investigator_ivo"], reason="x")
     with pytest.raises(services.DataManagementError, match="reason"):
         services.unlock_participant(p, user=personas["datamanager_dirk"], reason="")
     services.unlock_participant(p, user=personas["datamanager_dirk"], reason="query on PS")
-    update_participant(p, {"performance_status": 2}, user=personas["nurse_nina"], reason="query on PS")
+    update_participant(
+        p, {"performance_status": 2}, user=personas["nurse_nina"], reason="query on PS"
+    )
     p.refresh_from_db()
     assert p.performance_status == 2
     assert AuditEvent.objects.get(action="unlock.participant").reason == "query on PS"
@@ -96,18 +134,29 @@ def test_the_database_lock_blocks_everyone(make_participant, personas, client_fo
     from blend.apps.safety.services import report_adverse_event
 
     def ae_data() -> dict:
-        return {"term": "seroma", "grade": 1, "onset_date": date(2025, 4, 1), "related_sbrt": "unlikely",
-                "related_surgery": "possible", "action_taken": "none", "outcome": "recovering"}
+        return {
+            "term": "seroma",
+            "grade": 1,
+            "onset_date": date(2025, 4, 1),
+            "related_sbrt": "unlikely",
+            "related_surgery": "possible",
+            "action_taken": "none",
+            "outcome": "recovering",
+        }
 
     with pytest.raises(Locked):
         report_adverse_event(p, ae_data(), user=personas["nurse_nina"])
-    response = client_for("datamanager_dirk").post("/datamanagement/database/unlock/", {"reason": "late AE"})
+    response = client_for("datamanager_dirk").post(
+        "/datamanagement/database/unlock/", {"reason": "late AE"}
+    )
     assert response.status_code == 302
     assert services.active_lock(None) is None
     report_adverse_event(p, ae_data(), user=personas["nurse_nina"])
 
 
-def test_sign_off_needs_the_password_and_shows_the_meaning(make_participant, personas, client_for) -> None:
+def test_sign_off_needs_the_password_and_shows_the_meaning(
+    make_participant, personas, client_for
+) -> None:
     p = make_participant()
     ivo = personas["investigator_ivo"]
     request = RequestFactory().post("/")
@@ -119,9 +168,13 @@ def test_sign_off_needs_the_password_and_shows_the_meaning(make_participant, per
     client = client_for("investigator_ivo")
     page = client.get(f"/datamanagement/{p.study_id}/sign-off/").content.decode()
     assert "legally binding equivalent of my handwritten signature" in page
-    bad = client.post(f"/datamanagement/{p.study_id}/sign-off/", {"password": "nope", "understood": "on"})
+    bad = client.post(
+        f"/datamanagement/{p.study_id}/sign-off/", {"password": "nope", "understood": "on"}
+    )
     assert bad.status_code == 400 and not Signature.objects.exists()
-    good = client.post(f"/datamanagement/{p.study_id}/sign-off/", {"password": PASSWORD, "understood": "on"})
+    good = client.post(
+        f"/datamanagement/{p.study_id}/sign-off/", {"password": PASSWORD, "understood": "on"}
+    )
     assert good.status_code == 302
     signature = Signature.objects.get()
     assert signature.signed_by == ivo and "reviewed the case report forms" in signature.meaning
@@ -142,17 +195,27 @@ def test_check_data_opens_queries_once_and_closes_resolved_ones(make_participant
     good, bad = make_participant(), make_participant()
     from blend.apps.registry.models import Participant
 
-    Participant.objects.filter(pk=bad.pk).update(metastases_diagnosed_on=date(2025, 3, 5))  # after entry
+    Participant.objects.filter(pk=bad.pk).update(
+        metastases_diagnosed_on=date(2025, 3, 5)
+    )  # after entry
     out = StringIO()
     call_command("check_data", stdout=out)
     assert "[P02]" in out.getvalue() and "opened 1 queries" in out.getvalue()
     query = Query.objects.get()
-    assert (query.participant, query.check_code, query.field, query.status) == (bad, "P02", "metastases_diagnosed_on",
-                                                                               "open")
+    assert (query.participant, query.check_code, query.field, query.status) == (
+        bad,
+        "P02",
+        "metastases_diagnosed_on",
+        "open",
+    )
     call_command("check_data", stdout=StringIO())
     assert Query.objects.count() == 1
-    update_participant(bad, {"metastases_diagnosed_on": date(2025, 2, 1)}, user=personas["nurse_nina"],
-                       reason="query P02")
+    update_participant(
+        bad,
+        {"metastases_diagnosed_on": date(2025, 2, 1)},
+        user=personas["nurse_nina"],
+        reason="query P02",
+    )
     out = StringIO()
     call_command("check_data", stdout=out)
     query.refresh_from_db()
@@ -164,8 +227,11 @@ def test_casebook_status_per_form_and_visit(make_participant, personas, client_f
     p = make_participant()
     assert services.casebook_status(p) == [
         {"form": "Cohort registration", "visit": "", "status": "entered", "label": "entered"},
-        {"form": "Consent", "visit": "", "status": "entered", "label": "entered"}]
-    response = client_for("datamanager_dirk").post(f"/datamanagement/{p.study_id}/verify/", {"form": "Consent"})
+        {"form": "Consent", "visit": "", "status": "entered", "label": "entered"},
+    ]
+    response = client_for("datamanager_dirk").post(
+        f"/datamanagement/{p.study_id}/verify/", {"form": "Consent"}
+    )
     assert response.status_code == 302
     assert [r["status"] for r in services.casebook_status(p)] == ["entered", "source_verified"]
     page = client_for("datamanager_dirk").get(f"/participants/{p.study_id}/").content.decode()
@@ -173,4 +239,6 @@ def test_casebook_status_per_form_and_visit(make_participant, personas, client_f
     services.lock_participant(p, user=personas["datamanager_dirk"])
     assert {r["status"] for r in services.casebook_status(p)} == {"locked"}
     assert set(FormStatus.objects.filter(participant=p).values_list("form", "status")) == {
-        ("Cohort registration", "locked"), ("Consent", "locked")}
+        ("Cohort registration", "locked"),
+        ("Consent", "locked"),
+    }

@@ -26,19 +26,25 @@ def test_shipped_templates_and_patient_pages_are_arm_blind() -> None:
     assert check_patient_templates() == []
 
 
-@pytest.mark.parametrize("text, found", [
-    ("Thank you for taking part in the BLEND trial.", ["trial", "BLEND"]),
-    ("U bent gerandomiseerd voor de interventie.", ["gerandomiseerd", "interventie"]),
-    ("You were randomised to same-day treatment.", ["randomi", "same-day"]),
-    ("Registered as NCT05575323.", ["NCT05575323"]),
-    ("Your allocation: control group", ["allocat", "control group"]),
-])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("Thank you for taking part in the BLEND trial.", ["trial", "BLEND"]),
+        ("U bent gerandomiseerd voor de interventie.", ["gerandomiseerd", "interventie"]),
+        ("You were randomised to same-day treatment.", ["randomi", "same-day"]),
+        ("Registered as NCT05575323.", ["NCT05575323"]),
+        ("Your allocation: control group", ["allocat", "control group"]),
+    ],
+)
 def test_check_text_finds_trial_words(text: str, found: list[str]) -> None:
     assert sorted(check_text(text)) == sorted(found)
 
 
 def test_check_text_passes_routine_cohort_wording() -> None:
-    assert check_text("Het is tijd voor uw PRESENT-vragenlijst. Heeft u pijn in uw rug of armen?") == []
+    assert (
+        check_text("Het is tijd voor uw PRESENT-vragenlijst. Heeft u pijn in uw rug of armen?")
+        == []
+    )
 
 
 def test_the_check_fails_on_a_template_that_mentions_the_trial() -> None:
@@ -57,12 +63,24 @@ def test_the_check_fails_on_a_patient_page_that_mentions_randomization(tmp_path:
 
 @pytest.mark.django_db
 def test_staff_messages_may_name_the_trial_participant_messages_may_not() -> None:
-    staff = queue_message(audience="staff", channel="email", to_address="pi@example.org", template_code="sae_alert",
-                          context={"subject": "BLEND SAE", "body": "An SAE in the BLEND trial."}, language="en")
+    staff = queue_message(
+        audience="staff",
+        channel="email",
+        to_address="pi@example.org",
+        template_code="sae_alert",
+        context={"subject": "BLEND SAE", "body": "An SAE in the BLEND trial."},
+        language="en",
+    )
     assert staff.body == "An SAE in the BLEND trial."
     with pytest.raises(OutboxError, match="template_code"):
-        queue_message(audience="participant", channel="email", to_address="p@example.org",
-                      template_code="trial_news", context={"body": "the BLEND trial"}, language="nl")
+        queue_message(
+            audience="participant",
+            channel="email",
+            to_address="p@example.org",
+            template_code="trial_news",
+            context={"body": "the BLEND trial"},
+            language="nl",
+        )
     deliver_due()
     assert [m.subject for m in mail.outbox] == ["BLEND SAE"]
 
@@ -70,14 +88,31 @@ def test_staff_messages_may_name_the_trial_participant_messages_may_not() -> Non
 @pytest.mark.django_db
 def test_a_failing_gateway_keeps_the_message_queued(settings) -> None:  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "tests.web.outbox.test_outbox_arm_blind.BrokenBackend"
-    message = queue_message(audience="staff", channel="email", to_address="pi@example.org", template_code="x",
-                            context={"subject": "s", "body": "b"}, language="en", dedup_key="k1")
+    message = queue_message(
+        audience="staff",
+        channel="email",
+        to_address="pi@example.org",
+        template_code="x",
+        context={"subject": "s", "body": "b"},
+        language="en",
+        dedup_key="k1",
+    )
     report = deliver_due()
     message.refresh_from_db()
     assert (report.failed, message.status, message.attempts) == (1, "queued", 1)
     assert "SMTP down" in message.error
-    assert queue_message(audience="staff", channel="email", to_address="pi@example.org", template_code="x",
-                         context={"subject": "s", "body": "b"}, language="en", dedup_key="k1").pk == message.pk
+    assert (
+        queue_message(
+            audience="staff",
+            channel="email",
+            to_address="pi@example.org",
+            template_code="x",
+            context={"subject": "s", "body": "b"},
+            language="en",
+            dedup_key="k1",
+        ).pk
+        == message.pk
+    )
 
 
 class BrokenBackend:

@@ -9,7 +9,9 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 
-def test_outbox_lists_messages_and_hides_addresses_without_identifiers_view(client_for, make_participant, treat) -> None:  # type: ignore[no-untyped-def]
+def test_outbox_lists_messages_and_hides_addresses_without_identifiers_view(
+    client_for, make_participant, treat
+) -> None:  # type: ignore[no-untyped-def]
     p = treat(make_participant(), days_ago=25)
     call_command("send_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
     nurse = client_for("nurse_nina").get("/outbox/").content.decode()

@@ -59,12 +59,16 @@ def test_running_again_sends_nothing_twice(invited) -> None:  # type: ignore[no-
 def test_reminder_after_three_days_and_a_last_reminder(make_participant, treat) -> None:  # type: ignore[no-untyped-def]
     p = treat(make_participant(), days_ago=28)  # window opened 3 days ago
     run()
-    assert [m.template_code for m in Message.objects.filter(participant=p)] == ["questionnaire_reminder"]
+    assert [m.template_code for m in Message.objects.filter(participant=p)] == [
+        "questionnaire_reminder"
+    ]
     assessment = Assessment.objects.get(participant=p, timepoint="w4")
     later = timezone.localdate() + timedelta(days=2)
     plan_messages(today=later)
     assert set(Message.objects.filter(participant=p).values_list("template_code", flat=True)) == {
-        "questionnaire_reminder", "questionnaire_last_reminder"}
+        "questionnaire_reminder",
+        "questionnaire_last_reminder",
+    }
     plan_messages(today=later)
     assert Message.objects.filter(participant=p).count() == 2
     assert assessment.closes_on == timezone.localdate() + timedelta(days=3)
@@ -81,23 +85,31 @@ def test_nothing_after_completion(invited) -> None:  # type: ignore[no-untyped-d
 def test_nothing_after_death_and_queued_messages_are_cancelled(invited, personas) -> None:  # type: ignore[no-untyped-def]
     plan_messages()  # queued, not yet delivered
     today = timezone.localdate()
-    record_vital_status(invited, last_contact_on=today, died_on=today, cause_of_death="progression",
-                        user=personas["nurse_nina"])
+    record_vital_status(
+        invited,
+        last_contact_on=today,
+        died_on=today,
+        cause_of_death="progression",
+        user=personas["nurse_nina"],
+    )
     run()
     assert mail.outbox == []
     assert list(Message.objects.values_list("status", flat=True)) == ["cancelled"]
 
 
 def test_nothing_after_withdrawal_of_questionnaire_consent(invited, personas) -> None:  # type: ignore[no-untyped-def]
-    withdraw_consent(invited, "b", on=date.today(), reason="no more questionnaires",
-                     user=personas["nurse_nina"])
+    withdraw_consent(
+        invited, "b", on=date.today(), reason="no more questionnaires", user=personas["nurse_nina"]
+    )
     run()
     assert mail.outbox == [] and not Message.objects.exists()
 
 
 def test_withdrawal_between_queueing_and_delivery_cancels_at_delivery(invited, personas) -> None:  # type: ignore[no-untyped-def]
     plan_messages()
-    withdraw_consent(invited, "b", on=date.today(), reason="changed mind", user=personas["nurse_nina"])
+    withdraw_consent(
+        invited, "b", on=date.today(), reason="changed mind", user=personas["nurse_nina"]
+    )
     run()
     assert mail.outbox == []
     assert Message.objects.get().status == "cancelled"
@@ -118,7 +130,9 @@ def test_no_address_no_message(make_participant, treat) -> None:  # type: ignore
     assert not Message.objects.exists()
 
 
-def test_controls_and_intervention_get_the_same_routine_messages(make_participant, treat, allocate) -> None:  # type: ignore[no-untyped-def]
+def test_controls_and_intervention_get_the_same_routine_messages(
+    make_participant, treat, allocate
+) -> None:  # type: ignore[no-untyped-def]
     control = treat(make_participant(), days_ago=25)
     intervention = treat(make_participant(), days_ago=25, pathway="same_day")
     allocate(control, "control")

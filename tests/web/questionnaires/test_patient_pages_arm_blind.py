@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_no_patient_page_mentions_the_trial_to_a_control_participant(make_participant, treat, allocate,
-                                                                     language) -> None:
+def test_no_patient_page_mentions_the_trial_to_a_control_participant(
+    make_participant, treat, allocate, language
+) -> None:
     participant = make_participant()
     allocate(participant, "control")
     participant = treat(participant, days_ago=28)
@@ -26,8 +27,13 @@ def test_no_patient_page_mentions_the_trial_to_a_control_participant(make_partic
     url = issue_link(assessment)
     client = Client()
     pages = pages_for(assessment, language)
-    rendered = [client.get(f"{url}?lang={language}&page={index}").content.decode() for index in range(len(pages) + 1)]
-    rendered.append(client.get("/questionnaires/q/not-a-real-link-000000000000000000/").content.decode())
+    rendered = [
+        client.get(f"{url}?lang={language}&page={index}").content.decode()
+        for index in range(len(pages) + 1)
+    ]
+    rendered.append(
+        client.get("/questionnaires/q/not-a-real-link-000000000000000000/").content.decode()
+    )
     assert len(rendered) == len(pages) + 2 and all("<title>" in html for html in rendered)
     for html in rendered:
         assert check_text(html) == [], html[:400]

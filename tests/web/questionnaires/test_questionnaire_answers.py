@@ -16,12 +16,17 @@ from blend.instruments import score
 
 pytestmark = pytest.mark.django_db
 
-C15 = {f"q{n}": v for n, v in zip(range(1, 16), [2, 1, 1, 3, 4, 2, 3, 1, 2, 1, 3, 4, 2, 2, 5], strict=True)}
+C15 = {
+    f"q{n}": v
+    for n, v in zip(range(1, 16), [2, 1, 1, 3, 4, 2, 3, 1, 2, 1, 3, 4, 2, 2, 5], strict=True)
+}
 
 
 @pytest.fixture
 def w4(make_participant, treat):  # type: ignore[no-untyped-def]
-    return Assessment.objects.get(participant=treat(make_participant(), days_ago=28), timepoint="w4")
+    return Assessment.objects.get(
+        participant=treat(make_participant(), days_ago=28), timepoint="w4"
+    )
 
 
 @pytest.fixture
@@ -32,12 +37,42 @@ def url(w4) -> str:  # type: ignore[no-untyped-def]
 def _fill_all(client: Client, url: str) -> None:
     client.post(url, {"page": "0", **{k: str(v) for k, v in C15.items()}})
     client.post(url, {"page": "1", "worst_pain": "6"})
-    client.post(url, {"page": "2", "any": "yes", "drug_1": "oxycodone|oral", "dose_1": "20", "drug_2": "",
-                      "dose_2": ""})
-    client.post(url, {"page": "3", "mobility": "2", "self_care": "1", "usual_activities": "3",
-                      "pain_discomfort": "3", "anxiety_depression": "2", "vas": "55"})
-    client.post(url, {"page": "4", "gp_visits": "2", "specialist_visits": "3", "physio_sessions": "0",
-                      "homecare_hours": "12", "hospital_nights": "4", "paid_work": "no", "sick_days": ""})
+    client.post(
+        url,
+        {
+            "page": "2",
+            "any": "yes",
+            "drug_1": "oxycodone|oral",
+            "dose_1": "20",
+            "drug_2": "",
+            "dose_2": "",
+        },
+    )
+    client.post(
+        url,
+        {
+            "page": "3",
+            "mobility": "2",
+            "self_care": "1",
+            "usual_activities": "3",
+            "pain_discomfort": "3",
+            "anxiety_depression": "2",
+            "vas": "55",
+        },
+    )
+    client.post(
+        url,
+        {
+            "page": "4",
+            "gp_visits": "2",
+            "specialist_visits": "3",
+            "physio_sessions": "0",
+            "homecare_hours": "12",
+            "hospital_nights": "4",
+            "paid_work": "no",
+            "sick_days": "",
+        },
+    )
 
 
 def test_submission_stores_the_scores_of_blend_instruments(w4, url) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +102,9 @@ def test_answers_are_saved_per_page_and_the_link_resumes_at_the_first_blank_page
 
 
 def test_htmx_autosave_saves_what_is_valid_and_reports_the_rest(url, w4) -> None:  # type: ignore[no-untyped-def]
-    response = Client().post(url, {"page": "3", "mobility": "2", "vas": "150"}, HTTP_HX_REQUEST="true")
+    response = Client().post(
+        url, {"page": "3", "mobility": "2", "vas": "150"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert "Niet alle antwoorden" in response.content.decode()
     saved = Response.objects.get(assessment=w4).answers["eq5d5l-nl"]
@@ -87,7 +124,9 @@ def test_bad_answers_get_field_errors_and_keep_what_was_entered(url, w4) -> None
 
 
 def test_a_painkiller_without_a_dose_is_a_field_error(url) -> None:  # type: ignore[no-untyped-def]
-    response = Client().post(url, {"page": "2", "any": "yes", "drug_1": "morphine|oral", "dose_1": ""})
+    response = Client().post(
+        url, {"page": "2", "any": "yes", "drug_1": "morphine|oral", "dose_1": ""}
+    )
     assert response.status_code == 400
     assert "Vul ook dit in" in response.content.decode()
 
@@ -103,16 +142,26 @@ def test_partly_answered_questionnaire_scores_what_it_can(url, w4) -> None:  # t
 
 
 def test_staff_enter_a_paper_questionnaire_with_its_mode(client_for, w4) -> None:  # type: ignore[no-untyped-def]
-    post = {"mode": "paper", "completed_on": str(timezone.localdate() - timedelta(days=1)),
-            **{f"qlq-c15-pal__{k}": str(v) for k, v in C15.items()}, "pain-nrs__worst_pain": "3",
-            "omed__any": "no"}
+    post = {
+        "mode": "paper",
+        "completed_on": str(timezone.localdate() - timedelta(days=1)),
+        **{f"qlq-c15-pal__{k}": str(v) for k, v in C15.items()},
+        "pain-nrs__worst_pain": "3",
+        "omed__any": "no",
+    }
     response = client_for("nurse_nina").post(f"/questionnaires/assessment/{w4.pk}/", post)
     assert response.status_code == 302
     saved = Response.objects.get(assessment=w4)
-    assert (saved.mode, saved.status, saved.entered_by.username) == ("paper", "submitted", "nurse_nina")
+    assert (saved.mode, saved.status, saved.entered_by.username) == (
+        "paper",
+        "submitted",
+        "nurse_nina",
+    )
     assert saved.scores["omed"] == {"omed": 0.0}
     assert saved.scores["qlq-c15-pal"]["PF"] == pytest.approx(100 * 11 / 15)
-    page = client_for("statistician_stan").get(f"/questionnaires/assessment/{w4.pk}/").content.decode()
+    page = (
+        client_for("statistician_stan").get(f"/questionnaires/assessment/{w4.pk}/").content.decode()
+    )
     assert 'data-scale="qlq-c15-pal:PF">73.33' in page
 
 
@@ -126,13 +175,17 @@ def test_staff_entry_errors_keep_the_entered_answers(client_for, w4) -> None:  #
     assert not Response.objects.filter(assessment=w4).exists()
 
 
-@pytest.mark.parametrize("persona", ["statistician_stan", "monitor_mo", "datamanager_dirk", "admin_ada"])
+@pytest.mark.parametrize(
+    "persona", ["statistician_stan", "monitor_mo", "datamanager_dirk", "admin_ada"]
+)
 def test_roles_without_questionnaire_entry_cannot_enter(client_for, w4, persona) -> None:  # type: ignore[no-untyped-def]
     client = client_for(persona)
     page = client.get(f"/questionnaires/assessment/{w4.pk}/").content.decode()
     assert "Enter a paper or telephone questionnaire" not in page
-    client.post(f"/questionnaires/assessment/{w4.pk}/", {"mode": "paper", "completed_on": str(timezone.localdate()),
-                                                        "pain-nrs__worst_pain": "3"})
+    client.post(
+        f"/questionnaires/assessment/{w4.pk}/",
+        {"mode": "paper", "completed_on": str(timezone.localdate()), "pain-nrs__worst_pain": "3"},
+    )
     assert not Response.objects.filter(assessment=w4).exists()
 
 
@@ -143,4 +196,6 @@ def test_the_patient_can_switch_language_and_it_sticks_to_the_link(url) -> None:
     assert "Save and continue" in english and 'lang="en"' in english
     assert "Please rate the pain at the treated site" in english
     assert "Save and continue" in client.get(url + "?page=2").content.decode()
-    assert "Opslaan en verder" in Client().get(url).content.decode()  # another device: preferred language
+    assert (
+        "Opslaan en verder" in Client().get(url).content.decode()
+    )  # another device: preferred language

@@ -15,11 +15,15 @@ pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def test_the_link_expires_at_local_midnight_after_the_window_closes(make_participant, treat) -> None:  # type: ignore[no-untyped-def]
+def test_the_link_expires_at_local_midnight_after_the_window_closes(
+    make_participant, treat
+) -> None:  # type: ignore[no-untyped-def]
     w4 = Assessment.objects.get(participant=treat(make_participant(), days_ago=28), timepoint="w4")
     token = issue_link(w4).rstrip("/").rsplit("/", 1)[1]
     last_evening = datetime.combine(w4.closes_on, time(23, 59), tzinfo=AMSTERDAM)
-    next_morning = datetime.combine(w4.closes_on + timedelta(days=1), time(0, 0, 1), tzinfo=AMSTERDAM)
+    next_morning = datetime.combine(
+        w4.closes_on + timedelta(days=1), time(0, 0, 1), tzinfo=AMSTERDAM
+    )
     assert resolve_token(token, now=last_evening) == w4
     assert resolve_token(token, now=next_morning) is None
     opening = datetime.combine(w4.opens_on, time(0, 0, 1), tzinfo=AMSTERDAM)

@@ -40,7 +40,7 @@ def _get(token: str):  # type: ignore[no-untyped-def]
 
 def _normal(body: bytes) -> str:
     """The page without the per-client CSRF token."""
-    return re.sub(r'hx-headers=\'[^\']*\'', "", body.decode())
+    return re.sub(r"hx-headers=\'[^\']*\'", "", body.decode())
 
 
 def _assert_neutral(response) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +90,9 @@ def test_a_reused_token_after_submission_gets_nothing(open_w4) -> None:  # type:
     _assert_neutral(_get(token))
 
 
-def test_another_patients_token_does_not_open_this_patients_questionnaire(make_participant, treat, open_w4) -> None:  # type: ignore[no-untyped-def]
+def test_another_patients_token_does_not_open_this_patients_questionnaire(
+    make_participant, treat, open_w4
+) -> None:  # type: ignore[no-untyped-def]
     other = _open(treat(make_participant(), days_ago=28))
     other_token = _token(issue_link(other))
     assert resolve_token(other_token) == other
@@ -102,14 +104,27 @@ def test_another_patients_token_does_not_open_this_patients_questionnaire(make_p
     assert Response.objects.get(assessment=other).answers == {"pain-nrs": {"worst_pain": 7}}
 
 
-def test_links_stop_working_after_death_or_consent_withdrawal(make_participant, treat, personas) -> None:  # type: ignore[no-untyped-def]
+def test_links_stop_working_after_death_or_consent_withdrawal(
+    make_participant, treat, personas
+) -> None:  # type: ignore[no-untyped-def]
     dead = _open(treat(make_participant(), days_ago=28))
     withdrawn = _open(treat(make_participant(), days_ago=28))
     dead_token, withdrawn_token = _token(issue_link(dead)), _token(issue_link(withdrawn))
     today = timezone.localdate()
-    record_vital_status(dead.participant, last_contact_on=today, died_on=today, cause_of_death="unknown",
-                        user=personas["nurse_nina"])
-    withdraw_consent(withdrawn.participant, "b", on=date.today(), reason="too tiring", user=personas["nurse_nina"])
+    record_vital_status(
+        dead.participant,
+        last_contact_on=today,
+        died_on=today,
+        cause_of_death="unknown",
+        user=personas["nurse_nina"],
+    )
+    withdraw_consent(
+        withdrawn.participant,
+        "b",
+        on=date.today(),
+        reason="too tiring",
+        user=personas["nurse_nina"],
+    )
     _assert_neutral(_get(dead_token))
     _assert_neutral(_get(withdrawn_token))
 

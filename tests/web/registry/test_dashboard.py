@@ -20,30 +20,50 @@ def card_values(response) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 def test_every_role_sees_cohort_safety_and_follow_up_cards(client_for, make_participant) -> None:
     make_participant()
-    for username in ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo",
-                     "admin_ada"]:
+    for username in [
+        "nurse_nina",
+        "investigator_ivo",
+        "datamanager_dirk",
+        "statistician_stan",
+        "monitor_mo",
+        "admin_ada",
+    ]:
         cards = card_values(client_for(username).get("/"))
-        assert {"screened for BLEND", "questionnaires overdue", "SAE reports overdue"} <= set(cards), username
+        assert {"screened for BLEND", "questionnaires overdue", "SAE reports overdue"} <= set(
+            cards
+        ), username
 
 
-def test_an_overdue_sae_report_shows_on_the_dashboard(client_for, make_participant, personas) -> None:
+def test_an_overdue_sae_report_shows_on_the_dashboard(
+    client_for, make_participant, personas
+) -> None:
     participant = make_participant()
     aware = timezone.now() - timedelta(days=3)
-    report_adverse_event(participant, ae_data(**SAE, onset_date=aware.date(), aware_at=aware),
-                         user=personas["nurse_nina"])
+    report_adverse_event(
+        participant,
+        ae_data(**SAE, onset_date=aware.date(), aware_at=aware),
+        user=personas["nurse_nina"],
+    )
     assert card_values(client_for("investigator_ivo").get("/"))["SAE reports overdue"] == 1
 
 
-def test_open_queries_are_counted_for_the_role_they_are_assigned_to(client_for, make_participant,
-                                                                    personas) -> None:
+def test_open_queries_are_counted_for_the_role_they_are_assigned_to(
+    client_for, make_participant, personas
+) -> None:
     participant = make_participant(registered_on=date(2025, 3, 1))
-    open_query(QueryTarget(participant, form="registration", field="performance_status"), "Please check",
-               assigned_role="nurse", user=personas["datamanager_dirk"])
+    open_query(
+        QueryTarget(participant, form="registration", field="performance_status"),
+        "Please check",
+        assigned_role="nurse",
+        user=personas["datamanager_dirk"],
+    )
     assert card_values(client_for("nurse_nina").get("/"))["open queries for your role"] == 1
     assert card_values(client_for("investigator_ivo").get("/"))["open queries for your role"] == 0
 
 
-def test_consent_answers_are_shown_in_dutch_when_the_reader_chose_dutch(client_for, make_participant) -> None:
+def test_consent_answers_are_shown_in_dutch_when_the_reader_chose_dutch(
+    client_for, make_participant
+) -> None:
     participant = make_participant(consent={"a": "yes", "c": "postponed"})
     client = client_for("nurse_nina")
     client.post("/i18n/setlang/", {"language": "nl", "next": "/"})

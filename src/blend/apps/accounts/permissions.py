@@ -20,7 +20,9 @@ def check(user: Any, capability: Cap | str) -> None:
         raise PermissionDenied(f"This needs the capability {Cap(capability).value!r}.")
 
 
-def require(*capabilities: Cap | str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+def require(
+    *capabilities: Cap | str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """View decorator: log in first, then every listed capability is needed."""
 
     def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

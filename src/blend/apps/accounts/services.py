@@ -20,21 +20,32 @@ def reauthenticate(request: HttpRequest | None, user: User, password: str) -> No
     """
     confirmed = authenticate(request, username=user.get_username(), password=password)
     if confirmed is None or confirmed.pk != user.pk:
-        raise ReauthenticationFailed("password: expected the password of the signed-in user; it did not match")
+        raise ReauthenticationFailed(
+            "password: expected the password of the signed-in user; it did not match"
+        )
 
 
 class StaffError(ValueError):
     """A staff-account change that is not allowed; the message names the field."""
 
 
-def create_staff(*, username: str, role: str, password: str, email: str = "", site: object = None,
-                 first_name: str = "", by: User | None) -> User:
+def create_staff(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    email: str = "",
+    site: object = None,
+    first_name: str = "",
+    by: User | None,
+) -> User:
     """Create a staff account with one role (audited)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
     from blend.apps.accounts.domain import Role
+
     if role not in {r.value for r in Role}:
         raise StaffError(f"role: expected one of {', '.join(r.value for r in Role)}, got {role!r}")
     if User.objects.filter(username=username).exists():
@@ -45,8 +56,14 @@ def create_staff(*, username: str, role: str, password: str, email: str = "", si
     except ValidationError as error:
         raise StaffError("password: " + " ".join(error.messages)) from None
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, role=role, email=email, site=site,
-                                        first_name=first_name)
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=role,
+            email=email,
+            site=site,
+            first_name=first_name,
+        )
         record_event("staff.create", actor=by, details={"username": username, "role": role})
     return user
 
@@ -61,8 +78,12 @@ def set_active(user: User, active: bool, *, by: User, reason: str) -> None:
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active"])
-        record_event("staff.activate" if active else "staff.deactivate", actor=by, reason=reason,
-                     details={"username": user.username})
+        record_event(
+            "staff.activate" if active else "staff.deactivate",
+            actor=by,
+            reason=reason,
+            details={"username": user.username},
+        )
 
 
 def unlock(user: User, *, by: User) -> None:

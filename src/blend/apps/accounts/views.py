@@ -22,10 +22,16 @@ def locked(request: HttpRequest) -> HttpResponse:
 @login_required
 def role_matrix(request: HttpRequest) -> HttpResponse:
     rows = [
-        {"cap": cap.value, "help": CAPABILITY_HELP[cap], "cells": [cap in ROLE_CAPABILITIES[r] for r in Role]}
+        {
+            "cap": cap.value,
+            "help": CAPABILITY_HELP[cap],
+            "cells": [cap in ROLE_CAPABILITIES[r] for r in Role],
+        }
         for cap in Cap
     ]
-    return render(request, "accounts/roles.html", {"roles": [ROLE_LABELS[r] for r in Role], "rows": rows})
+    return render(
+        request, "accounts/roles.html", {"roles": [ROLE_LABELS[r] for r in Role], "rows": rows}
+    )
 
 
 @require(Cap.USERS_MANAGE)
@@ -41,8 +47,12 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("Account created."))
             return redirect("accounts:staff")
     users = User.objects.order_by("username")
-    return render(request, "accounts/staff.html", {"form": form, "users": users, "reason_form": ReasonForm()},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/staff.html",
+        {"form": form, "users": users, "reason_form": ReasonForm()},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

@@ -61,6 +61,8 @@ def install_triggers(using: str = "default", **_: Any) -> None:
         for table in audit_tables():
             if table not in existing:
                 continue
-            statements = _postgres_statements(table) if vendor == "postgresql" else _sqlite_statements(table)
+            statements = (
+                _postgres_statements(table) if vendor == "postgresql" else _sqlite_statements(table)
+            )
             for statement in statements:
                 cursor.execute(statement)

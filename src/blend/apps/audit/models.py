@@ -13,10 +13,16 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=60, db_index=True)
     participant = models.ForeignKey(
-        "registry.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+        "registry.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
     )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=60, blank=True)

@@ -59,9 +59,13 @@ def audited_save(instance: models.Model, *, user: Actor, reason: str = "") -> mo
     Every registered write guard runs first (``audit.guards``): locked participant
     data, for one, cannot be saved (``datamanagement.locks.Locked``)."""
     run_write_guards(instance)
-    is_update = instance.pk is not None and type(instance)._default_manager.filter(pk=instance.pk).exists()
+    is_update = (
+        instance.pk is not None and type(instance)._default_manager.filter(pk=instance.pk).exists()
+    )
     if is_update and not reason.strip():
-        raise ReasonRequired("reason: expected a reason for change when editing saved data; got nothing")
+        raise ReasonRequired(
+            "reason: expected a reason for change when editing saved data; got nothing"
+        )
     instance._history_user = user if getattr(user, "pk", None) else None  # type: ignore[attr-defined]
     instance._change_reason = reason or "first entry"  # type: ignore[attr-defined]
     instance.save()
@@ -78,7 +82,10 @@ def audited_delete(instance: models.Model, *, user: Actor, reason: str) -> None:
 
 
 def participant_history(
-    participant: Any, *, include_identifiers: bool, include_allocation: bool = False,
+    participant: Any,
+    *,
+    include_identifiers: bool,
+    include_allocation: bool = False,
     include_events: bool = True,
 ) -> list[dict[str, Any]]:
     """Every field-level change and business event for one participant, newest first.
@@ -99,7 +106,9 @@ def participant_history(
         filters = _participant_filter(model, participant)
         if filters is None:
             continue
-        records = list(model.objects.filter(**filters).select_related("history_user").order_by("history_date"))
+        records = list(
+            model.objects.filter(**filters).select_related("history_user").order_by("history_date")
+        )
         rows += _describe(model, records)
     if include_events:
         rows += _events(participant, include_allocation=include_allocation)
@@ -115,15 +124,26 @@ def _reveals_allocation(label: str) -> bool:
 @functools.cache
 def _arm_revealing_labels() -> frozenset[str]:
     # Read once from the models themselves (``REVEALS_ALLOCATION``), never by looking one up by name.
-    return frozenset(m._meta.label for m in apps.get_models() if getattr(m, "REVEALS_ALLOCATION", False))
+    return frozenset(
+        m._meta.label for m in apps.get_models() if getattr(m, "REVEALS_ALLOCATION", False)
+    )
 
 
 def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any]]:
     events = AuditEvent.objects.filter(participant=participant).select_related("actor")
     return [
-        {"at": e.at, "model": e.object_type or "event", "object_id": e.object_id, "type": e.action,
-         "user": e.actor.username if e.actor else "system", "reason": e.reason,
-         "changes": [{"field": key, "old": None, "new": value} for key, value in sorted(e.details.items())]}
+        {
+            "at": e.at,
+            "model": e.object_type or "event",
+            "object_id": e.object_id,
+            "type": e.action,
+            "user": e.actor.username if e.actor else "system",
+            "reason": e.reason,
+            "changes": [
+                {"field": key, "old": None, "new": value}
+                for key, value in sorted(e.details.items())
+            ],
+        }
         for e in events
         if include_allocation or not _reveals_allocation(e.object_type)
     ]
@@ -145,8 +165,11 @@ def _participant_filter(model: HistoryModel, participant: Any) -> dict[str, Any]
 def _initial_values(model: HistoryModel, record: Any) -> list[dict[str, Any]]:
     """On first entry every tracked field goes from nothing to its value."""
     tracked = [f.attname for f in model.instance_type._meta.concrete_fields if f.name != "id"]
-    return [{"field": name, "old": None, "new": getattr(record, name)} for name in tracked
-            if getattr(record, name) not in (None, "")]
+    return [
+        {"field": name, "old": None, "new": getattr(record, name)}
+        for name in tracked
+        if getattr(record, name) not in (None, "")
+    ]
 
 
 def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
@@ -160,13 +183,15 @@ def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
         else:
             changes = _initial_values(model, record)
         previous[record.id] = record
-        rows.append({
-            "at": record.history_date,
-            "model": model.instance_type._meta.verbose_name,
-            "object_id": record.id,
-            "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
-            "user": record.history_user.username if record.history_user else "system",
-            "reason": record.history_change_reason or "",
-            "changes": changes,
-        })
+        rows.append(
+            {
+                "at": record.history_date,
+                "model": model.instance_type._meta.verbose_name,
+                "object_id": record.id,
+                "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                "user": record.history_user.username if record.history_user else "system",
+                "reason": record.history_change_reason or "",
+                "changes": changes,
+            }
+        )
     return rows

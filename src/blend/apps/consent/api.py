@@ -43,22 +43,42 @@ class ConsentIn(Schema):
 
 def consent_out(p: Participant) -> dict[str, Any]:
     records = p.consents.select_related("form_version")
-    return {"study_id": p.study_id, "states": {k: (v.value if v else None) for k, v in consent.consent_states(p).items()},
-            "may_randomize": consent.may_randomize(p), "may_send_questionnaires": consent.may_send_questionnaires(p),
-            "history": [{"item": r.item, "answer": r.answer, "effective_on": r.effective_on, "reason": r.reason,
-                         "form_version": r.form_version.version if r.form_version else None} for r in records]}
+    return {
+        "study_id": p.study_id,
+        "states": {k: (v.value if v else None) for k, v in consent.consent_states(p).items()},
+        "may_randomize": consent.may_randomize(p),
+        "may_send_questionnaires": consent.may_send_questionnaires(p),
+        "history": [
+            {
+                "item": r.item,
+                "answer": r.answer,
+                "effective_on": r.effective_on,
+                "reason": r.reason,
+                "form_version": r.form_version.version if r.form_version else None,
+            }
+            for r in records
+        ],
+    }
 
 
-@router.get("/participants/{study_id}/consent", response=responses(ConsentOut), summary="Staged consent")
+@router.get(
+    "/participants/{study_id}/consent", response=responses(ConsentOut), summary="Staged consent"
+)
 def consent_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW)
     return consent_out(participant_or_404(study_id))
 
 
-@router.post("/participants/{study_id}/consent", response=responses(ConsentOut), summary="Record consent decisions")
+@router.post(
+    "/participants/{study_id}/consent",
+    response=responses(ConsentOut),
+    summary="Record consent decisions",
+)
 def record_consent(request: HttpRequest, study_id: str, data: ConsentIn) -> dict[str, Any]:
     need(request, Cap.CONSENT_WRITE)
     p = participant_or_404(study_id)
     version = get_object_or_404(ConsentFormVersion, version=data.form_version)
-    consent.record_consent_form(p, data.decisions, on=data.effective_on, form_version=version, user=request.user)
+    consent.record_consent_form(
+        p, data.decisions, on=data.effective_on, form_version=version, user=request.user
+    )
     return consent_out(p)

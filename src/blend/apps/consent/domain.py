@@ -77,7 +77,11 @@ def withdrawal_date(decisions: Iterable[Decision], items: Sequence[str]) -> date
     latest: dict[str, Decision] = {}
     for decision in sorted(decisions, key=lambda d: (d.effective_on, d.sequence)):
         latest[decision.item] = decision
-    dates = [d.effective_on for item, d in latest.items() if item in items and d.answer == Answer.WITHDRAWN]
+    dates = [
+        d.effective_on
+        for item, d in latest.items()
+        if item in items and d.answer == Answer.WITHDRAWN
+    ]
     return min(dates) if dates else None
 
 

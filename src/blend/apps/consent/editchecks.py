@@ -12,8 +12,13 @@ from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck
 FORM = "Consent"
 
 CONSENT_FORM: tuple[EditCheck, ...] = (
-    CrossField("C01", "item_d", ("item_c", "item_d"), lambda v: v["item_d"] != "yes" or v["item_c"] == "yes",
-               "item_d: expected no or postponed ('not informed when allocated to control') unless item c (randomization) is yes"),
+    CrossField(
+        "C01",
+        "item_d",
+        ("item_c", "item_d"),
+        lambda v: v["item_d"] != "yes" or v["item_c"] == "yes",
+        "item_d: expected no or postponed ('not informed when allocated to control') unless item c (randomization) is yes",
+    ),
 )
 
 CONSENT_RECORD: tuple[EditCheck, ...] = (

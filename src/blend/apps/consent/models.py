@@ -20,7 +20,8 @@ class ConsentFormVersion(models.Model):
         ordering = ["-valid_from"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=models.F("valid_from")),
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
                 name="consent_version_period_ordered",
             )
         ]
@@ -35,7 +36,9 @@ class ConsentRecord(models.Model):
 
     ANSWERS = [(a.value, a.value) for a in Answer]
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="consents")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="consents"
+    )
     item = models.CharField(_("consent item"), max_length=2)
     answer = models.CharField(_("answer"), max_length=10, choices=ANSWERS)
     effective_on = models.DateField(_("date"))
@@ -43,7 +46,9 @@ class ConsentRecord(models.Model):
         ConsentFormVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
     )
     reason = models.TextField(_("reason"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -52,7 +57,8 @@ class ConsentRecord(models.Model):
         indexes = [models.Index(fields=["participant", "item"])]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(answer="withdrawn") | ~models.Q(reason=""), name="consent_withdrawal_has_reason"
+                condition=~models.Q(answer="withdrawn") | ~models.Q(reason=""),
+                name="consent_withdrawal_has_reason",
             ),
             models.CheckConstraint(
                 condition=models.Q(answer="withdrawn") | models.Q(form_version__isnull=False),

@@ -16,7 +16,9 @@ FILTER_STATES = ("yes", "no", "postponed", "withdrawn", "none")
 
 def current_answer(item: str) -> Subquery:
     """The participant's latest answer to ``item`` (a subquery on Participant)."""
-    latest = ConsentRecord.objects.filter(participant=OuterRef("pk"), item=item).order_by("-effective_on", "-id")
+    latest = ConsentRecord.objects.filter(participant=OuterRef("pk"), item=item).order_by(
+        "-effective_on", "-id"
+    )
     return Subquery(latest.values("answer")[:1])
 
 
@@ -26,7 +28,9 @@ def consent_summary(items: list[str]) -> dict[str, dict[str, int]]:
     for item in items:
         rows = (
             Participant.objects.annotate(state=current_answer(item))
-            .values("state").annotate(n=Count("id")).order_by()
+            .values("state")
+            .annotate(n=Count("id"))
+            .order_by()
         )
         summary[item] = {(row["state"] or "none"): row["n"] for row in rows}
     return summary

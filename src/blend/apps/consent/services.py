@@ -38,14 +38,22 @@ def _check_item(item: str) -> None:
 
 def _check_date(participant: Participant, on: date) -> None:
     if on < participant.registered_on:
-        raise ConsentError(f"date: expected on or after cohort entry {participant.registered_on}, got {on}")
+        raise ConsentError(
+            f"date: expected on or after cohort entry {participant.registered_on}, got {on}"
+        )
     if on > timezone.localdate():
         raise ConsentError(f"date: expected today or earlier, got {on}")
 
 
 @transaction.atomic
 def record_consent(
-    participant: Participant, item: str, answer: str, *, on: date, form_version: ConsentFormVersion, user: Any
+    participant: Participant,
+    item: str,
+    answer: str,
+    *,
+    on: date,
+    form_version: ConsentFormVersion,
+    user: Any,
 ) -> ConsentRecord:
     _check_item(item)
     if answer not in {"yes", "no", "postponed"}:
@@ -56,26 +64,46 @@ def record_consent(
             f"form_version: version {form_version.version} is valid {form_version.valid_from} to "
             f"{form_version.valid_until or 'open'}, consent date was {on}"
         )
-    record = ConsentRecord(participant=participant, item=item, answer=answer, effective_on=on,
-                           form_version=form_version, recorded_by=user)
+    record = ConsentRecord(
+        participant=participant,
+        item=item,
+        answer=answer,
+        effective_on=on,
+        form_version=form_version,
+        recorded_by=user,
+    )
     audited_save(record, user=user)
-    record_event("consent.record", actor=user, participant=participant, obj=record,
-                 details={"item": item, "answer": answer, "version": form_version.version})
+    record_event(
+        "consent.record",
+        actor=user,
+        participant=participant,
+        obj=record,
+        details={"item": item, "answer": answer, "version": form_version.version},
+    )
     return record
 
 
 @transaction.atomic
 def record_consent_form(
-    participant: Participant, decisions: Mapping[str, str], *, on: date, form_version: ConsentFormVersion, user: Any
+    participant: Participant,
+    decisions: Mapping[str, str],
+    *,
+    on: date,
+    form_version: ConsentFormVersion,
+    user: Any,
 ) -> list[ConsentRecord]:
     """Every decision of one signed consent form, or none of them: the web form and the
     API both record a whole form through here."""
-    return [record_consent(participant, item, answer, on=on, form_version=form_version, user=user)
-            for item, answer in decisions.items()]
+    return [
+        record_consent(participant, item, answer, on=on, form_version=form_version, user=user)
+        for item, answer in decisions.items()
+    ]
 
 
 @transaction.atomic
-def withdraw_consent(participant: Participant, item: str, *, on: date, reason: str, user: Any) -> ConsentRecord:
+def withdraw_consent(
+    participant: Participant, item: str, *, on: date, reason: str, user: Any
+) -> ConsentRecord:
     """Withdraw one item. Nothing already collected is deleted."""
     _check_item(item)
     _check_date(participant, on)
@@ -86,15 +114,29 @@ def withdraw_consent(participant: Participant, item: str, *, on: date, reason: s
         rules.check_withdrawal(consent_states(participant), item)
     except ValueError as error:
         raise ConsentError(str(error)) from None
-    record = ConsentRecord(participant=participant, item=item, answer="withdrawn", effective_on=on,
-                           reason=reason, recorded_by=user)
+    record = ConsentRecord(
+        participant=participant,
+        item=item,
+        answer="withdrawn",
+        effective_on=on,
+        reason=reason,
+        recorded_by=user,
+    )
     audited_save(record, user=user)
-    record_event("consent.withdraw", actor=user, participant=participant, obj=record, reason=reason,
-                 details={"item": item})
+    record_event(
+        "consent.withdraw",
+        actor=user,
+        participant=participant,
+        obj=record,
+        reason=reason,
+        details={"item": item},
+    )
     return record
 
 
-def randomization_consent_missing(participant: Participant, trial_code: str | None = None) -> list[str]:
+def randomization_consent_missing(
+    participant: Participant, trial_code: str | None = None
+) -> list[str]:
     """The consent items that stand between this participant and randomization into the trial."""
     protocol = load_protocol()
     if trial_code is not None and trial_code != protocol.trial_code:
@@ -134,19 +176,26 @@ def bulk_decisions(participant_ids: list[int]) -> dict[int, list[rules.Decision]
 def bulk_consent_states(participant_ids: list[int]) -> dict[int, dict[str, rules.Answer | None]]:
     """Consent states for many participants in one query (lists, dashboards, reminders)."""
     codes = load_protocol().consent_codes
-    return {pid: rules.current_states(ds, codes) for pid, ds in bulk_decisions(participant_ids).items()}
+    return {
+        pid: rules.current_states(ds, codes) for pid, ds in bulk_decisions(participant_ids).items()
+    }
 
 
 def bulk_may_send_questionnaires(participant_ids: list[int]) -> dict[int, bool]:
     """``may_send_questionnaires`` for many participants in one query."""
     required = load_protocol().questionnaire_consent_items
-    return {pid: not rules.missing_items(states, required)
-            for pid, states in bulk_consent_states(participant_ids).items()}
+    return {
+        pid: not rules.missing_items(states, required)
+        for pid, states in bulk_consent_states(participant_ids).items()
+    }
 
 
 def bulk_randomization_consent_dates(participant_ids: list[int]) -> dict[int, date]:
     """The date the last randomization-consent item became a current 'yes', per participant
     (those without a current yes on every item are left out)."""
     required = load_protocol().randomization_consent_items
-    dates = {pid: rules.date_all_given(ds, required) for pid, ds in bulk_decisions(participant_ids).items()}
+    dates = {
+        pid: rules.date_all_given(ds, required)
+        for pid, ds in bulk_decisions(participant_ids).items()
+    }
     return {pid: on for pid, on in dates.items() if on is not None}

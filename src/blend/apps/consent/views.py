@@ -19,15 +19,24 @@ def record(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     form = ConsentDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            record_consent_form(participant, form.decisions(), on=form.cleaned_data["effective_on"],
-                                form_version=form.cleaned_data["form_version"], user=request.user)
+            record_consent_form(
+                participant,
+                form.decisions(),
+                on=form.cleaned_data["effective_on"],
+                form_version=form.cleaned_data["form_version"],
+                user=request.user,
+            )
         except ConsentError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Consent recorded."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "consent/form.html", {"form": form, "participant": participant,
-                  "title": _("Record consent")}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "consent/form.html",
+        {"form": form, "participant": participant, "title": _("Record consent")},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.CONSENT_WRITE)
@@ -36,12 +45,21 @@ def withdraw(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     form = WithdrawalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            withdraw_consent(participant, form.cleaned_data["item"], on=form.cleaned_data["effective_on"],
-                             reason=form.cleaned_data["reason"], user=request.user)
+            withdraw_consent(
+                participant,
+                form.cleaned_data["item"],
+                on=form.cleaned_data["effective_on"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+            )
         except ConsentError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Withdrawal recorded. Data already collected are kept."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "consent/form.html", {"form": form, "participant": participant,
-                  "title": _("Withdraw a consent item")}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "consent/form.html",
+        {"form": form, "participant": participant, "title": _("Withdraw a consent item")},
+        status=400 if form.errors else 200,
+    )

@@ -4,6 +4,7 @@ state, source verification, and investigator sign-off and locks for finished cas
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -12,13 +13,32 @@ from blend.apps.datamanagement.runner import check_data
 from blend.apps.datamanagement.timeline import timelines
 
 QUESTIONS = [
-    ("Cohort registration", "performance_status", "WHO status 3 here, 1 in the outpatient letter of the same week?"),
-    ("Cohort registration", "metastases_diagnosed_on", "Please confirm the diagnosis date against the MRI report."),
-    ("Consent", "effective_on", "Date on the signed form differs from the entered date; please check."),
-    ("Adverse event", "grade", "Grade 3 needs an operative intervention; the letter mentions bedside care only."),
+    (
+        "Cohort registration",
+        "performance_status",
+        "WHO status 3 here, 1 in the outpatient letter of the same week?",
+    ),
+    (
+        "Cohort registration",
+        "metastases_diagnosed_on",
+        "Please confirm the diagnosis date against the MRI report.",
+    ),
+    (
+        "Consent",
+        "effective_on",
+        "Date on the signed form differs from the entered date; please check.",
+    ),
+    (
+        "Adverse event",
+        "grade",
+        "Grade 3 needs an operative intervention; the letter mentions bedside care only.",
+    ),
 ]
-ANSWERS = ["Checked the source: entry is correct.", "Corrected after checking the source document.",
-           "Letter was dictated later; the date in the CRF is right."]
+ANSWERS = [
+    "Checked the source: entry is correct.",
+    "Corrected after checking the source document.",
+    "Letter was dictated later; the date in the CRF is right.",
+]
 
 
 def _request() -> HttpRequest:
@@ -27,14 +47,18 @@ def _request() -> HttpRequest:
     return request
 
 
-def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+def populate(ctx: Any) -> None:
 
     rng, dm, nurse = ctx.rng, ctx.users["data_manager"], ctx.users["nurse"]
     check_data(user=None)
     for participant in rng.sample(ctx.participants, k=min(24, len(ctx.participants))):
         form, field, text = rng.choice(QUESTIONS)
-        query = services.open_query(services.QueryTarget(participant, form, field), text,
-                                    assigned_role=rng.choice(["nurse", "nurse", "investigator"]), user=dm)
+        query = services.open_query(
+            services.QueryTarget(participant, form, field),
+            text,
+            assigned_role=rng.choice(["nurse", "nurse", "investigator"]),
+            user=dm,
+        )
         roll = rng.random()
         if roll < 0.65:
             services.answer_query(query, rng.choice(ANSWERS), user=nurse)
@@ -54,7 +78,7 @@ def _casebook_finished(line: dict[str, date | None], today: date) -> bool:
     return (line["death_date"] or randomized_on + timedelta(days=400)) < today
 
 
-def _sign_and_lock(ctx, password: str) -> None:  # type: ignore[no-untyped-def]
+def _sign_and_lock(ctx: Any, password: str) -> None:
     """Casebooks finished more than 13 months after randomization (or after death) are signed; most are locked."""
     lines = timelines(ctx.participants)
     finished = [p for p in ctx.participants if _casebook_finished(lines[p.pk], ctx.today)]
@@ -62,4 +86,6 @@ def _sign_and_lock(ctx, password: str) -> None:  # type: ignore[no-untyped-def]
     for participant in finished[:12]:
         services.sign_off(participant, user=investigator, password=password, request=request)
         if ctx.rng.random() < 0.7:
-            services.lock_participant(participant, user=ctx.users["data_manager"], reason="casebook complete and signed")
+            services.lock_participant(
+                participant, user=ctx.users["data_manager"], reason="casebook complete and signed"
+            )

@@ -16,6 +16,8 @@ TIMELINE: tuple[EditCheck, ...] = (
     DateOrder("T02", "timeline.consent_on", "timeline.randomized_on"),
     DateOrder("T03", "timeline.screened_on", "timeline.randomized_on"),
     DateOrder("T04", "timeline.randomized_on", "timeline.treatment_start"),
-    DateOrder("T05", "timeline.treatment_start", "timeline.death_date", blame="timeline.treatment_start"),
+    DateOrder(
+        "T05", "timeline.treatment_start", "timeline.death_date", blame="timeline.treatment_start"
+    ),
     DateOrder("T06", "timeline.registered_on", "timeline.death_date"),
 )

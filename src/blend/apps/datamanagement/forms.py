@@ -18,8 +18,14 @@ class SignOffForm(forms.Form):
 class QueryForm(forms.Form):
     field = forms.CharField(label=_("Field"), max_length=80, required=False)
     form = forms.CharField(label=_("Form"), max_length=80)
-    assigned_role = forms.ChoiceField(label=_("Assigned to"), choices=[
-        ("nurse", _("Research nurse")), ("investigator", _("Investigator")), ("data_manager", _("Data manager"))])
+    assigned_role = forms.ChoiceField(
+        label=_("Assigned to"),
+        choices=[
+            ("nurse", _("Research nurse")),
+            ("investigator", _("Investigator")),
+            ("data_manager", _("Data manager")),
+        ],
+    )
     text = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

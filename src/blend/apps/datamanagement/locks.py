@@ -37,7 +37,9 @@ def participant_id_of(instance: models.Model) -> int | None:
 def _applies(instance: models.Model) -> bool:
     if getattr(type(instance), "LOCK_EXEMPT", False) or instance._meta.app_label in EXEMPT_APPS:
         return False
-    return instance._meta.label == "registry.Participant" or any(f.name == "participant" for f in instance._meta.fields)
+    return instance._meta.label == "registry.Participant" or any(
+        f.name == "participant" for f in instance._meta.fields
+    )
 
 
 def check_writable(instance: models.Model) -> None:
@@ -48,16 +50,24 @@ def check_writable(instance: models.Model) -> None:
     # One query for both scopes: this runs on every audited write.
     scopes = set(
         Lock.objects.filter(unlocked_at__isnull=True)
-        .filter(Q(scope=Lock.Scope.DATABASE) | Q(participant_id=pid) if pid is not None else Q(scope=Lock.Scope.DATABASE))
+        .filter(
+            Q(scope=Lock.Scope.DATABASE) | Q(participant_id=pid)
+            if pid is not None
+            else Q(scope=Lock.Scope.DATABASE)
+        )
         .values_list("scope", flat=True)
         .distinct()
     )
     if Lock.Scope.DATABASE in scopes:
-        raise Locked(f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
-                     "(giving a reason) before any change")
+        raise Locked(
+            f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
+            "(giving a reason) before any change"
+        )
     if scopes and pid is not None:
-        raise Locked(f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
-                     "must unlock it (giving a reason) before any change")
+        raise Locked(
+            f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
+            "must unlock it (giving a reason) before any change"
+        )
 
 
 def _study_id(pid: int) -> str:
@@ -66,4 +76,7 @@ def _study_id(pid: int) -> str:
 
 def is_locked(participant: Any) -> bool:
     active = Lock.objects.filter(unlocked_at__isnull=True)
-    return active.filter(scope=Lock.Scope.DATABASE).exists() or active.filter(participant=participant).exists()
+    return (
+        active.filter(scope=Lock.Scope.DATABASE).exists()
+        or active.filter(participant=participant).exists()
+    )

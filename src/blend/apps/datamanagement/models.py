@@ -22,16 +22,22 @@ class Query(models.Model):
 
     LOCK_EXEMPT = True  # raising and answering queries is how locked data get discussed
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="queries")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="queries"
+    )
     form = models.CharField(_("form"), max_length=80)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=40, blank=True)
     field = models.CharField(_("field"), max_length=80, blank=True)
     check_code = models.CharField(_("edit check"), max_length=10, blank=True, db_index=True)
-    status = models.CharField(_("status"), max_length=10, choices=QueryStatus.choices, default=QueryStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=QueryStatus.choices, default=QueryStatus.OPEN
+    )
     assigned_role = models.CharField(_("assigned role"), max_length=20)
     opened_at = models.DateTimeField(auto_now_add=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
@@ -57,7 +63,9 @@ class QueryMessage(models.Model):
     query = models.ForeignKey(Query, on_delete=models.PROTECT, related_name="messages")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     text = models.TextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -78,17 +86,27 @@ class FormStatus(models.Model):
 
     LOCK_EXEMPT = True  # the lock service itself moves forms to 'locked'
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="form_statuses")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="form_statuses"
+    )
     form = models.CharField(_("form"), max_length=60)
     visit = models.CharField(_("visit"), max_length=20, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=FormState.choices, default=FormState.ENTERED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=FormState.choices, default=FormState.ENTERED
+    )
     changed_at = models.DateTimeField(auto_now=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["participant", "form", "visit"]
-        constraints = [models.UniqueConstraint(fields=["participant", "form", "visit"], name="form_status_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "form", "visit"], name="form_status_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.form} {self.visit}: {self.status}"
@@ -108,27 +126,43 @@ class Lock(models.Model):
         DATABASE = "database", _("database")
 
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.PARTICIPANT)
-    participant = models.ForeignKey("registry.Participant", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="locks")
+    participant = models.ForeignKey(
+        "registry.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="locks",
+    )
     locked_at = models.DateTimeField(auto_now_add=True)
-    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(_("reason for locking"), blank=True)
     unlocked_at = models.DateTimeField(null=True, blank=True)
-    unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     unlock_reason = models.TextField(_("reason for unlocking"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-locked_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["participant"], condition=models.Q(unlocked_at__isnull=True),
-                                    name="one_active_lock_per_participant"),
-            models.UniqueConstraint(fields=["scope"], condition=models.Q(scope="database", unlocked_at__isnull=True),
-                                    name="lock_database_once"),
-            models.CheckConstraint(condition=models.Q(scope="database", participant__isnull=True)
-                                   | models.Q(scope="participant", participant__isnull=False),
-                                   name="lock_scope_matches_participant"),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=models.Q(unlocked_at__isnull=True),
+                name="one_active_lock_per_participant",
+            ),
+            models.UniqueConstraint(
+                fields=["scope"],
+                condition=models.Q(scope="database", unlocked_at__isnull=True),
+                name="lock_database_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope="database", participant__isnull=True)
+                | models.Q(scope="participant", participant__isnull=False),
+                name="lock_scope_matches_participant",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,8 +175,12 @@ class Signature(models.Model):
 
     LOCK_EXEMPT = True
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="signatures")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="signatures"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     signer_name = models.CharField(max_length=150)
     signed_at = models.DateTimeField(auto_now_add=True)
     meaning = models.TextField()

@@ -12,15 +12,18 @@ from blend.apps.datamanagement.models import QueryStatus
 
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     signature = participant.signatures.first()
-    return {"template": "datamanagement/_panel.html", "context": {
-        "participant": participant,
-        "lock": services.active_lock(participant),
-        "db_lock": services.active_lock(None),
-        "signature": signature,
-        "signature_current": services.signature_is_current(signature) if signature else False,
-        "statuses": services.casebook_status(participant),
-        "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
-    }}
+    return {
+        "template": "datamanagement/_panel.html",
+        "context": {
+            "participant": participant,
+            "lock": services.active_lock(participant),
+            "db_lock": services.active_lock(None),
+            "signature": signature,
+            "signature_current": services.signature_is_current(signature) if signature else False,
+            "statuses": services.casebook_status(participant),
+            "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
+        },
+    }
 
 
 def dashboard_cards(request: Any) -> list[dict[str, Any]]:
@@ -33,5 +36,11 @@ def dashboard_cards(request: Any) -> list[dict[str, Any]]:
     if not role or not request.user.can(Cap.PARTICIPANT_VIEW):
         return []
     mine = Query.objects.filter(status=QueryStatus.OPEN, assigned_role=role).count()
-    return [{"label": "open queries for your role", "value": mine, "url": reverse("datamanagement:overview"),
-             "tone": "warn" if mine else "ok"}]
+    return [
+        {
+            "label": "open queries for your role",
+            "value": mine,
+            "url": reverse("datamanagement:overview"),
+            "tone": "warn" if mine else "ok",
+        }
+    ]

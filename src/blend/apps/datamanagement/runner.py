@@ -50,12 +50,18 @@ def _timeline_keyed(line: dict[str, Any]) -> dict[str, Any]:
 
 def check_sets() -> list[CheckSet]:
     """Every app's declared check sets, in settings.BLEND_APPS order."""
-    return [entry for module in discover("editchecks") for entry in getattr(module, "CHECK_SETS", ())]
+    return [
+        entry for module in discover("editchecks") for entry in getattr(module, "CHECK_SETS", ())
+    ]
 
 
 def all_codes() -> list[str]:
     """The code of every declared check, whether it runs on a form, over saved rows or over timelines."""
-    return [c.code for entry in check_sets() for c in entry.checks] + [c.code for c in TIMELINE] + [ORDER_CHECK]
+    return (
+        [c.code for entry in check_sets() for c in entry.checks]
+        + [c.code for c in TIMELINE]
+        + [ORDER_CHECK]
+    )
 
 
 def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Issue]:
@@ -66,7 +72,9 @@ def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Iss
         pid = values[entry.participant_field]
         if uses_timeline:
             values.update(_timeline_keyed(lines.get(pid, {})))
-        issues += [Issue(pid, entry.form, label, str(obj.pk), f) for f in run_checks(entry.checks, values)]
+        issues += [
+            Issue(pid, entry.form, label, str(obj.pk), f) for f in run_checks(entry.checks, values)
+        ]
     return issues
 
 
@@ -78,8 +86,10 @@ def find_issues() -> list[Issue]:
         if entry.model is not None:
             issues += _model_issues(entry, lines)
     for pid, line in lines.items():
-        issues += [Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f)
-                   for f in run_checks(TIMELINE, _timeline_keyed(line))]
+        issues += [
+            Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f)
+            for f in run_checks(TIMELINE, _timeline_keyed(line))
+        ]
     return issues + questionnaire_order_issues()
 
 
@@ -87,14 +97,23 @@ def questionnaire_order_issues() -> list[Issue]:
     """Q01 over the follow-up schedule: timepoints completed in schedule order."""
     per: dict[int, list[tuple[str, Any, Any, int]]] = {}
     for pk, pid, timepoint, target, done in Assessment.objects.values_list(
-            "pk", "participant_id", "timepoint", "target_on", "completed_on"):
+        "pk", "participant_id", "timepoint", "target_on", "completed_on"
+    ):
         per.setdefault(pid, []).append((timepoint, target, done, pk))
     issues = []
     for pid, rows in per.items():
         by_label = {label: pk for label, _t, _d, pk in rows}
         for finding in out_of_order([(label, target, done) for label, target, done, _pk in rows]):
             label = finding.message.split(" expected ", 1)[1].split(" ", 1)[0]
-            issues.append(Issue(pid, "Questionnaire schedule", Assessment._meta.label, str(by_label[label]), finding))
+            issues.append(
+                Issue(
+                    pid,
+                    "Questionnaire schedule",
+                    Assessment._meta.label,
+                    str(by_label[label]),
+                    finding,
+                )
+            )
     return issues
 
 
@@ -112,16 +131,29 @@ def check_data(*, user: Any = None, dry_run: bool = False) -> CheckRun:
     pending = Query.objects.exclude(status=QueryStatus.CLOSED).exclude(check_code="")
     existing = {(q.check_code, q.object_type, q.object_id, q.field): q for q in pending}
     if dry_run:
-        return CheckRun(issues, sum(i.key not in existing for i in issues), sum(i.key in existing for i in issues), 0)
+        return CheckRun(
+            issues,
+            sum(i.key not in existing for i in issues),
+            sum(i.key in existing for i in issues),
+            0,
+        )
     role = str(load_protocol().section("datamanagement").get("check_data_assigned_role", "nurse"))
     participants = Participant.objects.in_bulk({i.participant_id for i in issues})
     opened = 0
     for issue in issues:
         if issue.key in existing:
             continue
-        target = QueryTarget(participants[issue.participant_id], issue.form, issue.finding.field, issue.object_type,
-                             issue.object_id, issue.finding.check)
-        existing[issue.key] = open_query(target, issue.finding.message, assigned_role=role, user=user)
+        target = QueryTarget(
+            participants[issue.participant_id],
+            issue.form,
+            issue.finding.field,
+            issue.object_type,
+            issue.object_id,
+            issue.finding.check,
+        )
+        existing[issue.key] = open_query(
+            target, issue.finding.message, assigned_role=role, user=user
+        )
         opened += 1
     firing = {i.key for i in issues}
     closed = 0

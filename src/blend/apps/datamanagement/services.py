@@ -61,22 +61,41 @@ def open_query(target: QueryTarget, text: str, *, assigned_role: str, user: Any)
     if user is not None:
         check(user, Cap.QUERY_RAISE)
     if assigned_role not in ASSIGNABLE_ROLES:
-        raise DataManagementError(f"assigned_role: expected one of {', '.join(ASSIGNABLE_ROLES)}, got {assigned_role!r}")
-    query = Query(participant=target.participant, form=target.form, field=target.field, object_type=target.object_type,
-                  object_id=target.object_id, check_code=target.check_code, assigned_role=assigned_role,
-                  opened_by=user)
+        raise DataManagementError(
+            f"assigned_role: expected one of {', '.join(ASSIGNABLE_ROLES)}, got {assigned_role!r}"
+        )
+    query = Query(
+        participant=target.participant,
+        form=target.form,
+        field=target.field,
+        object_type=target.object_type,
+        object_id=target.object_id,
+        check_code=target.check_code,
+        assigned_role=assigned_role,
+        opened_by=user,
+    )
     audited_save(query, user=user)
-    QueryMessage.objects.create(query=query, kind=QueryMessage.Kind.QUESTION, text=_need_text("text", text), author=user)
-    record_event("query.open", actor=user, participant=target.participant, obj=query,
-                 details={"form": target.form, "field": target.field, "check": target.check_code})
+    QueryMessage.objects.create(
+        query=query, kind=QueryMessage.Kind.QUESTION, text=_need_text("text", text), author=user
+    )
+    record_event(
+        "query.open",
+        actor=user,
+        participant=target.participant,
+        obj=query,
+        details={"form": target.form, "field": target.field, "check": target.check_code},
+    )
     return query
 
 
-def _move(query: Query, to: str, *, allowed_from: Iterable[str], kind: str, text: str, user: Any) -> Query:
+def _move(
+    query: Query, to: str, *, allowed_from: Iterable[str], kind: str, text: str, user: Any
+) -> Query:
     query = Query.objects.select_for_update().get(pk=query.pk)
     if query.status not in set(allowed_from):
         raise DataManagementError(
-            f"status: expected the query to be {' or '.join(allowed_from)} to mark it {to}, it is {query.status}")
+            f"status: expected the query to be {' or '.join(allowed_from)} to mark it {to}, it is {query.status}"
+        )
     query.status = to
     query.closed_at = timezone.now() if to == QueryStatus.CLOSED else None
     audited_save(query, user=user, reason=f"query {to}")
@@ -88,8 +107,14 @@ def _move(query: Query, to: str, *, allowed_from: Iterable[str], kind: str, text
 @transaction.atomic
 def answer_query(query: Query, text: str, *, user: Any) -> Query:
     check(user, Cap.QUERY_ANSWER)
-    return _move(query, QueryStatus.ANSWERED, allowed_from=[QueryStatus.OPEN], kind=QueryMessage.Kind.ANSWER,
-                 text=text, user=user)
+    return _move(
+        query,
+        QueryStatus.ANSWERED,
+        allowed_from=[QueryStatus.OPEN],
+        kind=QueryMessage.Kind.ANSWER,
+        text=text,
+        user=user,
+    )
 
 
 @transaction.atomic
@@ -97,16 +122,28 @@ def close_query(query: Query, text: str, *, user: Any) -> Query:
     """Close an answered query (or an open one the data manager resolves, e.g. raised in error)."""
     if user is not None:
         check(user, Cap.QUERY_MANAGE)
-    return _move(query, QueryStatus.CLOSED, allowed_from=[QueryStatus.ANSWERED, QueryStatus.OPEN],
-                 kind=QueryMessage.Kind.CLOSE, text=text, user=user)
+    return _move(
+        query,
+        QueryStatus.CLOSED,
+        allowed_from=[QueryStatus.ANSWERED, QueryStatus.OPEN],
+        kind=QueryMessage.Kind.CLOSE,
+        text=text,
+        user=user,
+    )
 
 
 @transaction.atomic
 def reopen_query(query: Query, text: str, *, user: Any) -> Query:
     """The answer did not resolve the question: back to open, with a new message."""
     check(user, Cap.QUERY_MANAGE)
-    return _move(query, QueryStatus.OPEN, allowed_from=[QueryStatus.ANSWERED], kind=QueryMessage.Kind.REOPEN,
-                 text=text, user=user)
+    return _move(
+        query,
+        QueryStatus.OPEN,
+        allowed_from=[QueryStatus.ANSWERED],
+        kind=QueryMessage.Kind.REOPEN,
+        text=text,
+        user=user,
+    )
 
 
 # --- form status ------------------------------------------------------------------------------------
@@ -122,32 +159,46 @@ def entered_forms(participant: Participant) -> list[tuple[str, str]]:
 
 def casebook_status(participant: Participant) -> list[dict[str, Any]]:
     """Each entered form with its status: entered unless verified or locked (``FormStatus``)."""
-    stored = {(s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)}
+    stored = {
+        (s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)
+    }
     locked = Lock.objects.filter(unlocked_at__isnull=True, participant=participant).exists()
     rows = []
     for form, visit in entered_forms(participant):
         status = FormState.LOCKED if locked else stored.get((form, visit), FormState.ENTERED)
-        rows.append({"form": form, "visit": visit, "status": status, "label": FormState(status).label})
+        rows.append(
+            {"form": form, "visit": visit, "status": status, "label": FormState(status).label}
+        )
     return rows
 
 
 @transaction.atomic
 def mark_entered(participant: Participant, form: str, *, visit: str = "", user: Any) -> FormStatus:
-    status, _ = FormStatus.objects.get_or_create(participant=participant, form=form, visit=visit,
-                                                 defaults={"changed_by": user})
+    status, _ = FormStatus.objects.get_or_create(
+        participant=participant, form=form, visit=visit, defaults={"changed_by": user}
+    )
     return status
 
 
 @transaction.atomic
 def source_verify(participant: Participant, form: str, *, visit: str = "", user: Any) -> FormStatus:
     check(user, Cap.SOURCE_VERIFY)
-    status, _ = FormStatus.objects.select_for_update().get_or_create(participant=participant, form=form, visit=visit)
+    status, _ = FormStatus.objects.select_for_update().get_or_create(
+        participant=participant, form=form, visit=visit
+    )
     if status.status == FormState.LOCKED:
-        raise DataManagementError(f"status: form {form} {visit} is locked; unlock before verifying again")
+        raise DataManagementError(
+            f"status: form {form} {visit} is locked; unlock before verifying again"
+        )
     status.status, status.changed_by = FormState.SOURCE_VERIFIED, user
     audited_save(status, user=user, reason="source-verified")
-    record_event("form.source_verified", actor=user, participant=participant, obj=status,
-                 details={"form": form, "visit": visit})
+    record_event(
+        "form.source_verified",
+        actor=user,
+        participant=participant,
+        obj=status,
+        details={"form": form, "visit": visit},
+    )
     return status
 
 
@@ -167,11 +218,17 @@ def lock_participant(participant: Participant, *, user: Any, reason: str = "") -
     Participant.objects.select_for_update().filter(pk=participant.pk).first()
     if active_lock(participant) is not None:
         raise DataManagementError(f"participant: {participant.study_id} is already locked")
-    lock = Lock(scope=Lock.Scope.PARTICIPANT, participant=participant, locked_by=user, reason=reason)
+    lock = Lock(
+        scope=Lock.Scope.PARTICIPANT, participant=participant, locked_by=user, reason=reason
+    )
     audited_save(lock, user=user)
     for form, visit in entered_forms(participant):
-        FormStatus.objects.update_or_create(participant=participant, form=form, visit=visit,
-                                            defaults={"status": FormState.LOCKED, "changed_by": user})
+        FormStatus.objects.update_or_create(
+            participant=participant,
+            form=form,
+            visit=visit,
+            defaults={"status": FormState.LOCKED, "changed_by": user},
+        )
     record_event("lock.participant", actor=user, participant=participant, obj=lock, reason=reason)
     return lock
 
@@ -184,7 +241,8 @@ def unlock_participant(participant: Participant, *, user: Any, reason: str) -> L
         raise DataManagementError(f"participant: {participant.study_id} is not locked")
     _unlock(lock, user, reason)
     FormStatus.objects.filter(participant=participant, status=FormState.LOCKED).update(
-        status=FormState.SOURCE_VERIFIED, changed_by=user)
+        status=FormState.SOURCE_VERIFIED, changed_by=user
+    )
     record_event("unlock.participant", actor=user, participant=participant, obj=lock, reason=reason)
     return lock
 
@@ -226,30 +284,50 @@ def signature_meaning() -> str:
 
 def data_fingerprint(participant: Participant) -> str:
     """SHA-256 of the participant's audit trail: any later change to the data changes it."""
-    rows = [r for r in participant_history(participant, include_identifiers=False, include_allocation=True,
-                                           include_events=False)
-            if r["model"] not in _lock_exempt_names()]
-    text = json.dumps([[str(r["at"]), r["model"], r["object_id"], r["type"], r["changes"]] for r in rows],
-                      default=str, sort_keys=True)
+    rows = [
+        r
+        for r in participant_history(
+            participant, include_identifiers=False, include_allocation=True, include_events=False
+        )
+        if r["model"] not in _lock_exempt_names()
+    ]
+    text = json.dumps(
+        [[str(r["at"]), r["model"], r["object_id"], r["type"], r["changes"]] for r in rows],
+        default=str,
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _lock_exempt_names() -> set[str]:
     """Data-management bookkeeping (queries, locks, signatures) is not the data being signed."""
-    return {str(m._meta.verbose_name) for m in apps.get_models() if getattr(m, "LOCK_EXEMPT", False)}
+    return {
+        str(m._meta.verbose_name) for m in apps.get_models() if getattr(m, "LOCK_EXEMPT", False)
+    }
 
 
 @transaction.atomic
-def sign_off(participant: Participant, *, user: Any, password: str, request: Any = None) -> Signature:
+def sign_off(
+    participant: Participant, *, user: Any, password: str, request: Any = None
+) -> Signature:
     """The investigator signs the participant's CRFs after re-entering the password."""
     check(user, Cap.SIGN_OFF)
     reauthenticate(request, user, password)  # raises ReauthenticationFailed
-    signature = Signature(participant=participant, signed_by=user,
-                          signer_name=user.get_full_name() or user.get_username(), meaning=signature_meaning(),
-                          data_fingerprint=data_fingerprint(participant))
+    signature = Signature(
+        participant=participant,
+        signed_by=user,
+        signer_name=user.get_full_name() or user.get_username(),
+        meaning=signature_meaning(),
+        data_fingerprint=data_fingerprint(participant),
+    )
     audited_save(signature, user=user)
-    record_event("sign_off", actor=user, participant=participant, obj=signature,
-                 details={"meaning": signature.meaning, "fingerprint": signature.data_fingerprint})
+    record_event(
+        "sign_off",
+        actor=user,
+        participant=participant,
+        obj=signature,
+        details={"meaning": signature.meaning, "fingerprint": signature.data_fingerprint},
+    )
     return signature
 
 

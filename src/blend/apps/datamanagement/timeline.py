@@ -32,7 +32,11 @@ def _day(value: date | datetime) -> date:
 
 def _model_dates(model: type[models.Model], field: str, participants: list[Participant]) -> Dates:
     rows = model.objects.filter(participant_id__in=[p.pk for p in participants]).order_by(field)  # type: ignore[attr-defined]
-    return {pid: _day(value) for pid, value in rows.values_list("participant_id", field) if value is not None}
+    return {
+        pid: _day(value)
+        for pid, value in rows.values_list("participant_id", field)
+        if value is not None
+    }
 
 
 def randomization_consent_dates(ids: Iterable[int]) -> Dates:
@@ -58,9 +62,14 @@ def _randomized(participants: list[Participant]) -> Dates:
 
 def _treated(participants: list[Participant]) -> Dates:
     """Treatment start by the treatment app's rule, for randomized participants only."""
-    records = TreatmentRecord.objects.filter(participant_id__in=[p.pk for p in participants],
-                                             participant__allocation__isnull=False)
-    return {record.participant_id: start for record in records if (start := start_from_record(record)) is not None}
+    records = TreatmentRecord.objects.filter(
+        participant_id__in=[p.pk for p in participants], participant__allocation__isnull=False
+    )
+    return {
+        record.participant_id: start
+        for record in records
+        if (start := start_from_record(record)) is not None
+    }
 
 
 def _died(participants: list[Participant]) -> Dates:
@@ -68,20 +77,31 @@ def _died(participants: list[Participant]) -> Dates:
 
 
 READERS: dict[str, Callable[[list[Participant]], Dates]] = {
-    "registered_on": _registered, "consent_on": _consented, "screened_on": _screened,
-    "randomized_on": _randomized, "treatment_start": _treated, "death_date": _died,
+    "registered_on": _registered,
+    "consent_on": _consented,
+    "screened_on": _screened,
+    "randomized_on": _randomized,
+    "treatment_start": _treated,
+    "death_date": _died,
 }
 TIMELINE_KEYS = tuple(READERS)
 
 
-def timelines(participants: list[Participant], names: Collection[str] = TIMELINE_KEYS) -> dict[int, dict[str, date | None]]:
+def timelines(
+    participants: list[Participant], names: Collection[str] = TIMELINE_KEYS
+) -> dict[int, dict[str, date | None]]:
     """Per participant, the dates of ``names`` (None where a form has none yet)."""
     read = {name: READERS[name](participants) for name in TIMELINE_KEYS if name in names}
     return {p.pk: {name: dates.get(p.pk) for name, dates in read.items()} for p in participants}
 
 
-def timeline_values(participant: Participant | None, names: Collection[str] = TIMELINE_KEYS) -> dict[str, Any]:
+def timeline_values(
+    participant: Participant | None, names: Collection[str] = TIMELINE_KEYS
+) -> dict[str, Any]:
     """One participant's timeline keyed ``timeline.<name>``, ready to merge into form values."""
     if participant is None or participant.pk is None:
         return {}
-    return {f"{TIMELINE_PREFIX}{k}": v for k, v in timelines([participant], names)[participant.pk].items()}
+    return {
+        f"{TIMELINE_PREFIX}{k}": v
+        for k, v in timelines([participant], names)[participant.pk].items()
+    }

@@ -26,18 +26,28 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     if status in QueryStatus.values:
         queries = queries.filter(status=status)
     counts = {s: Query.objects.filter(status=s).count() for s in QueryStatus.values}
-    return render(request, "datamanagement/overview.html", {
-        "queries": queries[:300], "counts": counts, "status": status, "db_lock": services.active_lock(None),
-        "reason_form": ReasonForm(),
-    })
+    return render(
+        request,
+        "datamanagement/overview.html",
+        {
+            "queries": queries[:300],
+            "counts": counts,
+            "status": status,
+            "db_lock": services.active_lock(None),
+            "reason_form": ReasonForm(),
+        },
+    )
 
 
 @require(Cap.QUERY_MANAGE)
 @require_POST
 def run_checks(request: AuthenticatedHttpRequest) -> HttpResponse:
     run = check_data(user=request.user)
-    messages.success(request, _("%(n)s findings; opened %(o)s queries, closed %(c)s resolved.")
-                     % {"n": len(run.issues), "o": run.opened, "c": run.closed})
+    messages.success(
+        request,
+        _("%(n)s findings; opened %(o)s queries, closed %(c)s resolved.")
+        % {"n": len(run.issues), "o": run.opened, "c": run.closed},
+    )
     return redirect("datamanagement:overview")
 
 
@@ -46,8 +56,11 @@ def query_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     query = get_object_or_404(Query.objects.select_related("participant"), pk=pk)
     form = QueryMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        action = {"answer": services.answer_query, "close": services.close_query,
-                  "reopen": services.reopen_query}.get(request.POST.get("action", ""))
+        action = {
+            "answer": services.answer_query,
+            "close": services.close_query,
+            "reopen": services.reopen_query,
+        }.get(request.POST.get("action", ""))
         if action is None:
             form.add_error(None, _("action: expected answer, close or reopen"))
         else:
@@ -58,8 +71,12 @@ def query_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Query updated."))
                 return redirect("datamanagement:query", pk=pk)
-    return render(request, "datamanagement/query.html", {"query": query, "thread": query.messages.select_related("author"),
-                  "form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "datamanagement/query.html",
+        {"query": query, "thread": query.messages.select_related("author"), "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.QUERY_RAISE)
@@ -68,15 +85,25 @@ def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
     form = QueryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        query = services.open_query(services.QueryTarget(participant, data["form"], data["field"]), data["text"],
-                                    assigned_role=data["assigned_role"], user=request.user)
+        query = services.open_query(
+            services.QueryTarget(participant, data["form"], data["field"]),
+            data["text"],
+            assigned_role=data["assigned_role"],
+            user=request.user,
+        )
         messages.success(request, _("Query raised."))
         return redirect("datamanagement:query", pk=query.pk)
-    return render(request, "datamanagement/simple_form.html", {"form": form, "participant": participant,
-                  "title": _("Raise a query")}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "datamanagement/simple_form.html",
+        {"form": form, "participant": participant, "title": _("Raise a query")},
+        status=400 if form.errors else 200,
+    )
 
 
-def _reason_action(request: HttpRequest, participant: Participant | None, action, title: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _reason_action(
+    request: HttpRequest, participant: Participant | None, action, title: str
+) -> HttpResponse:
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -88,22 +115,34 @@ def _reason_action(request: HttpRequest, participant: Participant | None, action
             if participant is None:
                 return redirect("datamanagement:overview")
             return redirect("participant-detail", study_id=participant.study_id)
-    return render(request, "datamanagement/simple_form.html", {"form": form, "participant": participant,
-                  "title": title}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "datamanagement/simple_form.html",
+        {"form": form, "participant": participant, "title": title},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.LOCK)
 def lock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    return _reason_action(request, participant, lambda **kw: services.lock_participant(participant, **kw),
-                          _("lock participant %(id)s") % {"id": study_id})
+    return _reason_action(
+        request,
+        participant,
+        lambda **kw: services.lock_participant(participant, **kw),
+        _("lock participant %(id)s") % {"id": study_id},
+    )
 
 
 @require(Cap.LOCK)
 def unlock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    return _reason_action(request, participant, lambda **kw: services.unlock_participant(participant, **kw),
-                          _("unlock participant %(id)s") % {"id": study_id})
+    return _reason_action(
+        request,
+        participant,
+        lambda **kw: services.unlock_participant(participant, **kw),
+        _("unlock participant %(id)s") % {"id": study_id},
+    )
 
 
 @require(Cap.LOCK)
@@ -121,8 +160,12 @@ def unlock_database(request: AuthenticatedHttpRequest) -> HttpResponse:
 def verify(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     try:
-        services.source_verify(participant, request.POST.get("form", ""), visit=request.POST.get("visit", ""),
-                               user=request.user)
+        services.source_verify(
+            participant,
+            request.POST.get("form", ""),
+            visit=request.POST.get("visit", ""),
+            user=request.user,
+        )
         messages.success(request, _("Marked source-verified."))
     except Error as error:
         messages.error(request, str(error))
@@ -135,11 +178,20 @@ def sign_off(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_off(participant, user=request.user, password=form.cleaned_data["password"], request=request)
+            services.sign_off(
+                participant,
+                user=request.user,
+                password=form.cleaned_data["password"],
+                request=request,
+            )
         except ReauthenticationFailed as error:
             form.add_error("password", str(error))
         else:
             messages.success(request, _("Signed."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "datamanagement/sign_off.html", {"form": form, "participant": participant,
-                  "meaning": services.signature_meaning()}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "datamanagement/sign_off.html",
+        {"form": form, "participant": participant, "meaning": services.signature_meaning()},
+        status=400 if form.errors else 200,
+    )

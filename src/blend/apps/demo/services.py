@@ -23,7 +23,11 @@ from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import ensure_site
 
 DEMO_PASSWORD = "demo-blend-2026"
-DEMO_SITES = [("umcu", "UMC Utrecht"), ("diak", "Diakonessenhuis Utrecht"), ("antonius", "St. Antonius Nieuwegein")]
+DEMO_SITES = [
+    ("umcu", "UMC Utrecht"),
+    ("diak", "Diakonessenhuis Utrecht"),
+    ("antonius", "St. Antonius Nieuwegein"),
+]
 
 
 @dataclass
@@ -49,8 +53,13 @@ def _ensure_users(sites: list[Site]) -> dict[str, User]:
     for role in Role:
         username = role.value.replace("_", "")
         user = User.objects.filter(username=username).first() or create_staff(
-            username=username, role=role.value, password=DEMO_PASSWORD, site=sites[0],
-            first_name=ROLE_LABELS[role].split(" ")[0], by=None)
+            username=username,
+            role=role.value,
+            password=DEMO_PASSWORD,
+            site=sites[0],
+            first_name=ROLE_LABELS[role].split(" ")[0],
+            by=None,
+        )
         users[role.value] = user
     return users
 
@@ -59,16 +68,30 @@ def demo_steps() -> list[Any]:
     return [module.populate for module in discover("demo")]
 
 
-def load_demo(*, participants: int, seed: int, force: bool = False, progress: TextIO | OutputWrapper | None = None) -> bool:
+def load_demo(
+    *,
+    participants: int,
+    seed: int,
+    force: bool = False,
+    progress: TextIO | OutputWrapper | None = None,
+) -> bool:
     sites = [ensure_site(code, name, user=None) for code, name in DEMO_SITES]
     users = _ensure_users(sites)
     if Participant.objects.exists() and not force:
         return False
-    ctx = DemoContext(rng=random.Random(seed), today=timezone.localdate(), users=users, sites=sites, progress=progress)
+    ctx = DemoContext(
+        rng=random.Random(seed),
+        today=timezone.localdate(),
+        users=users,
+        sites=sites,
+        progress=progress,
+    )
     ctx.extra["n_participants"] = participants
     steps = demo_steps()
     with transaction.atomic():
-        for step in tqdm(steps, desc="demo data", unit="step", file=progress, disable=progress is None):
+        for step in tqdm(
+            steps, desc="demo data", unit="step", file=progress, disable=progress is None
+        ):
             step(ctx)
     return True
 

@@ -20,12 +20,14 @@ def template_problems(templates: dict[str, MessageTemplate]) -> list[Error]:
         for key, text in template.texts.items():
             found = check_text(text)
             if found:
-                errors.append(Error(
-                    f"message template {template.code} ({key}) mentions {', '.join(found)}",
-                    hint="Participant messages go to every cohort member, including control participants "
-                         "who must not learn of the trial (TwiCs). Reword it without these terms.",
-                    id="outbox.E001",
-                ))
+                errors.append(
+                    Error(
+                        f"message template {template.code} ({key}) mentions {', '.join(found)}",
+                        hint="Participant messages go to every cohort member, including control participants "
+                        "who must not learn of the trial (TwiCs). Reword it without these terms.",
+                        id="outbox.E001",
+                    )
+                )
     return errors
 
 

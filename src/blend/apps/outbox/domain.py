@@ -15,10 +15,32 @@ from blend.protocol import load_protocol
 
 # English and Dutch words that reveal a trial, an allocation or the experimental treatment.
 FORBIDDEN_TERMS = (
-    "trial", "randomi", "allocat", "arm", "arms", "intervention", "control group", "controlegroep",
-    "controle-groep", "experimental", "experimenteel", "experimentele", "same-day", "same day",
-    "sbrt", "stereotact", "stereotactisch", "loting", "geloot", "gerandomiseerd", "toewijzing",
-    "toegewezen", "interventie", "dezelfde dag", "twics", "placebo",
+    "trial",
+    "randomi",
+    "allocat",
+    "arm",
+    "arms",
+    "intervention",
+    "control group",
+    "controlegroep",
+    "controle-groep",
+    "experimental",
+    "experimenteel",
+    "experimentele",
+    "same-day",
+    "same day",
+    "sbrt",
+    "stereotact",
+    "stereotactisch",
+    "loting",
+    "geloot",
+    "gerandomiseerd",
+    "toewijzing",
+    "toegewezen",
+    "interventie",
+    "dezelfde dag",
+    "twics",
+    "placebo",
 )
 
 

@@ -32,13 +32,17 @@ def parse_templates(section: dict[str, Any]) -> dict[str, MessageTemplate]:
             raise ProtocolError(f"messages.toml [{code}]: expected a table, got {raw!r}")
         audience = raw.get("audience")
         if audience not in {"participant", "staff"}:
-            raise ProtocolError(f"messages.toml [{code}]: audience expected participant or staff, got {audience!r}")
+            raise ProtocolError(
+                f"messages.toml [{code}]: audience expected participant or staff, got {audience!r}"
+            )
         texts = {}
         for part in PARTS:
             for language in LANGUAGES:
                 key = f"{part}_{language}"
                 if not isinstance(raw.get(key), str):
-                    raise ProtocolError(f"messages.toml [{code}]: expected text {key!r}, got {raw.get(key)!r}")
+                    raise ProtocolError(
+                        f"messages.toml [{code}]: expected text {key!r}, got {raw.get(key)!r}"
+                    )
                 texts[key] = raw[key]
         templates[code] = MessageTemplate(code, audience, texts)
     return templates

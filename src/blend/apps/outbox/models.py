@@ -33,7 +33,11 @@ class Status(models.TextChoices):
 
 class Message(models.Model):
     participant = models.ForeignKey(
-        "registry.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        "registry.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
     )
     audience = models.CharField(_("audience"), max_length=12, choices=Audience.choices)
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
@@ -47,7 +51,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     send_after = models.DateTimeField(_("send after"), db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     claim = models.CharField(max_length=32, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -72,7 +72,9 @@ class Draft:
     link_factory: str = ""
     link_args: dict[str, Any] = field(default_factory=dict)
     send_after: datetime | None = None
-    sent_at: datetime | None = None  # set only to record a message already sent elsewhere (a past log)
+    sent_at: datetime | None = (
+        None  # set only to record a message already sent elsewhere (a past log)
+    )
 
     @property
     def key(self) -> str:
@@ -89,41 +91,76 @@ def queue_many(drafts: list[Draft]) -> int:
     participant message that mentions the trial is refused (defence in depth: the
     system check ``outbox.E001`` already refuses such templates). Returns how many were queued."""
     for draft in drafts:
-        if draft.audience == Audience.PARTICIPANT and arm_blind.check_text(f"{draft.subject}\n{draft.body}"):
-            raise OutboxError(f"body: a participant message may not mention "
-                              f"{arm_blind.check_text(draft.subject + draft.body)}")
+        if draft.audience == Audience.PARTICIPANT and arm_blind.check_text(
+            f"{draft.subject}\n{draft.body}"
+        ):
+            raise OutboxError(
+                f"body: a participant message may not mention "
+                f"{arm_blind.check_text(draft.subject + draft.body)}"
+            )
     known = existing_keys([d.key for d in drafts])
     fresh = [d for d in drafts if d.key not in known]
     now = timezone.now()
-    Message.objects.bulk_create([
-        Message(participant_id=d.participant_id, audience=d.audience, channel=d.channel, to_address=d.to_address,
-                language=d.language, template_code=d.template_code, subject=d.subject, body=d.body,
-                link_factory=d.link_factory, link_args=d.link_args, send_after=d.send_after or now, dedup_key=d.key,
-                status=Status.SENT if d.sent_at else Status.QUEUED, sent_at=d.sent_at)
-        for d in fresh
-    ], ignore_conflicts=True)
+    Message.objects.bulk_create(
+        [
+            Message(
+                participant_id=d.participant_id,
+                audience=d.audience,
+                channel=d.channel,
+                to_address=d.to_address,
+                language=d.language,
+                template_code=d.template_code,
+                subject=d.subject,
+                body=d.body,
+                link_factory=d.link_factory,
+                link_args=d.link_args,
+                send_after=d.send_after or now,
+                dedup_key=d.key,
+                status=Status.SENT if d.sent_at else Status.QUEUED,
+                sent_at=d.sent_at,
+            )
+            for d in fresh
+        ],
+        ignore_conflicts=True,
+    )
     return len(fresh)
 
 
-def _render_texts(template_code: str, audience: str, channel: str, language: str,
-                  context: dict[str, Any]) -> tuple[str, str]:
+def _render_texts(
+    template_code: str, audience: str, channel: str, language: str, context: dict[str, Any]
+) -> tuple[str, str]:
     template = load_templates().get(template_code)
     if template is None:
         if audience == Audience.STAFF and "body" in context:
             return str(context.get("subject", "")), str(context["body"])
-        raise OutboxError(f"template_code: expected one of {sorted(load_templates())}, got {template_code!r}")
+        raise OutboxError(
+            f"template_code: expected one of {sorted(load_templates())}, got {template_code!r}"
+        )
     if template.audience != audience:
-        raise OutboxError(f"audience: template {template_code} is for {template.audience}, got {audience!r}")
+        raise OutboxError(
+            f"audience: template {template_code} is for {template.audience}, got {audience!r}"
+        )
     values = {**context, "link": LINK_MARK}
     if channel == Channel.SMS:
         return "", render(template.source("sms", language), values)
-    return render(template.source("subject", language), values), render(template.source("body", language), values)
+    return render(template.source("subject", language), values), render(
+        template.source("body", language), values
+    )
 
 
 def queue_message(
-    *, audience: str, channel: str, to_address: str, template_code: str, context: dict[str, Any],
-    language: str, participant: Any = None, dedup_key: str | None = None, send_after: datetime | None = None,
-    link_factory: str = "", link_args: dict[str, Any] | None = None,
+    *,
+    audience: str,
+    channel: str,
+    to_address: str,
+    template_code: str,
+    context: dict[str, Any],
+    language: str,
+    participant: Any = None,
+    dedup_key: str | None = None,
+    send_after: datetime | None = None,
+    link_factory: str = "",
+    link_args: dict[str, Any] | None = None,
 ) -> Message:
     """Queue one message (or return the one already queued under ``dedup_key``).
 
@@ -141,11 +178,21 @@ def queue_message(
         return existing
     subject, body = _render_texts(template_code, audience, channel, language, context)
     if audience == Audience.PARTICIPANT and arm_blind.check_text(f"{subject}\n{body}"):
-        raise OutboxError(f"body: a participant message may not mention {arm_blind.check_text(subject + body)}")
+        raise OutboxError(
+            f"body: a participant message may not mention {arm_blind.check_text(subject + body)}"
+        )
     message = Message(
-        participant=participant, audience=audience, channel=channel, to_address=to_address,
-        language=language, template_code=template_code, subject=subject, body=body,
-        link_factory=link_factory, link_args=link_args or {}, send_after=send_after or timezone.now(),
+        participant=participant,
+        audience=audience,
+        channel=channel,
+        to_address=to_address,
+        language=language,
+        template_code=template_code,
+        subject=subject,
+        body=body,
+        link_factory=link_factory,
+        link_args=link_args or {},
+        send_after=send_after or timezone.now(),
         dedup_key=key,
     )
     try:
@@ -167,18 +214,26 @@ class DeliveryReport:
 
 def cancel_purpose(purpose: str) -> int:
     """Cancel every queued message of one purpose (e.g. the questionnaire was completed)."""
-    queued = Message.objects.filter(status=Status.QUEUED, dedup_key__startswith=message_key(purpose, ""))
+    queued = Message.objects.filter(
+        status=Status.QUEUED, dedup_key__startswith=message_key(purpose, "")
+    )
     return queued.update(status=Status.CANCELLED)
 
 
 def cancel_for_participant(participant: Any) -> int:
     """Cancel every message still queued for the participant (e.g. after a death)."""
-    queued = Message.objects.filter(status=Status.QUEUED, participant=participant, audience=Audience.PARTICIPANT)
+    queued = Message.objects.filter(
+        status=Status.QUEUED, participant=participant, audience=Audience.PARTICIPANT
+    )
     return queued.update(status=Status.CANCELLED)
 
 
-def deliver_due(now: datetime | None = None, *, batch_size: int = BATCH_SIZE,
-                on_batch: Callable[[int], None] | None = None) -> DeliveryReport:
+def deliver_due(
+    now: datetime | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> DeliveryReport:
     """Send every queued message whose time has come, in batches (constant queries per batch)."""
     now = now or timezone.now()
     report, last_id = DeliveryReport(), 0
@@ -186,12 +241,17 @@ def deliver_due(now: datetime | None = None, *, batch_size: int = BATCH_SIZE,
         claim = uuid.uuid4().hex
         # Keyset order: a message that failed goes back to the queue for the next run,
         # never round again in this one.
-        ids = list(Message.objects.filter(status=Status.QUEUED, send_after__lte=now, id__gt=last_id)
-                   .order_by("id").values_list("id", flat=True)[:batch_size])
+        ids = list(
+            Message.objects.filter(status=Status.QUEUED, send_after__lte=now, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
         if not ids:
             return report
         last_id = ids[-1]
-        Message.objects.filter(id__in=ids, status=Status.QUEUED).update(status=Status.SENDING, claim=claim)
+        Message.objects.filter(id__in=ids, status=Status.QUEUED).update(
+            status=Status.SENDING, claim=claim
+        )
         batch = list(Message.objects.filter(claim=claim, status=Status.SENDING))
         _deliver_batch(batch, now, report)
         report.batches += 1
@@ -227,7 +287,11 @@ def _deliver_batch(batch: list[Message], now: datetime, report: DeliveryReport) 
                 continue
             text = text.replace(LINK_MARK, url)
         if message.channel == Channel.EMAIL:
-            emails.append(EmailMessage(message.subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]))
+            emails.append(
+                EmailMessage(
+                    message.subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
+                )
+            )
         else:
             smses.append(SMS(message.to_address, text))
         sent.append(message)

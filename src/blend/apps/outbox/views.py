@@ -22,10 +22,22 @@ def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     wanted = request.GET.get("status", "")
     if wanted in Status.values:
         messages = messages.filter(status=wanted)
-    counts = dict(Message.objects.filter(audience=Audience.PARTICIPANT).values_list("status")
-                  .annotate(n=Count("id")).values_list("status", "n"))
-    page = Paginator(messages.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "outbox/list.html", {
-        "page": page, "wanted": wanted, "statuses": [(s, label, counts.get(s, 0)) for s, label in Status.choices],
-        "show_address": request.user.can(Cap.IDENTIFIERS_VIEW),
-    })
+    counts = dict(
+        Message.objects.filter(audience=Audience.PARTICIPANT)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    page = Paginator(messages.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "outbox/list.html",
+        {
+            "page": page,
+            "wanted": wanted,
+            "statuses": [(s, label, counts.get(s, 0)) for s, label in Status.choices],
+            "show_address": request.user.can(Cap.IDENTIFIERS_VIEW),
+        },
+    )

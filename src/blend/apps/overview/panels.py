@@ -22,9 +22,16 @@ def _panel_modules(hook: str) -> list[ModuleType]:
 
 
 def collect_panels(request: AuthenticatedHttpRequest, participant: Any) -> list[dict[str, Any]]:
-    panels = [module.participant_panel(request, participant) for module in _panel_modules("participant_panel")]
+    panels = [
+        module.participant_panel(request, participant)
+        for module in _panel_modules("participant_panel")
+    ]
     return [panel for panel in panels if panel]
 
 
 def collect_dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
-    return [card for module in _panel_modules("dashboard_cards") for card in module.dashboard_cards(request)]
+    return [
+        card
+        for module in _panel_modules("dashboard_cards")
+        for card in module.dashboard_cards(request)
+    ]

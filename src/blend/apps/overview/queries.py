@@ -10,13 +10,16 @@ from blend.apps.consent.queries import filter_by_randomization_consent
 from blend.apps.registry.models import Participant
 
 
-def filtered_participants(filters: dict[str, Any], *, may_search_identifiers: bool) -> QuerySet[Participant]:
+def filtered_participants(
+    filters: dict[str, Any], *, may_search_identifiers: bool
+) -> QuerySet[Participant]:
     qs = Participant.objects.select_related("site")
     query = (filters.get("q") or "").strip()
     if query:
         if may_search_identifiers:
             qs = qs.filter(
-                Q(study_id__icontains=query) | Q(identity__full_name__icontains=query)
+                Q(study_id__icontains=query)
+                | Q(identity__full_name__icontains=query)
                 | Q(identity__hospital_number__iexact=query)
             )
         else:

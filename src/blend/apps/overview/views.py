@@ -27,30 +27,47 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     protocol = load_protocol()
     summary = consent_summary(list(protocol.consent_codes))
     items = [{"item": item, "counts": summary[item.code]} for item in protocol.consent_items]
-    return render(request, "overview/dashboard.html", {
-        "cohort_size": Participant.objects.count(),
-        "consent_items": items,
-        "answers": list(FILTER_STATES),
-        "protocol": protocol,
-        "cards": collect_dashboard_cards(request),
-    })
+    return render(
+        request,
+        "overview/dashboard.html",
+        {
+            "cohort_size": Participant.objects.count(),
+            "consent_items": items,
+            "answers": list(FILTER_STATES),
+            "protocol": protocol,
+            "cards": collect_dashboard_cards(request),
+        },
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW)
 def participant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ParticipantFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = queries.filtered_participants(filters, may_search_identifiers=request.user.can(Cap.IDENTIFIERS_VIEW))
+    qs = queries.filtered_participants(
+        filters, may_search_identifiers=request.user.can(Cap.IDENTIFIERS_VIEW)
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     states = bulk_consent_states([p.pk for p in page.object_list])
     rows = [{"p": p, "consent": states[p.pk]} for p in page.object_list]
     query_string = request.GET.copy()
     query_string.pop("page", None)
-    template = "overview/_participant_rows.html" if request.headers.get("HX-Request") else "overview/participant_list.html"
-    return render(request, template, {
-        "form": form, "page": page, "rows": rows, "query_string": query_string.urlencode(),
-        "consent_codes": load_protocol().consent_codes,
-    })
+    template = (
+        "overview/_participant_rows.html"
+        if request.headers.get("HX-Request")
+        else "overview/participant_list.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query_string": query_string.urlencode(),
+            "consent_codes": load_protocol().consent_codes,
+        },
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW)
@@ -64,9 +81,13 @@ def participant_detail(request: AuthenticatedHttpRequest, study_id: str) -> Http
         "identity": participant.identity if show_identity else None,
         "consent_rows": [{"item": i, "state": states[i.code]} for i in protocol.consent_items],
         "consent_history": participant.consents.select_related("form_version", "recorded_by"),
-        "history": participant_history(participant, include_identifiers=show_identity,
-                                       include_allocation=request.user.can(Cap.ALLOCATION_VIEW))
-        if request.user.can(Cap.AUDIT_VIEW) else None,
+        "history": participant_history(
+            participant,
+            include_identifiers=show_identity,
+            include_allocation=request.user.can(Cap.ALLOCATION_VIEW),
+        )
+        if request.user.can(Cap.AUDIT_VIEW)
+        else None,
         "panels": collect_panels(request, participant),
     }
     return render(request, "overview/participant_detail.html", context)

@@ -15,4 +15,6 @@ class QuestionnairesConfig(AppConfig):
 
         # Lower apps call back into this one by registration, never by import:
         register_link_factory(LINK_FACTORY, mint_links)  # the outbox mints each link at delivery
-        register_death_listener("questionnaires.revoke_links", revoke_links)  # a death revokes open links
+        register_death_listener(
+            "questionnaires.revoke_links", revoke_links
+        )  # a death revokes open links

@@ -18,9 +18,13 @@ def patient_template_problems(folder: Path = PATIENT_TEMPLATES) -> list[Error]:
     for path in sorted(folder.glob("*.html")):
         found = check_text(path.read_text(encoding="utf-8"))
         if found:
-            errors.append(Error(f"patient template {path.name} mentions {', '.join(found)}",
-                                hint="Patient pages may not mention the trial, arms or randomization (TwiCs).",
-                                id="questionnaires.E001"))
+            errors.append(
+                Error(
+                    f"patient template {path.name} mentions {', '.join(found)}",
+                    hint="Patient pages may not mention the trial, arms or randomization (TwiCs).",
+                    id="questionnaires.E001",
+                )
+            )
     return errors
 
 

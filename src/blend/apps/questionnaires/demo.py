@@ -40,16 +40,31 @@ def _answers(rng: Any, code: str, wellbeing: float) -> dict[str, Any]:
     if code == "omed":
         if rng.random() < wellbeing * 0.8:
             return {"any": "no"}
-        return {"any": "yes", "drug_1": rng.choice(["oxycodone|oral", "morphine|oral", "fentanyl|transdermal"]),
-                "dose_1": rng.choice([10, 20, 25, 40])}
+        return {
+            "any": "yes",
+            "drug_1": rng.choice(["oxycodone|oral", "morphine|oral", "fentanyl|transdermal"]),
+            "dose_1": rng.choice([10, 20, 25, 40]),
+        }
     if code == "eq5d5l-nl":
-        dims = ("mobility", "self_care", "usual_activities", "pain_discomfort", "anxiety_depression")
+        dims = (
+            "mobility",
+            "self_care",
+            "usual_activities",
+            "pain_discomfort",
+            "anxiety_depression",
+        )
         levels = {d: _clamp(1 + 4 * burden + rng.gauss(0, 0.8), 1, 5) for d in dims}
         return {**levels, "vas": _clamp(100 * wellbeing + rng.gauss(0, 10), 0, 100)}
     work = rng.random() < 0.2
-    return {"gp_visits": rng.randint(0, 4), "specialist_visits": rng.randint(0, 5), "physio_sessions": rng.randint(0, 8),
-            "homecare_hours": rng.choice([0, 0, 4, 12, 30]), "hospital_nights": rng.choice([0, 0, 0, 2, 5]),
-            "paid_work": "yes" if work else "no", "sick_days": rng.randint(0, 20) if work else None}
+    return {
+        "gp_visits": rng.randint(0, 4),
+        "specialist_visits": rng.randint(0, 5),
+        "physio_sessions": rng.randint(0, 8),
+        "homecare_hours": rng.choice([0, 0, 4, 12, 30]),
+        "hospital_nights": rng.choice([0, 0, 0, 2, 5]),
+        "paid_work": "yes" if work else "no",
+        "sick_days": rng.randint(0, 20) if work else None,
+    }
 
 
 def _wellbeing(rng: Any, day: int, arm: str | None) -> float:
@@ -59,7 +74,9 @@ def _wellbeing(rng: Any, day: int, arm: str | None) -> float:
     return max(0.05, min(0.95, 0.35 + recovery + early + rng.gauss(0, 0.12)))
 
 
-def _fill(rng: Any, a: Assessment, on: date, arm: str | None, *, mode: str, partly: bool, nurse: Any) -> None:
+def _fill(
+    rng: Any, a: Assessment, on: date, arm: str | None, *, mode: str, partly: bool, nurse: Any
+) -> None:
     user = None if mode == "web" else nurse
     wellbeing = _wellbeing(rng, (a.target_on - a.anchor_on).days, arm)
     answers = {}
@@ -67,7 +84,9 @@ def _fill(rng: Any, a: Assessment, on: date, arm: str | None, *, mode: str, part
         if partly and i > 0 and rng.random() < 0.4:
             continue
         values = _answers(rng, code, wellbeing)
-        answers[code] = {k: v for k, v in values.items() if rng.random() > 0.25} if partly else values
+        answers[code] = (
+            {k: v for k, v in values.items() if rng.random() > 0.25} if partly else values
+        )
     save_all(a, answers, mode=mode, language="nl", user=user)
 
 
@@ -92,8 +111,13 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
             return "started"
         return "missed"
     late = status == "missed" and rng.random() < 0.12
-    on = min(today, a.closes_on + timedelta(days=rng.randint(1, 6)) if late
-             else a.opens_on + timedelta(days=rng.randint(0, (min(a.closes_on, today) - a.opens_on).days)))
+    on = min(
+        today,
+        a.closes_on + timedelta(days=rng.randint(1, 6))
+        if late
+        else a.opens_on
+        + timedelta(days=rng.randint(0, (min(a.closes_on, today) - a.opens_on).days)),
+    )
     mode, partly = rng.choice(MODES), rng.random() < 0.1
     _fill(rng, a, on, arm, mode=mode, partly=partly, nurse=nurse)
     submit(a, mode=mode, completed_on=on, user=None if mode == "web" else nurse, at=_moment(on))
@@ -104,8 +128,12 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
 def _history(done: list[tuple[Assessment, str]]) -> None:
     """The invitations and reminders that were sent for past windows (the outbox log)."""
     schedule = load_schedule()
-    contacts = {pid: (email, phone, lang) for pid, email, phone, lang in Identity.objects.values_list(
-        "participant_id", "email", "phone", "preferred_language")}
+    contacts = {
+        pid: (email, phone, lang)
+        for pid, email, phone, lang in Identity.objects.values_list(
+            "participant_id", "email", "phone", "preferred_language"
+        )
+    }
     log = []
     for a, outcome in done:
         window = window_for(schedule.timepoint(a.timepoint), a.anchor_on)
@@ -123,19 +151,25 @@ def _history(done: list[tuple[Assessment, str]]) -> None:
 def populate(ctx: Any) -> None:
     rng = ctx.rng
     load_schedule()
-    assessments = list(Assessment.objects.select_related("participant").order_by("participant_id", "target_on"))
+    assessments = list(
+        Assessment.objects.select_related("participant").order_by("participant_id", "target_on")
+    )
     status_of = statuses(assessments, ctx.today)
     profiles: dict[int, float] = {}
     counts: dict[str, int] = {}
     done: list[tuple[Assessment, str]] = []
     for a in assessments:
-        profile = profiles.setdefault(a.participant_id, PROFILES[rng.choice(["keen", "keen", "usual", "struggling"])])
+        profile = profiles.setdefault(
+            a.participant_id, PROFILES[rng.choice(["keen", "keen", "usual", "struggling"])]
+        )
         arm = getattr(getattr(a.participant, "allocation", None), "arm", None)
         outcome = _one(rng, a, status_of[a.pk], profile, arm, ctx)
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome != "none":
             done.append((a, outcome))
-    fresh = Assessment.objects.in_bulk([a.pk for a, _ in done])  # completion dates were set by the services
+    fresh = Assessment.objects.in_bulk(
+        [a.pk for a, _ in done]
+    )  # completion dates were set by the services
     _history([(fresh[a.pk], outcome) for a, outcome in done])
     plan_messages(today=ctx.today)
     ctx.extra["questionnaires"] = counts

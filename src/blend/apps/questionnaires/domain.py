@@ -19,11 +19,19 @@ from blend.instruments.opioids import conversion_table
 from blend.protocol.schedule import COST_CODE, CostQuestionnaire
 
 OPIOID_ROWS = 3
-NO_OPIOIDS = {"en": "I do not use strong painkillers (opioids)", "nl": "Ik gebruik geen sterke pijnstillers (opioïden)"}
-YES_OPIOIDS = {"en": "I use strong painkillers (opioids)", "nl": "Ik gebruik sterke pijnstillers (opioïden)"}
+NO_OPIOIDS = {
+    "en": "I do not use strong painkillers (opioids)",
+    "nl": "Ik gebruik geen sterke pijnstillers (opioïden)",
+}
+YES_OPIOIDS = {
+    "en": "I use strong painkillers (opioids)",
+    "nl": "Ik gebruik sterke pijnstillers (opioïden)",
+}
 YES_NO = {"en": (("yes", "Yes"), ("no", "No")), "nl": (("yes", "Ja"), ("no", "Nee"))}
-UNIT_LABEL = {"mg/day": {"en": "mg per day", "nl": "mg per dag"}, "ug/h": {"en": "micrograms per hour (patch)",
-                                                                          "nl": "microgram per uur (pleister)"}}
+UNIT_LABEL = {
+    "mg/day": {"en": "mg per day", "nl": "mg per dag"},
+    "ug/h": {"en": "micrograms per hour (patch)", "nl": "microgram per uur (pleister)"},
+}
 
 
 @dataclass(frozen=True)
@@ -67,53 +75,112 @@ def instrument_page(code: str, language: str) -> Page:
     fields = []
     for item in instrument.items:
         options = tuple((str(o.value), _label(o, language)) for o in item.options)
-        fields.append(Field(
-            key=item.key, text=_clean(item.text_nl) if nl else item.text_en,
-            kind="choice" if item.kind == "choice" else "number", options=options,
-            minimum=item.minimum, maximum=item.maximum, integer=item.integer or item.kind == "choice",
-            header=_clean(item.header_nl) if nl else item.header_en, scale=len(options) > 5,
-            placeholder=nl and item.placeholder,
-        ))
-    return Page(code, _clean(instrument.title_nl) if nl else instrument.title_en,
-                _clean(instrument.instructions_nl) if nl else instrument.instructions_en, tuple(fields))
+        fields.append(
+            Field(
+                key=item.key,
+                text=_clean(item.text_nl) if nl else item.text_en,
+                kind="choice" if item.kind == "choice" else "number",
+                options=options,
+                minimum=item.minimum,
+                maximum=item.maximum,
+                integer=item.integer or item.kind == "choice",
+                header=_clean(item.header_nl) if nl else item.header_en,
+                scale=len(options) > 5,
+                placeholder=nl and item.placeholder,
+            )
+        )
+    return Page(
+        code,
+        _clean(instrument.title_nl) if nl else instrument.title_en,
+        _clean(instrument.instructions_nl) if nl else instrument.instructions_en,
+        tuple(fields),
+    )
 
 
 def opioid_choices(language: str) -> tuple[tuple[str, str], ...]:
-    rows = sorted((c for c in conversion_table().values() if c.factor is not None), key=lambda c: (c.drug, c.route))
-    return tuple((f"{c.drug}|{c.route}", f"{c.drug} ({UNIT_LABEL.get(c.unit, {}).get(language, c.unit)})")
-                 for c in rows)
+    rows = sorted(
+        (c for c in conversion_table().values() if c.factor is not None),
+        key=lambda c: (c.drug, c.route),
+    )
+    return tuple(
+        (f"{c.drug}|{c.route}", f"{c.drug} ({UNIT_LABEL.get(c.unit, {}).get(language, c.unit)})")
+        for c in rows
+    )
 
 
 def opioid_page(language: str) -> Page:
     nl = language == "nl"
-    fields = [Field("any", "Gebruikt u op dit moment sterke pijnstillers (opioïden)?" if nl else
-                    "Do you currently use strong painkillers (opioids)?", "choice",
-                    (("no", NO_OPIOIDS[language if nl else "en"]), ("yes", YES_OPIOIDS[language if nl else "en"])))]
+    fields = [
+        Field(
+            "any",
+            "Gebruikt u op dit moment sterke pijnstillers (opioïden)?"
+            if nl
+            else "Do you currently use strong painkillers (opioids)?",
+            "choice",
+            (
+                ("no", NO_OPIOIDS[language if nl else "en"]),
+                ("yes", YES_OPIOIDS[language if nl else "en"]),
+            ),
+        )
+    ]
     for row in range(1, OPIOID_ROWS + 1):
-        fields.append(Field(f"drug_{row}", (f"Pijnstiller {row}" if nl else f"Painkiller {row}"), "choice",
-                            opioid_choices(language)))
-        fields.append(Field(f"dose_{row}", "Hoeveel per dag (of per uur bij een pleister)?" if nl else
-                            "How much per day (or per hour for a patch)?", "number", minimum=0, maximum=10000,
-                            integer=False))
-    return Page("omed", "Pijnstillers" if nl else "Painkillers",
-                "Vul alleen sterke pijnstillers in, zoals morfine, oxycodon of een fentanylpleister. Kijk op de verpakking."
-                if nl else "Only strong painkillers, such as morphine, oxycodone or a fentanyl patch. Check the package.",
-                tuple(fields))
+        fields.append(
+            Field(
+                f"drug_{row}",
+                (f"Pijnstiller {row}" if nl else f"Painkiller {row}"),
+                "choice",
+                opioid_choices(language),
+            )
+        )
+        fields.append(
+            Field(
+                f"dose_{row}",
+                "Hoeveel per dag (of per uur bij een pleister)?"
+                if nl
+                else "How much per day (or per hour for a patch)?",
+                "number",
+                minimum=0,
+                maximum=10000,
+                integer=False,
+            )
+        )
+    return Page(
+        "omed",
+        "Pijnstillers" if nl else "Painkillers",
+        "Vul alleen sterke pijnstillers in, zoals morfine, oxycodon of een fentanylpleister. Kijk op de verpakking."
+        if nl
+        else "Only strong painkillers, such as morphine, oxycodone or a fentanyl patch. Check the package.",
+        tuple(fields),
+    )
 
 
 def cost_page(cost: CostQuestionnaire, language: str) -> Page:
     nl = language == "nl"
     fields = tuple(
-        Field(i.key, i.text_nl if nl else i.text_en, "choice" if i.kind == "yesno" else "number",
-              YES_NO["nl" if nl else "en"] if i.kind == "yesno" else (), 0, i.maximum)
+        Field(
+            i.key,
+            i.text_nl if nl else i.text_en,
+            "choice" if i.kind == "yesno" else "number",
+            YES_NO["nl" if nl else "en"] if i.kind == "yesno" else (),
+            0,
+            i.maximum,
+        )
         for i in cost.items
     )
-    return Page(COST_CODE, cost.title_nl if nl else cost.title_en, cost.period_nl if nl else cost.period_en, fields)
+    return Page(
+        COST_CODE,
+        cost.title_nl if nl else cost.title_en,
+        cost.period_nl if nl else cost.period_en,
+        fields,
+    )
 
 
 def build_pages(instruments: Sequence[str], language: str, cost: CostQuestionnaire) -> list[Page]:
     builders = {"omed": lambda: opioid_page(language), COST_CODE: lambda: cost_page(cost, language)}
-    return [builders[code]() if code in builders else instrument_page(code, language) for code in instruments]
+    return [
+        builders[code]() if code in builders else instrument_page(code, language)
+        for code in instruments
+    ]
 
 
 def _parse(fld: Field, raw: str, language: str) -> tuple[Any, str]:
@@ -129,17 +196,26 @@ def _parse(fld: Field, raw: str, language: str) -> tuple[Any, str]:
     try:
         number = float(raw)
     except ValueError:
-        return None, (f"Vul een getal in (u vulde '{raw}' in)." if nl else f"Enter a number (you entered '{raw}').")
+        return None, (
+            f"Vul een getal in (u vulde '{raw}' in)."
+            if nl
+            else f"Enter a number (you entered '{raw}')."
+        )
     if not math.isfinite(number) or (fld.integer and number != int(number)):
         return None, ("Vul een heel getal in." if nl else "Enter a whole number.")
     low, high = fld.minimum, fld.maximum
     if (low is not None and number < low) or (high is not None and number > high):
-        return None, (f"Vul een getal van {low:g} tot en met {high:g} in." if nl else
-                      f"Enter a number from {low:g} to {high:g}.")
+        return None, (
+            f"Vul een getal van {low:g} tot en met {high:g} in."
+            if nl
+            else f"Enter a number from {low:g} to {high:g}."
+        )
     return (int(number) if fld.integer else number), ""
 
 
-def parse_page(page: Page, data: Mapping[str, str], language: str) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_page(
+    page: Page, data: Mapping[str, str], language: str
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers and errors for the fields of one page present in ``data`` (a POST)."""
     values, errors = {}, {}
     for fld in page.fields:
@@ -162,7 +238,10 @@ def _opioid_errors(values: Mapping[str, Any], language: str) -> dict[str, str]:
         drug, dose = values.get(f"drug_{row}"), values.get(f"dose_{row}")
         if (drug is None) != (dose is None):
             errors[f"dose_{row}" if dose is None else f"drug_{row}"] = (
-                "Vul ook dit in, of maak beide leeg." if language == "nl" else "Fill this in too, or leave both empty.")
+                "Vul ook dit in, of maak beide leeg."
+                if language == "nl"
+                else "Fill this in too, or leave both empty."
+            )
     return errors
 
 
@@ -183,7 +262,9 @@ def medications(answers: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     return meds or None  # "yes" without a medicine: OMED unknown, not 0
 
 
-def score_all(answers: Mapping[str, Mapping[str, Any]], instruments: Sequence[str]) -> dict[str, dict[str, Any]]:
+def score_all(
+    answers: Mapping[str, Mapping[str, Any]], instruments: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     """Scores per instrument with blend.instruments (the cost questionnaire is stored raw)."""
     scores: dict[str, dict[str, Any]] = {}
     for code in instruments:

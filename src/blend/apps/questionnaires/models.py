@@ -21,26 +21,38 @@ class ResponseStatus(models.TextChoices):
 
 
 class Response(models.Model):
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="responses")
-    assessment = models.OneToOneField("followup.Assessment", on_delete=models.PROTECT, related_name="response")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="responses"
+    )
+    assessment = models.OneToOneField(
+        "followup.Assessment", on_delete=models.PROTECT, related_name="response"
+    )
     mode = models.CharField(_("mode of administration"), max_length=10, choices=Mode.choices)
     language = models.CharField(_("language"), max_length=2)
     answers = models.JSONField(_("answers"), default=dict)
     scores = models.JSONField(_("scores"), default=dict)
-    status = models.CharField(_("status"), max_length=12, choices=ResponseStatus.choices,
-                              default=ResponseStatus.IN_PROGRESS)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ResponseStatus.choices,
+        default=ResponseStatus.IN_PROGRESS,
+    )
     started_at = models.DateTimeField(_("started at"))
     updated_at = models.DateTimeField(_("last saved at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [models.CheckConstraint(
-            condition=models.Q(status="in_progress") | models.Q(submitted_at__isnull=False),
-            name="response_submitted_has_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="in_progress") | models.Q(submitted_at__isnull=False),
+                name="response_submitted_has_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"response {self.assessment_id} ({self.status})"
@@ -49,7 +61,9 @@ class Response(models.Model):
 class AccessToken(models.Model):
     """A personal questionnaire link. The token itself exists only in the sent message."""
 
-    assessment = models.ForeignKey("followup.Assessment", on_delete=models.PROTECT, related_name="tokens")
+    assessment = models.ForeignKey(
+        "followup.Assessment", on_delete=models.PROTECT, related_name="tokens"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

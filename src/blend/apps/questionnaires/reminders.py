@@ -48,7 +48,9 @@ class PlanReport:
 
 
 def open_assessments(today: date) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(completed_at__isnull=True, opens_on__lte=today, closes_on__gte=today)
+    return Assessment.objects.filter(
+        completed_at__isnull=True, opens_on__lte=today, closes_on__gte=today
+    )
 
 
 def due_step(schedule: Schedule, assessment: Assessment, today: date) -> MessageStep | None:
@@ -59,11 +61,19 @@ def due_step(schedule: Schedule, assessment: Assessment, today: date) -> Message
     return due[-1] if due else None
 
 
-def plan_messages(today: date | None = None, *, batch_size: int = BATCH_SIZE,
-                  on_batch: Callable[[], None] | None = None) -> PlanReport:
+def plan_messages(
+    today: date | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[], None] | None = None,
+) -> PlanReport:
     today = today or timezone.localdate()
     schedule, report, last_id = load_schedule(), PlanReport(), 0
-    base = open_assessments(today).order_by("id").only("id", "participant_id", "timepoint", "anchor_on", "closes_on")
+    base = (
+        open_assessments(today)
+        .order_by("id")
+        .only("id", "participant_id", "timepoint", "anchor_on", "closes_on")
+    )
     while True:
         batch = list(base.filter(id__gt=last_id)[:batch_size])
         if not batch:
@@ -75,11 +85,17 @@ def plan_messages(today: date | None = None, *, batch_size: int = BATCH_SIZE,
             on_batch()
 
 
-def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report: PlanReport) -> None:
+def _plan_batch(
+    batch: list[Assessment], schedule: Schedule, today: date, report: PlanReport
+) -> None:
     pids = sorted({a.participant_id for a in batch})
     may_contact = contactable(pids)
-    contacts = {pid: (email, phone, lang) for pid, email, phone, lang in Identity.objects.filter(
-        participant_id__in=pids).values_list("participant_id", "email", "phone", "preferred_language")}
+    contacts = {
+        pid: (email, phone, lang)
+        for pid, email, phone, lang in Identity.objects.filter(participant_id__in=pids).values_list(
+            "participant_id", "email", "phone", "preferred_language"
+        )
+    }
     wanted = {}
     for a in batch:
         if a.participant_id not in may_contact:
@@ -102,8 +118,9 @@ def _plan_batch(batch: list[Assessment], schedule: Schedule, today: date, report
     report.queued += queue_many(drafts)
 
 
-def build_message(a: Assessment, step: MessageStep, schedule: Schedule,
-                  contact: tuple[str, str, str] | None) -> Draft | None:
+def build_message(
+    a: Assessment, step: MessageStep, schedule: Schedule, contact: tuple[str, str, str] | None
+) -> Draft | None:
     if contact is None or not (contact[0] or contact[1]):
         return None
     email, phone, language = contact
@@ -111,17 +128,37 @@ def build_message(a: Assessment, step: MessageStep, schedule: Schedule,
     template = load_templates()[step.template]
     with translation.override(language):
         closes = formats.date_format(a.closes_on, "DATE_FORMAT")
-    context = {"link": LINK_MARK, "closes_on": closes, "timepoint": schedule.timepoint(a.timepoint).label(language)}
+    context = {
+        "link": LINK_MARK,
+        "closes_on": closes,
+        "timepoint": schedule.timepoint(a.timepoint).label(language),
+    }
     if channel == Channel.EMAIL:
-        subject, body = render(template.source("subject", language), context), render(template.source("body", language), context)
+        subject, body = (
+            render(template.source("subject", language), context),
+            render(template.source("body", language), context),
+        )
     else:
         subject, body = "", render(template.source("sms", language), context)
-    if arm_blind.check_text(subject + "\n" + body):  # defence in depth: the system check already refuses
+    if arm_blind.check_text(
+        subject + "\n" + body
+    ):  # defence in depth: the system check already refuses
         return None
-    return Draft(purpose=purpose_of(a.pk), step=step.step, participant_id=a.participant_id,
-                 audience=Audience.PARTICIPANT, channel=channel, to_address=email or phone, language=language,
-                 template_code=step.template, subject=subject, body=body, link_factory=LINK_FACTORY,
-                 link_args={"assessment": a.pk}, send_after=timezone.now())
+    return Draft(
+        purpose=purpose_of(a.pk),
+        step=step.step,
+        participant_id=a.participant_id,
+        audience=Audience.PARTICIPANT,
+        channel=channel,
+        to_address=email or phone,
+        language=language,
+        template_code=step.template,
+        subject=subject,
+        body=body,
+        link_factory=LINK_FACTORY,
+        link_args={"assessment": a.pk},
+        send_after=timezone.now(),
+    )
 
 
 def mint_links(args: Sequence[dict[str, Any]], now: datetime | None = None) -> list[str | None]:

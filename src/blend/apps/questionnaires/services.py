@@ -39,8 +39,12 @@ def link_expiry(assessment: Assessment) -> datetime:
 
 def new_token(assessment: Assessment, now: datetime) -> tuple[str, AccessToken]:
     raw = secrets.token_urlsafe(32)  # 256 bits: unguessable
-    return raw, AccessToken(assessment=assessment, token_hash=hash_token(raw), created_at=now,
-                            expires_at=link_expiry(assessment))
+    return raw, AccessToken(
+        assessment=assessment,
+        token_hash=hash_token(raw),
+        created_at=now,
+        expires_at=link_expiry(assessment),
+    )
 
 
 def link_url(raw: str) -> str:
@@ -61,13 +65,19 @@ def resolve_token(raw: str, now: datetime | None = None) -> Assessment | None:
     now = now or timezone.now()
     if not raw or len(raw) > 100:
         return None
-    token = (AccessToken.objects.select_related("assessment__participant")
-             .filter(token_hash=hash_token(raw)).first())
+    token = (
+        AccessToken.objects.select_related("assessment__participant")
+        .filter(token_hash=hash_token(raw))
+        .first()
+    )
     if token is None or token.revoked_at is not None or now >= token.expires_at:
         return None
     assessment = token.assessment
     today = timezone.localdate(now)
-    if assessment.completed_at is not None or not assessment.opens_on <= today <= assessment.closes_on:
+    if (
+        assessment.completed_at is not None
+        or not assessment.opens_on <= today <= assessment.closes_on
+    ):
         return None
     return assessment if may_contact(assessment.participant) else None
 
@@ -78,7 +88,9 @@ def purpose_of(assessment_id: int) -> str:
 
 
 def revoke_links(participant: Participant, assessment: Assessment | None = None) -> int:
-    tokens = AccessToken.objects.filter(assessment__participant=participant, revoked_at__isnull=True)
+    tokens = AccessToken.objects.filter(
+        assessment__participant=participant, revoked_at__isnull=True
+    )
     if assessment is not None:
         tokens = tokens.filter(assessment=assessment)
     return tokens.update(revoked_at=timezone.now())
@@ -92,23 +104,44 @@ def response_of(assessment: Assessment) -> Response | None:
     return Response.objects.filter(assessment=assessment).first()
 
 
-def save_answers(assessment: Assessment, code: str, values: Mapping[str, Any], *, mode: str, language: str,
-                 user: Any = None) -> Response:
+def save_answers(
+    assessment: Assessment,
+    code: str,
+    values: Mapping[str, Any],
+    *,
+    mode: str,
+    language: str,
+    user: Any = None,
+) -> Response:
     """Merge one page's answers into the response (created on the first save)."""
     return save_all(assessment, {code: values}, mode=mode, language=language, user=user)
 
 
 @transaction.atomic
-def save_all(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *, mode: str, language: str,
-             user: Any = None) -> Response:
+def save_all(
+    assessment: Assessment,
+    answers: Mapping[str, Mapping[str, Any]],
+    *,
+    mode: str,
+    language: str,
+    user: Any = None,
+) -> Response:
     """Merge answers for several instruments at once (one write, one history row)."""
     unknown = [code for code in answers if code not in assessment.instruments]
     if unknown:
-        raise QuestionnaireError(f"instrument: expected one of {assessment.instruments}, got {unknown[0]!r}")
+        raise QuestionnaireError(
+            f"instrument: expected one of {assessment.instruments}, got {unknown[0]!r}"
+        )
     now = timezone.now()
-    response = (Response.objects.select_for_update().filter(assessment=assessment).first()
-                or Response(participant=assessment.participant, assessment=assessment, mode=mode,
-                            language=language, started_at=now))
+    response = Response.objects.select_for_update().filter(
+        assessment=assessment
+    ).first() or Response(
+        participant=assessment.participant,
+        assessment=assessment,
+        mode=mode,
+        language=language,
+        started_at=now,
+    )
     if response.status == ResponseStatus.SUBMITTED:
         raise QuestionnaireError("status: this questionnaire was already submitted")
     merged = dict(response.answers)
@@ -116,18 +149,28 @@ def save_all(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *
         merged[code] = {**merged.get(code, {}), **values}
     response.answers = merged
     response.updated_at, response.mode, response.language = now, mode, language
-    audited_save(response, user=user, reason="" if response.pk is None else f"answers saved ({mode})")
+    audited_save(
+        response, user=user, reason="" if response.pk is None else f"answers saved ({mode})"
+    )
     return response
 
 
 @transaction.atomic
-def submit(assessment: Assessment, *, mode: str, completed_on: date | None = None, user: Any = None,
-           at: datetime | None = None) -> Response:
+def submit(
+    assessment: Assessment,
+    *,
+    mode: str,
+    completed_on: date | None = None,
+    user: Any = None,
+    at: datetime | None = None,
+) -> Response:
     """Score every instrument with blend.instruments and close the assessment and its links.
     ``at`` is the moment of submission when it was not now (a paper form, the demo's history)."""
     response = Response.objects.select_for_update().filter(assessment=assessment).first()
     if response is None:
-        raise QuestionnaireError("answers: expected at least one saved answer before submitting, got none")
+        raise QuestionnaireError(
+            "answers: expected at least one saved answer before submitting, got none"
+        )
     if response.status == ResponseStatus.SUBMITTED:
         raise QuestionnaireError("status: this questionnaire was already submitted")
     now = at or timezone.now()
@@ -140,20 +183,33 @@ def submit(assessment: Assessment, *, mode: str, completed_on: date | None = Non
     audited_save(assessment, user=user, reason=f"questionnaire completed ({mode})")
     revoke_links(assessment.participant, assessment)
     cancel_purpose(purpose_of(assessment.pk))  # every reminder still queued for it
-    record_event("questionnaire.submit", actor=user, participant=assessment.participant, obj=response,
-                 details={"timepoint": assessment.timepoint, "mode": mode})
+    record_event(
+        "questionnaire.submit",
+        actor=user,
+        participant=assessment.participant,
+        obj=response,
+        details={"timepoint": assessment.timepoint, "mode": mode},
+    )
     return response
 
 
 @transaction.atomic
-def enter_by_staff(assessment: Assessment, answers: Mapping[str, Mapping[str, Any]], *, mode: str,
-                   completed_on: date, user: Any) -> Response:
+def enter_by_staff(
+    assessment: Assessment,
+    answers: Mapping[str, Mapping[str, Any]],
+    *,
+    mode: str,
+    completed_on: date,
+    user: Any,
+) -> Response:
     """A paper or telephone questionnaire typed in by staff, recording the mode."""
     if mode not in {Mode.PAPER, Mode.TELEPHONE}:
         raise QuestionnaireError(f"mode: expected paper or telephone, got {mode!r}")
     if completed_on > timezone.localdate():
         raise QuestionnaireError(f"completed_on: expected today or earlier, got {completed_on}")
-    language = getattr(getattr(assessment.participant, "identity", None), "preferred_language", "nl")
+    language = getattr(
+        getattr(assessment.participant, "identity", None), "preferred_language", "nl"
+    )
     if any(answers.values()):
         save_all(assessment, answers, mode=mode, language=language, user=user)
     return submit(assessment, mode=mode, completed_on=completed_on, user=user)

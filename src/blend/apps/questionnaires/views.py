@@ -39,13 +39,24 @@ def _invalid(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _fields(page: qpages.Page, stored: dict[str, Any], raw: dict[str, str], errors: dict[str, str],
-            prefix: str = "") -> list[dict[str, Any]]:
+def _fields(
+    page: qpages.Page,
+    stored: dict[str, Any],
+    raw: dict[str, str],
+    errors: dict[str, str],
+    prefix: str = "",
+) -> list[dict[str, Any]]:
     rows = []
     for fld in page.fields:
         value = raw.get(fld.key, "") if fld.key in raw else stored.get(fld.key)
-        rows.append({"f": fld, "name": prefix + fld.key, "value": "" if value is None else str(value),
-                     "error": errors.get(fld.key, "")})
+        rows.append(
+            {
+                "f": fld,
+                "name": prefix + fld.key,
+                "value": "" if value is None else str(value),
+                "error": errors.get(fld.key, ""),
+            }
+        )
     return rows
 
 
@@ -67,7 +78,9 @@ def patient(request: HttpRequest, token: str) -> HttpResponse:
         return _patient_page(request, token, assessment, language)
 
 
-def _patient_page(request: HttpRequest, token: str, assessment: Assessment, language: str) -> HttpResponse:
+def _patient_page(
+    request: HttpRequest, token: str, assessment: Assessment, language: str
+) -> HttpResponse:
     pages = services.pages_for(assessment, language)
     response = services.response_of(assessment)
     answers = response.answers if response else {}
@@ -81,29 +94,45 @@ def _patient_page(request: HttpRequest, token: str, assessment: Assessment, lang
         page = pages[index]
         raw = {f.key: request.POST.get(f.key, "") for f in page.fields}
         values, errors = qpages.parse_page(page, raw, language)
-        response = services.save_answers(assessment, page.code, values, mode=Mode.WEB, language=language)
+        response = services.save_answers(
+            assessment, page.code, values, mode=Mode.WEB, language=language
+        )
         answers = response.answers
         if request.headers.get("HX-Request"):
-            return render(request, "questionnaires/patient/_save_status.html",
-                          {"errors": errors, "saved_at": response.updated_at})
+            return render(
+                request,
+                "questionnaires/patient/_save_status.html",
+                {"errors": errors, "saved_at": response.updated_at},
+            )
         if not errors:
             return redirect(reverse("questionnaires:patient", args=[token]) + f"?page={index + 1}")
     done, total = qpages.answered(pages, answers)
     context = {
-        "token": token, "pages": pages, "index": index, "language": language,
+        "token": token,
+        "pages": pages,
+        "index": index,
+        "language": language,
         "timepoint": load_schedule().timepoint(assessment.timepoint).label(language),
-        "closes_on": assessment.closes_on, "done": done, "total": total,
+        "closes_on": assessment.closes_on,
+        "done": done,
+        "total": total,
         "percent": round(100 * done / total) if total else 100,
     }
     if index == len(pages):
         context["unanswered"] = total - done
         return render(request, "questionnaires/patient/review.html", context)
     page = pages[index]
-    context.update(page=page, rows=_fields(page, answers.get(page.code, {}), raw, errors), errors=errors)
-    return render(request, "questionnaires/patient/page.html", context, status=400 if errors else 200)
+    context.update(
+        page=page, rows=_fields(page, answers.get(page.code, {}), raw, errors), errors=errors
+    )
+    return render(
+        request, "questionnaires/patient/page.html", context, status=400 if errors else 200
+    )
 
 
-def _page_index(request: HttpRequest, count: int, pages: list[qpages.Page], answers: dict[str, Any]) -> int:
+def _page_index(
+    request: HttpRequest, count: int, pages: list[qpages.Page], answers: dict[str, Any]
+) -> int:
     """The requested page, or (first visit, resuming) the first page with a blank answer."""
     given = request.POST.get("page") if request.method == "POST" else request.GET.get("page")
     if given is not None and given.isdigit():
@@ -125,21 +154,41 @@ def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     language = translation.get_language() or "en"
     pages = services.pages_for(assessment, "nl" if language == "nl" else "en")
     status = statuses([assessment])[assessment.pk]
-    may_enter = (request.user.can(Cap.QUESTIONNAIRE_ENTER) and status not in {"stopped", "upcoming", "completed"}
-                 and not (response and response.status == ResponseStatus.SUBMITTED))
-    context: dict[str, Any] = {"assessment": assessment, "participant": assessment.participant, "response": response,
-                               "status": status, "may_enter": may_enter, "modes": [Mode.PAPER, Mode.TELEPHONE]}
+    may_enter = (
+        request.user.can(Cap.QUESTIONNAIRE_ENTER)
+        and status not in {"stopped", "upcoming", "completed"}
+        and not (response and response.status == ResponseStatus.SUBMITTED)
+    )
+    context: dict[str, Any] = {
+        "assessment": assessment,
+        "participant": assessment.participant,
+        "response": response,
+        "status": status,
+        "may_enter": may_enter,
+        "modes": [Mode.PAPER, Mode.TELEPHONE],
+    }
     stored = response.answers if response else {}
     if request.method == "POST" and may_enter:
         return _staff_entry(request, assessment, pages, stored, context)
-    context["sections"] = [{"page": p, "rows": _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"),
-                            "scores": (response.scores or {}).get(p.code) if response else None} for p in pages]
+    context["sections"] = [
+        {
+            "page": p,
+            "rows": _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"),
+            "scores": (response.scores or {}).get(p.code) if response else None,
+        }
+        for p in pages
+    ]
     context["today"] = timezone.localdate()
     return render(request, "questionnaires/assessment.html", context)
 
 
-def _staff_entry(request: HttpRequest, assessment: Assessment, pages: list[qpages.Page], stored: dict[str, Any],
-                 context: dict[str, Any]) -> HttpResponse:
+def _staff_entry(
+    request: HttpRequest,
+    assessment: Assessment,
+    pages: list[qpages.Page],
+    stored: dict[str, Any],
+    context: dict[str, Any],
+) -> HttpResponse:
     language = "nl" if translation.get_language() == "nl" else "en"
     answers, sections, has_errors = {}, [], False
     for page in pages:
@@ -147,8 +196,13 @@ def _staff_entry(request: HttpRequest, assessment: Assessment, pages: list[qpage
         values, errors = qpages.parse_page(page, raw, language)
         answers[page.code] = values
         has_errors = has_errors or bool(errors)
-        sections.append({"page": page, "rows": _fields(page, stored.get(page.code, {}), raw, errors, f"{page.code}__"),
-                         "scores": None})
+        sections.append(
+            {
+                "page": page,
+                "rows": _fields(page, stored.get(page.code, {}), raw, errors, f"{page.code}__"),
+                "scores": None,
+            }
+        )
     mode, completed_on = request.POST.get("mode", ""), request.POST.get("completed_on", "")
     form_errors = {}
     if mode not in {Mode.PAPER, Mode.TELEPHONE}:
@@ -156,14 +210,24 @@ def _staff_entry(request: HttpRequest, assessment: Assessment, pages: list[qpage
     try:
         completed = date.fromisoformat(completed_on)
         if not assessment.participant.registered_on <= completed <= timezone.localdate():
-            form_errors["completed_on"] = _("Expected a date between cohort entry and today, got %(d)s.") % {
-                "d": completed_on}
+            form_errors["completed_on"] = _(
+                "Expected a date between cohort entry and today, got %(d)s."
+            ) % {"d": completed_on}
     except ValueError:
-        form_errors["completed_on"] = _("Expected a date (YYYY-MM-DD), got %(d)s.") % {"d": completed_on or "nothing"}
+        form_errors["completed_on"] = _("Expected a date (YYYY-MM-DD), got %(d)s.") % {
+            "d": completed_on or "nothing"
+        }
     if has_errors or form_errors:
-        context.update(sections=sections, form_errors=form_errors, mode=mode, completed_on=completed_on,
-                       today=timezone.localdate())
+        context.update(
+            sections=sections,
+            form_errors=form_errors,
+            mode=mode,
+            completed_on=completed_on,
+            today=timezone.localdate(),
+        )
         return render(request, "questionnaires/assessment.html", context, status=400)
-    services.enter_by_staff(assessment, answers, mode=mode, completed_on=completed, user=request.user)
+    services.enter_by_staff(
+        assessment, answers, mode=mode, completed_on=completed, user=request.user
+    )
     messages.success(request, _("Questionnaire entered and scored."))
     return redirect("questionnaires:assessment", pk=assessment.pk)

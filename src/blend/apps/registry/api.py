@@ -52,12 +52,23 @@ def participant_or_404(study_id: str) -> Participant:
 
 
 def participant_out(p: Participant) -> dict[str, Any]:
-    return {"study_id": p.study_id, "site": p.site.code, "registered_on": p.registered_on, "sex": p.sex,
-            "birth_year": p.birth_year, "primary_tumour": p.primary_tumour,
-            "metastases_diagnosed_on": p.metastases_diagnosed_on, "performance_status": p.performance_status}
+    return {
+        "study_id": p.study_id,
+        "site": p.site.code,
+        "registered_on": p.registered_on,
+        "sex": p.sex,
+        "birth_year": p.birth_year,
+        "primary_tumour": p.primary_tumour,
+        "metastases_diagnosed_on": p.metastases_diagnosed_on,
+        "performance_status": p.performance_status,
+    }
 
 
-@router.get("/participants", response=responses(list[ParticipantOut]), summary="Cohort participants (pseudonymous)")
+@router.get(
+    "/participants",
+    response=responses(list[ParticipantOut]),
+    summary="Cohort participants (pseudonymous)",
+)
 @paginate(Pages)
 def participants(request: HttpRequest, site: str = "", study_id: str = "") -> Any:
     need(request, Cap.PARTICIPANT_VIEW)
@@ -69,7 +80,11 @@ def participants(request: HttpRequest, site: str = "", study_id: str = "") -> An
     return Mapped(qs, participant_out)
 
 
-@router.post("/participants", response={201: ParticipantOut, **ERRORS}, summary="Register a cohort participant")
+@router.post(
+    "/participants",
+    response={201: ParticipantOut, **ERRORS},
+    summary="Register a cohort participant",
+)
 def register(request: HttpRequest, data: ParticipantIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
     fields = data.dict()

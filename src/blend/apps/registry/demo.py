@@ -3,27 +3,86 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from blend.apps.registry.models import Participant
 from blend.apps.registry.services import Registration, register_participant
 
-FIRST = ["Anna", "Johanna", "Maria", "Els", "Ineke", "Sanne", "Fatima", "Henk", "Jan", "Pieter", "Kees",
-         "Ahmed", "Willem", "Gerrit", "Bram", "Ria", "Truus", "Joke", "Mohamed", "Theo", "Yvonne", "Linda"]
-LAST = ["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
-        "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Yilmaz", "El Amrani"]
-TUMOURS = ["breast"] * 24 + ["prostate"] * 20 + ["lung"] * 22 + ["kidney"] * 9 + ["myeloma"] * 5 + ["other"] * 18 + ["unknown"] * 2
+FIRST = [
+    "Anna",
+    "Johanna",
+    "Maria",
+    "Els",
+    "Ineke",
+    "Sanne",
+    "Fatima",
+    "Henk",
+    "Jan",
+    "Pieter",
+    "Kees",
+    "Ahmed",
+    "Willem",
+    "Gerrit",
+    "Bram",
+    "Ria",
+    "Truus",
+    "Joke",
+    "Mohamed",
+    "Theo",
+    "Yvonne",
+    "Linda",
+]
+LAST = [
+    "de Vries",
+    "Jansen",
+    "van den Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Yilmaz",
+    "El Amrani",
+]
+TUMOURS = (
+    ["breast"] * 24
+    + ["prostate"] * 20
+    + ["lung"] * 22
+    + ["kidney"] * 9
+    + ["myeloma"] * 5
+    + ["other"] * 18
+    + ["unknown"] * 2
+)
 COHORT_START = date(2022, 10, 15)
 
 
-def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+def populate(ctx: Any) -> None:
     rng, nurse = ctx.rng, ctx.users["nurse"]
     span = (ctx.today - COHORT_START).days
     for i in range(ctx.extra["n_participants"]):
-        entered = COHORT_START + timedelta(days=int(span * (i + rng.random()) / ctx.extra["n_participants"]))
+        entered = COHORT_START + timedelta(
+            days=int(span * (i + rng.random()) / ctx.extra["n_participants"])
+        )
         entered = min(entered, ctx.today)
         born = date(entered.year - rng.randint(38, 88), rng.randint(1, 12), rng.randint(1, 28))
         tumour = rng.choice(TUMOURS)
-        sex = "female" if tumour == "breast" else "male" if tumour == "prostate" else rng.choice(["female", "male"])
+        sex = (
+            "female"
+            if tumour == "breast"
+            else "male"
+            if tumour == "prostate"
+            else rng.choice(["female", "male"])
+        )
         registration = Registration(
             site=rng.choices(ctx.sites, weights=[6, 2, 2])[0],
             registered_on=entered,

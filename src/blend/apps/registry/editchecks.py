@@ -27,14 +27,24 @@ def _age_between(born_key: str, lo: int, hi: int) -> Callable[[Mapping[str, Any]
 PARTICIPANT: tuple[EditCheck, ...] = (
     Range("P01", "performance_status", 0, 4, "WHO/ECOG performance status"),
     DateOrder("P02", "metastases_diagnosed_on", "registered_on", blame="metastases_diagnosed_on"),
-    CrossField("P03", "birth_year", ("birth_year", "registered_on"), _age_between("birth_year", 18, 110),
-               "birth_year: expected an age of 18–110 years at cohort entry"),
+    CrossField(
+        "P03",
+        "birth_year",
+        ("birth_year", "registered_on"),
+        _age_between("birth_year", 18, 110),
+        "birth_year: expected an age of 18–110 years at cohort entry",
+    ),
 )
 
 # On the form only: a saved participant is checked on the year of birth (P03).
 REGISTRATION: tuple[EditCheck, ...] = (
-    CrossField("R01", "date_of_birth", ("date_of_birth", "registered_on"), _age_between("date_of_birth", 18, 110),
-               "date_of_birth: expected an age of 18–110 years at cohort entry"),
+    CrossField(
+        "R01",
+        "date_of_birth",
+        ("date_of_birth", "registered_on"),
+        _age_between("date_of_birth", 18, 110),
+        "date_of_birth: expected an age of 18–110 years at cohort entry",
+    ),
 )
 
 CHECK_SETS = [

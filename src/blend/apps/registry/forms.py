@@ -14,11 +14,16 @@ from blend.web.forms import EditCheckMixin
 class RegistrationForm(EditCheckMixin, forms.Form):
     edit_checks = REGISTRATION  # declared in registry.editchecks
     site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all())
-    registered_on = forms.DateField(label=_("Cohort entry date"), widget=forms.DateInput(attrs={"type": "date"}))
+    registered_on = forms.DateField(
+        label=_("Cohort entry date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     hospital_number = forms.RegexField(
-        label=_("Hospital number"), regex=r"^[A-Za-z0-9-]{4,30}$",
+        label=_("Hospital number"),
+        regex=r"^[A-Za-z0-9-]{4,30}$",
         error_messages={"invalid": _("Expected 4–30 letters, digits or hyphens.")},
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
@@ -31,29 +36,47 @@ class RegistrationForm(EditCheckMixin, forms.Form):
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.RegexField(
-        label=_("Mobile phone"), regex=r"^\+?[0-9 ]{8,20}$", required=False,
-        error_messages={"invalid": _("Expected a phone number of 8–20 digits, optionally starting with +.")},
+        label=_("Mobile phone"),
+        regex=r"^\+?[0-9 ]{8,20}$",
+        required=False,
+        error_messages={
+            "invalid": _("Expected a phone number of 8–20 digits, optionally starting with +.")
+        },
     )
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
 
     def clean_hospital_number(self) -> str:
         number = self.cleaned_data["hospital_number"]
         if Identity.objects.filter(hospital_number=number).exists():
-            raise forms.ValidationError(_("This hospital number is already registered in the cohort."))
+            raise forms.ValidationError(
+                _("This hospital number is already registered in the cohort.")
+            )
         return number
 
     def clean(self) -> dict:
         data = super().clean() or {}
         today = timezone.localdate()
-        born, entered, diagnosed = data.get("date_of_birth"), data.get("registered_on"), data.get("metastases_diagnosed_on")
+        born, entered, diagnosed = (
+            data.get("date_of_birth"),
+            data.get("registered_on"),
+            data.get("metastases_diagnosed_on"),
+        )
         if entered and entered > today:
-            self.add_error("registered_on", _("Expected today or earlier, got %(d)s.") % {"d": entered})
+            self.add_error(
+                "registered_on", _("Expected today or earlier, got %(d)s.") % {"d": entered}
+            )
         if born and not (date(1900, 1, 1) <= born <= today):
-            self.add_error("date_of_birth", _("Expected a date between 1900 and today, got %(d)s.") % {"d": born})
+            self.add_error(
+                "date_of_birth",
+                _("Expected a date between 1900 and today, got %(d)s.") % {"d": born},
+            )
         if born and entered and entered < born:
             self.add_error("registered_on", _("Cohort entry cannot be before the date of birth."))
         if diagnosed and entered and diagnosed > entered:
-            self.add_error("metastases_diagnosed_on", _("Expected on or before the cohort entry date, got %(d)s.") % {"d": diagnosed})
+            self.add_error(
+                "metastases_diagnosed_on",
+                _("Expected on or before the cohort entry date, got %(d)s.") % {"d": diagnosed},
+            )
         if born and diagnosed and diagnosed < born:
             self.add_error("metastases_diagnosed_on", _("Cannot be before the date of birth."))
         return data
@@ -78,10 +101,18 @@ class ParticipantEditForm(EditCheckMixin, forms.ModelForm):
 class ParticipantFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     site = forms.ModelChoiceField(label=_("Centre"), queryset=Site.objects.all(), required=False)
-    primary_tumour = forms.ChoiceField(label=_("Primary tumour"), choices=[("", "—"), *PrimaryTumour.choices], required=False)
+    primary_tumour = forms.ChoiceField(
+        label=_("Primary tumour"), choices=[("", "—"), *PrimaryTumour.choices], required=False
+    )
     randomization_consent = forms.ChoiceField(
         label=_("Randomization consent (c)"),
-        choices=[("", "—"), ("yes", _("yes")), ("no", _("no")), ("postponed", _("postponed")),
-                 ("withdrawn", _("withdrawn")), ("none", _("not recorded"))],
+        choices=[
+            ("", "—"),
+            ("yes", _("yes")),
+            ("no", _("no")),
+            ("postponed", _("postponed")),
+            ("withdrawn", _("withdrawn")),
+            ("none", _("not recorded")),
+        ],
         required=False,
     )

@@ -43,11 +43,15 @@ class Participant(models.Model):
     registered_on = models.DateField(_("cohort entry date"), db_index=True)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
     birth_year = models.PositiveSmallIntegerField(_("year of birth"))
-    primary_tumour = models.CharField(_("primary tumour"), max_length=20, choices=PrimaryTumour.choices)
+    primary_tumour = models.CharField(
+        _("primary tumour"), max_length=20, choices=PrimaryTumour.choices
+    )
     metastases_diagnosed_on = models.DateField(_("date spinal metastases diagnosed"))
     performance_status = models.PositiveSmallIntegerField(_("WHO/ECOG performance status"))
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -72,7 +76,9 @@ class Identity(models.Model):
 
     HOLDS_IDENTIFIERS = True
 
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="identity")
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="identity"
+    )
     full_name = models.CharField(_("full name"), max_length=200)
     date_of_birth = models.DateField(_("date of birth"))
     hospital_number = models.CharField(_("hospital number"), max_length=30)
@@ -84,7 +90,11 @@ class Identity(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["hospital_number"], name="identity_unique_hospital_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hospital_number"], name="identity_unique_hospital_number"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"identity of {self.participant_id}"

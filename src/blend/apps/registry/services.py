@@ -44,7 +44,9 @@ def ensure_site(code: str, name: str, *, user: Any) -> Site:
     site = Site.objects.filter(code=code).first()
     if site is None:
         site = Site.objects.create(code=code, name=name)
-        record_event("registry.site_add", actor=user, obj=site, details={"code": code, "name": name})
+        record_event(
+            "registry.site_add", actor=user, obj=site, details={"code": code, "name": name}
+        )
     return site
 
 
@@ -79,11 +81,19 @@ def register_participant(data: Registration, *, user: Any) -> Participant:
 
 
 @transaction.atomic
-def update_participant(participant: Participant, changes: dict[str, Any], *, user: Any, reason: str) -> Participant:
+def update_participant(
+    participant: Participant, changes: dict[str, Any], *, user: Any, reason: str
+) -> Participant:
     for field, value in changes.items():
         setattr(participant, field, value)
     participant.full_clean()
     audited_save(participant, user=user, reason=reason)
-    record_event("participant.update", actor=user, participant=participant, obj=participant,
-                 reason=reason, details={"fields": sorted(changes)})
+    record_event(
+        "participant.update",
+        actor=user,
+        participant=participant,
+        obj=participant,
+        reason=reason,
+        details={"fields": sorted(changes)},
+    )
     return participant

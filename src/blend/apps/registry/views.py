@@ -20,17 +20,27 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
         participant = register_participant(Registration(**form.cleaned_data), user=request.user)
         messages.success(request, _("Registered %(id)s.") % {"id": participant.study_id})
         return redirect("participant-detail", study_id=participant.study_id)
-    return render(request, "registry/register.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "registry/register.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
 def participant_edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    form = ParticipantEditForm(request.POST or None, instance=Participant.objects.get(pk=participant.pk))
+    form = ParticipantEditForm(
+        request.POST or None, instance=Participant.objects.get(pk=participant.pk)
+    )
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f != "reason"}
-        update_participant(participant, changes, user=request.user, reason=form.cleaned_data["reason"])
+        update_participant(
+            participant, changes, user=request.user, reason=form.cleaned_data["reason"]
+        )
         messages.success(request, _("Saved."))
         return redirect("participant-detail", study_id=study_id)
-    return render(request, "registry/edit.html", {"form": form, "participant": participant},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "registry/edit.html",
+        {"form": form, "participant": participant},
+        status=400 if form.errors else 200,
+    )

@@ -47,18 +47,37 @@ class AdverseEventOut(Schema):
 
 
 class AdverseEventIn(Schema):
-    term: Literal["wound_complication", "wound_dehiscence", "wound_infection", "seroma", "postoperative_hemorrhage",
-                  "spinal_fracture", "dermatitis_radiation", "csf_leakage", "other"]
+    term: Literal[
+        "wound_complication",
+        "wound_dehiscence",
+        "wound_infection",
+        "seroma",
+        "postoperative_hemorrhage",
+        "spinal_fracture",
+        "dermatitis_radiation",
+        "csf_leakage",
+        "other",
+    ]
     other_term: str = Field("", max_length=120)
     grade: int = Field(ge=1, le=5)
     onset_date: date
     resolved_on: date | None = None
     serious: bool = False
-    seriousness: list[Literal["death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",
-                              "medically_important"]] = []
+    seriousness: list[
+        Literal[
+            "death",
+            "life_threatening",
+            "hospitalisation",
+            "disability",
+            "congenital_anomaly",
+            "medically_important",
+        ]
+    ] = []
     related_sbrt: Causality
     related_surgery: Causality
-    action_taken: Literal["none", "medication", "local_care", "reoperation", "rt_interrupted", "hospitalised", "other"]
+    action_taken: Literal[
+        "none", "medication", "local_care", "reoperation", "rt_interrupted", "hospitalised", "other"
+    ]
     outcome: Literal["recovered", "recovering", "not_recovered", "sequelae", "fatal", "unknown"]
     description: str = Field("", max_length=4000)
     aware_at: datetime | None = None
@@ -67,11 +86,30 @@ class AdverseEventIn(Schema):
 
 def ae_out(ae: AdverseEvent) -> dict[str, Any]:
     hours = safety.report_hours()
-    fields = ["id", "term", "grade", "onset_date", "resolved_on", "serious", "seriousness", "related_sbrt",
-              "related_surgery", "action_taken", "outcome", "aware_at", "reported_at"]
-    return {**{f: getattr(ae, f) for f in fields}, "study_id": ae.participant.study_id,
-            "follow_up_of": ae.follow_up_of_id, "term_label": ae.term_label, "related": ae.related,
-            "report_due_at": ae.report_due_at(hours), "overdue": ae.is_overdue(hours)}
+    fields = [
+        "id",
+        "term",
+        "grade",
+        "onset_date",
+        "resolved_on",
+        "serious",
+        "seriousness",
+        "related_sbrt",
+        "related_surgery",
+        "action_taken",
+        "outcome",
+        "aware_at",
+        "reported_at",
+    ]
+    return {
+        **{f: getattr(ae, f) for f in fields},
+        "study_id": ae.participant.study_id,
+        "follow_up_of": ae.follow_up_of_id,
+        "term_label": ae.term_label,
+        "related": ae.related,
+        "report_due_at": ae.report_due_at(hours),
+        "overdue": ae.is_overdue(hours),
+    }
 
 
 @router.get("/adverse-events", response=responses(list[AdverseEventOut]), summary="Adverse events")
@@ -92,8 +130,11 @@ def adverse_event(request: HttpRequest, ae_id: int) -> dict[str, Any]:
     return ae_out(get_object_or_404(AdverseEvent.objects.select_related("participant"), pk=ae_id))
 
 
-@router.post("/participants/{study_id}/adverse-events", response={201: AdverseEventOut, **ERRORS},
-             summary="Report an adverse event (an SAE notifies the PI and the trial office)")
+@router.post(
+    "/participants/{study_id}/adverse-events",
+    response={201: AdverseEventOut, **ERRORS},
+    summary="Report an adverse event (an SAE notifies the PI and the trial office)",
+)
 def report_adverse_event(request: HttpRequest, study_id: str, data: AdverseEventIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
     p = participant_or_404(study_id)

@@ -8,5 +8,9 @@ from blend.apps.safety.models import AdverseEvent
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each report, one visit per report."""
-    pks = AdverseEvent.objects.filter(participant=participant).order_by("pk").values_list("pk", flat=True)
+    pks = (
+        AdverseEvent.objects.filter(participant=participant)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return [("Adverse event", f"AE {pk}") for pk in pks]

@@ -29,7 +29,7 @@ GENERIC = {
     1: "Mild; asymptomatic or mild symptoms; clinical or diagnostic observations only; intervention not indicated",
     2: "Moderate; minimal, local or noninvasive intervention indicated; limiting age-appropriate instrumental ADL",
     3: "Severe or medically significant but not immediately life-threatening; hospitalization indicated; "
-       "disabling; limiting self care ADL",
+    "disabling; limiting self care ADL",
     4: "Life-threatening consequences; urgent intervention indicated",
     5: "Death related to AE",
 }
@@ -39,11 +39,17 @@ def _from_instruments() -> tuple[Term, ...]:
     """The terms and grade texts of ``blend.instruments.ctcae`` (one transcription for the whole platform)."""
     from blend.instruments import ctcae as source
 
-    return tuple(Term(t.key, t.name_en, t.soc, t.meddra, dict(t.grades), t.name_nl) for t in source.TERMS)
+    return tuple(
+        Term(t.key, t.name_en, t.soc, t.meddra, dict(t.grades), t.name_nl) for t in source.TERMS
+    )
 
 
-TERMS: tuple[Term, ...] = (*_from_instruments(),
-                           Term("other", "Other (name the CTCAE v5.0 term)", "", "", GENERIC, "Anders (CTCAE-term noemen)"))
+TERMS: tuple[Term, ...] = (
+    *_from_instruments(),
+    Term(
+        "other", "Other (name the CTCAE v5.0 term)", "", "", GENERIC, "Anders (CTCAE-term noemen)"
+    ),
+)
 BY_CODE: dict[str, Term] = {t.code: t for t in TERMS}
 WOUND_TERMS = ("wound_complication", "wound_dehiscence", "wound_infection")
 

@@ -16,23 +16,55 @@ class AdverseEventForm(EditCheckMixin, forms.ModelForm):
     """The AE/SAE form; its edit checks (``safety.editchecks.ADVERSE_EVENT``) run on entry."""
 
     edit_checks = ADVERSE_EVENT
-    seriousness = forms.MultipleChoiceField(label=_("Seriousness criteria"), choices=Seriousness.choices,
-                                            required=False, widget=forms.CheckboxSelectMultiple)
-    grade = forms.TypedChoiceField(label=_("CTCAE grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 6)])
-    reason = forms.CharField(label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    seriousness = forms.MultipleChoiceField(
+        label=_("Seriousness criteria"),
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    grade = forms.TypedChoiceField(
+        label=_("CTCAE grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 6)]
+    )
+    reason = forms.CharField(
+        label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     class Meta:
         model = AdverseEvent
-        fields = ["term", "other_term", "grade", "onset_date", "resolved_on", "serious", "seriousness",
-                  "related_sbrt", "related_surgery", "action_taken", "outcome", "description", "aware_at"]
-        widgets = {"onset_date": DATE, "resolved_on": DATE,
-                   "aware_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                   "description": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "term",
+            "other_term",
+            "grade",
+            "onset_date",
+            "resolved_on",
+            "serious",
+            "seriousness",
+            "related_sbrt",
+            "related_surgery",
+            "action_taken",
+            "outcome",
+            "description",
+            "aware_at",
+        ]
+        widgets = {
+            "onset_date": DATE,
+            "resolved_on": DATE,
+            "aware_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["term"].widget.attrs.update({"hx-get": "grades/", "hx-target": "#grade-definitions",
-                                                 "hx-trigger": "change", "hx-include": "this"})
+        self.fields["term"].widget.attrs.update(
+            {
+                "hx-get": "grades/",
+                "hx-target": "#grade-definitions",
+                "hx-trigger": "change",
+                "hx-include": "this",
+            }
+        )
         if not editing:
             del self.fields["reason"]
         else:
@@ -43,12 +75,17 @@ class AdverseEventForm(EditCheckMixin, forms.ModelForm):
 
 
 class MarkReportedForm(forms.Form):
-    reported_at = forms.DateTimeField(label=_("SAE report submitted at"),
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reported_at = forms.DateTimeField(
+        label=_("SAE report submitted at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
 
 class DeathReviewForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=DeathReview.Decision.choices)
-    adverse_event = forms.ModelChoiceField(label=_("SAE report of this death"), queryset=AdverseEvent.objects.none(),
-                                           required=False)
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    adverse_event = forms.ModelChoiceField(
+        label=_("SAE report of this death"), queryset=AdverseEvent.objects.none(), required=False
+    )
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

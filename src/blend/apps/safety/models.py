@@ -54,9 +54,17 @@ class AdverseEvent(models.Model):
     """One adverse event report, graded by CTCAE v5.0. A follow-up report points to the
     initial report (``follow_up_of``); the initial report carries the SAE deadline."""
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="adverse_events")
-    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="follow_ups", verbose_name=_("follow-up of report"))
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of report"),
+    )
     term = models.CharField(_("CTCAE v5.0 term"), max_length=40, choices=term_choices())
     other_term = models.CharField(_("other CTCAE term"), max_length=120, blank=True)
     grade = models.PositiveSmallIntegerField(_("CTCAE grade"))
@@ -64,23 +72,32 @@ class AdverseEvent(models.Model):
     resolved_on = models.DateField(_("resolution date"), null=True, blank=True)
     serious = models.BooleanField(_("serious (SAE)"), default=False)
     seriousness = models.JSONField(_("seriousness criteria"), default=list, blank=True)
-    related_sbrt = models.CharField(_("relatedness to SBRT"), max_length=20, choices=Relatedness.choices)
-    related_surgery = models.CharField(_("relatedness to surgery"), max_length=20, choices=Relatedness.choices)
+    related_sbrt = models.CharField(
+        _("relatedness to SBRT"), max_length=20, choices=Relatedness.choices
+    )
+    related_surgery = models.CharField(
+        _("relatedness to surgery"), max_length=20, choices=Relatedness.choices
+    )
     action_taken = models.CharField(_("action taken"), max_length=20, choices=Action.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     description = models.TextField(_("description"), blank=True)
     aware_at = models.DateTimeField(_("site became aware"), default=timezone.now)
     reported_at = models.DateTimeField(_("SAE report submitted"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-onset_date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_5"),
             models.CheckConstraint(
-                condition=models.Q(resolved_on__isnull=True) | models.Q(resolved_on__gte=models.F("onset_date")),
+                condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_5"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resolved_on__isnull=True)
+                | models.Q(resolved_on__gte=models.F("onset_date")),
                 name="ae_resolution_after_onset",
             ),
         ]
@@ -90,7 +107,9 @@ class AdverseEvent(models.Model):
 
     @property
     def term_label(self) -> str:
-        return self.other_term if self.term == "other" and self.other_term else self.get_term_display()
+        return (
+            self.other_term if self.term == "other" and self.other_term else self.get_term_display()
+        )
 
     @property
     def related(self) -> bool:
@@ -119,13 +138,19 @@ class DeathReview(models.Model):
         SAE_REPORTED = "sae_reported", _("reported as SAE")
         NOT_SAE = "not_sae", _("not an SAE (e.g. disease progression outside the reporting period)")
 
-    participant = models.OneToOneField("registry.Participant", on_delete=models.PROTECT, related_name="death_review")
+    participant = models.OneToOneField(
+        "registry.Participant", on_delete=models.PROTECT, related_name="death_review"
+    )
     death_date = models.DateField(_("date of death"))
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
-    adverse_event = models.ForeignKey(AdverseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    adverse_event = models.ForeignKey(
+        AdverseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(_("reason"), blank=True)
     reviewed_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     def __str__(self) -> str:

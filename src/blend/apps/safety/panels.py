@@ -14,8 +14,14 @@ def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> di
     hours = report_hours()
     events = list(AdverseEvent.objects.filter(participant=participant).order_by("onset_date", "id"))
     rows = [{"ae": ae, "overdue": ae.is_overdue(hours)} for ae in events]
-    return {"template": "safety/_panel.html",
-            "context": {"rows": rows, "participant": participant, "may_write": request.user.can("ae.write")}}
+    return {
+        "template": "safety/_panel.html",
+        "context": {
+            "rows": rows,
+            "participant": participant,
+            "may_write": request.user.can("ae.write"),
+        },
+    }
 
 
 def dashboard_cards(request: Any) -> list[dict[str, Any]]:
@@ -26,8 +32,22 @@ def dashboard_cards(request: Any) -> list[dict[str, Any]]:
 
     if not request.user.can(Cap.PARTICIPANT_VIEW):
         return []
-    overdue, reviews, url = len(overdue_saes()), len(deaths_needing_review()), reverse("safety:overview")
+    overdue, reviews, url = (
+        len(overdue_saes()),
+        len(deaths_needing_review()),
+        reverse("safety:overview"),
+    )
     return [
-        {"label": "SAE reports overdue", "value": overdue, "url": url, "tone": "bad" if overdue else "ok"},
-        {"label": "deaths awaiting SAE review", "value": reviews, "url": url, "tone": "warn" if reviews else "ok"},
+        {
+            "label": "SAE reports overdue",
+            "value": overdue,
+            "url": url,
+            "tone": "bad" if overdue else "ok",
+        },
+        {
+            "label": "deaths awaiting SAE review",
+            "value": reviews,
+            "url": url,
+            "tone": "warn" if reviews else "ok",
+        },
     ]

@@ -26,8 +26,21 @@ from blend.apps.safety.models import AdverseEvent, DeathReview
 from blend.editchecks import run_checks, timeline_names
 from blend.protocol import load_protocol
 
-AE_FIELDS = ("term", "other_term", "grade", "onset_date", "resolved_on", "serious", "seriousness", "related_sbrt",
-             "related_surgery", "action_taken", "outcome", "description", "aware_at")
+AE_FIELDS = (
+    "term",
+    "other_term",
+    "grade",
+    "onset_date",
+    "resolved_on",
+    "serious",
+    "seriousness",
+    "related_sbrt",
+    "related_surgery",
+    "action_taken",
+    "outcome",
+    "description",
+    "aware_at",
+)
 SAE_TEMPLATE = "sae_notification"
 
 
@@ -56,41 +69,64 @@ def _validate(ae: AdverseEvent) -> None:
 def _apply(ae: AdverseEvent, data: dict[str, Any]) -> None:
     unknown = set(data) - set(AE_FIELDS)
     if unknown:
-        raise SafetyError(f"fields: expected only {', '.join(AE_FIELDS)}, got {', '.join(sorted(unknown))}")
+        raise SafetyError(
+            f"fields: expected only {', '.join(AE_FIELDS)}, got {', '.join(sorted(unknown))}"
+        )
     for name, value in data.items():
         setattr(ae, name, value)
     ae.seriousness = sorted(ae.seriousness or [])
 
 
 @transaction.atomic
-def report_adverse_event(participant: Participant, data: dict[str, Any], *, user: Any,
-                         follow_up_of: AdverseEvent | None = None) -> AdverseEvent:
+def report_adverse_event(
+    participant: Participant,
+    data: dict[str, Any],
+    *,
+    user: Any,
+    follow_up_of: AdverseEvent | None = None,
+) -> AdverseEvent:
     """Record a new AE (or a follow-up report linked to its initial report)."""
     check(user, Cap.AE_WRITE)
     if follow_up_of is not None and follow_up_of.participant_id != participant.pk:
         raise SafetyError("follow_up_of: expected a report of the same participant")
-    ae = AdverseEvent(participant=participant, created_by=user,
-                      follow_up_of=follow_up_of.initial if follow_up_of is not None else None)
+    ae = AdverseEvent(
+        participant=participant,
+        created_by=user,
+        follow_up_of=follow_up_of.initial if follow_up_of is not None else None,
+    )
     _apply(ae, data)
     _validate(ae)
     audited_save(ae, user=user)
-    record_event("ae.report" if follow_up_of is None else "ae.follow_up", actor=user, participant=participant,
-                 obj=ae, details={"term": ae.term, "grade": ae.grade, "serious": ae.serious})
+    record_event(
+        "ae.report" if follow_up_of is None else "ae.follow_up",
+        actor=user,
+        participant=participant,
+        obj=ae,
+        details={"term": ae.term, "grade": ae.grade, "serious": ae.serious},
+    )
     if ae.serious:
         notify_sae(ae, user=user)
     return ae
 
 
 @transaction.atomic
-def update_adverse_event(ae: AdverseEvent, changes: dict[str, Any], *, user: Any, reason: str) -> AdverseEvent:
+def update_adverse_event(
+    ae: AdverseEvent, changes: dict[str, Any], *, user: Any, reason: str
+) -> AdverseEvent:
     check(user, Cap.AE_WRITE)
     ae = AdverseEvent.objects.select_for_update().get(pk=ae.pk)
     was_serious = ae.serious
     _apply(ae, changes)
     _validate(ae)
     audited_save(ae, user=user, reason=reason)
-    record_event("ae.update", actor=user, participant=ae.participant, obj=ae, reason=reason,
-                 details={"fields": sorted(changes)})
+    record_event(
+        "ae.update",
+        actor=user,
+        participant=ae.participant,
+        obj=ae,
+        reason=reason,
+        details={"fields": sorted(changes)},
+    )
     if ae.serious and not was_serious:
         notify_sae(ae, user=user)
     return ae
@@ -106,20 +142,32 @@ def mark_sae_reported(ae: AdverseEvent, *, user: Any, at: datetime | None = None
         raise SafetyError(f"reported_at: already reported at {ae.reported_at:%Y-%m-%d %H:%M}")
     ae.reported_at = at or timezone.now()
     audited_save(ae, user=user, reason="SAE report submitted")
-    record_event("ae.sae_reported", actor=user, participant=ae.participant, obj=ae,
-                 details={"late": ae.is_overdue(report_hours())})
+    record_event(
+        "ae.sae_reported",
+        actor=user,
+        participant=ae.participant,
+        obj=ae,
+        details={"late": ae.is_overdue(report_hours())},
+    )
     return ae
 
 
 def notify_sae(ae: AdverseEvent, *, user: Any) -> list[Any]:
     """Queue a staff e-mail to every address in ``safety.toml`` ``notify``, immediately."""
     due = ae.report_due_at(report_hours())
-    context = {"study_id": ae.participant.study_id, "term": ae.term_label, "grade": ae.grade,
-               "onset_date": ae.onset_date.isoformat(), "seriousness": ", ".join(ae.seriousness),
-               "report_due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}" if due else "",
-               "follow_up": bool(ae.follow_up_of_id)}
+    context = {
+        "study_id": ae.participant.study_id,
+        "term": ae.term_label,
+        "grade": ae.grade,
+        "onset_date": ae.onset_date.isoformat(),
+        "seriousness": ", ".join(ae.seriousness),
+        "report_due": f"{timezone.localtime(due):%Y-%m-%d %H:%M}" if due else "",
+        "follow_up": bool(ae.follow_up_of_id),
+    }
     kind = "Follow-up SAE report" if ae.follow_up_of_id else "New SAE"
-    context["subject"] = f"[BLEND] {kind}: {context['study_id']}, {context['term']} grade {ae.grade}"
+    context["subject"] = (
+        f"[BLEND] {kind}: {context['study_id']}, {context['term']} grade {ae.grade}"
+    )
     context["body"] = (
         f"{kind} for participant {context['study_id']}.\nTerm: {context['term']} (CTCAE v5.0), grade {ae.grade}.\n"
         f"Onset: {context['onset_date']}. Seriousness: {context['seriousness']}.\n"
@@ -128,20 +176,34 @@ def notify_sae(ae: AdverseEvent, *, user: Any) -> list[Any]:
     )
     messages = []
     for recipient in settings_section().get("notify", []):
-        messages.append(queue_message(
-            audience="staff", channel="email", to_address=recipient["email"], template_code=SAE_TEMPLATE,
-            context=context, language="en", participant=ae.participant,
-            dedup_key=f"sae:{ae.pk}:{recipient['email']}",
-        ))
-    record_event("ae.sae_notified", actor=user, participant=ae.participant, obj=ae,
-                 details={"to": [r["role"] for r in settings_section().get("notify", [])]})
+        messages.append(
+            queue_message(
+                audience="staff",
+                channel="email",
+                to_address=recipient["email"],
+                template_code=SAE_TEMPLATE,
+                context=context,
+                language="en",
+                participant=ae.participant,
+                dedup_key=f"sae:{ae.pk}:{recipient['email']}",
+            )
+        )
+    record_event(
+        "ae.sae_notified",
+        actor=user,
+        participant=ae.participant,
+        obj=ae,
+        details={"to": [r["role"] for r in settings_section().get("notify", [])]},
+    )
     return messages
 
 
 def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:
     """Initial SAE reports not yet submitted after the deadline (late submissions are flagged on the list)."""
     hours = report_hours()
-    pending = AdverseEvent.objects.filter(serious=True, reported_at__isnull=True).select_related("participant")
+    pending = AdverseEvent.objects.filter(serious=True, reported_at__isnull=True).select_related(
+        "participant"
+    )
     return [ae for ae in pending if ae.is_overdue(hours, now)]
 
 
@@ -151,28 +213,45 @@ def remind_overdue(now: datetime | None = None) -> list[Any]:
     day = timezone.localtime(now).date().isoformat()
     queued = []
     for ae in overdue_saes(now):
-        due = timezone.localtime(ae.report_due_at(report_hours()))  # type: ignore[arg-type]
-        context = {"subject": f"[BLEND] SAE report OVERDUE: {ae.participant.study_id}, {ae.term_label}",
-                   "body": f"The SAE report for participant {ae.participant.study_id} ({ae.term_label}, grade "
-                           f"{ae.grade}) was due {due:%Y-%m-%d %H:%M} and has not been recorded as submitted."}
+        due = timezone.localtime(ae.report_due_at(report_hours()))
+        context = {
+            "subject": f"[BLEND] SAE report OVERDUE: {ae.participant.study_id}, {ae.term_label}",
+            "body": f"The SAE report for participant {ae.participant.study_id} ({ae.term_label}, grade "
+            f"{ae.grade}) was due {due:%Y-%m-%d %H:%M} and has not been recorded as submitted.",
+        }
         for recipient in settings_section().get("notify", []):
-            queued.append(queue_message(audience="staff", channel="email", to_address=recipient["email"],
-                                        template_code="sae_overdue", context=context, language="en",
-                                        participant=ae.participant,
-                                        dedup_key=f"sae-overdue:{ae.pk}:{day}:{recipient['email']}"))
+            queued.append(
+                queue_message(
+                    audience="staff",
+                    channel="email",
+                    to_address=recipient["email"],
+                    template_code="sae_overdue",
+                    context=context,
+                    language="en",
+                    participant=ae.participant,
+                    dedup_key=f"sae-overdue:{ae.pk}:{day}:{recipient['email']}",
+                )
+            )
     return queued
 
 
 # --- deaths ------------------------------------------------------------------------------------------
 
 
-def deaths_needing_review(participants: list[Participant] | None = None) -> list[tuple[Participant, date]]:
+def deaths_needing_review(
+    participants: list[Participant] | None = None,
+) -> list[tuple[Participant, date]]:
     """Deaths recorded in follow-up with neither a fatal (grade 5) AE report nor a review decision."""
     done = set(DeathReview.objects.values_list("participant_id", flat=True))
     done |= set(AdverseEvent.objects.filter(grade=5).values_list("participant_id", flat=True))
     if participants is None:  # bulk read; the follow-up service answers per participant
-        died = {pid: on for pid, on in VitalStatus.objects.filter(died_on__isnull=False)
-                .values_list("participant_id", "died_on") if on is not None}
+        died = {
+            pid: on
+            for pid, on in VitalStatus.objects.filter(died_on__isnull=False).values_list(
+                "participant_id", "died_on"
+            )
+            if on is not None
+        }
         people = Participant.objects.in_bulk([pid for pid in died if pid not in done])
         return sorted(((people[pid], died[pid]) for pid in people), key=lambda pair: pair[1])
     out = []
@@ -184,18 +263,38 @@ def deaths_needing_review(participants: list[Participant] | None = None) -> list
 
 
 @transaction.atomic
-def review_death(participant: Participant, *, death_date: date, decision: str, user: Any, reason: str = "",
-                 adverse_event: AdverseEvent | None = None) -> DeathReview:
+def review_death(
+    participant: Participant,
+    *,
+    death_date: date,
+    decision: str,
+    user: Any,
+    reason: str = "",
+    adverse_event: AdverseEvent | None = None,
+) -> DeathReview:
     check(user, Cap.AE_WRITE)
     if decision not in DeathReview.Decision.values:
-        raise SafetyError(f"decision: expected one of {', '.join(DeathReview.Decision.values)}, got {decision!r}")
+        raise SafetyError(
+            f"decision: expected one of {', '.join(DeathReview.Decision.values)}, got {decision!r}"
+        )
     if decision == DeathReview.Decision.NOT_SAE and not reason.strip():
         raise SafetyError("reason: expected why this death is not reported as an SAE, got nothing")
     if decision == DeathReview.Decision.SAE_REPORTED and adverse_event is None:
         raise SafetyError("adverse_event: expected the SAE report of this death")
-    review = DeathReview(participant=participant, death_date=death_date, decision=decision, reason=reason,
-                         adverse_event=adverse_event, reviewed_by=user)
+    review = DeathReview(
+        participant=participant,
+        death_date=death_date,
+        decision=decision,
+        reason=reason,
+        adverse_event=adverse_event,
+        reviewed_by=user,
+    )
     audited_save(review, user=user)
-    record_event("ae.death_review", actor=user, participant=participant, obj=review,
-                 details={"decision": decision})
+    record_event(
+        "ae.death_review",
+        actor=user,
+        participant=participant,
+        obj=review,
+        details={"decision": decision},
+    )
     return review

@@ -22,11 +22,22 @@ from blend.apps.safety.models import AdverseEvent
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     hours = services.report_hours()
     events = list(AdverseEvent.objects.select_related("participant").order_by("-aware_at")[:200])
-    saes = [{"ae": ae, "due": ae.report_due_at(hours), "overdue": ae.is_overdue(hours)} for ae in events if ae.serious]
-    return render(request, "safety/overview.html", {
-        "saes": saes, "events": events, "hours": hours, "overdue": services.overdue_saes(),
-        "deaths": services.deaths_needing_review(),
-    })
+    saes = [
+        {"ae": ae, "due": ae.report_due_at(hours), "overdue": ae.is_overdue(hours)}
+        for ae in events
+        if ae.serious
+    ]
+    return render(
+        request,
+        "safety/overview.html",
+        {
+            "saes": saes,
+            "events": events,
+            "hours": hours,
+            "overdue": services.overdue_saes(),
+            "deaths": services.deaths_needing_review(),
+        },
+    )
 
 
 def grades(request: HttpRequest, **_: object) -> HttpResponse:
@@ -37,24 +48,41 @@ def grades(request: HttpRequest, **_: object) -> HttpResponse:
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 @require_POST
-def live_check(request: AuthenticatedHttpRequest, study_id: str | None = None, pk: int | None = None) -> HttpResponse:
+def live_check(
+    request: AuthenticatedHttpRequest, study_id: str | None = None, pk: int | None = None
+) -> HttpResponse:
     """The edit checks while the form is being filled in (htmx, on every change); nothing is saved."""
     if pk is not None:
         participant = get_object_or_404(AdverseEvent, pk=pk).participant
     else:
         participant = get_object_or_404(Participant, study_id=study_id)
-    form = AdverseEventForm(request.POST, participant=participant, editing=pk is not None and "edit" in request.path)
-    touched = {name for name, value in request.POST.items() if value and name != "csrfmiddlewaretoken"}
+    form = AdverseEventForm(
+        request.POST, participant=participant, editing=pk is not None and "edit" in request.path
+    )
+    touched = {
+        name for name, value in request.POST.items() if value and name != "csrfmiddlewaretoken"
+    }
     form.is_valid()
-    findings = [(form.fields[name].label if name in form.fields else "", error)
-                for name, errors in form.errors.items() if name == "__all__" or name in touched
-                for error in errors if str(error).startswith("[")]
+    findings = [
+        (form.fields[name].label if name in form.fields else "", error)
+        for name, errors in form.errors.items()
+        if name == "__all__" or name in touched
+        for error in errors
+        if str(error).startswith("[")
+    ]
     return render(request, "safety/_live_findings.html", {"findings": findings})
 
 
-def _save(request: HttpRequest, form: AdverseEventForm, participant: Participant, **kwargs: object) -> AdverseEvent | None:
+def _save(
+    request: AuthenticatedHttpRequest,
+    form: AdverseEventForm,
+    participant: Participant,
+    follow_up_of: AdverseEvent | None = None,
+) -> AdverseEvent | None:
     try:
-        return services.report_adverse_event(participant, form.data_fields(), user=request.user, **kwargs)  # type: ignore[arg-type]
+        return services.report_adverse_event(
+            participant, form.data_fields(), user=request.user, follow_up_of=follow_up_of
+        )
     except (services.SafetyError, Locked) as error:
         form.add_error(None, str(error))
         return None
@@ -62,16 +90,28 @@ def _save(request: HttpRequest, form: AdverseEventForm, participant: Participant
 
 def _done(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
     if ae.serious:
-        messages.warning(request, _("SAE recorded: the PI and the trial office have been notified. Submit the SAE "
-                                    "report within %(h)s hours.") % {"h": services.report_hours()})
+        messages.warning(
+            request,
+            _(
+                "SAE recorded: the PI and the trial office have been notified. Submit the SAE "
+                "report within %(h)s hours."
+            )
+            % {"h": services.report_hours()},
+        )
     else:
         messages.success(request, _("Adverse event recorded."))
     return redirect("safety:detail", pk=ae.pk)
 
 
-def _form_page(request: HttpRequest, form: AdverseEventForm, participant: Participant, title: str) -> HttpResponse:
-    return render(request, "safety/form.html", {"form": form, "participant": participant, "title": title,
-                  "terms": ctcae.TERMS}, status=400 if form.errors else 200)
+def _form_page(
+    request: HttpRequest, form: AdverseEventForm, participant: Participant, title: str
+) -> HttpResponse:
+    return render(
+        request,
+        "safety/form.html",
+        {"form": form, "participant": participant, "title": title, "terms": ctcae.TERMS},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
@@ -88,8 +128,11 @@ def report(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 def follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initial = get_object_or_404(AdverseEvent, pk=pk).initial
-    form = AdverseEventForm(request.POST or None, participant=initial.participant,
-                            initial={n: getattr(initial, n) for n in AdverseEventForm.Meta.fields})
+    form = AdverseEventForm(
+        request.POST or None,
+        participant=initial.participant,
+        initial={n: getattr(initial, n) for n in AdverseEventForm.Meta.fields},
+    )
     if request.method == "POST" and form.is_valid():
         ae = _save(request, form, initial.participant, follow_up_of=initial)
         if ae is not None:
@@ -100,12 +143,18 @@ def follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ae = get_object_or_404(AdverseEvent, pk=pk)
-    form = AdverseEventForm(request.POST or None, instance=AdverseEvent.objects.get(pk=pk), participant=ae.participant,
-                            editing=True)
+    form = AdverseEventForm(
+        request.POST or None,
+        instance=AdverseEvent.objects.get(pk=pk),
+        participant=ae.participant,
+        editing=True,
+    )
     if request.method == "POST" and form.is_valid():
         changes = {n: form.cleaned_data[n] for n in form.changed_data if n != "reason"}
         try:
-            services.update_adverse_event(ae, changes, user=request.user, reason=form.cleaned_data["reason"])
+            services.update_adverse_event(
+                ae, changes, user=request.user, reason=form.cleaned_data["reason"]
+            )
         except (services.SafetyError, Locked) as error:
             form.add_error(None, str(error))
         else:
@@ -116,13 +165,23 @@ def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require(Cap.PARTICIPANT_VIEW)
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    ae = get_object_or_404(AdverseEvent.objects.select_related("participant", "follow_up_of"), pk=pk)
+    ae = get_object_or_404(
+        AdverseEvent.objects.select_related("participant", "follow_up_of"), pk=pk
+    )
     hours = services.report_hours()
-    return render(request, "safety/detail.html", {
-        "ae": ae, "initial": ae.initial, "follow_ups": ae.initial.follow_ups.all(), "due": ae.report_due_at(hours),
-        "overdue": ae.is_overdue(hours), "grade_text": ctcae.BY_CODE[ae.term].grades.get(ae.grade, ""),
-        "reported_form": MarkReportedForm(),
-    })
+    return render(
+        request,
+        "safety/detail.html",
+        {
+            "ae": ae,
+            "initial": ae.initial,
+            "follow_ups": ae.initial.follow_ups.all(),
+            "due": ae.report_due_at(hours),
+            "overdue": ae.is_overdue(hours),
+            "grade_text": ctcae.BY_CODE[ae.term].grades.get(ae.grade, ""),
+            "reported_form": MarkReportedForm(),
+        },
+    )
 
 
 @require(Cap.AE_WRITE)
@@ -151,13 +210,22 @@ def death_review(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespon
     choice.queryset = AdverseEvent.objects.filter(participant=participant, serious=True)
     if request.method == "POST" and form.is_valid():
         try:
-            services.review_death(participant, death_date=pending[participant], user=request.user,
-                                  decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"],
-                                  adverse_event=form.cleaned_data["adverse_event"])
+            services.review_death(
+                participant,
+                death_date=pending[participant],
+                user=request.user,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                adverse_event=form.cleaned_data["adverse_event"],
+            )
         except (services.SafetyError, Locked) as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Death review recorded."))
             return redirect("safety:overview")
-    return render(request, "safety/death_review.html", {"form": form, "participant": participant,
-                  "death_date": pending[participant]}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "safety/death_review.html",
+        {"form": form, "participant": participant, "death_date": pending[participant]},
+        status=400 if form.errors else 200,
+    )

@@ -8,4 +8,8 @@ from blend.apps.treatment.models import TreatmentRecord
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each form with data."""
-    return [("Treatment", "")] if TreatmentRecord.objects.filter(participant=participant).exists() else []
+    return (
+        [("Treatment", "")]
+        if TreatmentRecord.objects.filter(participant=participant).exists()
+        else []
+    )

@@ -23,10 +23,17 @@ def _aware(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _same_day(rng: Any, planned: date, today: date) -> dict[str, Any]:
-    data: dict[str, Any] = {"pathway": "same_day", "planned_on": planned, "sbrt_dose_gy": 18, "sbrt_fractions": 1,
-                            "surgical_site_dose_gy": rng.choice([3, 4, 5]), "levels_stabilized": rng.choice(LEVELS),
-                            "levels_count": rng.randint(2, 5), "decompression": rng.random() < 0.3,
-                            "approach": rng.choice(["percutaneous", "percutaneous", "open"])}
+    data: dict[str, Any] = {
+        "pathway": "same_day",
+        "planned_on": planned,
+        "sbrt_dose_gy": 18,
+        "sbrt_fractions": 1,
+        "surgical_site_dose_gy": rng.choice([3, 4, 5]),
+        "levels_stabilized": rng.choice(LEVELS),
+        "levels_count": rng.randint(2, 5),
+        "decompression": rng.random() < 0.3,
+        "approach": rng.choice(["percutaneous", "percutaneous", "open"]),
+    }
     if planned <= today:
         sbrt = _aware(planned, rng.randint(7, 10), rng.choice([0, 15, 30, 45]))
         gap = rng.uniform(3, 8) if rng.random() > 0.06 else rng.uniform(25, 40)  # a few deviations
@@ -35,11 +42,18 @@ def _same_day(rng: Any, planned: date, today: date) -> dict[str, Any]:
 
 
 def _standard(rng: Any, planned: date, today: date, *, surgery: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {"pathway": "standard", "planned_on": planned,
-                            "radiotherapy_type": rng.choice(["1x8 Gy", "5x4 Gy", "SBRT 1x18 Gy", "10x3 Gy"])}
+    data: dict[str, Any] = {
+        "pathway": "standard",
+        "planned_on": planned,
+        "radiotherapy_type": rng.choice(["1x8 Gy", "5x4 Gy", "SBRT 1x18 Gy", "10x3 Gy"]),
+    }
     if surgery:
-        data.update(levels_stabilized=rng.choice(LEVELS), levels_count=rng.randint(2, 5),
-                    decompression=rng.random() < 0.35, approach=rng.choice(["open", "percutaneous"]))
+        data.update(
+            levels_stabilized=rng.choice(LEVELS),
+            levels_count=rng.randint(2, 5),
+            decompression=rng.random() < 0.35,
+            approach=rng.choice(["open", "percutaneous"]),
+        )
         if planned <= today:
             data["surgery_on"] = planned
         gap = rng.randint(8, 21) if rng.random() > 0.08 else rng.randint(3, 6)  # a few too early
@@ -71,14 +85,25 @@ def populate(ctx: Any) -> None:
         record_treatment(participant, data, user=nurse)
     trial = {p.pk for p in randomized}
     for participant in ctx.participants:
-        if participant.pk in trial or rng.random() > 0.3 or not may_send_questionnaires(participant):
+        if (
+            participant.pk in trial
+            or rng.random() > 0.3
+            or not may_send_questionnaires(participant)
+        ):
             continue
         planned = participant.registered_on + timedelta(days=rng.randint(1, 10))
         record_treatment(participant, _standard(rng, planned, today, surgery=False), user=nurse)
     ctx.extra["treated"] = True
     # What the follow-up demo needs of each treatment, handed on so that it need not import this app.
     ctx.extra["treatments"] = [
-        {"participant": record.participant, "start": start_from_record(record), "surgery_day": record.surgery_day,
-         "pathway": record.pathway, "randomized": hasattr(record.participant, "allocation")}
-        for record in TreatmentRecord.objects.select_related("participant").order_by("participant_id")
+        {
+            "participant": record.participant,
+            "start": start_from_record(record),
+            "surgery_day": record.surgery_day,
+            "pathway": record.pathway,
+            "randomized": hasattr(record.participant, "allocation"),
+        }
+        for record in TreatmentRecord.objects.select_related("participant").order_by(
+            "participant_id"
+        )
     ]

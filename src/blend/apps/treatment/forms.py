@@ -8,42 +8,77 @@ from django.utils.translation import gettext_lazy as _
 from blend.apps.treatment.domain import TreatmentConfig
 from blend.apps.treatment.models import Pathway, TreatmentRecord
 
-SAME_DAY_FIELDS = ("sbrt_dose_gy", "sbrt_fractions", "surgical_site_dose_gy", "sbrt_started_at", "surgery_started_at")
+SAME_DAY_FIELDS = (
+    "sbrt_dose_gy",
+    "sbrt_fractions",
+    "surgical_site_dose_gy",
+    "sbrt_started_at",
+    "surgery_started_at",
+)
 STANDARD_FIELDS = ("surgery_on", "radiotherapy_on", "radiotherapy_type")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class TreatmentForm(forms.ModelForm):
-    reason = forms.CharField(label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Needed when changing a saved record."))
+    reason = forms.CharField(
+        label=_("Reason for change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when changing a saved record."),
+    )
 
     class Meta:
         model = TreatmentRecord
-        fields = ["pathway", "planned_on", "sbrt_dose_gy", "sbrt_fractions", "surgical_site_dose_gy",
-                  "sbrt_started_at", "surgery_started_at", "surgery_on", "radiotherapy_on", "radiotherapy_type",
-                  "levels_stabilized", "levels_count", "decompression", "approach", "notes"]
-        widgets = {"planned_on": DATE, "surgery_on": DATE, "radiotherapy_on": DATE,
-                   "sbrt_started_at": DATETIME, "surgery_started_at": DATETIME,
-                   "notes": forms.Textarea(attrs={"rows": 2})}
+        fields = [
+            "pathway",
+            "planned_on",
+            "sbrt_dose_gy",
+            "sbrt_fractions",
+            "surgical_site_dose_gy",
+            "sbrt_started_at",
+            "surgery_started_at",
+            "surgery_on",
+            "radiotherapy_on",
+            "radiotherapy_type",
+            "levels_stabilized",
+            "levels_count",
+            "decompression",
+            "approach",
+            "notes",
+        ]
+        widgets = {
+            "planned_on": DATE,
+            "surgery_on": DATE,
+            "radiotherapy_on": DATE,
+            "sbrt_started_at": DATETIME,
+            "surgery_started_at": DATETIME,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args: Any, config: TreatmentConfig, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config = config
         self.fields["radiotherapy_type"] = forms.ChoiceField(
-            label=_("Radiotherapy type"), required=False,
-            choices=[("", "—"), *[(t, t) for t in config.radiotherapy_types]])
+            label=_("Radiotherapy type"),
+            required=False,
+            choices=[("", "—"), *[(t, t) for t in config.radiotherapy_types]],
+        )
         self.fields["decompression"] = forms.NullBooleanField(
-            label=_("Decompression"), required=False,
-            widget=forms.Select(choices=[("unknown", "—"), ("true", _("yes")), ("false", _("no"))]))
+            label=_("Decompression"),
+            required=False,
+            widget=forms.Select(choices=[("unknown", "—"), ("true", _("yes")), ("false", _("no"))]),
+        )
         for name in ("sbrt_started_at", "surgery_started_at"):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)  # model DateTimeFields
             field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        self.fields["sbrt_started_at"].help_text = _("SBRT comes first; surgery within %(h)s hours.") % {
-            "h": f"{config.max_hours_between:g}"}
-        self.fields["radiotherapy_on"].help_text = _("At least %(d)s days after surgery (wound healing).") % {
-            "d": config.min_days_surgery_to_radiotherapy}
+        self.fields["sbrt_started_at"].help_text = _(
+            "SBRT comes first; surgery within %(h)s hours."
+        ) % {"h": f"{config.max_hours_between:g}"}
+        self.fields["radiotherapy_on"].help_text = _(
+            "At least %(d)s days after surgery (wound healing)."
+        ) % {"d": config.min_days_surgery_to_radiotherapy}
         if not self.instance.pk:
             self.initial.setdefault("sbrt_dose_gy", config.sbrt_dose_gy)
             self.initial.setdefault("sbrt_fractions", config.sbrt_fractions)
@@ -60,7 +95,10 @@ class TreatmentForm(forms.ModelForm):
                 data[name] = None
             surgery, rt = data.get("surgery_on"), data.get("radiotherapy_on")
             if surgery and rt and rt < surgery:
-                self.add_error("radiotherapy_on", _("Expected on or after the surgery date (%(d)s).") % {"d": surgery})
+                self.add_error(
+                    "radiotherapy_on",
+                    _("Expected on or after the surgery date (%(d)s).") % {"d": surgery},
+                )
         return data
 
     def _clean_same_day(self, data: dict[str, Any]) -> None:
@@ -69,6 +107,8 @@ class TreatmentForm(forms.ModelForm):
                 self.add_error(name, _("Expected the SBRT prescription for same-day treatment."))
         sbrt, surgery = data.get("sbrt_started_at"), data.get("surgery_started_at")
         if sbrt and surgery and surgery < sbrt:
-            self.add_error("surgery_started_at", _("Expected after the start of SBRT (SBRT comes first)."))
+            self.add_error(
+                "surgery_started_at", _("Expected after the start of SBRT (SBRT comes first).")
+            )
         for name in STANDARD_FIELDS:
             data[name] = None if name != "radiotherapy_type" else ""

@@ -30,25 +30,41 @@ class Approach(models.TextChoices):
 class TreatmentRecord(models.Model):
     REVEALS_ALLOCATION = True  # a same-day record reveals the intervention arm
 
-    participant = models.OneToOneField("registry.Participant", on_delete=models.PROTECT, related_name="treatment")
+    participant = models.OneToOneField(
+        "registry.Participant", on_delete=models.PROTECT, related_name="treatment"
+    )
     pathway = models.CharField(_("treatment pathway"), max_length=10, choices=Pathway.choices)
     planned_on = models.DateField(_("planned (first) treatment day"))
-    sbrt_dose_gy = models.DecimalField(_("SBRT dose to the tumour (Gy)"), max_digits=5, decimal_places=2,
-                                       null=True, blank=True)
+    sbrt_dose_gy = models.DecimalField(
+        _("SBRT dose to the tumour (Gy)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     sbrt_fractions = models.PositiveSmallIntegerField(_("SBRT fractions"), null=True, blank=True)
-    surgical_site_dose_gy = models.DecimalField(_("planned maximum dose to the surgical site (Gy)"), max_digits=5,
-                                                decimal_places=2, null=True, blank=True)
+    surgical_site_dose_gy = models.DecimalField(
+        _("planned maximum dose to the surgical site (Gy)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
     sbrt_started_at = models.DateTimeField(_("SBRT started at"), null=True, blank=True)
     surgery_started_at = models.DateTimeField(_("surgery started at"), null=True, blank=True)
-    levels_stabilized = models.CharField(_("levels stabilized (e.g. T11-L1)"), max_length=40, blank=True)
-    levels_count = models.PositiveSmallIntegerField(_("number of levels stabilized"), null=True, blank=True)
+    levels_stabilized = models.CharField(
+        _("levels stabilized (e.g. T11-L1)"), max_length=40, blank=True
+    )
+    levels_count = models.PositiveSmallIntegerField(
+        _("number of levels stabilized"), null=True, blank=True
+    )
     decompression = models.BooleanField(_("decompression"), null=True, blank=True)
-    approach = models.CharField(_("surgical approach"), max_length=12, choices=Approach.choices, blank=True)
+    approach = models.CharField(
+        _("surgical approach"), max_length=12, choices=Approach.choices, blank=True
+    )
     surgery_on = models.DateField(_("date of surgery"), null=True, blank=True)
     radiotherapy_on = models.DateField(_("first day of radiotherapy"), null=True, blank=True)
     radiotherapy_type = models.CharField(_("radiotherapy type"), max_length=30, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -64,7 +80,11 @@ class TreatmentRecord(models.Model):
     @property
     def surgery_day(self) -> date | None:
         if self.pathway == Pathway.SAME_DAY:
-            return timezone.localtime(self.surgery_started_at).date() if self.surgery_started_at else None
+            return (
+                timezone.localtime(self.surgery_started_at).date()
+                if self.surgery_started_at
+                else None
+            )
         return self.surgery_on
 
     @property
@@ -75,10 +95,21 @@ class TreatmentRecord(models.Model):
         """Protocol deviations to review (shown, never blocking: the facts are the facts)."""
         flags = []
         if self.pathway == Pathway.SAME_DAY and domain.same_day_gap_flag(
-                self.sbrt_started_at, self.surgery_started_at, config):
-            flags.append(str(_("SBRT and surgery more than %(h)s h apart") % {"h": f"{config.max_hours_between:g}"}))
+            self.sbrt_started_at, self.surgery_started_at, config
+        ):
+            flags.append(
+                str(
+                    _("SBRT and surgery more than %(h)s h apart")
+                    % {"h": f"{config.max_hours_between:g}"}
+                )
+            )
         if self.pathway == Pathway.STANDARD and domain.radiotherapy_too_early_flag(
-                self.surgery_on, self.radiotherapy_on, config):
-            flags.append(str(_("radiotherapy less than %(d)s days after surgery")
-                             % {"d": config.min_days_surgery_to_radiotherapy}))
+            self.surgery_on, self.radiotherapy_on, config
+        ):
+            flags.append(
+                str(
+                    _("radiotherapy less than %(d)s days after surgery")
+                    % {"d": config.min_days_surgery_to_radiotherapy}
+                )
+            )
         return flags

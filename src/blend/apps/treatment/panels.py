@@ -14,10 +14,13 @@ from blend.apps.treatment.services import start_from_record, treatment_of
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     record = treatment_of(participant)
     may_see = request.user.can(Cap.ALLOCATION_VIEW)
-    return {"template": "treatment/_panel.html", "context": {
-        "participant": participant,
-        "record": record if may_see else None,
-        "start": start_from_record(record) if record else None,
-        "flags": record.flags(load_treatment_config()) if record and may_see else [],
-        "may_edit": may_see and request.user.can(Cap.CLINICAL_WRITE),
-    }}
+    return {
+        "template": "treatment/_panel.html",
+        "context": {
+            "participant": participant,
+            "record": record if may_see else None,
+            "start": start_from_record(record) if record else None,
+            "flags": record.flags(load_treatment_config()) if record and may_see else [],
+            "may_edit": may_see and request.user.can(Cap.CLINICAL_WRITE),
+        },
+    }

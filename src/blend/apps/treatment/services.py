@@ -17,9 +17,21 @@ from blend.apps.treatment import domain
 from blend.apps.treatment.models import Pathway, TreatmentRecord
 
 FIELDS = (
-    "pathway", "planned_on", "sbrt_dose_gy", "sbrt_fractions", "surgical_site_dose_gy", "sbrt_started_at",
-    "surgery_started_at", "levels_stabilized", "levels_count", "decompression", "approach", "surgery_on",
-    "radiotherapy_on", "radiotherapy_type", "notes",
+    "pathway",
+    "planned_on",
+    "sbrt_dose_gy",
+    "sbrt_fractions",
+    "surgical_site_dose_gy",
+    "sbrt_started_at",
+    "surgery_started_at",
+    "levels_stabilized",
+    "levels_count",
+    "decompression",
+    "approach",
+    "surgery_on",
+    "radiotherapy_on",
+    "radiotherapy_type",
+    "notes",
 )
 
 
@@ -34,8 +46,11 @@ def treatment_start(participant: Participant) -> date | None:
 
 
 def start_from_record(record: TreatmentRecord) -> date | None:
-    return domain.start_of_treatment(domain.load_treatment_config().start_of_treatment,
-                                     radiotherapy_on=record.radiotherapy_day, surgery_on=record.surgery_day)
+    return domain.start_of_treatment(
+        domain.load_treatment_config().start_of_treatment,
+        radiotherapy_on=record.radiotherapy_day,
+        surgery_on=record.surgery_day,
+    )
 
 
 def schedule_anchor(record: TreatmentRecord | None) -> date | None:
@@ -54,7 +69,9 @@ def default_pathway(participant: Participant) -> str:
 
 
 @transaction.atomic
-def record_treatment(participant: Participant, data: dict[str, Any], *, user: Any, reason: str = "") -> TreatmentRecord:
+def record_treatment(
+    participant: Participant, data: dict[str, Any], *, user: Any, reason: str = ""
+) -> TreatmentRecord:
     record = treatment_of(participant) or TreatmentRecord(participant=participant, recorded_by=user)
     is_new = record.pk is None
     for field in FIELDS:
@@ -65,7 +82,13 @@ def record_treatment(participant: Participant, data: dict[str, Any], *, user: An
         record.radiotherapy_on = record.radiotherapy_day
     record.full_clean()
     audited_save(record, user=user, reason=reason)
-    record_event("treatment.record" if is_new else "treatment.update", actor=user, participant=participant,
-                 obj=record, reason=reason, details={"flags": record.flags(domain.load_treatment_config())})
+    record_event(
+        "treatment.record" if is_new else "treatment.update",
+        actor=user,
+        participant=participant,
+        obj=record,
+        reason=reason,
+        details={"flags": record.flags(domain.load_treatment_config())},
+    )
     plan_schedule(participant, anchor=schedule_anchor(record), user=user)
     return record

@@ -25,7 +25,9 @@ def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
-            saved = record_treatment(participant, data, user=request.user, reason=form.cleaned_data["reason"])
+            saved = record_treatment(
+                participant, data, user=request.user, reason=form.cleaned_data["reason"]
+            )
         except ReasonRequired as error:
             form.add_error("reason", str(error))
         else:
@@ -33,5 +35,9 @@ def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
                 messages.warning(request, _("Check: %(flag)s.") % {"flag": flag})
             messages.success(request, _("Treatment saved; the follow-up schedule was updated."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "treatment/edit.html", {"form": form, "participant": participant, "record": record},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "treatment/edit.html",
+        {"form": form, "participant": participant, "record": record},
+        status=400 if form.errors else 200,
+    )

@@ -10,6 +10,11 @@ register = template.Library()
 
 @register.filter
 def answer_label(state: str | None) -> str:
-    labels = {"yes": _("yes"), "no": _("no"), "postponed": _("postponed"), "withdrawn": _("withdrawn"),
-              "none": _("not recorded")}
+    labels = {
+        "yes": _("yes"),
+        "no": _("no"),
+        "postponed": _("postponed"),
+        "withdrawn": _("withdrawn"),
+        "none": _("not recorded"),
+    }
     return labels.get(state or "none", state or "")

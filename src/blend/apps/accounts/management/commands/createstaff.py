@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--email", default="")
-        parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["password_stdin"]:
@@ -28,8 +30,13 @@ class Command(BaseCommand):
             if getpass.getpass("Password (again): ") != password:
                 raise CommandError("password: the two entries differ")
         try:
-            create_staff(username=options["username"], role=options["role"], password=password,
-                         email=options["email"], by=None)
+            create_staff(
+                username=options["username"],
+                role=options["role"],
+                password=password,
+                email=options["email"],
+                by=None,
+            )
         except StaffError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"Created {options['username']} ({options['role']}).")

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Queue due questionnaire invitations/reminders and deliver the outbox (safe to repeat)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="plan only: queue nothing, send nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="plan only: queue nothing, send nothing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["dry_run"]:
@@ -25,7 +27,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 plan = plan_messages()
                 transaction.set_rollback(True)
-            self.stdout.write(f"Would queue {plan.queued} message(s); {plan.already} already sent or queued.")
+            self.stdout.write(
+                f"Would queue {plan.queued} message(s); {plan.already} already sent or queued."
+            )
             return
         plan = plan_messages()
         delivery = deliver_due(timezone.now())

@@ -22,12 +22,20 @@ class Command(BaseCommand):
     help = "Re-plan every participant's open timepoints from the current schedule (after a schedule change)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        before = {row[0]: row[1:] for row in Assessment.objects.values_list("id", "opens_on", "closes_on")}
+        before = {
+            row[0]: row[1:] for row in Assessment.objects.values_list("id", "opens_on", "closes_on")
+        }
         participants = 0
-        for record in TreatmentRecord.objects.select_related("participant").order_by("participant_id"):
+        for record in TreatmentRecord.objects.select_related("participant").order_by(
+            "participant_id"
+        ):
             plan_schedule(record.participant, anchor=schedule_anchor(record), user=None)
             participants += 1
-        after = {row[0]: row[1:] for row in Assessment.objects.values_list("id", "opens_on", "closes_on")}
+        after = {
+            row[0]: row[1:] for row in Assessment.objects.values_list("id", "opens_on", "closes_on")
+        }
         moved = sum(1 for pk, dates in after.items() if pk in before and before[pk] != dates)
         added = len(set(after) - set(before))
-        self.stdout.write(f"Re-planned {participants} participant(s): {moved} timepoint(s) moved, {added} added.")
+        self.stdout.write(
+            f"Re-planned {participants} participant(s): {moved} timepoint(s) moved, {added} added."
+        )
