@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.services import AllocationError
 from blend.apps.allocation.services import randomize as allocate
@@ -35,13 +35,13 @@ def randomization_out(p: Participant) -> dict[str, Any]:
 
 
 @router.get("/participants/{study_id}/randomization", response=responses(RandomizationOut), summary="Allocated arm")
-def randomization_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
+def randomization_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW, Cap.ALLOCATION_VIEW)
     return randomization_out(participant_or_404(study_id))
 
 
 @router.post("/participants/{study_id}/randomization", response=responses(RandomizationOut), summary="Randomize")
-def randomize(request: HttpRequest, study_id: str) -> dict[str, Any]:
+def randomize(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.RANDOMIZE)
     p = participant_or_404(study_id)
     allocate(p, user=request.user)

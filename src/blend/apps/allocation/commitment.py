@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.utils import timezone
 
+from blend.apps.accounts.models import User
 from blend.apps.allocation.errors import RandomizationUnavailable
 from blend.apps.allocation.models import AllocationSequence, RandomizationCommitment
 from blend.apps.allocation.sequence import trial_code
@@ -15,7 +15,7 @@ from blend.randomization import DesignSpec, commitment
 
 
 def ensure_commitment(
-    seed: bytes, spec: DesignSpec, *, user: Any = None, now: datetime | None = None,
+    seed: bytes, spec: DesignSpec, *, user: User | None = None, now: datetime | None = None,
     sequence: AllocationSequence | None = None,
 ) -> None:
     """Record the commitment before the first allocation; afterwards insist it still holds.
@@ -37,7 +37,7 @@ def ensure_commitment(
         )
 
 
-def _recorded_or_record(trial: str, digest: str, spec: DesignSpec, *, user: Any, now: datetime | None) -> str:
+def _recorded_or_record(trial: str, digest: str, spec: DesignSpec, *, user: User | None, now: datetime | None) -> str:
     """The digest recorded for the trial, recording ``digest`` (and its audit event) if none is."""
     existing = RandomizationCommitment.objects.filter(trial_code=trial).first()
     if existing:

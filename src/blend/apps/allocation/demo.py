@@ -4,6 +4,7 @@ real service, shortly after the confirmation (TwiCs: allocation follows eligibil
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -12,16 +13,17 @@ from blend.apps.consent.services import may_randomize
 from blend.apps.screening.models import Screening
 
 
-def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse = ctx.rng, ctx.users["nurse"]
     randomized = []
     confirmed = (Screening.objects.filter(confirmed_at__isnull=False, participant__allocation__isnull=True)
                  .select_related("participant").order_by("confirmed_at"))
     for screening in confirmed:
-        participant = screening.participant
+        participant, confirmed_at = screening.participant, screening.confirmed_at
+        assert confirmed_at is not None  # the query selects confirmed screenings only
         if not may_randomize(participant):
             continue  # e.g. no consent (d): stays unrandomized, as the randomize page explains
-        moment = min(screening.confirmed_at + timedelta(minutes=rng.randint(2, 90)), timezone.now())
+        moment = min(confirmed_at + timedelta(minutes=rng.randint(2, 90)), timezone.now())
         randomize(participant, user=nurse, now=moment)
         randomized.append(participant)
     ctx.extra["randomized"] = randomized

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_randomize
+from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
     user = request.user
     allocation = Allocation.objects.filter(participant=participant).first()
     confirmed = Screening.objects.filter(participant=participant, confirmed_at__isnull=False).exists()
@@ -26,7 +26,7 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     }}
 
 
-def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     """Totals only: no counts per arm here (real-time arm counts help predict the next arm)."""
     user = request.user
     if not user.can(Cap.PARTICIPANT_VIEW):

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from blend.apps.accounts.models import User
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import (
     AllocationError,
@@ -110,7 +111,7 @@ def profile_of(participant: Participant, spec: DesignSpec) -> dict[str, str]:
     return {name: _factor_value(participant, facts, name) for name in names}
 
 
-def randomize(participant: Participant, *, user: Any, now: datetime | None = None) -> Allocation:
+def randomize(participant: Participant, *, user: User, now: datetime | None = None) -> Allocation:
     """Allocate ``participant``. Needs confirmed eligibility and consent items (a, c, d
     by default: ``consent.required_for_randomization``). Raises an AllocationError
     subclass when not allowed; the allocation, its log record and the audit event are
@@ -160,7 +161,7 @@ def _next_arm(ctx: _Context, sequence: AllocationSequence, stratum: str,
 
 
 def _allocate(
-    participant: Participant, user: Any, ctx: _Context, sequence: AllocationSequence, now: datetime
+    participant: Participant, user: User, ctx: _Context, sequence: AllocationSequence, now: datetime
 ) -> Allocation:
     profile = profile_of(participant, ctx.spec)
     stratum = ctx.spec.stratum_of(profile)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.overview import overview
@@ -32,7 +33,7 @@ def _blockers(participant: Participant) -> list[str]:
 
 
 @require(Cap.RANDOMIZE)
-def randomize_view(request: HttpRequest, study_id: str) -> HttpResponse:
+def randomize_view(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     if Allocation.objects.filter(participant=participant).exists():
         messages.info(request, _("Already randomized: an allocation is final."))
@@ -54,12 +55,12 @@ def randomize_view(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.ALLOCATION_VIEW)
-def detail(request: HttpRequest, study_id: str) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     allocation = get_object_or_404(Allocation.objects.select_related("allocated_by"), participant=participant)
     return render(request, "allocation/detail.html", {"participant": participant, "allocation": allocation})
 
 
 @require(Cap.RANDOMIZATION_OVERVIEW)
-def overview_view(request: HttpRequest) -> HttpResponse:
+def overview_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "allocation/overview.html", {"o": overview()})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Schema
 from ninja.pagination import PaginationBase
@@ -14,19 +16,23 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.api import errors
 from blend.apps.api.tokens import hash_token, user_for
+
+RATE_KEY = "blend.api_rate_key"  # the token's throttle key, set on the request by TokenAuth
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer <token>``; the token's user acts, with that user's role."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for(token)
         if user is not None:
             request.user = user
-            request.blend_rate_key = hash_token(token)[:32]  # type: ignore[attr-defined]
+            # Per-request data for the throttle, kept in META as Django's CSRF middleware keeps its own.
+            request.META[RATE_KEY] = hash_token(token)[:32]
         return user
 
 
@@ -34,7 +40,7 @@ class PerMinuteThrottle(BaseThrottle):
     """At most ``settings.API_RATE_LIMIT_PER_MINUTE`` requests per token (or address) per clock minute."""
 
     def allow_request(self, request: HttpRequest) -> bool:
-        who = getattr(request, "blend_rate_key", None) or self.get_ident(request)
+        who = request.META.get(RATE_KEY) or self.get_ident(request)
         key = f"blend-api-rate:{who}:{int(time.time() // 60)}"
         cache.add(key, 0, timeout=70)
         try:
@@ -62,6 +68,7 @@ class Pages(PaginationBase):
         page: int
         page_size: int
 
+    # ``queryset`` is a QuerySet or a Mapped one (which ninja's QuerySet-typed helpers also accept).
     def paginate_queryset(self, queryset: Any, pagination: Input, request: HttpRequest, **params: Any) -> Any:
         start = (pagination.page - 1) * pagination.page_size
         return {"ok": True, "items": list(queryset[start:start + pagination.page_size]),
@@ -71,13 +78,13 @@ class Pages(PaginationBase):
 class Mapped:
     """A queryset whose page is converted only when sliced, so a page costs one page of rows."""
 
-    def __init__(self, queryset: Any, convert: Any) -> None:
+    def __init__(self, queryset: QuerySet[Any], convert: Callable[[Any], Any]) -> None:
         self.queryset, self.convert = queryset, convert
 
     def __getitem__(self, window: slice) -> list[Any]:
         return [self.convert(row) for row in self.queryset[window]]
 
-    def all(self) -> Any:  # the paginator counts with .all().count()
+    def all(self) -> QuerySet[Any]:  # the paginator counts with .all().count()
         return self.queryset.all()
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from blend.apps import discover
 from blend.apps.accounts.domain import capabilities_of
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.api.core import api, responses
 
 router = Router(tags=["trial"])
@@ -26,7 +26,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=responses(MeOut), summary="Who am I, and what may I do")
-def me(request: HttpRequest) -> dict[str, Any]:
+def me(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     user = request.user
     return {"username": user.get_username(), "role": user.role,
             "capabilities": sorted(c.value for c in capabilities_of(user.role))}

@@ -20,6 +20,10 @@ class ErrorOut(Schema):
 
 ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
+# A handler as ninja types it (``ninja.main.ExcHandler``): the exception or its class. Ninja
+# only ever passes the raised instance (``on_exception`` finds the handler by ``type(exc)``).
+Handler = Callable[[HttpRequest, Exception | type[Exception]], HttpResponse]
+
 
 def error_response(api: NinjaAPI, request: HttpRequest, status: int, error: str,
                    errors: list[dict[str, Any]] | None = None) -> HttpResponse:
@@ -36,8 +40,8 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def _handler(api: NinjaAPI, status: int, message: str | None = None) -> Callable[[HttpRequest, Exception], HttpResponse]:
-    def handle(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _handler(api: NinjaAPI, status: int, message: str | None = None) -> Handler:
+    def handle(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
         return error_response(api, request, status, message or str(exc))
     return handle
 
@@ -50,11 +54,13 @@ def install(api: NinjaAPI) -> None:
     """Translate every exception at the edge; domain errors carry their own field-naming messages.
     Apps add their own domain errors with ``api.core.add_error`` (a lock, an allocation refused)."""
 
-    def handler(status: int, message: str | None = None) -> Callable[[HttpRequest, Exception], HttpResponse]:
+    def handler(status: int, message: str | None = None) -> Handler:
         return _handler(api, status, message)
 
     api.add_exception_handler(ValidationError, lambda request, exc: error_response(
-        api, request, 422, "the request does not match the schema", _validation_errors(exc)))
+        api, request, 422, "the request does not match the schema",
+        # ninja's handler type also admits the class, but it passes the raised instance (see Handler)
+        _validation_errors(exc)))  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, handler(401, "authentication: expected a valid API token "
                                                                 "(Authorization: Bearer <token>)"))
     api.add_exception_handler(PermissionDenied, handler(403))

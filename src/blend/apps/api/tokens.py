@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.models import User
 from blend.apps.api.models import ApiToken
 from blend.apps.audit.services import record_event
 
@@ -22,7 +22,7 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def issue_token(user: Any, *, by: Any = None) -> str:
+def issue_token(user: User, *, by: User | None = None) -> str:
     """A new token for ``user`` (the previous one stops working). Returns the raw token, once."""
     revoke_tokens(user, by=by, quiet=True)
     raw = "blend_" + secrets.token_urlsafe(TOKEN_BYTES)
@@ -31,14 +31,14 @@ def issue_token(user: Any, *, by: Any = None) -> str:
     return raw
 
 
-def revoke_tokens(user: Any, *, by: Any = None, quiet: bool = False) -> int:
+def revoke_tokens(user: User, *, by: User | None = None, quiet: bool = False) -> int:
     n = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if n and not quiet:
         record_event("api.token_revoked", actor=by or user, details={"user": user.get_username()})
     return n
 
 
-def user_for(raw: str) -> Any | None:
+def user_for(raw: str) -> User | None:
     """The active user holding this token, or None."""
     token = (ApiToken.objects.select_related("user")
              .filter(key_hash=hash_token(raw), revoked_at__isnull=True).first())

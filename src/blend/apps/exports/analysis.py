@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from django.db import models
 from django.utils import timezone
@@ -81,10 +81,14 @@ def fmt(value: Any) -> str:
     if kind is date:
         return value.isoformat()
     if isinstance(value, datetime):
-        return local_day(value).isoformat()  # type: ignore[union-attr]
+        return local_day(value).isoformat()
     return str(value)
 
 
+@overload
+def local_day(value: datetime | date) -> date: ...
+@overload
+def local_day(value: None) -> None: ...
 def local_day(value: datetime | date | None) -> date | None:
     if isinstance(value, datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
@@ -92,7 +96,7 @@ def local_day(value: datetime | date | None) -> date | None:
 
 
 def _rows(model: type[models.Model], *fields: str, **filters: Any) -> list[tuple[Any, ...]]:
-    return list(model.objects.filter(**filters).values_list(*fields))  # type: ignore[attr-defined]
+    return list(model._default_manager.filter(**filters).values_list(*fields))
 
 
 @dataclass
@@ -106,7 +110,7 @@ class Sources:
     screenings: list[tuple[Any, ...]]
     allocations: list[tuple[Any, ...]]
     offers: dict[int, tuple[Any, ...]]
-    treatments: dict[int, Any]
+    treatments: dict[int, TreatmentRecord]
     vital: dict[int, tuple[date, date | None]]
     systemic: dict[int, list[date]]
     admissions: dict[int, list[tuple[date, date | None, bool]]]
@@ -122,7 +126,7 @@ def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Any]]:
     return out
 
 
-def _treatments() -> dict[int, Any]:
+def _treatments() -> dict[int, TreatmentRecord]:
     return {t.participant_id: t for t in TreatmentRecord.objects.all()}
 
 
@@ -178,14 +182,14 @@ def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[st
     return rows
 
 
-def received_intervention(record: Any) -> bool:
+def received_intervention(record: TreatmentRecord | None) -> bool:
     """Same-day SBRT and surgery actually given (both started, on one calendar day)."""
     if record is None or record.pathway != "same_day":
         return False
     return bool(record.radiotherapy_day and record.surgery_day and record.radiotherapy_day == record.surgery_day)
 
 
-def treatment_start(record: Any) -> date | None:
+def treatment_start(record: TreatmentRecord | None) -> date | None:
     if record is None:
         return None
     return start_from_record(record)
@@ -210,11 +214,11 @@ def neuro_deterioration(assessments: list[tuple[date, str]], start: date | None)
 def _offer_columns(arm: str, offer: tuple[Any, ...] | None) -> dict[str, Any]:
     if arm != "intervention":
         return {"offered": None, "accepted": None, "refusal_reason": ""}
-    state = offer[1] if offer else None
+    state, reason = (offer[1], offer[2]) if offer else (None, None)
     offered = state in {"offered", "accepted", "refused"}
     # an offer still awaiting the decision counts as not (yet) accepted: the contract wants a boolean
     return {"offered": offered, "accepted": (state == "accepted") if offered else None,
-            "refusal_reason": (offer[2] or "not given") if state == "refused" else ""}
+            "refusal_reason": (reason or "not given") if state == "refused" else ""}
 
 
 def _last_contact(src: Sources, pid: int, known: list[date | None]) -> date:

@@ -7,7 +7,7 @@ import csv
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils import timezone
@@ -15,7 +15,13 @@ from django.utils import timezone
 from blend.apps.exports.tables import Column, Table, cell, formatter
 from blend.protocol import load_protocol
 
-BOOL_LABELS = {0: "no", 1: "yes"}
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Value labels as pyreadstat takes them (its codes may be any number).
+ValueLabels = dict[int | float, str]
+
+BOOL_LABELS: ValueLabels = {0: "no", 1: "yes"}
 
 
 def write_csv(folder: Path, tables: list[Table]) -> dict[str, int]:
@@ -62,7 +68,7 @@ def choice_codes(column: Column) -> dict[str, int]:
     return {value: i for i, (value, _label) in enumerate(column.choices, start=1)}
 
 
-def value_labels(column: Column) -> dict[int, str] | None:
+def value_labels(column: Column) -> ValueLabels | None:
     if column.kind == "bool":
         return dict(BOOL_LABELS)
     if column.kind == "choice":
@@ -70,7 +76,7 @@ def value_labels(column: Column) -> dict[int, str] | None:
     return None
 
 
-def frame(table: Table, *, max_text: int | None = None) -> Any:
+def frame(table: Table, *, max_text: int | None = None) -> pd.DataFrame:
     """A pandas DataFrame with numeric codes for labelled columns and real dates."""
     import pandas as pd
 
@@ -82,7 +88,7 @@ def frame(table: Table, *, max_text: int | None = None) -> Any:
     return pd.DataFrame(data, columns=[c.name for c in table.columns])
 
 
-def _statistical_column(column: Column, values: list[Any], max_text: int | None) -> Any:
+def _statistical_column(column: Column, values: list[Any], max_text: int | None) -> pd.Series:
     import numpy as np
     import pandas as pd
 
@@ -103,8 +109,8 @@ def _statistical_column(column: Column, values: list[Any], max_text: int | None)
     return pd.Series([t[:max_text] for t in text] if max_text else text, dtype="object")
 
 
-def _labels(table: Table) -> tuple[list[str], dict[str, dict[int, str]]]:
-    labels = [c.label[:80] for c in table.columns]
+def _labels(table: Table) -> tuple[list[str | None], dict[str, ValueLabels]]:
+    labels: list[str | None] = [c.label[:80] for c in table.columns]
     value = {c.name: vl for c in table.columns if (vl := value_labels(c))}
     return labels, value
 
@@ -148,7 +154,8 @@ def redcap_variable(table: Table, column: Column, taken: set[str]) -> str:
 
 
 def dictionary_rows(tables: list[Table]) -> list[list[str]]:
-    rows, taken = [], set()
+    rows: list[list[str]] = []
+    taken: set[str] = set()
     for table in tables:
         for column in table.columns:
             field_type, choices = "text", ""

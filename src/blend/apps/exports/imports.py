@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.audit.services import record_event
 from blend.apps.consent.models import ConsentFormVersion
@@ -76,12 +77,19 @@ def read_rows(path: Path, required: list[str]) -> list[dict[str, str]]:
 
 
 @dataclass
+class SignedConsent:
+    """The consent decisions of one row, with the day and the form version they were given on."""
+
+    answers: dict[str, str]
+    on: date
+    version: ConsentFormVersion
+
+
+@dataclass
 class ParticipantRow:
     number: int
-    registration: Registration | None
-    consent: dict[str, str]
-    consent_on: date | None
-    version: ConsentFormVersion | None
+    registration: Registration
+    consent: SignedConsent | None  # None: the row records no consent
     existing: Participant | None = None
 
 
@@ -150,20 +158,26 @@ def _validate_participant(number: int, row: dict[str, str], seen: set[str]) -> t
     if errors or not valid:
         return None, errors
     cleaned = {**form.cleaned_data, "hospital_number": number_key}
-    if on is not None and version is not None:
-        errors += _consent_dates(on, version, cleaned["registered_on"])
+    # Without errors, a row with answers has their date and version; a row without has neither.
+    consent = SignedConsent(answers, on, version) if on is not None and version is not None else None
+    if consent is not None:
+        errors += _consent_dates(consent.on, consent.version, cleaned["registered_on"])
         if errors:
             return None, errors
     if existing is not None and not _same(existing.participant, cleaned):
         return None, [f"hospital_number: {number_key} is already registered as {existing.participant.study_id} "
                       "with different data; correct it in the platform (with a reason), not by import"]
-    return ParticipantRow(number, Registration(**cleaned), answers, on, version,
-                          existing.participant if existing else None), []
+    return ParticipantRow(number, Registration(**cleaned), consent, existing.participant if existing else None), []
 
 
-def import_participants(path: Path, *, user: Any, dry_run: bool = False) -> ImportReport:
+def _record_signed(participant: Participant, consent: SignedConsent, user: User) -> None:
+    for item, answer in consent.answers.items():
+        record_consent(participant, item, answer, on=consent.on, form_version=consent.version, user=user)
+
+
+def import_participants(path: Path, *, user: User, dry_run: bool = False) -> ImportReport:
     check(user, Cap.IMPORT)
-    report, rows, seen = ImportReport("participants"), [], set()
+    report, rows, seen = ImportReport("participants"), [], set[str]()
     for number, row in enumerate(read_rows(path, PARTICIPANT_COLUMNS), start=2):
         report.rows += 1
         parsed, errors = _validate_participant(number, row, seen)
@@ -178,10 +192,9 @@ def import_participants(path: Path, *, user: Any, dry_run: bool = False) -> Impo
             if parsed.existing is not None:
                 report.unchanged += 1
                 continue
-            participant = register_participant(parsed.registration, user=user)  # type: ignore[arg-type]
-            for item, answer in parsed.consent.items():
-                record_consent(participant, item, answer, on=parsed.consent_on, form_version=parsed.version,
-                               user=user)  # type: ignore[arg-type]
+            participant = register_participant(parsed.registration, user=user)
+            if parsed.consent is not None:
+                _record_signed(participant, parsed.consent, user)
             report.created += 1
         record_event("import.participants", actor=user, details={"file": path.name, "created": report.created,
                                                                  "unchanged": report.unchanged})
@@ -194,7 +207,7 @@ def import_participants(path: Path, *, user: Any, dry_run: bool = False) -> Impo
 @dataclass
 class QuestionnaireGroup:
     first_row: int
-    assessment: Any = None
+    assessment: Assessment | None = None
     completed_on: date | None = None
     mode: str = ""
     answers: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
@@ -250,7 +263,7 @@ def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
     return errors
 
 
-def _check_group(group: QuestionnaireGroup) -> list[str]:
+def _check_group(group: QuestionnaireGroup, assessment: Assessment) -> list[str]:
     errors = []
     for code, answers in group.answers.items():
         if code == "cost":
@@ -259,24 +272,24 @@ def _check_group(group: QuestionnaireGroup) -> list[str]:
             score(code, {k: v for k, v in answers.items() if v is not None})
         except InstrumentError as error:
             errors.append(f"{code}: {error}")
-    existing = response_of(group.assessment)
+    existing = response_of(assessment)
     if existing is not None and existing.status == "submitted":
         if {k: dict(v) for k, v in group.answers.items()} == {k: existing.answers.get(k) for k in group.answers}:
             group.unchanged = True
         else:
-            errors.append(f"{group.assessment.timepoint}: a different questionnaire was already submitted for "
-                          f"{group.assessment.participant.study_id}")
+            errors.append(f"{assessment.timepoint}: a different questionnaire was already submitted for "
+                          f"{assessment.participant.study_id}")
     return errors
 
 
-def import_questionnaires(path: Path, *, user: Any, dry_run: bool = False) -> ImportReport:
+def import_questionnaires(path: Path, *, user: User, dry_run: bool = False) -> ImportReport:
     check(user, Cap.IMPORT)
     rows = read_rows(path, QUESTIONNAIRE_COLUMNS)
     report = ImportReport("questionnaires", rows=len(rows))
     groups, report.rejected = _group_rows(rows)
     for group in groups.values():
         if group.assessment is not None and not any(r == group.first_row for r, _ in report.rejected):
-            errors = _check_group(group)
+            errors = _check_group(group, group.assessment)
             if errors:
                 report.rejected.append((group.first_row, "; ".join(errors)))
     report.rejected.sort()
@@ -287,8 +300,10 @@ def import_questionnaires(path: Path, *, user: Any, dry_run: bool = False) -> Im
             if group.unchanged:
                 report.unchanged += 1
                 continue
+            # every group has both once the file passed: a row without them is rejected above
+            assert group.assessment is not None and group.completed_on is not None
             enter_by_staff(group.assessment, group.answers, mode=group.mode, completed_on=group.completed_on,
-                           user=user)  # type: ignore[arg-type]
+                           user=user)
             report.created += 1
         record_event("import.questionnaires", actor=user, details={"file": path.name, "created": report.created,
                                                                    "unchanged": report.unchanged})

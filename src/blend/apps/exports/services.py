@@ -5,11 +5,11 @@ from __future__ import annotations
 import getpass
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.audit.services import record_event
 from blend.apps.exports import formats
@@ -28,7 +28,7 @@ def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def _log(kind: str, folder: Path, *, user: Any, via: str, fmts: list[str], rows: dict[str, int]) -> ExportLog:
+def _log(kind: str, folder: Path, *, user: User | None, via: str, fmts: list[str], rows: dict[str, int]) -> ExportLog:
     with transaction.atomic():
         entry = ExportLog.objects.create(user=user if getattr(user, "pk", None) else None, via=via,
                                          os_user=getpass.getuser() if via == "cli" else "", kind=kind,
@@ -37,18 +37,18 @@ def _log(kind: str, folder: Path, *, user: Any, via: str, fmts: list[str], rows:
     return entry
 
 
-def _authorize(user: Any, via: str) -> None:
+def _authorize(user: User | None, via: str) -> None:
     if via != "cli" or user is not None:  # the command line is trusted as the server operator when no user is named
         check(user, Cap.EXPORT)
 
 
-def export_analysis(folder: Path, *, user: Any = None, via: str = "cli") -> ExportLog:
+def export_analysis(folder: Path, *, user: User | None = None, via: str = "cli") -> ExportLog:
     _authorize(user, via)
     rows = write_analysis_dataset(folder, build_analysis_dataset())
     return _log("analysis", folder, user=user, via=via, fmts=["csv"], rows=rows)
 
 
-def export_full(folder: Path, fmts: list[str] | None = None, *, user: Any = None, via: str = "cli") -> ExportLog:
+def export_full(folder: Path, fmts: list[str] | None = None, *, user: User | None = None, via: str = "cli") -> ExportLog:
     _authorize(user, via)
     chosen = list(fmts or FULL_FORMATS)
     unknown = [f for f in chosen if f not in FULL_FORMATS]
@@ -68,5 +68,5 @@ def export_full(folder: Path, fmts: list[str] | None = None, *, user: Any = None
     for name in chosen:
         writers[name]()
     if not rows:
-        rows = {t.name: t.model.objects.count() for t in tables}
+        rows = {t.name: t.model._default_manager.count() for t in tables}
     return _log("full", folder, user=user, via=via, fmts=chosen, rows=rows)

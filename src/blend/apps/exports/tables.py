@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from functools import cache
 from typing import Any
 
@@ -50,7 +51,7 @@ class Table:
         # JSON columns come as the stored text: decoding and re-encoding every document is the slow part
         as_text = {f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"}
         lookups = [f"_text_{c.name}" if c.kind == "json" else c.lookup for c in self.columns]
-        qs = self.model.objects.annotate(**as_text).order_by("pk").values_list(*lookups)
+        qs = self.model._default_manager.annotate(**as_text).order_by("pk").values_list(*lookups)
         yield from qs.iterator(chunk_size=5000)
 
 
@@ -92,7 +93,9 @@ def _column(f: models.Field) -> Column | None:
         return None
     label = str(f.verbose_name)
     if isinstance(f, models.ForeignKey):
-        target = f.related_model._meta.label
+        # The stubs also allow the string "self", but Django resolves every relation to its model
+        # class before ``related_model`` may be read (it calls ``apps.check_models_ready()`` first).
+        target = f.related_model._meta.label  # type: ignore[union-attr]
         if target == "registry.Participant":
             return Column("study_id", "study ID", "text", f"{f.name}__study_id")
         if target == settings.AUTH_USER_MODEL:
@@ -107,8 +110,10 @@ def table_for(model: type[models.Model]) -> Table:
     if model._meta.label == "registry.Participant":
         columns = [Column("id", "record ID", "int", "pk"), *[c for c in columns if c.name != "id"]]
         columns.insert(1, Column("study_id", "study ID", "text", "study_id"))
-    seen: set[str] = set()
-    columns = [c for c in columns if not (c.name in seen or seen.add(c.name))]  # e.g. a log's own study_id copy
+    first: dict[str, Column] = {}
+    for column in columns:  # a later column of the same name (e.g. a log's own study_id copy) is dropped
+        first.setdefault(column.name, column)
+    columns = list(first.values())
     name = f"{model._meta.app_label}_{model._meta.model_name}"
     return Table(name, str(model._meta.verbose_name), model, columns)
 
@@ -151,7 +156,7 @@ def _datetime(value: Any) -> str:
 
 
 @cache
-def _local_zone() -> Any:
+def _local_zone() -> tzinfo:
     return timezone.get_default_timezone()
 
 

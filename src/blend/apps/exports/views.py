@@ -4,19 +4,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.exports.models import ExportLog
 from blend.apps.exports.services import FULL_FORMATS, export_analysis, export_full
 
 
 @require(Cap.EXPORT)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "exports/overview.html", {"formats": FULL_FORMATS,
                   "log": ExportLog.objects.select_related("user")[:100]})
 
@@ -28,7 +29,7 @@ def _zip(folder: Path, name: str) -> FileResponse:
 
 @require(Cap.EXPORT)
 @require_POST
-def download(request: HttpRequest, kind: str) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, kind: str) -> FileResponse:
     work = Path(tempfile.mkdtemp(prefix="blend-export-"))
     folder = work / "export"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -41,7 +42,7 @@ def download(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require(Cap.IMPORT)
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV; the report lists rejected rows. All or nothing, as on the command line."""
     from blend.apps.exports.forms import ImportForm
     from blend.apps.exports.imports import import_participants, import_questionnaires

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.api.core import need, responses
 from blend.apps.followup.models import Assessment
 from blend.apps.registry.api import participant_or_404
@@ -26,7 +26,7 @@ class AssessmentOut(Schema):
 
 @router.get("/participants/{study_id}/assessments", response=responses(list[AssessmentOut]),
             summary="Follow-up schedule with questionnaire scores")
-def assessments(request: HttpRequest, study_id: str) -> list[dict[str, Any]]:
+def assessments(request: AuthenticatedHttpRequest, study_id: str) -> list[dict[str, Any]]:
     need(request, Cap.PARTICIPANT_VIEW)
     p = participant_or_404(study_id)
     rows = Assessment.objects.filter(participant=p).select_related("response").order_by("target_on")
@@ -34,7 +34,7 @@ def assessments(request: HttpRequest, study_id: str) -> list[dict[str, Any]]:
              "completed_on": a.completed_on, "scores": _scores(a)} for a in rows]
 
 
-def _scores(assessment: Any) -> dict[str, dict[str, Any]]:
+def _scores(assessment: Assessment) -> dict[str, dict[str, Any]]:
     response = getattr(assessment, "response", None)
     if response is None or response.status != "submitted":
         return {}

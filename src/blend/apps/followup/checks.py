@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.core.checks import Error, register
 
 from blend.protocol import ProtocolError, load_protocol
@@ -11,7 +13,7 @@ from blend.protocol.schedule import parse_schedule
 
 
 @register()
-def check_schedule(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+def check_schedule(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
     from blend.instruments import instrument_codes
 
     try:

@@ -4,9 +4,11 @@ use and the occasional re-intervention."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from typing import Any
 
+from blend.apps.accounts.models import User
 from blend.apps.followup.models import (
     HospitalAdmission,
     NeuroAssessment,
@@ -15,6 +17,7 @@ from blend.apps.followup.models import (
     SystemicTherapy,
 )
 from blend.apps.followup.services import record_vital_status, save_clinical
+from blend.apps.registry.models import Participant
 from blend.instruments import score
 
 CAUSES = ["progressive disease", "progressive disease", "progressive disease", "pneumonia", "unknown"]
@@ -22,7 +25,7 @@ OPIOIDS = [("oxycodone", "oral", "mg/day", [10, 20, 40, 60]), ("morphine", "oral
            ("fentanyl", "transdermal", "ug/h", [12, 25, 50])]
 
 
-def _death(rng: Any, start: date, today: date) -> date | None:
+def _death(rng: random.Random, start: date, today: date) -> date | None:
     """About a quarter of patients with spinal metastases die within the first year."""
     if rng.random() > 0.28:
         return None
@@ -30,14 +33,14 @@ def _death(rng: Any, start: date, today: date) -> date | None:
     return died if died <= today else None
 
 
-def _opioids(rng: Any, participant: Any, on: date, nurse: Any) -> None:
+def _opioids(rng: random.Random, participant: Participant, on: date, nurse: User) -> None:
     drug, route, unit, doses = rng.choice(OPIOIDS)
     meds = [] if rng.random() < 0.3 else [{"drug": drug, "route": route, "dose": rng.choice(doses), "unit": unit}]
     save_clinical(OpioidUse(participant=participant, used_on=on, medications=meds,
                             omed_mg_day=score("omed", {"medications": meds})["omed"]), user=nurse)
 
 
-def _clinical(rng: Any, treatment: dict[str, Any], start: date, last: date, nurse: Any) -> None:
+def _clinical(rng: random.Random, treatment: dict[str, Any], start: date, last: date, nurse: User) -> None:
     p = treatment["participant"]
     surgery = treatment["surgery_day"]
     if surgery and surgery <= last:
@@ -61,12 +64,12 @@ def _clinical(rng: Any, treatment: dict[str, Any], start: date, last: date, nurs
                                      kind=rng.choice(["wound", "surgery"]), description="demo"), user=nurse)
 
 
-def _systemic(participant: Any, on: date, rng: Any) -> SystemicTherapy:
+def _systemic(participant: Participant, on: date, rng: random.Random) -> SystemicTherapy:
     return SystemicTherapy(participant=participant, started_on=on,
                            therapy_type=rng.choice(["chemotherapy", "immunotherapy", "targeted", "hormonal"]))
 
 
-def populate(ctx: Any) -> None:
+def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse, today = ctx.rng, ctx.users["nurse"], ctx.today
     deaths = []
     for treatment in ctx.extra.get("treatments", []):  # handed on by the treatment demo, which runs first

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,9 @@ from blend.apps.followup.models import (
     SystemicTherapy,
 )
 from blend.instruments import InstrumentError, get_instrument, score
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE = forms.DateInput(attrs={"type": "date"})
 OPIOID_ROWS = 3
@@ -115,7 +118,7 @@ class OpioidForm(ClinicalForm):
         return data
 
 
-CLINICAL_FORMS: dict[str, tuple[type[ClinicalForm], str]] = {
+CLINICAL_FORMS: dict[str, tuple[type[ClinicalForm], StrOrPromise]] = {
     "admission": (AdmissionForm, _("Hospital admission")),
     "systemic": (SystemicTherapyForm, _("Return to systemic therapy")),
     "asia": (NeuroForm, _("Neurological status (ASIA)")),

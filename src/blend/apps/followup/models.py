@@ -3,6 +3,8 @@ status. Every model carries a ``participant`` FK and field-level history."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +71,11 @@ class ClinicalEvent(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def on(self) -> date:
+        """The day the form is about (the panel lists the forms by it); each form names its own date field."""
+        raise NotImplementedError
+
 
 class HospitalAdmission(ClinicalEvent):
     admitted_on = models.DateField(_("admitted on"))
@@ -91,7 +98,7 @@ class HospitalAdmission(ClinicalEvent):
         return length_of_stay(self.admitted_on, self.discharged_on)
 
     @property
-    def on(self) -> object:
+    def on(self) -> date:
         return self.admitted_on
 
 
@@ -116,7 +123,7 @@ class SystemicTherapy(ClinicalEvent):
         return f"{self.therapy_type} from {self.started_on}"
 
     @property
-    def on(self) -> object:
+    def on(self) -> date:
         return self.started_on
 
 
@@ -134,7 +141,7 @@ class NeuroAssessment(ClinicalEvent):
         return f"ASIA {self.asia_grade} on {self.assessed_on}"
 
     @property
-    def on(self) -> object:
+    def on(self) -> date:
         return self.assessed_on
 
 
@@ -153,7 +160,7 @@ class OpioidUse(ClinicalEvent):
         return f"OMED {self.omed_mg_day} on {self.used_on}"
 
     @property
-    def on(self) -> object:
+    def on(self) -> date:
         return self.used_on
 
 
@@ -177,5 +184,5 @@ class ReIntervention(ClinicalEvent):
         return f"{self.kind} on {self.performed_on}"
 
     @property
-    def on(self) -> object:
+    def on(self) -> date:
         return self.performed_on

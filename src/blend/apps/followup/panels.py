@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.followup import services
+from blend.apps.followup.domain import AssessmentStatus
 from blend.apps.followup.forms import CLINICAL_FORMS
 from blend.apps.followup.models import (
     Assessment,
@@ -20,10 +22,11 @@ from blend.apps.followup.models import (
     VitalStatus,
 )
 from blend.apps.outbox.models import Message
+from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
     assessments = list(Assessment.objects.filter(participant=participant).order_by("target_on"))
     status_of = services.statuses(assessments)
     schedule = load_schedule()
@@ -50,17 +53,12 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     }}
 
 
-def dashboard_cards(request: Any) -> list[dict[str, Any]]:
+def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     """Questionnaires that need attention now (due or overdue), across the cohort."""
-    from django.urls import reverse
-
-    from blend.apps.followup.domain import AssessmentStatus
-    from blend.apps.followup.services import completeness
-
     if not request.user.can(Cap.PARTICIPANT_VIEW):
         return []
     totals: dict[str, int] = {}
-    for groups in completeness().values():
+    for groups in services.completeness().values():
         for counts in groups.values():
             for status, n in counts.items():
                 totals[status] = totals.get(status, 0) + n

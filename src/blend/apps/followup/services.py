@@ -8,14 +8,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.models import User
 from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.consent.services import bulk_may_send_questionnaires
 from blend.apps.followup.domain import AssessmentStatus, assessment_status
-from blend.apps.followup.models import Assessment, VitalStatus
+from blend.apps.followup.models import Assessment, ClinicalEvent, VitalStatus
 from blend.apps.outbox.services import cancel_for_participant
 from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule
@@ -37,7 +38,7 @@ def register_death_listener(name: str, listener: DeathListener) -> None:
 
 
 @transaction.atomic
-def plan_schedule(participant: Participant, *, anchor: date | None, user: Any) -> list[Assessment]:
+def plan_schedule(participant: Participant, *, anchor: date | None, user: User | None) -> list[Assessment]:
     """Create or move the participant's assessments from ``anchor``, the day the schedule
     counts from (the treatment app gives it: the start of treatment, or the planned day).
 
@@ -78,7 +79,7 @@ def last_contact(participant: Participant) -> date | None:
 
 @transaction.atomic
 def record_vital_status(participant: Participant, *, last_contact_on: date, died_on: date | None = None,
-                        cause_of_death: str = "", user: Any, reason: str = "") -> VitalStatus:
+                        cause_of_death: str = "", user: User, reason: str = "") -> VitalStatus:
     """Record the last contact or a death. A death stops every invitation at once."""
     today = timezone.localdate()
     for name, value in (("died_on", died_on), ("last_contact_on", last_contact_on)):
@@ -109,13 +110,13 @@ def stop_invitations(participant: Participant) -> None:
 
 
 @transaction.atomic
-def save_clinical(instance: models.Model, *, user: Any, reason: str = "") -> models.Model:
+def save_clinical(instance: ClinicalEvent, *, user: User, reason: str = "") -> ClinicalEvent:
     """Save one clinical follow-up form (first entry, or an edit with a reason)."""
     if instance.pk is None:
-        instance.recorded_by = user  # type: ignore[attr-defined]
+        instance.recorded_by = user
     instance.full_clean()
     audited_save(instance, user=user, reason=reason)
-    record_event(f"followup.{instance._meta.model_name}", actor=user, participant=instance.participant,  # type: ignore[attr-defined]
+    record_event(f"followup.{instance._meta.model_name}", actor=user, participant=instance.participant,
                  obj=instance, reason=reason)
     return instance
 

@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.followup import services
@@ -25,7 +26,7 @@ STATUS_ORDER = [s.value for s in AssessmentStatus]
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Due, overdue, completed and missed per participant and timepoint."""
     wanted = request.GET.get("status", "")
     participants = Participant.objects.filter(assessments__isnull=False).distinct().order_by("study_id")
@@ -50,7 +51,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def completeness(request: HttpRequest) -> HttpResponse:
+def completeness(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per timepoint; per arm only for roles that may see arms."""
     by_arm = request.user.can(Cap.ALLOCATION_VIEW)
     table = services.completeness(by_arm=by_arm)
@@ -69,7 +70,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE)
-def clinical_new(request: HttpRequest, study_id: str, kind: str) -> HttpResponse:
+def clinical_new(request: AuthenticatedHttpRequest, study_id: str, kind: str) -> HttpResponse:
     if kind not in CLINICAL_FORMS:
         raise Http404("unknown form")
     participant = get_object_or_404(Participant, study_id=study_id)
@@ -93,7 +94,7 @@ def clinical_new(request: HttpRequest, study_id: str, kind: str) -> HttpResponse
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE)
-def vital_status(request: HttpRequest, study_id: str) -> HttpResponse:
+def vital_status(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     current = VitalStatus.objects.filter(participant=participant).first()
     initial = {"last_contact_on": current.last_contact_on, "died_on": current.died_on,

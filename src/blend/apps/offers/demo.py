@@ -4,6 +4,7 @@ quarter refuse, a few are never offered (death or deterioration), recent ones ar
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ REFUSALS = ["prefers standard care", "does not want two procedures on one day", 
 NOT_OFFERED = ["died before the offer", "clinical deterioration", "surgery no longer indicated"]
 
 
-def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse = ctx.rng, ctx.users["nurse"]
     version = services.trial_consent_versions()[0]
     for participant in ctx.extra.get("randomized", []):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +25,10 @@ class AcceptForm(forms.Form):
     decided_on = forms.DateField(label=_("Trial consent signed on"), widget=DATE, initial=timezone.localdate)
     trial_consent_version = forms.ChoiceField(label=_("Trial consent form version"))
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trial_consent_version"].choices = [("", "—")] + [(v, v) for v in trial_consent_versions()]
+        version = cast(forms.ChoiceField, self.fields["trial_consent_version"])  # declared above
+        version.choices = [("", "—")] + [(v, v) for v in trial_consent_versions()]
 
 
 class RefuseForm(forms.Form):

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.offers.models import Offer
+from blend.apps.offers.services import offer_worklist
+from blend.apps.registry.models import Participant
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
     user = request.user
     if not user.can(Cap.ALLOCATION_VIEW):
         return None
@@ -24,11 +27,7 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     }}
 
 
-def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
-    from django.urls import reverse
-
-    from blend.apps.offers.services import offer_worklist
-
+def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user = request.user
     if not (user.can(Cap.OFFER_WRITE) and user.can(Cap.ALLOCATION_VIEW)):
         return []

@@ -13,13 +13,13 @@ randomization time — the offer worklist is a query, not stored tasks.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.audit.services import audited_save, record_event
@@ -72,7 +72,7 @@ def _locked_offer(participant: Participant) -> Offer | None:
     return Offer.objects.select_for_update().filter(participant=participant).first()
 
 
-def _save(offer: Offer, user: Any, action: str, reason: str = "") -> Offer:
+def _save(offer: Offer, user: User, action: str, reason: str = "") -> Offer:
     audited_save(offer, user=user, reason=reason if offer.pk else "")
     # The event is the offer's audit trail (no history table, see models): the whole new state.
     state = {"state": offer.state, "offered_on": offer.offered_on, "offered_by": _name(offer.offered_by),
@@ -83,12 +83,19 @@ def _save(offer: Offer, user: Any, action: str, reason: str = "") -> Offer:
     return offer
 
 
-def _name(user: Any) -> str | None:
+def _name(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
+def _check_after_offer(offer: Offer, on: date) -> None:
+    """A decision may not precede the offer. An open offer always has its date (the
+    model's constraint); only a never-made offer has none."""
+    if offer.offered_on is not None and on < offer.offered_on:
+        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+
+
 @transaction.atomic
-def make_offer(participant: Participant, *, on: date, user: Any) -> Offer:
+def make_offer(participant: Participant, *, on: date, user: User) -> Offer:
     check(user, Cap.OFFER_WRITE)
     allocation = _intervention_allocation(participant)
     _check_date(allocation, on, "offered_on")
@@ -98,7 +105,7 @@ def make_offer(participant: Participant, *, on: date, user: Any) -> Offer:
     return _save(offer, user, "offer.make")
 
 
-def _decide(participant: Participant, on: date, user: Any) -> Offer:
+def _decide(participant: Participant, on: date, user: User) -> Offer:
     check(user, Cap.OFFER_WRITE)
     allocation = _intervention_allocation(participant)
     _check_date(allocation, on, "decided_on")
@@ -106,14 +113,13 @@ def _decide(participant: Participant, on: date, user: Any) -> Offer:
     if offer is None or offer.state != OfferState.OFFERED:
         state = offer.state if offer else "no offer"
         raise OfferError({"__all__": f"expected an open offer (state offered), got {state}"})
-    if on < offer.offered_on:
-        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+    _check_after_offer(offer, on)
     offer.decided_on, offer.decided_by = on, user
     return offer
 
 
 @transaction.atomic
-def record_acceptance(participant: Participant, *, on: date, consent_version: str, user: Any) -> Offer:
+def record_acceptance(participant: Participant, *, on: date, consent_version: str, user: User) -> Offer:
     """Accepted: the trial consent form was signed (this version) on ``on``."""
     versions = trial_consent_versions()
     if consent_version not in versions:
@@ -124,7 +130,7 @@ def record_acceptance(participant: Participant, *, on: date, consent_version: st
 
 
 @transaction.atomic
-def record_refusal(participant: Participant, *, on: date, reason: str, user: Any) -> Offer:
+def record_refusal(participant: Participant, *, on: date, reason: str, user: User) -> Offer:
     """Refused: the participant gets standard care and stays in the ITT population."""
     if not reason.strip():
         raise OfferError({"reason": "expected the reason for refusal, got nothing"})
@@ -134,7 +140,7 @@ def record_refusal(participant: Participant, *, on: date, reason: str, user: Any
 
 
 @transaction.atomic
-def record_not_offered(participant: Participant, *, on: date, reason: str, user: Any) -> Offer:
+def record_not_offered(participant: Participant, *, on: date, reason: str, user: User) -> Offer:
     """Not offered, or an open offer that could not go ahead (e.g. death or deterioration
     before the offer or the decision)."""
     check(user, Cap.OFFER_WRITE)
@@ -145,8 +151,8 @@ def record_not_offered(participant: Participant, *, on: date, reason: str, user:
     offer = _locked_offer(participant)
     if offer is not None and offer.state != OfferState.OFFERED:
         raise OfferError({"__all__": f"the offer is already decided ({offer.state})"})
-    if offer is not None and on < offer.offered_on:
-        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+    if offer is not None:
+        _check_after_offer(offer, on)
     offer = offer or Offer(participant=participant)
     offer.state, offer.decided_on, offer.decided_by, offer.reason = OfferState.NOT_OFFERED, on, user, reason.strip()
     return _save(offer, user, "offer.not_offered", reason="offer not made")

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.offers import services
 from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, RefuseForm
@@ -38,13 +39,13 @@ def _run(request: HttpRequest, study_id: str, form_class: type[forms.Form], titl
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
-def offer(request: HttpRequest, study_id: str) -> HttpResponse:
+def offer(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(request, study_id, OfferForm, _("Offer the intervention"),
                 lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user))
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
-def accept(request: HttpRequest, study_id: str) -> HttpResponse:
+def accept(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(request, study_id, AcceptForm, _("Offer accepted: trial consent signed"),
                 lambda p, d: services.record_acceptance(p, on=d["decided_on"],
                                                         consent_version=d["trial_consent_version"],
@@ -52,19 +53,19 @@ def accept(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
-def refuse(request: HttpRequest, study_id: str) -> HttpResponse:
+def refuse(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(request, study_id, RefuseForm, _("Offer refused"),
                 lambda p, d: services.record_refusal(p, on=d["decided_on"], reason=d["reason"],
                                                      user=request.user))
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
-def not_offered(request: HttpRequest, study_id: str) -> HttpResponse:
+def not_offered(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(request, study_id, NotOfferedForm, _("Offer not made"),
                 lambda p, d: services.record_not_offered(p, on=d["decided_on"], reason=d["reason"],
                                                          user=request.user))
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "offers/worklist.html", {"allocations": services.offer_worklist()})

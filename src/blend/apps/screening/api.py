@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.api.core import need, responses
 from blend.apps.registry.api import participant_or_404
 from blend.apps.registry.models import Participant
@@ -45,13 +45,13 @@ def screening_out(p: Participant) -> dict[str, Any]:
 
 
 @router.get("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Eligibility screening")
-def screening_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
+def screening_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW)
     return screening_out(participant_or_404(study_id))
 
 
 @router.post("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Save screening facts")
-def save_screening(request: HttpRequest, study_id: str, data: ScreeningIn) -> dict[str, Any]:
+def save_screening(request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn) -> dict[str, Any]:
     need(request, Cap.SCREENING_WRITE)
     p = participant_or_404(study_id)
     save(p, data.facts, on=data.screened_on, user=request.user, reason=data.reason)

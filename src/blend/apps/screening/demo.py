@@ -98,7 +98,7 @@ def at(day: date, rng: random.Random) -> datetime:
     return min(moment, timezone.now() - timedelta(minutes=5))
 
 
-def populate(ctx) -> None:  # type: ignore[no-untyped-def]
+def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse, investigator = ctx.rng, ctx.users["nurse"], ctx.users["investigator"]
     for participant in ctx.participants:
         if rng.random() > 0.55 or (ctx.today - participant.registered_on).days < 2:

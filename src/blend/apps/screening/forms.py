@@ -3,6 +3,8 @@ new criterion's fact appears on the form without code changes."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,23 +20,30 @@ NONE_OF_THESE = "__none__"
 TRI_STATE = [("", _("not known yet")), ("yes", _("yes")), ("no", _("no"))]
 
 
+def _whole(bound: float | None, rounding: Callable[[float], int]) -> int | None:
+    """An integer fact's bound as an int: the ceiling of a minimum, the floor of a maximum,
+    so a fractional bound admits exactly the whole numbers it admitted before."""
+    return None if bound is None else rounding(bound)
+
+
 def _field(spec: FactSpec) -> forms.Field:
-    label, common = spec.label, {"required": False}
+    label = spec.label
     if spec.type == "bool":
         return forms.TypedChoiceField(label=label, choices=TRI_STATE, empty_value=None,
-                                      coerce=lambda v: v == "yes", **common)
+                                      coerce=lambda v: v == "yes", required=False)
     if spec.type == "int":
-        return forms.IntegerField(label=label, min_value=spec.minimum, max_value=spec.maximum, **common)
+        return forms.IntegerField(label=label, min_value=_whole(spec.minimum, math.ceil),
+                                  max_value=_whole(spec.maximum, math.floor), required=False)
     if spec.type == "number":
-        return forms.FloatField(label=label, min_value=spec.minimum, max_value=spec.maximum, **common)
+        return forms.FloatField(label=label, min_value=spec.minimum, max_value=spec.maximum, required=False)
     if spec.type == "choice":
         return forms.ChoiceField(label=label, choices=[("", _("not known yet"))] + [(c, c) for c in spec.choices],
-                                 **common)
+                                 required=False)
     if spec.type == "choices":
         choices = [(c, c.replace("_", " ")) for c in spec.choices] + [(NONE_OF_THESE, _("none of these"))]
         return forms.MultipleChoiceField(label=label, choices=choices, widget=forms.CheckboxSelectMultiple,
-                                         help_text=_("Leave all unticked while not known yet."), **common)
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **common)
+                                         help_text=_("Leave all unticked while not known yet."), required=False)
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
 
 def _sins_fields() -> dict[str, forms.Field]:

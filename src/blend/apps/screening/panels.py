@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening, Status
 from blend.apps.screening.services import latest_screening, why_final
 
 
-def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] | None:
+def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
     user = request.user
     screening = latest_screening(participant)
     return {"template": "screening/_panel.html", "context": {
@@ -24,7 +25,7 @@ def participant_panel(request: HttpRequest, participant: Any) -> dict[str, Any] 
     }}
 
 
-def dashboard_cards(request: HttpRequest) -> list[dict[str, Any]]:
+def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, log = request.user, reverse("screening:log")
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import ReauthenticationFailed, reauthenticate
 from blend.apps.audit.services import audited_save, record_event
@@ -100,7 +101,7 @@ def _stored_facts(result: EligibilityResult, facts: dict[str, Any]) -> dict[str,
 
 @transaction.atomic
 def save_screening(
-    participant: Participant, facts: dict[str, Any], *, on: date, user: Any, reason: str = ""
+    participant: Participant, facts: dict[str, Any], *, on: date, user: User, reason: str = ""
 ) -> Screening:
     """Create or update the participant's screening. An edit needs a reason and clears
     an earlier confirmation; a registered finality rule (randomization) refuses it."""
@@ -137,7 +138,7 @@ def _offline_request() -> HttpRequest:
 
 @transaction.atomic
 def confirm_eligibility(
-    participant: Participant, *, user: Any, password: str, request: HttpRequest | None = None,
+    participant: Participant, *, user: User, password: str, request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Screening:
     """The investigator's explicit, time-stamped confirmation, with password re-entry.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.registry.models import Participant
 from blend.apps.screening.forms import ConfirmEligibilityForm, ScreeningForm
@@ -35,7 +36,7 @@ def _apply_errors(form: ScreeningForm | ConfirmEligibilityForm, error: Screening
 
 
 @require(Cap.SCREENING_WRITE)
-def screen(request: HttpRequest, study_id: str) -> HttpResponse:
+def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     current = latest_screening(participant)
     initial = ScreeningForm.initial_from(current.facts, current.screened_on) if current else None
@@ -59,7 +60,7 @@ def screen(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.SCREENING_WRITE)
-def preview(request: HttpRequest, study_id: str) -> HttpResponse:
+def preview(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     """The live summary (htmx): assess what is on the form now, write nothing."""
     participant = get_object_or_404(Participant, study_id=study_id)
     form = ScreeningForm(request.POST or None)
@@ -70,13 +71,13 @@ def preview(request: HttpRequest, study_id: str) -> HttpResponse:
         except ScreeningError as error:
             problems = list(error.errors.values())
     else:
-        problems = [f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}"
+        problems = [f"{form.fields[f].label if f in form.fields else f}: {' '.join(map(str, e))}"
                     for f, e in form.errors.items()]
     return render(request, "screening/_summary.html", {"result": result, "problems": problems})
 
 
 @require(Cap.ELIGIBILITY_CONFIRM)
-def confirm(request: HttpRequest, study_id: str) -> HttpResponse:
+def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     screening = latest_screening(participant)
     form = ConfirmEligibilityForm(request.POST or None)
@@ -96,7 +97,7 @@ def confirm(request: HttpRequest, study_id: str) -> HttpResponse:
 
 
 @require(Cap.PARTICIPANT_VIEW)
-def log(request: HttpRequest) -> HttpResponse:
+def log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every screened cohort member with the status and every reason (feeds CONSORT)."""
     status = request.GET.get("status") or None
     if status not in {None, *Status.values}:
