@@ -7,6 +7,9 @@ missing values get the observed value of a donor whose predicted mean is among t
 5 closest. PMM only ever imputes observed values, so the discrete C15-PAL PF grid
 is respected.
 
+`usable_columns` removes constant, empty and collinear variables before imputing,
+as `mice` does (`mice:::edit.setup`, `find.collinear`), and says which it removed.
+
 `pool_rubin` implements Rubin's rules with the Barnard–Rubin (1999) small-sample
 degrees of freedom exactly as `mice::pool` / `mice::pool.scalar` do.
 """
@@ -49,6 +52,60 @@ def pool_rubin(estimates: Any, variances: Any, df_complete: float = math.inf,
     return {"estimate": qbar, "se": se, "ci95": t_ci(qbar, se, df, 1 - alpha),
             "p": t_two_sided_p(qbar / se, df), "df": df, "imputations": m,
             "ubar": ubar, "b": b, "t": t, "riv": riv, "lambda": (1 + 1 / m) * b / t}
+
+
+CONSTANT_VARIANCE = 1000 * np.finfo(float).eps  # mice's threshold for "constant"
+COLLINEAR = 0.999  # mice:::find.collinear threshold on |r|
+
+
+def usable_columns(df: pd.DataFrame, impute: list[str], predictors: list[str],
+                   protected: tuple[str, ...] = ()) -> tuple[list[str], list[str],
+                                                             list[dict[str, str]]]:
+    """`impute` and `predictors` without the variables `mice` would remove, and why.
+
+    - Constant: fewer than two observed values or a variance below 1000 machine
+      epsilons; an entirely missing auxiliary (an interim before its visit) is one.
+    - Collinear: |r| ≥ 0.999 with a variable observed at least as often (pairwise
+      complete cases), the less observed one goes.
+
+    Unlike mice, a `protected` variable (one of the analysis model) is never removed:
+    it goes first in the collinearity order, so its collinear partner is removed, and
+    if it is itself constant the caller gets it back in `dropped` to decide.
+    """
+    columns = [*impute, *predictors]
+    values = df[columns].to_numpy(float)
+    variance = np.array([np.nanvar(v, ddof=1) if np.sum(~np.isnan(v)) > 1 else np.nan
+                         for v in values.T])
+    dropped = [{"variable": name, "reason": _constant_reason(int(np.sum(~np.isnan(col))))}
+               for name, v, col in zip(columns, variance, values.T, strict=True)
+               if not v >= CONSTANT_VARIANCE]
+    gone = {d["variable"] for d in dropped}
+    dropped += _collinear([c for c in columns if c not in gone], df, protected)
+    gone = {d["variable"] for d in dropped}
+    return ([c for c in impute if c not in gone], [c for c in predictors if c not in gone],
+            dropped)
+
+
+def _constant_reason(observed: int) -> str:
+    if observed == 0:
+        return "no observed values"
+    if observed == 1:
+        return "a single observed value"
+    return f"constant (all {observed} observed values are equal)"
+
+
+def _collinear(columns: list[str], df: pd.DataFrame, protected: tuple[str, ...]
+               ) -> list[dict[str, str]]:
+    observed = {c: int(df[c].notna().sum()) for c in columns}
+    order = sorted(columns, key=lambda c: (c not in protected, -observed[c]))
+    corr = df[order].astype(float).corr(min_periods=2).to_numpy()
+    out = []
+    for j, name in enumerate(order):
+        partners = [order[i] for i in range(j) if abs(corr[i, j]) >= COLLINEAR]
+        if partners and name not in protected:
+            out.append({"variable": name, "reason": f"collinear with {partners[0]} "
+                                                    f"(|r| ≥ {COLLINEAR})"})
+    return out
 
 
 class ChainedEquationsImputer:

@@ -123,3 +123,41 @@ def test_mi_itt_agrees_with_mice_within_monte_carlo_error() -> None:
     assert abs(pooled["estimate"] - 6.63116317688413) < 0.2
     npt.assert_allclose(pooled["se"], 2.4000745180905, rtol=0.04)
     npt.assert_allclose(pooled["df"], 137.42548371596, rtol=0.1)
+
+
+def test_constant_empty_and_collinear_variables_are_removed_as_mice_does() -> None:
+    """`data/mice_constant.csv`: b entirely missing (an interim before its visit), c constant
+    where observed, e = 2a + 1. R (mice 3.15):
+
+    set.seed(1); n <- 40; x <- rnorm(n); a <- x + rnorm(n); a[1:8] <- NA
+    d <- data.frame(x = x, a = a, b = NA_real_, c = ifelse(1:n %% 3 == 0, NA, 5),
+                    e = 2 * a + 1); d$e[c(3, 9)] <- NA
+    mice(d, m = 2, seed = 1)$loggedEvents    # constant b, constant c, collinear e
+    """
+    from blend.stats.mi import usable_columns
+
+    data = pd.read_csv(DATA / "mice_constant.csv")
+    impute, predictors, dropped = usable_columns(data, ["a", "b", "c", "e"], ["x"])
+    assert (impute, predictors) == (["a"], ["x"])
+    assert [(d["variable"], d["reason"].split(" ")[0]) for d in dropped] == [
+        ("b", "no"), ("c", "constant"), ("e", "collinear")]
+    assert dropped[0]["reason"] == "no observed values"
+
+
+def test_an_analysis_variable_is_kept_and_its_collinear_partner_removed() -> None:
+    """Unlike mice, the outcome is never the one removed: protected variables go first."""
+    from blend.stats.mi import usable_columns
+
+    data = pd.read_csv(DATA / "mice_constant.csv")
+    impute, _, dropped = usable_columns(data, ["e", "a"], ["x"], protected=("e",))
+    assert impute == ["e"] and dropped[0]["variable"] == "a"
+
+
+def test_imputation_runs_after_an_entirely_missing_auxiliary_is_removed() -> None:
+    """What failed with "ValueError: high <= 0" before the empty column was removed."""
+    from blend.stats.mi import usable_columns
+
+    data = pd.read_csv(DATA / "mice_constant.csv")
+    impute, predictors, _ = usable_columns(data, ["a", "b", "c", "e"], ["x"])
+    imp = ChainedEquationsImputer(imputations=2, seed=1).fit(data, impute, predictors)
+    assert not np.isnan(imp.imputations_[0]).any()
