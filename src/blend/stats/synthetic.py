@@ -306,3 +306,35 @@ def _costs(p: dict[str, Any], rng: np.random.Generator) -> Any:
         frames.append(pd.DataFrame({"study_id": p["study_id"][keep], "category": category,
                                     "amount_eur": np.round(np.maximum(amount[keep], 0), 2)}))
     return pd.concat(frames, ignore_index=True).sort_values("study_id", kind="stable")
+
+
+def rising_variance_pf(n: int, seed: int) -> Any:
+    """Long PF data whose residual SD rises over the visits (10 → 26) with AR(1)-like
+    correlation 0.6^|Δ| and MAR dropout: the case where a random-intercept model's SE
+    of a late arm effect is too small and an MMRM's is right.
+
+    Columns: study_id, z, pf_baseline, stratum, tp, pf (one row per attended visit).
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    visits = ["w1", "w4", "w12", "m6", "m12"]
+    sd = np.array([10.0, 14.0, 18.0, 22.0, 26.0])
+    lag = np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
+    cov = 0.6**lag * np.outer(sd, sd)
+    z = rng.integers(0, 2, n)
+    stratum = np.where(rng.random(n) < 0.5, "ps0-1", "ps2-4")
+    base = np.clip(np.round(rng.normal(55, 18, n), 2), 0, 100)
+    effect = np.array([2.0, 6.0, 8.0, 8.0, 6.0])
+    mean = 20 + 0.6 * base[:, None] + effect[None, :] * z[:, None] - 4.0 * (stratum == "ps2-4"
+                                                                            )[:, None]
+    pf = mean + rng.multivariate_normal(np.zeros(5), cov, n)
+    low = pf < 40
+    dropped = np.zeros(n, bool)
+    keep = np.ones((n, 5), bool)
+    for v in range(1, 5):  # dropout after a low value (MAR)
+        dropped |= low[:, v - 1] & (rng.random(n) < 0.3)
+        keep[:, v] = ~dropped & (rng.random(n) < 0.95)
+    rows = [(f"P{i:04d}", int(z[i]), float(base[i]), stratum[i], visits[v], round(pf[i, v], 2))
+            for i in range(n) for v in range(5) if keep[i, v]]
+    return pd.DataFrame(rows, columns=["study_id", "z", "pf_baseline", "stratum", "tp", "pf"])
