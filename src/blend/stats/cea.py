@@ -1,9 +1,13 @@
 """Trial-based cost-effectiveness: QALYs by area under the curve, costs, ICER, INB, bootstrap.
 
-QALYs follow the contract exactly (see `qalys`). The bootstrap resamples
-participants with replacement within each arm, keeping each participant's cost
-and QALY together (paired), with a seeded `numpy` generator: the same seed gives
-the same replicates, the CE plane and the CEAC.
+The area under the curve follows the contract (see `qalys`); whether that area is a
+complete QALY is decided separately (`qaly_status`): a missing baseline EQ-5D-5L or
+follow-up that ends alive before the horizon makes it missing, never a truncated
+area counted as complete. A participant without cost rows has a missing cost
+(`costs`), never €0. The bootstrap resamples participants with replacement within
+each arm, keeping each participant's cost and QALY together (paired), with a
+seeded `numpy` generator: the same seed gives the same replicates, the CE plane and
+the CEAC. `fit_imputed` does the same over several imputed datasets.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from blend.stats.errors import NotEstimable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,9 +71,67 @@ def _end_points(p: pd.DataFrame, points: pd.DataFrame, horizon: int) -> pd.DataF
 
 
 def costs(participants: pd.DataFrame, cost_rows: pd.DataFrame) -> pd.Series:
-    """Total cost per study_id; a participant without cost rows costs 0."""
+    """Total cost per study_id; NaN (missing, not €0) for a participant without cost rows."""
     total = cost_rows.groupby("study_id")["amount_eur"].sum()
-    return total.reindex(participants["study_id"]).fillna(0.0).rename("cost")
+    return total.reindex(participants["study_id"]).rename("cost")
+
+
+QALY_COMPLETE = "complete"
+QALY_NO_EQ5D = "no EQ-5D-5L index within the horizon"
+QALY_NO_BASELINE = "no baseline EQ-5D-5L"
+QALY_CENSORED = "alive and followed for less than the horizon (last contact or withdrawal)"
+
+
+def qaly_status(participants: pd.DataFrame, assessments: pd.DataFrame, horizon_days: int
+                ) -> pd.Series:
+    """Per study_id, `QALY_COMPLETE` or the first reason the QALY is missing.
+
+    Complete: a baseline EQ-5D-5L index, and death on or before the horizon or follow-up
+    to it (last_contact and any withdrawal on or after randomized_on + horizon).
+    """
+    import pandas as pd
+
+    p = participants.set_index("study_id")
+    eq = assessments[(assessments["instrument"] == "eq5d5l-nl") & (assessments["scale"] == "index")]
+    has_baseline = p.index.isin(eq.loc[eq["timepoint"] == "baseline", "study_id"])
+    day = (eq["assessed_on"] - eq["study_id"].map(p["randomized_on"])).dt.days
+    in_horizon = (eq["timepoint"] == "baseline") | ((day >= 0) & (day <= horizon_days))
+    has_any = p.index.isin(eq.loc[in_horizon, "study_id"])
+    horizon = p["randomized_on"] + pd.to_timedelta(horizon_days, unit="D")
+    died = p["death_date"].notna() & (p["death_date"] <= horizon)
+    followed = (p["last_contact"] >= horizon) & ~(p["withdrawn_on"] < horizon)
+    status = np.select([~has_any, ~has_baseline, ~(died | followed)],
+                       [QALY_NO_EQ5D, QALY_NO_BASELINE, QALY_CENSORED], QALY_COMPLETE)
+    return pd.Series(status, index=p.index, name="qaly_status").reindex(participants["study_id"])
+
+
+QUADRANTS = {"NE": "more effective and more costly", "SE": "dominant",
+             "SW": "less effective and less costly", "NW": "dominated"}
+
+
+def quadrant(delta_qaly: float, delta_cost: float) -> str | None:
+    """CE-plane quadrant of the point estimate (None when ΔQALY is exactly 0)."""
+    if delta_qaly > 0:
+        return "NE" if delta_cost > 0 else "SE"
+    if delta_qaly < 0:
+        return "SW" if delta_cost < 0 else "NW"
+    return None
+
+
+def icer_statement(delta_qaly: float, delta_cost: float) -> str:
+    """The ICER in the words of its quadrant; a negative ICER alone is ambiguous."""
+    q = quadrant(delta_qaly, delta_cost)
+    sign = "−" if delta_cost < 0 else "+"
+    effect = f"ΔQALY {delta_qaly:+.4f}, Δcost {sign}€{abs(delta_cost):,.0f}"
+    if q is None:
+        return f"no difference in QALYs ({effect}): the ICER is undefined"
+    ratio = abs(delta_cost / delta_qaly)
+    return {
+        "SE": f"dominant: more effective and less costly ({effect})",
+        "NW": f"dominated: less effective and more costly ({effect})",
+        "NE": f"€{ratio:,.0f} per QALY gained: more effective and more costly ({effect})",
+        "SW": f"€{ratio:,.0f} saved per QALY lost: less effective and less costly ({effect})",
+    }[q]
 
 
 class CostEffectivenessAnalysis:
@@ -84,29 +148,46 @@ class CostEffectivenessAnalysis:
         self.lambdas = lambdas
 
     def fit(self, df: pd.DataFrame) -> CostEffectivenessAnalysis:
-        data = df.dropna(subset=["qaly"])
-        z = data["z"].to_numpy() == 1
-        self.n_ = {"intervention": int(z.sum()), "control": int((~z).sum()),
-                   "excluded_missing_qaly": int(len(df) - len(data))}
-        c, e = data["cost"].to_numpy(float), data["qaly"].to_numpy(float)
-        self.mean_cost_ = {"intervention": float(c[z].mean()), "control": float(c[~z].mean())}
-        self.mean_qaly_ = {"intervention": float(e[z].mean()), "control": float(e[~z].mean())}
+        """Complete case: participants with both a QALY and a cost."""
+        data = df.dropna(subset=["qaly", "cost"])
+        self.fit_imputed([data])
+        self.n_["excluded_missing_qaly"] = int(df["qaly"].isna().sum())
+        self.n_["excluded_missing_cost"] = int((df["qaly"].notna() & df["cost"].isna()).sum())
+        return self
+
+    def fit_imputed(self, frames: list[pd.DataFrame]) -> CostEffectivenessAnalysis:
+        """Means averaged over completed datasets; B replicates split evenly across them."""
+        z = frames[0]["z"].to_numpy() == 1
+        if not z.any() or z.all():
+            raise NotEstimable(f"no {'control' if z.all() else 'intervention'} participant "
+                               "has a cost and a QALY")
+        self.n_ = {"intervention": int(z.sum()), "control": int((~z).sum())}
+        pairs = [(f["cost"].to_numpy(float), f["qaly"].to_numpy(float)) for f in frames]
+        cost = np.mean([[c[z].mean(), c[~z].mean()] for c, _ in pairs], axis=0)
+        qaly = np.mean([[e[z].mean(), e[~z].mean()] for _, e in pairs], axis=0)
+        self.mean_cost_ = {"intervention": float(cost[0]), "control": float(cost[1])}
+        self.mean_qaly_ = {"intervention": float(qaly[0]), "control": float(qaly[1])}
         self.delta_cost_ = self.mean_cost_["intervention"] - self.mean_cost_["control"]
         self.delta_qaly_ = self.mean_qaly_["intervention"] - self.mean_qaly_["control"]
         self.icer_ = self.delta_cost_ / self.delta_qaly_ if self.delta_qaly_ != 0 else math.nan
         self.inb_ = {lam: lam * self.delta_qaly_ - self.delta_cost_ for lam in self.lambdas}
-        self.replicates_ = self._bootstrap(c[z], e[z], c[~z], e[~z])
+        rng = np.random.default_rng(self.seed)
+        shares = np.diff(np.linspace(0, self.bootstrap, len(frames) + 1).round().astype(int))
+        self.replicates_ = np.vstack([
+            self._bootstrap(c[z], e[z], c[~z], e[~z], rng, b)
+            for (c, e), b in zip(pairs, shares, strict=True)])
+        self.pooled_ = (_pooled_differences(pairs, z, self.lambdas)
+                        if min(z.sum(), (~z).sum()) >= 2 else None)
         return self
 
-    def _bootstrap(self, c1: np.ndarray, e1: np.ndarray, c0: np.ndarray, e0: np.ndarray
-                   ) -> np.ndarray:
-        """(B, 2) array of (ΔE_b, ΔC_b) from resampling within arms."""
-        rng = np.random.default_rng(self.seed)
-        out = np.empty((self.bootstrap, 2))
+    def _bootstrap(self, c1: np.ndarray, e1: np.ndarray, c0: np.ndarray, e0: np.ndarray,
+                   rng: np.random.Generator, replicates: int) -> np.ndarray:
+        """(replicates, 2) array of (ΔE_b, ΔC_b) from resampling within arms."""
+        out = np.empty((replicates, 2))
         # One gather of (QALY, cost) pairs per draw keeps the pairing and halves the work.
         pairs1, pairs0 = np.column_stack([e1, c1]), np.column_stack([e0, c0])
-        for start in range(0, self.bootstrap, _CHUNK):
-            size = min(_CHUNK, self.bootstrap - start)
+        for start in range(0, replicates, _CHUNK):
+            size = min(_CHUNK, replicates - start)
             i1 = rng.integers(0, len(c1), (size, len(c1)))
             i0 = rng.integers(0, len(c0), (size, len(c0)))
             out[start:start + size] = (pairs1[i1].mean(axis=1) - pairs0[i0].mean(axis=1))
@@ -139,3 +220,21 @@ class CostEffectivenessAnalysis:
             "intervention": [self.mean_cost_["intervention"], self.mean_qaly_["intervention"]],
             "control": [self.mean_cost_["control"], self.mean_qaly_["control"]],
             "difference": [self.delta_cost_, self.delta_qaly_]}, index=["cost", "qaly"])
+
+
+def _pooled_differences(pairs: list[tuple[np.ndarray, np.ndarray]], z: np.ndarray,
+                        lambdas: tuple[int, ...]) -> dict[str, Any]:
+    """ΔC, ΔE and INB(λ) pooled over imputations by Rubin's rules (two-sample variance,
+    ν_com = n − 2): the "unpaired t-test with MI" of Brand et al. 2019, beside the
+    bootstrap."""
+    from blend.stats.mi import pool_rubin
+
+    def pooled(values: list[np.ndarray]) -> dict[str, Any]:
+        est = [v[z].mean() - v[~z].mean() for v in values]
+        var = [v[z].var(ddof=1) / z.sum() + v[~z].var(ddof=1) / (~z).sum() for v in values]
+        out = pool_rubin(est, var, len(z) - 2)
+        return {k: out[k] for k in ("estimate", "se", "ci95", "df")}
+
+    costs, effects = [c for c, _ in pairs], [e for _, e in pairs]
+    return {"delta_cost": pooled(costs), "delta_qaly": pooled(effects),
+            "inb": {str(lam): pooled([lam * e - c for c, e in pairs]) for lam in lambdas}}

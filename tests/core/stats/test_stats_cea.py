@@ -7,7 +7,17 @@ import numpy.testing as npt
 import pandas as pd
 import pytest
 
-from blend.stats.cea import CostEffectivenessAnalysis, costs, qalys
+from blend.stats.cea import (
+    QALY_CENSORED,
+    QALY_COMPLETE,
+    QALY_NO_BASELINE,
+    QALY_NO_EQ5D,
+    CostEffectivenessAnalysis,
+    costs,
+    icer_statement,
+    qaly_status,
+    qalys,
+)
 
 D = pd.Timestamp
 
@@ -54,11 +64,13 @@ def test_qalys_follow_the_contract_rules() -> None:
     assert np.isnan(got.iloc[4])
 
 
-def test_costs_sum_per_participant_and_zero_without_rows() -> None:
+def test_costs_sum_per_participant_and_are_missing_without_rows() -> None:
+    """Issue 13, class 5: a participant without cost rows used to count as €0; the cost is
+    missing (imputed by arm in the default analysis, left out of the complete case)."""
     rows = pd.DataFrame({"study_id": ["p1", "p1", "p3"], "category": ["surgery", "outpatient",
                                                                        "medication"],
                          "amount_eur": [100.0, 250.5, 40.0]})
-    npt.assert_allclose(costs(_participants(), rows), [350.5, 0, 40, 0, 0])
+    npt.assert_allclose(costs(_participants(), rows), [350.5, np.nan, 40, np.nan, np.nan])
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +120,50 @@ def test_participants_without_qalys_leave_both_costs_and_effects(cea_frame: pd.D
     fit = CostEffectivenessAnalysis(bootstrap=10, seed=1).fit(frame)
     assert fit.n_["excluded_missing_qaly"] == 1
     npt.assert_allclose(fit.mean_cost_["intervention"], frame.loc[1:39, "cost"].mean())
+
+
+def test_qaly_status_names_why_an_area_is_not_a_complete_qaly() -> None:
+    """Horizon 182 days. p1 followed past it with a baseline: complete. p2 died at day 60:
+    complete. p3 alive, last contact day 100: censored (its 70-day area is not a QALY).
+    p4 died after the horizon, followed past it: complete, unless its baseline is missing.
+    p5 no EQ-5D at all."""
+    eq = _eq5d([("p1", "baseline", -4, 0.6), ("p1", "w4", 30, 0.8),
+                ("p2", "baseline", 0, 0.5), ("p3", "baseline", -1, 0.7),
+                ("p4", "w12", 84, 0.5)])
+    participants = _participants().assign(withdrawn_on=pd.NaT)
+    status = qaly_status(participants, eq, 182)
+    assert list(status) == [QALY_COMPLETE, QALY_COMPLETE, QALY_CENSORED, QALY_NO_BASELINE,
+                            QALY_NO_EQ5D]
+
+
+def test_withdrawal_before_the_horizon_censors_the_qaly() -> None:
+    eq = _eq5d([("p1", "baseline", 0, 0.6)])
+    participants = _participants().assign(withdrawn_on=pd.NaT)
+    participants.loc[0, "withdrawn_on"] = D("2024-03-01")
+    assert qaly_status(participants, eq, 182).iloc[0] == QALY_CENSORED
+
+
+@pytest.mark.parametrize(("de", "dc", "start"), [
+    (0.02, -600.0, "dominant: more effective and less costly"),
+    (-0.02, 600.0, "dominated: less effective and more costly"),
+    (0.02, 600.0, "€30,000 per QALY gained"),
+    (-0.02, -600.0, "€30,000 saved per QALY lost"),
+    (0.0, 100.0, "no difference in QALYs"),
+])
+def test_icer_is_worded_by_its_quadrant(de: float, dc: float, start: str) -> None:
+    """A dominant result is not "€-30,000 per QALY gained", and a south-west one is a
+    saving per QALY lost, not a cost per QALY gained."""
+    assert icer_statement(de, dc).startswith(start)
+
+
+def test_imputed_datasets_share_the_bootstrap_and_average_the_means(
+        cea_frame: pd.DataFrame) -> None:
+    """Two completed datasets: means are the average of the two, and the B replicates are
+    drawn half in each."""
+    other = cea_frame.assign(cost=cea_frame["cost"] + 100 * cea_frame["z"])
+    fit = CostEffectivenessAnalysis(bootstrap=400, seed=1).fit_imputed([cea_frame, other])
+    single = CostEffectivenessAnalysis(bootstrap=400, seed=1).fit_imputed([cea_frame])
+    npt.assert_allclose(fit.delta_cost_, single.delta_cost_ + 50, rtol=1e-12)
+    assert fit.replicates_.shape == (400, 2)
+    npt.assert_allclose(fit.pooled_["delta_cost"]["estimate"], fit.delta_cost_)
+    assert fit.pooled_["delta_cost"]["se"] > single.pooled_["delta_cost"]["se"]
