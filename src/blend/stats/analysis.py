@@ -3,6 +3,41 @@
 `run_analysis(dataset, config, progress)` returns an `AnalysisResult`: `results`
 (the JSON document, every contract key) and `artifacts` (curves, tables and
 bootstrap replicates for the report and figures).
+
+Every estimate succeeds or fails on its own (`Estimation`). One the data cannot
+support is null in `results.json`, never an unchecked number, and the reason is
+given twice: in `meta.not_estimable` (a list of "<estimate>: not estimable from
+these data (<reason>)" for the report's header) and beside the numbers, as
+`not_estimable: "<reason>"` on a block that failed as a whole, or as
+`notes: {"<key path>": "<reason>"}` on the block when only some of its values are
+null (e.g. `secondary.overall_survival.notes["median_days.control"]` when the median
+is not reached). `unexplained_nulls(results)` lists any null without such a reason;
+the property test requires it to be empty for every contract-valid dataset.
+
+Keys added to the contract's (shapes; the report can show them):
+
+- `primary.itt` / `primary.cace`: `dropped_terms: [str]` when an aliased nuisance
+  term (a stratum level) was dropped as `lm` does.
+- `primary.cace.first_stage`: `{f_statistic, df: [1, n − k], p, partial_r2, weak}`
+  (the F of the instrument in the first stage; `weak` is F < 10) and
+  `primary.cace.warning: str`, present only when the instrument is weak.
+- `primary.itt_mi`: `n`, `excluded_dead_by_w4`, `fraction_missing_information`,
+  `imputed_pf_w4`, `dropped_predictors: [{variable, reason}]` (constant, empty or
+  collinear variables removed from the imputation model, as mice does).
+- `primary.worst_rank`: `randomized`, `ranked`, `excluded_alive_without_pf_w4`,
+  `deaths_ranked`, `rule: str` (`n` is the number ranked, `excluded` kept as before).
+- `sensitivity`: `tipping_point: [{delta, shift, estimate, ci95, p}]`,
+  `tipping_delta`, `tipping_delta_mcse`, `tipping_direction: str`,
+  `tipping_rule: str` (see `blend.stats.tipping`).
+- `secondary.overall_survival.deaths: {intervention, control}`.
+- `secondary.systemic_therapy`: `n`, `restarts`, `competing_deaths`,
+  `fine_gray: {shr, shr_ci95: [lo, hi], p, se_log_shr, model}`.
+- `secondary.pain_response_w4.<arm>`: `categories`, `observed_w4`.
+- `secondary.pf_mmrm`: the MMRM (see `blend.stats.repeated`), and
+  `secondary.pf_longitudinal` (random-intercept model) with `role: "sensitivity"` and
+  `reference_timepoint`.
+- `cea`: see `blend.stats.costeffectiveness` (`method`, `rules`, `counts`,
+  `quadrant`, `icer_statement`, `complete_case`).
 """
 
 from __future__ import annotations
@@ -16,18 +51,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from blend.stats import endpoints
+from blend.stats import costeffectiveness, endpoints, primary, repeated, timetoevent
 from blend.stats.consort import check_consort, consort_counts
 from blend.stats.dataset import TIMEPOINTS, AnalysisDataset
-from blend.stats.linear import AncovaFitter, TwoStageLeastSquaresFitter, design_matrix
-from blend.stats.mi import ChainedEquationsImputer, pool_rubin
+from blend.stats.errors import NotEstimable
+from blend.stats.tipping import tipping_analysis
 
 if TYPE_CHECKING:
     import pandas as pd
-
-MI_IMPUTE = ["pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline"]
-MI_PREDICTORS = ["z", "age", "performance_status"]
-LONGITUDINAL_TIMEPOINTS = ("w1", "w2", "w4", "w6", "w8", "w12", "m6", "m12")
 
 
 @dataclass(frozen=True)
@@ -53,79 +84,84 @@ Progress = Callable[[str], None]
 
 def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
                  progress: Progress | None = None) -> AnalysisResult:
-    """Compute everything; `progress(step)` is called as each step starts.
-
-    An analysis that the data cannot support (too few participants, no events, an
-    empty arm at a timepoint) gets null values and a note in `meta.not_estimable`;
-    the others still run, so an early interim dataset still gives a report.
-    """
+    """Compute everything; `progress(step)` is called as each step starts."""
     config = config or AnalysisConfig()
     tick = progress or (lambda _step: None)
     wide = participant_frame(ds)
     strata = "stratum" if wide["stratum"].nunique() > 1 else None
     art: dict[str, Any] = {"wide": wide, "strata": strata, "config": config}
-    notes: list[str] = []
-    attempt = _Attempt(notes)
+    est = Estimation()
     tick("primary: ITT and CACE")
     cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
     art["cc_ids"] = set(cc["study_id"])
-    primary = {"itt": attempt("ITT", lambda: _itt(cc, strata, art), _effect_none(len(cc))),
-               "cace": attempt("CACE", lambda: _cace(cc, strata, art), _effect_none(len(cc)))}
-    consort = consort_counts(ds, wide["study_id"].isin(art["cc_ids"]).reindex(wide.index))
-    for arm, z in (("intervention", 1), ("control", 0)):
-        consort[arm]["follow_up"] = _follow_up(wide[wide["z"] == z], art["cc_ids"])
-    check_consort(consort)
+    results: dict[str, Any] = {"primary": {
+        "itt": est.block("ITT", lambda: primary.itt(cc, strata, art), _effect_none(len(cc))),
+        "cace": est.block("CACE", lambda: primary.cace(cc, strata, art), _effect_none(len(cc)))}}
+    results["consort"] = _consort(ds, wide, art["cc_ids"])
     tick("multiple imputation")
-    primary["itt_mi"], art["tipping"] = attempt(
-        "MI-ITT", lambda: _mi(wide, strata, config),
-        ({**_effect_none(None), "df": None, "imputations": config.imputations}, []))
-    primary["worst_rank"] = attempt("worst rank", lambda: endpoints.worst_rank(wide),
-                                    {"statistic": None, "p": None, "n": len(wide)})
+    results["primary"]["itt_mi"] = est.block(
+        "MI-ITT", lambda: primary.multiple_imputation(wide, strata, config.imputations,
+                                                      config.seed, art),
+        {**_effect_none(None), "df": None, "imputations": config.imputations})
+    results["sensitivity"] = est.block(
+        "tipping point", lambda: _tipping(art, config),
+        {"tipping_point": [], "tipping_delta": None, "tipping_delta_mcse": None})
+    results["primary"]["worst_rank"] = est.block(
+        "worst rank", lambda: endpoints.worst_rank(wide),
+        {"statistic": None, "p": None, "n": len(wide)})
     tick("survival and competing risks")
-    secondary = {
-        "overall_survival": attempt("overall survival", lambda: _survival(wide, art),
-                                    _FALLBACK["overall_survival"]),
-        "systemic_therapy": attempt("systemic therapy", lambda: _systemic(wide, art),
-                                    _FALLBACK["systemic_therapy"])}
+    results["secondary"] = {
+        "overall_survival": timetoevent.overall_survival(wide, art, est),
+        "systemic_therapy": timetoevent.systemic_therapy(wide, art, est)}
     tick("pain, hospital days, adverse events")
-    secondary["pain_response_w4"] = attempt(
-        "pain response", lambda: endpoints.pain_response(wide), _FALLBACK["pain_response_w4"])
-    secondary["hospital_days"] = attempt(
-        "hospital days", lambda: endpoints.hospital_days(ds.participants),
-        _FALLBACK["hospital_days"])
-    _descriptives(ds, wide, art, secondary)
+    _secondary_endpoints(ds, wide, art, est, results["secondary"])
     tick("longitudinal model")
-    secondary["pf_longitudinal"] = attempt(
-        "longitudinal model", lambda: _longitudinal(wide, strata, art),
-        {"model": LONGITUDINAL_MODEL, "arm_effect_by_timepoint": {}})
+    _longitudinal(wide, strata, art, est, results["secondary"])
     tick("cost-effectiveness bootstrap")
-    cea = attempt("cost-effectiveness", lambda: _cea(ds, wide, config, art), _cea_none(config))
-    meta = {**_meta(ds, config), "not_estimable": notes}
-    results = {"meta": meta, "consort": consort, "primary": primary,
-               "secondary": secondary, "cea": cea,
-               "sensitivity": {"tipping_point": art["tipping"],
-                               "tipping_delta": _tipping_delta(art["tipping"], config.alpha)}}
+    results["cea"] = est.block("cost-effectiveness", lambda: _cea(ds, wide, config, art),
+                               _cea_none(config))
+    results["cea"].update(art.pop("cea_known", {}))
+    results["meta"] = {**_meta(ds, config), "not_estimable": est.notes}
     return AnalysisResult(results=_jsonable(results), artifacts=art)
 
 
-class _Attempt:
-    """Run one analysis; on a numerical impossibility, note it and return the fallback."""
+class Estimation:
+    """Runs each estimate on its own: what the data cannot support becomes null + reason."""
 
     ERRORS = (ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError)
 
-    def __init__(self, notes: list[str]) -> None:
-        self.notes = notes
+    def __init__(self) -> None:
+        self.notes: list[str] = []
 
-    def __call__(self, name: str, func: Callable[[], Any], fallback: Any) -> Any:
+    def run(self, label: str, func: Callable[[], Any]) -> tuple[Any, str | None]:
+        """(value, None), or (None, reason) with the reason noted under `label`."""
         try:
             # Degenerate data give NaN (null in results.json), not warnings on stderr.
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                return func()
+                return func(), None
+        except NotEstimable as exc:
+            reason = exc.reason
         except self.ERRORS as exc:
-            self.notes.append(f"{name}: not estimable from these data ({type(exc).__name__}: "
-                              f"{exc})")
-            return fallback
+            reason = f"{type(exc).__name__}: {exc}"
+        self.notes.append(f"{label}: not estimable from these data ({reason})")
+        return None, reason
+
+    def block(self, label: str, func: Callable[[], dict[str, Any]], fallback: dict[str, Any]
+              ) -> dict[str, Any]:
+        """A whole result block, or `fallback` with `not_estimable: reason`."""
+        value, reason = self.run(label, func)
+        return value if reason is None else {**fallback, "not_estimable": reason}
+
+    def fields(self, block: dict[str, Any], label: str, fallback: dict[str, Any],
+               func: Callable[[], dict[str, Any]]) -> None:
+        """Some keys of `block` from `func()`, or their `fallback` with a note per key."""
+        value, reason = self.run(label, func)
+        if reason is None:
+            block.update(value)
+        else:
+            block.update(fallback)
+            block.setdefault("notes", {}).update({key: reason for key in fallback})
 
 
 def _effect_none(n: int | None) -> dict[str, Any]:
@@ -134,10 +170,6 @@ def _effect_none(n: int | None) -> dict[str, Any]:
 
 _ARMS_NONE = {"intervention": None, "control": None}
 _FALLBACK: dict[str, Any] = {
-    "overall_survival": {"median_days": _ARMS_NONE, "hr": None, "hr_ci95": [None, None],
-                         "logrank_p": None},
-    "systemic_therapy": {"cif_w4": _ARMS_NONE, "cif_w12": _ARMS_NONE, "cs_hr": None,
-                         "cs_hr_ci95": [None, None]},
     "pain_response_w4": {"intervention": {"responders": None, "assessable": None},
                          "control": {"responders": None, "assessable": None},
                          "difference": None, "difference_ci95": [None, None]},
@@ -188,112 +220,33 @@ def _follow_up(arm: pd.DataFrame, analysed: set[str]) -> dict[str, int]:
             "pf_baseline_missing": int((out & ~died & ~no_w4).sum())}
 
 
-# ------------------------------------------------------------------- primary
-def _itt(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
-    art["itt_fit"] = AncovaFitter().fit(cc, "pf_w4", ["z", "pf_baseline"], strata=strata)
-    return art["itt_fit"].effect("z")
+def _consort(ds: AnalysisDataset, wide: pd.DataFrame, analysed: set[str]) -> dict[str, Any]:
+    consort = consort_counts(ds, wide["study_id"].isin(analysed).reindex(wide.index))
+    for arm, z in (("intervention", 1), ("control", 0)):
+        consort[arm]["follow_up"] = _follow_up(wide[wide["z"] == z], analysed)
+    check_consort(consort)
+    return consort
 
 
-def _cace(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
-    art["cace_fit"] = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"],
-                                                       strata=strata)
-    return art["cace_fit"].effect("d")
+def _tipping(art: dict[str, Any], config: AnalysisConfig) -> dict[str, Any]:
+    if "mi_shift" not in art:
+        raise NotEstimable("the MI-ITT it perturbs is not estimable")
+    return tipping_analysis(art["mi_shift"], config.tipping_deltas, config.alpha)
 
 
-def _mi(wide: pd.DataFrame, strata: str | None, config: AnalysisConfig
-        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """MI-ITT among those alive at treatment_start + 28 days, with the δ tipping point."""
-    alive = wide[~wide["died_before_w4"]].reset_index(drop=True)
-    predictors = list(MI_PREDICTORS)
-    frame = alive.copy()
-    if strata:
-        for level in sorted(alive[strata].unique())[1:]:
-            frame[f"stratum_{level}"] = (alive[strata] == level).astype(float)
-            predictors.append(f"stratum_{level}")
-    imputer = ChainedEquationsImputer(config.imputations, seed=config.seed).fit(
-        frame, MI_IMPUTE, predictors)
-    missing_y = imputer.missing_[:, MI_IMPUTE.index("pf_w4")] & (frame["z"].to_numpy() == 1)
-    deltas = np.asarray(config.tipping_deltas, float)
-    est = np.empty((len(deltas), config.imputations))
-    var = np.empty_like(est)
-    df_complete = math.inf
-    for i, data in enumerate(imputer.imputations_):
-        frame[MI_IMPUTE] = data
-        x, names = design_matrix(frame, ["z", "pf_baseline"], strata)
-        y = frame["pf_w4"].to_numpy()[:, None] - missing_y[:, None] * deltas[None, :]
-        beta, se = _ols_many(x, y)
-        est[:, i], var[:, i] = beta[names.index("z")], se[names.index("z")] ** 2
-        df_complete = len(frame) - x.shape[1]
-    pooled = [pool_rubin(est[j], var[j], df_complete) for j in range(len(deltas))]
-    main = pooled[int(np.flatnonzero(deltas == 0)[0])] if 0 in deltas else pooled[0]
-    itt_mi = {k: main[k] for k in ("estimate", "se", "ci95", "p", "df", "imputations")}
-    itt_mi.update({"n": len(frame), "excluded_dead_by_w4": int(wide["died_before_w4"].sum()),
-                   "fraction_missing_information": main["lambda"]})
-    tipping = [{"delta": float(d), **{k: r[k] for k in ("estimate", "ci95", "p")}}
-               for d, r in zip(deltas, pooled, strict=True)]
-    return itt_mi, tipping
-
-
-def _tipping_delta(rows: list[dict[str, Any]], alpha: float) -> float | None:
-    """The smallest δ at which significance at `alpha` differs from δ = 0 (None if never)."""
-    significant = [r["p"] < alpha for r in rows]
-    changed = [r["delta"] for r, sig in zip(rows, significant, strict=True) if sig != significant[0]]
-    return changed[0] if changed else None
-
-
-def _ols_many(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS coefficients and classical SEs for several outcome columns at once."""
-    q, r = np.linalg.qr(x)
-    beta = np.linalg.solve(r, q.T @ y)
-    resid = y - x @ beta
-    sigma2 = (resid**2).sum(axis=0) / (x.shape[0] - x.shape[1])
-    r_inv = np.linalg.inv(r)
-    return beta, np.sqrt(np.outer(np.sum(r_inv**2, axis=1), sigma2))
-
-
-# ------------------------------------------------------------------- survival
-def _survival(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
-    from blend.stats.survival import CoxPHFitter, KaplanMeierFitter, logrank_test
-
-    days = (wide["last_contact"] - wide["randomized_on"]).dt.days.to_numpy(float)
-    dead = wide["death_date"].notna().to_numpy()
-    z = wide["z"].to_numpy()
-    km = {arm: KaplanMeierFitter().fit(days[z == v], dead[z == v])
-          for arm, v in (("intervention", 1), ("control", 0))}
-    cox = CoxPHFitter().fit(days, dead, z)
-    art["km"] = km
-    return {
-        "median_days": {arm: f.median_ for arm, f in km.items()},
-        "hr": float(cox.hazard_ratio_[0]), "hr_ci95": cox.hr_ci(0),
-        "logrank_p": logrank_test(days, dead, z == 1)["p"],
-        "deaths": {"intervention": int(dead[z == 1].sum()), "control": int(dead[z == 0].sum())},
-    }
-
-
-def _systemic(wide: pd.DataFrame, art: dict[str, Any]) -> dict[str, Any]:
-    """Time from treatment_start to systemic restart; death first is the competing event."""
-    from blend.stats.survival import CoxPHFitter, cumulative_incidence, value_at
-
-    t = wide[wide["treatment_start"].notna()]
-    restart = t["systemic_restart_date"].notna()
-    dead = t["death_date"].notna()
-    end = t["systemic_restart_date"].where(restart, t["death_date"].where(dead, t["last_contact"]))
-    days = (end - t["treatment_start"]).dt.days.to_numpy(float)
-    status = np.where(restart, 1, np.where(dead, 2, 0))
-    z = t["z"].to_numpy()
-    curves = {arm: cumulative_incidence(days[z == v], status[z == v])
-              for arm, v in (("intervention", 1), ("control", 0))}
-    art["cif"] = curves
-    cox = CoxPHFitter().fit(days, status == 1, z)
-    return {"cif_w4": {a: value_at(*c, 28) for a, c in curves.items()},
-            "cif_w12": {a: value_at(*c, 84) for a, c in curves.items()},
-            "cs_hr": float(cox.hazard_ratio_[0]), "cs_hr_ci95": cox.hr_ci(0), "n": len(t),
-            "restarts": int(restart.sum()), "competing_deaths": int((~restart & dead).sum())}
-
-
-# ----------------------------------------------------------- descriptives
-def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
-                  secondary: dict[str, Any]) -> None:
+# ------------------------------------------------- other secondary endpoints
+def _secondary_endpoints(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
+                         est: Estimation, secondary: dict[str, Any]) -> None:
+    pain = est.block("pain response", lambda: endpoints.pain_response(wide),
+                     _FALLBACK["pain_response_w4"])
+    if "not_estimable" not in pain:
+        est.fields(pain, "pain response difference",
+                   {"difference": None, "difference_ci95": [None, None]},
+                   lambda: endpoints.pain_difference(pain))
+    secondary["pain_response_w4"] = pain
+    secondary["hospital_days"] = est.block(
+        "hospital days", lambda: endpoints.hospital_days(ds.participants),
+        _FALLBACK["hospital_days"])
     p = ds.participants.assign(
         treatment_received=np.where(ds.participants["received_intervention"].astype(bool),
                                     "same-day", "standard"))
@@ -304,7 +257,7 @@ def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
     art["ae_terms"] = endpoints.ae_by_term(p, ds.adverse_events)
     compliance = endpoints.prom_compliance(p, ds.assessments, ds.meta["period_end"])
     art["compliance"] = compliance
-    secondary["prom_compliance"] = compliance.to_dict(orient="records")
+    secondary["prom_compliance"] = endpoints.compliance_records(compliance)
     c15 = ds.assessments[ds.assessments["instrument"] == "qlq-c15-pal"]
     scores = c15.assign(arm=c15["study_id"].map(p.set_index("study_id")["arm"]))
     art["scales"] = endpoints.scales_over_time(scores)
@@ -312,58 +265,29 @@ def _descriptives(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
     secondary["offer_groups"] = endpoints.offer_groups(wide)
 
 
-LONGITUDINAL_MODEL = ("PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept "
-                      "per participant (REML)")
-
-
-def _longitudinal(wide: pd.DataFrame, strata: str | None, art: dict[str, Any]
-                  ) -> dict[str, Any]:
-    """Random-intercept model of post-baseline PF: baseline PF, strata, time, arm × time."""
-    from blend.stats.longitudinal import RandomInterceptModel
-
-    cols = [f"pf_{t}" for t in LONGITUDINAL_TIMEPOINTS]
-    base = wide.dropna(subset=["pf_baseline"])
-    long = base.melt(id_vars=["study_id", "z", "pf_baseline", "stratum"], value_vars=cols,
-                     var_name="tp", value_name="pf").dropna(subset=["pf"])
-    covariates = ["pf_baseline"]
-    for t in LONGITUDINAL_TIMEPOINTS[1:]:
-        long[f"time_{t}"] = (long["tp"] == f"pf_{t}").astype(float)
-        covariates.append(f"time_{t}")
-    for t in LONGITUDINAL_TIMEPOINTS:
-        long[f"arm_{t}"] = ((long["tp"] == f"pf_{t}") & (long["z"] == 1)).astype(float)
-        covariates.append(f"arm_{t}")
-    # A timepoint without data in an arm has no estimable effect: drop empty columns.
-    covariates = [c for c in covariates if long[c].to_numpy().any()]
-    x, names = design_matrix(long, covariates, strata)
-    fit = RandomInterceptModel().fit(x, long["pf"].to_numpy(float), long["study_id"], names)
-    art["longitudinal"] = fit
-    table = fit.summary
-    return {"model": LONGITUDINAL_MODEL,
-            "observations": len(long), "participants": int(long["study_id"].nunique()),
-            "sigma2": fit.sigma2_, "tau2": fit.tau2_,
-            "arm_effect_by_timepoint": {
-                t: {"estimate": float(table.loc[f"arm_{t}", "estimate"]),
-                    "se": float(table.loc[f"arm_{t}", "se"]),
-                    "ci95": [float(table.loc[f"arm_{t}", "lower"]),
-                             float(table.loc[f"arm_{t}", "upper"])]}
-                for t in LONGITUDINAL_TIMEPOINTS if f"arm_{t}" in table.index}}
+def _longitudinal(wide: pd.DataFrame, strata: str | None, art: dict[str, Any],
+                  est: Estimation, secondary: dict[str, Any]) -> None:
+    """The MMRM (primary longitudinal model) and the random-intercept sensitivity model."""
+    long = repeated.long_frame(wide)
+    empty = {"arm_effect_by_timepoint": {}}
+    secondary["pf_mmrm"] = est.block(
+        "MMRM", lambda: repeated.mmrm(long, strata, art), {"model": repeated.MMRM_MODEL,
+                                                           **empty})
+    secondary["pf_longitudinal"] = est.block(
+        "longitudinal model (random intercept)",
+        lambda: repeated.random_intercept(long, strata, art),
+        {"model": repeated.RANDOM_INTERCEPT_MODEL, "role": "sensitivity", **empty})
 
 
 # ----------------------------------------------------------------------- CEA
 def _cea(ds: AnalysisDataset, wide: pd.DataFrame, config: AnalysisConfig,
          art: dict[str, Any]) -> dict[str, Any]:
-    from blend.stats import cea
-
-    frame = wide[["study_id", "z"]].copy()
-    frame["qaly"] = cea.qalys(ds.participants, ds.assessments, config.horizon_days).to_numpy()
-    frame["cost"] = cea.costs(ds.participants, ds.costs).to_numpy()
-    fit = cea.CostEffectivenessAnalysis(config.bootstrap, config.seed).fit(frame)
-    art["cea"] = fit
-    return {"horizon_days": config.horizon_days,
-            "qaly": {**fit.mean_qaly_, "difference": fit.delta_qaly_},
-            "cost": {**fit.mean_cost_, "difference": fit.delta_cost_},
-            "icer": fit.icer_, "inb": {str(k): v for k, v in fit.inb_.items()},
-            "ceac": fit.ceac(), "bootstrap": fit.bootstrap_summary(), "n": fit.n_}
+    try:
+        return costeffectiveness.analyse(ds, wide, config.horizon_days, config.bootstrap,
+                                         config.seed, config.imputations, art)
+    except costeffectiveness.NotEstimableBlock as exc:
+        art["cea_known"] = exc.block  # the rules and counts still go in the report
+        raise
 
 
 # ----------------------------------------------------------------------- meta
@@ -391,3 +315,39 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def unexplained_nulls(results: dict[str, Any]) -> list[str]:
+    """Paths ("a.b.0") of null values without a reason.
+
+    A null is explained by a `not_estimable` string on an enclosing object, or by a
+    `notes` object on an enclosing object with a key that is the null's path relative
+    to that object, or a prefix of it (`notes["ci95"]` explains `ci95.0` and `ci95.1`).
+    """
+    found: list[str] = []
+    _walk(results, [], [], found)
+    return found
+
+
+def _walk(value: Any, path: list[str], notes: list[tuple[int, dict[str, Any]]],
+          found: list[str]) -> None:
+    if isinstance(value, dict):
+        if isinstance(value.get("not_estimable"), str):
+            return
+        if isinstance(value.get("notes"), dict):
+            notes = [*notes, (len(path), value["notes"])]
+        for key, item in value.items():
+            _walk(item, [*path, str(key)], notes, found)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk(item, [*path, str(i)], notes, found)
+    elif value is None and not _explained(path, notes):
+        found.append(".".join(path))
+
+
+def _explained(path: list[str], notes: list[tuple[int, dict[str, Any]]]) -> bool:
+    for depth, reasons in notes:
+        relative = path[depth:]
+        if any(".".join(relative[:i]) in reasons for i in range(1, len(relative) + 1)):
+            return True
+    return False

@@ -10,6 +10,7 @@ import numpy as np
 
 from blend.stats.dataset import C15_SCALES, TIMEPOINTS
 from blend.stats.distributions import norm_quantile, norm_two_sided_p
+from blend.stats.errors import NotEstimable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,20 +46,36 @@ def wilcoxon_rank_sum(x: Any, y: Any) -> dict[str, float]:
     return {"statistic": w, "p": norm_two_sided_p(z), "n": n}
 
 
+WORST_RANK_RULE = (
+    "all randomized participants are ranked on one scale: deaths before week 4 worst, "
+    "earlier death worse, then survivors by PF at w4; survivors without PF at w4 cannot be "
+    "placed on it and are left out (counted in excluded_alive_without_pf_w4)")
+
+
 def worst_rank(frame: pd.DataFrame) -> dict[str, Any]:
     """Composite ranking: deaths before week 4 rank worst (earlier death worse), then PF_w4.
 
     `frame` has columns z, pf_w4, died_before_w4 and death_day. Survivors with a
-    missing PF_w4 cannot be ranked and are left out (counted in `excluded`).
+    missing PF_w4 cannot be ranked and are left out; how many is reported beside the
+    test (`excluded_alive_without_pf_w4`), with the rule, since the contract asks for
+    every randomized participant to be ranked.
     """
     died = frame["died_before_w4"].to_numpy(bool)
     score = np.where(died, -1_000.0 + frame["death_day"].fillna(0).to_numpy(float),
                      frame["pf_w4"].to_numpy(float))
     ok = ~np.isnan(score)
     z = frame["z"].to_numpy() == 1
+    for arm, mask in (("intervention", z), ("control", ~z)):
+        if not (ok & mask).any():
+            raise NotEstimable(f"no {arm} participant can be ranked (no death before week 4 "
+                               "and no PF at w4)")
+    if np.ptp(score[ok]) == 0:
+        raise NotEstimable("every ranked participant has the same rank")
     out = wilcoxon_rank_sum(score[ok & z], score[ok & ~z])
-    out["excluded"] = int((~ok).sum())
-    out["deaths_ranked"] = int(died.sum())
+    excluded = int((~ok).sum())
+    out.update({"randomized": len(frame), "ranked": int(ok.sum()),
+                "excluded_alive_without_pf_w4": excluded, "excluded": excluded,
+                "deaths_ranked": int(died.sum()), "rule": WORST_RANK_RULE})
     return out
 
 
@@ -124,10 +141,11 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, list
 
 
 def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
-    """Responders (CR or PR) at w4 among the assessable (baseline worst pain ≥ 2).
+    """Responders (CR or PR) at w4 among the assessable (baseline worst pain ≥ 2), per arm.
 
     Assessable participants without a w4 pain and OMED (dead, missing) count as
-    non-responders, the ITT composite of `analysis-methods.md` §2.5.
+    non-responders, the ITT composite of `analysis-methods.md` §2.5. The difference
+    is left to `pain_difference`, which refuses an arm without any observed w4.
     """
     assessable = (wide["worst_pain_baseline"] >= 2) & wide["omed_baseline"].notna()
     sub = wide[assessable]
@@ -141,20 +159,38 @@ def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
         part = sub[sub["z"] == z]
         out[arm] = {"responders": int(part["category"].isin(["CR", "PR"]).sum()),
                     "assessable": len(part),
+                    "observed_w4": int((part["category"] != "missing").sum()),
                     "categories": part["category"].value_counts().to_dict()}
-    i, c = out["intervention"], out["control"]
-    if i["assessable"] and c["assessable"]:
-        out["difference"], out["difference_ci95"] = newcombe_difference(
-            i["responders"], i["assessable"], c["responders"], c["assessable"])
-    else:
-        out["difference"], out["difference_ci95"] = None, [None, None]
     return out
+
+
+def pain_difference(counts: dict[str, Any]) -> dict[str, Any]:
+    """Intervention − control response proportion with Newcombe's CI.
+
+    Not estimable when an arm has no assessable participant, or none with an observed
+    w4 assessment: the "difference" would then compare with non-responders by
+    imputation only (zero observed controls).
+    """
+    for arm in ("intervention", "control"):
+        if not counts[arm]["assessable"]:
+            raise NotEstimable(f"no assessable {arm} participant (baseline worst pain ≥ 2)")
+        if not counts[arm]["observed_w4"]:
+            raise NotEstimable(f"no assessable {arm} participant has pain and OMED at w4, so "
+                               "the arm's responders would all be imputed non-responders")
+    i, c = counts["intervention"], counts["control"]
+    difference, ci = newcombe_difference(i["responders"], i["assessable"], c["responders"],
+                                         c["assessable"])
+    return {"difference": difference, "difference_ci95": ci}
 
 
 # --------------------------------------------------------------- hospital days
 def hospital_days(participants: pd.DataFrame) -> dict[str, Any]:
     z = participants["arm"] == "intervention"
     days = participants["hospital_days"]
+    if z.all() or not z.any():
+        raise NotEstimable("one arm has no participants")
+    if days.nunique() < 2:
+        raise NotEstimable("every participant has the same number of hospital days")
     test = wilcoxon_rank_sum(days[z], days[~z])
     return {"mean": {"intervention": float(days[z].mean()), "control": float(days[~z].mean())},
             "median": {"intervention": float(days[z].median()),
@@ -238,6 +274,18 @@ def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
     out = pd.DataFrame(rows)
     out["compliance"] = out["received"] / out["expected"].where(out["expected"] > 0)
     return out
+
+
+def compliance_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The compliance table as JSON records; a row with nothing expected says why."""
+    rows = table.to_dict(orient="records")
+    for row in rows:
+        if not row["expected"]:
+            row["compliance"] = None
+            row["notes"] = {"compliance": "no questionnaire expected at this timepoint (none "
+                                          "due by period_end, or every participant due had "
+                                          "died)"}
+    return rows
 
 
 # --------------------------------------------------------- scales over time

@@ -110,12 +110,11 @@ class CoxPHFitter:
         order = np.argsort(-t, kind="stable")
         data = _EfronData(t[order], e[order], x[order])
         beta, loglik, hess = self._newton(data, np.zeros(x.shape[1]))
-        if not self.converged_:
+        if not self.converged_ or _monotone(t, e, x):
             raise NotEstimable(
-                f"the Cox model did not converge in {self.iterations_} Newton steps "
-                f"(coefficient {beta[0]:.1f} and still moving): the likelihood is monotone, "
-                "typically because all events fall in one arm, so the hazard ratio is "
-                "0 or infinite")
+                f"the Cox model did not converge ({self.iterations_} Newton steps, coefficient "
+                f"{beta[0]:.1f}): the likelihood is monotone, typically because all events "
+                "fall in one arm, so the hazard ratio is 0 or infinite")
         self.params_, self.loglik_ = beta, loglik
         self.se_ = np.sqrt(np.diag(np.linalg.inv(-hess)))
         return self
@@ -170,6 +169,27 @@ class CoxPHFitter:
                  "upper": self.hr_ci(i)[1]} for i, (b, s) in enumerate(zip(self.params_,
                                                                            self.se_, strict=True))]
         return pd.DataFrame(rows)
+
+
+def _monotone(t: np.ndarray, e: np.ndarray, x: np.ndarray) -> bool:
+    """True when the partial likelihood increases without bound along ±x (one covariate).
+
+    That happens exactly when every event has the largest (or every event the smallest)
+    covariate value of its risk set, e.g. all deaths in one arm. Newton then "converges"
+    once exp(β) saturates the floating point, so the data, not the iterations, decide.
+    """
+    if x.shape[1] != 1:
+        return False
+    v = x[:, 0]
+    order = np.argsort(-t, kind="stable")
+    ts, vs = t[order], v[order]
+    _, first = np.unique(-ts, return_index=True)
+    group_end = np.append(first[1:], len(ts)) - 1
+    group = np.searchsorted(first, np.arange(len(ts)), side="right") - 1
+    risk_max = np.maximum.accumulate(vs)[group_end][group]
+    risk_min = np.minimum.accumulate(vs)[group_end][group]
+    ev = e[order]
+    return bool(np.all(vs[ev] >= risk_max[ev]) or np.all(vs[ev] <= risk_min[ev]))
 
 
 class _EfronData:

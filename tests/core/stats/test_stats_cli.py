@@ -151,6 +151,9 @@ def test_a_single_participant_per_arm_makes_itt_not_estimable(tmp_path: Path) ->
     main_analyze([str(data), "--out", str(out), "--imputations", "2", "--bootstrap", "20",
                   "--no-progress"])
     results = json.loads((out / "results.json").read_text())
-    assert results["primary"]["itt"] == {"estimate": None, "se": None, "ci95": [None, None],
-                                         "p": None, "n": results["primary"]["itt"]["n"]}
+    itt = dict(results["primary"]["itt"])
+    reason = itt.pop("not_estimable")  # the reason now sits beside the nulls
+    assert itt == {"estimate": None, "se": None, "ci95": [None, None], "p": None,
+                   "n": results["primary"]["itt"]["n"]}
+    assert reason and reason in " ".join(results["meta"]["not_estimable"])
     assert any(n.startswith("ITT:") for n in results["meta"]["not_estimable"])

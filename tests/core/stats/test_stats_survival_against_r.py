@@ -151,3 +151,16 @@ def test_fine_gray_with_ties_zero_times_and_two_covariates_matches_crr() -> None
     fit = FineGrayFitter().fit(d.days, d.status, d[["a", "b"]])
     npt.assert_allclose(fit.params_, [-0.237605891973520, 0.036892316255233], rtol=1e-8)
     npt.assert_allclose(fit.se_, [0.253160382304838, 0.419505322828301], rtol=1e-8)
+
+
+def test_events_at_the_risk_set_extreme_are_caught_even_when_newton_stops() -> None:
+    """All 30 deaths in one arm of 60: Newton's steps vanish once exp(β) saturates the
+    floating point (β ≈ 36), which looks like convergence; the monotone-likelihood check
+    on the data still says "did not converge"."""
+    from blend.stats.errors import NotEstimable
+
+    rng = np.random.default_rng(1)
+    z = np.repeat([1, 0], 30)
+    t = rng.integers(1, 400, 60).astype(float)
+    with pytest.raises(NotEstimable, match="did not converge"):
+        CoxPHFitter().fit(t, z == 1, z)
