@@ -14,14 +14,36 @@ from blend.apps.allocation.services import randomize
 from tests.web.screening.flow import randomized, screen_and_confirm
 
 pytestmark = pytest.mark.django_db
-EVERYONE = ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo", "admin_ada"]
+EVERYONE = [
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+    "admin_ada",
+]
 RANDOMIZERS = {"nurse_nina", "investigator_ivo"}
-ARM_VIEWERS = {"nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo"}
-ARM_WORDS = ("intervention", "control", "Intervention", "Control", "SBRT and surgery", "standard care")
+ARM_VIEWERS = {
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+}
+ARM_WORDS = (
+    "intervention",
+    "control",
+    "Intervention",
+    "Control",
+    "SBRT and surgery",
+    "standard care",
+)
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_only_randomizers_can_randomize(client_for, make_participant, personas, username: str) -> None:
+def test_only_randomizers_can_randomize(
+    client_for, make_participant, personas, username: str
+) -> None:
     participant = make_participant()
     screen_and_confirm(participant, personas)
     url = reverse("allocation:randomize", args=[participant.study_id])
@@ -33,7 +55,9 @@ def test_only_randomizers_can_randomize(client_for, make_participant, personas, 
         assert response.url == reverse("allocation:detail", args=[participant.study_id])
 
 
-def test_the_confirmation_step_lists_what_blocks_randomization(client_for, make_participant) -> None:
+def test_the_confirmation_step_lists_what_blocks_randomization(
+    client_for, make_participant
+) -> None:
     participant = make_participant(consent={"a": "yes", "c": "yes"})
     client = client_for("nurse_nina")
     response = client.get(reverse("allocation:randomize", args=[participant.study_id]))
@@ -55,8 +79,9 @@ def test_a_second_post_does_not_allocate_again(client_for, make_participant, per
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_arms_are_shown_only_to_roles_with_allocation_view(client_for, make_participant, personas,
-                                                           username: str) -> None:
+def test_arms_are_shown_only_to_roles_with_allocation_view(
+    client_for, make_participant, personas, username: str
+) -> None:
     participant = randomized(make_participant, personas, "intervention")
     client = client_for(username)
     detail = client.get(reverse("allocation:detail", args=[participant.study_id]))
@@ -86,14 +111,18 @@ def test_only_the_administrator_sees_the_overview(client_for, username: str) -> 
     assert status == (200 if username == "admin_ada" else 403)
 
 
-def test_the_overview_counts_arms_only_up_to_the_delayed_cutoff(make_participant, personas, client_for) -> None:
+def test_the_overview_counts_arms_only_up_to_the_delayed_cutoff(
+    make_participant, personas, client_for
+) -> None:
     for _ in range(4):
         participant = make_participant()
         screen_and_confirm(participant, personas)
         randomize(participant, user=personas["nurse_nina"])
     now = overview()
     assert now["total"] == 4
-    assert now["strata"] == [{"stratum": "(unstratified)", "total": 4, "intervention": 0, "control": 0}]
+    assert now["strata"] == [
+        {"stratum": "(unstratified)", "total": 4, "intervention": 0, "control": 0}
+    ]
     later = overview(today=timezone.localdate() + timedelta(days=7))
     arms = list(Allocation.objects.values_list("arm", flat=True))
     assert later["strata"][0]["intervention"] == arms.count("intervention")
@@ -105,7 +134,9 @@ def test_the_overview_counts_arms_only_up_to_the_delayed_cutoff(make_participant
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_dashboard_cards_follow_the_capabilities(client_for, make_participant, personas, username: str) -> None:
+def test_dashboard_cards_follow_the_capabilities(
+    client_for, make_participant, personas, username: str
+) -> None:
     randomized(make_participant, personas, "intervention")
     screen_and_confirm(make_participant(), personas)  # ready to randomize
     html = client_for(username).get(reverse("dashboard")).content.decode()

@@ -34,7 +34,9 @@ def _require_postgres() -> None:
     pytest.skip(message)
 
 
-def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(make_participant, personas) -> None:
+def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(
+    make_participant, personas
+) -> None:
     _require_postgres()
     participants = []
     for _ in range(PARTICIPANTS):
@@ -43,8 +45,14 @@ def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(make_part
         participants.append(participant)
     users = [personas["nurse_nina"], personas["investigator_ivo"]]
     # Thread t attempts participants t, t+8, ... and also those of threads t+1 and t+2.
-    work = [[p for i, p in enumerate(participants) if i % THREADS in {(t + k) % THREADS
-             for k in range(ATTEMPTS_PER_PARTICIPANT)}] for t in range(THREADS)]
+    work = [
+        [
+            p
+            for i, p in enumerate(participants)
+            if i % THREADS in {(t + k) % THREADS for k in range(ATTEMPTS_PER_PARTICIPANT)}
+        ]
+        for t in range(THREADS)
+    ]
     start = threading.Barrier(THREADS)
     outcomes: Counter[str] = Counter()
     errors: list[BaseException] = []
@@ -73,7 +81,10 @@ def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(make_part
         thread.join()
 
     assert errors == []
-    assert outcomes == {"allocated": PARTICIPANTS, "refused": PARTICIPANTS * (ATTEMPTS_PER_PARTICIPANT - 1)}
+    assert outcomes == {
+        "allocated": PARTICIPANTS,
+        "refused": PARTICIPANTS * (ATTEMPTS_PER_PARTICIPANT - 1),
+    }
     per_participant = Counter(Allocation.objects.values_list("participant_id", flat=True))
     assert len(per_participant) == PARTICIPANTS and set(per_participant.values()) == {1}
     numbers = sorted(Allocation.objects.values_list("sequence_number", flat=True))

@@ -24,9 +24,11 @@ N = 50
 DESIGNS = {
     "bsd": 'design = "bsd"\n[bsd]\nmti = 3\n',
     "blocks stratified": 'design = "blocks"\nstrata = { levels_to_bridge = ["3", "4"] }\n',
-    "minimisation": ('design = "minimisation"\nstrata = { levels_to_bridge = ["3", "4"] }\n'
-                     '[minimisation]\np = 0.8\nfactors = { bilsky_grade = ["1a", "1b"], '
-                     'sins_total = ["8", "9", "10"] }\nweights = [2, 1]\n'),
+    "minimisation": (
+        'design = "minimisation"\nstrata = { levels_to_bridge = ["3", "4"] }\n'
+        '[minimisation]\np = 0.8\nfactors = { bilsky_grade = ["1a", "1b"], '
+        'sins_total = ["8", "9", "10"] }\nweights = [2, 1]\n'
+    ),
     "simple 2:1 stratified": 'design = "simple"\nratio = "2:1"\nstrata = { levels_to_bridge = ["3", "4"] }\n',
 }
 
@@ -39,7 +41,9 @@ PINNED = {
 
 
 @pytest.fixture
-def design(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def design(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A trial team's randomization.toml (BLEND_PROTOCOL_DIR) for the length of one test."""
     (tmp_path / "randomization.toml").write_text(DESIGNS[request.param], encoding="utf-8")
     monkeypatch.setenv("BLEND_PROTOCOL_DIR", str(tmp_path))
@@ -51,12 +55,17 @@ def design(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
 
 def _screening_facts(rng: random.Random) -> dict[str, object]:
     """Factor levels that leave the participant eligible, varied so strata and minimisation matter."""
-    return {"levels_to_bridge": rng.choice([3, 4]), "bilsky_grade": rng.choice(["1a", "1b"]),
-            "sins_total": rng.choice([8, 9, 10])}
+    return {
+        "levels_to_bridge": rng.choice([3, 4]),
+        "bilsky_grade": rng.choice(["1a", "1b"]),
+        "sins_total": rng.choice([8, 9, 10]),
+    }
 
 
 @pytest.mark.parametrize("design", list(DESIGNS), indirect=True)
-def test_the_first_fifty_arms_of_each_design_are_unchanged(design, make_participant, personas) -> None:
+def test_the_first_fifty_arms_of_each_design_are_unchanged(
+    design, make_participant, personas
+) -> None:
     rng = random.Random(20250310)
     arms = []
     for _ in range(N):
@@ -67,4 +76,3 @@ def test_the_first_fifty_arms_of_each_design_are_unchanged(design, make_particip
     assert "".join("I" if arm == "intervention" else "C" for arm in arms) == PINNED[design]
     report = verify(TEST_SEED)
     assert report.ok and report.regenerated, report.problems
-

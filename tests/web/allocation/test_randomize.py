@@ -32,15 +32,25 @@ pytestmark = pytest.mark.django_db
 TEST_SEED = "5eed" * 16  # blend.web.test_settings
 
 
-def test_it_allocates_a_confirmed_consenting_participant_and_chains_the_log(make_participant, personas) -> None:
+def test_it_allocates_a_confirmed_consenting_participant_and_chains_the_log(
+    make_participant, personas
+) -> None:
     participant = make_participant()
     screening = screen_and_confirm(participant, personas)
     allocation = randomize(participant, user=personas["nurse_nina"])
-    assert allocation.sequence_number == 1 and allocation.stratum == "" and allocation.stratum_index == 0
+    assert (
+        allocation.sequence_number == 1
+        and allocation.stratum == ""
+        and allocation.stratum_index == 0
+    )
     assert arm_of(participant) == allocation.arm in {"intervention", "control"}
     assert allocation.allocated_at >= screening.confirmed_at
     entry = AllocationLog.objects.get()
-    assert (entry.arm, entry.study_id, entry.allocated_by) == (allocation.arm, participant.study_id, "nurse_nina")
+    assert (entry.arm, entry.study_id, entry.allocated_by) == (
+        allocation.arm,
+        participant.study_id,
+        "nurse_nina",
+    )
     assert entry.previous_hash == "0" * 64 and len(entry.hash) == 64
     assert AllocationSequence.objects.get().last_hash == entry.hash
 
@@ -55,7 +65,8 @@ def test_the_commitment_is_recorded_before_the_first_allocation(make_participant
     assert recorded.design_json == load_spec().canonical_json()
     assert recorded.recorded_at <= allocation.allocated_at
     assert TEST_SEED not in str(list(RandomizationCommitment.objects.values())) + str(
-        list(AllocationLog.objects.values()))
+        list(AllocationLog.objects.values())
+    )
 
 
 def test_the_audit_event_does_not_carry_the_arm(make_participant, personas) -> None:
@@ -75,7 +86,9 @@ def test_arms_follow_the_configured_design_from_the_secret_seed(make_participant
     assert list(Allocation.objects.values_list("sequence_number", flat=True)) == list(range(1, 13))
 
 
-def test_no_allocation_without_a_screening_or_without_confirmation(make_participant, personas) -> None:
+def test_no_allocation_without_a_screening_or_without_confirmation(
+    make_participant, personas
+) -> None:
     participant = make_participant()
     with pytest.raises(NotEligible, match="not screened"):
         randomize(participant, user=personas["nurse_nina"])
@@ -97,13 +110,20 @@ def test_no_allocation_without_consent_d(make_participant, personas) -> None:
     assert not Allocation.objects.exists()
 
 
-def test_no_allocation_when_consent_c_is_withdrawn_after_confirmation(make_participant, personas) -> None:
+def test_no_allocation_when_consent_c_is_withdrawn_after_confirmation(
+    make_participant, personas
+) -> None:
     participant = make_participant()
     screen_and_confirm(participant, personas)
-    withdraw_consent(participant, "c", on=date(2025, 3, 12), reason="changed mind", user=personas["nurse_nina"])
+    withdraw_consent(
+        participant, "c", on=date(2025, 3, 12), reason="changed mind", user=personas["nurse_nina"]
+    )
     with pytest.raises(ConsentMissing, match="items c"):
         randomize(participant, user=personas["nurse_nina"])
-    assert not Allocation.objects.exists() and not AllocationSequence.objects.filter(last_number__gt=0).exists()
+    assert (
+        not Allocation.objects.exists()
+        and not AllocationSequence.objects.filter(last_number__gt=0).exists()
+    )
 
 
 def test_a_second_allocation_is_refused_by_the_service(make_participant, personas) -> None:
@@ -115,24 +135,44 @@ def test_a_second_allocation_is_refused_by_the_service(make_participant, persona
     assert Allocation.objects.get() == first and AllocationLog.objects.count() == 1
 
 
-def test_a_second_allocation_is_impossible_at_the_database_level(make_participant, personas) -> None:
+def test_a_second_allocation_is_impossible_at_the_database_level(
+    make_participant, personas
+) -> None:
     participant = make_participant()
     screen_and_confirm(participant, personas)
     first = randomize(participant, user=personas["nurse_nina"])
     with pytest.raises(IntegrityError), transaction.atomic():
-        Allocation.objects.create(participant=participant, arm="control", sequence_number=99, stratum="",
-                                  stratum_index=99, allocated_at=timezone.now(), allocated_by=personas["nurse_nina"])
-    with pytest.raises(DatabaseError), transaction.atomic():  # append-only: no silent arm switch either
-        Allocation.objects.filter(pk=first.pk).update(arm="control" if first.arm == "intervention" else "intervention")
+        Allocation.objects.create(
+            participant=participant,
+            arm="control",
+            sequence_number=99,
+            stratum="",
+            stratum_index=99,
+            allocated_at=timezone.now(),
+            allocated_by=personas["nurse_nina"],
+        )
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+    ):  # append-only: no silent arm switch either
+        Allocation.objects.filter(pk=first.pk).update(
+            arm="control" if first.arm == "intervention" else "intervention"
+        )
     assert Allocation.objects.get().arm == first.arm
 
 
 def test_no_seed_means_nobody_can_be_randomized(make_participant, personas) -> None:
     participant = make_participant()
     screen_and_confirm(participant, personas)
-    with override_settings(RANDOMIZATION_SEED=None), pytest.raises(RandomizationUnavailable, match="SEED"):
+    with (
+        override_settings(RANDOMIZATION_SEED=None),
+        pytest.raises(RandomizationUnavailable, match="SEED"),
+    ):
         randomize(participant, user=personas["nurse_nina"])
-    with override_settings(RANDOMIZATION_SEED="abc"), pytest.raises(RandomizationUnavailable, match="64"):
+    with (
+        override_settings(RANDOMIZATION_SEED="abc"),
+        pytest.raises(RandomizationUnavailable, match="64"),
+    ):
         randomize(participant, user=personas["nurse_nina"])
     assert not Allocation.objects.exists() and not RandomizationCommitment.objects.exists()
 
@@ -142,7 +182,9 @@ def test_a_changed_seed_after_the_first_allocation_is_refused(make_participant, 
     screen_and_confirm(first, personas)
     screen_and_confirm(second, personas)
     randomize(first, user=personas["nurse_nina"])
-    with override_settings(RANDOMIZATION_SEED="ab" * 32), pytest.raises(RandomizationUnavailable,
-                                                                          match="commitment"):
+    with (
+        override_settings(RANDOMIZATION_SEED="ab" * 32),
+        pytest.raises(RandomizationUnavailable, match="commitment"),
+    ):
         randomize(second, user=personas["nurse_nina"])
     assert Allocation.objects.count() == 1

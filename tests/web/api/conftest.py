@@ -19,7 +19,9 @@ class ApiClient:
         return self.client.get(f"/api{path}", params, headers=self.headers)
 
     def post(self, path: str, body: Any) -> Any:
-        return self.client.post(f"/api{path}", body, content_type="application/json", headers=self.headers)
+        return self.client.post(
+            f"/api{path}", body, content_type="application/json", headers=self.headers
+        )
 
 
 @pytest.fixture

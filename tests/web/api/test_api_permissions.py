@@ -12,7 +12,14 @@ from blend.apps.outbox.models import Message
 from blend.apps.registry.models import Participant
 from blend.apps.safety.models import AdverseEvent
 
-ALL = {"nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo", "admin_ada"}
+ALL = {
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+    "admin_ada",
+}
 CLINICAL = {"nurse_nina", "investigator_ivo"}
 SEE_ARMS = ALL - {"admin_ada"}
 
@@ -28,18 +35,33 @@ READS = [
 
 @pytest.mark.parametrize("username", sorted(ALL))
 @pytest.mark.parametrize(("path", "allowed"), READS)
-def test_each_role_reads_exactly_what_the_pages_show(api_for, make_participant, username, path, allowed) -> None:
+def test_each_role_reads_exactly_what_the_pages_show(
+    api_for, make_participant, username, path, allowed
+) -> None:
     participant = make_participant()
     response = api_for(username).get(path.format(sid=participant.study_id))
     assert response.status_code == (200 if username in allowed else 403)
     if response.status_code == 403:
-        assert response.json() == {"ok": False, "error": response.json()["error"], "errors": [], "status": 403}
+        assert response.json() == {
+            "ok": False,
+            "error": response.json()["error"],
+            "errors": [],
+            "status": 403,
+        }
 
 
 def registration() -> dict[str, object]:
-    return {"site": "umcu", "registered_on": "2025-03-01", "sex": "male", "primary_tumour": "lung",
-            "metastases_diagnosed_on": "2025-02-01", "performance_status": 2, "full_name": "Nieuwe Deelnemer",
-            "date_of_birth": "1955-01-02", "hospital_number": "H1234567"}
+    return {
+        "site": "umcu",
+        "registered_on": "2025-03-01",
+        "sex": "male",
+        "primary_tumour": "lung",
+        "metastases_diagnosed_on": "2025-02-01",
+        "performance_status": 2,
+        "full_name": "Nieuwe Deelnemer",
+        "date_of_birth": "1955-01-02",
+        "hospital_number": "H1234567",
+    }
 
 
 @pytest.mark.parametrize("username", sorted(ALL))
@@ -48,15 +70,25 @@ def test_only_clinical_staff_register(api_for, site, username) -> None:
     if username in CLINICAL:
         assert response.status_code == 201
         body = response.json()
-        assert body["study_id"].startswith("PRS-") and "full_name" not in body and "Nieuwe" not in response.content.decode()
+        assert (
+            body["study_id"].startswith("PRS-")
+            and "full_name" not in body
+            and "Nieuwe" not in response.content.decode()
+        )
     else:
         assert response.status_code == 403 and not Participant.objects.exists()
 
 
 @pytest.mark.parametrize("username", sorted(ALL))
-def test_only_clinical_staff_record_consent(api_for, make_participant, consent_version, username) -> None:
+def test_only_clinical_staff_record_consent(
+    api_for, make_participant, consent_version, username
+) -> None:
     participant = make_participant(consent={})
-    body = {"effective_on": "2025-03-02", "form_version": consent_version.version, "decisions": {"a": "yes"}}
+    body = {
+        "effective_on": "2025-03-02",
+        "form_version": consent_version.version,
+        "decisions": {"a": "yes"},
+    }
     response = api_for(username).post(f"/participants/{participant.study_id}/consent", body)
     assert response.status_code == (200 if username in CLINICAL else 403)
     assert ConsentRecord.objects.filter(participant=participant).exists() == (username in CLINICAL)
@@ -64,9 +96,17 @@ def test_only_clinical_staff_record_consent(api_for, make_participant, consent_v
         assert response.json()["states"]["a"] == "yes"
 
 
-AE = {"term": "wound_infection", "grade": 3, "onset_date": "2025-04-01", "serious": True,
-      "seriousness": ["hospitalisation"], "related_sbrt": "possible", "related_surgery": "probable",
-      "action_taken": "hospitalised", "outcome": "recovering"}
+AE = {
+    "term": "wound_infection",
+    "grade": 3,
+    "onset_date": "2025-04-01",
+    "serious": True,
+    "seriousness": ["hospitalisation"],
+    "related_sbrt": "possible",
+    "related_surgery": "probable",
+    "action_taken": "hospitalised",
+    "outcome": "recovering",
+}
 
 
 @pytest.mark.parametrize("username", sorted(ALL))
@@ -77,21 +117,34 @@ def test_only_clinical_staff_report_adverse_events(api_for, make_participant, us
     assert AdverseEvent.objects.exists() == (username in CLINICAL)
     if username in CLINICAL:
         assert response.json()["serious"] and response.json()["report_due_at"]
-        assert Message.objects.filter(audience="staff").count() == 2  # the SAE notification went out
+        assert (
+            Message.objects.filter(audience="staff").count() == 2
+        )  # the SAE notification went out
 
 
 @pytest.mark.parametrize("username", sorted(ALL - {"nurse_nina", "investigator_ivo"}))
 def test_non_clinical_roles_cannot_screen_or_randomize(api_for, make_participant, username) -> None:
     sid = make_participant().study_id
     client = api_for(username)
-    assert client.post(f"/participants/{sid}/screening", {"screened_on": "2025-03-05", "facts": {}}).status_code == 403
+    assert (
+        client.post(
+            f"/participants/{sid}/screening", {"screened_on": "2025-03-05", "facts": {}}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/participants/{sid}/randomization", {}).status_code == 403
 
 
-def test_the_api_never_returns_identifiers_even_to_roles_that_may_see_them(api_for, make_participant) -> None:
+def test_the_api_never_returns_identifiers_even_to_roles_that_may_see_them(
+    api_for, make_participant
+) -> None:
     participant = make_participant(full_name="Geheime Naam", hospital_number="H7777777")
     client = api_for("monitor_mo")
-    for path in ["/participants", f"/participants/{participant.study_id}", f"/participants/{participant.study_id}/consent"]:
+    for path in [
+        "/participants",
+        f"/participants/{participant.study_id}",
+        f"/participants/{participant.study_id}/consent",
+    ]:
         text = client.get(path).content.decode()
         assert "Geheime" not in text and "H7777777" not in text and "1960-05-17" not in text
 
@@ -101,7 +154,9 @@ def test_tokens_are_hashed_and_one_per_user(personas, api_for) -> None:
     stored = ApiToken.objects.get(revoked_at__isnull=True)
     assert stored.key_hash == hash_token(raw) and raw not in {stored.key_hash, stored.prefix}
     newer = issue_token(personas["nurse_nina"])
-    assert ApiToken.objects.filter(user=personas["nurse_nina"], revoked_at__isnull=True).count() == 1
+    assert (
+        ApiToken.objects.filter(user=personas["nurse_nina"], revoked_at__isnull=True).count() == 1
+    )
     from tests.web.api.conftest import ApiClient
 
     assert ApiClient(raw).get("/me").status_code == 401
@@ -113,7 +168,12 @@ def test_tokens_are_hashed_and_one_per_user(personas, api_for) -> None:
 
 def test_one_error_shape(api_for, client) -> None:
     response = client.get("/api/participants")
-    assert response.status_code == 401 and set(response.json()) == {"ok", "error", "errors", "status"}
+    assert response.status_code == 401 and set(response.json()) == {
+        "ok",
+        "error",
+        "errors",
+        "status",
+    }
     bad = api_for("nurse_nina").post("/participants", {**registration(), "performance_status": 9})
     body = bad.json()
     assert bad.status_code == 422 and body["ok"] is False and body["status"] == 422
@@ -124,8 +184,9 @@ def test_one_error_shape(api_for, client) -> None:
 
 def test_domain_errors_are_400_with_the_field_named(api_for, make_participant) -> None:
     participant = make_participant()
-    response = api_for("nurse_nina").post(f"/participants/{participant.study_id}/adverse-events",
-                                          {**AE, "term": "seroma", "grade": 4})
+    response = api_for("nurse_nina").post(
+        f"/participants/{participant.study_id}/adverse-events", {**AE, "term": "seroma", "grade": 4}
+    )
     assert response.status_code == 400 and "AE02" in response.json()["error"]
 
 
@@ -148,8 +209,11 @@ def test_rate_limit(api_for, settings) -> None:
 def test_docs_and_schema_are_published(client) -> None:
     assert client.get("/api/docs").status_code == 200
     schema = client.get("/api/openapi.json").json()
-    assert {"/api/participants", "/api/adverse-events", "/api/participants/{study_id}/randomization"} <= set(
-        schema["paths"])
+    assert {
+        "/api/participants",
+        "/api/adverse-events",
+        "/api/participants/{study_id}/randomization",
+    } <= set(schema["paths"])
     assert schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
 
 
@@ -157,7 +221,12 @@ def test_anonymous_users_cannot_use_the_api(client, make_participant) -> None:
     sid = make_participant().study_id
     for path in ["/api/participants", f"/api/participants/{sid}", "/api/adverse-events"]:
         assert client.get(path).status_code == 401
-    assert client.post("/api/participants", registration(), content_type="application/json").status_code == 401
+    assert (
+        client.post(
+            "/api/participants", registration(), content_type="application/json"
+        ).status_code
+        == 401
+    )
 
 
 def test_locked_data_answers_409(api_for, make_participant, personas) -> None:
@@ -165,6 +234,8 @@ def test_locked_data_answers_409(api_for, make_participant, personas) -> None:
 
     participant = make_participant()
     lock_participant(participant, user=personas["datamanager_dirk"], reason="casebook complete")
-    response = api_for("nurse_nina").post(f"/participants/{participant.study_id}/adverse-events", AE)
+    response = api_for("nurse_nina").post(
+        f"/participants/{participant.study_id}/adverse-events", AE
+    )
     assert response.status_code == 409 and "is locked" in response.json()["error"]
     assert not AdverseEvent.objects.exists()

@@ -20,7 +20,12 @@ from schemathesis.specs.openapi.checks import (
 
 from blend.apps.api.tokens import issue_token
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 # The schema is read through the WSGI app (no database needed for /api/openapi.json).

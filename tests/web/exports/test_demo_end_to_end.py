@@ -22,15 +22,32 @@ from blend.stats.cli import main_analyze
 def test_the_demo_export_is_analysed_end_to_end(tmp_path: Path, personas) -> None:
     load_demo(participants=200, seed=20221015, force=True)
     export_analysis(tmp_path / "dataset", user=personas["statistician_stan"], via="web")
-    status = main_analyze([str(tmp_path / "dataset"), "--out", str(tmp_path / "out"), "--seed", "7",
-                           "--imputations", "5", "--bootstrap", "200", "--no-progress"])
+    status = main_analyze(
+        [
+            str(tmp_path / "dataset"),
+            "--out",
+            str(tmp_path / "out"),
+            "--seed",
+            "7",
+            "--imputations",
+            "5",
+            "--bootstrap",
+            "200",
+            "--no-progress",
+        ]
+    )
     assert status == 0
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     consort = results["consort"]
     assert consort["randomized"] == Allocation.objects.count() > 20
-    assert consort["intervention"]["allocated"] == Allocation.objects.filter(arm="intervention").count()
+    assert (
+        consort["intervention"]["allocated"]
+        == Allocation.objects.filter(arm="intervention").count()
+    )
     assert consort["intervention"]["accepted"] == Offer.objects.filter(state="accepted").count()
-    assert results["primary"]["itt"]["n"] == consort["intervention"]["analysed_primary"] + \
-        consort["control"]["analysed_primary"]
+    assert (
+        results["primary"]["itt"]["n"]
+        == consort["intervention"]["analysed_primary"] + consort["control"]["analysed_primary"]
+    )
     assert results["primary"]["itt"]["estimate"] is not None
     assert (tmp_path / "out" / "report.html").stat().st_size > 10_000

@@ -26,8 +26,10 @@ def full(trial_cohort, tmp_path: Path, personas) -> Path:  # type: ignore[no-unt
 def test_spss_and_stata_read_back_with_labels(full: Path) -> None:
     for suffix, reader in ((".sav", pyreadstat.read_sav), (".dta", pyreadstat.read_dta)):
         frame, meta = reader(str(full / f"allocation_allocation{suffix}"))
-        assert meta.variable_value_labels["arm"] == {1: "intervention (same-day SBRT and surgery)",
-                                                         2: "control (standard care)"}
+        assert meta.variable_value_labels["arm"] == {
+            1: "intervention (same-day SBRT and surgery)",
+            2: "control (standard care)",
+        }
         assert meta.column_names_to_labels["arm"] == "arm"
         frame, meta = reader(str(full / f"registry_participant{suffix}"), apply_value_formats=True)
         assert set(frame["sex"]) == {"female"}
@@ -45,7 +47,10 @@ def _parse_odm(path: Path) -> dict[str, dict[str, list[dict[str, str]]]]:
     for subject in tree.iter(f"{ODM}SubjectData"):
         for form in subject.iter(f"{ODM}FormData"):
             table = form.get("FormOID")[2:]
-            row = {item.get("ItemOID").split(".", 2)[2]: item.get("Value") for item in form.iter(f"{ODM}ItemData")}
+            row = {
+                item.get("ItemOID").split(".", 2)[2]: item.get("Value")
+                for item in form.iter(f"{ODM}ItemData")
+            }
             out.setdefault(table, {}).setdefault(subject.get("SubjectKey"), []).append(row)
     return out
 
@@ -58,7 +63,9 @@ def test_odm_parsed_back_equals_the_database(full: Path) -> None:
         expected: dict[str, list[dict[str, str]]] = {}
         subject_at = [c.name for c in table.columns].index("study_id")
         for row in table.rows():
-            values = {c.name: cell(c, v) for c, v in zip(table.columns, row, strict=True) if v is not None}
+            values = {
+                c.name: cell(c, v) for c, v in zip(table.columns, row, strict=True) if v is not None
+            }
             expected.setdefault(row[subject_at], []).append(values)
         assert parsed.get(table.name, {}) == expected, table.name
         compared += sum(len(rows) for rows in expected.values())
@@ -76,11 +83,17 @@ def test_the_redcap_dictionary(full: Path) -> None:
         rows = list(csv.DictReader(handle))
         assert list(rows[0]) == REDCAP_COLUMNS
     by_name = {(r["Form Name"], r["Field Label"]): r for r in rows}
-    arm = next(r for r in rows if r["Form Name"] == "allocation_allocation" and r["Field Label"] == "arm")
+    arm = next(
+        r for r in rows if r["Form Name"] == "allocation_allocation" and r["Field Label"] == "arm"
+    )
     assert arm["Field Type"] == "dropdown" and arm["Choices, Calculations, OR Slider Labels"] == (
-        "intervention, intervention (same-day SBRT and surgery) | control, control (standard care)")
+        "intervention, intervention (same-day SBRT and surgery) | control, control (standard care)"
+    )
     assert by_name[("safety_adverseevent", "serious (SAE)")]["Field Type"] == "yesno"
-    assert by_name[("safety_adverseevent", "onset date")]["Text Validation Type OR Show Slider Number"] == "date_ymd"
+    assert (
+        by_name[("safety_adverseevent", "onset date")]["Text Validation Type OR Show Slider Number"]
+        == "date_ymd"
+    )
     assert len({r["Variable / Field Name"] for r in rows}) == len(rows)
 
 
@@ -91,8 +104,14 @@ def test_the_full_export_is_logged(full: Path, personas) -> None:
 
 
 def test_export_pages_follow_the_permission_matrix(trial_cohort, client_for) -> None:
-    for persona, status in (("statistician_stan", 200), ("datamanager_dirk", 200), ("nurse_nina", 403),
-                            ("investigator_ivo", 403), ("monitor_mo", 403), ("admin_ada", 403)):
+    for persona, status in (
+        ("statistician_stan", 200),
+        ("datamanager_dirk", 200),
+        ("nurse_nina", 403),
+        ("investigator_ivo", 403),
+        ("monitor_mo", 403),
+        ("admin_ada", 403),
+    ):
         assert client_for(persona).get("/exports/").status_code == status, persona
     response = client_for("statistician_stan").post("/exports/analysis/download/")
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")

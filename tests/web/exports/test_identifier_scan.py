@@ -17,7 +17,8 @@ from blend.apps.registry.models import Identity
 def identifiers() -> set[str]:
     values: set[str] = set()
     for name, born, number, email, phone in Identity.objects.values_list(
-            "full_name", "date_of_birth", "hospital_number", "email", "phone"):
+        "full_name", "date_of_birth", "hospital_number", "email", "phone"
+    ):
         values |= {name, born.isoformat(), number, email, phone, phone.replace(" ", "")}
     return {v for v in values if v}
 
@@ -27,7 +28,12 @@ def cells(path: Path) -> list[str]:
         return [path.read_text(encoding="utf-8")]
     if path.suffix == ".xlsx":
         book = load_workbook(path, read_only=True)
-        return [str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row]
+        return [
+            str(c)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for c in row
+        ]
     if path.suffix in {".sav", ".dta"}:
         reader = pyreadstat.read_sav if path.suffix == ".sav" else pyreadstat.read_dta
         frame, meta = reader(str(path))
@@ -43,7 +49,9 @@ def test_no_export_holds_a_direct_identifier(tmp_path: Path, personas) -> None:
     export_analysis(tmp_path / "analysis", user=personas["statistician_stan"], via="web")
     export_full(tmp_path / "full", user=personas["datamanager_dirk"], via="web")
     secrets = identifiers()
-    assert len(secrets) > 200  # names, dates of birth, hospital numbers, e-mails and phones of 60 people
+    assert (
+        len(secrets) > 200
+    )  # names, dates of birth, hospital numbers, e-mails and phones of 60 people
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert {p.suffix for p in files} == {".csv", ".json", ".xlsx", ".sav", ".dta", ".xml"}
     for path in files:

@@ -18,14 +18,64 @@ from blend.apps.followup.models import Assessment
 from blend.apps.questionnaires.models import Response
 from blend.apps.registry.models import Participant
 
-HEADER = ["hospital_number", "full_name", "date_of_birth", "sex", "site", "registered_on", "primary_tumour",
-          "metastases_diagnosed_on", "performance_status", "email", "phone", "preferred_language", "consent_a",
-          "consent_b", "consent_c", "consent_on", "consent_version"]
+HEADER = [
+    "hospital_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "site",
+    "registered_on",
+    "primary_tumour",
+    "metastases_diagnosed_on",
+    "performance_status",
+    "email",
+    "phone",
+    "preferred_language",
+    "consent_a",
+    "consent_b",
+    "consent_c",
+    "consent_on",
+    "consent_version",
+]
 GOOD = [
-    ["H100001", "Anna Jansen", "1958-04-02", "female", "umcu", "2024-02-01", "breast", "2024-01-10", "1",
-     "anna@example.org", "", "nl", "yes", "yes", "no", "2024-02-01", "PRESENT v3.0"],
-    ["H100002", "Kees Bakker", "1949-11-30", "male", "umcu", "2024-03-05", "prostate", "2024-02-20", "2", "", "",
-     "en", "yes", "no", "", "2024-03-05", "PRESENT v3.0"],
+    [
+        "H100001",
+        "Anna Jansen",
+        "1958-04-02",
+        "female",
+        "umcu",
+        "2024-02-01",
+        "breast",
+        "2024-01-10",
+        "1",
+        "anna@example.org",
+        "",
+        "nl",
+        "yes",
+        "yes",
+        "no",
+        "2024-02-01",
+        "PRESENT v3.0",
+    ],
+    [
+        "H100002",
+        "Kees Bakker",
+        "1949-11-30",
+        "male",
+        "umcu",
+        "2024-03-05",
+        "prostate",
+        "2024-02-20",
+        "2",
+        "",
+        "",
+        "en",
+        "yes",
+        "no",
+        "",
+        "2024-03-05",
+        "PRESENT v3.0",
+    ],
 ]
 
 
@@ -37,40 +87,199 @@ def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def test_a_good_file_imports_and_a_second_import_changes_nothing(tmp_path, personas, site, consent_version) -> None:
+def test_a_good_file_imports_and_a_second_import_changes_nothing(
+    tmp_path, personas, site, consent_version
+) -> None:
     path = write(tmp_path / "cohort.csv", HEADER, GOOD)
     dirk = personas["datamanager_dirk"]
     report = import_participants(path, user=dirk)
     assert (report.ok, report.created, report.unchanged) == (True, 2, 0)
     anna = Participant.objects.get(identity__hospital_number="H100001")
-    assert (anna.birth_year, anna.performance_status, anna.identity.full_name) == (1958, 1, "Anna Jansen")
+    assert (anna.birth_year, anna.performance_status, anna.identity.full_name) == (
+        1958,
+        1,
+        "Anna Jansen",
+    )
     assert sorted(ConsentRecord.objects.filter(participant=anna).values_list("item", "answer")) == [
-        ("a", "yes"), ("b", "yes"), ("c", "no")]
-    counts = (Participant.objects.count(), ConsentRecord.objects.count(), AuditEvent.objects.count())
+        ("a", "yes"),
+        ("b", "yes"),
+        ("c", "no"),
+    ]
+    counts = (
+        Participant.objects.count(),
+        ConsentRecord.objects.count(),
+        AuditEvent.objects.count(),
+    )
     again = import_participants(path, user=dirk)
     assert (again.ok, again.created, again.unchanged) == (True, 0, 2)
-    assert (Participant.objects.count(), ConsentRecord.objects.count(), AuditEvent.objects.count() - 1) == counts
+    assert (
+        Participant.objects.count(),
+        ConsentRecord.objects.count(),
+        AuditEvent.objects.count() - 1,
+    ) == counts
 
 
 BAD_ROWS = [
-    (["H100003", "Kim Kind", "2015-01-01", "female", "umcu", "2024-02-01", "breast", "2024-01-10", "1", "", "", "nl",
-      "", "", "", "", ""], "[R01]"),
-    (["H100004", "Piet Fout", "1950-01-01", "man", "umcu", "2024-02-01", "lung", "2024-01-10", "1", "", "", "nl",
-      "", "", "", "", ""], "sex:"),
-    (["H100005", "Els Ps", "1950-01-01", "female", "umcu", "2024-02-01", "lung", "2024-01-10", "7", "", "", "nl",
-      "", "", "", "", ""], "performance_status:"),
-    (["H100006", "Jan Site", "1950-01-01", "male", "nowhere", "2024-02-01", "lung", "2024-01-10", "1", "", "", "nl",
-      "", "", "", "", ""], "site:"),
-    (["H100007", "Ria Consent", "1950-01-01", "female", "umcu", "2024-02-01", "lung", "2024-01-10", "1", "", "",
-      "nl", "maybe", "", "", "2024-02-01", "PRESENT v3.0"], "consent_a: expected yes, no or postponed"),
-    (["H100008", "Theo Datum", "1950-01-01", "male", "umcu", "2024-02-01", "lung", "2024-01-10", "1", "", "",
-      "nl", "yes", "", "", "2024-01-15", "PRESENT v3.0"], "consent_on: expected between cohort entry"),
-    (["H100001", "Anna Jansen", "1958-04-02", "female", "umcu", "2024-02-01", "breast", "2024-01-10", "1", "", "",
-      "nl", "", "", "", "", ""], "appears twice"),
+    (
+        [
+            "H100003",
+            "Kim Kind",
+            "2015-01-01",
+            "female",
+            "umcu",
+            "2024-02-01",
+            "breast",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        "[R01]",
+    ),
+    (
+        [
+            "H100004",
+            "Piet Fout",
+            "1950-01-01",
+            "man",
+            "umcu",
+            "2024-02-01",
+            "lung",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        "sex:",
+    ),
+    (
+        [
+            "H100005",
+            "Els Ps",
+            "1950-01-01",
+            "female",
+            "umcu",
+            "2024-02-01",
+            "lung",
+            "2024-01-10",
+            "7",
+            "",
+            "",
+            "nl",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        "performance_status:",
+    ),
+    (
+        [
+            "H100006",
+            "Jan Site",
+            "1950-01-01",
+            "male",
+            "nowhere",
+            "2024-02-01",
+            "lung",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        "site:",
+    ),
+    (
+        [
+            "H100007",
+            "Ria Consent",
+            "1950-01-01",
+            "female",
+            "umcu",
+            "2024-02-01",
+            "lung",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "maybe",
+            "",
+            "",
+            "2024-02-01",
+            "PRESENT v3.0",
+        ],
+        "consent_a: expected yes, no or postponed",
+    ),
+    (
+        [
+            "H100008",
+            "Theo Datum",
+            "1950-01-01",
+            "male",
+            "umcu",
+            "2024-02-01",
+            "lung",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "yes",
+            "",
+            "",
+            "2024-01-15",
+            "PRESENT v3.0",
+        ],
+        "consent_on: expected between cohort entry",
+    ),
+    (
+        [
+            "H100001",
+            "Anna Jansen",
+            "1958-04-02",
+            "female",
+            "umcu",
+            "2024-02-01",
+            "breast",
+            "2024-01-10",
+            "1",
+            "",
+            "",
+            "nl",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        "appears twice",
+    ),
 ]
 
 
-def test_a_file_with_bad_rows_is_rejected_whole_with_reasons(tmp_path, personas, site, consent_version) -> None:
+def test_a_file_with_bad_rows_is_rejected_whole_with_reasons(
+    tmp_path, personas, site, consent_version
+) -> None:
     path = write(tmp_path / "cohort.csv", HEADER, GOOD + [row for row, _ in BAD_ROWS])
     report = import_participants(path, user=personas["datamanager_dirk"])
     assert not report.ok and report.created == 0
@@ -80,10 +289,14 @@ def test_a_file_with_bad_rows_is_rejected_whole_with_reasons(tmp_path, personas,
     assert not Participant.objects.exists() and not ConsentRecord.objects.exists()
 
 
-def test_a_changed_row_for_a_known_hospital_number_is_rejected(tmp_path, personas, site, consent_version) -> None:
+def test_a_changed_row_for_a_known_hospital_number_is_rejected(
+    tmp_path, personas, site, consent_version
+) -> None:
     import_participants(write(tmp_path / "a.csv", HEADER, GOOD), user=personas["datamanager_dirk"])
     changed = [GOOD[0][:8] + ["3"] + GOOD[0][9:]]
-    report = import_participants(write(tmp_path / "b.csv", HEADER, changed), user=personas["datamanager_dirk"])
+    report = import_participants(
+        write(tmp_path / "b.csv", HEADER, changed), user=personas["datamanager_dirk"]
+    )
     assert not report.ok and "already registered" in report.rejected[0][1]
     assert Participant.objects.get(identity__hospital_number="H100001").performance_status == 1
 
@@ -101,13 +314,29 @@ def test_the_command_reports_rejected_rows(tmp_path, personas, site, consent_ver
     report_path = tmp_path / "rejected.csv"
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was imported"):
-        call_command("import_data", "participants", str(path), "--user", "datamanager_dirk", "--report",
-                     str(report_path), stdout=StringIO(), stderr=err)
+        call_command(
+            "import_data",
+            "participants",
+            str(path),
+            "--user",
+            "datamanager_dirk",
+            "--report",
+            str(report_path),
+            stdout=StringIO(),
+            stderr=err,
+        )
     assert "row 4:" in err.getvalue()
     assert list(csv.reader(report_path.open()))[1][0] == "4"
     with pytest.raises(CommandError, match="expected columns"):
-        call_command("import_data", "participants", str(write(tmp_path / "x.csv", ["study"], [["1"]])), "--user",
-                     "datamanager_dirk", stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "import_data",
+            "participants",
+            str(write(tmp_path / "x.csv", ["study"], [["1"]])),
+            "--user",
+            "datamanager_dirk",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
 
 
 Q_HEADER = ["study_id", "timepoint", "completed_on", "mode", "instrument", "item", "value"]
@@ -117,18 +346,29 @@ Q_HEADER = ["study_id", "timepoint", "completed_on", "mode", "instrument", "item
 def scheduled(make_participant):  # type: ignore[no-untyped-def]
     p = make_participant()
     day = date(2025, 4, 1)
-    Assessment.objects.create(participant=p, timepoint="baseline", instruments=["qlq-c15-pal", "pain-nrs", "omed"],
-                              anchor_on=day, target_on=day, opens_on=day, closes_on=day)
+    Assessment.objects.create(
+        participant=p,
+        timepoint="baseline",
+        instruments=["qlq-c15-pal", "pain-nrs", "omed"],
+        anchor_on=day,
+        target_on=day,
+        opens_on=day,
+        closes_on=day,
+    )
     return p
 
 
 def c15_rows(sid: str, value: str = "2") -> list[list[str]]:
-    return [[sid, "baseline", "2025-04-01", "paper", "qlq-c15-pal", f"q{i}", value] for i in range(1, 16)]
+    return [
+        [sid, "baseline", "2025-04-01", "paper", "qlq-c15-pal", f"q{i}", value]
+        for i in range(1, 16)
+    ]
 
 
 def test_historical_questionnaires_import_once(tmp_path, personas, scheduled) -> None:
-    rows = c15_rows(scheduled.study_id) + [[scheduled.study_id, "baseline", "2025-04-01", "paper", "pain-nrs",
-                                            "worst_pain", "6"]]
+    rows = c15_rows(scheduled.study_id) + [
+        [scheduled.study_id, "baseline", "2025-04-01", "paper", "pain-nrs", "worst_pain", "6"]
+    ]
     path = write(tmp_path / "q.csv", Q_HEADER, rows)
     report = import_questionnaires(path, user=personas["datamanager_dirk"])
     assert (report.ok, report.created) == (True, 1), report.rejected
@@ -137,10 +377,16 @@ def test_historical_questionnaires_import_once(tmp_path, personas, scheduled) ->
     assert response.scores["pain-nrs"]["worst_pain"] == 6
     assert response.scores["qlq-c15-pal"]["PF"] is not None
     again = import_questionnaires(path, user=personas["datamanager_dirk"])
-    assert (again.ok, again.created, again.unchanged) == (True, 0, 1) and Response.objects.count() == 1
+    assert (again.ok, again.created, again.unchanged) == (
+        True,
+        0,
+        1,
+    ) and Response.objects.count() == 1
 
 
-def test_bad_questionnaire_rows_are_rejected_and_nothing_is_written(tmp_path, personas, scheduled) -> None:
+def test_bad_questionnaire_rows_are_rejected_and_nothing_is_written(
+    tmp_path, personas, scheduled
+) -> None:
     sid = scheduled.study_id
     rows = c15_rows(sid)[:14] + [
         [sid, "baseline", "2025-04-01", "paper", "qlq-c15-pal", "q15", "9"],  # QL item is 1-7
@@ -148,7 +394,9 @@ def test_bad_questionnaire_rows_are_rejected_and_nothing_is_written(tmp_path, pe
         [sid, "w4", "2025-05-01", "paper", "pain-nrs", "worst_pain", "3"],
         [sid, "baseline", "2025-04-01", "web", "pain-nrs", "worst_pain", "3"],
     ]
-    report = import_questionnaires(write(tmp_path / "q.csv", Q_HEADER, rows), user=personas["datamanager_dirk"])
+    report = import_questionnaires(
+        write(tmp_path / "q.csv", Q_HEADER, rows), user=personas["datamanager_dirk"]
+    )
     reasons = dict(report.rejected)
     assert not report.ok and not Response.objects.exists()
     assert "no scheduled 'baseline' assessment for 'PRS-99999-9'" in reasons[17]
@@ -162,12 +410,16 @@ def test_the_import_page(client_for, tmp_path, site, consent_version) -> None:
 
     bad = write(tmp_path / "bad.csv", HEADER, GOOD + [BAD_ROWS[1][0]]).read_bytes()
     client = client_for("datamanager_dirk")
-    response = client.post("/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", bad)})
+    response = client.post(
+        "/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", bad)}
+    )
     body = response.content.decode()
     assert response.status_code == 400 and "1 of 3 rows rejected" in body and "sex:" in body
     assert not Participant.objects.exists()
     good = write(tmp_path / "good.csv", HEADER, GOOD).read_bytes()
-    response = client.post("/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", good)})
+    response = client.post(
+        "/exports/import/", {"kind": "participants", "file": SimpleUploadedFile("c.csv", good)}
+    )
     assert response.status_code == 200 and Participant.objects.count() == 2
     for name in ("nurse_nina", "statistician_stan", "monitor_mo"):
         assert client_for(name).get("/exports/import/").status_code == 403

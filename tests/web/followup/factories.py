@@ -25,14 +25,25 @@ def aware(day: date, hour: int = 9) -> datetime:
 def treat(personas: dict[str, Any]) -> Callable[..., Participant]:
     """Record a treatment that started ``days_ago`` days before today (standard care by default)."""
 
-    def make(participant: Participant, days_ago: int = 28, pathway: str = "standard") -> Participant:
+    def make(
+        participant: Participant, days_ago: int = 28, pathway: str = "standard"
+    ) -> Participant:
         start = timezone.localdate() - timedelta(days=days_ago)
         data: dict[str, Any] = {"pathway": pathway, "planned_on": start}
         if pathway == "same_day":
-            data.update(sbrt_dose_gy=18, sbrt_fractions=1, surgical_site_dose_gy=4,
-                        sbrt_started_at=aware(start, 8), surgery_started_at=aware(start, 14))
+            data.update(
+                sbrt_dose_gy=18,
+                sbrt_fractions=1,
+                surgical_site_dose_gy=4,
+                sbrt_started_at=aware(start, 8),
+                surgery_started_at=aware(start, 14),
+            )
         else:
-            data.update(surgery_on=start, radiotherapy_on=start + timedelta(days=10), radiotherapy_type="5x4 Gy")
+            data.update(
+                surgery_on=start,
+                radiotherapy_on=start + timedelta(days=10),
+                radiotherapy_type="5x4 Gy",
+            )
         record_treatment(participant, data, user=personas["nurse_nina"])
         return participant
 
@@ -45,9 +56,15 @@ def allocate(personas: dict[str, Any]) -> Callable[[Participant, str], Allocatio
 
     def make(participant: Participant, arm: str) -> Allocation:
         counter["n"] += 1
-        return Allocation.objects.create(participant=participant, arm=arm, sequence_number=counter["n"],
-                                         stratum="", stratum_index=counter["n"], allocated_at=timezone.now(),
-                                         allocated_by=personas["investigator_ivo"])
+        return Allocation.objects.create(
+            participant=participant,
+            arm=arm,
+            sequence_number=counter["n"],
+            stratum="",
+            stratum_index=counter["n"],
+            allocated_at=timezone.now(),
+            allocated_by=personas["investigator_ivo"],
+        )
 
     return make
 

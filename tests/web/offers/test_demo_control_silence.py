@@ -28,12 +28,19 @@ def test_no_patient_facing_message_to_a_control_participant_mentions_the_trial(d
     from blend.apps.outbox.domain import check_text
     from blend.apps.outbox.models import Message
 
-    controls = list(Allocation.objects.filter(arm="control").values_list("participant_id", flat=True))
+    controls = list(
+        Allocation.objects.filter(arm="control").values_list("participant_id", flat=True)
+    )
     assert len(controls) >= 10
     messages = list(Message.objects.filter(participant_id__in=controls, audience="participant"))
-    assert messages, "the demo should hold patient-facing messages to controls, or this test checks nothing"
-    leaks = [(m.participant_id, m.template_code, found) for m in messages
-             if (found := check_text(f"{m.subject}\n{m.body}"))]
+    assert messages, (
+        "the demo should hold patient-facing messages to controls, or this test checks nothing"
+    )
+    leaks = [
+        (m.participant_id, m.template_code, found)
+        for m in messages
+        if (found := check_text(f"{m.subject}\n{m.body}"))
+    ]
     assert leaks == []
 
 

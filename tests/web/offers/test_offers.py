@@ -16,7 +16,14 @@ from tests.web.screening.flow import randomized
 
 pytestmark = pytest.mark.django_db
 VERSION = "BLEND ICF v2.0 (2022-09-09)"
-EVERYONE = ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo", "admin_ada"]
+EVERYONE = [
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+    "admin_ada",
+]
 OFFER_WRITERS = {"nurse_nina", "investigator_ivo"}
 
 
@@ -37,25 +44,49 @@ def today() -> date:
 def test_offered_then_accepted_with_the_consent_form_version(intervention, personas) -> None:
     nurse = personas["nurse_nina"]
     offer = services.make_offer(intervention, on=today(), user=nurse)
-    assert (offer.state, offer.offered_by, services.offer_state(intervention)) == ("offered", nurse, "offered")
-    offer = services.record_acceptance(intervention, on=today(), consent_version=VERSION, user=nurse)
-    assert (offer.state, offer.trial_consent_version, offer.decided_by) == ("accepted", VERSION, nurse)
-    assert list(AuditEvent.objects.filter(participant=intervention, action__startswith="offer.")
-                .values_list("action", flat=True)) == ["offer.make", "offer.accept"]
+    assert (offer.state, offer.offered_by, services.offer_state(intervention)) == (
+        "offered",
+        nurse,
+        "offered",
+    )
+    offer = services.record_acceptance(
+        intervention, on=today(), consent_version=VERSION, user=nurse
+    )
+    assert (offer.state, offer.trial_consent_version, offer.decided_by) == (
+        "accepted",
+        VERSION,
+        nurse,
+    )
+    assert list(
+        AuditEvent.objects.filter(
+            participant=intervention, action__startswith="offer."
+        ).values_list("action", flat=True)
+    ) == ["offer.make", "offer.accept"]
     accepted = AuditEvent.objects.get(participant=intervention, action="offer.accept")
-    assert accepted.details == {"state": "accepted", "offered_on": today().isoformat(), "offered_by": "nurse_nina",
-                                "decided_on": today().isoformat(), "decided_by": "nurse_nina",
-                                "trial_consent_version": VERSION}
+    assert accepted.details == {
+        "state": "accepted",
+        "offered_on": today().isoformat(),
+        "offered_by": "nurse_nina",
+        "decided_on": today().isoformat(),
+        "decided_by": "nurse_nina",
+        "trial_consent_version": VERSION,
+    }
 
 
 def test_the_audit_trail_of_a_role_without_allocation_view_does_not_reveal_the_offer(
     client_for, intervention, personas
 ) -> None:
     services.make_offer(intervention, on=today(), user=personas["nurse_nina"])
-    html = client_for("admin_ada").get(reverse("participant-detail", args=[intervention.study_id])).content.decode()
+    html = (
+        client_for("admin_ada")
+        .get(reverse("participant-detail", args=[intervention.study_id]))
+        .content.decode()
+    )
     assert 'data-testid="audit-trail"' in html  # the administrator has audit.view …
     trail = html.split('data-testid="audit-trail"')[1]
-    assert "offer" not in trail.lower() and "intervention" not in trail.lower()  # … but not allocation.view
+    assert (
+        "offer" not in trail.lower() and "intervention" not in trail.lower()
+    )  # … but not allocation.view
 
 
 def test_refused_needs_a_reason_and_the_participant_stays_allocated(intervention, personas) -> None:
@@ -64,13 +95,17 @@ def test_refused_needs_a_reason_and_the_participant_stays_allocated(intervention
     with pytest.raises(services.OfferError) as caught:
         services.record_refusal(intervention, on=today(), reason="  ", user=nurse)
     assert "reason" in caught.value.errors and services.offer_state(intervention) == "offered"
-    offer = services.record_refusal(intervention, on=today(), reason="prefers standard care", user=nurse)
+    offer = services.record_refusal(
+        intervention, on=today(), reason="prefers standard care", user=nurse
+    )
     assert offer.state == "refused" and intervention.allocation.arm == "intervention"  # ITT
 
 
 def test_not_offered_with_a_reason_and_no_offer_after_it(intervention, personas) -> None:
     nurse = personas["nurse_nina"]
-    offer = services.record_not_offered(intervention, on=today(), reason="clinical deterioration", user=nurse)
+    offer = services.record_not_offered(
+        intervention, on=today(), reason="clinical deterioration", user=nurse
+    )
     assert offer.state == "not_offered" and offer.offered_on is None
     with pytest.raises(services.OfferError, match="already recorded"):
         services.make_offer(intervention, on=today(), user=nurse)
@@ -79,8 +114,14 @@ def test_not_offered_with_a_reason_and_no_offer_after_it(intervention, personas)
 def test_an_open_offer_that_cannot_go_ahead_becomes_not_offered(intervention, personas) -> None:
     nurse = personas["nurse_nina"]
     services.make_offer(intervention, on=today(), user=nurse)
-    offer = services.record_not_offered(intervention, on=today(), reason="died before deciding", user=nurse)
-    assert (offer.state, offer.offered_on, offer.reason) == ("not_offered", today(), "died before deciding")
+    offer = services.record_not_offered(
+        intervention, on=today(), reason="died before deciding", user=nurse
+    )
+    assert (offer.state, offer.offered_on, offer.reason) == (
+        "not_offered",
+        today(),
+        "died before deciding",
+    )
     with pytest.raises(services.OfferError, match="already decided"):
         services.record_not_offered(intervention, on=today(), reason="again", user=nurse)
     with pytest.raises(services.OfferError, match="expected an open offer"):
@@ -119,7 +160,9 @@ def test_a_control_participant_cannot_be_offered_anything(control, personas) -> 
         lambda: services.make_offer(control, on=today(), user=nurse),
         lambda: services.record_not_offered(control, on=today(), reason="x", user=nurse),
         lambda: services.record_refusal(control, on=today(), reason="x", user=nurse),
-        lambda: services.record_acceptance(control, on=today(), consent_version=VERSION, user=nurse),
+        lambda: services.record_acceptance(
+            control, on=today(), consent_version=VERSION, user=nurse
+        ),
     ):
         with pytest.raises(services.OfferError, match="intervention arm"):
             call()
@@ -134,11 +177,18 @@ def test_randomizing_a_control_creates_no_task_offer_or_message(control, persona
     assert not Message.objects.filter(participant=control).exists()
     assert control not in [a.participant for a in services.offer_worklist()]
     actions = set(AuditEvent.objects.filter(participant=control).values_list("action", flat=True))
-    assert actions <= {"enrol", "consent.record", "screening.save", "eligibility.confirm",
-                       "allocation.randomize"}, actions
+    assert actions <= {
+        "enrol",
+        "consent.record",
+        "screening.save",
+        "eligibility.confirm",
+        "allocation.randomize",
+    }, actions
 
 
-def test_the_worklist_holds_intervention_participants_until_decided(intervention, control, personas) -> None:
+def test_the_worklist_holds_intervention_participants_until_decided(
+    intervention, control, personas
+) -> None:
     from blend.apps.allocation.models import Allocation
 
     waiting = {a.participant for a in Allocation.objects.filter(arm="intervention")}
@@ -151,13 +201,20 @@ def test_the_worklist_holds_intervention_participants_until_decided(intervention
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_offer_pages_need_offer_write_and_allocation_view(client_for, intervention, username: str) -> None:
+def test_offer_pages_need_offer_write_and_allocation_view(
+    client_for, intervention, username: str
+) -> None:
     client = client_for(username)
     expected = 200 if username in OFFER_WRITERS else 403
     assert client.get(reverse("offers:worklist")).status_code == expected
     for name in ("offer", "accept", "refuse", "not-offered"):
-        assert client.get(reverse(f"offers:{name}", args=[intervention.study_id])).status_code == expected
-    client.post(reverse("offers:offer", args=[intervention.study_id]), {"offered_on": today().isoformat()})
+        assert (
+            client.get(reverse(f"offers:{name}", args=[intervention.study_id])).status_code
+            == expected
+        )
+    client.post(
+        reverse("offers:offer", args=[intervention.study_id]), {"offered_on": today().isoformat()}
+    )
     assert Offer.objects.exists() == (username in OFFER_WRITERS)
 
 
@@ -165,21 +222,39 @@ def test_the_forms_walk_offer_accept_and_show_field_errors(client_for, intervent
     client = client_for("nurse_nina")
     sid = intervention.study_id
     bad = client.post(reverse("offers:offer", args=[sid]), {"offered_on": "not a date"})
-    assert bad.status_code == 400 and "offered_on" in bad.context["form"].errors and not Offer.objects.exists()
-    assert client.post(reverse("offers:offer", args=[sid]), {"offered_on": today().isoformat()}).status_code == 302
-    bad = client.post(reverse("offers:accept", args=[sid]), {"decided_on": today().isoformat(),
-                                                             "trial_consent_version": "v9"})
+    assert (
+        bad.status_code == 400
+        and "offered_on" in bad.context["form"].errors
+        and not Offer.objects.exists()
+    )
+    assert (
+        client.post(
+            reverse("offers:offer", args=[sid]), {"offered_on": today().isoformat()}
+        ).status_code
+        == 302
+    )
+    bad = client.post(
+        reverse("offers:accept", args=[sid]),
+        {"decided_on": today().isoformat(), "trial_consent_version": "v9"},
+    )
     assert bad.status_code == 400 and "trial_consent_version" in bad.context["form"].errors
-    ok = client.post(reverse("offers:accept", args=[sid]), {"decided_on": today().isoformat(),
-                                                            "trial_consent_version": VERSION})
+    ok = client.post(
+        reverse("offers:accept", args=[sid]),
+        {"decided_on": today().isoformat(), "trial_consent_version": VERSION},
+    )
     assert ok.status_code == 302 and Offer.objects.get().state == "accepted"
     page = client.get(reverse("participant-detail", args=[sid])).content.decode()
     assert 'data-testid="offer-panel"' in page and "accepted" in page
 
 
 def test_a_control_participant_page_has_no_offer_panel(client_for, control) -> None:
-    page = client_for("nurse_nina").get(reverse("participant-detail", args=[control.study_id])).content.decode()
+    page = (
+        client_for("nurse_nina")
+        .get(reverse("participant-detail", args=[control.study_id]))
+        .content.decode()
+    )
     assert 'data-testid="offer-panel"' not in page
-    response = client_for("nurse_nina").post(reverse("offers:offer", args=[control.study_id]),
-                                             {"offered_on": today().isoformat()})
+    response = client_for("nurse_nina").post(
+        reverse("offers:offer", args=[control.study_id]), {"offered_on": today().isoformat()}
+    )
     assert response.status_code == 400 and not Offer.objects.exists()

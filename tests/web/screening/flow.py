@@ -40,7 +40,9 @@ ELIGIBLE_FORM_FACTS: dict[str, Any] = {
 
 
 def screen(participant: Participant, nurse: User, **changes: Any) -> Screening:
-    return save_screening(participant, {**ELIGIBLE_FORM_FACTS, **changes}, on=SCREENED_ON, user=nurse)
+    return save_screening(
+        participant, {**ELIGIBLE_FORM_FACTS, **changes}, on=SCREENED_ON, user=nurse
+    )
 
 
 def screen_and_confirm(participant: Participant, personas: dict[str, User]) -> Screening:
@@ -48,7 +50,9 @@ def screen_and_confirm(participant: Participant, personas: dict[str, User]) -> S
     return confirm_eligibility(participant, user=personas["investigator_ivo"], password=PASSWORD)
 
 
-def randomized(make_participant: Any, personas: dict[str, User], arm: str, limit: int = 40) -> Participant:
+def randomized(
+    make_participant: Any, personas: dict[str, User], arm: str, limit: int = 40
+) -> Participant:
     """Randomize fresh participants through the real service until one lands in ``arm``."""
     for _ in range(limit):
         participant = make_participant()

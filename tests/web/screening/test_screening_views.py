@@ -12,30 +12,58 @@ from tests.web.screening.flow import PASSWORD, screen, screen_and_confirm
 pytestmark = pytest.mark.django_db
 
 WRITERS = {"nurse_nina", "investigator_ivo"}
-EVERYONE = ["nurse_nina", "investigator_ivo", "datamanager_dirk", "statistician_stan", "monitor_mo", "admin_ada"]
+EVERYONE = [
+    "nurse_nina",
+    "investigator_ivo",
+    "datamanager_dirk",
+    "statistician_stan",
+    "monitor_mo",
+    "admin_ada",
+]
 
 
 def form_data(**changes: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "screened_on": "2025-03-10", "index_levels": ["T7", "T8"], "symptoms": ["mechanical_pain"],
-        "sins_location": "semi_rigid", "sins_pain": "mechanical", "sins_bone_lesion": "lytic",
-        "sins_alignment": "normal", "sins_collapse": "under_50", "sins_posterolateral": "none",
-        "bilsky_grade": "1a", "radiotherapy_indicated": "yes", "surgery_indicated": "yes",
-        "malignancy_proof": "histology", "radiographic_evidence": "yes", "levels_to_bridge": "3",
-        "radiotherapy_locations": "1", "prior_surgery_index": "no", "prior_radiotherapy_index": "no",
-        "multiple_myeloma": "no", "asia_grade": "E", "asia_rapid_progression": "", "long_halflife_drugs": "no",
-        "life_expectancy_months": "8", "can_lie_on_table": "yes", "fit_for_radiosurgery": "yes",
+        "screened_on": "2025-03-10",
+        "index_levels": ["T7", "T8"],
+        "symptoms": ["mechanical_pain"],
+        "sins_location": "semi_rigid",
+        "sins_pain": "mechanical",
+        "sins_bone_lesion": "lytic",
+        "sins_alignment": "normal",
+        "sins_collapse": "under_50",
+        "sins_posterolateral": "none",
+        "bilsky_grade": "1a",
+        "radiotherapy_indicated": "yes",
+        "surgery_indicated": "yes",
+        "malignancy_proof": "histology",
+        "radiographic_evidence": "yes",
+        "levels_to_bridge": "3",
+        "radiotherapy_locations": "1",
+        "prior_surgery_index": "no",
+        "prior_radiotherapy_index": "no",
+        "multiple_myeloma": "no",
+        "asia_grade": "E",
+        "asia_rapid_progression": "",
+        "long_halflife_drugs": "no",
+        "life_expectancy_months": "8",
+        "can_lie_on_table": "yes",
+        "fit_for_radiosurgery": "yes",
     }
     data.update(changes)
     return data
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_only_screening_writers_open_the_form_and_preview(client_for, make_participant, username: str) -> None:
+def test_only_screening_writers_open_the_form_and_preview(
+    client_for, make_participant, username: str
+) -> None:
     participant = make_participant()
     client = client_for(username)
     expected = 200 if username in WRITERS else 403
-    assert client.get(reverse("screening:form", args=[participant.study_id])).status_code == expected
+    assert (
+        client.get(reverse("screening:form", args=[participant.study_id])).status_code == expected
+    )
     response = client.post(reverse("screening:preview", args=[participant.study_id]), form_data())
     assert response.status_code == expected
     response = client.post(reverse("screening:form", args=[participant.study_id]), form_data())
@@ -44,7 +72,9 @@ def test_only_screening_writers_open_the_form_and_preview(client_for, make_parti
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_only_investigators_open_the_confirmation(client_for, make_participant, personas, username: str) -> None:
+def test_only_investigators_open_the_confirmation(
+    client_for, make_participant, personas, username: str
+) -> None:
     participant = make_participant()
     screen(participant, personas["nurse_nina"])
     client = client_for(username)
@@ -56,8 +86,9 @@ def test_only_investigators_open_the_confirmation(client_for, make_participant, 
 
 
 @pytest.mark.parametrize("username", EVERYONE)
-def test_the_screening_log_shows_reasons_but_no_identifiers(client_for, make_participant, personas,
-                                                            username: str) -> None:
+def test_the_screening_log_shows_reasons_but_no_identifiers(
+    client_for, make_participant, personas, username: str
+) -> None:
     participant = make_participant(full_name="Greta Identifiable")
     screen(participant, personas["nurse_nina"], multiple_myeloma=True)
     response = client_for(username).get(reverse("screening:log"))
@@ -69,7 +100,9 @@ def test_the_screening_log_shows_reasons_but_no_identifiers(client_for, make_par
 
 def test_saving_the_form_computes_sins_and_the_verdict(client_for, make_participant) -> None:
     participant = make_participant()
-    response = client_for("nurse_nina").post(reverse("screening:form", args=[participant.study_id]), form_data())
+    response = client_for("nurse_nina").post(
+        reverse("screening:form", args=[participant.study_id]), form_data()
+    )
     assert response.status_code == 302
     screening = Screening.objects.get()
     assert screening.status == "eligible" and screening.facts["sins_total"] == 1 + 3 + 2 + 0 + 2 + 0
@@ -90,24 +123,32 @@ def test_the_live_summary_lists_every_failing_criterion(client_for, make_partici
     assert not Screening.objects.exists()  # the preview writes nothing
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"levels_to_bridge": "-1"}, "levels_to_bridge"),
-    ({"life_expectancy_months": "soon"}, "life_expectancy_months"),
-    ({"asia_grade": "F"}, "asia_grade"),
-    ({"screened_on": "2999-01-01"}, "screened_on"),
-    ({"screened_on": "2025-01-01"}, "screened_on"),  # before cohort entry
-    ({"index_levels": ["X9"]}, "index_levels"),
-])
-def test_bad_input_gives_field_errors_and_writes_nothing(client_for, make_participant, changes, field) -> None:
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"levels_to_bridge": "-1"}, "levels_to_bridge"),
+        ({"life_expectancy_months": "soon"}, "life_expectancy_months"),
+        ({"asia_grade": "F"}, "asia_grade"),
+        ({"screened_on": "2999-01-01"}, "screened_on"),
+        ({"screened_on": "2025-01-01"}, "screened_on"),  # before cohort entry
+        ({"index_levels": ["X9"]}, "index_levels"),
+    ],
+)
+def test_bad_input_gives_field_errors_and_writes_nothing(
+    client_for, make_participant, changes, field
+) -> None:
     participant = make_participant()
-    response = client_for("nurse_nina").post(reverse("screening:form", args=[participant.study_id]),
-                                             form_data(**changes))
+    response = client_for("nurse_nina").post(
+        reverse("screening:form", args=[participant.study_id]), form_data(**changes)
+    )
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not Screening.objects.exists()
 
 
-def test_an_edit_without_a_reason_is_refused_on_the_form(client_for, make_participant, personas) -> None:
+def test_an_edit_without_a_reason_is_refused_on_the_form(
+    client_for, make_participant, personas
+) -> None:
     participant = make_participant()
     screen(participant, personas["nurse_nina"])
     client = client_for("nurse_nina")
@@ -122,23 +163,30 @@ def test_an_edit_without_a_reason_is_refused_on_the_form(client_for, make_partic
 def test_a_wrong_password_is_a_field_error(client_for, make_participant, personas) -> None:
     participant = make_participant()
     screen(participant, personas["nurse_nina"])
-    response = client_for("investigator_ivo").post(reverse("screening:confirm", args=[participant.study_id]),
-                                                   {"password": "nope", "attest": "on"})
+    response = client_for("investigator_ivo").post(
+        reverse("screening:confirm", args=[participant.study_id]),
+        {"password": "nope", "attest": "on"},
+    )
     assert response.status_code == 400 and "password" in response.context["form"].errors
     assert not Screening.objects.get().is_confirmed
 
 
-def test_the_participant_page_shows_the_screening_panel(client_for, make_participant, personas) -> None:
+def test_the_participant_page_shows_the_screening_panel(
+    client_for, make_participant, personas
+) -> None:
     participant = make_participant()
     screen(participant, personas["nurse_nina"], prior_radiotherapy_index=True)
-    html = client_for("statistician_stan").get(reverse("participant-detail", args=[participant.study_id]))
+    html = client_for("statistician_stan").get(
+        reverse("participant-detail", args=[participant.study_id])
+    )
     text = html.content.decode()
     assert 'data-testid="screening-panel"' in text and "E3_PRIOR_RADIOTHERAPY" in text
     assert reverse("screening:form", args=[participant.study_id]) not in text  # no write link
 
 
-def test_the_panel_offers_no_edit_once_the_participant_is_randomized(client_for, make_participant,
-                                                                       personas) -> None:
+def test_the_panel_offers_no_edit_once_the_participant_is_randomized(
+    client_for, make_participant, personas
+) -> None:
     participant = make_participant()
     screen_and_confirm(participant, personas)
     page = reverse("participant-detail", args=[participant.study_id])

@@ -29,18 +29,29 @@ class RandomizationOut(Schema):
 
 def randomization_out(p: Participant) -> dict[str, Any]:
     allocation = Allocation.objects.filter(participant=p).first()
-    return {"study_id": p.study_id, "randomized": allocation is not None,
-            "arm": allocation.arm if allocation else None,
-            "randomized_at": allocation.allocated_at if allocation else None}
+    return {
+        "study_id": p.study_id,
+        "randomized": allocation is not None,
+        "arm": allocation.arm if allocation else None,
+        "randomized_at": allocation.allocated_at if allocation else None,
+    }
 
 
-@router.get("/participants/{study_id}/randomization", response=responses(RandomizationOut), summary="Allocated arm")
+@router.get(
+    "/participants/{study_id}/randomization",
+    response=responses(RandomizationOut),
+    summary="Allocated arm",
+)
 def randomization_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW, Cap.ALLOCATION_VIEW)
     return randomization_out(participant_or_404(study_id))
 
 
-@router.post("/participants/{study_id}/randomization", response=responses(RandomizationOut), summary="Randomize")
+@router.post(
+    "/participants/{study_id}/randomization",
+    response=responses(RandomizationOut),
+    summary="Randomize",
+)
 def randomize(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.RANDOMIZE)
     p = participant_or_404(study_id)

@@ -8,4 +8,8 @@ from blend.apps.registry.models import Participant
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each form with data."""
-    return [("Randomization", "")] if Allocation.objects.filter(participant=participant).exists() else []
+    return (
+        [("Randomization", "")]
+        if Allocation.objects.filter(participant=participant).exists()
+        else []
+    )

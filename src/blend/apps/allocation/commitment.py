@@ -15,7 +15,11 @@ from blend.randomization import DesignSpec, commitment
 
 
 def ensure_commitment(
-    seed: bytes, spec: DesignSpec, *, user: User | None = None, now: datetime | None = None,
+    seed: bytes,
+    spec: DesignSpec,
+    *,
+    user: User | None = None,
+    now: datetime | None = None,
     sequence: AllocationSequence | None = None,
 ) -> None:
     """Record the commitment before the first allocation; afterwards insist it still holds.
@@ -37,15 +41,25 @@ def ensure_commitment(
         )
 
 
-def _recorded_or_record(trial: str, digest: str, spec: DesignSpec, *, user: User | None, now: datetime | None) -> str:
+def _recorded_or_record(
+    trial: str, digest: str, spec: DesignSpec, *, user: User | None, now: datetime | None
+) -> str:
     """The digest recorded for the trial, recording ``digest`` (and its audit event) if none is."""
     existing = RandomizationCommitment.objects.filter(trial_code=trial).first()
     if existing:
         return existing.digest
     created = RandomizationCommitment.objects.create(
-        trial_code=trial, digest=digest, design_json=spec.canonical_json(),
-        recorded_at=now or timezone.now(), recorded_by=user if getattr(user, "pk", None) else None,
+        trial_code=trial,
+        digest=digest,
+        design_json=spec.canonical_json(),
+        recorded_at=now or timezone.now(),
+        recorded_by=user if getattr(user, "pk", None) else None,
     )
-    record_event("randomization.commit", actor=user, obj=created, at=created.recorded_at,
-                 details={"digest": digest})
+    record_event(
+        "randomization.commit",
+        actor=user,
+        obj=created,
+        at=created.recorded_at,
+        details={"digest": digest},
+    )
     return digest

@@ -16,8 +16,11 @@ from blend.apps.screening.models import Screening
 def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse = ctx.rng, ctx.users["nurse"]
     randomized = []
-    confirmed = (Screening.objects.filter(confirmed_at__isnull=False, participant__allocation__isnull=True)
-                 .select_related("participant").order_by("confirmed_at"))
+    confirmed = (
+        Screening.objects.filter(confirmed_at__isnull=False, participant__allocation__isnull=True)
+        .select_related("participant")
+        .order_by("confirmed_at")
+    )
     for screening in confirmed:
         participant, confirmed_at = screening.participant, screening.confirmed_at
         assert confirmed_at is not None  # the query selects confirmed screenings only

@@ -67,14 +67,18 @@ class Allocation(models.Model):
     # The stratification / minimisation factor levels used (replayed by verify).
     profile = models.JSONField(default=dict, blank=True)
     allocated_at = models.DateTimeField(_("allocated at"))
-    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["sequence_number"]
         constraints = [
             # The OneToOne already implies it; named so the guarantee is explicit and testable.
             models.UniqueConstraint(fields=["participant"], name="allocation_one_per_participant"),
-            models.UniqueConstraint(fields=["stratum", "stratum_index"], name="allocation_stratum_index_unique"),
+            models.UniqueConstraint(
+                fields=["stratum", "stratum_index"], name="allocation_stratum_index_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -88,7 +92,9 @@ class AllocationLog(models.Model):
     APPEND_ONLY = True
 
     sequence_number = models.PositiveIntegerField(unique=True)
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="+"
+    )
     study_id = models.CharField(max_length=20)
     arm = models.CharField(max_length=12, choices=Arm.choices)
     stratum = models.CharField(max_length=200, blank=True)

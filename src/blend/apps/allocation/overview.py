@@ -21,7 +21,11 @@ def overview(today: date | None = None) -> dict[str, Any]:
     today = today or timezone.localdate()
     delay = int(load_protocol().section("allocation").get("overview_delay_days", 7))
     cutoff = today - timedelta(days=delay)
-    totals = dict(Allocation.objects.values_list("stratum").annotate(n=Count("id")).values_list("stratum", "n"))
+    totals = dict(
+        Allocation.objects.values_list("stratum")
+        .annotate(n=Count("id"))
+        .values_list("stratum", "n")
+    )
     by_arm = _arms_per_stratum_until(cutoff)
     strata = sorted(set(totals) | set(by_arm))
     return {
@@ -29,8 +33,10 @@ def overview(today: date | None = None) -> dict[str, Any]:
         "target": load_protocol().section("trial").get("target_sample_size"),
         "cutoff": cutoff,
         "delay_days": delay,
-        "strata": [{"stratum": s or "(unstratified)", "total": totals.get(s, 0), **by_arm.get(s, NO_ARMS)}
-                   for s in strata],
+        "strata": [
+            {"stratum": s or "(unstratified)", "total": totals.get(s, 0), **by_arm.get(s, NO_ARMS)}
+            for s in strata
+        ],
         "commitment": RandomizationCommitment.objects.filter(trial_code=trial_code()).first(),
     }
 
@@ -38,8 +44,12 @@ def overview(today: date | None = None) -> dict[str, Any]:
 def _arms_per_stratum_until(cutoff: date) -> dict[str, dict[str, int]]:
     """Allocations per stratum and arm made on or before ``cutoff``."""
     by_arm: dict[str, dict[str, int]] = {}
-    rows = (Allocation.objects.filter(allocated_at__date__lte=cutoff)
-            .values_list("stratum", "arm").annotate(n=Count("id")).values_list("stratum", "arm", "n"))
+    rows = (
+        Allocation.objects.filter(allocated_at__date__lte=cutoff)
+        .values_list("stratum", "arm")
+        .annotate(n=Count("id"))
+        .values_list("stratum", "arm", "n")
+    )
     for stratum, arm, n in rows:
         by_arm.setdefault(stratum, dict(NO_ARMS))[arm] = n
     return by_arm

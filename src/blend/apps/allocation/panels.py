@@ -12,18 +12,25 @@ from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 
 
-def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
+def participant_panel(
+    request: AuthenticatedHttpRequest, participant: Participant
+) -> dict[str, Any] | None:
     user = request.user
     allocation = Allocation.objects.filter(participant=participant).first()
-    confirmed = Screening.objects.filter(participant=participant, confirmed_at__isnull=False).exists()
+    confirmed = Screening.objects.filter(
+        participant=participant, confirmed_at__isnull=False
+    ).exists()
     if allocation is None and not confirmed:
         return None  # nothing to show before eligibility is confirmed
-    return {"template": "allocation/_panel.html", "context": {
-        "allocation": allocation,
-        "show_arm": user.can(Cap.ALLOCATION_VIEW),
-        "can_randomize": user.can(Cap.RANDOMIZE),
-        "study_id": participant.study_id,
-    }}
+    return {
+        "template": "allocation/_panel.html",
+        "context": {
+            "allocation": allocation,
+            "show_arm": user.can(Cap.ALLOCATION_VIEW),
+            "can_randomize": user.can(Cap.RANDOMIZE),
+            "study_id": participant.study_id,
+        },
+    }
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
@@ -31,10 +38,22 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user = request.user
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []
-    cards: list[dict[str, Any]] = [{"label": "randomized into BLEND", "value": Allocation.objects.count()}]
+    cards: list[dict[str, Any]] = [
+        {"label": "randomized into BLEND", "value": Allocation.objects.count()}
+    ]
     if user.can(Cap.RANDOMIZE):
-        ready = [s.participant for s in Screening.objects.filter(
-            confirmed_at__isnull=False, participant__allocation__isnull=True).select_related("participant")]
+        ready = [
+            s.participant
+            for s in Screening.objects.filter(
+                confirmed_at__isnull=False, participant__allocation__isnull=True
+            ).select_related("participant")
+        ]
         n = sum(1 for participant in ready if may_randomize(participant))
-        cards.append({"label": "confirmed eligible, ready to randomize", "value": n, "tone": "warn" if n else "ok"})
+        cards.append(
+            {
+                "label": "confirmed eligible, ready to randomize",
+                "value": n,
+                "tone": "warn" if n else "ok",
+            }
+        )
     return cards

@@ -9,7 +9,7 @@ SCREENING_FINAL = "the participant is randomized: the screening is final"
 
 
 def arm_of(participant: Participant) -> str | None:
-    """"intervention", "control", or None when not (yet) allocated.
+    """ "intervention", "control", or None when not (yet) allocated.
 
     Callers must check ``allocation.view`` before showing the result to a person.
     """

@@ -63,7 +63,9 @@ def stratum_history(sequence: AllocationSequence, stratum: str) -> list[str]:
     return [CODE_ARMS[code] for code in sequence.arms_by_stratum.get(stratum, "")]
 
 
-def advance(sequence: AllocationSequence, *, stratum: str, arm: str, number: int, digest: str) -> None:
+def advance(
+    sequence: AllocationSequence, *, stratum: str, arm: str, number: int, digest: str
+) -> None:
     """Move the locked row past one allocation: its number, the chain head and the arm history."""
     sequence.last_number, sequence.last_hash = number, digest
     history = sequence.arms_by_stratum

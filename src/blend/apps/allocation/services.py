@@ -66,22 +66,31 @@ def _context() -> _Context:
 
 
 def _already_randomized(participant: Participant) -> AlreadyRandomized:
-    return AlreadyRandomized(f"participant {participant.study_id}: already randomized; "
-                             "an allocation is final and is never repeated")
+    return AlreadyRandomized(
+        f"participant {participant.study_id}: already randomized; "
+        "an allocation is final and is never repeated"
+    )
 
 
 def _check_may_randomize(participant: Participant) -> datetime:
     """The confirmation time, or an AllocationError saying what is missing (one query for
     screening and any allocation, then the consent service)."""
-    row = (Participant.objects.filter(pk=participant.pk)
-           .values_list("screening__status", "screening__confirmed_at", "allocation__id").first())
+    row = (
+        Participant.objects.filter(pk=participant.pk)
+        .values_list("screening__status", "screening__confirmed_at", "allocation__id")
+        .first()
+    )
     status, confirmed_at, allocation_id = row or (None, None, None)
     if allocation_id is not None:
         raise _already_randomized(participant)
     if status != Status.ELIGIBLE:
-        raise NotEligible(f"eligibility: expected a screening with status eligible, got {status or 'not screened'}")
+        raise NotEligible(
+            f"eligibility: expected a screening with status eligible, got {status or 'not screened'}"
+        )
     if confirmed_at is None:
-        raise NotEligible("eligibility: expected an investigator's confirmation; it is not confirmed yet")
+        raise NotEligible(
+            "eligibility: expected an investigator's confirmation; it is not confirmed yet"
+        )
     missing = randomization_consent_missing(participant)
     if missing:
         raise ConsentMissing(
@@ -97,7 +106,9 @@ def _factor_value(participant: Participant, facts: dict[str, Any], name: str) ->
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
-        raise NotEligible(f"stratification factor {name}: expected a value in the screening facts, got none")
+        raise NotEligible(
+            f"stratification factor {name}: expected a value in the screening facts, got none"
+        )
     return str(value)
 
 
@@ -125,7 +136,9 @@ def randomize(participant: Participant, *, user: User, now: datetime | None = No
     confirmed_at = _check_may_randomize(participant)
     now = now or timezone.now()
     if now < confirmed_at:
-        raise NotEligible(f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}")
+        raise NotEligible(
+            f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}"
+        )
     for _attempt in range(2):
         with durable_commit():
             try:
@@ -145,8 +158,9 @@ def randomize(participant: Participant, *, user: User, now: datetime | None = No
     raise RandomizationUnavailable("allocation sequence: could not be created")
 
 
-def _next_arm(ctx: _Context, sequence: AllocationSequence, stratum: str,
-              profile: dict[str, str]) -> tuple[str, int]:
+def _next_arm(
+    ctx: _Context, sequence: AllocationSequence, stratum: str, profile: dict[str, str]
+) -> tuple[str, int]:
     """The engine's arm over the stratum's history, and the index within the stratum.
 
     The arms come from the locked sequence row (no query); minimisation also needs every
@@ -154,8 +168,11 @@ def _next_arm(ctx: _Context, sequence: AllocationSequence, stratum: str,
     previous = stratum_history(sequence, stratum)
     previous_profiles: list[dict[str, str]] = []
     if ctx.spec.reads_previous_profiles:
-        previous_profiles = list(Allocation.objects.filter(stratum=stratum).order_by("stratum_index")
-                                 .values_list("profile", flat=True))
+        previous_profiles = list(
+            Allocation.objects.filter(stratum=stratum)
+            .order_by("stratum_index")
+            .values_list("profile", flat=True)
+        )
     arm = allocate_next(ctx.spec, ctx.seed, previous, profile, previous_profiles)
     return arm, len(previous)
 
@@ -168,19 +185,41 @@ def _allocate(
     arm, index = _next_arm(ctx, sequence, stratum, profile)
     number = sequence.last_number + 1
     fields = {
-        "sequence_number": number, "participant_id": participant.pk, "study_id": participant.study_id,
-        "arm": arm, "stratum": stratum, "stratum_index": index, "profile": profile,
-        "allocated_at": now, "allocated_by": user.get_username(),
+        "sequence_number": number,
+        "participant_id": participant.pk,
+        "study_id": participant.study_id,
+        "arm": arm,
+        "stratum": stratum,
+        "stratum_index": index,
+        "profile": profile,
+        "allocated_at": now,
+        "allocated_by": user.get_username(),
     }
     digest = record_hash(sequence.last_hash, fields)
     allocation = Allocation.objects.create(
-        participant=participant, arm=arm, sequence_number=number, stratum=stratum,
-        stratum_index=index, profile=profile, allocated_at=now, allocated_by=user,
+        participant=participant,
+        arm=arm,
+        sequence_number=number,
+        stratum=stratum,
+        stratum_index=index,
+        profile=profile,
+        allocated_at=now,
+        allocated_by=user,
     )
-    AllocationLog.objects.create(participant=participant, previous_hash=sequence.last_hash, hash=digest,
-                                 **{k: v for k, v in fields.items() if k != "participant_id"})
+    AllocationLog.objects.create(
+        participant=participant,
+        previous_hash=sequence.last_hash,
+        hash=digest,
+        **{k: v for k, v in fields.items() if k != "participant_id"},
+    )
     advance(sequence, stratum=stratum, arm=arm, number=number, digest=digest)
     # The arm stays out of the audit event: audit.view does not imply allocation.view.
-    record_event("allocation.randomize", actor=user, participant=participant, obj=allocation,
-                 at=now, details={"sequence_number": number, "stratum": stratum})
+    record_event(
+        "allocation.randomize",
+        actor=user,
+        participant=participant,
+        obj=allocation,
+        at=now,
+        details={"sequence_number": number, "stratum": stratum},
+    )
     return allocation

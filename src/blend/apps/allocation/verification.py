@@ -41,7 +41,9 @@ def _check_chain(entries: list[AllocationLog], report: VerifyReport) -> str:
 
 def _check_head(head: str, count: int, report: VerifyReport) -> None:
     sequence = AllocationSequence.objects.filter(trial_code=trial_code()).first()
-    last_number, last_hash = (sequence.last_number, sequence.last_hash) if sequence else (0, GENESIS_HASH)
+    last_number, last_hash = (
+        (sequence.last_number, sequence.last_hash) if sequence else (0, GENESIS_HASH)
+    )
     if last_number != count or last_hash != head:
         report.problems.append(
             f"sequence head: expected {last_number} records ending in {last_hash[:12]}…, found {count} "
@@ -58,15 +60,19 @@ def _check_arm_history(entries: list[AllocationLog], report: VerifyReport) -> No
         logged[entry.stratum] = logged.get(entry.stratum, "") + ARM_CODES.get(entry.arm, "?")
     for stratum in sorted(set(kept) | set(logged)):
         if kept.get(stratum, "") != logged.get(stratum, ""):
-            report.problems.append(f"stratum {stratum or '(unstratified)'}: the arm history on the sequence "
-                                   "row differs from the log")
+            report.problems.append(
+                f"stratum {stratum or '(unstratified)'}: the arm history on the sequence "
+                "row differs from the log"
+            )
 
 
 def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> None:
     logged = {e.sequence_number: e for e in entries}
     allocations = {a.sequence_number: a for a in Allocation.objects.all()}
     for number in sorted(set(logged) - set(allocations)):
-        report.problems.append(f"allocation #{number}: in the log but the allocation row is missing")
+        report.problems.append(
+            f"allocation #{number}: in the log but the allocation row is missing"
+        )
     for number in sorted(set(allocations) - set(logged)):
         report.problems.append(f"allocation #{number}: has no log record")
     for number in sorted(set(logged) & set(allocations)):
@@ -74,7 +80,9 @@ def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> No
         fields = ("participant_id", "arm", "stratum", "stratum_index", "profile", "allocated_at")
         differing = [f for f in fields if getattr(a, f) != getattr(e, f)]
         if differing:
-            report.problems.append(f"allocation #{number}: differs from its log record in {', '.join(differing)}")
+            report.problems.append(
+                f"allocation #{number}: differs from its log record in {', '.join(differing)}"
+            )
 
 
 def _check_confirmation_order(report: VerifyReport) -> None:
@@ -82,7 +90,9 @@ def _check_confirmation_order(report: VerifyReport) -> None:
     for a in Allocation.objects.all():
         at = confirmed.get(a.participant_id)
         if at is None or at > a.allocated_at:
-            report.problems.append(f"allocation #{a.sequence_number}: made before eligibility was confirmed")
+            report.problems.append(
+                f"allocation #{a.sequence_number}: made before eligibility was confirmed"
+            )
 
 
 def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyReport) -> None:
@@ -94,7 +104,9 @@ def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyRepor
             report.problems.append("commitment: none recorded, yet allocations exist")
         return
     if commitment_of_json(seed, recorded.design_json) != recorded.digest:
-        report.problems.append("commitment: the revealed seed and recorded design do not give the recorded digest")
+        report.problems.append(
+            "commitment: the revealed seed and recorded design do not give the recorded digest"
+        )
         return
     if spec.canonical_json() != recorded.design_json:
         report.problems.append("design: randomization.toml differs from the design committed to")
@@ -102,8 +114,9 @@ def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyRepor
     expected = replay(spec, seed, [e.profile for e in entries])
     for entry, arm in zip(entries, expected, strict=True):
         if entry.arm != arm:
-            report.problems.append(f"log record #{entry.sequence_number}: arm {entry.arm}, but the seed "
-                                   f"gives {arm}")
+            report.problems.append(
+                f"log record #{entry.sequence_number}: arm {entry.arm}, but the seed gives {arm}"
+            )
     report.regenerated = True
 
 

@@ -28,7 +28,9 @@ def _blockers(participant: Participant) -> list[str]:
         blockers.append(_("Eligibility: not confirmed by an investigator."))
     missing = randomization_consent_missing(participant)
     if missing:
-        blockers.append(_("Consent: no current 'yes' to item(s) %(items)s.") % {"items": ", ".join(missing)})
+        blockers.append(
+            _("Consent: no current 'yes' to item(s) %(items)s.") % {"items": ", ".join(missing)}
+        )
     return blockers
 
 
@@ -49,16 +51,27 @@ def randomize_view(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             if request.user.can(Cap.ALLOCATION_VIEW):
                 return redirect("allocation:detail", study_id=study_id)
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "allocation/randomize.html", {
-        "participant": participant, "blockers": _blockers(participant), "error": error,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "allocation/randomize.html",
+        {
+            "participant": participant,
+            "blockers": _blockers(participant),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @require(Cap.ALLOCATION_VIEW)
 def detail(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    allocation = get_object_or_404(Allocation.objects.select_related("allocated_by"), participant=participant)
-    return render(request, "allocation/detail.html", {"participant": participant, "allocation": allocation})
+    allocation = get_object_or_404(
+        Allocation.objects.select_related("allocated_by"), participant=participant
+    )
+    return render(
+        request, "allocation/detail.html", {"participant": participant, "allocation": allocation}
+    )
 
 
 @require(Cap.RANDOMIZATION_OVERVIEW)

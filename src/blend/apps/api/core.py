@@ -69,10 +69,17 @@ class Pages(PaginationBase):
         page_size: int
 
     # ``queryset`` is a QuerySet or a Mapped one (which ninja's QuerySet-typed helpers also accept).
-    def paginate_queryset(self, queryset: Any, pagination: Input, request: HttpRequest, **params: Any) -> Any:
+    def paginate_queryset(
+        self, queryset: Any, pagination: Input, request: HttpRequest, **params: Any
+    ) -> Any:
         start = (pagination.page - 1) * pagination.page_size
-        return {"ok": True, "items": list(queryset[start:start + pagination.page_size]),
-                "count": self._items_count(queryset), "page": pagination.page, "page_size": pagination.page_size}
+        return {
+            "ok": True,
+            "items": list(queryset[start : start + pagination.page_size]),
+            "count": self._items_count(queryset),
+            "page": pagination.page,
+            "page_size": pagination.page_size,
+        }
 
 
 class Mapped:
@@ -103,8 +110,8 @@ api = NinjaAPI(
     title="BLEND trial platform API",
     version="1",
     description="Pseudonymous trial data (study IDs, never direct identifiers). Authenticate with a personal "
-                "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`). Every user has the same "
-                "permissions as in the web interface. Errors: `{ok: false, error, errors, status}`.",
+    "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`). Every user has the same "
+    "permissions as in the web interface. Errors: `{ok: false, error, errors, status}`.",
     auth=TokenAuth(),
     throttle=[PerMinuteThrottle()],
     urls_namespace="api",

@@ -28,8 +28,11 @@ class MeOut(Schema):
 @router.get("/me", response=responses(MeOut), summary="Who am I, and what may I do")
 def me(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     user = request.user
-    return {"username": user.get_username(), "role": user.role,
-            "capabilities": sorted(c.value for c in capabilities_of(user.role))}
+    return {
+        "username": user.get_username(),
+        "role": user.role,
+        "capabilities": sorted(c.value for c in capabilities_of(user.role)),
+    }
 
 
 def mount_app_routers() -> None:

@@ -25,8 +25,13 @@ ERRORS: dict[int, type[Schema]] = {code: ErrorOut for code in (400, 401, 403, 40
 Handler = Callable[[HttpRequest, Exception | type[Exception]], HttpResponse]
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, error: str,
-                   errors: list[dict[str, Any]] | None = None) -> HttpResponse:
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    error: str,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
     body = {"ok": False, "error": error, "errors": errors or [], "status": status}
     return api.create_response(request, body, status=status)
 
@@ -35,14 +40,20 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     out = []
     for item in exc.errors:
         location = [str(part) for part in item.get("loc", ())]
-        out.append({"field": ".".join(location[1:]) or ".".join(location), "in": location[0] if location else "",
-                    "message": str(item.get("msg", ""))})
+        out.append(
+            {
+                "field": ".".join(location[1:]) or ".".join(location),
+                "in": location[0] if location else "",
+                "message": str(item.get("msg", "")),
+            }
+        )
     return out
 
 
 def _handler(api: NinjaAPI, status: int, message: str | None = None) -> Handler:
     def handle(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
         return error_response(api, request, status, message or str(exc))
+
     return handle
 
 
@@ -57,15 +68,26 @@ def install(api: NinjaAPI) -> None:
     def handler(status: int, message: str | None = None) -> Handler:
         return _handler(api, status, message)
 
-    api.add_exception_handler(ValidationError, lambda request, exc: error_response(
-        api, request, 422, "the request does not match the schema",
-        # ninja's handler type also admits the class, but it passes the raised instance (see Handler)
-        _validation_errors(exc)))  # type: ignore[arg-type]
-    api.add_exception_handler(AuthenticationError, handler(401, "authentication: expected a valid API token "
-                                                                "(Authorization: Bearer <token>)"))
+    api.add_exception_handler(
+        ValidationError,
+        lambda request, exc: error_response(
+            api,
+            request,
+            422,
+            "the request does not match the schema",
+            # ninja's handler type also admits the class, but it passes the raised instance (see Handler)
+            _validation_errors(exc),  # type: ignore[arg-type]
+        ),
+    )
+    api.add_exception_handler(
+        AuthenticationError,
+        handler(401, "authentication: expected a valid API token (Authorization: Bearer <token>)"),
+    )
     api.add_exception_handler(PermissionDenied, handler(403))
     api.add_exception_handler(Http404, handler(404, "not found"))
     api.add_exception_handler(ObjectDoesNotExist, handler(404, "not found"))
     api.add_exception_handler(Throttled, handler(429, "rate limit exceeded; retry in a minute"))
-    api.add_exception_handler(HttpError, lambda request, exc: error_response(api, request, exc.status_code, str(exc)))
+    api.add_exception_handler(
+        HttpError, lambda request, exc: error_response(api, request, exc.status_code, str(exc))
+    )
     api.add_exception_handler(ValueError, handler(400))

@@ -32,7 +32,9 @@ def issue_token(user: User, *, by: User | None = None) -> str:
 
 
 def revoke_tokens(user: User, *, by: User | None = None, quiet: bool = False) -> int:
-    n = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    n = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     if n and not quiet:
         record_event("api.token_revoked", actor=by or user, details={"user": user.get_username()})
     return n
@@ -40,8 +42,11 @@ def revoke_tokens(user: User, *, by: User | None = None, quiet: bool = False) ->
 
 def user_for(raw: str) -> User | None:
     """The active user holding this token, or None."""
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=hash_token(raw), revoked_at__isnull=True).first())
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -39,21 +39,53 @@ from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import start_from_record
 from blend.protocol import load_protocol
 
-SCREENING_COLUMNS = ["study_id", "screened_on", "randomization_consent", "eligibility", "ineligibility_reasons",
-                     "randomized"]
-PARTICIPANT_COLUMNS = ["study_id", "randomized_on", "arm", "stratum", "offered", "accepted", "refusal_reason",
-                       "received_intervention", "treatment_start", "death_date", "last_contact", "withdrawn_on", "age",
-                       "sex", "primary_tumour", "sins_total", "performance_status", "systemic_restart_date",
-                       "hospital_days", "neuro_deterioration"]
+SCREENING_COLUMNS = [
+    "study_id",
+    "screened_on",
+    "randomization_consent",
+    "eligibility",
+    "ineligibility_reasons",
+    "randomized",
+]
+PARTICIPANT_COLUMNS = [
+    "study_id",
+    "randomized_on",
+    "arm",
+    "stratum",
+    "offered",
+    "accepted",
+    "refusal_reason",
+    "received_intervention",
+    "treatment_start",
+    "death_date",
+    "last_contact",
+    "withdrawn_on",
+    "age",
+    "sex",
+    "primary_tumour",
+    "sins_total",
+    "performance_status",
+    "systemic_restart_date",
+    "hospital_days",
+    "neuro_deterioration",
+]
 ASSESSMENT_COLUMNS = ["study_id", "timepoint", "assessed_on", "instrument", "scale", "value"]
 AE_COLUMNS = ["study_id", "term", "grade", "serious", "onset_date", "related"]
 COST_COLUMNS = ["study_id", "category", "amount_eur"]
-FILES = {"screening.csv": SCREENING_COLUMNS, "participants.csv": PARTICIPANT_COLUMNS,
-         "assessments.csv": ASSESSMENT_COLUMNS, "adverse_events.csv": AE_COLUMNS, "costs.csv": COST_COLUMNS}
+FILES = {
+    "screening.csv": SCREENING_COLUMNS,
+    "participants.csv": PARTICIPANT_COLUMNS,
+    "assessments.csv": ASSESSMENT_COLUMNS,
+    "adverse_events.csv": AE_COLUMNS,
+    "costs.csv": COST_COLUMNS,
+}
 
 # platform instrument code -> (contract instrument, {platform scale: contract scale})
 INSTRUMENT_MAP: dict[str, tuple[str, dict[str, str]]] = {
-    "qlq-c15-pal": ("qlq-c15-pal", {s: s for s in ("PF", "EF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "QL")}),
+    "qlq-c15-pal": (
+        "qlq-c15-pal",
+        {s: s for s in ("PF", "EF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "QL")},
+    ),
     "eq5d5l-nl": ("eq5d5l-nl", {"index": "index", "vas": "vas"}),
     "pain-nrs": ("pain", {"worst_pain": "worst_pain"}),
     "omed": ("pain", {"omed": "omed"}),
@@ -131,11 +163,20 @@ def _treatments() -> dict[int, TreatmentRecord]:
 
 
 def load_sources() -> Sources:
-    fields = ["id", "study_id", "sex", "primary_tumour", "performance_status", "registered_on", "birth_year"]
+    fields = [
+        "id",
+        "study_id",
+        "sex",
+        "primary_tumour",
+        "performance_status",
+        "registered_on",
+        "birth_year",
+    ]
     participants = {row["id"]: row for row in Participant.objects.values(*fields)}
     decisions: dict[int, list[rules.Decision]] = defaultdict(list)
-    for pid, item, answer, on, pk in ConsentRecord.objects.values_list("participant_id", "item", "answer",
-                                                                       "effective_on", "id"):
+    for pid, item, answer, on, pk in ConsentRecord.objects.values_list(
+        "participant_id", "item", "answer", "effective_on", "id"
+    ):
         decisions[pid].append(rules.Decision(item, rules.Answer(answer), on, pk))
     return Sources(
         study_ids={pid: row["study_id"] for pid, row in participants.items()},
@@ -146,14 +187,31 @@ def load_sources() -> Sources:
         allocations=_rows(Allocation, "participant_id", "allocated_at", "arm", "stratum"),
         offers={r[0]: r for r in _rows(Offer, "participant_id", "state", "reason")},
         treatments=_treatments(),
-        vital={r[0]: (r[1], r[2]) for r in _rows(VitalStatus, "participant_id", "last_contact_on", "died_on")},
+        vital={
+            r[0]: (r[1], r[2])
+            for r in _rows(VitalStatus, "participant_id", "last_contact_on", "died_on")
+        },
         systemic=_grouped(_rows(SystemicTherapy, "participant_id", "started_on")),
-        admissions=_grouped(_rows(HospitalAdmission, "participant_id", "admitted_on", "discharged_on",
-                                  "index_treatment")),
+        admissions=_grouped(
+            _rows(
+                HospitalAdmission,
+                "participant_id",
+                "admitted_on",
+                "discharged_on",
+                "index_treatment",
+            )
+        ),
         neuro=_grouped(_rows(NeuroAssessment, "participant_id", "assessed_on", "asia_grade")),
         reinterventions=_grouped(_rows(ReIntervention, "participant_id", "performed_on", "kind")),
-        responses=_rows(Response, "participant_id", "assessment__timepoint", "completed_on",
-                        "scores", "answers", status="submitted"),
+        responses=_rows(
+            Response,
+            "participant_id",
+            "assessment__timepoint",
+            "completed_on",
+            "scores",
+            "answers",
+            status="submitted",
+        ),
     )
 
 
@@ -171,14 +229,23 @@ def withdrawn_on(decisions: list[rules.Decision], randomized_on: date) -> date |
 
 def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
     rows = []
-    for pid, screened_on, status, reasons, _facts in sorted(src.screenings, key=lambda r: src.study_ids[r[0]]):
-        rows.append({
-            "study_id": src.study_ids[pid], "screened_on": screened_on,
-            "randomization_consent": randomization_consent(src.decisions.get(pid, []), randomized_on.get(pid)),
-            "eligibility": status,
-            "ineligibility_reasons": ";".join(sorted(reasons or {})) if status != "eligible" else "",
-            "randomized": pid in randomized_on,
-        })
+    for pid, screened_on, status, reasons, _facts in sorted(
+        src.screenings, key=lambda r: src.study_ids[r[0]]
+    ):
+        rows.append(
+            {
+                "study_id": src.study_ids[pid],
+                "screened_on": screened_on,
+                "randomization_consent": randomization_consent(
+                    src.decisions.get(pid, []), randomized_on.get(pid)
+                ),
+                "eligibility": status,
+                "ineligibility_reasons": ";".join(sorted(reasons or {}))
+                if status != "eligible"
+                else "",
+                "randomized": pid in randomized_on,
+            }
+        )
     return rows
 
 
@@ -186,7 +253,11 @@ def received_intervention(record: TreatmentRecord | None) -> bool:
     """Same-day SBRT and surgery actually given (both started, on one calendar day)."""
     if record is None or record.pathway != "same_day":
         return False
-    return bool(record.radiotherapy_day and record.surgery_day and record.radiotherapy_day == record.surgery_day)
+    return bool(
+        record.radiotherapy_day
+        and record.surgery_day
+        and record.radiotherapy_day == record.surgery_day
+    )
 
 
 def treatment_start(record: TreatmentRecord | None) -> date | None:
@@ -196,7 +267,11 @@ def treatment_start(record: TreatmentRecord | None) -> date | None:
 
 
 def hospital_days(admissions: list[tuple[date, date | None, bool]], today: date) -> int:
-    return sum(((discharged or today) - admitted).days for admitted, discharged, index in admissions if index)
+    return sum(
+        ((discharged or today) - admitted).days
+        for admitted, discharged, index in admissions
+        if index
+    )
 
 
 def neuro_deterioration(assessments: list[tuple[date, str]], start: date | None) -> bool | None:
@@ -217,8 +292,11 @@ def _offer_columns(arm: str, offer: tuple[Any, ...] | None) -> dict[str, Any]:
     state, reason = (offer[1], offer[2]) if offer else (None, None)
     offered = state in {"offered", "accepted", "refused"}
     # an offer still awaiting the decision counts as not (yet) accepted: the contract wants a boolean
-    return {"offered": offered, "accepted": (state == "accepted") if offered else None,
-            "refusal_reason": (reason or "not given") if state == "refused" else ""}
+    return {
+        "offered": offered,
+        "accepted": (state == "accepted") if offered else None,
+        "refusal_reason": (reason or "not given") if state == "refused" else "",
+    }
 
 
 def _last_contact(src: Sources, pid: int, known: list[date | None]) -> date:
@@ -236,27 +314,43 @@ def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
     for pid, _tp, completed_on, *_ in src.responses:
         if completed_on is not None:
             last_response[pid] = max(completed_on, last_response.get(pid, completed_on))
-    for pid, allocated_at, arm, stratum in sorted(src.allocations, key=lambda r: src.study_ids[r[0]]):
+    for pid, allocated_at, arm, stratum in sorted(
+        src.allocations, key=lambda r: src.study_ids[r[0]]
+    ):
         p, randomized_on = src.participants[pid], local_day(allocated_at)
         record = src.treatments.get(pid)
         start = treatment_start(record)
         death = (src.vital.get(pid) or (None, None))[1]
-        restart = [d for d in src.systemic.get(pid, []) if d >= (start or randomized_on)]  # a restart, not ongoing
+        restart = [
+            d for d in src.systemic.get(pid, []) if d >= (start or randomized_on)
+        ]  # a restart, not ongoing
         accepted_received = received_intervention(record)
-        rows.append({
-            "study_id": p["study_id"], "randomized_on": randomized_on, "arm": arm, "stratum": stratum or "",
-            **_offer_columns(arm, src.offers.get(pid)),
-            "received_intervention": accepted_received, "treatment_start": start, "death_date": death,
-            "last_contact": _last_contact(src, pid, [randomized_on, start, last_response.get(pid)]),
-            "withdrawn_on": withdrawn_on(src.decisions.get(pid, []), randomized_on),
-            "age": age_on(src.birth_dates[pid], randomized_on) if pid in src.birth_dates
-            else randomized_on.year - p["birth_year"],
-            "sex": p["sex"], "primary_tumour": p["primary_tumour"], "sins_total": facts.get(pid, {}).get("sins_total"),
-            "performance_status": p["performance_status"],
-            "systemic_restart_date": min(restart) if restart else None,
-            "hospital_days": hospital_days(src.admissions.get(pid, []), today),
-            "neuro_deterioration": neuro_deterioration(src.neuro.get(pid, []), start),
-        })
+        rows.append(
+            {
+                "study_id": p["study_id"],
+                "randomized_on": randomized_on,
+                "arm": arm,
+                "stratum": stratum or "",
+                **_offer_columns(arm, src.offers.get(pid)),
+                "received_intervention": accepted_received,
+                "treatment_start": start,
+                "death_date": death,
+                "last_contact": _last_contact(
+                    src, pid, [randomized_on, start, last_response.get(pid)]
+                ),
+                "withdrawn_on": withdrawn_on(src.decisions.get(pid, []), randomized_on),
+                "age": age_on(src.birth_dates[pid], randomized_on)
+                if pid in src.birth_dates
+                else randomized_on.year - p["birth_year"],
+                "sex": p["sex"],
+                "primary_tumour": p["primary_tumour"],
+                "sins_total": facts.get(pid, {}).get("sins_total"),
+                "performance_status": p["performance_status"],
+                "systemic_restart_date": min(restart) if restart else None,
+                "hospital_days": hospital_days(src.admissions.get(pid, []), today),
+                "neuro_deterioration": neuro_deterioration(src.neuro.get(pid, []), start),
+            }
+        )
     return rows
 
 
@@ -270,28 +364,56 @@ def assessment_rows(src: Sources, randomized: set[int]) -> list[dict[str, Any]]:
                 continue
             instrument, scales = INSTRUMENT_MAP[code]
             for scale, value in (values or {}).items():
-                if scale in scales and isinstance(value, int | float) and not isinstance(value, bool):
-                    rows.append({"study_id": src.study_ids[pid], "timepoint": timepoint, "assessed_on": completed_on,
-                                 "instrument": instrument, "scale": scales[scale], "value": float(value)})
+                if (
+                    scale in scales
+                    and isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                ):
+                    rows.append(
+                        {
+                            "study_id": src.study_ids[pid],
+                            "timepoint": timepoint,
+                            "assessed_on": completed_on,
+                            "instrument": instrument,
+                            "scale": scales[scale],
+                            "value": float(value),
+                        }
+                    )
     rows.sort(key=lambda r: (r["study_id"], r["assessed_on"], r["instrument"], r["scale"]))
     return rows
 
 
-def adverse_event_rows(study_ids: dict[int, str], randomized_on: dict[int, date]) -> list[dict[str, Any]]:
+def adverse_event_rows(
+    study_ids: dict[int, str], randomized_on: dict[int, date]
+) -> list[dict[str, Any]]:
     """Trial AEs: onset on or after randomization (earlier events are the baseline condition).
     One row per event: its initial report, updated by the latest follow-up report."""
     rows = []
-    events = AdverseEvent.objects.filter(follow_up_of__isnull=True, participant_id__in=list(randomized_on))
-    for ae in events.order_by("participant__study_id", "onset_date", "id").prefetch_related("follow_ups"):
+    events = AdverseEvent.objects.filter(
+        follow_up_of__isnull=True, participant_id__in=list(randomized_on)
+    )
+    for ae in events.order_by("participant__study_id", "onset_date", "id").prefetch_related(
+        "follow_ups"
+    ):
         if ae.onset_date < randomized_on[ae.participant_id]:
             continue
         latest = max([ae, *ae.follow_ups.all()], key=lambda a: a.pk)
-        rows.append({"study_id": study_ids[ae.participant_id], "term": latest.term_label, "grade": latest.grade,
-                     "serious": latest.serious, "onset_date": ae.onset_date, "related": latest.related})
+        rows.append(
+            {
+                "study_id": study_ids[ae.participant_id],
+                "term": latest.term_label,
+                "grade": latest.grade,
+                "serious": latest.serious,
+                "onset_date": ae.onset_date,
+                "related": latest.related,
+            }
+        )
     return rows
 
 
-def _cost_lines(src: Sources, pid: int, start: date, end: date, prices: dict[str, float]) -> dict[str, float]:
+def _cost_lines(
+    src: Sources, pid: int, start: date, end: date, prices: dict[str, float]
+) -> dict[str, float]:
     costs: dict[str, float] = defaultdict(float)
     record = src.treatments.get(pid)
     within = lambda day: day is not None and start <= day <= end  # noqa: E731
@@ -301,20 +423,29 @@ def _cost_lines(src: Sources, pid: int, start: date, end: date, prices: dict[str
         costs["radiotherapy"] += prices["radiotherapy"]
     for admitted, discharged, _index in src.admissions.get(pid, []):
         if within(admitted):
-            costs["hospital_stay"] += ((min(discharged or end, end)) - admitted).days * prices["hospital_day"]
+            costs["hospital_stay"] += ((min(discharged or end, end)) - admitted).days * prices[
+                "hospital_day"
+            ]
     for performed_on, kind in src.reinterventions.get(pid, []):
         if within(performed_on):
             key = "radiotherapy" if kind == "radiotherapy" else "surgery"
-            costs[key] += prices["reintervention_radiotherapy" if kind == "radiotherapy" else "surgery"]
+            costs[key] += prices[
+                "reintervention_radiotherapy" if kind == "radiotherapy" else "surgery"
+            ]
     return costs
 
 
-def _questionnaire_costs(costs: dict[str, float], answers: dict[str, Any], prices: dict[str, float]) -> None:
+def _questionnaire_costs(
+    costs: dict[str, float], answers: dict[str, Any], prices: dict[str, float]
+) -> None:
     """Care use and work from the cost questionnaire (hospital nights come from the clinical records)."""
     given = answers.get("cost") or {}
     count = lambda key: float(given.get(key) or 0)  # noqa: E731
-    costs["outpatient"] += (count("gp_visits") * prices["gp_visit"] + count("specialist_visits")
-                            * prices["specialist_visit"] + count("physio_sessions") * prices["physio_session"])
+    costs["outpatient"] += (
+        count("gp_visits") * prices["gp_visit"]
+        + count("specialist_visits") * prices["specialist_visit"]
+        + count("physio_sessions") * prices["physio_session"]
+    )
     costs["homecare"] += count("homecare_hours") * prices["homecare_hour"]
     costs["productivity"] += count("sick_days") * prices["productivity_day"]
 
@@ -322,13 +453,18 @@ def _questionnaire_costs(costs: dict[str, float], answers: dict[str, Any], price
 def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
     prices = {k: float(v) for k, v in config()["unit_costs"].items()}
     horizon = timedelta(days=int(config().get("horizon_days", 182)))
-    per: dict[int, dict[str, float]] = {pid: _cost_lines(src, pid, on, on + horizon, prices)
-                                        for pid, on in randomized_on.items()}
+    per: dict[int, dict[str, float]] = {
+        pid: _cost_lines(src, pid, on, on + horizon, prices) for pid, on in randomized_on.items()
+    }
     for pid, _tp, completed_on, _scores, answers in src.responses:
         if pid in randomized_on and completed_on and completed_on <= randomized_on[pid] + horizon:
             _questionnaire_costs(per[pid], answers or {}, prices)
-    rows = [{"study_id": src.study_ids[pid], "category": category, "amount_eur": round(amount, 2)}
-            for pid, costs in per.items() for category, amount in sorted(costs.items()) if amount > 0]
+    rows = [
+        {"study_id": src.study_ids[pid], "category": category, "amount_eur": round(amount, 2)}
+        for pid, costs in per.items()
+        for category, amount in sorted(costs.items())
+        if amount > 0
+    ]
     return sorted(rows, key=lambda r: (r["study_id"], r["category"]))
 
 
@@ -344,10 +480,17 @@ def build_analysis_dataset(today: date | None = None) -> AnalysisDataset:
     randomized_on = {pid: local_day(at) for pid, at, _arm, _stratum in src.allocations}
     period_start = date.fromisoformat(config()["period_start"])
     period_end = date.fromisoformat(config()["period_end"]) if config().get("period_end") else today
-    cohort = sum(period_start <= p["registered_on"] <= period_end for p in src.participants.values())
-    meta = {"trial": load_protocol().trial_code, "protocol_version": load_protocol().version,
-            "cohort_participants": cohort, "period_start": period_start.isoformat(),
-            "period_end": period_end.isoformat(), "exported_at": timezone.now().isoformat(timespec="seconds")}
+    cohort = sum(
+        period_start <= p["registered_on"] <= period_end for p in src.participants.values()
+    )
+    meta = {
+        "trial": load_protocol().trial_code,
+        "protocol_version": load_protocol().version,
+        "cohort_participants": cohort,
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+    }
     files = {
         "screening.csv": screening_rows(src, randomized_on),
         "participants.csv": participant_rows(src, today),
@@ -367,7 +510,9 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
 
 def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, int]:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dataset.json").write_text(json.dumps(dataset.meta, indent=2) + "\n", encoding="utf-8")
+    (folder / "dataset.json").write_text(
+        json.dumps(dataset.meta, indent=2) + "\n", encoding="utf-8"
+    )
     for name, columns in FILES.items():
         write_csv(folder / name, columns, dataset.files[name])
     return {name: len(rows) for name, rows in dataset.files.items()}

@@ -94,7 +94,10 @@ def _statistical_column(column: Column, values: list[Any], max_text: int | None)
 
     if column.kind == "choice":
         codes = choice_codes(column)
-        return pd.Series([codes.get(str(v), np.nan) if v is not None else np.nan for v in values], dtype="float64")
+        return pd.Series(
+            [codes.get(str(v), np.nan) if v is not None else np.nan for v in values],
+            dtype="float64",
+        )
     if column.kind == "bool":
         return pd.Series([np.nan if v is None else float(bool(v)) for v in values], dtype="float64")
     if column.kind in {"int", "float"}:
@@ -102,8 +105,12 @@ def _statistical_column(column: Column, values: list[Any], max_text: int | None)
     if column.kind == "date":
         return pd.to_datetime(pd.Series(values, dtype="object"))
     if column.kind == "datetime":
-        local = [timezone.localtime(v).replace(tzinfo=None) if v is not None and timezone.is_aware(v) else v
-                 for v in values]
+        local = [
+            timezone.localtime(v).replace(tzinfo=None)
+            if v is not None and timezone.is_aware(v)
+            else v
+            for v in values
+        ]
         return pd.to_datetime(pd.Series(local, dtype="object"))
     text = ["" if v is None else cell(column, v) for v in values]
     return pd.Series([t[:max_text] for t in text] if max_text else text, dtype="object")
@@ -120,8 +127,13 @@ def write_spss(folder: Path, tables: list[Table]) -> None:
 
     for table in tables:
         labels, value = _labels(table)
-        pyreadstat.write_sav(frame(table), str(folder / f"{table.name}.sav"), column_labels=labels,
-                             variable_value_labels=value, file_label=table.label)
+        pyreadstat.write_sav(
+            frame(table),
+            str(folder / f"{table.name}.sav"),
+            column_labels=labels,
+            variable_value_labels=value,
+            file_label=table.label,
+        )
 
 
 def write_stata(folder: Path, tables: list[Table]) -> None:
@@ -129,20 +141,44 @@ def write_stata(folder: Path, tables: list[Table]) -> None:
 
     for table in tables:
         labels, value = _labels(table)
-        pyreadstat.write_dta(frame(table, max_text=2000), str(folder / f"{table.name}.dta"), column_labels=labels,
-                             variable_value_labels=value, file_label=table.label[:80], version=15)
+        pyreadstat.write_dta(
+            frame(table, max_text=2000),
+            str(folder / f"{table.name}.dta"),
+            column_labels=labels,
+            variable_value_labels=value,
+            file_label=table.label[:80],
+            version=15,
+        )
 
 
 # --- REDCap data dictionary ----------------------------------------------------------------------------
 
 REDCAP_COLUMNS = [
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
-    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name", "Matrix Ranking?",
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
     "Field Annotation",
 ]
-VALIDATION = {"int": "integer", "float": "number", "date": "date_ymd", "datetime": "datetime_seconds_ymd"}
+VALIDATION = {
+    "int": "integer",
+    "float": "number",
+    "date": "date_ymd",
+    "datetime": "datetime_seconds_ymd",
+}
 
 
 def redcap_variable(table: Table, column: Column, taken: set[str]) -> str:
@@ -167,8 +203,28 @@ def dictionary_rows(tables: list[Table]) -> list[list[str]]:
             elif column.kind == "json":
                 field_type = "notes"
             note = f"stored as {column.kind}; export column {table.name}.{column.name}"
-            rows.append([redcap_variable(table, column, taken), table.name, "", field_type, column.label, choices,
-                         note, VALIDATION.get(column.kind, ""), "", "", "", "", "", "", "", "", "", ""])
+            rows.append(
+                [
+                    redcap_variable(table, column, taken),
+                    table.name,
+                    "",
+                    field_type,
+                    column.label,
+                    choices,
+                    note,
+                    VALIDATION.get(column.kind, ""),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
     return rows
 
 
@@ -181,8 +237,16 @@ def write_dictionary(path: Path, tables: list[Table]) -> None:
 
 # --- CDISC ODM-XML 1.3.2 -------------------------------------------------------------------------------
 
-ODM_TYPES = {"int": "integer", "float": "float", "date": "date", "datetime": "datetime", "bool": "boolean",
-             "choice": "text", "text": "text", "json": "text"}
+ODM_TYPES = {
+    "int": "integer",
+    "float": "float",
+    "date": "date",
+    "datetime": "datetime",
+    "bool": "boolean",
+    "choice": "text",
+    "text": "text",
+    "json": "text",
+}
 STUDY_OID = "ST.BLEND"
 EVENT_OID = "SE.TRIAL"
 MDV_OID = "MDV.1"
@@ -202,7 +266,10 @@ def _metadata(tables: list[Table]) -> Iterable[str]:
     yield f"<StudyDescription>{escape(protocol.trial_title)}</StudyDescription>"
     yield f"<ProtocolName>{escape(protocol.registration)}</ProtocolName></GlobalVariables>"
     yield f"<MetaDataVersion {_attrs(OID=MDV_OID, Name='BLEND ' + protocol.version)}>"
-    yield "<Protocol>" + f"<StudyEventRef {_attrs(StudyEventOID=EVENT_OID, OrderNumber='1', Mandatory='Yes')}/>"
+    yield (
+        "<Protocol>"
+        + f"<StudyEventRef {_attrs(StudyEventOID=EVENT_OID, OrderNumber='1', Mandatory='Yes')}/>"
+    )
     yield "</Protocol>"
     yield f"<StudyEventDef {_attrs(OID=EVENT_OID, Name='Trial', Repeating='No', Type='Common')}>"
     for i, table in enumerate(tables, start=1):
@@ -223,16 +290,20 @@ def _metadata(tables: list[Table]) -> Iterable[str]:
             if column.kind == "choice":
                 yield f"<CodeList {_attrs(OID='CL.' + table.name + '.' + column.name, Name=column.label, DataType='text')}>"
                 for code, label in column.choices:
-                    yield (f"<CodeListItem {_attrs(CodedValue=code)}><Decode><TranslatedText xml:lang=\"en\">"
-                           f"{escape(label)}</TranslatedText></Decode></CodeListItem>")
+                    yield (
+                        f'<CodeListItem {_attrs(CodedValue=code)}><Decode><TranslatedText xml:lang="en">'
+                        f"{escape(label)}</TranslatedText></Decode></CodeListItem>"
+                    )
                 yield "</CodeList>"
     yield "</MetaDataVersion></Study>"
 
 
 def _item_defs(table: Table) -> Iterable[str]:
     for column in table.columns:
-        attrs = _attrs(OID=item_oid(table, column), Name=column.name, DataType=ODM_TYPES[column.kind])
-        yield f"<ItemDef {attrs}><Description><TranslatedText xml:lang=\"en\">{escape(column.label)}</TranslatedText>"
+        attrs = _attrs(
+            OID=item_oid(table, column), Name=column.name, DataType=ODM_TYPES[column.kind]
+        )
+        yield f'<ItemDef {attrs}><Description><TranslatedText xml:lang="en">{escape(column.label)}</TranslatedText>'
         yield "</Description>"
         if column.kind == "choice":
             yield f"<CodeListRef {_attrs(CodeListOID='CL.' + table.name + '.' + column.name)}/>"
@@ -243,8 +314,17 @@ def _subject_of(table: Table) -> int:
     return next(i for i, c in enumerate(table.columns) if c.name == "study_id")
 
 
-_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
-                       "\t": "&#9;"})
+_ATTR = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#9;",
+    }
+)
 
 
 def _clinical_data(tables: list[Table]) -> Iterable[str]:
@@ -253,23 +333,30 @@ def _clinical_data(tables: list[Table]) -> Iterable[str]:
     for table in tables:
         subject_index = _subject_of(table)
         counters: dict[str, int] = {}
-        columns = [(f"<ItemData ItemOID={quoteattr(item_oid(table, c))} Value=\"", formatter(c)) for c in table.columns]
+        columns = [
+            (f'<ItemData ItemOID={quoteattr(item_oid(table, c))} Value="', formatter(c))
+            for c in table.columns
+        ]
         for row in table.rows():
             subject = row[subject_index]
             counters[subject] = counters.get(subject, 0) + 1
             key = str(counters[subject])
             items = "".join(
                 prefix + write(v).translate(_ATTR) + '"/>'
-                for (prefix, write), v in zip(columns, row, strict=True) if v is not None
+                for (prefix, write), v in zip(columns, row, strict=True)
+                if v is not None
             )
             by_subject.setdefault(subject, []).append(
-                f"<FormData FormOID=\"F.{table.name}\" FormRepeatKey=\"{key}\"><ItemGroupData "
-                f"ItemGroupOID=\"IG.{table.name}\" ItemGroupRepeatKey=\"{key}\">{items}</ItemGroupData></FormData>"
+                f'<FormData FormOID="F.{table.name}" FormRepeatKey="{key}"><ItemGroupData '
+                f'ItemGroupOID="IG.{table.name}" ItemGroupRepeatKey="{key}">{items}</ItemGroupData></FormData>'
             )
     yield f"<ClinicalData {_attrs(StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)}>"
     for subject in sorted(by_subject):
-        yield (f"<SubjectData {_attrs(SubjectKey=subject)}><StudyEventData {_attrs(StudyEventOID=EVENT_OID)}>"
-               + "".join(by_subject[subject]) + "</StudyEventData></SubjectData>")
+        yield (
+            f"<SubjectData {_attrs(SubjectKey=subject)}><StudyEventData {_attrs(StudyEventOID=EVENT_OID)}>"
+            + "".join(by_subject[subject])
+            + "</StudyEventData></SubjectData>"
+        )
     yield "</ClinicalData>"
 
 
@@ -277,9 +364,11 @@ def write_odm(path: Path, tables: list[Table]) -> None:
     created = timezone.now().isoformat(timespec="seconds")
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        out.write(f'<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" ODMVersion="1.3.2" FileType="Snapshot" '
-                  f'FileOID="BLEND.{created}" CreationDateTime="{created}" Granularity="All" '
-                  f'SourceSystem="BLEND trial platform">\n')
+        out.write(
+            f'<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" ODMVersion="1.3.2" FileType="Snapshot" '
+            f'FileOID="BLEND.{created}" CreationDateTime="{created}" Granularity="All" '
+            f'SourceSystem="BLEND trial platform">\n'
+        )
         for chunk in _metadata(tables):
             out.write(chunk)
         out.write("\n")

@@ -33,10 +33,29 @@ from blend.apps.registry.services import Registration, register_participant
 from blend.instruments import InstrumentError, score
 from blend.protocol import load_protocol
 
-PARTICIPANT_COLUMNS = ["hospital_number", "full_name", "date_of_birth", "sex", "site", "registered_on",
-                       "primary_tumour", "metastases_diagnosed_on", "performance_status", "email", "phone",
-                       "preferred_language"]
-QUESTIONNAIRE_COLUMNS = ["study_id", "timepoint", "completed_on", "mode", "instrument", "item", "value"]
+PARTICIPANT_COLUMNS = [
+    "hospital_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "site",
+    "registered_on",
+    "primary_tumour",
+    "metastases_diagnosed_on",
+    "performance_status",
+    "email",
+    "phone",
+    "preferred_language",
+]
+QUESTIONNAIRE_COLUMNS = [
+    "study_id",
+    "timepoint",
+    "completed_on",
+    "mode",
+    "instrument",
+    "item",
+    "value",
+]
 
 
 @dataclass
@@ -59,7 +78,7 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.ok:
-            return (f"{self.kind}: {len(self.rejected)} of {self.rows} rows rejected; nothing was imported")
+            return f"{self.kind}: {len(self.rejected)} of {self.rows} rows rejected; nothing was imported"
         return f"{self.kind}: {self.rows} rows; {self.created} imported, {self.unchanged} already present (unchanged)"
 
 
@@ -68,8 +87,10 @@ def read_rows(path: Path, required: list[str]) -> list[dict[str, str]]:
         reader = csv.DictReader(handle)
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path.name}: expected columns {', '.join(missing)} in the header; "
-                             f"found {', '.join(reader.fieldnames or []) or 'no header'}")
+            raise ValueError(
+                f"{path.name}: expected columns {', '.join(missing)} in the header; "
+                f"found {', '.join(reader.fieldnames or []) or 'no header'}"
+            )
         return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
 
 
@@ -102,8 +123,14 @@ def _site_pk(code: str) -> str:
     return str(site.pk) if site else f"unknown site code {code!r}"
 
 
-def _consent(row: dict[str, str], errors: list[str]) -> tuple[dict[str, str], date | None, ConsentFormVersion | None]:
-    answers = {code: row[f"consent_{code}"] for code in load_protocol().consent_codes if row.get(f"consent_{code}")}
+def _consent(
+    row: dict[str, str], errors: list[str]
+) -> tuple[dict[str, str], date | None, ConsentFormVersion | None]:
+    answers = {
+        code: row[f"consent_{code}"]
+        for code in load_protocol().consent_codes
+        if row.get(f"consent_{code}")
+    }
     if not answers:
         return {}, None, None
     for code, answer in answers.items():
@@ -116,41 +143,73 @@ def _consent(row: dict[str, str], errors: list[str]) -> tuple[dict[str, str], da
         on = None
     version = ConsentFormVersion.objects.filter(version=row.get("consent_version", "")).first()
     if version is None:
-        errors.append(f"consent_version: expected a known consent-form version, got {row.get('consent_version', '')!r}")
+        errors.append(
+            f"consent_version: expected a known consent-form version, got {row.get('consent_version', '')!r}"
+        )
     return answers, on, version
 
 
 def _consent_dates(on: date, version: ConsentFormVersion, registered_on: date) -> list[str]:
     errors = []
     if not registered_on <= on <= timezone.localdate():
-        errors.append(f"consent_on: expected between cohort entry {registered_on} and today, got {on}")
-    if not (version.valid_from <= on and (version.valid_until is None or on <= version.valid_until)):
+        errors.append(
+            f"consent_on: expected between cohort entry {registered_on} and today, got {on}"
+        )
+    if not (
+        version.valid_from <= on and (version.valid_until is None or on <= version.valid_until)
+    ):
         errors.append(f"consent_version: {version.version} is not valid on {on}")
     return errors
 
 
 def _same(existing: Participant, reg: dict[str, Any]) -> bool:
     identity = existing.identity
-    return (identity.full_name, identity.date_of_birth, existing.registered_on, existing.sex,
-            existing.primary_tumour, existing.metastases_diagnosed_on, existing.performance_status,
-            existing.site_id) == (reg["full_name"], reg["date_of_birth"], reg["registered_on"], reg["sex"],
-                                  reg["primary_tumour"], reg["metastases_diagnosed_on"], reg["performance_status"],
-                                  reg["site"].pk)
+    return (
+        identity.full_name,
+        identity.date_of_birth,
+        existing.registered_on,
+        existing.sex,
+        existing.primary_tumour,
+        existing.metastases_diagnosed_on,
+        existing.performance_status,
+        existing.site_id,
+    ) == (
+        reg["full_name"],
+        reg["date_of_birth"],
+        reg["registered_on"],
+        reg["sex"],
+        reg["primary_tumour"],
+        reg["metastases_diagnosed_on"],
+        reg["performance_status"],
+        reg["site"].pk,
+    )
 
 
-def _validate_participant(number: int, row: dict[str, str], seen: set[str]) -> tuple[ParticipantRow | None, list[str]]:
+def _validate_participant(
+    number: int, row: dict[str, str], seen: set[str]
+) -> tuple[ParticipantRow | None, list[str]]:
     errors: list[str] = []
     number_key = row.get("hospital_number", "")
     if number_key in seen:
         errors.append(f"hospital_number: {number_key} appears twice in this file")
     seen.add(number_key)
-    existing = Identity.objects.select_related("participant").filter(hospital_number=number_key).first()
-    data = {c: row.get(c, "") for c in PARTICIPANT_COLUMNS} | {"site": _site_pk(row.get("site", ""))}
+    existing = (
+        Identity.objects.select_related("participant").filter(hospital_number=number_key).first()
+    )
+    data = {c: row.get(c, "") for c in PARTICIPANT_COLUMNS} | {
+        "site": _site_pk(row.get("site", ""))
+    }
     data["preferred_language"] = data["preferred_language"] or "nl"
     form = RegistrationForm(data)
     valid = form.is_valid()
-    if existing is not None:  # the form refuses known hospital numbers; for a re-import that is expected
-        errors += [e for e in _form_errors(form) if not e.startswith("hospital_number: This hospital number")]
+    if (
+        existing is not None
+    ):  # the form refuses known hospital numbers; for a re-import that is expected
+        errors += [
+            e
+            for e in _form_errors(form)
+            if not e.startswith("hospital_number: This hospital number")
+        ]
         valid = not errors and set(form.errors) <= {"hospital_number"}
     else:
         errors += _form_errors(form)
@@ -159,20 +218,28 @@ def _validate_participant(number: int, row: dict[str, str], seen: set[str]) -> t
         return None, errors
     cleaned = {**form.cleaned_data, "hospital_number": number_key}
     # Without errors, a row with answers has their date and version; a row without has neither.
-    consent = SignedConsent(answers, on, version) if on is not None and version is not None else None
+    consent = (
+        SignedConsent(answers, on, version) if on is not None and version is not None else None
+    )
     if consent is not None:
         errors += _consent_dates(consent.on, consent.version, cleaned["registered_on"])
         if errors:
             return None, errors
     if existing is not None and not _same(existing.participant, cleaned):
-        return None, [f"hospital_number: {number_key} is already registered as {existing.participant.study_id} "
-                      "with different data; correct it in the platform (with a reason), not by import"]
-    return ParticipantRow(number, Registration(**cleaned), consent, existing.participant if existing else None), []
+        return None, [
+            f"hospital_number: {number_key} is already registered as {existing.participant.study_id} "
+            "with different data; correct it in the platform (with a reason), not by import"
+        ]
+    return ParticipantRow(
+        number, Registration(**cleaned), consent, existing.participant if existing else None
+    ), []
 
 
 def _record_signed(participant: Participant, consent: SignedConsent, user: User) -> None:
     for item, answer in consent.answers.items():
-        record_consent(participant, item, answer, on=consent.on, form_version=consent.version, user=user)
+        record_consent(
+            participant, item, answer, on=consent.on, form_version=consent.version, user=user
+        )
 
 
 def import_participants(path: Path, *, user: User, dry_run: bool = False) -> ImportReport:
@@ -196,8 +263,11 @@ def import_participants(path: Path, *, user: User, dry_run: bool = False) -> Imp
             if parsed.consent is not None:
                 _record_signed(participant, parsed.consent, user)
             report.created += 1
-        record_event("import.participants", actor=user, details={"file": path.name, "created": report.created,
-                                                                 "unchanged": report.unchanged})
+        record_event(
+            "import.participants",
+            actor=user,
+            details={"file": path.name, "created": report.created, "unchanged": report.unchanged},
+        )
     return report
 
 
@@ -222,7 +292,9 @@ def _number(text: str) -> int | float | str:
     return int(value) if value.is_integer() else value
 
 
-def _group_rows(rows: list[dict[str, str]]) -> tuple[dict[tuple[str, str], QuestionnaireGroup], list[tuple[int, str]]]:
+def _group_rows(
+    rows: list[dict[str, str]],
+) -> tuple[dict[tuple[str, str], QuestionnaireGroup], list[tuple[int, str]]]:
     groups: dict[tuple[str, str], QuestionnaireGroup] = {}
     rejected: list[tuple[int, str]] = []
     for number, row in enumerate(rows, start=2):
@@ -233,8 +305,15 @@ def _group_rows(rows: list[dict[str, str]]) -> tuple[dict[tuple[str, str], Quest
             rejected.append((number, "; ".join(errors)))
             continue
         if row["item"] in group.answers[row["instrument"]]:
-            rejected.append((number, f"item: {row['instrument']}.{row['item']} appears twice for this questionnaire"))
-        group.answers[row["instrument"]][row["item"]] = _number(row["value"]) if row["value"] != "" else None
+            rejected.append(
+                (
+                    number,
+                    f"item: {row['instrument']}.{row['item']} appears twice for this questionnaire",
+                )
+            )
+        group.answers[row["instrument"]][row["item"]] = (
+            _number(row["value"]) if row["value"] != "" else None
+        )
     return groups, rejected
 
 
@@ -249,17 +328,26 @@ def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
     if row["mode"] not in {"paper", "telephone"}:
         errors.append(f"mode: expected paper or telephone, got {row['mode']!r}")
     if group.assessment is None:
-        group.assessment = Assessment.objects.select_related("participant").filter(
-            participant__study_id=row["study_id"], timepoint=row["timepoint"]).first()
+        group.assessment = (
+            Assessment.objects.select_related("participant")
+            .filter(participant__study_id=row["study_id"], timepoint=row["timepoint"])
+            .first()
+        )
         group.completed_on, group.mode = on, row["mode"]
     if group.assessment is None:
-        errors.append(f"study_id/timepoint: no scheduled {row['timepoint']!r} assessment for {row['study_id']!r} "
-                      "(record the treatment first so the schedule exists)")
+        errors.append(
+            f"study_id/timepoint: no scheduled {row['timepoint']!r} assessment for {row['study_id']!r} "
+            "(record the treatment first so the schedule exists)"
+        )
     elif row["instrument"] not in group.assessment.instruments or row["instrument"] == "omed":
-        errors.append(f"instrument: expected one of {[i for i in group.assessment.instruments if i != 'omed']} "
-                      f"for {row['timepoint']}, got {row['instrument']!r}")
+        errors.append(
+            f"instrument: expected one of {[i for i in group.assessment.instruments if i != 'omed']} "
+            f"for {row['timepoint']}, got {row['instrument']!r}"
+        )
     if (on, row["mode"]) != (group.completed_on, group.mode):
-        errors.append("completed_on/mode: expected the same date and mode on every row of one questionnaire")
+        errors.append(
+            "completed_on/mode: expected the same date and mode on every row of one questionnaire"
+        )
     return errors
 
 
@@ -274,11 +362,15 @@ def _check_group(group: QuestionnaireGroup, assessment: Assessment) -> list[str]
             errors.append(f"{code}: {error}")
     existing = response_of(assessment)
     if existing is not None and existing.status == "submitted":
-        if {k: dict(v) for k, v in group.answers.items()} == {k: existing.answers.get(k) for k in group.answers}:
+        if {k: dict(v) for k, v in group.answers.items()} == {
+            k: existing.answers.get(k) for k in group.answers
+        }:
             group.unchanged = True
         else:
-            errors.append(f"{assessment.timepoint}: a different questionnaire was already submitted for "
-                          f"{assessment.participant.study_id}")
+            errors.append(
+                f"{assessment.timepoint}: a different questionnaire was already submitted for "
+                f"{assessment.participant.study_id}"
+            )
     return errors
 
 
@@ -288,7 +380,9 @@ def import_questionnaires(path: Path, *, user: User, dry_run: bool = False) -> I
     report = ImportReport("questionnaires", rows=len(rows))
     groups, report.rejected = _group_rows(rows)
     for group in groups.values():
-        if group.assessment is not None and not any(r == group.first_row for r, _ in report.rejected):
+        if group.assessment is not None and not any(
+            r == group.first_row for r, _ in report.rejected
+        ):
             errors = _check_group(group, group.assessment)
             if errors:
                 report.rejected.append((group.first_row, "; ".join(errors)))
@@ -302,9 +396,17 @@ def import_questionnaires(path: Path, *, user: User, dry_run: bool = False) -> I
                 continue
             # every group has both once the file passed: a row without them is rejected above
             assert group.assessment is not None and group.completed_on is not None
-            enter_by_staff(group.assessment, group.answers, mode=group.mode, completed_on=group.completed_on,
-                           user=user)
+            enter_by_staff(
+                group.assessment,
+                group.answers,
+                mode=group.mode,
+                completed_on=group.completed_on,
+                user=user,
+            )
             report.created += 1
-        record_event("import.questionnaires", actor=user, details={"file": path.name, "created": report.created,
-                                                                   "unchanged": report.unchanged})
+        record_event(
+            "import.questionnaires",
+            actor=user,
+            details={"file": path.name, "created": report.created, "unchanged": report.unchanged},
+        )
     return report

@@ -10,8 +10,9 @@ class ExportLog(models.Model):
     APPEND_ONLY = True
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     via = models.CharField(max_length=10)  # web, cli, api
     os_user = models.CharField(max_length=150, blank=True)
     kind = models.CharField(max_length=20)  # analysis, full

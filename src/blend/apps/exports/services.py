@@ -25,20 +25,39 @@ class ExportError(ValueError):
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
-def _log(kind: str, folder: Path, *, user: User | None, via: str, fmts: list[str], rows: dict[str, int]) -> ExportLog:
+def _log(
+    kind: str, folder: Path, *, user: User | None, via: str, fmts: list[str], rows: dict[str, int]
+) -> ExportLog:
     with transaction.atomic():
-        entry = ExportLog.objects.create(user=user if getattr(user, "pk", None) else None, via=via,
-                                         os_user=getpass.getuser() if via == "cli" else "", kind=kind,
-                                         formats=fmts, rows=rows, files=_digests(folder))
-        record_event(f"export.{kind}", actor=user, obj=entry, details={"formats": fmts, "rows": rows, "via": via})
+        entry = ExportLog.objects.create(
+            user=user if getattr(user, "pk", None) else None,
+            via=via,
+            os_user=getpass.getuser() if via == "cli" else "",
+            kind=kind,
+            formats=fmts,
+            rows=rows,
+            files=_digests(folder),
+        )
+        record_event(
+            f"export.{kind}",
+            actor=user,
+            obj=entry,
+            details={"formats": fmts, "rows": rows, "via": via},
+        )
     return entry
 
 
 def _authorize(user: User | None, via: str) -> None:
-    if via != "cli" or user is not None:  # the command line is trusted as the server operator when no user is named
+    if (
+        via != "cli" or user is not None
+    ):  # the command line is trusted as the server operator when no user is named
         check(user, Cap.EXPORT)
 
 
@@ -48,12 +67,16 @@ def export_analysis(folder: Path, *, user: User | None = None, via: str = "cli")
     return _log("analysis", folder, user=user, via=via, fmts=["csv"], rows=rows)
 
 
-def export_full(folder: Path, fmts: list[str] | None = None, *, user: User | None = None, via: str = "cli") -> ExportLog:
+def export_full(
+    folder: Path, fmts: list[str] | None = None, *, user: User | None = None, via: str = "cli"
+) -> ExportLog:
     _authorize(user, via)
     chosen = list(fmts or FULL_FORMATS)
     unknown = [f for f in chosen if f not in FULL_FORMATS]
     if unknown:
-        raise ExportError(f"format: expected some of {', '.join(FULL_FORMATS)}, got {', '.join(unknown)}")
+        raise ExportError(
+            f"format: expected some of {', '.join(FULL_FORMATS)}, got {', '.join(unknown)}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tables = export_tables()
     rows: dict[str, int] = {}
@@ -62,7 +85,9 @@ def export_full(folder: Path, fmts: list[str] | None = None, *, user: User | Non
         "xlsx": lambda: formats.write_excel(folder / "blend.xlsx", tables),
         "sav": lambda: formats.write_spss(folder, tables),
         "dta": lambda: formats.write_stata(folder, tables),
-        "dictionary": lambda: formats.write_dictionary(folder / "data_dictionary_redcap.csv", tables),
+        "dictionary": lambda: formats.write_dictionary(
+            folder / "data_dictionary_redcap.csv", tables
+        ),
         "odm": lambda: formats.write_odm(folder / "blend_odm.xml", tables),
     }
     for name in chosen:

@@ -23,11 +23,25 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 SKIP_APPS = {"accounts", "audit", "outbox", "exports", "api", "demo"}
-SKIP_MODELS = {"questionnaires.AccessToken", "allocation.AllocationSequence", "registry.StudyIdCounter",
-               "allocation.RandomizationCommitment"}
+SKIP_MODELS = {
+    "questionnaires.AccessToken",
+    "allocation.AllocationSequence",
+    "registry.StudyIdCounter",
+    "allocation.RandomizationCommitment",
+}
 # Defence in depth: never export a field with one of these names, whatever model it is on.
-IDENTIFIER_FIELDS = {"full_name", "date_of_birth", "hospital_number", "email", "phone", "to_address", "token_hash",
-                     "first_name", "last_name", "password"}
+IDENTIFIER_FIELDS = {
+    "full_name",
+    "date_of_birth",
+    "hospital_number",
+    "email",
+    "phone",
+    "to_address",
+    "token_hash",
+    "first_name",
+    "last_name",
+    "password",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,9 @@ class Table:
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows in primary-key order, as stored (converted by ``cell`` for text formats)."""
         # JSON columns come as the stored text: decoding and re-encoding every document is the slow part
-        as_text = {f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"}
+        as_text = {
+            f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"
+        }
         lookups = [f"_text_{c.name}" if c.kind == "json" else c.lookup for c in self.columns]
         qs = self.model._default_manager.annotate(**as_text).order_by("pk").values_list(*lookups)
         yield from qs.iterator(chunk_size=5000)
@@ -63,11 +79,18 @@ def _is_history(model: type[models.Model]) -> bool:
 
 def exportable(model: type[models.Model]) -> bool:
     meta = model._meta
-    if meta.app_label in SKIP_APPS or meta.label in SKIP_MODELS or _is_history(model) or meta.abstract:
+    if (
+        meta.app_label in SKIP_APPS
+        or meta.label in SKIP_MODELS
+        or _is_history(model)
+        or meta.abstract
+    ):
         return False
     if getattr(model, "HOLDS_IDENTIFIERS", False):
         return False
-    return meta.label == "registry.Participant" or any(f.name == "participant" for f in meta.concrete_fields)
+    return meta.label == "registry.Participant" or any(
+        f.name == "participant" for f in meta.concrete_fields
+    )
 
 
 def _kind(f: models.Field) -> str:
@@ -111,7 +134,9 @@ def table_for(model: type[models.Model]) -> Table:
         columns = [Column("id", "record ID", "int", "pk"), *[c for c in columns if c.name != "id"]]
         columns.insert(1, Column("study_id", "study ID", "text", "study_id"))
     first: dict[str, Column] = {}
-    for column in columns:  # a later column of the same name (e.g. a log's own study_id copy) is dropped
+    for (
+        column
+    ) in columns:  # a later column of the same name (e.g. a log's own study_id copy) is dropped
         first.setdefault(column.name, column)
     columns = list(first.values())
     name = f"{model._meta.app_label}_{model._meta.model_name}"
@@ -163,7 +188,16 @@ def _local_zone() -> tzinfo:
 def _json(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    )
 
 
-_FORMATTERS: dict[str, Callable[[Any], str]] = {"bool": _bool, "date": _date, "datetime": _datetime, "json": _json}
+_FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "bool": _bool,
+    "date": _date,
+    "datetime": _datetime,
+    "json": _json,
+}

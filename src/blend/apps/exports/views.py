@@ -18,8 +18,11 @@ from blend.apps.exports.services import FULL_FORMATS, export_analysis, export_fu
 
 @require(Cap.EXPORT)
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "exports/overview.html", {"formats": FULL_FORMATS,
-                  "log": ExportLog.objects.select_related("user")[:100]})
+    return render(
+        request,
+        "exports/overview.html",
+        {"formats": FULL_FORMATS, "log": ExportLog.objects.select_related("user")[:100]},
+    )
 
 
 def _zip(folder: Path, name: str) -> FileResponse:
@@ -36,7 +39,9 @@ def download(request: AuthenticatedHttpRequest, kind: str) -> FileResponse:
     if kind == "analysis":
         export_analysis(folder, user=request.user, via="web")
     else:
-        chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(FULL_FORMATS)
+        chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(
+            FULL_FORMATS
+        )
         export_full(folder, chosen, user=request.user, via="web")
     return _zip(folder, f"blend-{kind}-{stamp}")
 
@@ -54,12 +59,20 @@ def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         with path.open("wb") as out:
             for chunk in form.cleaned_data["file"].chunks():
                 out.write(chunk)
-        run = import_participants if form.cleaned_data["kind"] == "participants" else import_questionnaires
+        run = (
+            import_participants
+            if form.cleaned_data["kind"] == "participants"
+            else import_questionnaires
+        )
         try:
             report = run(path, user=request.user, dry_run=form.cleaned_data["dry_run"])
         except ValueError as error:
             form.add_error("file", str(error))
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)
-    return render(request, "exports/import.html", {"form": form, "report": report},
-                  status=400 if form.errors or (report and not report.ok) else 200)
+    return render(
+        request,
+        "exports/import.html",
+        {"form": form, "report": report},
+        status=400 if form.errors or (report and not report.ok) else 200,
+    )

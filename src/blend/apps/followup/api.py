@@ -24,19 +24,36 @@ class AssessmentOut(Schema):
     scores: dict[str, dict[str, Any]]
 
 
-@router.get("/participants/{study_id}/assessments", response=responses(list[AssessmentOut]),
-            summary="Follow-up schedule with questionnaire scores")
+@router.get(
+    "/participants/{study_id}/assessments",
+    response=responses(list[AssessmentOut]),
+    summary="Follow-up schedule with questionnaire scores",
+)
 def assessments(request: AuthenticatedHttpRequest, study_id: str) -> list[dict[str, Any]]:
     need(request, Cap.PARTICIPANT_VIEW)
     p = participant_or_404(study_id)
     rows = Assessment.objects.filter(participant=p).select_related("response").order_by("target_on")
-    return [{"timepoint": a.timepoint, "target_on": a.target_on, "window": [a.opens_on, a.closes_on],
-             "completed_on": a.completed_on, "scores": _scores(a)} for a in rows]
+    return [
+        {
+            "timepoint": a.timepoint,
+            "target_on": a.target_on,
+            "window": [a.opens_on, a.closes_on],
+            "completed_on": a.completed_on,
+            "scores": _scores(a),
+        }
+        for a in rows
+    ]
 
 
 def _scores(assessment: Assessment) -> dict[str, dict[str, Any]]:
     response = getattr(assessment, "response", None)
     if response is None or response.status != "submitted":
         return {}
-    return {code: {k: v for k, v in (values or {}).items() if isinstance(v, int | float | str | bool) or v is None}
-            for code, values in (response.scores or {}).items()}
+    return {
+        code: {
+            k: v
+            for k, v in (values or {}).items()
+            if isinstance(v, int | float | str | bool) or v is None
+        }
+        for code, values in (response.scores or {}).items()
+    }

@@ -9,6 +9,14 @@ from blend.apps.registry.models import Participant
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each form with data."""
-    forms = [("Vital status", "")] if VitalStatus.objects.filter(participant=participant).exists() else []
-    done = Assessment.objects.filter(participant=participant, completed_on__isnull=False).order_by("target_on")
-    return forms + [("Questionnaire", timepoint) for timepoint in done.values_list("timepoint", flat=True)]
+    forms = (
+        [("Vital status", "")]
+        if VitalStatus.objects.filter(participant=participant).exists()
+        else []
+    )
+    done = Assessment.objects.filter(participant=participant, completed_on__isnull=False).order_by(
+        "target_on"
+    )
+    return forms + [
+        ("Questionnaire", timepoint) for timepoint in done.values_list("timepoint", flat=True)
+    ]

@@ -19,5 +19,11 @@ def check_schedule(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     try:
         parse_schedule(load_protocol().section("schedule"), instrument_codes())
     except ProtocolError as error:
-        return [Error(str(error), hint="Fix schedule.toml (docs/follow-up.md lists the rules).", id="followup.E001")]
+        return [
+            Error(
+                str(error),
+                hint="Fix schedule.toml (docs/follow-up.md lists the rules).",
+                id="followup.E001",
+            )
+        ]
     return []

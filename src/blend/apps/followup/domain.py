@@ -10,11 +10,11 @@ from enum import StrEnum
 
 class AssessmentStatus(StrEnum):
     COMPLETED = "completed"
-    UPCOMING = "upcoming"   # window not yet open
-    DUE = "due"             # window open, on or before the target day
-    OVERDUE = "overdue"     # window open, past the target day
-    MISSED = "missed"       # window closed without a questionnaire
-    STOPPED = "stopped"     # not expected any more: died, or questionnaire consent withdrawn
+    UPCOMING = "upcoming"  # window not yet open
+    DUE = "due"  # window open, on or before the target day
+    OVERDUE = "overdue"  # window open, past the target day
+    MISSED = "missed"  # window closed without a questionnaire
+    STOPPED = "stopped"  # not expected any more: died, or questionnaire consent withdrawn
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class Slot:
     completed: bool
 
 
-def assessment_status(slot: Slot, today: date, *, died_on: date | None = None,
-                      may_send: bool = True) -> AssessmentStatus:
+def assessment_status(
+    slot: Slot, today: date, *, died_on: date | None = None, may_send: bool = True
+) -> AssessmentStatus:
     if slot.completed:
         return AssessmentStatus.COMPLETED
     if died_on is not None and died_on <= slot.closes_on:

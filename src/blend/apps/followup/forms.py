@@ -25,22 +25,31 @@ class VitalStatusForm(forms.Form):
     last_contact_on = forms.DateField(label=_("Date of last contact"), widget=DATE, required=False)
     died_on = forms.DateField(label=_("Date of death"), widget=DATE, required=False)
     cause_of_death = forms.CharField(label=_("Cause of death"), max_length=200, required=False)
-    reason = forms.CharField(label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Needed when changing a saved vital status."))
+    reason = forms.CharField(
+        label=_("Reason for change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when changing a saved vital status."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("died_on") and not data.get("last_contact_on"):
-            self.add_error("last_contact_on", _("Expected the date of last contact (or a date of death)."))
+            self.add_error(
+                "last_contact_on", _("Expected the date of last contact (or a date of death).")
+            )
         if data.get("died_on") and not data.get("cause_of_death", "").strip():
             self.add_error("cause_of_death", _("Expected the cause of death (or 'unknown')."))
         return data
 
 
 class ClinicalForm(forms.ModelForm):
-    change_reason = forms.CharField(label=_("Reason for change"), required=False,
-                                    widget=forms.Textarea(attrs={"rows": 2}),
-                                    help_text=_("Needed when changing a saved form."))
+    change_reason = forms.CharField(
+        label=_("Reason for change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when changing a saved form."),
+    )
 
 
 class AdmissionForm(ClinicalForm):
@@ -87,14 +96,18 @@ class OpioidForm(ClinicalForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for row in range(1, OPIOID_ROWS + 1):
-            self.fields[f"drug_{row}"] = forms.ChoiceField(label=_("Opioid %(n)s") % {"n": row},
-                                                           choices=_choices("drug"), required=False)
-            self.fields[f"route_{row}"] = forms.ChoiceField(label=_("Route %(n)s") % {"n": row},
-                                                            choices=_choices("route"), required=False)
-            self.fields[f"dose_{row}"] = forms.FloatField(label=_("Dose %(n)s") % {"n": row}, min_value=0,
-                                                          required=False)
-            self.fields[f"unit_{row}"] = forms.ChoiceField(label=_("Unit %(n)s") % {"n": row},
-                                                           choices=_choices("unit"), required=False)
+            self.fields[f"drug_{row}"] = forms.ChoiceField(
+                label=_("Opioid %(n)s") % {"n": row}, choices=_choices("drug"), required=False
+            )
+            self.fields[f"route_{row}"] = forms.ChoiceField(
+                label=_("Route %(n)s") % {"n": row}, choices=_choices("route"), required=False
+            )
+            self.fields[f"dose_{row}"] = forms.FloatField(
+                label=_("Dose %(n)s") % {"n": row}, min_value=0, required=False
+            )
+            self.fields[f"unit_{row}"] = forms.ChoiceField(
+                label=_("Unit %(n)s") % {"n": row}, choices=_choices("unit"), required=False
+            )
         self.fields["change_reason"] = self.fields.pop("change_reason")
 
     def clean(self) -> dict[str, Any]:
@@ -106,8 +119,10 @@ class OpioidForm(ClinicalForm):
                 continue
             missing = [k for k, v in values.items() if v in (None, "")]
             if missing:
-                self.add_error(f"{missing[0]}_{row}", _("Expected drug, route, dose and unit for opioid %(n)s.")
-                               % {"n": row})
+                self.add_error(
+                    f"{missing[0]}_{row}",
+                    _("Expected drug, route, dose and unit for opioid %(n)s.") % {"n": row},
+                )
                 continue
             medications.append(values)
         try:

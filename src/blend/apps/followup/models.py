@@ -19,7 +19,9 @@ TIMEPOINT_CHOICES = [(c, c) for c in TIMEPOINT_CODES]
 class Assessment(models.Model):
     """One timepoint of the schedule for one participant, with its window."""
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="assessments")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="assessments"
+    )
     timepoint = models.CharField(_("timepoint"), max_length=10)  # a code of schedule.toml
     instruments = models.JSONField(_("instruments"), default=list)
     anchor_on = models.DateField(_("start of treatment (day 0)"))
@@ -32,8 +34,16 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["participant_id", "target_on"]
-        constraints = [models.UniqueConstraint(fields=["participant", "timepoint"], name="assessment_unique_timepoint")]
-        indexes = [models.Index(fields=["completed_at", "opens_on", "closes_on"], name="assessment_open_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "timepoint"], name="assessment_unique_timepoint"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["completed_at", "opens_on", "closes_on"], name="assessment_open_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.timepoint}"
@@ -44,18 +54,26 @@ class Assessment(models.Model):
 
 
 class VitalStatus(models.Model):
-    participant = models.OneToOneField("registry.Participant", on_delete=models.PROTECT, related_name="vital_status")
+    participant = models.OneToOneField(
+        "registry.Participant", on_delete=models.PROTECT, related_name="vital_status"
+    )
     last_contact_on = models.DateField(_("date of last contact"))
     died_on = models.DateField(_("date of death"), null=True, blank=True)
     cause_of_death = models.CharField(_("cause of death"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "vital statuses"
-        constraints = [models.CheckConstraint(
-            condition=models.Q(died_on__isnull=True) | models.Q(last_contact_on=models.F("died_on")),
-            name="vital_status_dead_last_contact_is_death")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(died_on__isnull=True)
+                | models.Q(last_contact_on=models.F("died_on")),
+                name="vital_status_dead_last_contact_is_death",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant_id}: {'died ' + str(self.died_on) if self.died_on else 'alive'}"
@@ -64,8 +82,12 @@ class VitalStatus(models.Model):
 class ClinicalEvent(models.Model):
     """Fields shared by every clinical follow-up form."""
 
-    participant = models.ForeignKey("registry.Participant", on_delete=models.PROTECT, related_name="+")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,9 +108,13 @@ class HospitalAdmission(ClinicalEvent):
 
     class Meta:
         ordering = ["admitted_on"]
-        constraints = [models.CheckConstraint(
-            condition=models.Q(discharged_on__isnull=True) | models.Q(discharged_on__gte=models.F("admitted_on")),
-            name="admission_discharge_after_admission")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discharged_on__isnull=True)
+                | models.Q(discharged_on__gte=models.F("admitted_on")),
+                name="admission_discharge_after_admission",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"admission {self.admitted_on}"
@@ -129,9 +155,12 @@ class SystemicTherapy(ClinicalEvent):
 
 class NeuroAssessment(ClinicalEvent):
     assessed_on = models.DateField(_("assessed on"))
-    asia_grade = models.CharField(_("ASIA impairment grade"), max_length=1,
-                                  choices=[(g, g) for g in "ABCDE"])
-    timepoint = models.CharField(_("timepoint"), max_length=10, choices=TIMEPOINT_CHOICES, blank=True)
+    asia_grade = models.CharField(
+        _("ASIA impairment grade"), max_length=1, choices=[(g, g) for g in "ABCDE"]
+    )
+    timepoint = models.CharField(
+        _("timepoint"), max_length=10, choices=TIMEPOINT_CHOICES, blank=True
+    )
     history = HistoricalRecords()
 
     class Meta:

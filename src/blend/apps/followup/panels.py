@@ -26,7 +26,9 @@ from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule
 
 
-def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
+def participant_panel(
+    request: AuthenticatedHttpRequest, participant: Participant
+) -> dict[str, Any] | None:
     assessments = list(Assessment.objects.filter(participant=participant).order_by("target_on"))
     status_of = services.statuses(assessments)
     schedule = load_schedule()
@@ -39,18 +41,28 @@ def participant_panel(request: AuthenticatedHttpRequest, participant: Participan
         *[("reintervention", e) for e in ReIntervention.objects.filter(participant=participant)],
     ]
     events.sort(key=lambda pair: pair[1].on)
-    return {"template": "followup/_panel.html", "context": {
-        "participant": participant,
-        "rows": [{"a": a, "status": status_of[a.pk], "label": schedule.timepoint(a.timepoint).label(language)}
-                 for a in assessments],
-        "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
-        "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
-        "vital": VitalStatus.objects.filter(participant=participant).first(),
-        "messages": Message.objects.filter(participant=participant, audience="participant")
-        .only("template_code", "channel", "status", "created_at", "sent_at")[:10],
-        "may_write": request.user.can(Cap.CLINICAL_WRITE),
-        "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
-    }}
+    return {
+        "template": "followup/_panel.html",
+        "context": {
+            "participant": participant,
+            "rows": [
+                {
+                    "a": a,
+                    "status": status_of[a.pk],
+                    "label": schedule.timepoint(a.timepoint).label(language),
+                }
+                for a in assessments
+            ],
+            "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
+            "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
+            "vital": VitalStatus.objects.filter(participant=participant).first(),
+            "messages": Message.objects.filter(
+                participant=participant, audience="participant"
+            ).only("template_code", "channel", "status", "created_at", "sent_at")[:10],
+            "may_write": request.user.can(Cap.CLINICAL_WRITE),
+            "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
+        },
+    }
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
@@ -65,6 +77,15 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     overdue = totals.get(AssessmentStatus.OVERDUE, 0)
     url = reverse("followup:calendar")
     return [
-        {"label": "questionnaires due now", "value": totals.get(AssessmentStatus.DUE, 0), "url": url},
-        {"label": "questionnaires overdue", "value": overdue, "url": url, "tone": "warn" if overdue else "ok"},
+        {
+            "label": "questionnaires due now",
+            "value": totals.get(AssessmentStatus.DUE, 0),
+            "url": url,
+        },
+        {
+            "label": "questionnaires overdue",
+            "value": overdue,
+            "url": url,
+            "tone": "warn" if overdue else "ok",
+        },
     ]

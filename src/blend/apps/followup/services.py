@@ -38,7 +38,9 @@ def register_death_listener(name: str, listener: DeathListener) -> None:
 
 
 @transaction.atomic
-def plan_schedule(participant: Participant, *, anchor: date | None, user: User | None) -> list[Assessment]:
+def plan_schedule(
+    participant: Participant, *, anchor: date | None, user: User | None
+) -> list[Assessment]:
     """Create or move the participant's assessments from ``anchor``, the day the schedule
     counts from (the treatment app gives it: the start of treatment, or the planned day).
 
@@ -51,7 +53,9 @@ def plan_schedule(participant: Participant, *, anchor: date | None, user: User |
     schedule = load_schedule()
     planned = []
     for window in schedule.plan(anchor):
-        assessment = existing.get(window.code) or Assessment(participant=participant, timepoint=window.code)
+        assessment = existing.get(window.code) or Assessment(
+            participant=participant, timepoint=window.code
+        )
         if assessment.completed_at is None:
             before = _dates(assessment)
             assessment.instruments = list(schedule.timepoint(window.code).instruments)
@@ -70,33 +74,62 @@ def _dates(a: Assessment) -> tuple[Any, ...]:
 
 
 def death_date(participant: Participant) -> date | None:
-    return VitalStatus.objects.filter(participant=participant).values_list("died_on", flat=True).first()
+    return (
+        VitalStatus.objects.filter(participant=participant)
+        .values_list("died_on", flat=True)
+        .first()
+    )
 
 
 def last_contact(participant: Participant) -> date | None:
-    return VitalStatus.objects.filter(participant=participant).values_list("last_contact_on", flat=True).first()
+    return (
+        VitalStatus.objects.filter(participant=participant)
+        .values_list("last_contact_on", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic
-def record_vital_status(participant: Participant, *, last_contact_on: date, died_on: date | None = None,
-                        cause_of_death: str = "", user: User, reason: str = "") -> VitalStatus:
+def record_vital_status(
+    participant: Participant,
+    *,
+    last_contact_on: date,
+    died_on: date | None = None,
+    cause_of_death: str = "",
+    user: User,
+    reason: str = "",
+) -> VitalStatus:
     """Record the last contact or a death. A death stops every invitation at once."""
     today = timezone.localdate()
     for name, value in (("died_on", died_on), ("last_contact_on", last_contact_on)):
         if value is not None and value > today:
             raise FollowupError(f"{name}: expected today or earlier, got {value}")
         if value is not None and value < participant.registered_on:
-            raise FollowupError(f"{name}: expected on or after cohort entry {participant.registered_on}, got {value}")
+            raise FollowupError(
+                f"{name}: expected on or after cohort entry {participant.registered_on}, got {value}"
+            )
     if died_on is not None:
         last_contact_on = died_on
-    status = VitalStatus.objects.filter(participant=participant).first() or VitalStatus(participant=participant)
+    status = VitalStatus.objects.filter(participant=participant).first() or VitalStatus(
+        participant=participant
+    )
     is_new_death = died_on is not None and status.died_on is None
-    status.last_contact_on, status.died_on, status.cause_of_death = last_contact_on, died_on, cause_of_death
+    status.last_contact_on, status.died_on, status.cause_of_death = (
+        last_contact_on,
+        died_on,
+        cause_of_death,
+    )
     status.recorded_by = user
     status.full_clean()
     audited_save(status, user=user, reason=reason)
-    record_event("followup.death" if is_new_death else "followup.vital_status", actor=user, participant=participant,
-                 obj=status, reason=reason, details={"died_on": str(died_on) if died_on else None})
+    record_event(
+        "followup.death" if is_new_death else "followup.vital_status",
+        actor=user,
+        participant=participant,
+        obj=status,
+        reason=reason,
+        details={"died_on": str(died_on) if died_on else None},
+    )
     if is_new_death:
         stop_invitations(participant)
     return status
@@ -116,8 +149,13 @@ def save_clinical(instance: ClinicalEvent, *, user: User, reason: str = "") -> C
         instance.recorded_by = user
     instance.full_clean()
     audited_save(instance, user=user, reason=reason)
-    record_event(f"followup.{instance._meta.model_name}", actor=user, participant=instance.participant,
-                 obj=instance, reason=reason)
+    record_event(
+        f"followup.{instance._meta.model_name}",
+        actor=user,
+        participant=instance.participant,
+        obj=instance,
+        reason=reason,
+    )
     return instance
 
 
@@ -129,8 +167,11 @@ def questionnaire_permission(participant_ids: list[int]) -> dict[int, bool]:
 def contactable(participant_ids: list[int]) -> set[int]:
     """Who may be contacted for questionnaires: alive, and with questionnaire consent.
     Two queries, whatever the number of participants; the one place this rule lives."""
-    dead = set(VitalStatus.objects.filter(participant_id__in=participant_ids, died_on__isnull=False)
-               .values_list("participant_id", flat=True))
+    dead = set(
+        VitalStatus.objects.filter(
+            participant_id__in=participant_ids, died_on__isnull=False
+        ).values_list("participant_id", flat=True)
+    )
     allowed = questionnaire_permission(participant_ids)
     return {pid for pid in participant_ids if pid not in dead and allowed.get(pid)}
 
@@ -139,21 +180,42 @@ def may_contact(participant: Participant) -> bool:
     return participant.pk in contactable([participant.pk])
 
 
-def statuses(assessments: list[Assessment], today: date | None = None) -> dict[int, AssessmentStatus]:
+def statuses(
+    assessments: list[Assessment], today: date | None = None
+) -> dict[int, AssessmentStatus]:
     """Status of many assessments with a constant number of queries."""
     today = today or timezone.localdate()
     pids = sorted({a.participant_id for a in assessments})
-    deaths = dict(VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False)
-                  .values_list("participant_id", "died_on"))
+    deaths = dict(
+        VitalStatus.objects.filter(participant_id__in=pids, died_on__isnull=False).values_list(
+            "participant_id", "died_on"
+        )
+    )
     allowed = questionnaire_permission(pids)
-    return {a.pk: assessment_status(a.slot, today, died_on=deaths.get(a.participant_id),
-                                    may_send=allowed.get(a.participant_id, False)) for a in assessments}
+    return {
+        a.pk: assessment_status(
+            a.slot,
+            today,
+            died_on=deaths.get(a.participant_id),
+            may_send=allowed.get(a.participant_id, False),
+        )
+        for a in assessments
+    }
 
 
 def completeness(today: date | None = None, *, by_arm: bool = False) -> dict[str, Any]:
     """Counts per timepoint (and per arm when asked): expected, completed, missed, open."""
-    assessments = list(Assessment.objects.only("id", "participant_id", "timepoint", "opens_on", "target_on",
-                                               "closes_on", "completed_at"))
+    assessments = list(
+        Assessment.objects.only(
+            "id",
+            "participant_id",
+            "timepoint",
+            "opens_on",
+            "target_on",
+            "closes_on",
+            "completed_at",
+        )
+    )
     status_of = statuses(assessments, today)
     arms: dict[int, str] = {}
     if by_arm:

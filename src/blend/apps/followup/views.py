@@ -29,11 +29,16 @@ STATUS_ORDER = [s.value for s in AssessmentStatus]
 def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Due, overdue, completed and missed per participant and timepoint."""
     wanted = request.GET.get("status", "")
-    participants = Participant.objects.filter(assessments__isnull=False).distinct().order_by("study_id")
+    participants = (
+        Participant.objects.filter(assessments__isnull=False).distinct().order_by("study_id")
+    )
     if wanted in {AssessmentStatus.DUE, AssessmentStatus.OVERDUE}:
         today = timezone.localdate()
-        participants = participants.filter(assessments__completed_at__isnull=True,
-                                           assessments__opens_on__lte=today, assessments__closes_on__gte=today)
+        participants = participants.filter(
+            assessments__completed_at__isnull=True,
+            assessments__opens_on__lte=today,
+            assessments__closes_on__gte=today,
+        )
     page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
     assessments = list(Assessment.objects.filter(participant__in=page.object_list))
     status_of = services.statuses(assessments)
@@ -41,13 +46,24 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     for a in assessments:
         cells.setdefault(a.participant_id, {})[a.timepoint] = {"a": a, "status": status_of[a.pk]}
     codes = load_schedule().codes
-    rows = [{"p": p, "cells": [cells.get(p.pk, {}).get(code) for code in codes]} for p in page.object_list]
+    rows = [
+        {"p": p, "cells": [cells.get(p.pk, {}).get(code) for code in codes]}
+        for p in page.object_list
+    ]
     if wanted:
         rows = [r for r in rows if any(c and c["status"] == wanted for c in r["cells"])]
-    return render(request, "followup/calendar.html", {
-        "rows": rows, "codes": codes, "page": page, "statuses": STATUS_ORDER, "wanted": wanted,
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "followup/calendar.html",
+        {
+            "rows": rows,
+            "codes": codes,
+            "page": page,
+            "statuses": STATUS_ORDER,
+            "wanted": wanted,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW)
@@ -63,10 +79,20 @@ def completeness(request: AuthenticatedHttpRequest) -> HttpResponse:
             expected = sum(v for k, v in counts.items() if k != AssessmentStatus.STOPPED)
             done = counts.get(AssessmentStatus.COMPLETED, 0)
             closed = done + counts.get(AssessmentStatus.MISSED, 0)
-            rows.append({"code": code, "group": group, "counts": [counts.get(s, 0) for s in STATUS_ORDER],
-                         "expected": expected, "rate": round(100 * done / closed) if closed else None})
-    return render(request, "followup/completeness.html",
-                  {"rows": rows, "statuses": STATUS_ORDER, "by_arm": by_arm})
+            rows.append(
+                {
+                    "code": code,
+                    "group": group,
+                    "counts": [counts.get(s, 0) for s in STATUS_ORDER],
+                    "expected": expected,
+                    "rate": round(100 * done / closed) if closed else None,
+                }
+            )
+    return render(
+        request,
+        "followup/completeness.html",
+        {"rows": rows, "statuses": STATUS_ORDER, "by_arm": by_arm},
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE)
@@ -80,41 +106,67 @@ def clinical_new(request: AuthenticatedHttpRequest, study_id: str, kind: str) ->
         instance = form.save(commit=False)
         instance.participant = participant
         if kind == "opioids":
-            instance.medications, instance.omed_mg_day = form.cleaned_data["medications"], form.cleaned_data["omed_mg_day"]
+            instance.medications, instance.omed_mg_day = (
+                form.cleaned_data["medications"],
+                form.cleaned_data["omed_mg_day"],
+            )
         try:
             services.save_clinical(instance, user=request.user)
-        except ValidationError as error:  # model constraints (e.g. discharge before admission) → form errors
+        except (
+            ValidationError
+        ) as error:  # model constraints (e.g. discharge before admission) → form errors
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Saved: %(what)s.") % {"what": title})
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "followup/clinical_form.html", {"form": form, "participant": participant, "title": title},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "followup/clinical_form.html",
+        {"form": form, "participant": participant, "title": title},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE)
 def vital_status(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     current = VitalStatus.objects.filter(participant=participant).first()
-    initial = {"last_contact_on": current.last_contact_on, "died_on": current.died_on,
-               "cause_of_death": current.cause_of_death} if current else {}
+    initial = (
+        {
+            "last_contact_on": current.last_contact_on,
+            "died_on": current.died_on,
+            "cause_of_death": current.cause_of_death,
+        }
+        if current
+        else {}
+    )
     form = VitalStatusForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_vital_status(participant, last_contact_on=data["last_contact_on"] or data["died_on"],
-                                         died_on=data["died_on"], cause_of_death=data["cause_of_death"],
-                                         user=request.user, reason=data["reason"])
+            services.record_vital_status(
+                participant,
+                last_contact_on=data["last_contact_on"] or data["died_on"],
+                died_on=data["died_on"],
+                cause_of_death=data["cause_of_death"],
+                user=request.user,
+                reason=data["reason"],
+            )
         except (services.FollowupError, ReasonRequired) as error:
             field = str(error).split(":")[0]
             form.add_error(field if field in form.fields else "reason", str(error))
         else:
             if data["died_on"]:
-                messages.success(request, _("Death recorded; all questionnaire invitations are stopped."))
+                messages.success(
+                    request, _("Death recorded; all questionnaire invitations are stopped.")
+                )
             else:
                 messages.success(request, _("Vital status saved."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "followup/clinical_form.html",
-                  {"form": form, "participant": participant, "title": _("Vital status")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "followup/clinical_form.html",
+        {"form": form, "participant": participant, "title": _("Vital status")},
+        status=400 if form.errors else 200,
+    )

@@ -11,8 +11,12 @@ from django.utils import timezone
 from blend.apps.allocation.models import Arm
 from blend.apps.offers import services
 
-REFUSALS = ["prefers standard care", "does not want two procedures on one day", "travel or logistics",
-            "wants more time to decide, then declined"]
+REFUSALS = [
+    "prefers standard care",
+    "does not want two procedures on one day",
+    "travel or logistics",
+    "wants more time to decide, then declined",
+]
 NOT_OFFERED = ["died before the offer", "clinical deterioration", "surgery no longer indicated"]
 
 
@@ -28,13 +32,19 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
         if offer_on > ctx.today:
             continue  # not yet offered: on the worklist
         if rng.random() < 0.07:
-            services.record_not_offered(participant, on=offer_on, reason=rng.choice(NOT_OFFERED), user=nurse)
+            services.record_not_offered(
+                participant, on=offer_on, reason=rng.choice(NOT_OFFERED), user=nurse
+            )
             continue
         services.make_offer(participant, on=offer_on, user=nurse)
         decided_on = offer_on + timedelta(days=rng.randint(0, 5))
         if decided_on > ctx.today:
             continue  # offered, decision pending
         if rng.random() < 0.26:
-            services.record_refusal(participant, on=decided_on, reason=rng.choice(REFUSALS), user=nurse)
+            services.record_refusal(
+                participant, on=decided_on, reason=rng.choice(REFUSALS), user=nurse
+            )
         else:
-            services.record_acceptance(participant, on=decided_on, consent_version=version, user=nurse)
+            services.record_acceptance(
+                participant, on=decided_on, consent_version=version, user=nurse
+            )

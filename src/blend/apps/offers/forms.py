@@ -22,7 +22,9 @@ class OfferForm(forms.Form):
 
 
 class AcceptForm(forms.Form):
-    decided_on = forms.DateField(label=_("Trial consent signed on"), widget=DATE, initial=timezone.localdate)
+    decided_on = forms.DateField(
+        label=_("Trial consent signed on"), widget=DATE, initial=timezone.localdate
+    )
     trial_consent_version = forms.ChoiceField(label=_("Trial consent form version"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -33,11 +35,17 @@ class AcceptForm(forms.Form):
 
 class RefuseForm(forms.Form):
     decided_on = forms.DateField(label=_("Refused on"), widget=DATE, initial=timezone.localdate)
-    reason = forms.CharField(label=_("Reason for refusal"), widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_reason_help("refusal_reasons"))
+    reason = forms.CharField(
+        label=_("Reason for refusal"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_reason_help("refusal_reasons"),
+    )
 
 
 class NotOfferedForm(forms.Form):
     decided_on = forms.DateField(label=_("Date"), widget=DATE, initial=timezone.localdate)
-    reason = forms.CharField(label=_("Why the offer was not made"), widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_reason_help("not_offered_reasons"))
+    reason = forms.CharField(
+        label=_("Why the offer was not made"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_reason_help("not_offered_reasons"),
+    )

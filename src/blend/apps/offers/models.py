@@ -25,7 +25,9 @@ class OfferState(models.TextChoices):
 class Offer(models.Model):
     REVEALS_ALLOCATION = True
 
-    participant = models.OneToOneField("registry.Participant", on_delete=models.PROTECT, related_name="offer")
+    participant = models.OneToOneField(
+        "registry.Participant", on_delete=models.PROTECT, related_name="offer"
+    )
     state = models.CharField(_("state"), max_length=12, choices=OfferState.choices, db_index=True)
     offered_on = models.DateField(_("offered on"), null=True, blank=True)
     offered_by = models.ForeignKey(
@@ -35,7 +37,9 @@ class Offer(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    trial_consent_version = models.CharField(_("trial consent form version"), max_length=40, blank=True)
+    trial_consent_version = models.CharField(
+        _("trial consent form version"), max_length=40, blank=True
+    )
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:

@@ -15,16 +15,23 @@ from blend.apps.offers.services import offer_worklist
 from blend.apps.registry.models import Participant
 
 
-def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
+def participant_panel(
+    request: AuthenticatedHttpRequest, participant: Participant
+) -> dict[str, Any] | None:
     user = request.user
     if not user.can(Cap.ALLOCATION_VIEW):
         return None
     if not Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists():
         return None
     offer = Offer.objects.select_related("offered_by").filter(participant=participant).first()
-    return {"template": "offers/_panel.html", "context": {
-        "offer": offer, "study_id": participant.study_id, "can_write": user.can(Cap.OFFER_WRITE),
-    }}
+    return {
+        "template": "offers/_panel.html",
+        "context": {
+            "offer": offer,
+            "study_id": participant.study_id,
+            "can_write": user.can(Cap.OFFER_WRITE),
+        },
+    }
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
@@ -32,5 +39,11 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     if not (user.can(Cap.OFFER_WRITE) and user.can(Cap.ALLOCATION_VIEW)):
         return []
     n = offer_worklist().count()
-    return [{"label": "offers to make or decide", "value": n, "url": reverse("offers:worklist"),
-             "tone": "warn" if n else "ok"}]
+    return [
+        {
+            "label": "offers to make or decide",
+            "value": n,
+            "url": reverse("offers:worklist"),
+            "tone": "warn" if n else "ok",
+        }
+    ]

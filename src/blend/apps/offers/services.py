@@ -37,7 +37,7 @@ class OfferError(ValueError):
 
 
 def offer_state(participant: Participant) -> str | None:
-    """"offered", "accepted", "refused", "not_offered", or None (no offer recorded;
+    """ "offered", "accepted", "refused", "not_offered", or None (no offer recorded;
     always None for control participants)."""
     return Offer.objects.filter(participant=participant).values_list("state", flat=True).first()
 
@@ -55,15 +55,21 @@ def trial_consent_versions() -> list[str]:
 def _intervention_allocation(participant: Participant) -> Allocation:
     allocation = Allocation.objects.filter(participant=participant).first()
     if allocation is None or allocation.arm != Arm.INTERVENTION:
-        raise OfferError({"__all__": "expected a participant allocated to the intervention arm; the "
-                                     "offer exists only for them"})
+        raise OfferError(
+            {
+                "__all__": "expected a participant allocated to the intervention arm; the "
+                "offer exists only for them"
+            }
+        )
     return allocation
 
 
 def _check_date(allocation: Allocation, on: date, field: str) -> None:
     allocated_on = timezone.localdate(allocation.allocated_at)
     if on < allocated_on:
-        raise OfferError({field: f"expected on or after the allocation date {allocated_on}, got {on}"})
+        raise OfferError(
+            {field: f"expected on or after the allocation date {allocated_on}, got {on}"}
+        )
     if on > timezone.localdate():
         raise OfferError({field: f"expected today or earlier, got {on}"})
 
@@ -75,11 +81,22 @@ def _locked_offer(participant: Participant) -> Offer | None:
 def _save(offer: Offer, user: User, action: str, reason: str = "") -> Offer:
     audited_save(offer, user=user, reason=reason if offer.pk else "")
     # The event is the offer's audit trail (no history table, see models): the whole new state.
-    state = {"state": offer.state, "offered_on": offer.offered_on, "offered_by": _name(offer.offered_by),
-             "decided_on": offer.decided_on, "decided_by": _name(offer.decided_by),
-             "trial_consent_version": offer.trial_consent_version}
-    record_event(action, actor=user, participant=offer.participant, obj=offer, reason=offer.reason,
-                 details={k: v.isoformat() if isinstance(v, date) else v for k, v in state.items()})
+    state = {
+        "state": offer.state,
+        "offered_on": offer.offered_on,
+        "offered_by": _name(offer.offered_by),
+        "decided_on": offer.decided_on,
+        "decided_by": _name(offer.decided_by),
+        "trial_consent_version": offer.trial_consent_version,
+    }
+    record_event(
+        action,
+        actor=user,
+        participant=offer.participant,
+        obj=offer,
+        reason=offer.reason,
+        details={k: v.isoformat() if isinstance(v, date) else v for k, v in state.items()},
+    )
     return offer
 
 
@@ -91,7 +108,9 @@ def _check_after_offer(offer: Offer, on: date) -> None:
     """A decision may not precede the offer. An open offer always has its date (the
     model's constraint); only a never-made offer has none."""
     if offer.offered_on is not None and on < offer.offered_on:
-        raise OfferError({"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"})
+        raise OfferError(
+            {"decided_on": f"expected on or after the offer date {offer.offered_on}, got {on}"}
+        )
 
 
 @transaction.atomic
@@ -119,11 +138,15 @@ def _decide(participant: Participant, on: date, user: User) -> Offer:
 
 
 @transaction.atomic
-def record_acceptance(participant: Participant, *, on: date, consent_version: str, user: User) -> Offer:
+def record_acceptance(
+    participant: Participant, *, on: date, consent_version: str, user: User
+) -> Offer:
     """Accepted: the trial consent form was signed (this version) on ``on``."""
     versions = trial_consent_versions()
     if consent_version not in versions:
-        raise OfferError({"trial_consent_version": f"expected one of {versions}, got {consent_version!r}"})
+        raise OfferError(
+            {"trial_consent_version": f"expected one of {versions}, got {consent_version!r}"}
+        )
     offer = _decide(participant, on, user)
     offer.state, offer.trial_consent_version = OfferState.ACCEPTED, consent_version
     return _save(offer, user, "offer.accept", reason="offer accepted")
@@ -154,13 +177,26 @@ def record_not_offered(participant: Participant, *, on: date, reason: str, user:
     if offer is not None:
         _check_after_offer(offer, on)
     offer = offer or Offer(participant=participant)
-    offer.state, offer.decided_on, offer.decided_by, offer.reason = OfferState.NOT_OFFERED, on, user, reason.strip()
+    offer.state, offer.decided_on, offer.decided_by, offer.reason = (
+        OfferState.NOT_OFFERED,
+        on,
+        user,
+        reason.strip(),
+    )
     return _save(offer, user, "offer.not_offered", reason="offer not made")
 
 
 def offer_worklist() -> QuerySet[Allocation]:
     """Intervention allocations still waiting for an offer or for a decision."""
-    return (Allocation.objects.filter(arm=Arm.INTERVENTION)
-            .exclude(participant__offer__state__in=[OfferState.ACCEPTED, OfferState.REFUSED,
-                                                    OfferState.NOT_OFFERED])
-            .select_related("participant", "participant__offer").order_by("allocated_at"))
+    return (
+        Allocation.objects.filter(arm=Arm.INTERVENTION)
+        .exclude(
+            participant__offer__state__in=[
+                OfferState.ACCEPTED,
+                OfferState.REFUSED,
+                OfferState.NOT_OFFERED,
+            ]
+        )
+        .select_related("participant", "participant__offer")
+        .order_by("allocated_at")
+    )

@@ -21,8 +21,13 @@ from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, Refus
 from blend.apps.registry.models import Participant
 
 
-def _run(request: HttpRequest, study_id: str, form_class: type[forms.Form], title: str,
-         action: Callable[[Participant, dict[str, Any]], Any]) -> HttpResponse:
+def _run(
+    request: HttpRequest,
+    study_id: str,
+    form_class: type[forms.Form],
+    title: str,
+    action: Callable[[Participant, dict[str, Any]], Any],
+) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -34,36 +39,62 @@ def _run(request: HttpRequest, study_id: str, form_class: type[forms.Form], titl
         else:
             messages.success(request, _("Saved."))
             return redirect("participant-detail", study_id=study_id)
-    return render(request, "offers/form.html", {"form": form, "participant": participant, "title": title},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "offers/form.html",
+        {"form": form, "participant": participant, "title": title},
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
 def offer(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
-    return _run(request, study_id, OfferForm, _("Offer the intervention"),
-                lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user))
+    return _run(
+        request,
+        study_id,
+        OfferForm,
+        _("Offer the intervention"),
+        lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user),
+    )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
 def accept(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
-    return _run(request, study_id, AcceptForm, _("Offer accepted: trial consent signed"),
-                lambda p, d: services.record_acceptance(p, on=d["decided_on"],
-                                                        consent_version=d["trial_consent_version"],
-                                                        user=request.user))
+    return _run(
+        request,
+        study_id,
+        AcceptForm,
+        _("Offer accepted: trial consent signed"),
+        lambda p, d: services.record_acceptance(
+            p, on=d["decided_on"], consent_version=d["trial_consent_version"], user=request.user
+        ),
+    )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
 def refuse(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
-    return _run(request, study_id, RefuseForm, _("Offer refused"),
-                lambda p, d: services.record_refusal(p, on=d["decided_on"], reason=d["reason"],
-                                                     user=request.user))
+    return _run(
+        request,
+        study_id,
+        RefuseForm,
+        _("Offer refused"),
+        lambda p, d: services.record_refusal(
+            p, on=d["decided_on"], reason=d["reason"], user=request.user
+        ),
+    )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
 def not_offered(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
-    return _run(request, study_id, NotOfferedForm, _("Offer not made"),
-                lambda p, d: services.record_not_offered(p, on=d["decided_on"], reason=d["reason"],
-                                                         user=request.user))
+    return _run(
+        request,
+        study_id,
+        NotOfferedForm,
+        _("Offer not made"),
+        lambda p, d: services.record_not_offered(
+            p, on=d["decided_on"], reason=d["reason"], user=request.user
+        ),
+    )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)

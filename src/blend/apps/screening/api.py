@@ -39,19 +39,35 @@ def screening_out(p: Participant) -> dict[str, Any]:
     s = latest_screening(p)
     if s is None:
         raise HttpError(404, f"screening: participant {p.study_id} is not screened")
-    return {"study_id": p.study_id, "screened_on": s.screened_on, "status": s.status,
-            "reasons": {k: str(v) for k, v in (s.reasons or {}).items()}, "criteria_version": s.criteria_version,
-            "confirmed": s.confirmed_at is not None, "confirmed_at": s.confirmed_at}
+    return {
+        "study_id": p.study_id,
+        "screened_on": s.screened_on,
+        "status": s.status,
+        "reasons": {k: str(v) for k, v in (s.reasons or {}).items()},
+        "criteria_version": s.criteria_version,
+        "confirmed": s.confirmed_at is not None,
+        "confirmed_at": s.confirmed_at,
+    }
 
 
-@router.get("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Eligibility screening")
+@router.get(
+    "/participants/{study_id}/screening",
+    response=responses(ScreeningOut),
+    summary="Eligibility screening",
+)
 def screening_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW)
     return screening_out(participant_or_404(study_id))
 
 
-@router.post("/participants/{study_id}/screening", response=responses(ScreeningOut), summary="Save screening facts")
-def save_screening(request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn) -> dict[str, Any]:
+@router.post(
+    "/participants/{study_id}/screening",
+    response=responses(ScreeningOut),
+    summary="Save screening facts",
+)
+def save_screening(
+    request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn
+) -> dict[str, Any]:
     need(request, Cap.SCREENING_WRITE)
     p = participant_or_404(study_id)
     save(p, data.facts, on=data.screened_on, user=request.user, reason=data.reason)

@@ -16,12 +16,22 @@ from blend.eligibility import SINS_COMPONENTS
 
 THORACOLUMBAR = [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
 SYMPTOMS = ["local_pain", "mechanical_pain", "radicular_pain", "neurological_symptoms"]
-UNSTABLE_SINS = {"location": ["junctional", "mobile", "semi_rigid"], "pain": ["mechanical", "occasional"],
-                 "bone_lesion": ["lytic", "mixed"], "alignment": ["normal", "de_novo_deformity", "subluxation"],
-                 "collapse": ["under_50", "over_50", "none_over_50_involved"],
-                 "posterolateral": ["unilateral", "bilateral", "none"]}
-STABLE_SINS = {"location": "semi_rigid", "pain": "occasional", "bone_lesion": "blastic", "alignment": "normal",
-               "collapse": "none", "posterolateral": "none"}
+UNSTABLE_SINS = {
+    "location": ["junctional", "mobile", "semi_rigid"],
+    "pain": ["mechanical", "occasional"],
+    "bone_lesion": ["lytic", "mixed"],
+    "alignment": ["normal", "de_novo_deformity", "subluxation"],
+    "collapse": ["under_50", "over_50", "none_over_50_involved"],
+    "posterolateral": ["unilateral", "bilateral", "none"],
+}
+STABLE_SINS = {
+    "location": "semi_rigid",
+    "pain": "occasional",
+    "bone_lesion": "blastic",
+    "alignment": "normal",
+    "collapse": "none",
+    "posterolateral": "none",
+}
 
 # reason -> the fact changes that produce it (weights give a realistic mix).
 VIOLATIONS: list[tuple[int, dict[str, Any]]] = [
@@ -38,13 +48,18 @@ VIOLATIONS: list[tuple[int, dict[str, Any]]] = [
     (9, {"sins_components": STABLE_SINS}),
     (6, {"surgery_indicated": False}),
 ]
-PENDING_GAPS = [["life_expectancy_months"], ["asia_rapid_progression"], ["levels_to_bridge", "bilsky_grade"],
-                ["fit_for_radiosurgery"], ["malignancy_proof"]]
+PENDING_GAPS = [
+    ["life_expectancy_months"],
+    ["asia_rapid_progression"],
+    ["levels_to_bridge", "bilsky_grade"],
+    ["fit_for_radiosurgery"],
+    ["malignancy_proof"],
+]
 
 
 def _levels(rng: random.Random) -> list[str]:
     start = rng.randrange(len(THORACOLUMBAR) - 2)
-    return THORACOLUMBAR[start:start + rng.choice([1, 1, 2, 2, 3])]
+    return THORACOLUMBAR[start : start + rng.choice([1, 1, 2, 2, 3])]
 
 
 def eligible_facts(rng: random.Random, tumour: str) -> dict[str, Any]:
@@ -53,16 +68,21 @@ def eligible_facts(rng: random.Random, tumour: str) -> dict[str, Any]:
         "symptoms": sorted(set(rng.sample(SYMPTOMS[:3], rng.randint(1, 2)))),
         "sins_components": {k: rng.choice(v) for k, v in UNSTABLE_SINS.items()},
         "bilsky_grade": rng.choice(["0", "1a", "1a", "1b", "1c"]),
-        "radiotherapy_indicated": True, "surgery_indicated": True,
+        "radiotherapy_indicated": True,
+        "surgery_indicated": True,
         "malignancy_proof": rng.choices(["histology", "radiology_clinical"], weights=[85, 15])[0],
         "radiographic_evidence": True,
-        "levels_to_bridge": rng.randint(2, 5), "radiotherapy_locations": 1,
-        "prior_surgery_index": False, "prior_radiotherapy_index": False,
+        "levels_to_bridge": rng.randint(2, 5),
+        "radiotherapy_locations": 1,
+        "prior_surgery_index": False,
+        "prior_radiotherapy_index": False,
         "multiple_myeloma": tumour == "myeloma",
-        "asia_grade": rng.choices(["E", "D"], weights=[85, 15])[0], "asia_rapid_progression": False,
+        "asia_grade": rng.choices(["E", "D"], weights=[85, 15])[0],
+        "asia_rapid_progression": False,
         "long_halflife_drugs": False,
         "life_expectancy_months": rng.choice([4, 6, 6, 9, 12, 12, 18, 24]),
-        "can_lie_on_table": True, "fit_for_radiosurgery": True,
+        "can_lie_on_table": True,
+        "fit_for_radiosurgery": True,
     }
 
 
@@ -82,7 +102,9 @@ def demo_facts(rng: random.Random, tumour: str) -> dict[str, Any]:
     roll = rng.random()
     if roll < 0.30:  # ineligible: one reason, sometimes two
         for _ in range(1 if rng.random() < 0.75 else 2):
-            facts.update(rng.choices([c for _, c in VIOLATIONS], weights=[w for w, _ in VIOLATIONS])[0])
+            facts.update(
+                rng.choices([c for _, c in VIOLATIONS], weights=[w for w, _ in VIOLATIONS])[0]
+            )
     elif roll < 0.40:  # pending: information still missing
         gap = rng.choice(PENDING_GAPS)
         if gap == ["asia_rapid_progression"]:
@@ -94,7 +116,9 @@ def demo_facts(rng: random.Random, tumour: str) -> dict[str, Any]:
 
 
 def at(day: date, rng: random.Random) -> datetime:
-    moment = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59))))
+    moment = timezone.make_aware(
+        datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)))
+    )
     return min(moment, timezone.now() - timedelta(minutes=5))
 
 
@@ -104,8 +128,12 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
         if rng.random() > 0.55 or (ctx.today - participant.registered_on).days < 2:
             continue  # not referred for BLEND screening (e.g. no spinal instability)
         on = min(participant.registered_on + timedelta(days=rng.randint(1, 10)), ctx.today)
-        screening = save_screening(participant, demo_facts(rng, participant.primary_tumour), on=on, user=nurse)
+        screening = save_screening(
+            participant, demo_facts(rng, participant.primary_tumour), on=on, user=nurse
+        )
         confirm_on = on + timedelta(days=rng.randint(0, 2))
         if screening.status == "eligible" and confirm_on < ctx.today:
-            confirm_eligibility(participant, user=investigator, password=ctx.password, now=at(confirm_on, rng))
+            confirm_eligibility(
+                participant, user=investigator, password=ctx.password, now=at(confirm_on, rng)
+            )
     ctx.extra["screened"] = Screening.objects.count()

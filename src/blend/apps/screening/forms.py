@@ -29,21 +29,44 @@ def _whole(bound: float | None, rounding: Callable[[float], int]) -> int | None:
 def _field(spec: FactSpec) -> forms.Field:
     label = spec.label
     if spec.type == "bool":
-        return forms.TypedChoiceField(label=label, choices=TRI_STATE, empty_value=None,
-                                      coerce=lambda v: v == "yes", required=False)
+        return forms.TypedChoiceField(
+            label=label,
+            choices=TRI_STATE,
+            empty_value=None,
+            coerce=lambda v: v == "yes",
+            required=False,
+        )
     if spec.type == "int":
-        return forms.IntegerField(label=label, min_value=_whole(spec.minimum, math.ceil),
-                                  max_value=_whole(spec.maximum, math.floor), required=False)
+        return forms.IntegerField(
+            label=label,
+            min_value=_whole(spec.minimum, math.ceil),
+            max_value=_whole(spec.maximum, math.floor),
+            required=False,
+        )
     if spec.type == "number":
-        return forms.FloatField(label=label, min_value=spec.minimum, max_value=spec.maximum, required=False)
+        return forms.FloatField(
+            label=label, min_value=spec.minimum, max_value=spec.maximum, required=False
+        )
     if spec.type == "choice":
-        return forms.ChoiceField(label=label, choices=[("", _("not known yet"))] + [(c, c) for c in spec.choices],
-                                 required=False)
+        return forms.ChoiceField(
+            label=label,
+            choices=[("", _("not known yet"))] + [(c, c) for c in spec.choices],
+            required=False,
+        )
     if spec.type == "choices":
-        choices = [(c, c.replace("_", " ")) for c in spec.choices] + [(NONE_OF_THESE, _("none of these"))]
-        return forms.MultipleChoiceField(label=label, choices=choices, widget=forms.CheckboxSelectMultiple,
-                                         help_text=_("Leave all unticked while not known yet."), required=False)
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), required=False)
+        choices = [(c, c.replace("_", " ")) for c in spec.choices] + [
+            (NONE_OF_THESE, _("none of these"))
+        ]
+        return forms.MultipleChoiceField(
+            label=label,
+            choices=choices,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("Leave all unticked while not known yet."),
+            required=False,
+        )
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
 
 
 def _sins_fields() -> dict[str, forms.Field]:
@@ -52,15 +75,19 @@ def _sins_fields() -> dict[str, forms.Field]:
     items = {item.key: item for item in get_instrument("sins").items}
     return {
         f"sins_{key}": forms.ChoiceField(
-            label=f"SINS: {items[key].text_en}", required=False,
-            choices=[("", _("not known yet"))] + [(o.value, o.label_en) for o in items[key].options],
+            label=f"SINS: {items[key].text_en}",
+            required=False,
+            choices=[("", _("not known yet"))]
+            + [(o.value, o.label_en) for o in items[key].options],
         )
         for key in SINS_COMPONENTS
     }
 
 
 class ScreeningForm(forms.Form):
-    screened_on = forms.DateField(label=_("Screening date"), widget=forms.DateInput(attrs={"type": "date"}))
+    screened_on = forms.DateField(
+        label=_("Screening date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,8 +100,11 @@ class ScreeningForm(forms.Form):
         self.fields["screened_on"].initial = timezone.localdate()
         if editing:
             self.fields["reason"] = forms.CharField(
-                label=_("Reason for change"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                help_text=_("Required when saving changes to a saved screening."))
+                label=_("Reason for change"),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                help_text=_("Required when saving changes to a saved screening."),
+            )
 
     def clean_screened_on(self) -> date:
         value: date = self.cleaned_data["screened_on"]
@@ -114,7 +144,13 @@ class ScreeningForm(forms.Form):
 
 
 class ConfirmEligibilityForm(forms.Form):
-    password = forms.CharField(label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete":
-                               "current-password"}), help_text=_("Re-enter your password to confirm."))
-    attest = forms.BooleanField(label=_("I confirm that this participant meets every BLEND eligibility "
-                                        "criterion, as recorded."))
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Re-enter your password to confirm."),
+    )
+    attest = forms.BooleanField(
+        label=_(
+            "I confirm that this participant meets every BLEND eligibility criterion, as recorded."
+        )
+    )

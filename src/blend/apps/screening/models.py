@@ -22,7 +22,9 @@ class Screening(models.Model):
         "registry.Participant", on_delete=models.PROTECT, related_name="screening"
     )
     screened_on = models.DateField(_("screening date"), db_index=True)
-    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     # The facts as entered, keyed by the fact keys of docs/eligibility.md (JSON-safe values).
     facts = models.JSONField(_("facts"), default=dict)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, db_index=True)

@@ -13,29 +13,52 @@ from blend.apps.screening.models import Screening, Status
 from blend.apps.screening.services import latest_screening, why_final
 
 
-def participant_panel(request: AuthenticatedHttpRequest, participant: Participant) -> dict[str, Any] | None:
+def participant_panel(
+    request: AuthenticatedHttpRequest, participant: Participant
+) -> dict[str, Any] | None:
     user = request.user
     screening = latest_screening(participant)
-    return {"template": "screening/_panel.html", "context": {
-        "screening": screening,
-        "study_id": participant.study_id,
-        "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant) is None,
-        "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM) and screening is not None
-        and screening.status == Status.ELIGIBLE and screening.confirmed_at is None,
-    }}
+    return {
+        "template": "screening/_panel.html",
+        "context": {
+            "screening": screening,
+            "study_id": participant.study_id,
+            "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant) is None,
+            "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM)
+            and screening is not None
+            and screening.status == Status.ELIGIBLE
+            and screening.confirmed_at is None,
+        },
+    }
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, log = request.user, reverse("screening:log")
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []
-    cards: list[dict[str, Any]] = [{"label": "screened for BLEND", "value": Screening.objects.count(), "url": log}]
+    cards: list[dict[str, Any]] = [
+        {"label": "screened for BLEND", "value": Screening.objects.count(), "url": log}
+    ]
     if user.can(Cap.SCREENING_WRITE):
         pending = Screening.objects.filter(status=Status.PENDING).count()
-        cards.append({"label": "screenings pending (information missing)", "value": pending,
-                      "url": f"{log}?status=pending", "tone": "warn" if pending else "ok"})
+        cards.append(
+            {
+                "label": "screenings pending (information missing)",
+                "value": pending,
+                "url": f"{log}?status=pending",
+                "tone": "warn" if pending else "ok",
+            }
+        )
     if user.can(Cap.ELIGIBILITY_CONFIRM):
-        waiting = Screening.objects.filter(status=Status.ELIGIBLE, confirmed_at__isnull=True).count()
-        cards.append({"label": "eligible, awaiting your confirmation", "value": waiting,
-                      "url": f"{log}?status=eligible", "tone": "warn" if waiting else "ok"})
+        waiting = Screening.objects.filter(
+            status=Status.ELIGIBLE, confirmed_at__isnull=True
+        ).count()
+        cards.append(
+            {
+                "label": "eligible, awaiting your confirmation",
+                "value": waiting,
+                "url": f"{log}?status=eligible",
+                "tone": "warn" if waiting else "ok",
+            }
+        )
     return cards

@@ -67,9 +67,15 @@ def why_final(participant: Participant) -> str | None:
 
 def record_facts(participant: Participant, on: date) -> dict[str, Any]:
     """Facts read from other records: age at ``on`` and the consent to randomization."""
-    facts: dict[str, Any] = {"screening_date": on.isoformat(),
-                             "consent_randomization": randomization_consent_fact(participant)}
-    dob = Identity.objects.filter(participant=participant).values_list("date_of_birth", flat=True).first()
+    facts: dict[str, Any] = {
+        "screening_date": on.isoformat(),
+        "consent_randomization": randomization_consent_fact(participant),
+    }
+    dob = (
+        Identity.objects.filter(participant=participant)
+        .values_list("date_of_birth", flat=True)
+        .first()
+    )
     if dob is not None:
         facts["age"] = age_on(dob, on)
     return facts
@@ -77,7 +83,9 @@ def record_facts(participant: Participant, on: date) -> dict[str, Any]:
 
 def evaluate(participant: Participant, facts: dict[str, Any], on: date) -> EligibilityResult:
     """Assess form facts plus record facts, without writing anything (live summary)."""
-    entered = {k: v for k, v in facts.items() if k not in {"age", "consent_randomization", "date_of_birth"}}
+    entered = {
+        k: v for k, v in facts.items() if k not in {"age", "consent_randomization", "date_of_birth"}
+    }
     try:
         return assess({**entered, **record_facts(participant, on)})
     except FactError as error:
@@ -86,8 +94,12 @@ def evaluate(participant: Participant, facts: dict[str, Any], on: date) -> Eligi
 
 def _check_date(participant: Participant, on: date) -> None:
     if on < participant.registered_on:
-        raise ScreeningError({"screened_on": f"expected on or after cohort entry {participant.registered_on}, "
-                                             f"got {on}"})
+        raise ScreeningError(
+            {
+                "screened_on": f"expected on or after cohort entry {participant.registered_on}, "
+                f"got {on}"
+            }
+        )
     if on > timezone.localdate():
         raise ScreeningError({"screened_on": f"expected today or earlier, got {on}"})
 
@@ -95,7 +107,9 @@ def _check_date(participant: Participant, on: date) -> None:
 def _stored_facts(result: EligibilityResult, facts: dict[str, Any]) -> dict[str, Any]:
     stored = dict(result.facts)
     if facts.get("sins_components"):
-        stored["sins_components"] = facts["sins_components"]  # so an edit shows the components again
+        stored["sins_components"] = facts[
+            "sins_components"
+        ]  # so an edit shows the components again
     return stored
 
 
@@ -114,8 +128,9 @@ def save_screening(
         raise ScreeningError({"__all__": final})
     screening = Screening.objects.filter(participant=participant).first()
     if screening is not None and not reason.strip():
-        raise ScreeningError({"reason": "expected a reason for change when editing a saved screening; "
-                                        "got nothing"})
+        raise ScreeningError(
+            {"reason": "expected a reason for change when editing a saved screening; got nothing"}
+        )
     screening = screening or Screening(participant=participant)
     screening.screened_on, screening.screened_by = on, user
     screening.facts = _stored_facts(result, facts)
@@ -123,8 +138,14 @@ def save_screening(
     screening.criteria_version = result.criteria_version
     screening.confirmed_at = screening.confirmed_by = None  # facts changed: confirm again
     audited_save(screening, user=user, reason=reason)
-    record_event("screening.save", actor=user, participant=participant, obj=screening, reason=reason,
-                 details={"status": result.status, "criteria": sorted(result.reasons)})
+    record_event(
+        "screening.save",
+        actor=user,
+        participant=participant,
+        obj=screening,
+        reason=reason,
+        details={"status": result.status, "criteria": sorted(result.reasons)},
+    )
     return screening
 
 
@@ -138,7 +159,11 @@ def _offline_request() -> HttpRequest:
 
 @transaction.atomic
 def confirm_eligibility(
-    participant: Participant, *, user: User, password: str, request: HttpRequest | None = None,
+    participant: Participant,
+    *,
+    user: User,
+    password: str,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Screening:
     """The investigator's explicit, time-stamped confirmation, with password re-entry.
@@ -153,27 +178,46 @@ def confirm_eligibility(
         raise ScreeningError({"password": str(error).removeprefix("password: ")}) from None
     screening = Screening.objects.select_for_update().filter(participant=participant).first()
     if screening is None:
-        raise ScreeningError({"__all__": "expected a saved screening to confirm; the participant is not screened"})
+        raise ScreeningError(
+            {"__all__": "expected a saved screening to confirm; the participant is not screened"}
+        )
     if screening.confirmed_at is not None:
-        raise ScreeningError({"__all__": f"already confirmed at {screening.confirmed_at:%Y-%m-%d %H:%M}"})
+        raise ScreeningError(
+            {"__all__": f"already confirmed at {screening.confirmed_at:%Y-%m-%d %H:%M}"}
+        )
     current = evaluate(participant, screening.facts, screening.screened_on)
     if screening.status != Status.ELIGIBLE or current.status != Status.ELIGIBLE:
-        raise ScreeningError({"__all__": f"expected an eligible screening, got {current.status}: "
-                                         + "; ".join(current.reasons.values())})
+        raise ScreeningError(
+            {
+                "__all__": f"expected an eligible screening, got {current.status}: "
+                + "; ".join(current.reasons.values())
+            }
+        )
     now = now or timezone.now()
     if timezone.localdate(now) < screening.screened_on:
-        raise ScreeningError({"__all__": f"expected a confirmation on or after the screening date "
-                                         f"{screening.screened_on}, got {now:%Y-%m-%d}"})
+        raise ScreeningError(
+            {
+                "__all__": f"expected a confirmation on or after the screening date "
+                f"{screening.screened_on}, got {now:%Y-%m-%d}"
+            }
+        )
     screening.confirmed_at, screening.confirmed_by = now, user
     audited_save(screening, user=user, reason="eligibility confirmed (password re-entered)")
-    record_event("eligibility.confirm", actor=user, participant=participant, obj=screening,
-                 at=screening.confirmed_at)
+    record_event(
+        "eligibility.confirm",
+        actor=user,
+        participant=participant,
+        obj=screening,
+        at=screening.confirmed_at,
+    )
     return screening
 
 
 def screening_log(status: str | None = None) -> QuerySet[Screening]:
     """Every screened cohort member, newest first (the screening log)."""
-    rows = Screening.objects.select_related("participant", "participant__site", "screened_by", "confirmed_by")
+    rows = Screening.objects.select_related(
+        "participant", "participant__site", "screened_by", "confirmed_by"
+    )
     return rows.filter(status=status) if status else rows
 
 

@@ -44,19 +44,35 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         try:
-            screening = save_screening(participant, form.facts(), on=form.cleaned_data["screened_on"],
-                                       user=request.user, reason=form.cleaned_data.get("reason", ""))
+            screening = save_screening(
+                participant,
+                form.facts(),
+                on=form.cleaned_data["screened_on"],
+                user=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+            )
         except ScreeningError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Screening saved: %(status)s.") % {"status": screening.get_status_display()})
+            messages.success(
+                request,
+                _("Screening saved: %(status)s.") % {"status": screening.get_status_display()},
+            )
             return redirect("participant-detail", study_id=study_id)
     elif current is not None:
         result = evaluate(participant, current.facts, current.screened_on)
-    return render(request, "screening/form.html", {
-        "form": form, "participant": participant, "screening": current, "result": result,
-        "criteria": load_criteria().active,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "screening/form.html",
+        {
+            "form": form,
+            "participant": participant,
+            "screening": current,
+            "result": result,
+            "criteria": load_criteria().active,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.SCREENING_WRITE)
@@ -71,8 +87,10 @@ def preview(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         except ScreeningError as error:
             problems = list(error.errors.values())
     else:
-        problems = [f"{form.fields[f].label if f in form.fields else f}: {' '.join(map(str, e))}"
-                    for f, e in form.errors.items()]
+        problems = [
+            f"{form.fields[f].label if f in form.fields else f}: {' '.join(map(str, e))}"
+            for f, e in form.errors.items()
+        ]
     return render(request, "screening/_summary.html", {"result": result, "problems": problems})
 
 
@@ -83,17 +101,29 @@ def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     form = ConfirmEligibilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            confirm_eligibility(participant, user=request.user, password=form.cleaned_data["password"],
-                                request=request)
+            confirm_eligibility(
+                participant,
+                user=request.user,
+                password=form.cleaned_data["password"],
+                request=request,
+            )
         except ScreeningError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Eligibility confirmed."))
             return redirect("participant-detail", study_id=study_id)
     result = evaluate(participant, screening.facts, screening.screened_on) if screening else None
-    return render(request, "screening/confirm.html", {
-        "form": form, "participant": participant, "screening": screening, "result": result,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "screening/confirm.html",
+        {
+            "form": form,
+            "participant": participant,
+            "screening": screening,
+            "result": result,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW)
@@ -103,7 +133,14 @@ def log(request: AuthenticatedHttpRequest) -> HttpResponse:
     if status not in {None, *Status.values}:
         status = None
     page = Paginator(screening_log(status), 50).get_page(request.GET.get("page"))
-    return render(request, "screening/log.html", {
-        "page": page, "status": status, "statuses": Status.choices, "counts": screening_log_counts(),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "screening/log.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Status.choices,
+            "counts": screening_log_counts(),
+            "today": timezone.localdate(),
+        },
+    )

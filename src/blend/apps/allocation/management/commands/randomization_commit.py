@@ -16,8 +16,10 @@ from blend.randomization import load_spec
 
 
 class Command(BaseCommand):
-    help = ("Record the SHA-256 commitment to the secret seed and the configured design (once; "
-            "later runs check it still holds) and print the digest and design JSON.")
+    help = (
+        "Record the SHA-256 commitment to the secret seed and the configured design (once; "
+        "later runs check it still holds) and print the digest and design JSON."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

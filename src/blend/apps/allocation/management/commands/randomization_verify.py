@@ -12,11 +12,15 @@ from blend.randomization import SeedError
 
 
 class Command(BaseCommand):
-    help = ("Check the hash chain of the allocation log and every allocation against it; with "
-            "--seed (the revealed seed), also the commitment and every arm.")
+    help = (
+        "Check the hash chain of the allocation log and every allocation against it; with "
+        "--seed (the revealed seed), also the commitment and every arm."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seed", help="the revealed seed, 64 hex characters: regenerate every arm")
+        parser.add_argument(
+            "--seed", help="the revealed seed, 64 hex characters: regenerate every arm"
+        )
         parser.add_argument("--seed-file", help="read the revealed seed from this file")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -27,10 +31,14 @@ class Command(BaseCommand):
             report = verify(seed)
         except SeedError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"{report.allocations} allocations; chain checked"
-                          + ("; every arm regenerated from the seed" if report.regenerated else ""))
+        self.stdout.write(
+            f"{report.allocations} allocations; chain checked"
+            + ("; every arm regenerated from the seed" if report.regenerated else "")
+        )
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(f"  FAIL {problem}")
-            raise CommandError(f"allocation log verification failed: {len(report.problems)} problem(s)")
+            raise CommandError(
+                f"allocation log verification failed: {len(report.problems)} problem(s)"
+            )
         self.stdout.write("OK: the allocation log verifies")

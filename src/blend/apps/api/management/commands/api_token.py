@@ -11,7 +11,9 @@ from blend.apps.api.tokens import issue_token, revoke_tokens
 
 
 class Command(BaseCommand):
-    help = "Issue a new API token for a user (printed once; the old one stops working), or revoke it."
+    help = (
+        "Issue a new API token for a user (printed once; the old one stops working), or revoke it."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")

@@ -16,18 +16,28 @@ class Command(BaseCommand):
     help = "Export the analysis dataset (docs/contracts/analysis-dataset.md) or the full pseudonymous database."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["analysis", "full"], help="analysis dataset or full export")
+        parser.add_argument(
+            "kind", choices=["analysis", "full"], help="analysis dataset or full export"
+        )
         parser.add_argument("folder", help="output folder (created if missing)")
-        parser.add_argument("--format", action="append", choices=FULL_FORMATS,
-                            help="full export only; repeat to choose several (default: all)")
-        parser.add_argument("--user", help="username to log the export under (must hold the export capability)")
+        parser.add_argument(
+            "--format",
+            action="append",
+            choices=FULL_FORMATS,
+            help="full export only; repeat to choose several (default: all)",
+        )
+        parser.add_argument(
+            "--user", help="username to log the export under (must hold the export capability)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = None
         if options["user"]:
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
-                raise CommandError(f"--user: expected an existing username, got {options['user']!r}")
+                raise CommandError(
+                    f"--user: expected an existing username, got {options['user']!r}"
+                )
         folder = Path(options["folder"])
         try:
             if options["kind"] == "analysis":

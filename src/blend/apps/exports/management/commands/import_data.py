@@ -18,9 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=["participants", "questionnaires"])
         parser.add_argument("file")
-        parser.add_argument("--user", required=True, help="username the import is recorded under (needs `import`)")
+        parser.add_argument(
+            "--user", required=True, help="username the import is recorded under (needs `import`)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-        parser.add_argument("--report", help="write the rejected rows with their reasons to this CSV")
+        parser.add_argument(
+            "--report", help="write the rejected rows with their reasons to this CSV"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["user"]).first()
