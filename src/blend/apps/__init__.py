@@ -5,7 +5,7 @@ pure core; models store data and views parse and render.
 Imports between apps point one way, down the order in ``blend.dependency_graph.LAYERS``
 (docs/architecture.md). Where a lower app shows or runs something of a higher
 one, the higher one plugs in: a write guard registered with ``audit.guards``, or a
-module found by :func:`discover` (``panels``, ``demo``, ``api``, ``editchecks``),
+module found by :func:`discover` (``panels``, ``demo``, ``api``, ``editchecks``, ``casebook``),
 the way Django finds each app's ``urls``.
 """
 
