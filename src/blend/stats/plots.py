@@ -563,7 +563,8 @@ def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[st
     ax.set_xticks(range(len(shown)), [VISIT_LABELS.get(v, v) for v in shown])
     ax.set_xlim(-0.5, len(shown) - 0.5)
     ax.set_ylabel("Same-day − standard, PF points (95% CI)", fontsize=FONT)
-    ax.legend(frameon=False, fontsize=FONT - 1, loc="best")
+    if ax.get_legend_handles_labels()[0]:  # every visit n.e.: nothing to name
+        ax.legend(frameon=False, fontsize=FONT - 1, loc="best")
 
 
 # ------------------------------------------------------------------- survival

@@ -214,6 +214,14 @@ def test_pf_over_time_has_no_empty_visit_ticks_and_n_per_visit() -> None:
     assert _by_gid(fig, "model-not-estimable")  # m6 has no estimate
 
 
+def test_pf_over_time_when_no_model_visit_is_estimable(recwarn: pytest.WarningsRecorder
+                                                       ) -> None:
+    scales = _scales([("w4", "intervention", 60, 20, 5), ("w4", "control", 50, 10, 4)])
+    fig = plots.scale_over_time_figure(scales, "PF", [("MMRM", {"w4": None})])
+    assert _by_gid(fig, "model-not-estimable")
+    assert not [w for w in recwarn if "legend" in str(w.message)]
+
+
 def test_pf_over_time_uses_the_t_interval() -> None:
     scales = _scales([("w4", "intervention", 60, 20, 5), ("w4", "control", 50, 10, 1)])
     fig = plots.scale_over_time_figure(scales, "PF", [])
