@@ -5,7 +5,9 @@
     result.status    # "eligible" | "ineligible" | "pending"
     result.reasons   # {criterion code: reason} — every failing (or undecided) criterion
 
-The criteria are data: protocol section ``eligibility`` (``defaults/eligibility.toml``).
+The criteria are data: each trial's ``eligibility.toml`` (``trials/<code>/`` of
+``blend.protocol``), over the cohort's catalogue of facts (``cohort/facts.toml``);
+``assess`` without criteria uses BLEND's (``load_protocol().section("eligibility")``).
 Every criterion code and fact key is documented in docs/eligibility.md.
 """
 

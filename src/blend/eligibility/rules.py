@@ -26,6 +26,11 @@ def _subset_of(value: Any, allowed: Any) -> bool:
     return set(value) <= set(allowed)
 
 
+def _intersects(value: Any, listed: Any) -> bool:
+    """A list fact shares at least one value with the list, e.g. a lesion in C1 or C2."""
+    return bool(set(value) & set(listed))
+
+
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "equals": lambda v, x: v == x,
     "in": lambda v, x: v in x,
@@ -35,6 +40,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "less_than": lambda v, x: v < x,
     "not_empty": _not_empty,
     "subset_of": _subset_of,
+    "intersects": _intersects,
 }
 
 
@@ -62,6 +68,12 @@ class Rule:
         """Every fact key the rule may read."""
         own = {self.fact} if self.fact else set()
         return own.union(*(c.facts() for c in self.children))
+
+    def leaves(self) -> list[Rule]:
+        """The leaf tests (``fact`` + operator), in reading order."""
+        if self.fact:
+            return [self]
+        return [leaf for child in self.children for leaf in child.leaves()]
 
     def missing(self, facts: Mapping[str, Any]) -> list[str]:
         """Fact keys that are missing and would let an unknown rule be decided."""
@@ -91,15 +103,23 @@ def _kleene_any(values: Any) -> Truth:
 def parse_rule(data: Any, where: str, known_facts: set[str]) -> Rule:
     """Build a Rule from its TOML form; errors name the criterion and what was expected."""
     if not isinstance(data, Mapping):
-        raise RuleError(f"{where}: expected a table such as {{ fact = ..., equals = ... }}, got {data!r}")
+        raise RuleError(
+            f"{where}: expected a table such as {{ fact = ..., equals = ... }}, got {data!r}"
+        )
     for combinator in ("all", "any"):
         if combinator in data:
             parts = data[combinator]
             if not isinstance(parts, list) or not parts:
-                raise RuleError(f"{where}.{combinator}: expected a non-empty list of rules, got {parts!r}")
-            return Rule(combinator, children=tuple(
-                parse_rule(p, f"{where}.{combinator}[{i}]", known_facts) for i, p in enumerate(parts)
-            ))
+                raise RuleError(
+                    f"{where}.{combinator}: expected a non-empty list of rules, got {parts!r}"
+                )
+            return Rule(
+                combinator,
+                children=tuple(
+                    parse_rule(p, f"{where}.{combinator}[{i}]", known_facts)
+                    for i, p in enumerate(parts)
+                ),
+            )
     if "not" in data:
         return Rule("not", children=(parse_rule(data["not"], f"{where}.not", known_facts),))
     return _parse_leaf(data, where, known_facts)
