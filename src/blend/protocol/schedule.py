@@ -4,13 +4,15 @@ dates of every timepoint from the start of treatment. No Django.
 The schedule is the cohort's routine questionnaire schedule and the same for both
 arms (TwiCs: a control participant must get exactly what any cohort member gets), so
 nothing here knows about arms: ``plan(anchor)`` takes only the start of treatment.
+The cohort's file (``cohort/schedule.toml``) has no primary timepoint: each trial names
+its own, and ``with_primary`` gives the schedule as that trial reads it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -81,7 +83,7 @@ class Window:
 @dataclass(frozen=True)
 class Schedule:
     timepoints: tuple[Timepoint, ...]
-    primary: str
+    primary: str | None  # None in the cohort's routine schedule: the primary is a trial's
     messages: tuple[MessageStep, ...]
     cost: CostQuestionnaire
 
@@ -114,7 +116,9 @@ class Schedule:
 
 def window_for(tp: Timepoint, anchor: date) -> Window:
     target = anchor + timedelta(days=tp.day)
-    return Window(tp.code, target, target - timedelta(days=tp.before), target + timedelta(days=tp.after))
+    return Window(
+        tp.code, target, target - timedelta(days=tp.before), target + timedelta(days=tp.after)
+    )
 
 
 def _get(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -128,7 +132,9 @@ def _get(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], wh
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join({int: "a whole number", str: "text", list: "a list"}.get(k, k.__name__) for k in kinds)
+    return " or ".join(
+        {int: "a whole number", str: "text", list: "a list"}.get(k, k.__name__) for k in kinds
+    )
 
 
 def _timepoint(raw: Mapping[str, Any], index: int) -> Timepoint:
@@ -141,7 +147,9 @@ def _timepoint(raw: Mapping[str, Any], index: int) -> Timepoint:
             )
     instruments = _get(raw, "instruments", list, where)
     if not instruments or not all(isinstance(i, str) for i in instruments):
-        raise ProtocolError(f"{where}: instruments expected a non-empty list of codes, got {instruments!r}")
+        raise ProtocolError(
+            f"{where}: instruments expected a non-empty list of codes, got {instruments!r}"
+        )
     tp = Timepoint(
         code=_get(raw, "code", str, where),
         label_en=_get(raw, "label_en", str, where),
@@ -152,7 +160,9 @@ def _timepoint(raw: Mapping[str, Any], index: int) -> Timepoint:
         instruments=tuple(instruments),
     )
     if tp.before < 0 or tp.after < 0:
-        raise ProtocolError(f"{where} ({tp.code}): before/after expected ≥ 0 days, got {tp.before}/{tp.after}")
+        raise ProtocolError(
+            f"{where} ({tp.code}): before/after expected ≥ 0 days, got {tp.before}/{tp.after}"
+        )
     return tp
 
 
@@ -160,10 +170,15 @@ def _messages(raw: Sequence[Mapping[str, Any]]) -> tuple[MessageStep, ...]:
     steps = []
     for index, item in enumerate(raw):
         where = f"{WHERE} messages[{index}]"
-        step = MessageStep(_get(item, "step", str, where), _get(item, "template", str, where),
-                           _get(item, "day", int, where))
+        step = MessageStep(
+            _get(item, "step", str, where),
+            _get(item, "template", str, where),
+            _get(item, "day", int, where),
+        )
         if step.day < 0:
-            raise ProtocolError(f"{where} ({step.step}): day expected ≥ 0 (days after the window opens), got {step.day}")
+            raise ProtocolError(
+                f"{where} ({step.step}): day expected ≥ 0 (days after the window opens), got {step.day}"
+            )
         steps.append(step)
     names = [s.step for s in steps]
     if len(set(names)) != len(names):
@@ -184,33 +199,79 @@ def _cost(raw: Mapping[str, Any]) -> CostQuestionnaire:
             raise ProtocolError(f"{item_where}: kind expected one of {COST_KINDS}, got {kind!r}")
         maximum = item.get("maximum")
         if kind == "count" and (not isinstance(maximum, int) or maximum < 1):
-            raise ProtocolError(f"{item_where}: maximum expected a whole number ≥ 1 for a count, got {maximum!r}")
-        items.append(CostItem(_get(item, "key", str, item_where), _get(item, "text_en", str, item_where),
-                              _get(item, "text_nl", str, item_where), kind, maximum))
+            raise ProtocolError(
+                f"{item_where}: maximum expected a whole number ≥ 1 for a count, got {maximum!r}"
+            )
+        items.append(
+            CostItem(
+                _get(item, "key", str, item_where),
+                _get(item, "text_en", str, item_where),
+                _get(item, "text_nl", str, item_where),
+                kind,
+                maximum,
+            )
+        )
     keys = [i.key for i in items]
     if not keys or len(set(keys)) != len(keys):
         raise ProtocolError(f"{where}: item keys expected non-empty and unique, got {keys}")
-    return CostQuestionnaire(_get(raw, "title_en", str, where), _get(raw, "title_nl", str, where),
-                             _get(raw, "period_en", str, where), _get(raw, "period_nl", str, where),
-                             tuple(items))
+    return CostQuestionnaire(
+        _get(raw, "title_en", str, where),
+        _get(raw, "title_nl", str, where),
+        _get(raw, "period_en", str, where),
+        _get(raw, "period_nl", str, where),
+        tuple(items),
+    )
 
 
-def parse_schedule(raw: Mapping[str, Any], known_instruments: Collection[str] | None = None) -> Schedule:
+def parse_schedule(
+    raw: Mapping[str, Any], known_instruments: Collection[str] | None = None
+) -> Schedule:
     """Parse and validate the section; every inconsistency raises ProtocolError naming it."""
+    return _checked(_parsed(raw, routine=False), known_instruments)
+
+
+def parse_routine_schedule(
+    raw: Mapping[str, Any], known_instruments: Collection[str] | None = None
+) -> Schedule:
+    """The cohort's routine schedule (``cohort/schedule.toml``): a schedule without a primary
+    timepoint, which belongs to each trial (``trials/<code>/trial.toml``)."""
+    if "primary" in raw:
+        raise ProtocolError(
+            f"{WHERE}: key 'primary' is not allowed in the cohort's schedule: each trial names its "
+            "primary timepoint ([primary_outcome] timepoint in its trial.toml); remove it"
+        )
+    return _checked(_parsed(raw, routine=True), known_instruments)
+
+
+def with_primary(schedule: Schedule, primary: str) -> Schedule:
+    """The routine schedule as one trial reads it: with that trial's primary timepoint."""
+    if primary not in schedule.codes:
+        raise ProtocolError(
+            f"{WHERE}: primary {primary!r} is not a timepoint; expected one of {list(schedule.codes)}"
+        )
+    return replace(schedule, primary=primary)
+
+
+def _parsed(raw: Mapping[str, Any], *, routine: bool) -> Schedule:
     timepoints = tuple(_timepoint(t, i) for i, t in enumerate(_get(raw, "timepoints", list, WHERE)))
-    schedule = Schedule(
+    return Schedule(
         timepoints=timepoints,
-        primary=_get(raw, "primary", str, WHERE),
+        primary=None if routine else _get(raw, "primary", str, WHERE),
         messages=_messages(_get(raw, "messages", list, WHERE)),
         cost=_cost(_get(raw, "cost", dict, WHERE)),
     )
+
+
+def _checked(schedule: Schedule, known_instruments: Collection[str] | None) -> Schedule:
     problems = consistency_problems(schedule, known_instruments)
     if problems:
         raise ProtocolError(f"{WHERE}: " + "; ".join(problems))
     return schedule
 
 
-def consistency_problems(schedule: Schedule, known_instruments: Collection[str] | None = None) -> list[str]:
+def consistency_problems(
+    schedule: Schedule, known_instruments: Collection[str] | None = None
+) -> list[str]:
     """Every reason the schedule cannot be used (empty when it is consistent)."""
     problems = _code_problems(schedule) + _day_problems(schedule)
     if known_instruments is not None:
@@ -218,7 +279,9 @@ def consistency_problems(schedule: Schedule, known_instruments: Collection[str] 
         for tp in schedule.timepoints:
             unknown = [i for i in tp.instruments if i not in allowed]
             if unknown:
-                problems.append(f"{tp.code}: unknown instrument {unknown[0]!r}; expected one of {sorted(allowed)}")
+                problems.append(
+                    f"{tp.code}: unknown instrument {unknown[0]!r}; expected one of {sorted(allowed)}"
+                )
     for tp in schedule.timepoints:
         if len(set(tp.instruments)) != len(tp.instruments):
             problems.append(f"{tp.code}: an instrument is listed twice in {list(tp.instruments)}")
@@ -230,18 +293,24 @@ def _code_problems(schedule: Schedule) -> list[str]:
     codes = schedule.codes
     unknown = [c for c in codes if not CODE_PATTERN.fullmatch(c)]
     if unknown:
-        problems.append(f"timepoint code {unknown[0]!r}: expected 'baseline', 'w<weeks>' or 'm<months>' "
-                        f"(the analysis uses {' '.join(TIMEPOINT_CODES)})")
+        problems.append(
+            f"timepoint code {unknown[0]!r}: expected 'baseline', 'w<weeks>' or 'm<months>' "
+            f"(the analysis uses {' '.join(TIMEPOINT_CODES)})"
+        )
     missing = [c for c in TIMEPOINT_CODES if c not in codes]
     if missing and codes and not unknown:
-        problems.append(f"timepoints {missing} are missing: the analysis dataset needs every code of "
-                        f"{' '.join(TIMEPOINT_CODES)}")
+        problems.append(
+            f"timepoints {missing} are missing: the analysis dataset needs every code of "
+            f"{' '.join(TIMEPOINT_CODES)}"
+        )
     if len(set(codes)) != len(codes):
         problems.append(f"timepoint codes must be unique, got {list(codes)}")
     if "baseline" not in codes:
         problems.append("a 'baseline' timepoint is required")
-    if schedule.primary not in codes:
-        problems.append(f"primary {schedule.primary!r} is not a timepoint; expected one of {list(codes)}")
+    if schedule.primary is not None and schedule.primary not in codes:
+        problems.append(
+            f"primary {schedule.primary!r} is not a timepoint; expected one of {list(codes)}"
+        )
     return problems
 
 
@@ -252,16 +321,24 @@ def _day_problems(schedule: Schedule) -> list[str]:
     tps = schedule.timepoints
     days = [tp.day for tp in tps]
     if days != sorted(days) or len(set(days)) != len(days):
-        problems.append(f"target days must be strictly increasing, got {dict(zip(schedule.codes, days, strict=True))}")
+        problems.append(
+            f"target days must be strictly increasing, got {dict(zip(schedule.codes, days, strict=True))}"
+        )
     for tp in tps:
         if tp.code == "baseline" and (tp.day != 0 or tp.after != 0):
-            problems.append(f"baseline must be before treatment (day 0, after 0), got day {tp.day}, after {tp.after}")
+            problems.append(
+                f"baseline must be before treatment (day 0, after 0), got day {tp.day}, after {tp.after}"
+            )
         elif tp.code != "baseline" and tp.day - tp.before <= 0:
-            problems.append(f"{tp.code}: window opens on day {tp.day - tp.before}, expected after treatment (day ≥ 1)")
+            problems.append(
+                f"{tp.code}: window opens on day {tp.day - tp.before}, expected after treatment (day ≥ 1)"
+            )
         for other in tps:
             if other is not tp and tp.day - tp.before <= other.day <= tp.day + tp.after:
-                problems.append(f"{tp.code}: window (days {tp.day - tp.before}..{tp.day + tp.after}) "
-                                f"contains the target day of {other.code} (day {other.day})")
+                problems.append(
+                    f"{tp.code}: window (days {tp.day - tp.before}..{tp.day + tp.after}) "
+                    f"contains the target day of {other.code} (day {other.day})"
+                )
     return problems
 
 
