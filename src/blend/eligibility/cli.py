@@ -23,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
         "and prints {status, reasons, undecided, missing_facts, criteria_version}.",
     )
     parser.add_argument("--file", help="read the facts from this file instead of stdin")
-    parser.add_argument("--criteria", action="store_true", help="list the criteria and fact keys instead")
+    parser.add_argument(
+        "--criteria", action="store_true", help="list the criteria and fact keys instead"
+    )
     return parser
 
 
@@ -33,10 +35,20 @@ def _list_criteria() -> int:
     criteria = load_criteria()
     listing = {
         "version": criteria.version,
-        "criteria": [{"code": c.code, "kind": c.kind, "text": c.text, "enabled": c.enabled,
-                      "facts": sorted(c.rule.facts())} for c in criteria.criteria],
-        "facts": {k: {"type": f.type, "label": f.label, "choices": list(f.choices)}
-                  for k, f in criteria.facts.items()},
+        "criteria": [
+            {
+                "code": c.code,
+                "kind": c.kind,
+                "text": c.text,
+                "enabled": c.enabled,
+                "facts": sorted(c.rule.facts()),
+            }
+            for c in criteria.criteria
+        ],
+        "facts": {
+            k: {"type": f.type, "label": f.label, "choices": list(f.choices)}
+            for k, f in criteria.facts.items()
+        },
     }
     print(json.dumps(listing, indent=2))
     return 0
@@ -51,8 +63,10 @@ def main(argv: Sequence[str]) -> int:
         facts = json.loads(text)
         result = assess(facts)
     except json.JSONDecodeError as error:
-        print(f"blend screen: input: expected a JSON object of facts, got invalid JSON ({error})",
-              file=sys.stderr)
+        print(
+            f"blend screen: input: expected a JSON object of facts, got invalid JSON ({error})",
+            file=sys.stderr,
+        )
         return 2
     except (FactError, RuleError, OSError) as error:
         print(f"blend screen: {error}", file=sys.stderr)

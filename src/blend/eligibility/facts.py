@@ -66,7 +66,9 @@ def _check(spec: FactSpec, value: Any) -> Any:
 def clean_facts(facts: Mapping[str, Any], criteria: Criteria) -> dict[str, Any]:
     """Checked facts (None/absent means unknown). Raises FactError listing every bad fact."""
     if not isinstance(facts, Mapping):
-        raise FactError({"facts": f"expected a JSON object of fact: value, got {type(facts).__name__}"})
+        raise FactError(
+            {"facts": f"expected a JSON object of fact: value, got {type(facts).__name__}"}
+        )
     extra = {"sins_components"}
     errors: dict[str, str] = {}
     unknown = sorted(set(facts) - set(criteria.facts) - extra)
@@ -95,7 +97,9 @@ def age_on(date_of_birth: date, on: date) -> int:
 def sins_total(components: Mapping[str, Any]) -> int | None:
     """The SINS total from its six components via blend.instruments; None if any is missing."""
     if not isinstance(components, Mapping):
-        raise FactError({"sins_components": f"expected an object of component: code, got {components!r}"})
+        raise FactError(
+            {"sins_components": f"expected an object of component: code, got {components!r}"}
+        )
     if any(components.get(key) in (None, "") for key in SINS_COMPONENTS):
         return None
     from blend.instruments import InstrumentError, score

@@ -101,7 +101,12 @@ def test_every_failing_criterion_is_reported_not_only_the_first() -> None:
     for code in ("I6_AGE", "E2_LEVELS_TO_BRIDGE", "E4_MULTIPLE_MYELOMA", "E7_LIFE_EXPECTANCY"):
         changes.update(VIOLATIONS[code])
     result = assess(with_changes(**changes))
-    assert set(result.reasons) == {"I6_AGE", "E2_LEVELS_TO_BRIDGE", "E4_MULTIPLE_MYELOMA", "E7_LIFE_EXPECTANCY"}
+    assert set(result.reasons) == {
+        "I6_AGE",
+        "E2_LEVELS_TO_BRIDGE",
+        "E4_MULTIPLE_MYELOMA",
+        "E7_LIFE_EXPECTANCY",
+    }
     assert result.reasons["E2_LEVELS_TO_BRIDGE"] == "6 levels to bridge (more than 5)"
     assert result.reasons["I6_AGE"] == "age 17 at screening is under 18"
 
@@ -131,11 +136,21 @@ def test_a_failing_criterion_beats_missing_facts_and_keeps_the_undecided_ones() 
     assert "E7_LIFE_EXPECTANCY" in result.undecided
 
 
-@pytest.mark.parametrize(("grade", "rapid", "status"), [
-    ("E", None, ELIGIBLE), ("D", False, ELIGIBLE), ("D", True, INELIGIBLE), ("D", None, PENDING),
-    ("A", None, INELIGIBLE), ("B", False, INELIGIBLE), ("C", False, INELIGIBLE),
-])
-def test_asia_rule_needs_progression_only_for_grade_d(grade: str, rapid: bool | None, status: str) -> None:
+@pytest.mark.parametrize(
+    ("grade", "rapid", "status"),
+    [
+        ("E", None, ELIGIBLE),
+        ("D", False, ELIGIBLE),
+        ("D", True, INELIGIBLE),
+        ("D", None, PENDING),
+        ("A", None, INELIGIBLE),
+        ("B", False, INELIGIBLE),
+        ("C", False, INELIGIBLE),
+    ],
+)
+def test_asia_rule_needs_progression_only_for_grade_d(
+    grade: str, rapid: bool | None, status: str
+) -> None:
     facts = with_changes(asia_grade=grade, asia_rapid_progression=rapid)
     assert assess(facts).status == status
 
@@ -175,10 +190,16 @@ def test_the_bilsky_criterion_is_documented_but_off_until_enabled() -> None:
 
 
 def test_sins_total_comes_from_its_components_through_the_instruments_package() -> None:
-    facts = with_changes(sins_components={
-        "location": "semi_rigid", "pain": "mechanical", "bone_lesion": "lytic",
-        "alignment": "normal", "collapse": "under_50", "posterolateral": "none",
-    })
+    facts = with_changes(
+        sins_components={
+            "location": "semi_rigid",
+            "pain": "mechanical",
+            "bone_lesion": "lytic",
+            "alignment": "normal",
+            "collapse": "under_50",
+            "posterolateral": "none",
+        }
+    )
     facts.pop("sins_total")
     result = assess(facts)
     assert result.facts["sins_total"] == 1 + 3 + 2 + 0 + 2 + 0
@@ -209,7 +230,9 @@ def test_screen_cli_reads_json_on_stdin_and_prints_the_verdict(
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(with_changes(multiple_myeloma=True))))
     assert screen_cli.main([]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["status"] == "ineligible" and out["reasons"] == {"E4_MULTIPLE_MYELOMA": "multiple myeloma"}
+    assert out["status"] == "ineligible" and out["reasons"] == {
+        "E4_MULTIPLE_MYELOMA": "multiple myeloma"
+    }
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(ELIGIBLE_FACTS)))
     assert screen_cli.main([]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("{not json"))

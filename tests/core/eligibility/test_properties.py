@@ -21,8 +21,13 @@ def test_missing_facts_can_only_make_an_eligible_patient_pending(kept: set[str])
 
 
 @settings(max_examples=300, deadline=None)
-@given(kept=st.sets(st.sampled_from(KEYS)), codes=st.sets(st.sampled_from(sorted(VIOLATIONS)), min_size=1))
-def test_a_known_violation_is_reported_whatever_else_is_missing(kept: set[str], codes: set[str]) -> None:
+@given(
+    kept=st.sets(st.sampled_from(KEYS)),
+    codes=st.sets(st.sampled_from(sorted(VIOLATIONS)), min_size=1),
+)
+def test_a_known_violation_is_reported_whatever_else_is_missing(
+    kept: set[str], codes: set[str]
+) -> None:
     facts = {k: ELIGIBLE_FACTS[k] for k in kept}
     for code in codes:
         facts.update(VIOLATIONS[code])
