@@ -176,8 +176,11 @@ class CostEffectivenessAnalysis:
         self.replicates_ = np.vstack([
             self._bootstrap(c[z], e[z], c[~z], e[~z], rng, b)
             for (c, e), b in zip(pairs, shares, strict=True)])
-        self.pooled_ = (_pooled_differences(pairs, z, self.lambdas)
-                        if min(z.sum(), (~z).sum()) >= 2 else None)
+        self.pooled_, self.pooled_note_ = None, None
+        try:
+            self.pooled_ = _pooled_differences(pairs, z, self.lambdas)
+        except NotEstimable as exc:
+            self.pooled_note_ = exc.reason
         return self
 
     def _bootstrap(self, c1: np.ndarray, e1: np.ndarray, c0: np.ndarray, e0: np.ndarray,
@@ -232,9 +235,13 @@ def _pooled_differences(pairs: list[tuple[np.ndarray, np.ndarray]], z: np.ndarra
     def pooled(values: list[np.ndarray]) -> dict[str, Any]:
         est = [v[z].mean() - v[~z].mean() for v in values]
         var = [v[z].var(ddof=1) / z.sum() + v[~z].var(ddof=1) / (~z).sum() for v in values]
+        if not np.all(np.asarray(var) > 0):
+            raise NotEstimable("the within-arm variance is zero")
         out = pool_rubin(est, var, len(z) - 2)
         return {k: out[k] for k in ("estimate", "se", "ci95", "df")}
 
+    if min(z.sum(), (~z).sum()) < 2:
+        raise NotEstimable("fewer than 2 participants in an arm")
     costs, effects = [c for c, _ in pairs], [e for _, e in pairs]
     return {"delta_cost": pooled(costs), "delta_qaly": pooled(effects),
             "inb": {str(lam): pooled([lam * e - c for c, e in pairs]) for lam in lambdas}}

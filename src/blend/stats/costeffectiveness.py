@@ -159,7 +159,7 @@ def summarise(fit: cea.CostEffectivenessAnalysis) -> dict[str, Any]:
         notes.update({"icer": "ΔQALY is exactly 0: the ICER is undefined",
                       "quadrant": "ΔQALY is exactly 0"})
     if fit.pooled_ is None:
-        notes["mi_pooled"] = "fewer than 2 participants in an arm"
+        notes["mi_pooled"] = fit.pooled_note_
     if notes:
         out["notes"] = notes
     return out

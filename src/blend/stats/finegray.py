@@ -127,6 +127,12 @@ class FineGrayFitter:
         self.competing_ = int((data.kind == 2).sum())
         if self.events_ == 0:
             raise NotEstimable("no events of the cause of interest")
+        if _monotone(data):
+            raise NotEstimable("the Fine–Gray model did not converge: the likelihood is "
+                               "monotone (every event of the cause has the largest, or every "
+                               "one the smallest, covariate value of its risk set, e.g. all "
+                               "restarts in one arm), so the subdistribution HR is 0 or "
+                               "infinite")
         beta, hess, risk = self._newton(data)
         bread = np.linalg.inv(hess)
         omega = _omega(data, risk)
@@ -139,7 +145,10 @@ class FineGrayFitter:
         nll, grad, hess, risk = _objective(data, beta)
         for iteration in range(1, self.max_iter + 1):
             self.iterations_ = iteration
-            step = -np.linalg.solve(hess, grad)
+            try:
+                step = -np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:
+                break
             for _ in range(60):  # crr's Armijo rule, halving the step
                 new = beta + step
                 new_nll, new_grad, new_hess, new_risk = _objective(data, new)
@@ -166,6 +175,24 @@ class FineGrayFitter:
 
     def p(self, i: int = 0) -> float:
         return norm_two_sided_p(self.params_[i] / self.se_[i])
+
+
+def _monotone(data: _Data) -> bool:
+    """One covariate: is every event at the extreme of its (weighted) risk set?"""
+    if data.x.shape[1] != 1:
+        return False
+    v = data.x[:, 0]
+    competing = data.kind == 2
+    tail_max = np.maximum.accumulate(v[::-1])[::-1][data.first]
+    tail_min = np.minimum.accumulate(v[::-1])[::-1][data.first]
+    weighted = data.g_minus[data.first] > 0
+    prior_max = np.concatenate([[-np.inf], np.maximum.accumulate(np.where(competing, v, -np.inf))])
+    prior_min = np.concatenate([[np.inf], np.minimum.accumulate(np.where(competing, v, np.inf))])
+    risk_max = np.where(weighted, np.maximum(tail_max, prior_max[data.first]), tail_max)
+    risk_min = np.where(weighted, np.minimum(tail_min, prior_min[data.first]), tail_min)
+    fail = data.kind == 1
+    k = data.k_of[fail]
+    return bool(np.all(v[fail] >= risk_max[k]) or np.all(v[fail] <= risk_min[k]))
 
 
 def _omega(data: _Data, r: _RiskSets) -> np.ndarray:

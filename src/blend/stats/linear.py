@@ -188,9 +188,11 @@ class TwoStageLeastSquaresFitter(_LinearFit):
         x_names = [endogenous if name == instrument else name for name in w_names]
         x = np.column_stack([df[endogenous].to_numpy(float) if name == endogenous else
                              w[:, w_names.index(name)] for name in x_names])
-        drop_aliased(x, x_names, [endogenous])
-        require_residual_df(*w.shape)
-        self.names_, self.dropped_ = x_names, dropped
+        # An exogenous term aliased with the endogenous one in this sample leaves the second
+        # stage but stays an instrument, as ivreg reports NA for it.
+        x, x_names, aliased = drop_aliased(x, x_names, [endogenous])
+        require_residual_df(*x.shape)
+        self.names_, self.dropped_ = x_names, dropped + aliased
         y = df[outcome].to_numpy(float)
         coef, w_bread = ols(w, x)
         x_hat = w @ coef

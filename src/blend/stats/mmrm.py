@@ -221,7 +221,12 @@ class MixedModelRepeatedMeasures:
         cov_theta = 2 * np.linalg.inv(hessian)  # criterion = −2ℓ: Cov(θ̂) = (½ H)⁻¹
         var = np.diag(self.cov_params_)
         spread = np.einsum("rk,rs,sk->k", jac, cov_theta, jac)
-        return 2 * var**2 / spread
+        df = 2 * var**2 / spread
+        if not np.all(np.isfinite(df) & (df > 0)):
+            raise NotEstimable("the Satterthwaite degrees of freedom are not estimable: the "
+                               "REML information of the covariance is not positive definite "
+                               "(a variance or correlation at its boundary)")
+        return df
 
     def effect(self, name: str) -> dict[str, Any]:
         """Estimate, SE, Satterthwaite df, t-based CI and p of one coefficient."""

@@ -92,12 +92,45 @@ def random_intercept(long: pd.DataFrame, strata: str | None, art: dict[str, Any]
 
 
 # --------------------------------------------------------------------------- MMRM
+MIN_PER_VISIT = 5  # a visit's own intercept, arm and baseline slope, and its variance
+MIN_PER_PAIR = 2  # participants seen at both visits, for their covariance
+
+
+def mmrm_visits(long: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """Visits the unstructured covariance can be estimated on, and why others are out.
+
+    A visit needs MIN_PER_VISIT PF values; two visits need MIN_PER_PAIR participants
+    seen at both (otherwise their covariance is not identified and REML is flat): the
+    sparser visit of such a pair is left out, until every pair is covered.
+    """
+    counts = long["tp"].value_counts()
+    visits = [t for t in visits_with_data(long) if counts[t] >= MIN_PER_VISIT]
+    out = {t: f"{counts[t]} PF value(s) at {t}: too few for an unstructured covariance"
+           for t in visits_with_data(long) if t not in visits}
+    seen = long.assign(one=1).pivot_table(index="study_id", columns="tp", values="one",
+                                          fill_value=0)
+    while len(visits) > 1:
+        joint = seen[visits].T @ seen[visits]
+        bad = [(a, b) for i, a in enumerate(visits) for b in visits[i + 1:]
+               if joint.loc[a, b] < MIN_PER_PAIR]
+        if not bad:
+            break
+        a, b = bad[0]
+        gone, other = (a, b) if counts[a] < counts[b] else (b, a)
+        out[gone] = (f"seen together with {other} in fewer than {MIN_PER_PAIR} participants: "
+                     "their covariance is not identified")
+        visits.remove(gone)
+    return visits, out
+
+
 def mmrm(long: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
-    """The MMRM over the visits with data (`blend.stats.mmrm`)."""
-    visits = visits_with_data(long)
+    """The MMRM over the visits whose covariance is estimable (`blend.stats.mmrm`)."""
+    visits, sparse = mmrm_visits(long)
     if not visits:
-        raise NotEstimable("no post-baseline PF with a baseline PF")
-    skipped = visits_without_arm_effect(long)
+        raise NotEstimable("no visit has enough post-baseline PF (with a baseline PF) for an "
+                           "unstructured covariance")
+    long = long[long["tp"].isin(visits)].reset_index(drop=True)
+    skipped = {**sparse, **visits_without_arm_effect(long)}
     x, names = mmrm_design(long, visits, skipped, strata)
     x, names, dropped = drop_aliased(x, names, [f"arm_{t}" for t in visits
                                                 if t not in skipped])

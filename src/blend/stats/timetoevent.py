@@ -63,7 +63,11 @@ def _logrank(days: np.ndarray, dead: np.ndarray, z: np.ndarray) -> float:
     _require_arms(z)
     if not dead.any():
         raise NotEstimable("no deaths")
-    return logrank_test(days, dead, z == 1)["p"]
+    test = logrank_test(days, dead, z == 1)
+    if not np.isfinite(test["chi2"]):
+        raise NotEstimable("the log-rank variance is zero: at every death only one arm was "
+                           "at risk")
+    return test["p"]
 
 
 def _require_arms(z: np.ndarray) -> None:

@@ -155,3 +155,19 @@ def test_nobody_receiving_the_intervention_makes_the_cace_not_estimable(
     with pytest.raises(NotEstimable, match="d is aliased"):
         TwoStageLeastSquaresFitter().fit(primary.assign(d=0), "pf_w4", "d", "z",
                                          ["pf_baseline"], strata="stratum")
+
+
+def test_a_covariate_aliased_with_receipt_stays_an_instrument_as_in_ivreg() -> None:
+    """Four participants (a fuzzed interim): pf0 = 60 − 13.33·d, so pf0 is aliased in the
+    second stage. R: d <- data.frame(z = c(0, 0, 1, 1), d = c(0, 0, 1, 0),
+    pf0 = c(60, 60, 46.67, 60), y = c(60, 73.33, 33.33, 73.33))
+    summary(ivreg(y ~ d + pf0 | z + pf0, data = d))$coefficients
+    # pf0 NA; (Intercept) 68.8866666666667 (SE 4.44333333333333),
+    # d −35.5566666666667 (SE 8.88666666666667), df 2
+    """
+    frame = pd.DataFrame({"z": [0, 0, 1, 1], "d": [0, 0, 1, 0],
+                          "pf_baseline": [60, 60, 46.67, 60], "pf_w4": [60, 73.33, 33.33, 73.33]})
+    fit = TwoStageLeastSquaresFitter().fit(frame, "pf_w4", "d", "z", ["pf_baseline"])
+    npt.assert_allclose(fit.params_, [68.8866666666667, -35.5566666666667], rtol=1e-12)
+    npt.assert_allclose(fit.se_, [4.44333333333333, 8.88666666666667], rtol=1e-12)
+    assert fit.dropped_ == ["pf_baseline"] and fit.df_resid_ == 2

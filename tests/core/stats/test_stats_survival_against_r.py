@@ -164,3 +164,14 @@ def test_events_at_the_risk_set_extreme_are_caught_even_when_newton_stops() -> N
     t = rng.integers(1, 400, 60).astype(float)
     with pytest.raises(NotEstimable, match="did not converge"):
         CoxPHFitter().fit(t, z == 1, z)
+
+
+def test_fine_gray_with_a_monotone_likelihood_did_not_converge() -> None:
+    """R: f <- crr(c(45, 23, 284), c(1, 1, 1), cov1 = cbind(z = c(0, 1, 0)))
+    f$coef; f$converged   # 10.97492, FALSE: the first restart is the only z = 1
+    """
+    from blend.stats.errors import NotEstimable
+    from blend.stats.finegray import FineGrayFitter
+
+    with pytest.raises(NotEstimable, match="did not converge"):
+        FineGrayFitter().fit([45, 23, 284], [1, 1, 1], [0, 1, 0])
