@@ -109,7 +109,14 @@ def _run_django(command: str, rest: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blend.web.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["blend", command.replace("-", "_"), *rest])
+    from blend.apps.audit.guards import WriteRefused
+
+    try:
+        execute_from_command_line(["blend", command.replace("-", "_"), *rest])
+    except WriteRefused as refused:
+        # A lock (or another write guard) is an answer, not a crash: one line, exit 1.
+        print(f"blend {command}: refused: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from blend.apps.followup.models import Assessment
+from blend.apps.questionnaires.domain import split_steps
 from blend.apps.questionnaires.services import issue_link, pages_for
 from tests.browser.conftest import login
 from tests.personas import PASSWORD
@@ -46,9 +47,13 @@ def test_every_patient_questionnaire_page_meets_wcag_21_aa_on_a_phone(
         "questionnaires:patient", args=[issue_link(w4).rstrip("/").rsplit("/", 1)[1]]
     )
     found = {}
-    for index in range(len(pages_for(w4, "nl")) + 1):  # every page and the review page
-        phone_page.goto(f"{url}?page={index}")
-        found[index] = violations(phone_page)
+    pages = pages_for(w4, "nl")
+    for index, page in enumerate(pages):  # every step of every page
+        for step in range(len(split_steps(page))):
+            phone_page.goto(f"{url}?page={index}&step={step}")
+            found[f"{index}.{step}"] = violations(phone_page)
+    phone_page.goto(f"{url}?page={len(pages)}")
+    found["review"] = violations(phone_page)
     phone_page.goto(live_server.url + "/questionnaires/q/not-a-valid-link-0000000000000000/")
     found["invalid link"] = violations(phone_page)
     assert {page: v for page, v in found.items() if v} == {}

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from blend.apps.audit.guards import WriteRefused
 
 
 class RejectNulCharacters:
@@ -51,3 +55,34 @@ class RejectNulCharacters:
             if b"\x00" in body or b"\\u0000" in body.lower():
                 return "body", "body"
         return None
+
+
+class ExplainRefusedWrites:
+    """Turn a write that a guard refused (a locked participant or database, for one) into
+    a page that says so, instead of a 500, on every staff page at once.
+
+    Views need not catch ``WriteRefused`` one by one: any view that saves through
+    ``audited_save`` gets this answer. The message is the guard's own, translated; it
+    names the record, so the patient pages catch the refusal themselves and show a
+    neutral page instead. The API answers with its JSON error (409) before this runs.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, WriteRefused):
+            return None
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = ""
+        if request.headers.get("HX-Request"):
+            return render(
+                request, "write_refused_fragment.html", {"message": str(exception)}, status=200
+            )
+        return render(
+            request, "write_refused.html", {"message": str(exception), "back": back}, status=409
+        )

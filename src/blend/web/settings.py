@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "blend.web.middleware.ExplainRefusedWrites",
 ]
 
 ROOT_URLCONF = "blend.web.urls"

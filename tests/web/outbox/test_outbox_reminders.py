@@ -56,22 +56,57 @@ def test_running_again_sends_nothing_twice(invited) -> None:  # type: ignore[no-
     assert Message.objects.count() == 1
 
 
-def test_reminder_after_three_days_and_a_last_reminder(make_participant, treat) -> None:  # type: ignore[no-untyped-def]
-    p = treat(make_participant(), days_ago=28)  # window opened 3 days ago
-    run()
-    assert [m.template_code for m in Message.objects.filter(participant=p)] == [
-        "questionnaire_reminder"
-    ]
-    assessment = Assessment.objects.get(participant=p, timepoint="w4")
-    later = timezone.localdate() + timedelta(days=2)
-    plan_messages(today=later)
-    assert set(Message.objects.filter(participant=p).values_list("template_code", flat=True)) == {
+def test_reminder_after_three_days_and_a_last_reminder(invited) -> None:  # type: ignore[no-untyped-def]
+    run()  # the window opens today: the invitation
+    assessment = Assessment.objects.get(participant=invited, timepoint="w4")
+    today = timezone.localdate()
+    plan_messages(today=today + timedelta(days=2))
+    assert Message.objects.filter(participant=invited).count() == 1  # nothing before day 3
+    plan_messages(today=today + timedelta(days=3))
+    plan_messages(today=today + timedelta(days=5))
+    plan_messages(today=today + timedelta(days=5))
+    assert list(
+        Message.objects.filter(participant=invited)
+        .order_by("id")
+        .values_list("template_code", flat=True)
+    ) == [
+        "questionnaire_invitation",
         "questionnaire_reminder",
         "questionnaire_last_reminder",
-    }
-    plan_messages(today=later)
-    assert Message.objects.filter(participant=p).count() == 2
-    assert assessment.closes_on == timezone.localdate() + timedelta(days=3)
+    ]
+    assert assessment.closes_on == today + timedelta(days=6)
+
+
+def test_the_first_message_is_an_invitation_even_late_in_the_window(
+    make_participant, treat
+) -> None:  # type: ignore[no-untyped-def]
+    """The treatment was entered after the window had opened (5 days ago): the first
+    message is the invitation, not "last reminder"; the reminder follows it, on the
+    window's last day at the latest."""
+    p = treat(make_participant(), days_ago=30)  # w4 window opened 5 days ago, closes in 1
+    run()
+    messages = Message.objects.filter(participant=p)
+    assert [m.template_code for m in messages] == ["questionnaire_invitation"]
+    assert "Laatste herinnering" not in mail.outbox[0].subject + mail.outbox[0].body
+    run()  # the same day: nothing more
+    assert messages.count() == 1
+    plan_messages(today=timezone.localdate() + timedelta(days=1))  # the window's last day
+    assert list(messages.order_by("id").values_list("template_code", flat=True)) == [
+        "questionnaire_invitation",
+        "questionnaire_last_reminder",
+    ]
+
+
+def test_a_reminder_counts_its_days_from_its_own_invitation(make_participant, treat) -> None:  # type: ignore[no-untyped-def]
+    p = treat(make_participant(), days_ago=27)  # window opened 2 days ago, invited today
+    run()
+    today = timezone.localdate()
+    plan_messages(today=today + timedelta(days=1))  # day 3 of the window, day 1 after inviting
+    assert Message.objects.filter(participant=p).count() == 1
+    plan_messages(today=today + timedelta(days=3))
+    assert Message.objects.filter(participant=p).order_by("id").last().template_code == (
+        "questionnaire_reminder"
+    )
 
 
 def test_nothing_after_completion(invited) -> None:  # type: ignore[no-untyped-def]

@@ -128,7 +128,7 @@ def test_a_painkiller_without_a_dose_is_a_field_error(url) -> None:  # type: ign
         url, {"page": "2", "any": "yes", "drug_1": "morphine|oral", "dose_1": ""}
     )
     assert response.status_code == 400
-    assert "Vul ook dit in" in response.content.decode()
+    assert "Vul in hoeveel u gebruikt, of kies “—” als pijnstiller" in response.content.decode()
 
 
 def test_partly_answered_questionnaire_scores_what_it_can(url, w4) -> None:  # type: ignore[no-untyped-def]

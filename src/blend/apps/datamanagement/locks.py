@@ -15,14 +15,16 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
+from blend.apps.audit.guards import WriteRefused
 from blend.apps.datamanagement.models import Lock
 from blend.apps.registry.models import Participant
 
 EXEMPT_APPS = {"audit", "accounts", "outbox", "exports", "api", "sessions", "axes"}
 
 
-class Locked(PermissionError):
+class Locked(WriteRefused):
     """A write to locked data. The message says what is locked and who may unlock."""
 
 
@@ -60,13 +62,19 @@ def check_writable(instance: models.Model) -> None:
     )
     if Lock.Scope.DATABASE in scopes:
         raise Locked(
-            f"{instance._meta.verbose_name}: the database is locked; a data manager must unlock it "
-            "(giving a reason) before any change"
+            _(
+                "%(what)s: the database is locked; a data manager must unlock it "
+                "(giving a reason) before any change"
+            )
+            % {"what": instance._meta.verbose_name}
         )
     if scopes and pid is not None:
         raise Locked(
-            f"{instance._meta.verbose_name}: participant {_study_id(pid)} is locked; a data manager "
-            "must unlock it (giving a reason) before any change"
+            _(
+                "%(what)s: participant %(study_id)s is locked; a data manager must unlock it "
+                "(giving a reason) before any change"
+            )
+            % {"what": instance._meta.verbose_name, "study_id": _study_id(pid)}
         )
 
 

@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -84,6 +84,16 @@ class Draft:
 def existing_keys(keys: list[str]) -> set[str]:
     """The keys among ``keys`` that were queued before (in any state: once means once)."""
     return set(Message.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+
+
+def given_on(keys: list[str]) -> dict[str, date]:
+    """The day each of ``keys`` was given to its recipient: the day it was sent, or,
+    while it waits in the queue, the day it was queued (one query). Follow-up steps
+    (a reminder) are timed from this day, not from the calendar."""
+    rows = Message.objects.filter(dedup_key__in=keys).values_list(
+        "dedup_key", "sent_at", "created_at"
+    )
+    return {key: timezone.localdate(sent or created) for key, sent, created in rows}
 
 
 def queue_many(drafts: list[Draft]) -> int:

@@ -5,6 +5,11 @@ both render these pages, and tests check the rules without a database.
 One page per instrument of the timepoint. Item wording comes from ``blend.instruments``
 (``text_nl``/``text_en``) and, for the cost questionnaire, from ``schedule.toml``.
 Answers are stored per instrument: ``{"qlq-c15-pal": {"q1": 2, ...}, "omed": {...}}``.
+
+A patient sees each page in short *steps* (``split_steps``: at most
+``MAX_STEP_QUESTIONS`` questions, a header such as "During the past week:" kept with
+the questions it introduces), under a plain-language title (``PATIENT_TITLES``)
+instead of the instrument's name, with instructions written for a screen.
 """
 
 from __future__ import annotations
@@ -32,6 +37,46 @@ UNIT_LABEL = {
     "mg/day": {"en": "mg per day", "nl": "mg per dag"},
     "ug/h": {"en": "micrograms per hour (patch)", "nl": "microgram per uur (pleister)"},
 }
+#: Dutch spelling of the opioids in the conversion table (the table keys are English).
+DRUG_NAMES_NL = {
+    "morphine": "morfine",
+    "oxycodone": "oxycodon",
+    "hydromorphone": "hydromorfon",
+    "fentanyl": "fentanyl",
+    "buprenorphine": "buprenorfine",
+    "tapentadol": "tapentadol",
+    "tramadol": "tramadol",
+    "methadone": "methadon",
+    "codeine": "codeïne",
+    "hydrocodone": "hydrocodon",
+    "oxymorphone": "oxymorfon",
+}
+#: What a patient page is called: what it asks about, not the instrument's name.
+PATIENT_TITLES = {
+    "qlq-c15-pal": {"en": "How you have been feeling", "nl": "Hoe het met u gaat"},
+    "qlq-c30": {"en": "How you have been feeling", "nl": "Hoe het met u gaat"},
+    "pain-nrs": {"en": "Worst pain at the treated site", "nl": "Ergste pijn op de behandelde plek"},
+    "bpi-sf": {"en": "Your pain and daily life", "nl": "Uw pijn en uw dagelijks leven"},
+    "eq5d5l-nl": {"en": "Your health today", "nl": "Uw gezondheid vandaag"},
+}
+#: Instructions for answering on a screen. The paper forms say "circle the number";
+#: replacing that with "tap" is the standard minor change when a questionnaire moves
+#: to a screen, and the licensed wording is kept for everything else.
+SCREEN_INSTRUCTIONS = {
+    "en": "Tap the answer that fits you best. There are no right or wrong answers. "
+    "You may skip a question.",
+    "nl": "Tik op het antwoord dat het best bij u past. Er zijn geen goede of foute "
+    "antwoorden. U mag een vraag overslaan.",
+}
+#: Headers of the paper forms that ask to circle, and their screen wording.
+SCREEN_HEADERS = {
+    "For the following question please circle the number between 1 and 7 that best "
+    "applies to you": {
+        "en": "For the next question, tap the number from 1 to 7 that fits you best",
+        "nl": "Tik bij de volgende vraag op het getal van 1 tot en met 7 dat het best bij u past",
+    },
+}
+MAX_STEP_QUESTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -46,18 +91,67 @@ class Field:
     header: str = ""
     scale: bool = False  # a 0-10 or 1-7 rating: rendered as a row of buttons
     placeholder: bool = False  # Dutch wording not yet the licensed translation
+    menu: bool = False  # a long list of choices: one drop-down instead of a column of buttons
 
 
 @dataclass(frozen=True)
 class Page:
+    """One instrument's questions; or one step of them (``part`` of ``parts``)."""
+
     code: str
     title: str
     instructions: str
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    part: int = 1
+    parts: int = 1
 
     @property
     def placeholder(self) -> bool:
         return any(f.placeholder for f in self.fields)
+
+    @property
+    def groups(self) -> list[tuple[str, tuple[Field, ...]]]:
+        """The fields in runs that share a header, so each header is shown once, with
+        the questions it introduces (the paper form prints it once above them)."""
+        runs: list[tuple[str, list[Field]]] = []
+        for fld in self.fields:
+            if runs and runs[-1][0] == fld.header:
+                runs[-1][1].append(fld)
+            else:
+                runs.append((fld.header, [fld]))
+        return [(header, tuple(fields)) for header, fields in runs]
+
+
+def _even_chunks(fields: tuple[Field, ...], size: int) -> list[tuple[Field, ...]]:
+    """``fields`` cut into the fewest chunks of at most ``size``, as even as possible
+    (11 questions become 4 + 4 + 3, not 5 + 5 + 1)."""
+    count = max(1, math.ceil(len(fields) / size))
+    base, extra = divmod(len(fields), count)
+    chunks, start = [], 0
+    for i in range(count):
+        end = start + base + (1 if i < extra else 0)
+        chunks.append(fields[start:end])
+        start = end
+    return chunks
+
+
+def split_steps(page: Page, size: int = MAX_STEP_QUESTIONS) -> list[Page]:
+    """The steps a patient sees for ``page``: at most ``size`` questions each. A header
+    run is cut evenly, and short neighbouring chunks share a step. The painkiller page
+    stays whole: its rows only make sense together."""
+    if page.code == "omed" or len(page.fields) <= size:
+        return [page]
+    chunks: list[tuple[Field, ...]] = []
+    for _header, run in page.groups:
+        for chunk in _even_chunks(run, size):
+            if chunks and len(chunks[-1]) + len(chunk) <= size:
+                chunks[-1] = chunks[-1] + chunk
+            else:
+                chunks.append(chunk)
+    return [
+        Page(page.code, page.title, page.instructions, chunk, part=i, parts=len(chunks))
+        for i, chunk in enumerate(chunks, start=1)
+    ]
 
 
 def _clean(text: str) -> str:
@@ -67,6 +161,23 @@ def _clean(text: str) -> str:
 
 def _label(option: Any, language: str) -> str:
     return _clean(option.label_nl) if language == "nl" else option.label_en
+
+
+def _screen_header(item: Any, language: str) -> str:
+    """The item's header, with a paper-only instruction ("circle the number") reworded
+    for a screen; a licensed translation's header is kept unless it still carries the
+    English paper wording."""
+    screen = SCREEN_HEADERS.get(item.header_en)
+    if language != "nl":
+        return screen["en"] if screen else item.header_en
+    if screen and (item.placeholder or item.header_nl.startswith(PLACEHOLDER_PREFIX)):
+        return screen["nl"]
+    return _clean(item.header_nl)
+
+
+def patient_title(code: str, fallback: str, language: str) -> str:
+    titles = PATIENT_TITLES.get(code)
+    return titles["nl" if language == "nl" else "en"] if titles else fallback
 
 
 def instrument_page(code: str, language: str) -> Page:
@@ -84,26 +195,43 @@ def instrument_page(code: str, language: str) -> Page:
                 minimum=item.minimum,
                 maximum=item.maximum,
                 integer=item.integer or item.kind == "choice",
-                header=_clean(item.header_nl) if nl else item.header_en,
+                header=_screen_header(item, language),
                 scale=len(options) > 5,
                 placeholder=nl and item.placeholder,
             )
         )
+    title = _clean(instrument.title_nl) if nl else instrument.title_en
     return Page(
-        code,
-        _clean(instrument.title_nl) if nl else instrument.title_en,
-        _clean(instrument.instructions_nl) if nl else instrument.instructions_en,
-        tuple(fields),
+        code, patient_title(code, title, language), _instructions(instrument, nl), tuple(fields)
     )
+
+
+def _instructions(instrument: Any, nl: bool) -> str:
+    """The licensed forms' paper instructions ("circle the number") give way to the
+    screen wording, unless an installed translation brought its own screen version
+    (``install-translation`` refuses one that still says to circle)."""
+    if not instrument.licensed:
+        return _clean(instrument.instructions_nl) if nl else instrument.instructions_en
+    installed = instrument.instructions_nl
+    if nl and installed and not installed.startswith(PLACEHOLDER_PREFIX):
+        return str(installed)
+    return SCREEN_INSTRUCTIONS["nl" if nl else "en"]
+
+
+def drug_name(drug: str, language: str) -> str:
+    return DRUG_NAMES_NL.get(drug, drug) if language == "nl" else drug
 
 
 def opioid_choices(language: str) -> tuple[tuple[str, str], ...]:
     rows = sorted(
         (c for c in conversion_table().values() if c.factor is not None),
-        key=lambda c: (c.drug, c.route),
+        key=lambda c: (drug_name(c.drug, language), c.route),
     )
     return tuple(
-        (f"{c.drug}|{c.route}", f"{c.drug} ({UNIT_LABEL.get(c.unit, {}).get(language, c.unit)})")
+        (
+            f"{c.drug}|{c.route}",
+            f"{drug_name(c.drug, language)} ({UNIT_LABEL.get(c.unit, {}).get(language, c.unit)})",
+        )
         for c in rows
     )
 
@@ -130,6 +258,7 @@ def opioid_page(language: str) -> Page:
                 (f"Pijnstiller {row}" if nl else f"Painkiller {row}"),
                 "choice",
                 opioid_choices(language),
+                menu=True,
             )
         )
         fields.append(
@@ -231,17 +360,30 @@ def parse_page(
     return values, errors
 
 
+#: What a half-filled painkiller row needs, in words that match the page: the medicine
+#: is a drop-down with an empty choice ("—"), the amount a text box.
+OPIOID_ROW_ERRORS = {
+    "dose": {
+        "en": "Enter how much you use, or choose “—” as the painkiller if you do not use it.",
+        "nl": "Vul in hoeveel u gebruikt, of kies “—” als pijnstiller als u deze niet gebruikt.",
+    },
+    "drug": {
+        "en": "Choose the painkiller, or empty the amount if you filled it in by mistake.",
+        "nl": "Kies de pijnstiller, of maak de hoeveelheid leeg als u die per ongeluk invulde.",
+    },
+}
+
+
 def _opioid_errors(values: Mapping[str, Any], language: str) -> dict[str, str]:
     """A painkiller row needs both the medicine and the dose."""
     errors = {}
+    lang = "nl" if language == "nl" else "en"
     for row in range(1, OPIOID_ROWS + 1):
         drug, dose = values.get(f"drug_{row}"), values.get(f"dose_{row}")
-        if (drug is None) != (dose is None):
-            errors[f"dose_{row}" if dose is None else f"drug_{row}"] = (
-                "Vul ook dit in, of maak beide leeg."
-                if language == "nl"
-                else "Fill this in too, or leave both empty."
-            )
+        if drug is not None and dose is None:
+            errors[f"dose_{row}"] = OPIOID_ROW_ERRORS["dose"][lang]
+        elif drug is None and dose is not None:
+            errors[f"drug_{row}"] = OPIOID_ROW_ERRORS["drug"][lang]
     return errors
 
 
@@ -289,9 +431,22 @@ def unanswered(pages: Sequence[Page], answers: Mapping[str, Mapping[str, Any]]) 
     return count
 
 
+def any_answer(answers: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether at least one question has an answer (a blank page saves ``None``s)."""
+    return any(v is not None for values in answers.values() for v in values.values())
+
+
 def answered(pages: Sequence[Page], answers: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
     total = sum(1 if p.code == "omed" else len(p.fields) for p in pages)
     return total - unanswered(pages, answers), total
 
 
-__all__ = ["Field", "InstrumentError", "Page", "build_pages", "parse_page", "score_all"]
+__all__ = [
+    "Field",
+    "InstrumentError",
+    "Page",
+    "build_pages",
+    "parse_page",
+    "score_all",
+    "split_steps",
+]

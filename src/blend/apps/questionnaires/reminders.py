@@ -1,9 +1,12 @@
 """Invitations and reminders (``blend send-reminders``, run by cron).
 
 Each run queues, for every open and unfinished assessment, the latest message step that
-is due (window open, +3 days, last reminder: ``schedule.toml [[messages]]``), then
-delivers the outbox. Each message's purpose is ``q:<assessment>`` and its step the
-message step, so a step is queued at most once, ever. Nothing goes to a participant who completed the
+is due (``schedule.toml [[messages]]``), then delivers the outbox. The first step, the
+invitation, goes out first, however late in the window it is noticed (a treatment
+entered after the window opened); every later step is timed from the day its own
+invitation was given, and falls on the window's last day at the latest. Each message's
+purpose is ``q:<assessment>`` and its step the message step, so a step is queued at
+most once, ever. Nothing goes to a participant who completed the
 questionnaire, died, or withdrew questionnaire consent (``followup.services.contactable``):
 checked when queuing, and again when the link is minted at delivery (``mint_links``).
 
@@ -13,9 +16,9 @@ cost grows linearly with the open windows and not per participant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -26,7 +29,7 @@ from blend.apps.followup.services import contactable
 from blend.apps.outbox import domain as arm_blind
 from blend.apps.outbox.message_templates import load_templates, render
 from blend.apps.outbox.models import LINK_MARK, Audience, Channel
-from blend.apps.outbox.services import Draft, existing_keys, message_key, queue_many
+from blend.apps.outbox.services import Draft, given_on, message_key, queue_many
 from blend.apps.questionnaires.models import AccessToken
 from blend.apps.questionnaires.services import link_url, new_token, purpose_of
 from blend.apps.registry.models import Identity
@@ -53,11 +56,36 @@ def open_assessments(today: date) -> QuerySet[Assessment]:
     )
 
 
-def due_step(schedule: Schedule, assessment: Assessment, today: date) -> MessageStep | None:
-    """The latest message step due today or earlier (earlier unsent steps are skipped:
-    a participant never gets two messages for one questionnaire on one day)."""
+def due_step(
+    schedule: Schedule,
+    assessment: Assessment,
+    today: date,
+    given: Mapping[str, date] | None = None,
+) -> MessageStep | None:
+    """The message step to queue today for ``assessment``, or None.
+
+    ``given`` maps the steps already given to the day each was given. The first step
+    (the invitation) comes first, whenever the window is found open. A later step is
+    due its own number of days after the invitation (``day`` minus the invitation's
+    ``day``), and on the window's last day if that is sooner; of the steps due, the
+    latest is sent and earlier unsent ones are skipped. Never two messages for one
+    questionnaire on one day."""
+    given = given or {}
     window = window_for(schedule.timepoint(assessment.timepoint), assessment.anchor_on)
-    due = [step for step, on in schedule.message_days(window) if on <= today]
+    steps = sorted(schedule.messages, key=lambda s: s.day)
+    if not steps or not window.opens + timedelta(days=steps[0].day) <= today <= window.closes:
+        return None
+    invitation = steps[0]
+    if invitation.step not in given:
+        return invitation
+    if today in given.values():
+        return None
+    invited_on = given[invitation.step]
+    due = [
+        step
+        for step in steps[1:]
+        if min(invited_on + timedelta(days=step.day - invitation.day), window.closes) <= today
+    ]
     return due[-1] if due else None
 
 
@@ -96,15 +124,16 @@ def _plan_batch(
             "participant_id", "email", "phone", "preferred_language"
         )
     }
+    given = _given_steps(batch, schedule)
     wanted = {}
     for a in batch:
         if a.participant_id not in may_contact:
             report.not_allowed += 1
             continue
-        step = due_step(schedule, a, today)
+        step = due_step(schedule, a, today, given.get(a.pk, {}))
         if step is not None:
             wanted[message_key(purpose_of(a.pk), step.step)] = (a, step)
-    existing = existing_keys(list(wanted))
+    existing = {key for key, (a, step) in wanted.items() if step.step in given.get(a.pk, {})}
     report.already += len(existing)
     drafts = []
     for key, (a, step) in wanted.items():
@@ -116,6 +145,21 @@ def _plan_batch(
         else:
             drafts.append(draft)
     report.queued += queue_many(drafts)
+
+
+def _given_steps(batch: list[Assessment], schedule: Schedule) -> dict[int, dict[str, date]]:
+    """For each assessment of the batch, the message steps already given and the day
+    each was given (one query for the batch)."""
+    keys = {
+        message_key(purpose_of(a.pk), step.step): (a.pk, step.step)
+        for a in batch
+        for step in schedule.messages
+    }
+    given: dict[int, dict[str, date]] = {}
+    for key, on in given_on(list(keys)).items():
+        assessment_id, step = keys[key]
+        given.setdefault(assessment_id, {})[step] = on
+    return given
 
 
 def build_message(

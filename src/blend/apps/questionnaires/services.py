@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from blend.apps.audit.guards import WriteRefused, refusal_of
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import may_contact
@@ -26,6 +27,15 @@ from blend.protocol.schedule import load_schedule
 
 class QuestionnaireError(ValueError):
     """A questionnaire action the rules do not allow; the message names the field."""
+
+
+class NothingToSubmit(QuestionnaireError):
+    """A submission without a single answered question: there is nothing to score."""
+
+
+#: How long after sending a questionnaire its link still answers a repeated "send"
+#: (a double tap, a second tab, a retried request) with the thank-you page.
+RESUBMIT_GRACE = timedelta(minutes=10)
 
 
 def hash_token(raw: str) -> str:
@@ -80,6 +90,41 @@ def resolve_token(raw: str, now: datetime | None = None) -> Assessment | None:
     ):
         return None
     return assessment if may_contact(assessment.participant) else None
+
+
+def just_submitted(raw: str, now: datetime | None = None) -> Assessment | None:
+    """Whether ``raw`` is a link whose questionnaire was sent with it moments ago.
+
+    A submit is idempotent: the same "send" arriving again (a double tap, a retry after
+    a slow network) gets the same thank-you, not the neutral page for a used link. Only
+    within ``RESUBMIT_GRACE`` of the submission, and only for a link that the
+    submission itself closed, so an old link still reveals nothing."""
+    now = now or timezone.now()
+    if not raw or len(raw) > 100:
+        return None
+    token = (
+        AccessToken.objects.filter(token_hash=hash_token(raw), revoked_at__isnull=False)
+        .select_related("assessment__response")
+        .first()
+    )
+    response = getattr(token.assessment, "response", None) if token else None
+    if token is None or response is None or response.submitted_at is None:
+        return None
+    assert token.revoked_at is not None  # filtered above
+    closed_by_submission = token.revoked_at >= response.submitted_at
+    recent = now - response.submitted_at <= RESUBMIT_GRACE
+    return token.assessment if closed_by_submission and recent else None
+
+
+def write_refusal(assessment: Assessment) -> WriteRefused | None:
+    """Why answers to ``assessment`` cannot be saved now (a lock, for one), or None.
+
+    Asked before the patient starts, so nobody fills in a page that will be refused.
+    The guards belong to higher apps; they are asked through ``audit.guards``."""
+    probe = response_of(assessment) or Response(
+        participant=assessment.participant, assessment=assessment
+    )
+    return refusal_of(probe)
 
 
 def purpose_of(assessment_id: int) -> str:
@@ -165,14 +210,18 @@ def submit(
     at: datetime | None = None,
 ) -> Response:
     """Score every instrument with blend.instruments and close the assessment and its links.
-    ``at`` is the moment of submission when it was not now (a paper form, the demo's history)."""
+    ``at`` is the moment of submission when it was not now (a paper form, the demo's history).
+
+    Idempotent: a questionnaire that was already submitted is returned as it is, so two
+    submits at once (the row lock serializes them) both get the one submitted response.
+    Nothing answered at all raises ``NothingToSubmit``."""
     response = Response.objects.select_for_update().filter(assessment=assessment).first()
-    if response is None:
-        raise QuestionnaireError(
-            "answers: expected at least one saved answer before submitting, got none"
+    if response is None or not pages.any_answer(response.answers):
+        raise NothingToSubmit(
+            "answers: expected at least one answered question before submitting, got none"
         )
     if response.status == ResponseStatus.SUBMITTED:
-        raise QuestionnaireError("status: this questionnaire was already submitted")
+        return response
     now = at or timezone.now()
     response.scores = pages.score_all(response.answers, assessment.instruments)
     response.status, response.submitted_at, response.mode = ResponseStatus.SUBMITTED, now, mode
@@ -207,6 +256,9 @@ def enter_by_staff(
         raise QuestionnaireError(f"mode: expected paper or telephone, got {mode!r}")
     if completed_on > timezone.localdate():
         raise QuestionnaireError(f"completed_on: expected today or earlier, got {completed_on}")
+    existing = response_of(assessment)
+    if existing is not None and existing.status == ResponseStatus.SUBMITTED:
+        raise QuestionnaireError("status: this questionnaire was already submitted")
     language = getattr(
         getattr(assessment.participant, "identity", None), "preferred_language", "nl"
     )

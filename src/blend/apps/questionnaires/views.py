@@ -6,6 +6,7 @@ nothing about whether it ever existed or whose it was."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
+from blend.apps.audit.guards import WriteRefused
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
 from blend.apps.questionnaires import domain as qpages
@@ -60,6 +62,16 @@ def _fields(
     return rows
 
 
+def _groups(page: qpages.Page, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows under their headers, so a template shows each header once, above the
+    questions it belongs to."""
+    by_key = {row["f"].key: row for row in rows}
+    return [
+        {"header": header, "rows": [by_key[f.key] for f in fields]}
+        for header, fields in page.groups
+    ]
+
+
 def _chosen_language(request: HttpRequest, token: str, assessment: Assessment) -> str:
     """The patient's preferred language, unless they switched on the page (kept per link)."""
     key = "qlang:" + services.hash_token(token)[:16]
@@ -68,31 +80,155 @@ def _chosen_language(request: HttpRequest, token: str, assessment: Assessment) -
     return request.session.get(key) or _language(assessment)
 
 
+def _is_submit(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.POST.get("action") == "submit"
+
+
 @never_cache
 def patient(request: HttpRequest, token: str) -> HttpResponse:
     assessment = services.resolve_token(token)
     if assessment is None:
-        return _invalid(request)
+        sent = services.just_submitted(token) if _is_submit(request) else None
+        if sent is None:
+            return _invalid(request)
+        # The same "send" again (a double tap, a retry): the same answer as the first.
+        with translation.override(_chosen_language(request, token, sent)):
+            return _thanks(request)
     language = _chosen_language(request, token, assessment)
     with translation.override(language):
-        return _patient_page(request, token, assessment, language)
+        if services.write_refusal(assessment) is not None:
+            return _unavailable(request)
+        try:
+            return _patient_page(request, token, assessment, language)
+        except WriteRefused:  # locked between the check above and the save
+            return _unavailable(request)
+
+
+def _thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "questionnaires/patient/thanks.html")
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    """Answers cannot be saved now (the record is locked, for one). The patient gets a
+    calm page that names no trial, no study ID and no reason; autosave gets a line in
+    its status area, so nothing fails silently."""
+    if request.headers.get("HX-Request"):
+        return render(request, "questionnaires/patient/_save_status.html", {"refused": True})
+    return render(request, "questionnaires/patient/unavailable.html")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the patient is: instrument page ``page`` (``len(pages)`` = the review) and
+    step ``step`` of it; ``number`` counts steps across the whole questionnaire."""
+
+    page: int
+    step: int
+    number: int
+    total: int
+
+
+def _steps(pages: list[qpages.Page]) -> list[list[qpages.Page]]:
+    return [qpages.split_steps(p) for p in pages]
+
+
+def _position(
+    request: HttpRequest, steps: list[list[qpages.Page]], answers: dict[str, Any]
+) -> Position:
+    """The requested step, or (first visit, resuming) the first step with a blank answer."""
+    data = request.POST if request.method == "POST" else request.GET
+    given, part = data.get("page"), data.get("step", "0")
+    if given is not None and given.isdigit():
+        page = min(int(given), len(steps))
+        step = min(int(part), len(steps[page]) - 1) if page < len(steps) and part.isdigit() else 0
+        return _numbered(steps, page, step)
+    for p, page_steps in enumerate(steps):
+        for i, step_page in enumerate(page_steps):
+            if _has_blank(step_page, answers.get(step_page.code, {})):
+                return _numbered(steps, p, i)
+    return _numbered(steps, len(steps), 0)
+
+
+def _has_blank(step: qpages.Page, stored: dict[str, Any]) -> bool:
+    keys = ["any"] if step.code == "omed" else [f.key for f in step.fields]
+    return any(stored.get(k) is None for k in keys)
+
+
+def _numbered(steps: list[list[qpages.Page]], page: int, step: int) -> Position:
+    number = sum(len(s) for s in steps[:page]) + step
+    return Position(page, step, number, sum(len(s) for s in steps))
+
+
+def _next(steps: list[list[qpages.Page]], at: Position) -> tuple[int, int]:
+    if at.step + 1 < len(steps[at.page]):
+        return at.page, at.step + 1
+    return at.page + 1, 0
+
+
+def _previous(steps: list[list[qpages.Page]], at: Position) -> tuple[int, int] | None:
+    if at.step > 0:
+        return at.page, at.step - 1
+    if at.page > 0:
+        return at.page - 1, len(steps[at.page - 1]) - 1
+    return None
+
+
+def _step_url(token: str, page: int, step: int) -> str:
+    return reverse("questionnaires:patient", args=[token]) + f"?page={page}&step={step}"
+
+
+def _with_errors(page: qpages.Page, step: qpages.Page, errors: dict[str, str]) -> qpages.Page:
+    """The step, plus any question of the same page that has an error: a form may send
+    questions of other steps, and the patient must see every one to correct."""
+    shown = {f.key for f in step.fields} | set(errors)
+    return replace(step, fields=tuple(f for f in page.fields if f.key in shown))
+
+
+def _posted_answers(request: HttpRequest, page: qpages.Page, step: qpages.Page) -> dict[str, str]:
+    """The answers a step's form sent. A question of the step that is missing from the
+    form was cleared (an unticked choice sends nothing); questions of the same page
+    outside the step count only when sent. "Clear answer" empties its own question."""
+    step_keys = {f.key for f in step.fields}
+    raw = {
+        f.key: request.POST.get(f.key, "")
+        for f in page.fields
+        if f.key in step_keys or f.key in request.POST
+    }
+    cleared = request.POST.get("clear", "")
+    if cleared in step_keys:
+        raw[cleared] = ""
+    return raw
 
 
 def _patient_page(
     request: HttpRequest, token: str, assessment: Assessment, language: str
 ) -> HttpResponse:
     pages = services.pages_for(assessment, language)
+    steps = _steps(pages)
     response = services.response_of(assessment)
     answers = response.answers if response else {}
-    index = _page_index(request, len(pages), pages, answers)
-    if request.method == "POST" and request.POST.get("action") == "submit":
-        services.submit(assessment, mode=Mode.WEB)
-        return render(request, "questionnaires/patient/thanks.html", {"language": language})
+    at = _position(request, steps, answers)
+    done, total = qpages.answered(pages, answers)
+    context: dict[str, Any] = {
+        "token": token,
+        "pages": pages,
+        "index": at.page,
+        "step": at.step,
+        "position": at,
+        "language": language,
+        "timepoint": load_schedule().timepoint(assessment.timepoint).label(language),
+        "closes_on": assessment.closes_on,
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total) if total else 100,
+    }
+    if at.page == len(pages):
+        return _review(request, assessment, pages, steps, context)
+    page, step_page = pages[at.page], steps[at.page][at.step]
     raw: dict[str, str] = {}
     errors: dict[str, str] = {}
-    if request.method == "POST" and index < len(pages):
-        page = pages[index]
-        raw = {f.key: request.POST.get(f.key, "") for f in page.fields}
+    if request.method == "POST":
+        raw = _posted_answers(request, page, step_page)
         values, errors = qpages.parse_page(page, raw, language)
         response = services.save_answers(
             assessment, page.code, values, mode=Mode.WEB, language=language
@@ -104,45 +240,59 @@ def _patient_page(
                 "questionnaires/patient/_save_status.html",
                 {"errors": errors, "saved_at": response.updated_at},
             )
+        if request.POST.get("clear"):
+            cleared = request.POST["clear"]
+            return redirect(_step_url(token, at.page, at.step) + f"#item-{cleared}")
         if not errors:
-            return redirect(reverse("questionnaires:patient", args=[token]) + f"?page={index + 1}")
-    done, total = qpages.answered(pages, answers)
-    context = {
-        "token": token,
-        "pages": pages,
-        "index": index,
-        "language": language,
-        "timepoint": load_schedule().timepoint(assessment.timepoint).label(language),
-        "closes_on": assessment.closes_on,
-        "done": done,
-        "total": total,
-        "percent": round(100 * done / total) if total else 100,
-    }
-    if index == len(pages):
-        context["unanswered"] = total - done
-        return render(request, "questionnaires/patient/review.html", context)
-    page = pages[index]
+            return redirect(_step_url(token, *_next(steps, at)))
+        done, total = qpages.answered(pages, answers)
+        context.update(done=done, percent=round(100 * done / total) if total else 100)
+        step_page = _with_errors(page, step_page, errors)
+    rows = _fields(step_page, answers.get(page.code, {}), raw, errors)
+    back = _previous(steps, at)
     context.update(
-        page=page, rows=_fields(page, answers.get(page.code, {}), raw, errors), errors=errors
+        page=step_page,
+        groups=_groups(step_page, rows),
+        errors=errors,
+        back_url=_step_url(token, *back) if back else "",
     )
     return render(
         request, "questionnaires/patient/page.html", context, status=400 if errors else 200
     )
 
 
-def _page_index(
-    request: HttpRequest, count: int, pages: list[qpages.Page], answers: dict[str, Any]
-) -> int:
-    """The requested page, or (first visit, resuming) the first page with a blank answer."""
-    given = request.POST.get("page") if request.method == "POST" else request.GET.get("page")
-    if given is not None and given.isdigit():
-        return min(int(given), count)
-    for i, page in enumerate(pages):
-        stored = answers.get(page.code, {})
-        keys = ["any"] if page.code == "omed" else [f.key for f in page.fields]
-        if any(stored.get(k) is None for k in keys):
-            return i
-    return count
+def _review(
+    request: HttpRequest,
+    assessment: Assessment,
+    pages: list[qpages.Page],
+    steps: list[list[qpages.Page]],
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The last step: what is left blank, links back, and "send". Sending with nothing
+    answered explains that instead of sending an empty questionnaire."""
+    context.update(
+        unanswered=context["total"] - context["done"],
+        sections=[{"title": p.title, "page": i} for i, p in enumerate(pages)],
+        back_url=_step_url(context["token"], len(pages) - 1, len(steps[-1]) - 1) if pages else "",
+    )
+    if context["done"] == 0:
+        context["nothing_answered"] = True
+    if _is_submit(request):
+        try:
+            services.submit(assessment, mode=Mode.WEB)
+        except services.NothingToSubmit:
+            return render(request, "questionnaires/patient/review.html", context, status=400)
+        return _thanks(request)
+    return render(request, "questionnaires/patient/review.html", context)
+
+
+def _section(page: qpages.Page, rows: list[dict[str, Any]], response: Any = None) -> dict[str, Any]:
+    return {
+        "page": page,
+        "rows": rows,
+        "groups": _groups(page, rows),
+        "scores": (response.scores or {}).get(page.code) if response else None,
+    }
 
 
 @require(Cap.PARTICIPANT_VIEW)
@@ -171,11 +321,7 @@ def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and may_enter:
         return _staff_entry(request, assessment, pages, stored, context)
     context["sections"] = [
-        {
-            "page": p,
-            "rows": _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"),
-            "scores": (response.scores or {}).get(p.code) if response else None,
-        }
+        _section(p, _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"), response)
         for p in pages
     ]
     context["today"] = timezone.localdate()
@@ -197,11 +343,7 @@ def _staff_entry(
         answers[page.code] = values
         has_errors = has_errors or bool(errors)
         sections.append(
-            {
-                "page": page,
-                "rows": _fields(page, stored.get(page.code, {}), raw, errors, f"{page.code}__"),
-                "scores": None,
-            }
+            _section(page, _fields(page, stored.get(page.code, {}), raw, errors, f"{page.code}__"))
         )
     mode, completed_on = request.POST.get("mode", ""), request.POST.get("completed_on", "")
     form_errors = {}
