@@ -27,6 +27,7 @@ from pathlib import Path
 #: The apps from the bottom up. An app may import only the apps before it.
 LAYERS: tuple[str, ...] = (
     "audit",  # business events, field-level history, write guards
+    "trials",  # the cohort's trials: shipped and registered trial folders (blend trial add)
     "accounts",  # staff users, roles, the permission matrix
     "api",  # the REST API's frame (tokens, errors, paging); each app adds its endpoints in <app>/api.py
     "registry",  # cohort members and their identifiers

@@ -15,6 +15,8 @@ from blend.web import env
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env.env_str("BLEND_BASE_DIR", str(Path.cwd())))
 VAR_DIR = BASE_DIR / "var"
+# Trial folders registered with `blend trial add` are copied here (docs/trials.md).
+BLEND_TRIALS_DIR = Path(env.env_str("BLEND_TRIALS_DIR", str(VAR_DIR / "trials")))
 
 try:
     DEBUG = env.env_bool("BLEND_DEBUG", False)
@@ -62,6 +64,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 BLEND_APPS = [
     "blend.apps.accounts",
     "blend.apps.audit",
+    "blend.apps.trials",
     "blend.apps.registry",
     "blend.apps.overview",  # before the rest so the menu starts with Participants
     "blend.apps.consent",
@@ -100,10 +103,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "blend.web.middleware.ExplainRefusedWrites",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
-    "blend.web.middleware.ExplainRefusedWrites",
 ]
 
 ROOT_URLCONF = "blend.web.urls"
