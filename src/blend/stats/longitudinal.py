@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from blend.stats.distributions import norm_quantile, norm_two_sided_p
+from blend.stats.errors import NotEstimable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +41,9 @@ class RandomInterceptModel:
         self._stats = _SufficientStatistics(x, y, inverse, counts)
         log_theta = _golden(lambda v: -self._reml(math.exp(v))[0], -12.0, 8.0)
         _, beta, sigma2, cov = self._reml(math.exp(log_theta))
+        if not sigma2 > 0:
+            raise NotEstimable("the residual variance is zero: the model has as many "
+                               "coefficients as the data can carry")
         self.params_, self.sigma2_ = beta, sigma2
         self.tau2_ = sigma2 * math.exp(log_theta)
         self.se_ = np.sqrt(np.diag(cov))
@@ -57,6 +61,8 @@ class RandomInterceptModel:
         beta = np.linalg.solve(xtx, xty)
         n, p = st.n, len(beta)
         sigma2 = (yty - float(beta @ xty)) / (n - p)
+        if not sigma2 > 0:  # a saturated design fits exactly: no variance to estimate
+            return -math.inf, beta, sigma2, np.full_like(xtx, math.nan)
         logdet_v = float(np.sum(np.log1p(st.counts * theta)))
         _, logdet_x = np.linalg.slogdet(xtx)
         crit = -0.5 * ((n - p) * math.log(sigma2) + logdet_v + logdet_x)

@@ -29,18 +29,23 @@ import numpy as np
 from blend.stats.distributions import t_ci, t_two_sided_p
 from blend.stats.errors import NotEstimable
 
+MAX_STEP = 2.0  # largest change of any θ in one BFGS step (a factor e² on an SD)
+
 
 @dataclass(frozen=True)
-class _Pattern:
-    visits: np.ndarray  # indices of the attended visits (ascending)
-    count: int  # participants with this pattern
-    sxx: np.ndarray  # (n_g, n_g, p, p): Σᵢ xᵢₐ xᵢᵦ′
-    sxy: np.ndarray  # (n_g, n_g, p): Σᵢ xᵢₐ yᵢᵦ
-    syy: np.ndarray  # (n_g, n_g): Σᵢ yᵢₐ yᵢᵦ
+class _Patterns:
+    """Sufficient statistics per pattern g of attended visits, embedded in T × T arrays
+    (zero where a visit was not attended), so one evaluation is a few batched einsums."""
+
+    mask: np.ndarray  # (G, T): visits attended in pattern g
+    count: np.ndarray  # (G,): participants with pattern g
+    sxx: np.ndarray  # (G, T, T, p, p): Σᵢ xᵢₐ xᵢᵦ′
+    sxy: np.ndarray  # (G, T, T, p): Σᵢ xᵢₐ yᵢᵦ
+    syy: np.ndarray  # (G, T, T): Σᵢ yᵢₐ yᵢᵦ
 
 
 def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_visits: int
-              ) -> list[_Pattern]:
+              ) -> _Patterns:
     """Group participants by attended visits and keep the sufficient statistics."""
     _, person = np.unique(np.asarray(groups), return_inverse=True)
     if len(np.unique(person * n_visits + visit)) != len(y):
@@ -50,16 +55,20 @@ def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_vi
     attended[person, visit] = True
     xs = np.zeros((n_people, n_visits, p))
     ys = np.zeros((n_people, n_visits))
-    xs[person, visit], ys[person, visit] = x, y
-    codes = attended @ (1 << np.arange(n_visits))
-    out = []
-    for code in np.unique(codes):
-        who = codes == code
-        v = np.flatnonzero(attended[np.argmax(who)])
-        xg, yg = xs[who][:, v], ys[who][:, v]
-        out.append(_Pattern(v, int(who.sum()), np.einsum("iak,ibl->abkl", xg, xg),
-                            np.einsum("iak,ib->abk", xg, yg), np.einsum("ia,ib->ab", yg, yg)))
-    return out
+    xs[person, visit], ys[person, visit] = x, y  # zero rows where a visit is missing
+    codes, pattern = np.unique(attended @ (1 << np.arange(n_visits)), return_inverse=True)
+    g = len(codes)
+    mask = (codes[:, None] >> np.arange(n_visits)[None, :]) & 1 == 1
+    sxx = np.zeros((g, n_visits, n_visits, p, p))
+    sxy = np.zeros((g, n_visits, n_visits, p))
+    syy = np.zeros((g, n_visits, n_visits))
+    for k in range(g):
+        who = pattern == k
+        xg, yg = xs[who], ys[who]
+        sxx[k] = np.einsum("iak,ibl->abkl", xg, xg)
+        sxy[k] = np.einsum("iak,ib->abk", xg, yg)
+        syy[k] = np.einsum("ia,ib->ab", yg, yg)
+    return _Patterns(mask, np.bincount(pattern, minlength=g).astype(float), sxx, sxy, syy)
 
 
 @dataclass
@@ -70,33 +79,36 @@ class _Evaluation:
     gradient: np.ndarray  # ∂criterion/∂Σ (T × T, symmetric)
 
 
-def _evaluate(patterns: list[_Pattern], sigma: np.ndarray, p: int) -> _Evaluation:
-    """REML criterion, GLS estimates and the gradient at Σ."""
-    xvx, xvy, yvy, logdet = np.zeros((p, p)), np.zeros(p), 0.0, 0.0
-    inverses = []
-    for g in patterns:
-        sub = sigma[np.ix_(g.visits, g.visits)]
-        chol = np.linalg.cholesky(sub)  # raises LinAlgError if Σ_O is not positive definite
-        inv = np.linalg.inv(sub)
-        inverses.append(inv)
-        logdet += 2 * g.count * float(np.sum(np.log(np.diag(chol))))
-        xvx += np.einsum("ab,abkl->kl", inv, g.sxx)
-        xvy += np.einsum("ab,abk->k", inv, g.sxy)
-        yvy += float(np.sum(inv * g.syy))
+def _evaluate(pat: _Patterns, sigma: np.ndarray, p: int) -> _Evaluation:
+    """REML criterion, GLS estimates and the gradient at Σ.
+
+    Each pattern's Σ_O is padded with the identity on the visits it lacks, so its
+    inverse, zeroed there, is Σ_O⁻¹ embedded in T × T, and its log-determinant is
+    log|Σ_O|: every pattern is handled in one batched call.
+    """
+    both = pat.mask[:, :, None] & pat.mask[:, None, :]
+    padded = np.where(both, sigma[None], 0.0) + np.eye(len(sigma))[None] * ~pat.mask[:, :, None]
+    chol = np.linalg.cholesky(padded)  # LinAlgError if some Σ_O is not positive definite
+    inv = np.linalg.inv(padded) * both
+    logdet = 2 * float(pat.count @ np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1))
+    g, t = inv.shape[:2]
+    flat_xx = pat.sxx.reshape(g * t * t, p * p)  # contractions as BLAS matrix products
+    flat_xy = pat.sxy.reshape(g * t * t, p)
+    xvx = (inv.reshape(-1) @ flat_xx).reshape(p, p)
+    xvy = inv.reshape(-1) @ flat_xy
+    yvy = float(np.sum(inv * pat.syy))
     sign, logdet_xvx = np.linalg.slogdet(xvx)
     if sign <= 0:
         raise NotEstimable("the fixed-effects design is singular under the fitted covariance")
     cov_beta = np.linalg.inv(xvx)
     beta = cov_beta @ xvy
     criterion = logdet + logdet_xvx + yvy - float(beta @ xvy)
-    gradient = np.zeros_like(sigma)
-    for g, inv in zip(patterns, inverses, strict=True):
-        xcx = np.einsum("abkl,kl->ab", g.sxx, cov_beta)
-        bxy = g.sxy @ beta
-        rr = g.syy - bxy - bxy.T + np.einsum("k,abkl,l->ab", beta, g.sxx, beta)
-        part = g.count * inv - inv @ (xcx + rr) @ inv
-        gradient[np.ix_(g.visits, g.visits)] += part
-    return _Evaluation(criterion, beta, cov_beta, gradient)
+    xcx = (flat_xx @ cov_beta.reshape(-1)).reshape(g, t, t)
+    bxy = (flat_xy @ beta).reshape(g, t, t)
+    bxxb = (flat_xx @ np.outer(beta, beta).reshape(-1)).reshape(g, t, t)
+    rr = pat.syy - bxy - bxy.transpose(0, 2, 1) + bxxb
+    parts = pat.count[:, None, None] * inv - inv @ (xcx + rr) @ inv
+    return _Evaluation(criterion, beta, cov_beta, parts.sum(axis=0))
 
 
 class _Cholesky:
@@ -177,22 +189,30 @@ class MixedModelRepeatedMeasures:
         f, grad = self._objective(theta)
         if not math.isfinite(f):
             raise NotEstimable("the starting covariance is not positive definite")
-        h_inv = np.eye(len(theta)) * 0.1
+        # The first step moves θ (log SDs, Cholesky factors) by at most 0.5; the gradient
+        # grows with the number of participants, so a fixed scale would overshoot.
+        h_inv = np.eye(len(theta)) * min(0.1, 0.5 / max(np.abs(grad).max(), 1e-12))
         for iteration in range(1, self.max_iter + 1):
             self.iterations_ = iteration
             direction = -h_inv @ grad
+            longest = np.abs(direction).max()
+            if longest > MAX_STEP:
+                direction *= MAX_STEP / longest
             # Converged when the gradient is small, or when the decrease BFGS still
             # predicts is below what the criterion can resolve in floating point.
             if (np.abs(grad).max() < self.gtol * (1 + abs(f))
                     or 0 <= -(direction @ grad) < 1e-13 * (1 + abs(f))):
                 return theta
             if direction @ grad >= 0:  # not a descent direction: restart from the gradient
-                h_inv, direction = np.eye(len(theta)) * 0.1, -0.1 * grad
+                scale = min(0.1, 0.5 / max(np.abs(grad).max(), 1e-12))
+                h_inv, direction = np.eye(len(theta)) * scale, -scale * grad
             step, new_f, new_grad = _backtrack(self._objective, theta, f, grad, direction)
             if step is None:
                 break
             s, yk = step, new_grad - grad
             if s @ yk > 1e-12:
+                if iteration == 1:  # Nocedal & Wright (6.20): rescale before the first update
+                    h_inv = np.eye(len(theta)) * float(s @ yk) / float(yk @ yk)
                 rho = 1 / (s @ yk)
                 v = np.eye(len(theta)) - rho * np.outer(s, yk)
                 h_inv = v @ h_inv @ v.T + rho * np.outer(s, s)
