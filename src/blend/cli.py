@@ -16,6 +16,10 @@ from collections.abc import Callable, Sequence
 # name -> ("module:function", one-line help). Modules are imported only when used.
 PURE_COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("blend.instruments.cli:main", "score questionnaire answers (JSON in, JSON out)"),
+    "instruments": (
+        "blend.instruments.cli:main_instruments",
+        "install a licensed translation; list instruments that lack one",
+    ),
     "screen": ("blend.eligibility.cli:main", "assess BLEND eligibility from facts (JSON)"),
     "design": ("blend.design.cli:main_design", "analytic sample size and detectable effect"),
     "simulate": ("blend.design.cli:main_simulate", "ADEMP power simulation of a TwiCs trial"),

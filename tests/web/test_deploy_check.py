@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.translation_fixture import write_translation
+
 BLEND = Path(sys.executable).with_name("blend")
 
 
@@ -17,7 +19,11 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     key = tmp_path / "secret_key"
     key.write_text("k3Y-" + "".join(chr(48 + (i * 7) % 75) for i in range(60)))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLEND_", "DJANGO_"))}
+    translations = tmp_path / "translations"  # the licensed wording, installed (a stand-in)
+    translations.mkdir()
+    write_translation(translations / "nl.json", "qlq-c15-pal", "eq5d5l-nl")
     return env | {
+        "BLEND_INSTRUMENT_TRANSLATIONS_DIR": str(translations),
         "BLEND_SECRET_KEY_FILE": str(key),
         "BLEND_ALLOWED_HOSTS": "blend.example.org",
         "BLEND_CSRF_TRUSTED_ORIGINS": "https://blend.example.org",
@@ -54,3 +60,14 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         [str(BLEND), "check"], env=env, capture_output=True, text=True, cwd=tmp_path
     )
     assert result.returncode != 0 and "BLEND_SECRET_KEY: expected a secret" in result.stderr
+
+
+def test_production_refuses_a_patient_questionnaire_with_placeholder_wording(
+    tmp_path: Path,
+) -> None:
+    env = production_env(tmp_path) | {"BLEND_INSTRUMENT_TRANSLATIONS_DIR": str(tmp_path / "none")}
+    result = subprocess.run(
+        [str(BLEND), "check", "--deploy"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert "questionnaires.E002" in result.stderr + result.stdout

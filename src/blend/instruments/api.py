@@ -46,6 +46,12 @@ def _definition(code: object) -> Instrument:
     return registry[code]
 
 
+def untranslated(code: str) -> Instrument:
+    """The definition as shipped, before any translation file (what a file is checked
+    against)."""
+    return _definition(code)
+
+
 def get_instrument(code: str, translations: str | os.PathLike[str] | None = None) -> Instrument:
     """The definition of an instrument, for rendering forms.
 

@@ -115,6 +115,7 @@ BPI_SF = Instrument(
         ),
     ),
     licensed=True,
+    version="2009",
     scorer=score_bpi,
 )
 

@@ -1,4 +1,5 @@
-"""``blend score CODE``: score answers given as JSON, print scores as JSON.
+"""``blend score CODE``: score answers given as JSON, print scores as JSON. And
+``blend instruments``: install a licensed translation, list what still lacks one.
 
 Input: one JSON object from ``--answers`` or stdin, or JSON lines (one object per
 line) for many; one JSON object of scores is printed per input, in order. Scoring
@@ -111,3 +112,74 @@ def main(argv: Sequence[str]) -> int:
     for result in results:
         print(json.dumps(result, allow_nan=False))
     return 0
+
+
+def _instruments_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blend instruments",
+        description="Licensed translations of the questionnaires (docs/instruments.md).",
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    install = actions.add_parser(
+        "install-translation",
+        help="check a translation file against the instruments and install it",
+    )
+    install.add_argument("file", help="translation file (JSON, format in docs/instruments.md)")
+    install.add_argument(
+        "--dir",
+        help="install folder (default: BLEND_INSTRUMENT_TRANSLATIONS_DIR or var/translations)",
+    )
+    install.add_argument(
+        "--check", action="store_true", help="only check the file; install nothing"
+    )
+    actions.add_parser("status", help="which instruments lack a translation, per language")
+    return parser
+
+
+def main_instruments(argv: Sequence[str]) -> int:
+    from pathlib import Path
+
+    from blend.instruments import translations
+
+    args = _instruments_parser().parse_args(list(argv))
+    if args.action == "status":
+        return _print_status(translations.coverage(translations_codes()))
+    try:
+        if args.check:
+            problems = translations.check_translation_file(
+                translations.load_translation_file(Path(args.file))
+            )
+            if problems:
+                raise translations.TranslationRefused(problems)
+            print(f"blend instruments: {args.file}: complete; nothing installed (--check)")
+            return 0
+        written = translations.install_translation(
+            Path(args.file), Path(args.dir) if args.dir else None
+        )
+    except InstrumentError as exc:
+        print("blend instruments: the translation was not installed:", file=sys.stderr)
+        for problem in getattr(exc, "problems", [str(exc)]):
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    for path in written:
+        print(f"installed {path.name} -> {path}")
+    return 0
+
+
+def translations_codes() -> tuple[str, ...]:
+    """The questionnaires a patient fills in, whose wording must be translated."""
+    from blend.instruments.api import get_instrument, instrument_codes
+
+    return tuple(c for c in instrument_codes() if get_instrument(c).licensed)
+
+
+def _print_status(rows: list[dict[str, Any]]) -> int:
+    missing = 0
+    for row in rows:
+        if row["complete"]:
+            state = f"translated ({row['source'] or 'source not stated'})"
+        else:
+            missing += 1
+            state = f"PLACEHOLDER: {len(row['pending'])} of {row['items']} items untranslated"
+        print(f"{row['code']:<14} {row['language']}  version {row['version']:<6} {state}")
+    return 1 if missing else 0

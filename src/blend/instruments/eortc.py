@@ -237,6 +237,7 @@ QLQ_C15_PAL = Instrument(
     instructions_en=INSTRUCTIONS,
     instructions_nl=placeholder_nl(INSTRUCTIONS),
     licensed=True,
+    version="2006",
     scorer=score_c15,
 )
 
@@ -262,6 +263,7 @@ QLQ_C30 = Instrument(
     instructions_en=INSTRUCTIONS,
     instructions_nl=placeholder_nl(INSTRUCTIONS),
     licensed=True,
+    version="3.0",
     scorer=score_c30,
 )
 

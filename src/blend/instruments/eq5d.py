@@ -163,6 +163,7 @@ EQ5D5L_NL = Instrument(
         ),
     ),
     licensed=True,
+    version="5L",
     scorer=score_eq5d,
 )
 

@@ -110,6 +110,11 @@ class Instrument:
     instructions_nl: str = ""
     licensed: bool = False
     scorer: ArrayScorer | None = field(default=None, repr=False, compare=False)
+    #: The edition whose items and answer options this definition holds; a licensed
+    #: translation names the edition it translates and must match it (``translations``).
+    version: str = "1"
+    #: Where the Dutch wording came from (the licence), once a translation is applied.
+    translation_source: str = ""
 
     @cached_property
     def item_keys(self) -> tuple[str, ...]:

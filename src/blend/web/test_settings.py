@@ -11,6 +11,9 @@ os.environ.setdefault(
     "BLEND_RANDOMIZATION_SEED", "5eed" * 16
 )  # fixed test seed, never a production one
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
+# No installed translations unless a test installs one: a developer's var/translations
+# must not change what the tests see.
+os.environ.setdefault("BLEND_INSTRUMENT_TRANSLATIONS_DIR", "")
 
 from blend.web.settings import *  # noqa: E402,F403
 

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class QuestionnairesConfig(AppConfig):
     name = "blend.apps.questionnaires"
     label = "questionnaires"
     url_prefix = "questionnaires/"
+    nav = [("questionnaires:translations", _("Questionnaire texts"), "query.manage")]
 
     def ready(self) -> None:
         from blend.apps.followup.services import register_death_listener

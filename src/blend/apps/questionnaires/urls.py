@@ -6,4 +6,5 @@ app_name = "questionnaires"
 urlpatterns = [
     path("q/<str:token>/", views.patient, name="patient"),
     path("assessment/<int:pk>/", views.assessment_view, name="assessment"),
+    path("translations/", views.translations, name="translations"),
 ]

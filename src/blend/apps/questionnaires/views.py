@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,9 +25,11 @@ from blend.apps.accounts.permissions import require
 from blend.apps.audit.guards import WriteRefused
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
+from blend.apps.questionnaires import checks, services
 from blend.apps.questionnaires import domain as qpages
-from blend.apps.questionnaires import services
 from blend.apps.questionnaires.models import Mode, ResponseStatus
+from blend.instruments import get_instrument, instrument_codes
+from blend.instruments.translations import coverage, installed_dir
 from blend.protocol.schedule import load_schedule
 
 
@@ -373,3 +376,30 @@ def _staff_entry(
     )
     messages.success(request, _("Questionnaire entered and scored."))
     return redirect("questionnaires:assessment", pk=assessment.pk)
+
+
+@require(Cap.QUERY_MANAGE)
+def translations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """For the data manager: which questionnaire lacks its licensed wording in which
+    language, and how to install it. Patient-facing questionnaires come first:
+    ``check --deploy`` refuses production while one of them shows a placeholder."""
+    patient = checks.patient_instruments()
+    licensed = tuple(c for c in instrument_codes() if get_instrument(c).licensed)
+    codes = patient + tuple(c for c in licensed if c not in patient)
+    rows = [
+        {**row, "patient": row["code"] in patient, "language_name": _language_name(row)}
+        for row in coverage(codes)
+    ]
+    return render(
+        request,
+        "questionnaires/translations.html",
+        {
+            "rows": rows,
+            "missing": sum(1 for r in rows if r["patient"] and not r["complete"]),
+            "installed_dir": installed_dir(),
+        },
+    )
+
+
+def _language_name(row: dict[str, Any]) -> str:
+    return str(dict(settings.LANGUAGES).get(row["language"], row["language"]))
