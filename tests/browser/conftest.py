@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -59,3 +60,58 @@ def login(page, live_server, username: str, password: str) -> None:  # type: ign
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+@dataclass
+class Watch:
+    """What a page did that a walk-through must not see: a request to any other host
+    (blocked, so a closed ward network is simulated), an error in the console, an
+    answer of 500 or more."""
+
+    origin: str
+    external: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+
+    def attach(self, context) -> None:  # type: ignore[no-untyped-def]
+        context.route("**/*", self._route)
+
+    def watch(self, page) -> None:  # type: ignore[no-untyped-def]
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
+        page.on("response", self._response)
+
+    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if url.startswith((self.origin, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def _response(self, response) -> None:  # type: ignore[no-untyped-def]
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.url}")
+
+    def problems(self) -> dict[str, list[str]]:
+        found = {
+            "external requests": self.external,
+            "console errors": self.console_errors,
+            "server errors": self.server_errors,
+        }
+        return {kind: items for kind, items in found.items() if items}
+
+
+def watched_page(browser, live_server, **context_options):  # type: ignore[no-untyped-def]
+    """A page whose context blocks and records every request that leaves the server."""
+    context = browser.new_context(**context_options)
+    watch = Watch(origin=live_server.url)
+    watch.attach(context)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    watch.watch(page)
+    return context, page, watch

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "axes",
+    "ninja",  # serves Swagger UI for /api/docs from its own static files, not from a CDN
     *BLEND_APPS,
 ]
 
