@@ -107,3 +107,20 @@ def test_createstaff_bootstraps_the_first_administrator(monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     with pytest.raises(CommandError, match="password:"):
         call_command("createstaff", "--username", "second", "--role", "admin", "--password-stdin")
+
+
+def test_the_staff_page_offers_unlock_only_for_a_locked_account(
+    client, client_for, personas
+) -> None:
+    def unlock_offered(username: str) -> bool:
+        page = client_for("admin_ada").get("/accounts/staff/").content.decode()
+        return f"/accounts/staff/{personas[username].pk}/unlock/" in page
+
+    assert not any(unlock_offered(name) for name in ("nurse_nina", "monitor_mo", "admin_ada"))
+    client.post("/accounts/login/", {"username": "nurse_nina", "password": "wrong"})
+    assert not unlock_offered("nurse_nina")  # one typo is not a lockout
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "nurse_nina", "password": "wrong"})
+    assert unlock_offered("nurse_nina") and not unlock_offered("monitor_mo")
+    client_for("admin_ada").post(f"/accounts/staff/{personas['nurse_nina'].pk}/unlock/")
+    assert not unlock_offered("nurse_nina")

@@ -202,12 +202,13 @@ def test_the_worklist_holds_intervention_participants_until_decided(
 
 @pytest.mark.parametrize("username", EVERYONE)
 def test_offer_pages_need_offer_write_and_allocation_view(
-    client_for, intervention, username: str
+    client_for, intervention, personas, username: str
 ) -> None:
     client = client_for(username)
     expected = 200 if username in OFFER_WRITERS else 403
     assert client.get(reverse("offers:worklist")).status_code == expected
-    for name in ("offer", "accept", "refuse", "not-offered"):
+    # Each form is asked for while it applies: offer first, the decision once offered.
+    for name in ("offer", "not-offered"):
         assert (
             client.get(reverse(f"offers:{name}", args=[intervention.study_id])).status_code
             == expected
@@ -216,6 +217,13 @@ def test_offer_pages_need_offer_write_and_allocation_view(
         reverse("offers:offer", args=[intervention.study_id]), {"offered_on": today().isoformat()}
     )
     assert Offer.objects.exists() == (username in OFFER_WRITERS)
+    if not Offer.objects.exists():
+        services.make_offer(intervention, on=today(), user=personas["nurse_nina"])
+    for name in ("accept", "refuse", "not-offered"):
+        assert (
+            client.get(reverse(f"offers:{name}", args=[intervention.study_id])).status_code
+            == expected
+        )
 
 
 def test_the_forms_walk_offer_accept_and_show_field_errors(client_for, intervention) -> None:
@@ -258,3 +266,37 @@ def test_a_control_participant_page_has_no_offer_panel(client_for, control) -> N
         reverse("offers:offer", args=[control.study_id]), {"offered_on": today().isoformat()}
     )
     assert response.status_code == 400 and not Offer.objects.exists()
+
+
+def test_a_control_participant_gets_a_clear_refusal_before_any_form(client_for, control) -> None:
+    client = client_for("nurse_nina")
+    for name in services.ACTIONS:
+        response = client.get(reverse(f"offers:{name}", args=[control.study_id]))
+        page = response.content.decode()
+        assert response.status_code == 400 and "form" not in response.context
+        assert 'data-testid="offer-not-applicable"' in page
+        assert "not allocated to the intervention" in page and "expected" not in page
+
+
+def test_actions_that_do_not_apply_now_are_refused_and_not_linked(
+    client_for, intervention, personas
+) -> None:
+    client = client_for("nurse_nina")
+    sid = intervention.study_id
+
+    def refused(name: str) -> bool:
+        response = client.get(reverse(f"offers:{name}", args=[sid]))
+        return response.status_code == 400 and b"offer-not-applicable" in response.content
+
+    def linked(name: str) -> bool:
+        page = client.get(reverse("participant-detail", args=[sid])).content.decode()
+        return reverse(f"offers:{name}", args=[sid]) in page
+
+    assert [refused(n) for n in services.ACTIONS] == [False, True, True, False]
+    assert [linked(n) for n in services.ACTIONS] == [True, False, False, True]
+    services.make_offer(intervention, on=today(), user=personas["nurse_nina"])
+    assert [refused(n) for n in services.ACTIONS] == [True, False, False, False]
+    assert [linked(n) for n in services.ACTIONS] == [False, True, True, True]
+    services.record_refusal(intervention, on=today(), reason="no", user=personas["nurse_nina"])
+    assert all(refused(n) for n in services.ACTIONS)
+    assert not any(linked(n) for n in services.ACTIONS)

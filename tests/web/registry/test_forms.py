@@ -137,3 +137,23 @@ def test_an_edit_needs_a_reason_and_a_valid_value(client_for, make_participant) 
         response.status_code == 302
         and Participant.objects.get(pk=participant.pk).performance_status == 2
     )
+
+
+CLINICAL_CHOICES = ("sex", "primary_tumour", "performance_status", "preferred_language", "site")
+
+
+def test_the_registration_form_preselects_no_clinical_value(client_for, site) -> None:
+    form = client_for("nurse_nina").get("/participants/new/").context["form"]
+    for name in CLINICAL_CHOICES:
+        field = form[name]
+        assert field.value() in (None, ""), name
+        assert field.field.required and list(field.field.choices)[0][0] in ("", None), name
+        assert 'selected value=""' in str(field) or 'value="" selected' in str(field), name
+
+
+@pytest.mark.parametrize("field", ["sex", "primary_tumour", "performance_status"])
+def test_a_clinical_choice_left_empty_is_required(client_for, site, field) -> None:
+    data = registration_post() | {"site": str(site.pk), field: ""}
+    response = client_for("nurse_nina").post("/participants/new/", data)
+    assert response.status_code == 400 and field in response.context["form"].errors
+    assert not Participant.objects.exists()

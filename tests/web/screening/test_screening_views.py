@@ -195,3 +195,39 @@ def test_the_panel_offers_no_edit_once_the_participant_is_randomized(
     randomize(participant, user=personas["nurse_nina"])
     text = client_for("nurse_nina").get(page).content.decode()
     assert 'data-testid="screening-panel"' in text and edit not in text
+
+
+def test_the_confirmation_shows_every_criterion_with_its_values_and_sources(
+    client_for, make_participant, personas
+) -> None:
+    from blend.eligibility import load_criteria
+
+    participant = make_participant()
+    screen(participant, personas["nurse_nina"])
+    response = client_for("investigator_ivo").get(
+        reverse("screening:confirm", args=[participant.study_id])
+    )
+    page = response.content.decode()
+    rows = response.context["criteria"]
+    assert [r["code"] for r in rows] == [c.code for c in load_criteria().active]
+    assert all(r["outcome"] == "met" for r in rows)
+    assert 'data-testid="criteria-signed"' in page
+    for row in rows:
+        assert row["text"] in page
+        for fact in row["facts"]:
+            assert fact["source"] and fact["value"] != "" and "None" not in fact["value"]
+    sources = {f["source"] for r in rows for f in r["facts"]}
+    assert "consent records" in sources and any("nurse_nina" in s for s in sources)
+
+
+def test_a_wrong_password_is_told_in_words_in_english_and_dutch(
+    client_for, make_participant, personas
+) -> None:
+    participant = make_participant()
+    screen(participant, personas["nurse_nina"])
+    client = client_for("investigator_ivo")
+    url = reverse("screening:confirm", args=[participant.study_id])
+    english = client.post(url, {"password": "nope", "attest": "on"})
+    assert english.context["form"].errors["password"] == ["The password is not correct."]
+    dutch = client.post(url, {"password": "nope", "attest": "on"}, HTTP_ACCEPT_LANGUAGE="nl")
+    assert dutch.context["form"].errors["password"] == ["Het wachtwoord is niet juist."]

@@ -150,3 +150,71 @@ def test_the_pathway_is_hidden_from_roles_that_may_not_see_arms(
     assert "Start of treatment (day 0)" in admin_page
     nurse_page = client_for("nurse_nina").get(f"/participants/{p.study_id}/").content.decode()
     assert "same-day SBRT and surgery" in nurse_page
+
+
+def _pathway_sets(body: str) -> dict[str, bool]:
+    """Which pathway fieldsets the page shows (True) or hides (False)."""
+    shown = {}
+    for pathway in ("same_day", "standard"):
+        start = body.index(f'data-testid="pathway-{pathway}"')
+        shown[pathway] = " hidden" not in body[start : body.index(">", start)]
+    return shown
+
+
+def test_the_form_shows_only_the_chosen_pathways_fields(  # type: ignore[no-untyped-def]
+    client_for, make_participant, allocate, personas
+) -> None:
+    accepted = make_participant()
+    allocate(accepted, "intervention")
+    Offer.objects.create(
+        participant=accepted,
+        state="accepted",
+        offered_on=date(2025, 3, 5),
+        trial_consent_version="1.0",
+    )
+    client = client_for("nurse_nina")
+    body = client.get(f"/treatment/{accepted.study_id}/").content.decode()
+    assert _pathway_sets(body) == {"same_day": True, "standard": False}
+    assert (
+        'name="sbrt_dose_gy"'
+        in body.split('data-testid="pathway-same_day"')[1].split("</fieldset>")[0]
+    )
+    assert "treatment/pathway.js" in body and "://" not in body.split("pathway.js")[0][-80:]
+    bad = client.post(
+        f"/treatment/{accepted.study_id}/",
+        {
+            "pathway": "standard",
+            "planned_on": "2025-04-01",
+            "surgery_on": "2025-04-01",
+            "radiotherapy_on": "2025-03-20",
+        },
+    )
+    assert bad.status_code == 400
+    assert _pathway_sets(bad.content.decode()) == {"same_day": False, "standard": True}
+    assert "radiotherapy_on" in bad.context["form"].errors
+
+
+def test_the_other_pathways_fields_are_neither_validated_nor_saved(  # type: ignore[no-untyped-def]
+    client_for, make_participant
+) -> None:
+    p = make_participant()
+    response = client_for("nurse_nina").post(
+        f"/treatment/{p.study_id}/",
+        {
+            "pathway": "standard",
+            "planned_on": "2025-04-01",
+            "surgery_on": "2025-04-01",
+            "radiotherapy_on": "2025-04-20",
+            "sbrt_dose_gy": "not a number",  # hidden same-day field, left over
+            "sbrt_started_at": "2025-04-01T08:00",
+        },
+    )
+    assert response.status_code == 302
+    record = TreatmentRecord.objects.get()
+    assert record.sbrt_dose_gy is None and record.sbrt_started_at is None
+    response = client_for("nurse_nina").post(
+        f"/treatment/{make_participant().study_id}/",
+        _same_day(radiotherapy_on="bad date", surgery_on="2025-01-01"),
+    )
+    assert response.status_code == 302
+    assert TreatmentRecord.objects.filter(pathway="same_day").exists()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from blend.apps.accounts.models import User
 from blend.apps.audit.services import record_event
@@ -20,9 +23,8 @@ def reauthenticate(request: HttpRequest | None, user: User, password: str) -> No
     """
     confirmed = authenticate(request, username=user.get_username(), password=password)
     if confirmed is None or confirmed.pk != user.pk:
-        raise ReauthenticationFailed(
-            "password: expected the password of the signed-in user; it did not match"
-        )
+        # Shown as it is next to the password field, so it is written for the person typing.
+        raise ReauthenticationFailed(_("The password is not correct."))
 
 
 class StaffError(ValueError):
@@ -84,6 +86,19 @@ def set_active(user: User, active: bool, *, by: User, reason: str) -> None:
             reason=reason,
             details={"username": user.username},
         )
+
+
+def locked_usernames() -> frozenset[str]:
+    """The accounts django-axes is refusing now: the failure limit reached within the
+    cool-off time (an older lockout has lapsed by itself and needs no unlock)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return frozenset(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+        ).values_list("username", flat=True)
+    )
 
 
 def unlock(user: User, *, by: User) -> None:

@@ -50,7 +50,12 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/staff.html",
-        {"form": form, "users": users, "reason_form": ReasonForm()},
+        {
+            "form": form,
+            "users": users,
+            "reason_form": ReasonForm(),
+            "locked": services.locked_usernames(),
+        },
         status=400 if form.errors else 200,
     )
 

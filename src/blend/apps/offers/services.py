@@ -17,6 +17,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
@@ -46,6 +47,38 @@ def may_mention_trial(participant: Participant) -> bool:
     """The TwiCs rule for anything patient-facing: only intervention-arm participants may
     ever be told about the trial (controls are not informed)."""
     return Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists()
+
+
+ACTIONS = ("offer", "accept", "refuse", "not-offered")
+
+
+def applicable_actions(participant: Participant) -> frozenset[str]:
+    """The offer actions that apply now; the panel links only these and the views refuse
+    the others before showing a form (control participants: none at all)."""
+    if not may_mention_trial(participant):
+        return frozenset()
+    state = offer_state(participant)
+    if state is None:
+        return frozenset({"offer", "not-offered"})
+    if state == OfferState.OFFERED:
+        return frozenset({"accept", "refuse", "not-offered"})
+    return frozenset()
+
+
+def why_not_applicable(participant: Participant, action: str) -> str:
+    """A sentence for staff on why ``action`` does not apply to this participant now."""
+    if not may_mention_trial(participant):
+        return _(
+            "This participant is not allocated to the intervention, so there is no offer to record."
+        )
+    state = offer_state(participant)
+    if state is None:
+        return _("The intervention has not been offered yet, so there is no decision to record.")
+    if state == OfferState.OFFERED and action == "offer":
+        return _("The offer is already recorded; record the participant's decision instead.")
+    return _("The offer is already decided (%(state)s); nothing more can be recorded.") % {
+        "state": OfferState(state).label
+    }
 
 
 def trial_consent_versions() -> list[str]:

@@ -24,11 +24,24 @@ from blend.apps.registry.models import Participant
 def _run(
     request: HttpRequest,
     study_id: str,
+    name: str,
     form_class: type[forms.Form],
     title: str,
     action: Callable[[Participant, dict[str, Any]], Any],
 ) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
+    if name not in services.applicable_actions(participant):
+        # Refused before the form is shown: a typed or stale URL must not invite data entry.
+        return render(
+            request,
+            "offers/not_applicable.html",
+            {
+                "participant": participant,
+                "title": title,
+                "message": services.why_not_applicable(participant, name),
+            },
+            status=400,
+        )
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,6 +65,7 @@ def offer(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(
         request,
         study_id,
+        "offer",
         OfferForm,
         _("Offer the intervention"),
         lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user),
@@ -63,6 +77,7 @@ def accept(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(
         request,
         study_id,
+        "accept",
         AcceptForm,
         _("Offer accepted: trial consent signed"),
         lambda p, d: services.record_acceptance(
@@ -76,6 +91,7 @@ def refuse(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _run(
         request,
         study_id,
+        "refuse",
         RefuseForm,
         _("Offer refused"),
         lambda p, d: services.record_refusal(
@@ -89,6 +105,7 @@ def not_offered(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
     return _run(
         request,
         study_id,
+        "not-offered",
         NotOfferedForm,
         _("Offer not made"),
         lambda p, d: services.record_not_offered(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from django import forms
@@ -9,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from blend.apps.registry.editchecks import PARTICIPANT, REGISTRATION
 from blend.apps.registry.models import Identity, Language, Participant, PrimaryTumour, Sex, Site
 from blend.web.forms import EditCheckMixin
+
+NOTHING_CHOSEN = ("", "—")
+
+
+def starting_empty(choices: Sequence[tuple[object, object]]) -> list[tuple[object, object]]:
+    """A required choice that starts on "—": a preselected sex, tumour or ECOG score would
+    be saved silently by anyone who skips the field; with nothing chosen the form says so."""
+    return [NOTHING_CHOSEN, *choices]
 
 
 class RegistrationForm(EditCheckMixin, forms.Form):
@@ -26,13 +35,17 @@ class RegistrationForm(EditCheckMixin, forms.Form):
         regex=r"^[A-Za-z0-9-]{4,30}$",
         error_messages={"invalid": _("Expected 4–30 letters, digits or hyphens.")},
     )
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    primary_tumour = forms.ChoiceField(label=_("Primary tumour"), choices=PrimaryTumour.choices)
+    sex = forms.ChoiceField(label=_("Sex"), choices=starting_empty(Sex.choices))
+    primary_tumour = forms.ChoiceField(
+        label=_("Primary tumour"), choices=starting_empty(PrimaryTumour.choices)
+    )
     metastases_diagnosed_on = forms.DateField(
         label=_("Date spinal metastases diagnosed"), widget=forms.DateInput(attrs={"type": "date"})
     )
     performance_status = forms.TypedChoiceField(
-        label=_("WHO/ECOG performance status"), coerce=int, choices=[(i, str(i)) for i in range(5)]
+        label=_("WHO/ECOG performance status"),
+        coerce=int,
+        choices=starting_empty([(i, str(i)) for i in range(5)]),
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.RegexField(
@@ -43,7 +56,9 @@ class RegistrationForm(EditCheckMixin, forms.Form):
             "invalid": _("Expected a phone number of 8–20 digits, optionally starting with +.")
         },
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=starting_empty(Language.choices)
+    )
 
     def clean_hospital_number(self) -> str:
         number = self.cleaned_data["hospital_number"]

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
@@ -30,7 +32,7 @@ from blend.apps.consent.services import randomization_consent_fact
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening, Status
-from blend.eligibility import EligibilityResult, FactError, assess
+from blend.eligibility import EligibilityResult, FactError, assess, load_criteria
 
 # Takes the participant; returns why their screening may no longer change, or None.
 FinalityRule = Callable[[Participant], str | None]
@@ -90,6 +92,62 @@ def evaluate(participant: Participant, facts: dict[str, Any], on: date) -> Eligi
         return assess({**entered, **record_facts(participant, on)})
     except FactError as error:
         raise ScreeningError(error.errors) from None
+
+
+# Where each fact read from another record comes from, for the investigator who signs.
+RECORD_SOURCES = {
+    "age": gettext_lazy("identity record (date of birth), at the screening date"),
+    "date_of_birth": gettext_lazy("identity record"),
+    "consent_randomization": gettext_lazy("consent records"),
+    "screening_date": gettext_lazy("screening date"),
+    "sins_total": gettext_lazy("sum of the SINS components entered on the screening form"),
+}
+
+
+def _shown(value: Any) -> str:
+    """A fact value as a person reads it (not a Python repr)."""
+    if value is None:
+        return _("not known")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)
+
+
+def criteria_for_signature(screening: Screening, result: EligibilityResult) -> list[dict[str, Any]]:
+    """Every enabled criterion with its outcome and the facts it read: value and source.
+
+    This is what the investigator signs for, so nothing is summarised away."""
+    criteria = load_criteria()
+    entered = _("screening form, %(by)s, %(on)s") % {
+        "by": screening.screened_by.get_username(),
+        "on": screening.screened_on.isoformat(),
+    }
+    rows = []
+    for criterion in criteria.active:
+        outcome = criterion.failed(result.facts)
+        keys = [key for key in criteria.facts if key in criterion.rule.facts()]
+        rows.append(
+            {
+                "code": criterion.code,
+                "kind": criterion.kind,
+                "text": criterion.text,
+                "outcome": "undecided" if outcome is None else "fails" if outcome else "met",
+                "facts": [
+                    {
+                        "label": criteria.facts[key].label,
+                        "value": _shown(result.facts.get(key)),
+                        "source": RECORD_SOURCES.get(key, entered),
+                    }
+                    for key in keys
+                ]
+                or [{"label": "—", "value": "", "source": ""}],
+            }
+        )
+    return rows
 
 
 def _check_date(participant: Participant, on: date) -> None:

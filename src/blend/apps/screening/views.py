@@ -18,6 +18,7 @@ from blend.apps.screening.models import Status
 from blend.apps.screening.services import (
     ScreeningError,
     confirm_eligibility,
+    criteria_for_signature,
     evaluate,
     latest_screening,
     save_screening,
@@ -121,6 +122,7 @@ def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
             "participant": participant,
             "screening": screening,
             "result": result,
+            "criteria": criteria_for_signature(screening, result) if screening and result else [],
         },
         status=400 if form.errors else 200,
     )

@@ -16,6 +16,7 @@ SAME_DAY_FIELDS = (
     "surgery_started_at",
 )
 STANDARD_FIELDS = ("surgery_on", "radiotherapy_on", "radiotherapy_type")
+PATHWAY_FIELDS = {"same_day": SAME_DAY_FIELDS, "standard": STANDARD_FIELDS}
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -84,6 +85,38 @@ class TreatmentForm(forms.ModelForm):
             self.initial.setdefault("sbrt_fractions", config.sbrt_fractions)
             self.initial.setdefault("surgical_site_dose_gy", config.surgical_site_dose_gy)
 
+    def chosen_pathway(self) -> str:
+        """The pathway the form is showing: the one posted, else the saved or default one."""
+        if self.is_bound:
+            return str(self.data.get("pathway") or "")
+        return str(self.initial.get("pathway") or self.instance.pathway or "")
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The fields in the order they are shown: the pathway, the fields of each pathway
+        (only the chosen one visible), then the rest. A pathway's fields are validated only
+        when it is chosen, and the other pathway's are cleared (see ``clean``)."""
+        in_a_pathway = {name for names in PATHWAY_FIELDS.values() for name in names}
+        chosen = self.chosen_pathway()
+        common = [self[n] for n in ("pathway", "planned_on")]
+        rest = [
+            field
+            for field in self
+            if field.name not in in_a_pathway and field.name not in {"pathway", "planned_on"}
+        ]
+        return [
+            {"pathway": "", "legend": "", "hidden": False, "fields": common},
+            *[
+                {
+                    "pathway": pathway,
+                    "legend": Pathway(pathway).label,
+                    "hidden": pathway != chosen,
+                    "fields": [self[n] for n in names],
+                }
+                for pathway, names in PATHWAY_FIELDS.items()
+            ],
+            {"pathway": "", "legend": "", "hidden": False, "fields": rest},
+        ]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk and self.has_changed() and not data.get("reason", "").strip():
@@ -93,6 +126,7 @@ class TreatmentForm(forms.ModelForm):
         else:
             for name in SAME_DAY_FIELDS:
                 data[name] = None
+                self.errors.pop(name, None)  # a hidden field of the other pathway
             surgery, rt = data.get("surgery_on"), data.get("radiotherapy_on")
             if surgery and rt and rt < surgery:
                 self.add_error(
@@ -112,3 +146,4 @@ class TreatmentForm(forms.ModelForm):
             )
         for name in STANDARD_FIELDS:
             data[name] = None if name != "radiotherapy_type" else ""
+            self.errors.pop(name, None)  # a hidden field of the other pathway
