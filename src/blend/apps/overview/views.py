@@ -44,12 +44,21 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 def participant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ParticipantFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = queries.filtered_participants(
-        filters, may_search_identifiers=request.user.can(Cap.IDENTIFIERS_VIEW)
-    )
+    show_identity = request.user.can(Cap.IDENTIFIERS_VIEW)
+    qs = queries.filtered_participants(filters, may_search_identifiers=show_identity)
+    if show_identity:
+        qs = qs.select_related("identity")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     states = bulk_consent_states([p.pk for p in page.object_list])
-    rows = [{"p": p, "consent": states[p.pk]} for p in page.object_list]
+    rows = [
+        {
+            "p": p,
+            "consent": states[p.pk],
+            # Only a role that may see identifiers gets them; the others never load them.
+            "identity": getattr(p, "identity", None) if show_identity else None,
+        }
+        for p in page.object_list
+    ]
     query_string = request.GET.copy()
     query_string.pop("page", None)
     template = (
@@ -66,6 +75,7 @@ def participant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "rows": rows,
             "query_string": query_string.urlencode(),
             "consent_codes": load_protocol().consent_codes,
+            "show_identity": show_identity,
         },
     )
 
