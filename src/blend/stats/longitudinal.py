@@ -40,8 +40,8 @@ class RandomInterceptModel:
         self.names_ = names
         self._stats = _SufficientStatistics(x, y, inverse, counts)
         log_theta = _golden(lambda v: -self._reml(math.exp(v))[0], -12.0, 8.0)
-        _, beta, sigma2, cov = self._reml(math.exp(log_theta))
-        if not sigma2 > 0:
+        crit, beta, sigma2, cov = self._reml(math.exp(log_theta))
+        if not math.isfinite(crit):
             raise NotEstimable("the residual variance is zero: the model has as many "
                                "coefficients as the data can carry")
         self.params_, self.sigma2_ = beta, sigma2
@@ -61,7 +61,7 @@ class RandomInterceptModel:
         beta = np.linalg.solve(xtx, xty)
         n, p = st.n, len(beta)
         sigma2 = (yty - float(beta @ xty)) / (n - p)
-        if not sigma2 > 0:  # a saturated design fits exactly: no variance to estimate
+        if not sigma2 > 1e-12 * st.yty / n:  # a saturated design fits exactly: no variance
             return -math.inf, beta, sigma2, np.full_like(xtx, math.nan)
         logdet_v = float(np.sum(np.log1p(st.counts * theta)))
         _, logdet_x = np.linalg.slogdet(xtx)

@@ -167,3 +167,13 @@ def test_imputed_datasets_share_the_bootstrap_and_average_the_means(
     assert fit.replicates_.shape == (400, 2)
     npt.assert_allclose(fit.pooled_["delta_cost"]["estimate"], fit.delta_cost_)
     assert fit.pooled_["delta_cost"]["se"] > single.pooled_["delta_cost"]["se"]
+
+
+def test_a_zero_within_arm_variance_leaves_only_the_pooled_ci_out() -> None:
+    """Found by fuzzing: two participants per arm with equal costs made Rubin's rules
+    divide by zero and the whole CEA "not estimable (ZeroDivisionError)"."""
+    frame = pd.DataFrame({"z": [1, 1, 0, 0], "cost": [100.0, 100.0, 50.0, 50.0],
+                          "qaly": [0.3, 0.2, 0.1, 0.15]})
+    fit = CostEffectivenessAnalysis(bootstrap=20, seed=1).fit_imputed([frame])
+    assert fit.pooled_ is None and "variance is zero" in fit.pooled_note_
+    assert fit.delta_cost_ == 50.0

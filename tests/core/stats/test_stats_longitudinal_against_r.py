@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import numpy.testing as npt
 import pandas as pd
+import pytest
 
 from blend.stats.linear import design_matrix
 from blend.stats.longitudinal import RandomInterceptModel
@@ -45,3 +47,14 @@ def test_random_intercept_model_matches_nlme_lme() -> None:
                                       0.0463620003616735], rtol=1e-5)
     npt.assert_allclose([fit.tau2_, fit.sigma2_], [18.9458851621373, 192.8596182749185],
                         rtol=1e-4)
+
+
+def test_a_saturated_design_has_no_residual_variance_to_estimate() -> None:
+    """Found by fuzzing a 4-participant interim: "math domain error" before."""
+    from blend.stats.errors import NotEstimable
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(6), rng.normal(size=(6, 4))])
+    y = x @ np.arange(5.0)  # exactly in the column space
+    with pytest.raises(NotEstimable, match="residual variance is zero"):
+        RandomInterceptModel().fit(x, y, [1, 1, 2, 2, 3, 3], [f"b{i}" for i in range(5)])

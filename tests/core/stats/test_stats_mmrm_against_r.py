@@ -117,3 +117,21 @@ def test_random_intercept_se_is_too_small_when_variance_rises(
     study_id, method = "REML") gives SE(tpm12:z) = 3.17508897960667, 28 % below the MMRM's
     4.4077: why the random-intercept model is only a sensitivity analysis."""
     assert _coef(fit, ["arm_m12"], "se")[0] / 3.17508897960667 > 1.35
+
+
+def test_visits_too_sparse_for_an_unstructured_covariance_are_left_out() -> None:
+    """Found by fuzzing small interims: with 4 participants the 36 covariance parameters
+    of 8 visits are not identified and BFGS wandered ("math domain error")."""
+    from blend.stats.repeated import mmrm_visits
+
+    long = pd.read_csv(DATA / "mmrm.csv")
+    few_m12 = long[(long["tp"] != "m12") | long["study_id"].isin(
+        long.loc[long["tp"] == "m12", "study_id"].unique()[:4])]
+    visits, reasons = mmrm_visits(few_m12)
+    assert visits == ["w1", "w4", "w12", "m6"]
+    assert reasons == {"m12": "4 PF value(s) at m12: too few for an unstructured covariance"}
+    apart = long[~((long["tp"] == "w1") & long["study_id"].isin(
+        long.loc[long["tp"] == "m6", "study_id"]))]
+    visits, reasons = mmrm_visits(apart)  # nobody seen at both w1 and m6: w1 is sparser
+    assert visits == ["w4", "w12", "m6", "m12"]
+    assert reasons["w1"].startswith("seen together with m6 in fewer than 2 participants")

@@ -175,3 +175,13 @@ def test_fine_gray_with_a_monotone_likelihood_did_not_converge() -> None:
 
     with pytest.raises(NotEstimable, match="did not converge"):
         FineGrayFitter().fit([45, 23, 284], [1, 1, 1], [0, 1, 0])
+
+
+def test_a_log_rank_with_only_one_arm_at_risk_at_every_death_is_not_estimable() -> None:
+    """Found by fuzzing: the control participant is censored before the first death, so
+    the hypergeometric variance is 0 (survdiff gives chisq NaN)."""
+    from blend.stats.errors import NotEstimable
+    from blend.stats.timetoevent import _logrank
+
+    with pytest.raises(NotEstimable, match="variance is zero"):
+        _logrank(np.array([1.0, 2.0, 0.5]), np.array([True, True, False]), np.array([1, 1, 0]))
