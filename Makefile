@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export BLEND_DEBUG ?= 1
 
-.PHONY: demo install migrate demo-data serve test test-sqlite test-postgres lint bench clean messages
+.PHONY: demo install migrate demo-data serve local-settings test test-sqlite test-postgres lint bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-migrate: install
-	mkdir -p var
+migrate: install local-settings
 	$(BIN)/blend migrate --no-input
 
 # The demo randomizes with its own secret seed, made once per machine and kept in var/
@@ -29,11 +28,27 @@ $(DEMO_SEED):
 	mkdir -p var
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 
-demo-data: migrate $(DEMO_SEED)
-	BLEND_RANDOMIZATION_SEED_FILE=$(DEMO_SEED) $(BIN)/blend demo
+# The demo's settings go to var/local.env, which every `blend` command reads
+# (blend.web.settings), so the commands of the docs work as typed after `make demo`,
+# with nothing exported. Rewritten on every run: `make demo PORT=8100` moves the
+# printed address and the patient links to port 8100. Production never has this file.
+LOCAL_SETTINGS := var/local.env
 
-serve: install $(DEMO_SEED)
-	BLEND_RANDOMIZATION_SEED_FILE=$(DEMO_SEED) $(BIN)/blend runserver $(HOST):$(PORT)
+local-settings: $(DEMO_SEED)
+	@printf '%s\n' \
+	  '# Written by `make demo` for this checkout only; the environment overrides it.' \
+	  '# Never copy it to a server: `blend check --deploy` refuses it.' \
+	  'BLEND_DEBUG=1' \
+	  'BLEND_RANDOMIZATION_SEED_FILE=$(abspath $(DEMO_SEED))' \
+	  'BLEND_PUBLIC_BASE_URL=http://$(HOST):$(PORT)' \
+	  'BLEND_ALLOWED_HOSTS=$(HOST),127.0.0.1,localhost,testserver' > $(LOCAL_SETTINGS)
+	@echo "== settings for every blend command: $(LOCAL_SETTINGS) (http://$(HOST):$(PORT))"
+
+demo-data: migrate
+	$(BIN)/blend demo
+
+serve: install local-settings
+	$(BIN)/blend runserver $(HOST):$(PORT)
 
 ## make demo: install, migrate, load the synthetic demo cohort, print the logins and serve.
 demo: demo-data serve

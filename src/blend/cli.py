@@ -111,7 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_django(command: str, rest: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blend.web.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018  (loads the settings: a bad value is named here)
+    except ImproperlyConfigured as error:
+        print(f"blend {command}: settings: {error}", file=sys.stderr)
+        return 2
 
     from blend.apps.audit.guards import WriteRefused
 

@@ -64,3 +64,26 @@ def env_secret(name: str, default: str | None = None) -> str | None:
             raise EnvError(f"{name}_FILE: expected a readable file, got {file_name!r}")
         return path.read_text(encoding="utf-8").strip()
     return os.environ.get(name, default)
+
+
+def load_local_settings(path: Path) -> list[str]:
+    """Apply a local settings file (``KEY=VALUE`` lines, ``#`` comments) to the
+    environment, for the ``BLEND_*`` variables the environment does not set itself,
+    and return the names applied. ``make demo`` writes one under ``var/`` so that every
+    ``blend`` command typed after it finds the demo's settings; the environment always
+    wins, and a production server has no such file (``check --deploy`` refuses one)."""
+    if not path.is_file():
+        return []
+    applied = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or not name.startswith("BLEND_"):
+            raise EnvError(f"{path}:{number}: expected BLEND_NAME=value, got {text!r}")
+        if name not in os.environ:
+            os.environ[name] = value.strip()
+            applied.append(name)
+    return applied

@@ -15,6 +15,16 @@ from blend.web import env
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env.env_str("BLEND_BASE_DIR", str(Path.cwd())))
 VAR_DIR = BASE_DIR / "var"
+# `make demo` writes local.env in var/ (debug, the demo seed, the public URL with its port), so
+# that every `blend` command typed afterwards works with nothing exported. The environment
+# wins over it; `check --deploy` refuses it (blend.web.checks). BLEND_LOCAL_SETTINGS="" reads none.
+LOCAL_SETTINGS_FILE = env.env_str("BLEND_LOCAL_SETTINGS", str(VAR_DIR / "local.env"))
+try:
+    LOCAL_SETTINGS_APPLIED = (
+        env.load_local_settings(Path(LOCAL_SETTINGS_FILE)) if LOCAL_SETTINGS_FILE else []
+    )
+except env.EnvError as error:
+    raise ImproperlyConfigured(str(error)) from error
 # Trial folders registered with `blend trial add` are copied here (docs/trials.md).
 BLEND_TRIALS_DIR = Path(env.env_str("BLEND_TRIALS_DIR", str(VAR_DIR / "trials")))
 
@@ -25,7 +35,9 @@ try:
     )
     if SECRET_KEY is None:
         raise env.EnvError(
-            "BLEND_SECRET_KEY: expected a secret (or BLEND_SECRET_KEY_FILE), got nothing"
+            "BLEND_SECRET_KEY: expected a secret (or BLEND_SECRET_KEY_FILE), got nothing. "
+            "On a developer's machine, run `make demo` (it writes local.env in var/) or set "
+            "BLEND_DEBUG=1; in production see docs/deployment.md"
         )
     ALLOWED_HOSTS = env.env_list("BLEND_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     CSRF_TRUSTED_ORIGINS = env.env_list("BLEND_CSRF_TRUSTED_ORIGINS", [])
@@ -209,3 +221,5 @@ LOGGING = {
 }
 
 AXES_LOCKOUT_URL = "/accounts/locked/"
+
+from blend.web import checks as _checks  # noqa: E402,F401  (registers the deploy checks)

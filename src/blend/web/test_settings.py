@@ -14,6 +14,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 # No installed translations unless a test installs one: a developer's var/translations
 # must not change what the tests see.
 os.environ.setdefault("BLEND_INSTRUMENT_TRANSLATIONS_DIR", "")
+# Nor may the local.env in var/ that `make demo` leaves in a developer's checkout.
+os.environ.setdefault("BLEND_LOCAL_SETTINGS", "")
 
 from blend.web.settings import *  # noqa: E402,F403
 

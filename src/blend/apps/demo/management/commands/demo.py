@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from blend.apps.demo.services import DEMO_PASSWORD, demo_users, load_demo
@@ -36,4 +37,4 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, role_label in demo_users():
             self.stdout.write(f"  {username:<14} {role_label}")
-        self.stdout.write("\nOpen http://127.0.0.1:8000 and log in.")
+        self.stdout.write(f"\nOpen {settings.PUBLIC_BASE_URL} and log in.")
