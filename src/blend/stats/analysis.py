@@ -29,15 +29,23 @@ Keys added to the contract's (shapes; the report can show them):
 - `sensitivity`: `tipping_point: [{delta, shift, estimate, ci95, p}]`,
   `tipping_delta`, `tipping_delta_mcse`, `tipping_direction: str`,
   `tipping_rule: str` (see `blend.stats.tipping`).
-- `secondary.overall_survival.deaths: {intervention, control}`.
+- `secondary.overall_survival.deaths: {intervention, control}`; a null median has
+  `notes["median_days.<arm>"]` ("not reached: …").
 - `secondary.systemic_therapy`: `n`, `restarts`, `competing_deaths`,
-  `fine_gray: {shr, shr_ci95: [lo, hi], p, se_log_shr, model}`.
+  `fine_gray: {shr, shr_ci95: [lo, hi], p, se_log_shr, model}`; a null CIF has
+  `notes["cif_w12.<arm>"]` (nobody followed that long).
 - `secondary.pain_response_w4.<arm>`: `categories`, `observed_w4`.
-- `secondary.pf_mmrm`: the MMRM (see `blend.stats.repeated`), and
-  `secondary.pf_longitudinal` (random-intercept model) with `role: "sensitivity"` and
-  `reference_timepoint`.
+- `secondary.pf_mmrm` (primary longitudinal model): `{model, role, covariance:
+  "unstructured", df_method: "Satterthwaite", timepoints: [str], observations,
+  participants, arm_effect_by_timepoint: {t: {estimate, se, df, ci95, p}},
+  not_estimable_timepoints: {t: reason}, residual_sd_by_timepoint: {t: sd},
+  correlation: [[r]] (over `timepoints`), dropped_terms: [str], iterations}`.
+- `secondary.pf_longitudinal` (random-intercept model): adds `role: "sensitivity"`,
+  `reference_timepoint` and `not_estimable_timepoints: {t: reason}`.
+- `secondary.prom_compliance[i].notes.compliance` when nothing was expected.
 - `cea`: see `blend.stats.costeffectiveness` (`method`, `rules`, `counts`,
-  `quadrant`, `icer_statement`, `complete_case`).
+  `quadrant`, `quadrant_name`, `icer_statement`, `mi_pooled`, `imputations`,
+  `dropped_predictors`, `complete_case`).
 """
 
 from __future__ import annotations

@@ -233,6 +233,15 @@ def test_almost_everyone_refusing_gives_a_weak_instrument_warning(
     assert 0 < cace["first_stage"]["partial_r2"] < 0.1
 
 
+def test_controls_crossing_over_give_a_weak_instrument_warning(synthetic_100: Path,
+                                                              tmp_path: Path) -> None:
+    """Half the controls get the same-day treatment outside the trial: the first-stage F of
+    the offer falls to about 4."""
+    r = analyse(synthetic_100, tmp_path, lambda f: awkward.controls_cross_over(f, 0.5, 1))
+    cace = r["primary"]["cace"]
+    assert cace["first_stage"]["f_statistic"] < 10 and "weak instrument" in cace["warning"]
+
+
 def test_a_strong_instrument_has_no_warning_but_reports_its_f(synthetic_100: Path,
                                                               tmp_path: Path) -> None:
     r = analyse(synthetic_100, tmp_path)
