@@ -8,18 +8,23 @@ after first entry.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import re
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalChanges
 
 from blend.apps.audit.guards import run_write_guards
 from blend.apps.audit.models import AuditEvent
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # dates in event details are stored as ISO text
 
 #: Whoever acts: a staff user, or None (or an anonymous patient) for the system and patient pages.
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -143,6 +148,10 @@ def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any
                 {"field": key, "old": None, "new": value}
                 for key, value in sorted(e.details.items())
             ],
+            "shown": [
+                _shown_detail(_audited_models().get(e.object_type), key, value)
+                for key, value in sorted(e.details.items())
+            ],
         }
         for e in events
         if include_allocation or not _reveals_allocation(e.object_type)
@@ -192,6 +201,67 @@ def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
                 "user": record.history_user.username if record.history_user else "system",
                 "reason": record.history_change_reason or "",
                 "changes": changes,
+                "shown": [_shown_change(model.instance_type, c) for c in changes],
             }
         )
     return rows
+
+
+def _model_field(model: type[models.Model], name: str) -> models.Field | None:
+    for field in model._meta.concrete_fields:
+        if name in (field.name, field.attname):
+            return field
+    return None
+
+
+def _shown_change(model: type[models.Model] | None, change: dict[str, Any]) -> dict[str, str]:
+    """A change as the forms show it: the field's label and readable values (choice
+    labels, rounded scores, dates in the reader's language), never a Python repr."""
+    field = _model_field(model, change["field"]) if model is not None else None
+    label = str(field.verbose_name) if field is not None else change["field"].replace("_", " ")
+    return {
+        "label": label[:1].upper() + label[1:],
+        "old": shown_value(change["old"], field),
+        "new": shown_value(change["new"], field),
+    }
+
+
+@functools.cache
+def _audited_models() -> dict[str, type[models.Model]]:
+    # By label, from the history models themselves: an event names its row's model so.
+    return {m.instance_type._meta.label: m.instance_type for m in _history_models()}
+
+
+def _shown_detail(model: type[models.Model] | None, key: str, value: Any) -> dict[str, str]:
+    """An event detail; a list of the row's field names (what an update touched) is
+    shown by their labels."""
+    if model is not None and isinstance(value, list | tuple):
+        fields = [_model_field(model, v) if isinstance(v, str) else None for v in value]
+        if value and all(fields):
+            value = [str(f.verbose_name) for f in fields if f is not None]
+    return _shown_change(None, {"field": key, "old": None, "new": value})
+
+
+def shown_value(value: Any, field: models.Field | None = None) -> str:
+    """One stored value for a person to read."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "–"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, float):
+        return formats.number_format(round(value, 1), 1)
+    if isinstance(value, Decimal):
+        return formats.number_format(value)
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "DATE_FORMAT")
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {shown_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(shown_value(v) for v in value)
+    return str(value)
