@@ -35,13 +35,28 @@ MAX_STEP = 2.0  # largest change of any θ in one BFGS step (a factor e² on an 
 @dataclass(frozen=True)
 class _Patterns:
     """Sufficient statistics per pattern g of attended visits, embedded in T × T arrays
-    (zero where a visit was not attended), so one evaluation is a few batched einsums."""
+    (zero where a visit was not attended), so one evaluation is a few batched einsums.
+
+    A row of visit a is non-zero only in the columns `support[a]` (its own intercept,
+    arm and baseline slope, and the strata in the MMRM design), so the statistics keep
+    those q columns only: q² instead of p² numbers per visit pair. Column index p stands
+    for "none" (padding when visits have supports of different sizes).
+    """
 
     mask: np.ndarray  # (G, T): visits attended in pattern g
     count: np.ndarray  # (G,): participants with pattern g
-    sxx: np.ndarray  # (G, T, T, p, p): Σᵢ xᵢₐ xᵢᵦ′
-    sxy: np.ndarray  # (G, T, T, p): Σᵢ xᵢₐ yᵢᵦ
+    support: np.ndarray  # (T, q): the columns that can be non-zero at each visit
+    sxx: np.ndarray  # (G, T, T, q, q): Σᵢ xᵢₐ xᵢᵦ′ on the supports
+    sxy: np.ndarray  # (G, T, T, q): Σᵢ xᵢₐ yᵢᵦ
     syy: np.ndarray  # (G, T, T): Σᵢ yᵢₐ yᵢᵦ
+    pairs: np.ndarray  # (T, T, q, q): flat index of (support[a][k], support[b][l]) in (p+1)²
+
+
+def _supports(x: np.ndarray, visit: np.ndarray, n_visits: int) -> np.ndarray:
+    columns = [np.flatnonzero(np.any(x[visit == v] != 0, axis=0)) for v in range(n_visits)]
+    q = max(len(c) for c in columns)
+    p = x.shape[1]
+    return np.array([np.concatenate([c, np.full(q - len(c), p)]) for c in columns], int)
 
 
 def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_visits: int
@@ -51,16 +66,20 @@ def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_vi
     if len(np.unique(person * n_visits + visit)) != len(y):
         raise NotEstimable("a participant has two PF values at one visit")
     n_people, p = person.max() + 1, x.shape[1]
+    support = _supports(x, visit, n_visits)
+    q = support.shape[1]
     attended = np.zeros((n_people, n_visits), bool)
     attended[person, visit] = True
-    xs = np.zeros((n_people, n_visits, p))
+    padded_x = np.hstack([x, np.zeros((len(x), 1))])
+    xs = np.zeros((n_people, n_visits, q))
     ys = np.zeros((n_people, n_visits))
-    xs[person, visit], ys[person, visit] = x, y  # zero rows where a visit is missing
+    xs[person, visit] = padded_x[np.arange(len(x))[:, None], support[visit]]
+    ys[person, visit] = y  # zero rows where a visit is missing
     codes, pattern = np.unique(attended @ (1 << np.arange(n_visits)), return_inverse=True)
     g = len(codes)
     mask = (codes[:, None] >> np.arange(n_visits)[None, :]) & 1 == 1
-    sxx = np.zeros((g, n_visits, n_visits, p, p))
-    sxy = np.zeros((g, n_visits, n_visits, p))
+    sxx = np.zeros((g, n_visits, n_visits, q, q))
+    sxy = np.zeros((g, n_visits, n_visits, q))
     syy = np.zeros((g, n_visits, n_visits))
     for k in range(g):
         who = pattern == k
@@ -68,7 +87,9 @@ def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_vi
         sxx[k] = np.einsum("iak,ibl->abkl", xg, xg)
         sxy[k] = np.einsum("iak,ib->abk", xg, yg)
         syy[k] = np.einsum("ia,ib->ab", yg, yg)
-    return _Patterns(mask, np.bincount(pattern, minlength=g).astype(float), sxx, sxy, syy)
+    pairs = support[:, None, :, None] * (p + 1) + support[None, :, None, :]
+    return _Patterns(mask, np.bincount(pattern, minlength=g).astype(float), support, sxx, sxy,
+                     syy, pairs)
 
 
 @dataclass
@@ -91,11 +112,11 @@ def _evaluate(pat: _Patterns, sigma: np.ndarray, p: int) -> _Evaluation:
     chol = np.linalg.cholesky(padded)  # LinAlgError if some Σ_O is not positive definite
     inv = np.linalg.inv(padded) * both
     logdet = 2 * float(pat.count @ np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1))
-    g, t = inv.shape[:2]
-    flat_xx = pat.sxx.reshape(g * t * t, p * p)  # contractions as BLAS matrix products
-    flat_xy = pat.sxy.reshape(g * t * t, p)
-    xvx = (inv.reshape(-1) @ flat_xx).reshape(p, p)
-    xvy = inv.reshape(-1) @ flat_xy
+    size = (p + 1) ** 2
+    xvx = np.bincount(pat.pairs.ravel(), np.einsum("gab,gabkl->abkl", inv, pat.sxx).ravel(),
+                      minlength=size).reshape(p + 1, p + 1)[:p, :p]
+    xvy = np.bincount(np.broadcast_to(pat.support[:, None, :], pat.sxy.shape[1:]).ravel(),
+                      np.einsum("gab,gabk->abk", inv, pat.sxy).ravel(), minlength=p + 1)[:p]
     yvy = float(np.sum(inv * pat.syy))
     sign, logdet_xvx = np.linalg.slogdet(xvx)
     if sign <= 0:
@@ -103,9 +124,12 @@ def _evaluate(pat: _Patterns, sigma: np.ndarray, p: int) -> _Evaluation:
     cov_beta = np.linalg.inv(xvx)
     beta = cov_beta @ xvy
     criterion = logdet + logdet_xvx + yvy - float(beta @ xvy)
-    xcx = (flat_xx @ cov_beta.reshape(-1)).reshape(g, t, t)
-    bxy = (flat_xy @ beta).reshape(g, t, t)
-    bxxb = (flat_xx @ np.outer(beta, beta).reshape(-1)).reshape(g, t, t)
+    c_pad = np.zeros((p + 1, p + 1))
+    c_pad[:p, :p] = cov_beta
+    b_pad = np.append(beta, 0.0)[pat.support]  # (T, q)
+    xcx = np.einsum("gabkl,abkl->gab", pat.sxx, c_pad.ravel()[pat.pairs])
+    bxy = np.einsum("gabk,ak->gab", pat.sxy, b_pad)
+    bxxb = np.einsum("gabkl,ak,bl->gab", pat.sxx, b_pad, b_pad, optimize=True)
     rr = pat.syy - bxy - bxy.transpose(0, 2, 1) + bxxb
     parts = pat.count[:, None, None] * inv - inv @ (xcx + rr) @ inv
     return _Evaluation(criterion, beta, cov_beta, parts.sum(axis=0))
