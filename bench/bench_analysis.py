@@ -44,8 +44,11 @@ CHECKS = [
     (("secondary", "overall_survival", "median_days", "control"), "median_control", 0),
     (("secondary", "overall_survival", "median_days", "intervention"), "median_intervention", 0),
     # REML is maximised numerically by both programs (gls stops a little earlier)
-    (("secondary", "pf_mmrm", "arm_effect_by_timepoint", "w4", "estimate"), "mmrm_w4_estimate",
-     1e-4),
+    (
+        ("secondary", "pf_mmrm", "arm_effect_by_timepoint", "w4", "estimate"),
+        "mmrm_w4_estimate",
+        1e-4,
+    ),
     (("secondary", "pf_mmrm", "arm_effect_by_timepoint", "w4", "se"), "mmrm_w4_se", 1e-4),
     (("secondary", "systemic_therapy", "fine_gray", "shr"), "fine_gray_shr", 1e-6),
     (("secondary", "systemic_therapy", "fine_gray", "se_log_shr"), "fine_gray_se", 1e-6),
@@ -73,8 +76,18 @@ def run_size(n: int, work: Path, repeats: int) -> dict[str, Any]:
 
     data = make_dataset(n, seed=2026, out_dir=work / f"data_{n}")
     py_out, r_out = work / f"py_{n}", work / f"r_{n}.csv"
-    py_cmd = [str(BLEND), "analyze", str(data), "--out", str(py_out), "--imputations",
-              str(IMPUTATIONS), "--bootstrap", str(BOOTSTRAP), "--no-progress"]
+    py_cmd = [
+        str(BLEND),
+        "analyze",
+        str(data),
+        "--out",
+        str(py_out),
+        "--imputations",
+        str(IMPUTATIONS),
+        "--bootstrap",
+        str(BOOTSTRAP),
+        "--no-progress",
+    ]
     r_cmd = ["Rscript", str(R_SCRIPT), str(data), str(r_out), str(IMPUTATIONS), str(BOOTSTRAP)]
     py_runs, r_runs = [], []
     for _ in range(repeats):  # interleaved, so machine load affects both alike
@@ -85,11 +98,19 @@ def run_size(n: int, work: Path, repeats: int) -> dict[str, Any]:
     r_wall = statistics.median(w for w, _ in r_runs)
     py_cpu = statistics.median(c for _, c in py_runs)
     r_cpu = statistics.median(c for _, c in r_runs)
-    return {"participants": n, "repeats": repeats,
-            "python_wall_s": py_wall, "r_wall_s": r_wall, "ratio_wall": py_wall / r_wall,
-            "python_cpu_s": py_cpu, "r_cpu_s": r_cpu, "ratio_cpu": py_cpu / r_cpu,
-            "python_runs": py_runs, "r_runs": r_runs,
-            "agreement": agreement(py_out / "results.json", r_out)}
+    return {
+        "participants": n,
+        "repeats": repeats,
+        "python_wall_s": py_wall,
+        "r_wall_s": r_wall,
+        "ratio_wall": py_wall / r_wall,
+        "python_cpu_s": py_cpu,
+        "r_cpu_s": r_cpu,
+        "ratio_cpu": py_cpu / r_cpu,
+        "python_runs": py_runs,
+        "r_runs": r_runs,
+        "agreement": agreement(py_out / "results.json", r_out),
+    }
 
 
 def agreement(results_path: Path, r_path: Path) -> dict[str, Any]:
@@ -104,8 +125,10 @@ def agreement(results_path: Path, r_path: Path) -> dict[str, Any]:
         expected = r_values[key]
         ok = abs(value - expected) <= rtol * abs(expected) + 1e-12
         out[key] = {"python": value, "r": expected, "agrees": ok}
-    out["mi_estimate (different RNG)"] = {"python": results["primary"]["itt_mi"]["estimate"],
-                                          "r": r_values["mi_estimate"]}
+    out["mi_estimate (different RNG)"] = {
+        "python": results["primary"]["itt_mi"]["estimate"],
+        "r": r_values["mi_estimate"],
+    }
     return out
 
 
@@ -113,21 +136,29 @@ def main() -> int:
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100,10000").split(",")]
     if not shutil.which("Rscript"):
-        print("Rscript not found: install r-base-core, r-cran-aer, r-cran-survival, r-cran-mice, "
-              "r-cran-nlme, r-cran-cmprsk")
+        print(
+            "Rscript not found: install r-base-core, r-cran-aer, r-cran-survival, r-cran-mice, "
+            "r-cran-nlme, r-cran-cmprsk"
+        )
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench_analysis_") as tmp:
         rows = [run_size(n, Path(tmp), repeats) for n in sizes]
-    print(f"blend analyze vs R ({IMPUTATIONS} imputations, {BOOTSTRAP} bootstrap replicates; "
-          f"median of {repeats} whole-process runs; load average {os.getloadavg()[0]:.1f})")
-    print(f"{'n':>7} {'python wall':>12} {'R wall':>8} {'ratio':>6} "
-          f"{'python CPU':>11} {'R CPU':>7} {'ratio':>6}  estimates agree")
+    print(
+        f"blend analyze vs R ({IMPUTATIONS} imputations, {BOOTSTRAP} bootstrap replicates; "
+        f"median of {repeats} whole-process runs; load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"{'n':>7} {'python wall':>12} {'R wall':>8} {'ratio':>6} "
+        f"{'python CPU':>11} {'R CPU':>7} {'ratio':>6}  estimates agree"
+    )
     for r in rows:
         agree = all(v.get("agrees", True) for v in r["agreement"].values())
-        print(f"{r['participants']:>7} {r['python_wall_s']:>11.2f}s {r['r_wall_s']:>7.2f}s "
-              f"{r['ratio_wall']:>6.2f} {r['python_cpu_s']:>10.2f}s {r['r_cpu_s']:>6.2f}s "
-              f"{r['ratio_cpu']:>6.2f}  {'yes' if agree else 'NO'}")
+        print(
+            f"{r['participants']:>7} {r['python_wall_s']:>11.2f}s {r['r_wall_s']:>7.2f}s "
+            f"{r['ratio_wall']:>6.2f} {r['python_cpu_s']:>10.2f}s {r['r_cpu_s']:>6.2f}s "
+            f"{r['ratio_cpu']:>6.2f}  {'yes' if agree else 'NO'}"
+        )
     (OUT / "analysis.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     failed = [k for r in rows for k, v in r["agreement"].items() if v.get("agrees") is False]
     if failed:

@@ -55,7 +55,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -90,8 +90,9 @@ class AnalysisResult:
 Progress = Callable[[str], None]
 
 
-def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
-                 progress: Progress | None = None) -> AnalysisResult:
+def run_analysis(
+    ds: AnalysisDataset, config: AnalysisConfig | None = None, progress: Progress | None = None
+) -> AnalysisResult:
     """Compute everything; `progress(step)` is called as each step starts."""
     config = config or AnalysisConfig()
     tick = progress or (lambda _step: None)
@@ -102,32 +103,42 @@ def run_analysis(ds: AnalysisDataset, config: AnalysisConfig | None = None,
     tick("primary: ITT and CACE")
     cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
     art["cc_ids"] = set(cc["study_id"])
-    results: dict[str, Any] = {"primary": {
-        "itt": est.block("ITT", lambda: primary.itt(cc, strata, art), _effect_none(len(cc))),
-        "cace": est.block("CACE", lambda: primary.cace(cc, strata, art), _effect_none(len(cc)))}}
+    results: dict[str, Any] = {
+        "primary": {
+            "itt": est.block("ITT", lambda: primary.itt(cc, strata, art), _effect_none(len(cc))),
+            "cace": est.block("CACE", lambda: primary.cace(cc, strata, art), _effect_none(len(cc))),
+        }
+    }
     results["consort"] = _consort(ds, wide, art["cc_ids"])
     tick("multiple imputation")
     results["primary"]["itt_mi"] = est.block(
-        "MI-ITT", lambda: primary.multiple_imputation(wide, strata, config.imputations,
-                                                      config.seed, art),
-        {**_effect_none(None), "df": None, "imputations": config.imputations})
+        "MI-ITT",
+        lambda: primary.multiple_imputation(wide, strata, config.imputations, config.seed, art),
+        {**_effect_none(None), "df": None, "imputations": config.imputations},
+    )
     results["sensitivity"] = est.block(
-        "tipping point", lambda: _tipping(art, config),
-        {"tipping_point": [], "tipping_delta": None, "tipping_delta_mcse": None})
+        "tipping point",
+        lambda: _tipping(art, config),
+        {"tipping_point": [], "tipping_delta": None, "tipping_delta_mcse": None},
+    )
     results["primary"]["worst_rank"] = est.block(
-        "worst rank", lambda: endpoints.worst_rank(wide),
-        {"statistic": None, "p": None, "n": len(wide)})
+        "worst rank",
+        lambda: endpoints.worst_rank(wide),
+        {"statistic": None, "p": None, "n": len(wide)},
+    )
     tick("survival and competing risks")
     results["secondary"] = {
         "overall_survival": timetoevent.overall_survival(wide, art, est),
-        "systemic_therapy": timetoevent.systemic_therapy(wide, art, est)}
+        "systemic_therapy": timetoevent.systemic_therapy(wide, art, est),
+    }
     tick("pain, hospital days, adverse events")
     _secondary_endpoints(ds, wide, art, est, results["secondary"])
     tick("longitudinal model")
     _longitudinal(wide, strata, art, est, results["secondary"])
     tick("cost-effectiveness bootstrap")
-    results["cea"] = est.block("cost-effectiveness", lambda: _cea(ds, wide, config, art),
-                               _cea_none(config))
+    results["cea"] = est.block(
+        "cost-effectiveness", lambda: _cea(ds, wide, config, art), _cea_none(config)
+    )
     results["cea"].update(art.pop("cea_known", {}))
     results["meta"] = {**_meta(ds, config), "not_estimable": est.notes}
     return AnalysisResult(results=_jsonable(results), artifacts=art)
@@ -155,14 +166,20 @@ class Estimation:
         self.notes.append(f"{label}: not estimable from these data ({reason})")
         return None, reason
 
-    def block(self, label: str, func: Callable[[], dict[str, Any]], fallback: dict[str, Any]
-              ) -> dict[str, Any]:
+    def block(
+        self, label: str, func: Callable[[], dict[str, Any]], fallback: dict[str, Any]
+    ) -> dict[str, Any]:
         """A whole result block, or `fallback` with `not_estimable: reason`."""
         value, reason = self.run(label, func)
         return value if reason is None else {**fallback, "not_estimable": reason}
 
-    def fields(self, block: dict[str, Any], label: str, fallback: dict[str, Any],
-               func: Callable[[], dict[str, Any]]) -> None:
+    def fields(
+        self,
+        block: dict[str, Any],
+        label: str,
+        fallback: dict[str, Any],
+        func: Callable[[], dict[str, Any]],
+    ) -> None:
         """Some keys of `block` from `func()`, or their `fallback` with a note per key."""
         value, reason = self.run(label, func)
         if reason is None:
@@ -178,22 +195,34 @@ def _effect_none(n: int | None) -> dict[str, Any]:
 
 _ARMS_NONE = {"intervention": None, "control": None}
 _FALLBACK: dict[str, Any] = {
-    "pain_response_w4": {"intervention": {"responders": None, "assessable": None},
-                         "control": {"responders": None, "assessable": None},
-                         "difference": None, "difference_ci95": [None, None]},
+    "pain_response_w4": {
+        "intervention": {"responders": None, "assessable": None},
+        "control": {"responders": None, "assessable": None},
+        "difference": None,
+        "difference_ci95": [None, None],
+    },
     "hospital_days": {"mean": _ARMS_NONE, "median": _ARMS_NONE, "p": None},
 }
 
 
 def _cea_none(config: AnalysisConfig) -> dict[str, Any]:
-    return {"horizon_days": config.horizon_days, "qaly": {**_ARMS_NONE, "difference": None},
-            "cost": {**_ARMS_NONE, "difference": None}, "icer": None,
-            "inb": {"20000": None, "50000": None, "80000": None}, "ceac": [],
-            "bootstrap": {"replicates": config.bootstrap, "seed": config.seed,
-                          "delta_cost_ci95": [None, None], "delta_qaly_ci95": [None, None],
-                          "inb_ci95": {"20000": [None, None], "50000": [None, None],
-                                       "80000": [None, None]}, "quadrants": {}},
-            "n": {"intervention": 0, "control": 0}}
+    return {
+        "horizon_days": config.horizon_days,
+        "qaly": {**_ARMS_NONE, "difference": None},
+        "cost": {**_ARMS_NONE, "difference": None},
+        "icer": None,
+        "inb": {"20000": None, "50000": None, "80000": None},
+        "ceac": [],
+        "bootstrap": {
+            "replicates": config.bootstrap,
+            "seed": config.seed,
+            "delta_cost_ci95": [None, None],
+            "delta_qaly_ci95": [None, None],
+            "inb_ci95": {"20000": [None, None], "50000": [None, None], "80000": [None, None]},
+            "quadrants": {},
+        },
+        "n": {"intervention": 0, "control": 0},
+    }
 
 
 # ----------------------------------------------------------------- data frame
@@ -204,9 +233,13 @@ def participant_frame(ds: AnalysisDataset) -> pd.DataFrame:
     p["d"] = p["received_intervention"].astype(bool).astype(int)
     a = ds.assessments
     a = a[a["scale"].isin(["PF", "QL", "worst_pain", "omed", "index"])]
-    values = a.set_index(["study_id", "scale", "timepoint"])["value"].unstack(["scale",
-                                                                               "timepoint"])
-    values.columns = [f"{s.lower()}_{t}" for s, t in values.columns]
+    values = a.set_index(["study_id", "scale", "timepoint"])["value"].unstack(
+        ["scale", "timepoint"]
+    )
+    pairs = cast(
+        list[tuple[str, str]], values.columns.tolist()
+    )  # (scale, timepoint) after the unstack
+    values.columns = [f"{s.lower()}_{t}" for s, t in pairs]
     wanted = [f"{s.lower()}_{t}" for s in ("PF", "QL") for t in TIMEPOINTS]
     wanted += [f"{s}_{t}" for s in ("worst_pain", "omed", "index") for t in ("baseline", "w4")]
     values = values.reindex(columns=wanted)
@@ -224,8 +257,11 @@ def _follow_up(arm: pd.DataFrame, analysed: set[str]) -> dict[str, int]:
     out = ~arm["study_id"].isin(analysed)
     died = out & arm["died_before_w4"]
     no_w4 = out & ~died & arm["pf_w4"].isna()
-    return {"died_before_w4": int(died.sum()), "alive_pf_w4_missing": int(no_w4.sum()),
-            "pf_baseline_missing": int((out & ~died & ~no_w4).sum())}
+    return {
+        "died_before_w4": int(died.sum()),
+        "alive_pf_w4_missing": int(no_w4.sum()),
+        "pf_baseline_missing": int((out & ~died & ~no_w4).sum()),
+    }
 
 
 def _consort(ds: AnalysisDataset, wide: pd.DataFrame, analysed: set[str]) -> dict[str, Any]:
@@ -243,21 +279,34 @@ def _tipping(art: dict[str, Any], config: AnalysisConfig) -> dict[str, Any]:
 
 
 # ------------------------------------------------- other secondary endpoints
-def _secondary_endpoints(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str, Any],
-                         est: Estimation, secondary: dict[str, Any]) -> None:
-    pain = est.block("pain response", lambda: endpoints.pain_response(wide),
-                     _FALLBACK["pain_response_w4"])
+def _secondary_endpoints(
+    ds: AnalysisDataset,
+    wide: pd.DataFrame,
+    art: dict[str, Any],
+    est: Estimation,
+    secondary: dict[str, Any],
+) -> None:
+    pain = est.block(
+        "pain response", lambda: endpoints.pain_response(wide), _FALLBACK["pain_response_w4"]
+    )
     if "not_estimable" not in pain:
-        est.fields(pain, "pain response difference",
-                   {"difference": None, "difference_ci95": [None, None]},
-                   lambda: endpoints.pain_difference(pain))
+        est.fields(
+            pain,
+            "pain response difference",
+            {"difference": None, "difference_ci95": [None, None]},
+            lambda: endpoints.pain_difference(pain),
+        )
     secondary["pain_response_w4"] = pain
     secondary["hospital_days"] = est.block(
-        "hospital days", lambda: endpoints.hospital_days(ds.participants),
-        _FALLBACK["hospital_days"])
+        "hospital days",
+        lambda: endpoints.hospital_days(ds.participants),
+        _FALLBACK["hospital_days"],
+    )
     p = ds.participants.assign(
-        treatment_received=np.where(ds.participants["received_intervention"].astype(bool),
-                                    "same-day", "standard"))
+        treatment_received=np.where(
+            ds.participants["received_intervention"].astype(bool), "same-day", "standard"
+        )
+    )
     secondary["adverse_events"] = {
         "by_arm": endpoints.ae_summary(p, ds.adverse_events, "arm"),
         "by_treatment_received": endpoints.ae_summary(p, ds.adverse_events, "treatment_received"),
@@ -273,26 +322,34 @@ def _secondary_endpoints(ds: AnalysisDataset, wide: pd.DataFrame, art: dict[str,
     secondary["offer_groups"] = endpoints.offer_groups(wide)
 
 
-def _longitudinal(wide: pd.DataFrame, strata: str | None, art: dict[str, Any],
-                  est: Estimation, secondary: dict[str, Any]) -> None:
+def _longitudinal(
+    wide: pd.DataFrame,
+    strata: str | None,
+    art: dict[str, Any],
+    est: Estimation,
+    secondary: dict[str, Any],
+) -> None:
     """The MMRM (primary longitudinal model) and the random-intercept sensitivity model."""
     long = repeated.long_frame(wide)
-    empty = {"arm_effect_by_timepoint": {}}
+    empty: dict[str, Any] = {"arm_effect_by_timepoint": {}}
     secondary["pf_mmrm"] = est.block(
-        "MMRM", lambda: repeated.mmrm(long, strata, art), {"model": repeated.MMRM_MODEL,
-                                                           **empty})
+        "MMRM", lambda: repeated.mmrm(long, strata, art), {"model": repeated.MMRM_MODEL, **empty}
+    )
     secondary["pf_longitudinal"] = est.block(
         "longitudinal model (random intercept)",
         lambda: repeated.random_intercept(long, strata, art),
-        {"model": repeated.RANDOM_INTERCEPT_MODEL, "role": "sensitivity", **empty})
+        {"model": repeated.RANDOM_INTERCEPT_MODEL, "role": "sensitivity", **empty},
+    )
 
 
 # ----------------------------------------------------------------------- CEA
-def _cea(ds: AnalysisDataset, wide: pd.DataFrame, config: AnalysisConfig,
-         art: dict[str, Any]) -> dict[str, Any]:
+def _cea(
+    ds: AnalysisDataset, wide: pd.DataFrame, config: AnalysisConfig, art: dict[str, Any]
+) -> dict[str, Any]:
     try:
-        return costeffectiveness.analyse(ds, wide, config.horizon_days, config.bootstrap,
-                                         config.seed, config.imputations, art)
+        return costeffectiveness.analyse(
+            ds, wide, config.horizon_days, config.bootstrap, config.seed, config.imputations, art
+        )
     except costeffectiveness.NotEstimableBlock as exc:
         art["cea_known"] = exc.block  # the rules and counts still go in the report
         raise
@@ -306,10 +363,16 @@ def _meta(ds: AnalysisDataset, config: AnalysisConfig) -> dict[str, Any]:
         version = metadata.version("blend-trial")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return {"blend_version": version, "dataset_sha256": ds.sha256, "seed": config.seed,
-            "imputations": config.imputations, "bootstrap": config.bootstrap,
-            "horizon_days": config.horizon_days, "data_warnings": list(ds.warnings),
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    return {
+        "blend_version": version,
+        "dataset_sha256": ds.sha256,
+        "seed": config.seed,
+        "imputations": config.imputations,
+        "bootstrap": config.bootstrap,
+        "horizon_days": config.horizon_days,
+        "data_warnings": list(ds.warnings),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -337,8 +400,9 @@ def unexplained_nulls(results: dict[str, Any]) -> list[str]:
     return found
 
 
-def _walk(value: Any, path: list[str], notes: list[tuple[int, dict[str, Any]]],
-          found: list[str]) -> None:
+def _walk(
+    value: Any, path: list[str], notes: list[tuple[int, dict[str, Any]]], found: list[str]
+) -> None:
     if isinstance(value, dict):
         if isinstance(value.get("not_estimable"), str):
             return

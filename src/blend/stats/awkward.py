@@ -47,8 +47,11 @@ def _pick(ids: list[str], fraction: float, seed: int) -> set[str]:
 def no_outcomes_in_arm(folder: Path, arm: str = "control", timepoint: str = "w4") -> None:
     """No questionnaire of `arm` at `timepoint`: an interim before its first w4 visit."""
     ids = _arm_ids(folder, arm)
-    _edit(folder, "assessments.csv",
-          lambda a: a[~(a["study_id"].isin(ids) & (a["timepoint"] == timepoint))])
+    _edit(
+        folder,
+        "assessments.csv",
+        lambda a: a[~(a["study_id"].isin(ids) & (a["timepoint"] == timepoint))],
+    )
 
 
 # ---------------------------------------------------------------- class 2
@@ -60,7 +63,7 @@ def no_visit(folder: Path, timepoint: str = "w1") -> None:
 # ---------------------------------------------------------------- class 3
 def interim_before(folder: Path, timepoint: str = "w12") -> None:
     """An interim analysis before `timepoint`: no questionnaire at it or later."""
-    later = set(TIMEPOINTS[TIMEPOINTS.index(timepoint):])
+    later = set(TIMEPOINTS[TIMEPOINTS.index(timepoint) :])
     _edit(folder, "assessments.csv", lambda a: a[~a["timepoint"].isin(later)])
 
 
@@ -73,15 +76,18 @@ def no_deaths_in_arm(folder: Path, arm: str = "control") -> None:
     def change(p: Any) -> Any:
         p.loc[p["study_id"].isin(ids), "death_date"] = ""
         return p
+
     _edit(folder, "participants.csv", change)
 
 
 # ---------------------------------------------------------------- class 5
 def drop_cost_rows(folder: Path, fraction: float = 0.15, seed: int = 0) -> None:
     """Some participants have no cost rows at all (their costs are missing, not €0)."""
+
     def change(c: Any) -> Any:
         gone = _pick(sorted(set(c["study_id"])), fraction, seed)
         return c[~c["study_id"].isin(gone)]
+
     _edit(folder, "costs.csv", change)
 
 
@@ -92,15 +98,16 @@ def empty_costs(folder: Path) -> None:
 
 def drop_baseline_eq5d(folder: Path, fraction: float = 0.15, seed: int = 0) -> None:
     """Some participants lack the baseline EQ-5D-5L (their QALY AUC has no start)."""
+
     def change(a: Any) -> Any:
         base = (a["instrument"] == "eq5d5l-nl") & (a["timepoint"] == "baseline")
         gone = _pick(sorted(set(a.loc[base, "study_id"])), fraction, seed)
         return a[~(base & a["study_id"].isin(gone))]
+
     _edit(folder, "assessments.csv", change)
 
 
-def early_last_contact(folder: Path, fraction: float = 0.15, days: int = 90,
-                       seed: int = 0) -> None:
+def early_last_contact(folder: Path, fraction: float = 0.15, days: int = 90, seed: int = 0) -> None:
     """Some survivors were last seen `days` after randomization, before the CEA horizon."""
     import pandas as pd
 
@@ -117,14 +124,17 @@ def early_last_contact(folder: Path, fraction: float = 0.15, days: int = 90,
         for column in ("withdrawn_on", "systemic_restart_date"):
             late = chosen & (p[column] != "") & (pd.to_datetime(p[column]) > new)
             p.loc[late, column] = ""
-        moved.update(dict(zip(p.loc[chosen, "study_id"], p.loc[chosen, "last_contact"],
-                              strict=True)))
+        moved.update(
+            dict(zip(p.loc[chosen, "study_id"], p.loc[chosen, "last_contact"], strict=True))
+        )
         return p
+
     _edit(folder, "participants.csv", change)
 
     def after_contact(frame: Any, column: str) -> Any:
         limit = pd.to_datetime(frame["study_id"].map(moved))
         return frame[~(limit.notna() & (pd.to_datetime(frame[column]) > limit))]
+
     _edit(folder, "assessments.csv", lambda a: after_contact(a, "assessed_on"))
     _edit(folder, "adverse_events.csv", lambda e: after_contact(e, "onset_date"))
 
@@ -136,9 +146,11 @@ def scale_costs(folder: Path, arm: str, factor: float) -> None:
 
     def change(c: Any) -> Any:
         mine = c["study_id"].isin(ids)
-        c.loc[mine, "amount_eur"] = (c.loc[mine, "amount_eur"].astype(float) * factor).round(2
-                                                                                        ).astype(str)
+        c.loc[mine, "amount_eur"] = (
+            (c.loc[mine, "amount_eur"].astype(float) * factor).round(2).astype(str)
+        )
         return c
+
     _edit(folder, "costs.csv", change)
 
 
@@ -147,23 +159,31 @@ def shift_utilities(folder: Path, arm: str, delta: float) -> None:
     ids = _arm_ids(folder, arm)
 
     def change(a: Any) -> Any:
-        rows = (a["study_id"].isin(ids) & (a["instrument"] == "eq5d5l-nl")
-                & (a["scale"] == "index") & (a["timepoint"] != "baseline"))
-        a.loc[rows, "value"] = (a.loc[rows, "value"].astype(float) + delta).clip(
-            -0.446, 1.0).round(4).astype(str)
+        rows = (
+            a["study_id"].isin(ids)
+            & (a["instrument"] == "eq5d5l-nl")
+            & (a["scale"] == "index")
+            & (a["timepoint"] != "baseline")
+        )
+        a.loc[rows, "value"] = (
+            (a.loc[rows, "value"].astype(float) + delta).clip(-0.446, 1.0).round(4).astype(str)
+        )
         return a
+
     _edit(folder, "assessments.csv", change)
 
 
 # ---------------------------------------------------------------- class 7
 def everyone_refuses(folder: Path, keep: int = 2) -> None:
     """All offered intervention participants refuse except the first `keep` receivers."""
+
     def change(p: Any) -> Any:
         receivers = p.index[(p["arm"] == "intervention") & (p["received_intervention"] == "true")]
         refuse = (p["offered"] == "true") & ~p.index.isin(receivers[:keep])
         p.loc[refuse, ["accepted", "received_intervention"]] = "false"
         p.loc[refuse, "refusal_reason"] = "prefers standard care"
         return p
+
     _edit(folder, "participants.csv", change)
 
 
@@ -175,39 +195,52 @@ def controls_cross_over(folder: Path, fraction: float = 0.5, seed: int = 0) -> N
         chosen = p["study_id"].isin(_pick(sorted(ids), fraction, seed))
         p.loc[chosen, "received_intervention"] = "true"
         return p
+
     _edit(folder, "participants.csv", change)
 
 
 # ---------------------------------------------------------------- class 8
-def shift_outcome(folder: Path, arm: str = "intervention", delta: float = -30.0,
-                  timepoint: str = "w4") -> None:
+def shift_outcome(
+    folder: Path, arm: str = "intervention", delta: float = -30.0, timepoint: str = "w4"
+) -> None:
     """Add `delta` to PF at `timepoint` in `arm` (clipped to 0–100): a harmful result."""
     ids = _arm_ids(folder, arm)
 
     def change(a: Any) -> Any:
-        rows = (a["study_id"].isin(ids) & (a["timepoint"] == timepoint) & (a["scale"] == "PF"))
-        a.loc[rows, "value"] = (a.loc[rows, "value"].astype(float) + delta).clip(0, 100
-                                                                                ).round(2).astype(str)
+        rows = a["study_id"].isin(ids) & (a["timepoint"] == timepoint) & (a["scale"] == "PF")
+        a.loc[rows, "value"] = (
+            (a.loc[rows, "value"].astype(float) + delta).clip(0, 100).round(2).astype(str)
+        )
         return a
+
     _edit(folder, "assessments.csv", change)
 
 
 # ---------------------------------------------------------------- class 9
 def survivors_without_outcome(folder: Path, fraction: float = 0.3, seed: int = 0) -> None:
     """A `fraction` of participants loses the w4 PF (alive, questionnaire not returned)."""
+
     def change(a: Any) -> Any:
         w4 = (a["timepoint"] == "w4") & (a["scale"] == "PF")
         gone = _pick(sorted(set(a.loc[w4, "study_id"])), fraction, seed)
         return a[~(w4 & a["study_id"].isin(gone))]
+
     _edit(folder, "assessments.csv", change)
 
 
 GENERATORS: dict[str, Callable[..., None]] = {
-    "no_outcomes_in_arm": no_outcomes_in_arm, "no_visit": no_visit,
-    "interim_before": interim_before, "no_deaths_in_arm": no_deaths_in_arm,
-    "drop_cost_rows": drop_cost_rows, "empty_costs": empty_costs,
-    "drop_baseline_eq5d": drop_baseline_eq5d, "early_last_contact": early_last_contact,
-    "scale_costs": scale_costs, "shift_utilities": shift_utilities,
-    "everyone_refuses": everyone_refuses, "controls_cross_over": controls_cross_over,
-    "shift_outcome": shift_outcome, "survivors_without_outcome": survivors_without_outcome,
+    "no_outcomes_in_arm": no_outcomes_in_arm,
+    "no_visit": no_visit,
+    "interim_before": interim_before,
+    "no_deaths_in_arm": no_deaths_in_arm,
+    "drop_cost_rows": drop_cost_rows,
+    "empty_costs": empty_costs,
+    "drop_baseline_eq5d": drop_baseline_eq5d,
+    "early_last_contact": early_last_contact,
+    "scale_costs": scale_costs,
+    "shift_utilities": shift_utilities,
+    "everyone_refuses": everyone_refuses,
+    "controls_cross_over": controls_cross_over,
+    "shift_outcome": shift_outcome,
+    "survivors_without_outcome": survivors_without_outcome,
 }

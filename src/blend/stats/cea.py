@@ -27,8 +27,7 @@ CEAC_LAMBDAS = np.arange(0, 100_001, 1_000)
 _CHUNK = 250  # replicates drawn per batch; fixed so results do not depend on memory
 
 
-def qalys(participants: pd.DataFrame, assessments: pd.DataFrame, horizon_days: int
-          ) -> pd.Series:
+def qalys(participants: pd.DataFrame, assessments: pd.DataFrame, horizon_days: int) -> pd.Series:
     """QALYs per study_id from EQ-5D-5L index values (NaN when no value lies in the horizon).
 
     - Days are counted from randomized_on; the baseline assessment is placed at day 0.
@@ -82,8 +81,9 @@ QALY_NO_BASELINE = "no baseline EQ-5D-5L"
 QALY_CENSORED = "alive and followed for less than the horizon (last contact or withdrawal)"
 
 
-def qaly_status(participants: pd.DataFrame, assessments: pd.DataFrame, horizon_days: int
-                ) -> pd.Series:
+def qaly_status(
+    participants: pd.DataFrame, assessments: pd.DataFrame, horizon_days: int
+) -> pd.Series:
     """Per study_id, `QALY_COMPLETE` or the first reason the QALY is missing.
 
     Complete: a baseline EQ-5D-5L index, and death on or before the horizon or follow-up
@@ -100,13 +100,20 @@ def qaly_status(participants: pd.DataFrame, assessments: pd.DataFrame, horizon_d
     horizon = p["randomized_on"] + pd.to_timedelta(horizon_days, unit="D")
     died = p["death_date"].notna() & (p["death_date"] <= horizon)
     followed = (p["last_contact"] >= horizon) & ~(p["withdrawn_on"] < horizon)
-    status = np.select([~has_any, ~has_baseline, ~(died | followed)],
-                       [QALY_NO_EQ5D, QALY_NO_BASELINE, QALY_CENSORED], QALY_COMPLETE)
+    status = np.select(
+        [~has_any, ~has_baseline, ~(died | followed)],
+        [QALY_NO_EQ5D, QALY_NO_BASELINE, QALY_CENSORED],
+        QALY_COMPLETE,
+    )
     return pd.Series(status, index=p.index, name="qaly_status").reindex(participants["study_id"])
 
 
-QUADRANTS = {"NE": "more effective and more costly", "SE": "dominant",
-             "SW": "less effective and less costly", "NW": "dominated"}
+QUADRANTS = {
+    "NE": "more effective and more costly",
+    "SE": "dominant",
+    "SW": "less effective and less costly",
+    "NW": "dominated",
+}
 
 
 def quadrant(delta_qaly: float, delta_cost: float) -> str | None:
@@ -141,8 +148,9 @@ class CostEffectivenessAnalysis:
     missing QALY are left out of both, so costs and effects share one sample).
     """
 
-    def __init__(self, bootstrap: int = 5000, seed: int = 20260701,
-                 lambdas: tuple[int, ...] = LAMBDAS) -> None:
+    def __init__(
+        self, bootstrap: int = 5000, seed: int = 20260701, lambdas: tuple[int, ...] = LAMBDAS
+    ) -> None:
         self.bootstrap = bootstrap
         self.seed = seed
         self.lambdas = lambdas
@@ -159,8 +167,9 @@ class CostEffectivenessAnalysis:
         """Means averaged over completed datasets; B replicates split evenly across them."""
         z = frames[0]["z"].to_numpy() == 1
         if not z.any() or z.all():
-            raise NotEstimable(f"no {'control' if z.all() else 'intervention'} participant "
-                               "has a cost and a QALY")
+            raise NotEstimable(
+                f"no {'control' if z.all() else 'intervention'} participant has a cost and a QALY"
+            )
         self.n_ = {"intervention": int(z.sum()), "control": int((~z).sum())}
         pairs = [(f["cost"].to_numpy(float), f["qaly"].to_numpy(float)) for f in frames]
         cost = np.mean([[c[z].mean(), c[~z].mean()] for c, _ in pairs], axis=0)
@@ -173,9 +182,12 @@ class CostEffectivenessAnalysis:
         self.inb_ = {lam: lam * self.delta_qaly_ - self.delta_cost_ for lam in self.lambdas}
         rng = np.random.default_rng(self.seed)
         shares = np.diff(np.linspace(0, self.bootstrap, len(frames) + 1).round().astype(int))
-        self.replicates_ = np.vstack([
-            self._bootstrap(c[z], e[z], c[~z], e[~z], rng, b)
-            for (c, e), b in zip(pairs, shares, strict=True)])
+        self.replicates_ = np.vstack(
+            [
+                self._bootstrap(c[z], e[z], c[~z], e[~z], rng, b)
+                for (c, e), b in zip(pairs, shares, strict=True)
+            ]
+        )
         self.pooled_, self.pooled_note_ = None, None
         try:
             self.pooled_ = _pooled_differences(pairs, z, self.lambdas)
@@ -183,8 +195,15 @@ class CostEffectivenessAnalysis:
             self.pooled_note_ = exc.reason
         return self
 
-    def _bootstrap(self, c1: np.ndarray, e1: np.ndarray, c0: np.ndarray, e0: np.ndarray,
-                   rng: np.random.Generator, replicates: int) -> np.ndarray:
+    def _bootstrap(
+        self,
+        c1: np.ndarray,
+        e1: np.ndarray,
+        c0: np.ndarray,
+        e0: np.ndarray,
+        rng: np.random.Generator,
+        replicates: int,
+    ) -> np.ndarray:
         """(replicates, 2) array of (ΔE_b, ΔC_b) from resampling within arms."""
         out = np.empty((replicates, 2))
         # One gather of (QALY, cost) pairs per draw keeps the pairing and halves the work.
@@ -193,7 +212,7 @@ class CostEffectivenessAnalysis:
             size = min(_CHUNK, replicates - start)
             i1 = rng.integers(0, len(c1), (size, len(c1)))
             i0 = rng.integers(0, len(c0), (size, len(c0)))
-            out[start:start + size] = (pairs1[i1].mean(axis=1) - pairs0[i0].mean(axis=1))
+            out[start : start + size] = pairs1[i1].mean(axis=1) - pairs0[i0].mean(axis=1)
         return out
 
     def ceac(self) -> list[list[float]]:
@@ -204,14 +223,20 @@ class CostEffectivenessAnalysis:
 
     def bootstrap_summary(self) -> dict[str, Any]:
         de, dc = self.replicates_[:, 0], self.replicates_[:, 1]
-        quadrants = {"NE": (de > 0) & (dc > 0), "SE": (de > 0) & (dc <= 0),
-                     "SW": (de <= 0) & (dc <= 0), "NW": (de <= 0) & (dc > 0)}
+        quadrants = {
+            "NE": (de > 0) & (dc > 0),
+            "SE": (de > 0) & (dc <= 0),
+            "SW": (de <= 0) & (dc <= 0),
+            "NW": (de <= 0) & (dc > 0),
+        }
         return {
-            "replicates": self.bootstrap, "seed": self.seed,
+            "replicates": self.bootstrap,
+            "seed": self.seed,
             "delta_cost_ci95": np.percentile(dc, [2.5, 97.5]).tolist(),
             "delta_qaly_ci95": np.percentile(de, [2.5, 97.5]).tolist(),
-            "inb_ci95": {str(lam): np.percentile(lam * de - dc, [2.5, 97.5]).tolist()
-                         for lam in self.lambdas},
+            "inb_ci95": {
+                str(lam): np.percentile(lam * de - dc, [2.5, 97.5]).tolist() for lam in self.lambdas
+            },
             "quadrants": {k: float(v.mean()) for k, v in quadrants.items()},
         }
 
@@ -219,14 +244,19 @@ class CostEffectivenessAnalysis:
     def summary(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame({
-            "intervention": [self.mean_cost_["intervention"], self.mean_qaly_["intervention"]],
-            "control": [self.mean_cost_["control"], self.mean_qaly_["control"]],
-            "difference": [self.delta_cost_, self.delta_qaly_]}, index=["cost", "qaly"])
+        return pd.DataFrame(
+            {
+                "intervention": [self.mean_cost_["intervention"], self.mean_qaly_["intervention"]],
+                "control": [self.mean_cost_["control"], self.mean_qaly_["control"]],
+                "difference": [self.delta_cost_, self.delta_qaly_],
+            },
+            index=["cost", "qaly"],
+        )
 
 
-def _pooled_differences(pairs: list[tuple[np.ndarray, np.ndarray]], z: np.ndarray,
-                        lambdas: tuple[int, ...]) -> dict[str, Any]:
+def _pooled_differences(
+    pairs: list[tuple[np.ndarray, np.ndarray]], z: np.ndarray, lambdas: tuple[int, ...]
+) -> dict[str, Any]:
     """ΔC, ΔE and INB(λ) pooled over imputations by Rubin's rules (two-sample variance,
     ν_com = n − 2): the "unpaired t-test with MI" of Brand et al. 2019, beside the
     bootstrap."""
@@ -243,5 +273,8 @@ def _pooled_differences(pairs: list[tuple[np.ndarray, np.ndarray]], z: np.ndarra
     if min(z.sum(), (~z).sum()) < 2:
         raise NotEstimable("fewer than 2 participants in an arm")
     costs, effects = [c for c, _ in pairs], [e for _, e in pairs]
-    return {"delta_cost": pooled(costs), "delta_qaly": pooled(effects),
-            "inb": {str(lam): pooled([lam * e - c for c, e in pairs]) for lam in lambdas}}
+    return {
+        "delta_cost": pooled(costs),
+        "delta_qaly": pooled(effects),
+        "inb": {str(lam): pooled([lam * e - c for c, e in pairs]) for lam in lambdas},
+    }

@@ -22,15 +22,21 @@ def _analyze_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blend analyze",
         description="Validate an analysis dataset (docs/contracts/analysis-dataset.md) and run every "
-                    "analysis: writes OUT/results.json, OUT/report.html and the figures.")
+        "analysis: writes OUT/results.json, OUT/report.html and the figures.",
+    )
     parser.add_argument("dataset", type=Path, help="dataset folder (dataset.json + CSV files)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, default=20260701, help="seed for MI and bootstrap")
     parser.add_argument("--imputations", type=int, default=20, help="MI datasets (default 20)")
-    parser.add_argument("--bootstrap", type=int, default=5000,
-                        help="CEA bootstrap replicates (default 5000)")
-    parser.add_argument("--horizon-days", type=int, default=182,
-                        help="CEA horizon in days from randomization (default 182)")
+    parser.add_argument(
+        "--bootstrap", type=int, default=5000, help="CEA bootstrap replicates (default 5000)"
+    )
+    parser.add_argument(
+        "--horizon-days",
+        type=int,
+        default=182,
+        help="CEA horizon in days from randomization (default 182)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -44,20 +50,29 @@ def _positive(parser: argparse.ArgumentParser, **values: int) -> None:
 def main_analyze(argv: Sequence[str]) -> int:
     parser = _analyze_parser()
     args = parser.parse_args(list(argv))
-    _positive(parser, imputations=args.imputations, bootstrap=args.bootstrap,
-              horizon_days=args.horizon_days)
+    _positive(
+        parser,
+        imputations=args.imputations,
+        bootstrap=args.bootstrap,
+        horizon_days=args.horizon_days,
+    )
     from tqdm import tqdm
 
     from blend.stats.analysis import AnalysisConfig, run_analysis
     from blend.stats.dataset import load_dataset
     from blend.stats.errors import ContractError
 
-    bar = tqdm(total=STEPS, desc="validate dataset", disable=args.no_progress, unit="step",
-               file=sys.stderr)
+    bar = tqdm(
+        total=STEPS, desc="validate dataset", disable=args.no_progress, unit="step", file=sys.stderr
+    )
     try:
         dataset = load_dataset(args.dataset)
-        config = AnalysisConfig(seed=args.seed, imputations=args.imputations,
-                                bootstrap=args.bootstrap, horizon_days=args.horizon_days)
+        config = AnalysisConfig(
+            seed=args.seed,
+            imputations=args.imputations,
+            bootstrap=args.bootstrap,
+            horizon_days=args.horizon_days,
+        )
 
         def step(name: str) -> None:
             bar.update(1)

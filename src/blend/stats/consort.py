@@ -44,22 +44,29 @@ def consort_counts(ds: AnalysisDataset, analysed: pd.Series | None = None) -> di
         "randomization_consent": int(consent.sum()),
         "eligible": int(eligible.sum()),
         "randomized": len(p),
-        "no_consent": {"no": int((s["randomization_consent"] == "no").sum()),
-                       "postponed": int((s["randomization_consent"] == "postponed").sum())},
-        "not_eligible": {"ineligible": int((consent & (s["eligibility"] == "ineligible")).sum()),
-                         "pending": int((consent & (s["eligibility"] == "pending")).sum()),
-                         "reasons": reasons.str.split(";").explode().value_counts().to_dict()},
+        "no_consent": {
+            "no": int((s["randomization_consent"] == "no").sum()),
+            "postponed": int((s["randomization_consent"] == "postponed").sum()),
+        },
+        "not_eligible": {
+            "ineligible": int((consent & (s["eligibility"] == "ineligible")).sum()),
+            "pending": int((consent & (s["eligibility"] == "pending")).sum()),
+            "reasons": reasons.str.split(";").explode().value_counts().to_dict(),
+        },
         "eligible_not_randomized": int((eligible & ~s["randomized"].astype(bool)).sum()),
         "intervention": {
-            "allocated": int(z.sum()), "offered": int((z & offered).sum()),
+            "allocated": int(z.sum()),
+            "offered": int((z & offered).sum()),
             "accepted": int((z & accepted).sum()),
             "refused": int((z & offered & ~accepted).sum()),
-            "not_offered": int((z & ~offered).sum()), "received": int((z & received).sum()),
+            "not_offered": int((z & ~offered).sum()),
+            "received": int((z & received).sum()),
             "accepted_not_received": int((z & accepted & ~received).sum()),
             "analysed_primary": int((z & flag).sum()),
         },
         "control": {
-            "allocated": int((~z).sum()), "received_standard": int((~z & ~received).sum()),
+            "allocated": int((~z).sum()),
+            "received_standard": int((~z & ~received).sum()),
             "received_intervention": int((~z & received).sum()),
             "analysed_primary": int((~z & flag).sum()),
         },
@@ -74,22 +81,31 @@ def invariant_violations(c: dict[str, Any]) -> list[str]:
         (c["screened"] >= c["randomization_consent"], "screened ≥ randomization_consent"),
         (c["randomization_consent"] >= c["eligible"], "randomization_consent ≥ eligible"),
         (c["eligible"] >= c["randomized"], "eligible ≥ randomized"),
-        (c["randomized"] == i["allocated"] + k["allocated"],
-         "randomized = intervention.allocated + control.allocated"),
-        (i["allocated"] == i["offered"] + i["not_offered"],
-         "intervention.allocated = offered + not_offered"),
+        (
+            c["randomized"] == i["allocated"] + k["allocated"],
+            "randomized = intervention.allocated + control.allocated",
+        ),
+        (
+            i["allocated"] == i["offered"] + i["not_offered"],
+            "intervention.allocated = offered + not_offered",
+        ),
         (i["offered"] == i["accepted"] + i["refused"], "offered = accepted + refused"),
         (i["received"] <= i["accepted"], "intervention.received ≤ accepted"),
-        (k["allocated"] == k["received_standard"] + k["received_intervention"],
-         "control.allocated = received_standard + received_intervention"),
+        (
+            k["allocated"] == k["received_standard"] + k["received_intervention"],
+            "control.allocated = received_standard + received_intervention",
+        ),
         (i["analysed_primary"] <= i["allocated"], "intervention.analysed_primary ≤ allocated"),
         (k["analysed_primary"] <= k["allocated"], "control.analysed_primary ≤ allocated"),
     ]
     for name, arm in (("intervention", i), ("control", k)):
         if "follow_up" in arm:
-            checks.append((arm["allocated"] == arm["analysed_primary"]
-                           + sum(arm["follow_up"].values()),
-                           f"{name}.allocated = analysed_primary + follow-up losses"))
+            checks.append(
+                (
+                    arm["allocated"] == arm["analysed_primary"] + sum(arm["follow_up"].values()),
+                    f"{name}.allocated = analysed_primary + follow-up losses",
+                )
+            )
     return [text for ok, text in checks if not ok]
 
 
@@ -97,9 +113,13 @@ def check_consort(c: dict[str, Any]) -> None:
     """Raise `ContractError` naming the first violated invariant."""
     broken = invariant_violations(c)
     if broken:
-        raise ContractError("screening.csv + participants.csv", None, "CONSORT invariant",
-                            broken[0], {"counts": {k: v for k, v in c.items()
-                                                   if isinstance(v, int)}})
+        raise ContractError(
+            "screening.csv + participants.csv",
+            None,
+            "CONSORT invariant",
+            broken[0],
+            {"counts": {k: v for k, v in c.items() if isinstance(v, int)}},
+        )
 
 
 # ------------------------------------------------------------- flow diagram layout
@@ -130,8 +150,13 @@ class FlowArrow:
 
 
 # Horizontal centre of each column as a fraction of the figure width.
-FLOW_COLUMNS = {"main": 0.36, "exclusion": 0.76, "intervention": 0.17,
-                "intervention_side": 0.47, "control": 0.80}
+FLOW_COLUMNS = {
+    "main": 0.36,
+    "exclusion": 0.76,
+    "intervention": 0.17,
+    "intervention_side": 0.47,
+    "control": 0.80,
+}
 
 
 def _n(value: int | None) -> str:
@@ -144,44 +169,86 @@ def flow_boxes(c: dict[str, Any]) -> list[FlowBox]:
     no_consent = c.get("no_consent", {})
     not_eligible = c.get("not_eligible", {})
     boxes = [
-        FlowBox("cohort", "main", 0, f"Cohort participants in the trial period\n({_n(c['cohort'])})"),
-        FlowBox("not_screened", "exclusion", 1,
-                f"Cohort members never screened\nfor the trial ({_n(c['cohort'] - c['screened'])})",
-                side=True),
+        FlowBox(
+            "cohort", "main", 0, f"Cohort participants in the trial period\n({_n(c['cohort'])})"
+        ),
+        FlowBox(
+            "not_screened",
+            "exclusion",
+            1,
+            f"Cohort members never screened\nfor the trial ({_n(c['cohort'] - c['screened'])})",
+            side=True,
+        ),
         FlowBox("screened", "main", 2, f"Screened for the trial\n({_n(c['screened'])})"),
         FlowBox("no_consent", "exclusion", 3, _no_consent_text(no_consent), side=True),
-        FlowBox("consented", "main", 4,
-                f"Broad consent to randomization\n({_n(c['randomization_consent'])})"),
+        FlowBox(
+            "consented",
+            "main",
+            4,
+            f"Broad consent to randomization\n({_n(c['randomization_consent'])})",
+        ),
         FlowBox("not_eligible", "exclusion", 5, _not_eligible_text(not_eligible), side=True),
         FlowBox("eligible", "main", 6, f"Eligible\n({_n(c['eligible'])})"),
-        FlowBox("eligible_not_randomized", "exclusion", 7,
-                f"Eligible, not randomized\n({_n(c.get('eligible_not_randomized'))})", side=True),
+        FlowBox(
+            "eligible_not_randomized",
+            "exclusion",
+            7,
+            f"Eligible, not randomized\n({_n(c.get('eligible_not_randomized'))})",
+            side=True,
+        ),
         FlowBox("randomized", "main", 8, f"Randomized\n({_n(c['randomized'])})"),
-        FlowBox("allocated_intervention", "intervention", 9,
-                f"Allocated to be offered same-day\nSBRT + surgery ({_n(i['allocated'])})"),
-        FlowBox("allocated_control", "control", 9,
-                f"Allocated to standard care, not\ninformed of the trial ({_n(k['allocated'])})\n"
-                f"  received standard care: {k['received_standard']:,}\n"
-                f"  received same-day outside the trial: {k['received_intervention']:,}"),
-        FlowBox("offered", "intervention_side", 10,
-                f"Offered same-day treatment ({_n(i['offered'])})\n"
-                f"  accepted: {i['accepted']:,} (received {i['received']:,}, "
-                f"not received {i.get('accepted_not_received', 0):,})\n"
-                f"  declined: {i['refused']:,}", side=True),
-        FlowBox("not_offered", "intervention_side", 11,
-                f"Not offered ({_n(i['not_offered'])})", side=True),
+        FlowBox(
+            "allocated_intervention",
+            "intervention",
+            9,
+            f"Allocated to be offered same-day\nSBRT + surgery ({_n(i['allocated'])})",
+        ),
+        FlowBox(
+            "allocated_control",
+            "control",
+            9,
+            f"Allocated to standard care, not\ninformed of the trial ({_n(k['allocated'])})\n"
+            f"  received standard care: {k['received_standard']:,}\n"
+            f"  received same-day outside the trial: {k['received_intervention']:,}",
+        ),
+        FlowBox(
+            "offered",
+            "intervention_side",
+            10,
+            f"Offered same-day treatment ({_n(i['offered'])})\n"
+            f"  accepted: {i['accepted']:,} (received {i['received']:,}, "
+            f"not received {i.get('accepted_not_received', 0):,})\n"
+            f"  declined: {i['refused']:,}",
+            side=True,
+        ),
+        FlowBox(
+            "not_offered",
+            "intervention_side",
+            11,
+            f"Not offered ({_n(i['not_offered'])})",
+            side=True,
+        ),
     ]
     for arm, counts in (("intervention", i), ("control", k)):
         boxes.append(FlowBox(f"follow_up_{arm}", arm, 12, _follow_up_text(counts)))
-        boxes.append(FlowBox(f"analysed_{arm}", arm, 13,
-                             f"Analysed, ITT complete case\n({_n(counts['analysed_primary'])})"))
+        boxes.append(
+            FlowBox(
+                f"analysed_{arm}",
+                arm,
+                13,
+                f"Analysed, ITT complete case\n({_n(counts['analysed_primary'])})",
+            )
+        )
     return boxes
 
 
 FLOW_ARROWS = [
-    FlowArrow("cohort", "screened", "trunk"), FlowArrow("cohort", "not_screened", "branch"),
-    FlowArrow("screened", "consented", "trunk"), FlowArrow("screened", "no_consent", "branch"),
-    FlowArrow("consented", "eligible", "trunk"), FlowArrow("consented", "not_eligible", "branch"),
+    FlowArrow("cohort", "screened", "trunk"),
+    FlowArrow("cohort", "not_screened", "branch"),
+    FlowArrow("screened", "consented", "trunk"),
+    FlowArrow("screened", "no_consent", "branch"),
+    FlowArrow("consented", "eligible", "trunk"),
+    FlowArrow("consented", "not_eligible", "branch"),
     FlowArrow("eligible", "randomized", "trunk"),
     FlowArrow("eligible", "eligible_not_randomized", "branch"),
     FlowArrow("randomized", "allocated_intervention", "split"),
@@ -198,8 +265,10 @@ FLOW_ARROWS = [
 
 def _no_consent_text(no_consent: dict[str, int]) -> str:
     refused, postponed = no_consent.get("no", 0), no_consent.get("postponed", 0)
-    return (f"No consent to randomization ({_n(refused + postponed)})\n"
-            f"  refused: {refused:,}\n  postponed: {postponed:,}")
+    return (
+        f"No consent to randomization ({_n(refused + postponed)})\n"
+        f"  refused: {refused:,}\n  postponed: {postponed:,}"
+    )
 
 
 def _not_eligible_text(not_eligible: dict[str, Any]) -> str:
@@ -217,7 +286,9 @@ def _follow_up_text(arm: dict[str, Any]) -> str:
     f = arm.get("follow_up")
     text = f"Primary outcome not available ({_n(missing)})"
     if f:
-        text += (f"\n  died before week 4: {f['died_before_w4']:,}"
-                 f"\n  alive, no PF at week 4: {f['alive_pf_w4_missing']:,}"
-                 f"\n  no baseline PF: {f['pf_baseline_missing']:,}")
+        text += (
+            f"\n  died before week 4: {f['died_before_w4']:,}"
+            f"\n  alive, no PF at week 4: {f['alive_pf_w4_missing']:,}"
+            f"\n  no baseline PF: {f['pf_baseline_missing']:,}"
+        )
     return text

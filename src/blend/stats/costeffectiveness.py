@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 ARMS = (("intervention", 1), ("control", 0))
 IMPUTED = ["cost", "qaly", "u0"]
 PREDICTORS = ["age", "performance_status", "died_in_horizon"]
-METHOD = ("multiple imputation by arm (chained equations, predictive mean matching) of "
-          "missing costs and QALYs; complete case as sensitivity analysis")
+METHOD = (
+    "multiple imputation by arm (chained equations, predictive mean matching) of "
+    "missing costs and QALYs; complete case as sensitivity analysis"
+)
 RULES = [
     "QALYs: area under the EQ-5D-5L index curve from randomization (baseline at day 0) to the "
     "horizon, utility falling linearly to 0 at a death on or before the horizon.",
@@ -53,8 +55,7 @@ RULES = [
     "status and death within the horizon). Means and Rubin-pooled CIs average over the "
     "imputations; the bootstrap draws its replicates within each imputed dataset in equal "
     "shares and stacks them for the CE plane and the acceptability curve.",
-    "Sensitivity analysis: complete case, the participants with both a complete QALY and a "
-    "cost.",
+    "Sensitivity analysis: complete case, the participants with both a complete QALY and a cost.",
 ]
 
 
@@ -78,8 +79,9 @@ def cea_frame(ds: AnalysisDataset, wide: pd.DataFrame, horizon_days: int) -> pd.
     frame["cost"] = cea.costs(p, ds.costs).to_numpy()
     frame["u0"] = wide["index_baseline"].to_numpy(float)
     horizon = wide["randomized_on"] + np.timedelta64(horizon_days, "D")
-    frame["died_in_horizon"] = (wide["death_date"].notna()
-                                & (wide["death_date"] <= horizon)).astype(float)
+    frame["died_in_horizon"] = (
+        wide["death_date"].notna() & (wide["death_date"] <= horizon)
+    ).astype(float)
     return frame.reset_index(drop=True)
 
 
@@ -88,19 +90,22 @@ def missing_counts(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     for arm, z in ARMS:
         a = frame[frame["z"] == z]
         status = a["qaly_status"]
-        out[arm] = {"randomized": len(a),
-                    "qaly_complete": int((status == cea.QALY_COMPLETE).sum()),
-                    "qaly_missing_no_eq5d": int((status == cea.QALY_NO_EQ5D).sum()),
-                    "qaly_missing_no_baseline": int((status == cea.QALY_NO_BASELINE).sum()),
-                    "qaly_missing_censored": int((status == cea.QALY_CENSORED).sum()),
-                    "cost_complete": int(a["cost"].notna().sum()),
-                    "cost_missing_no_rows": int(a["cost"].isna().sum()),
-                    "complete_case": int((a["qaly"].notna() & a["cost"].notna()).sum())}
+        out[arm] = {
+            "randomized": len(a),
+            "qaly_complete": int((status == cea.QALY_COMPLETE).sum()),
+            "qaly_missing_no_eq5d": int((status == cea.QALY_NO_EQ5D).sum()),
+            "qaly_missing_no_baseline": int((status == cea.QALY_NO_BASELINE).sum()),
+            "qaly_missing_censored": int((status == cea.QALY_CENSORED).sum()),
+            "cost_complete": int(a["cost"].notna().sum()),
+            "cost_missing_no_rows": int(a["cost"].isna().sum()),
+            "complete_case": int((a["qaly"].notna() & a["cost"].notna()).sum()),
+        }
     return out
 
 
-def impute_by_arm(frame: pd.DataFrame, imputations: int, seed: int
-                  ) -> tuple[list[pd.DataFrame], list[dict[str, str]]]:
+def impute_by_arm(
+    frame: pd.DataFrame, imputations: int, seed: int
+) -> tuple[list[pd.DataFrame], list[dict[str, str]]]:
     """m completed copies of `frame`, each arm imputed on its own."""
     completed = [frame.copy() for _ in range(imputations)]
     dropped: list[dict[str, str]] = []
@@ -109,34 +114,45 @@ def impute_by_arm(frame: pd.DataFrame, imputations: int, seed: int
         part = frame[rows].reset_index(drop=True)
         for column, what in (("cost", "cost"), ("qaly", "complete QALY")):
             if part[column].notna().sum() == 0:
-                raise NotEstimable(f"no {arm} participant has a {what}, so it cannot be "
-                                   "imputed")
+                raise NotEstimable(f"no {arm} participant has a {what}, so it cannot be imputed")
         impute, predictors, gone = usable_columns(part, IMPUTED, PREDICTORS, ("cost", "qaly"))
         impute = ["cost", "qaly", *[c for c in impute if c not in ("cost", "qaly")]]
         dropped += [{**d, "arm": arm} for d in gone if d["variable"] not in ("cost", "qaly")]
         imputer = ChainedEquationsImputer(imputations, seed=seed + offset).fit(
-            part, impute, predictors)
+            part, impute, predictors
+        )
         for i, data in enumerate(imputer.imputations_):
             completed[i].loc[rows, ["cost", "qaly"]] = data[:, :2]
     return completed, dropped
 
 
-def analyse(ds: AnalysisDataset, wide: pd.DataFrame, horizon_days: int, bootstrap: int,
-            seed: int, imputations: int, art: dict[str, Any]) -> dict[str, Any]:
+def analyse(
+    ds: AnalysisDataset,
+    wide: pd.DataFrame,
+    horizon_days: int,
+    bootstrap: int,
+    seed: int,
+    imputations: int,
+    art: dict[str, Any],
+) -> dict[str, Any]:
     """The `cea` block: MI by arm (default) with the complete-case sensitivity analysis."""
     frame = cea_frame(ds, wide, horizon_days)
-    block: dict[str, Any] = {"horizon_days": horizon_days, "method": METHOD, "rules": RULES,
-                             "counts": missing_counts(frame)}
+    block: dict[str, Any] = {
+        "horizon_days": horizon_days,
+        "method": METHOD,
+        "rules": RULES,
+        "counts": missing_counts(frame),
+    }
     if ds.costs.empty:
-        raise NotEstimableBlock(block, "costs.csv has no rows: every cost is missing, and an "
-                                       "empty cost file is not €0")
+        raise NotEstimableBlock(
+            block, "costs.csv has no rows: every cost is missing, and an empty cost file is not €0"
+        )
     incomplete = frame[["cost", "qaly"]].isna().any(axis=None)
-    frames, dropped = (impute_by_arm(frame, imputations, seed) if incomplete else ([frame], []))
+    frames, dropped = impute_by_arm(frame, imputations, seed) if incomplete else ([frame], [])
     fit = cea.CostEffectivenessAnalysis(bootstrap, seed).fit_imputed(frames)
     art["cea"] = fit
     block.update(summarise(fit))
-    block.update({"imputations": len(frames) if incomplete else 0,
-                  "dropped_predictors": dropped})
+    block.update({"imputations": len(frames) if incomplete else 0, "dropped_predictors": dropped})
     if not incomplete:
         block["method"] = METHOD + " (no cost or QALY was missing: both analyses coincide)"
     block["complete_case"] = _complete_case(frame, bootstrap, seed, art)
@@ -149,15 +165,21 @@ def summarise(fit: cea.CostEffectivenessAnalysis) -> dict[str, Any]:
     out: dict[str, Any] = {
         "qaly": {**fit.mean_qaly_, "difference": fit.delta_qaly_},
         "cost": {**fit.mean_cost_, "difference": fit.delta_cost_},
-        "icer": fit.icer_, "quadrant": q, "quadrant_name": cea.QUADRANTS.get(q, "none"),
+        "icer": fit.icer_,
+        "quadrant": q,
+        "quadrant_name": cea.QUADRANTS.get(q, "none") if q else "none",
         "icer_statement": cea.icer_statement(fit.delta_qaly_, fit.delta_cost_),
         "inb": {str(k): v for k, v in fit.inb_.items()},
-        "ceac": fit.ceac(), "bootstrap": fit.bootstrap_summary(), "n": fit.n_,
-        "mi_pooled": fit.pooled_}
-    notes = {}
+        "ceac": fit.ceac(),
+        "bootstrap": fit.bootstrap_summary(),
+        "n": fit.n_,
+        "mi_pooled": fit.pooled_,
+    }
+    notes: dict[str, str | None] = {}
     if q is None:
-        notes.update({"icer": "ΔQALY is exactly 0: the ICER is undefined",
-                      "quadrant": "ΔQALY is exactly 0"})
+        notes.update(
+            {"icer": "ΔQALY is exactly 0: the ICER is undefined", "quadrant": "ΔQALY is exactly 0"}
+        )
     if fit.pooled_ is None:
         notes["mi_pooled"] = fit.pooled_note_
     if notes:
@@ -165,8 +187,9 @@ def summarise(fit: cea.CostEffectivenessAnalysis) -> dict[str, Any]:
     return out
 
 
-def _complete_case(frame: pd.DataFrame, bootstrap: int, seed: int, art: dict[str, Any]
-                   ) -> dict[str, Any]:
+def _complete_case(
+    frame: pd.DataFrame, bootstrap: int, seed: int, art: dict[str, Any]
+) -> dict[str, Any]:
     try:
         fit = cea.CostEffectivenessAnalysis(bootstrap, seed).fit(frame)
     except NotEstimable as exc:

@@ -161,7 +161,10 @@ def _load_meta(path: Path) -> dict[str, Any]:
         _check_iso_date(path.name, f"key {key}", meta.get(key))
     if str(meta["period_end"]) < str(meta["period_start"]):
         raise ContractError(
-            path.name, None, "key period_end", f"a date on or after {meta['period_start']}",
+            path.name,
+            None,
+            "key period_end",
+            f"a date on or after {meta['period_start']}",
             meta["period_end"],
         )
     return meta
@@ -193,12 +196,18 @@ def _read_csv(path: Path, spec: Spec) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise ContractError(path.name, None, "(file)", "UTF-8 text", str(exc)) from exc
     except pd.errors.ParserError as exc:
-        raise ContractError(path.name, None, "(file)", "comma-separated values",
-                            f"{exc}{_separator_hint(path)}") from exc
+        raise ContractError(
+            path.name, None, "(file)", "comma-separated values", f"{exc}{_separator_hint(path)}"
+        ) from exc
     missing = [c for c in spec if c not in raw.columns]
     if missing:
-        raise ContractError(path.name, 1, missing[0], "this column in the header",
-                            f"no such column{_separator_hint(path)}")
+        raise ContractError(
+            path.name,
+            1,
+            missing[0],
+            "this column in the header",
+            f"no such column{_separator_hint(path)}",
+        )
     out = raw.copy()
     for column, (kind, required, arg) in spec.items():
         out[column] = _PARSERS[kind](path.name, column, raw[column], required, arg)
@@ -224,8 +233,10 @@ def _separator_hint(path: Path) -> str:
     sep, count = max(counts.items(), key=lambda item: item[1])
     if count == 0 or count <= header.count(","):
         return ""
-    return (f" (the header row is separated by {SEPARATORS[sep]}, not commas: save the file "
-            f"as comma-separated values)")
+    return (
+        f" (the header row is separated by {SEPARATORS[sep]}, not commas: save the file "
+        f"as comma-separated values)"
+    )
 
 
 def _fail_at(file: str, column: str, series: pd.Series, bad: Any, expected: str) -> None:
@@ -263,8 +274,13 @@ def _parse_text(file: str, column: str, s: pd.Series, required: bool, _: Any) ->
 
 def _parse_enum(file: str, column: str, s: pd.Series, required: bool, values: Any) -> pd.Series:
     empty = _required(file, column, s, required)
-    _fail_at(file, column, s, ~empty & ~_per_category(s, lambda c: c.isin(values)),
-             "one of " + ", ".join(values))
+    _fail_at(
+        file,
+        column,
+        s,
+        ~empty & ~_per_category(s, lambda c: c.isin(values)),
+        "one of " + ", ".join(values),
+    )
     return s
 
 
@@ -272,10 +288,17 @@ def _parse_bool(file: str, column: str, s: pd.Series, required: bool, _: Any) ->
     import pandas as pd
 
     empty = _required(file, column, s, required)
-    _fail_at(file, column, s, ~empty & ~_per_category(s, lambda c: c.isin(("true", "false"))),
-             "true or false")
-    values = pd.array(_per_category(s, lambda c: [{"true": True, "false": False}.get(v)
-                                                  for v in c]), dtype="boolean")
+    _fail_at(
+        file,
+        column,
+        s,
+        ~empty & ~_per_category(s, lambda c: c.isin(("true", "false"))),
+        "true or false",
+    )
+    values = pd.array(
+        _per_category(s, lambda c: [{"true": True, "false": False}.get(v) for v in c]),
+        dtype="boolean",
+    )
     return pd.Series(values, index=s.index)
 
 
@@ -286,7 +309,8 @@ def _parse_date(file: str, column: str, s: pd.Series, required: bool, _: Any) ->
 
     def parse(c: pd.Index) -> Any:
         dates = pd.to_datetime(c, format="%Y-%m-%d", errors="coerce")
-        return dates.where(c.str.match(DATE_RE), pd.NaT)
+        # pandas-stubs types Index.where's `other` too narrowly: NaT is what pandas documents.
+        return dates.where(c.str.match(DATE_RE), pd.NaT)  # type: ignore[call-overload]
 
     parsed = pd.Series(_per_category(s, parse), index=s.index).astype("datetime64[ns]")
     _fail_at(file, column, s, ~empty & parsed.isna(), "an ISO date YYYY-MM-DD")
@@ -297,8 +321,12 @@ def _parse_number(file: str, column: str, s: pd.Series, required: bool, bounds: 
     import pandas as pd
 
     empty = _required(file, column, s, required)
-    values = pd.Series(_per_category(s, lambda c: pd.to_numeric(c, errors="coerce")),
-                       index=s.index, dtype=float)
+    # pandas-stubs has no overload of to_numeric for an Index, which pandas accepts.
+    values = pd.Series(
+        _per_category(s, lambda c: pd.to_numeric(c, errors="coerce")),  # type: ignore[call-overload]
+        index=s.index,
+        dtype=float,
+    )
     lo, hi = bounds
     _fail_at(file, column, s, ~empty & values.isna(), "a number")
     _fail_at(file, column, s, ~empty & ((values < lo) | (values > hi)), f"a number in [{lo}, {hi}]")
@@ -344,43 +372,83 @@ def _check_screening(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
     _check_unique(file, df, ["study_id"])
     eligible = df["eligibility"] == "eligible"
     has_reasons = df["ineligibility_reasons"] != ""
-    _fail_at(file, "ineligibility_reasons", df["ineligibility_reasons"], eligible & has_reasons,
-             "empty when eligibility is eligible")
-    _fail_at(file, "ineligibility_reasons", df["ineligibility_reasons"],
-             (df["eligibility"] == "ineligible") & ~has_reasons,
-             "at least one criterion code when ineligible")
+    _fail_at(
+        file,
+        "ineligibility_reasons",
+        df["ineligibility_reasons"],
+        eligible & has_reasons,
+        "empty when eligibility is eligible",
+    )
+    _fail_at(
+        file,
+        "ineligibility_reasons",
+        df["ineligibility_reasons"],
+        (df["eligibility"] == "ineligible") & ~has_reasons,
+        "at least one criterion code when ineligible",
+    )
     allowed = eligible & (df["randomization_consent"] == "yes")
-    _fail_at(file, "randomized", raw["randomized"], df["randomized"] & ~allowed,
-             "true only when eligible and randomization_consent = yes")
+    _fail_at(
+        file,
+        "randomized",
+        raw["randomized"],
+        df["randomized"] & ~allowed,
+        "true only when eligible and randomization_consent = yes",
+    )
 
 
 def _check_participants(file: str, df: pd.DataFrame, text: pd.DataFrame) -> None:
     _check_unique(file, df, ["study_id"])
     intervention = df["arm"] == "intervention"
     offered_set, accepted_set = df["offered"].notna(), df["accepted"].notna()
-    _fail_at(file, "offered", text["offered"], intervention & ~offered_set,
-             "true or false for the intervention arm")
-    _fail_at(file, "offered", text["offered"], ~intervention & offered_set,
-             "empty for the control arm (controls are not informed)")
+    _fail_at(
+        file,
+        "offered",
+        text["offered"],
+        intervention & ~offered_set,
+        "true or false for the intervention arm",
+    )
+    _fail_at(
+        file,
+        "offered",
+        text["offered"],
+        ~intervention & offered_set,
+        "empty for the control arm (controls are not informed)",
+    )
     offered = df["offered"].fillna(False).astype(bool)
     accepted = df["accepted"].fillna(False).astype(bool)
-    _fail_at(file, "accepted", text["accepted"], offered & ~accepted_set, "true or false when offered")
+    _fail_at(
+        file, "accepted", text["accepted"], offered & ~accepted_set, "true or false when offered"
+    )
     _fail_at(file, "accepted", text["accepted"], ~offered & accepted_set, "empty unless offered")
     refused = offered & accepted_set & ~accepted
-    _fail_at(file, "refusal_reason", df["refusal_reason"], ~refused & (df["refusal_reason"] != ""),
-             "empty unless the offer was refused")
+    _fail_at(
+        file,
+        "refusal_reason",
+        df["refusal_reason"],
+        ~refused & (df["refusal_reason"] != ""),
+        "empty unless the offer was refused",
+    )
     received = df["received_intervention"].astype(bool)
-    _fail_at(file, "received_intervention", text["received_intervention"],
-             intervention & received & ~accepted,
-             "false for an intervention participant who did not accept the offer")
+    _fail_at(
+        file,
+        "received_intervention",
+        text["received_intervention"],
+        intervention & received & ~accepted,
+        "false for an intervention participant who did not accept the offer",
+    )
     _check_participant_dates(file, df, text)
 
 
 def _check_order(file: str, df: pd.DataFrame, raw: pd.DataFrame, later: str, earlier: str) -> None:
     bad = df[later].notna() & df[earlier].notna() & (df[later] < df[earlier])
     if bad.any():
-        _fail_at(file, later, raw[later], bad,
-                 f"a date on or after {earlier} ({_first(df, earlier, bad)})")
+        _fail_at(
+            file,
+            later,
+            raw[later],
+            bad,
+            f"a date on or after {earlier} ({_first(df, earlier, bad)})",
+        )
 
 
 def _check_participant_dates(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
@@ -396,8 +464,13 @@ def _check_participant_dates(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> 
     ):
         _check_order(file, df, raw, later, earlier)
     dead = df["death_date"].notna()
-    _fail_at(file, "last_contact", raw["last_contact"],
-             dead & (df["last_contact"] != df["death_date"]), "equal to death_date when dead")
+    _fail_at(
+        file,
+        "last_contact",
+        raw["last_contact"],
+        dead & (df["last_contact"] != df["death_date"]),
+        "equal to death_date when dead",
+    )
 
 
 def _check_assessments(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
@@ -411,8 +484,9 @@ def _check_assessments(file: str, df: pd.DataFrame, raw: pd.DataFrame) -> None:
         for scale, (lo, hi) in scales.items():
             rows = (df["instrument"] == instrument) & (df["scale"] == scale)
             bad = rows & ((df["value"] < lo) | (df["value"] > hi))
-            _fail_at(file, "value", raw["value"], bad,
-                     f"a {instrument} {scale} value in [{lo}, {hi}]")
+            _fail_at(
+                file, "value", raw["value"], bad, f"a {instrument} {scale} value in [{lo}, {hi}]"
+            )
     _check_unique(file, df, ["study_id", "timepoint", "instrument", "scale"])
 
 
@@ -436,9 +510,11 @@ def timepoint_order_warnings(df: pd.DataFrame) -> list[str]:
         return []
     rows = np.sort(frame.index[bad].to_numpy())
     first = rows[0]
-    return [f"assessments.csv, row {first + 2}, column assessed_on: timepoint "
-            f"{df.loc[first, 'timepoint']} dated {df.loc[first, 'assessed_on']:%Y-%m-%d}, before "
-            f"an earlier timepoint of {df.loc[first, 'study_id']} ({len(rows)} such questionnaires)"]
+    return [
+        f"assessments.csv, row {first + 2}, column assessed_on: timepoint "
+        f"{df.loc[first, 'timepoint']} dated {df.loc[first, 'assessed_on']:%Y-%m-%d}, before "
+        f"an earlier timepoint of {df.loc[first, 'study_id']} ({len(rows)} such questionnaires)"
+    ]
 
 
 _ROW_CHECKS: dict[str, Callable[[str, pd.DataFrame, pd.DataFrame], None]] = {
@@ -456,20 +532,41 @@ def _check_cross_file(meta: dict[str, Any], frames: dict[str, pd.DataFrame]) -> 
         _check_membership(name, frames[name], participants, "participants.csv")
     randomized_ids = set(screening.loc[screening["randomized"].astype(bool), "study_id"])
     not_randomized = ~participants["study_id"].isin(randomized_ids)
-    _fail_at("participants.csv", "study_id", participants["study_id"], not_randomized,
-             "a study_id marked randomized = true in screening.csv")
+    _fail_at(
+        "participants.csv",
+        "study_id",
+        participants["study_id"],
+        not_randomized,
+        "a study_id marked randomized = true in screening.csv",
+    )
     missing = screening["randomized"].astype(bool) & ~screening["study_id"].isin(
-        set(participants["study_id"]))
-    _fail_at("screening.csv", "randomized", screening["study_id"], missing,
-             "a row in participants.csv for every randomized study_id")
+        set(participants["study_id"])
+    )
+    _fail_at(
+        "screening.csv",
+        "randomized",
+        screening["study_id"],
+        missing,
+        "a row in participants.csv for every randomized study_id",
+    )
     screened_on = participants["study_id"].map(screening.set_index("study_id")["screened_on"])
     bad = participants["randomized_on"] < screened_on
-    _fail_at("participants.csv", "randomized_on", participants["randomized_on"], bad, "a date on or after screened_on in screening.csv")
+    _fail_at(
+        "participants.csv",
+        "randomized_on",
+        participants["randomized_on"],
+        bad,
+        "a date on or after screened_on in screening.csv",
+    )
     _check_event_dates(frames, participants)
     if meta["cohort_participants"] < len(screening):
-        raise ContractError("dataset.json", None, "key cohort_participants",
-                            f"at least the {len(screening)} screened cohort members",
-                            meta["cohort_participants"])
+        raise ContractError(
+            "dataset.json",
+            None,
+            "key cohort_participants",
+            f"at least the {len(screening)} screened cohort members",
+            meta["cohort_participants"],
+        )
 
 
 def _check_membership(file: str, df: pd.DataFrame, parent: pd.DataFrame, parent_file: str) -> None:
@@ -481,17 +578,36 @@ def _check_event_dates(frames: dict[str, pd.DataFrame], participants: pd.DataFra
     by_id = participants.set_index("study_id")
     aes = frames["adverse_events.csv"]
     randomized = aes["study_id"].map(by_id["randomized_on"])
-    _fail_at("adverse_events.csv", "onset_date", aes["onset_date"],
-             aes["onset_date"] < randomized, "a date on or after randomized_on")
+    _fail_at(
+        "adverse_events.csv",
+        "onset_date",
+        aes["onset_date"],
+        aes["onset_date"] < randomized,
+        "a date on or after randomized_on",
+    )
     death = aes["study_id"].map(by_id["death_date"])
-    _fail_at("adverse_events.csv", "onset_date", aes["onset_date"],
-             death.notna() & (aes["onset_date"] > death), "a date on or before death_date")
+    _fail_at(
+        "adverse_events.csv",
+        "onset_date",
+        aes["onset_date"],
+        death.notna() & (aes["onset_date"] > death),
+        "a date on or before death_date",
+    )
     ass = frames["assessments.csv"]
     death = ass["study_id"].map(by_id["death_date"])
-    _fail_at("assessments.csv", "assessed_on", ass["assessed_on"],
-             death.notna() & (ass["assessed_on"] > death), "a date on or before death_date")
+    _fail_at(
+        "assessments.csv",
+        "assessed_on",
+        ass["assessed_on"],
+        death.notna() & (ass["assessed_on"] > death),
+        "a date on or before death_date",
+    )
     post = ass["timepoint"] != "baseline"
     randomized = ass["study_id"].map(by_id["randomized_on"])
-    _fail_at("assessments.csv", "assessed_on", ass["assessed_on"],
-             post & (ass["assessed_on"] < randomized),
-             "a follow-up date on or after randomized_on")
+    _fail_at(
+        "assessments.csv",
+        "assessed_on",
+        ass["assessed_on"],
+        post & (ass["assessed_on"] < randomized),
+        "a follow-up date on or after randomized_on",
+    )

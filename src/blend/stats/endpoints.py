@@ -16,8 +16,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ARM_LABELS = {"intervention": "Same-day SBRT + surgery", "control": "Standard care"}
-DUE_DAYS = {"baseline": 0, "w1": 7, "w2": 14, "w4": 28, "w6": 42, "w8": 56, "w12": 84,
-            "m6": 182, "m12": 365}
+DUE_DAYS = {
+    "baseline": 0,
+    "w1": 7,
+    "w2": 14,
+    "w4": 28,
+    "w6": 42,
+    "w8": 56,
+    "w12": 84,
+    "m6": 182,
+    "m12": 365,
+}
 WOUND_PREFIX = "wound"
 
 
@@ -49,7 +58,8 @@ def wilcoxon_rank_sum(x: Any, y: Any) -> dict[str, float]:
 WORST_RANK_RULE = (
     "all randomized participants are ranked on one scale: deaths before week 4 worst, "
     "earlier death worse, then survivors by PF at w4; survivors without PF at w4 cannot be "
-    "placed on it and are left out (counted in excluded_alive_without_pf_w4)")
+    "placed on it and are left out (counted in excluded_alive_without_pf_w4)"
+)
 
 
 def worst_rank(frame: pd.DataFrame) -> dict[str, Any]:
@@ -61,21 +71,32 @@ def worst_rank(frame: pd.DataFrame) -> dict[str, Any]:
     every randomized participant to be ranked.
     """
     died = frame["died_before_w4"].to_numpy(bool)
-    score = np.where(died, -1_000.0 + frame["death_day"].fillna(0).to_numpy(float),
-                     frame["pf_w4"].to_numpy(float))
+    score = np.where(
+        died,
+        -1_000.0 + frame["death_day"].fillna(0).to_numpy(float),
+        frame["pf_w4"].to_numpy(float),
+    )
     ok = ~np.isnan(score)
     z = frame["z"].to_numpy() == 1
     for arm, mask in (("intervention", z), ("control", ~z)):
         if not (ok & mask).any():
-            raise NotEstimable(f"no {arm} participant can be ranked (no death before week 4 "
-                               "and no PF at w4)")
+            raise NotEstimable(
+                f"no {arm} participant can be ranked (no death before week 4 and no PF at w4)"
+            )
     if np.ptp(score[ok]) == 0:
         raise NotEstimable("every ranked participant has the same rank")
-    out = wilcoxon_rank_sum(score[ok & z], score[ok & ~z])
+    out: dict[str, Any] = dict(wilcoxon_rank_sum(score[ok & z], score[ok & ~z]))
     excluded = int((~ok).sum())
-    out.update({"randomized": len(frame), "ranked": int(ok.sum()),
-                "excluded_alive_without_pf_w4": excluded, "excluded": excluded,
-                "deaths_ranked": int(died.sum()), "rule": WORST_RANK_RULE})
+    out.update(
+        {
+            "randomized": len(frame),
+            "ranked": int(ok.sum()),
+            "excluded_alive_without_pf_w4": excluded,
+            "excluded": excluded,
+            "deaths_ranked": int(died.sum()),
+            "rule": WORST_RANK_RULE,
+        }
+    )
     return out
 
 
@@ -106,17 +127,28 @@ def categorise(frame: pd.DataFrame) -> pd.Series:
     """
     import pandas as pd
 
-    inputs = pd.DataFrame({
-        "baseline_worst_pain": frame["worst_pain_baseline"].to_numpy(float),
-        "baseline_omed": frame["omed_baseline"].to_numpy(float),
-        "followup_worst_pain": frame["worst_pain_w4"].to_numpy(float),
-        "followup_omed": frame["omed_w4"].to_numpy(float)}, index=frame.index)
+    inputs = pd.DataFrame(
+        {
+            "baseline_worst_pain": frame["worst_pain_baseline"].to_numpy(float),
+            "baseline_omed": frame["omed_baseline"].to_numpy(float),
+            "followup_worst_pain": frame["worst_pain_w4"].to_numpy(float),
+            "followup_omed": frame["omed_w4"].to_numpy(float),
+        },
+        index=frame.index,
+    )
     try:
         from blend.instruments import score_frame
     except ImportError:
-        return pd.Series([pain_category(*row) for row in inputs[[
-            "baseline_worst_pain", "followup_worst_pain", "baseline_omed", "followup_omed"
-        ]].itertuples(index=False)], index=frame.index, dtype=object)
+        return pd.Series(
+            [
+                pain_category(*row)
+                for row in inputs[
+                    ["baseline_worst_pain", "followup_worst_pain", "baseline_omed", "followup_omed"]
+                ].itertuples(index=False)
+            ],
+            index=frame.index,
+            dtype=object,
+        )
     return score_frame("pain-response", inputs)["category"].astype(object)
 
 
@@ -136,8 +168,10 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, list
     l1, u1 = wilson(x1, n1)
     l2, u2 = wilson(x2, n2)
     d = p1 - p2
-    return d, [d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-               d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)]
+    return d, [
+        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    ]
 
 
 def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
@@ -157,10 +191,12 @@ def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for arm, z in (("intervention", 1), ("control", 0)):
         part = sub[sub["z"] == z]
-        out[arm] = {"responders": int(part["category"].isin(["CR", "PR"]).sum()),
-                    "assessable": len(part),
-                    "observed_w4": int((part["category"] != "missing").sum()),
-                    "categories": part["category"].value_counts().to_dict()}
+        out[arm] = {
+            "responders": int(part["category"].isin(["CR", "PR"]).sum()),
+            "assessable": len(part),
+            "observed_w4": int((part["category"] != "missing").sum()),
+            "categories": part["category"].value_counts().to_dict(),
+        }
     return out
 
 
@@ -175,11 +211,14 @@ def pain_difference(counts: dict[str, Any]) -> dict[str, Any]:
         if not counts[arm]["assessable"]:
             raise NotEstimable(f"no assessable {arm} participant (baseline worst pain ≥ 2)")
         if not counts[arm]["observed_w4"]:
-            raise NotEstimable(f"no assessable {arm} participant has pain and OMED at w4, so "
-                               "the arm's responders would all be imputed non-responders")
+            raise NotEstimable(
+                f"no assessable {arm} participant has pain and OMED at w4, so "
+                "the arm's responders would all be imputed non-responders"
+            )
     i, c = counts["intervention"], counts["control"]
-    difference, ci = newcombe_difference(i["responders"], i["assessable"], c["responders"],
-                                         c["assessable"])
+    difference, ci = newcombe_difference(
+        i["responders"], i["assessable"], c["responders"], c["assessable"]
+    )
     return {"difference": difference, "difference_ci95": ci}
 
 
@@ -192,15 +231,16 @@ def hospital_days(participants: pd.DataFrame) -> dict[str, Any]:
     if days.nunique() < 2:
         raise NotEstimable("every participant has the same number of hospital days")
     test = wilcoxon_rank_sum(days[z], days[~z])
-    return {"mean": {"intervention": float(days[z].mean()), "control": float(days[~z].mean())},
-            "median": {"intervention": float(days[z].median()),
-                       "control": float(days[~z].median())},
-            "p": test["p"], "test": "Wilcoxon rank-sum (normal approximation)"}
+    return {
+        "mean": {"intervention": float(days[z].mean()), "control": float(days[~z].mean())},
+        "median": {"intervention": float(days[z].median()), "control": float(days[~z].median())},
+        "p": test["p"],
+        "test": "Wilcoxon rank-sum (normal approximation)",
+    }
 
 
 # --------------------------------------------------------------- adverse events
-def ae_summary(participants: pd.DataFrame, aes: pd.DataFrame, group: str = "arm"
-               ) -> dict[str, Any]:
+def ae_summary(participants: pd.DataFrame, aes: pd.DataFrame, group: str = "arm") -> dict[str, Any]:
     """Participants with ≥ 1 event (n, %) and event counts per group and category."""
     groups = participants.set_index("study_id")[group]
     aes = aes.assign(group=aes["study_id"].map(groups))
@@ -215,12 +255,19 @@ def ae_summary(participants: pd.DataFrame, aes: pd.DataFrame, group: str = "arm"
     for level in sorted(groups.unique()):
         n = int((groups == level).sum())
         in_group = aes["group"] == level
-        table[str(level)] = {"participants": n, **{
-            name: {"participants": int(aes.loc[in_group & mask, "study_id"].nunique()),
-                   "events": int((in_group & mask).sum()),
-                   "percent": 100.0 * aes.loc[in_group & mask, "study_id"].nunique() / n
-                   if n else None}
-            for name, mask in categories.items()}}
+        table[str(level)] = {
+            "participants": n,
+            **{
+                name: {
+                    "participants": int(aes.loc[in_group & mask, "study_id"].nunique()),
+                    "events": int((in_group & mask).sum()),
+                    "percent": 100.0 * aes.loc[in_group & mask, "study_id"].nunique() / n
+                    if n
+                    else None,
+                }
+                for name, mask in categories.items()
+            },
+        }
     return table
 
 
@@ -233,16 +280,18 @@ def ae_by_term(participants: pd.DataFrame, aes: pd.DataFrame) -> pd.DataFrame:
     arms = ["intervention", "control"]
     any_grade = frame.groupby(["term", "arm"])["study_id"].nunique().unstack(fill_value=0)
     any_grade = any_grade.reindex(columns=arms, fill_value=0)
-    severe = frame[frame["grade"] >= 3].groupby(["term", "arm"])["study_id"].nunique()
-    severe = severe.unstack(fill_value=0).reindex(index=any_grade.index, columns=arms,
-                                                  fill_value=0)
+    severe_counts = frame[frame["grade"] >= 3].groupby(["term", "arm"])["study_id"].nunique()
+    severe = severe_counts.unstack(fill_value=0).reindex(
+        index=any_grade.index, columns=arms, fill_value=0
+    )
     out = pd.concat({"any grade": any_grade, "grade ≥ 3": severe}, axis=1).fillna(0).astype(int)
     return out.sort_values(("any grade", "intervention"), ascending=False)
 
 
 # ------------------------------------------------------------ PROM compliance
-def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
-                    period_end: Any) -> pd.DataFrame:
+def prom_compliance(
+    participants: pd.DataFrame, assessments: pd.DataFrame, period_end: Any
+) -> pd.DataFrame:
     """Expected, received, died, withdrawn and other-missing C15-PAL by arm and timepoint.
 
     A questionnaire is due on anchor + the schedule offset, where the anchor is
@@ -267,10 +316,17 @@ def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
         for arm in ("intervention", "control"):
             a = (participants["arm"] == arm) & counted
             expected = a & ~died
-            rows.append({"arm": arm, "timepoint": tp, "expected": int(expected.sum()),
-                         "received": int((expected & got).sum()), "died": int((a & died).sum()),
-                         "withdrawn": int((expected & ~got & withdrawn).sum()),
-                         "other": int((expected & ~got & ~withdrawn).sum())})
+            rows.append(
+                {
+                    "arm": arm,
+                    "timepoint": tp,
+                    "expected": int(expected.sum()),
+                    "received": int((expected & got).sum()),
+                    "died": int((a & died).sum()),
+                    "withdrawn": int((expected & ~got & withdrawn).sum()),
+                    "other": int((expected & ~got & ~withdrawn).sum()),
+                }
+            )
     out = pd.DataFrame(rows)
     out["compliance"] = out["received"] / out["expected"].where(out["expected"] > 0)
     return out
@@ -278,13 +334,17 @@ def prom_compliance(participants: pd.DataFrame, assessments: pd.DataFrame,
 
 def compliance_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The compliance table as JSON records; a row with nothing expected says why."""
-    rows = table.to_dict(orient="records")
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")
+    ]
     for row in rows:
         if not row["expected"]:
             row["compliance"] = None
-            row["notes"] = {"compliance": "no questionnaire expected at this timepoint (none "
-                                          "due by period_end, or every participant due had "
-                                          "died)"}
+            row["notes"] = {
+                "compliance": "no questionnaire expected at this timepoint (none "
+                "due by period_end, or every participant due had "
+                "died)"
+            }
     return rows
 
 
@@ -301,15 +361,23 @@ def scales_over_time(wide_scores: pd.DataFrame) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------- Table 1
-TABLE_ONE_CONTINUOUS = (("Age, years", "age"), ("Baseline PF (C15-PAL)", "pf_baseline"),
-                        ("Baseline EQ-5D-5L index", "index_baseline"),
-                        ("Baseline worst pain (0–10)", "worst_pain_baseline"))
-TABLE_ONE_CATEGORICAL = (("Sex", "sex"), ("Primary tumour", "primary_tumour"),
-                         ("WHO performance status", "performance_status"), ("Stratum", "stratum"))
+TABLE_ONE_CONTINUOUS = (
+    ("Age, years", "age"),
+    ("Baseline PF (C15-PAL)", "pf_baseline"),
+    ("Baseline EQ-5D-5L index", "index_baseline"),
+    ("Baseline worst pain (0–10)", "worst_pain_baseline"),
+)
+TABLE_ONE_CATEGORICAL = (
+    ("Sex", "sex"),
+    ("Primary tumour", "primary_tumour"),
+    ("WHO performance status", "performance_status"),
+    ("Stratum", "stratum"),
+)
 
 
-def table_one(wide: pd.DataFrame, group: str = "arm",
-              levels: tuple[str, str] = ("intervention", "control")) -> list[dict[str, Any]]:
+def table_one(
+    wide: pd.DataFrame, group: str = "arm", levels: tuple[str, str] = ("intervention", "control")
+) -> list[dict[str, Any]]:
     """Baseline characteristics by group: rows of {label, <level>…, smd} strings.
 
     Standardised mean differences instead of p-values (CONSORT): (m₁ − m₂)/√((s₁² + s₂²)/2)
@@ -318,22 +386,36 @@ def table_one(wide: pd.DataFrame, group: str = "arm",
     groups = {a: wide[wide[group] == a] for a in levels}
     first, second = (groups[a] for a in levels)
     rows: list[dict[str, Any]] = [
-        {"label": "Participants, n", **{a: str(len(d)) for a, d in groups.items()}, "smd": ""}]
+        {"label": "Participants, n", **{a: str(len(d)) for a, d in groups.items()}, "smd": ""}
+    ]
     for label, col in TABLE_ONE_CONTINUOUS:
-        rows.append({"label": f"{label}, mean (SD)",
-                     **{a: _mean_sd(d[col]) for a, d in groups.items()},
-                     "smd": _smd_mean(first[col], second[col])})
-    rows.append({"label": "SINS, median (IQR)", **{a: _median_iqr(d["sins_total"])
-                                                   for a, d in groups.items()},
-                 "smd": _smd_mean(first["sins_total"], second["sins_total"])})
+        rows.append(
+            {
+                "label": f"{label}, mean (SD)",
+                **{a: _mean_sd(d[col]) for a, d in groups.items()},
+                "smd": _smd_mean(first[col], second[col]),
+            }
+        )
+    rows.append(
+        {
+            "label": "SINS, median (IQR)",
+            **{a: _median_iqr(d["sins_total"]) for a, d in groups.items()},
+            "smd": _smd_mean(first["sins_total"], second["sins_total"]),
+        }
+    )
     for label, col in TABLE_ONE_CATEGORICAL:
         rows.append({"label": label, **{a: "" for a in levels}, "smd": ""})
         for level in sorted(wide[col].astype(str).unique()):
             if level in ("", "nan"):
                 continue
             masks = {a: d[col].astype(str) == level for a, d in groups.items()}
-            rows.append({"label": f"  {level}", **{a: _n_pct(m) for a, m in masks.items()},
-                         "smd": _smd_proportion(*masks.values())})
+            rows.append(
+                {
+                    "label": f"  {level}",
+                    **{a: _n_pct(m) for a, m in masks.items()},
+                    "smd": _smd_proportion(*masks.values()),
+                }
+            )
     return rows
 
 
@@ -357,17 +439,26 @@ def offer_groups(wide: pd.DataFrame) -> list[dict[str, Any]]:
     """Intervention arm by offer outcome (accepted / refused / not offered): descriptive
     only, since it is not randomised (analysis-methods §1.6 item 4)."""
     z = wide[wide["z"] == 1]
-    group = np.where(z["accepted"].fillna(False).astype(bool), "accepted",
-                     np.where(z["offered"].fillna(False).astype(bool), "refused", "not offered"))
+    group = np.where(
+        z["accepted"].fillna(False).astype(bool),
+        "accepted",
+        np.where(z["offered"].fillna(False).astype(bool), "refused", "not offered"),
+    )
     frame = z.assign(offer=group)
     rows = []
     for name in ("accepted", "refused", "not offered"):
         d = frame[frame["offer"] == name]
-        rows.append({"group": name, "n": len(d), "age": _mean_sd(d["age"]),
-                     "performance_status": _mean_sd(d["performance_status"]),
-                     "pf_baseline": _mean_sd(d["pf_baseline"]),
-                     "died_before_w4": int(d["died_before_w4"].sum()),
-                     "pf_w4_observed": int(d["pf_w4"].notna().sum())})
+        rows.append(
+            {
+                "group": name,
+                "n": len(d),
+                "age": _mean_sd(d["age"]),
+                "performance_status": _mean_sd(d["performance_status"]),
+                "pf_baseline": _mean_sd(d["pf_baseline"]),
+                "died_before_w4": int(d["died_before_w4"].sum()),
+                "pf_w4_observed": int(d["pf_w4"].notna().sum()),
+            }
+        )
     return rows
 
 

@@ -76,8 +76,9 @@ class _RiskSets:
         competing = (data.kind == 2) / data.g_minus
         self.s0 = self._sum(data, w, competing)
         self.s1 = self._sum(data, w[:, None] * x, competing[:, None])
-        self.s2 = self._sum(data, w[:, None, None] * x[:, :, None] * x[:, None, :],
-                            competing[:, None, None])
+        self.s2 = self._sum(
+            data, w[:, None, None] * x[:, :, None] * x[:, None, :], competing[:, None, None]
+        )
         self.e = self.s1 / self.s0[:, None]
 
     def _sum(self, data: _Data, values: np.ndarray, competing: np.ndarray) -> np.ndarray:
@@ -119,8 +120,9 @@ class FineGrayFitter:
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, durations: Any, status: Any, covariates: Any, cause: int = 1,
-            censored: int = 0) -> FineGrayFitter:
+    def fit(
+        self, durations: Any, status: Any, covariates: Any, cause: int = 1, censored: int = 0
+    ) -> FineGrayFitter:
         data = _prepare(durations, status, covariates, cause, censored)
         self.n_ = len(data.t)
         self.events_ = int((data.kind == 1).sum())
@@ -128,11 +130,13 @@ class FineGrayFitter:
         if self.events_ == 0:
             raise NotEstimable("no events of the cause of interest")
         if _monotone(data):
-            raise NotEstimable("the Fine–Gray model did not converge: the likelihood is "
-                               "monotone (every event of the cause has the largest, or every "
-                               "one the smallest, covariate value of its risk set, e.g. all "
-                               "restarts in one arm), so the subdistribution HR is 0 or "
-                               "infinite")
+            raise NotEstimable(
+                "the Fine–Gray model did not converge: the likelihood is "
+                "monotone (every event of the cause has the largest, or every "
+                "one the smallest, covariate value of its risk set, e.g. all "
+                "restarts in one arm), so the subdistribution HR is 0 or "
+                "infinite"
+            )
         beta, hess, risk = self._newton(data)
         bread = np.linalg.inv(hess)
         omega = _omega(data, risk)
@@ -160,9 +164,11 @@ class FineGrayFitter:
             beta, nll, grad, hess, risk = new, new_nll, new_grad, new_hess, new_risk
             if np.abs(step).max() < self.tol * (1 + np.abs(beta).max()):
                 return beta, hess, risk
-        raise NotEstimable(f"the Fine–Gray model did not converge in {self.iterations_} Newton "
-                           "steps (the subdistribution hazard ratio is 0 or infinite, e.g. all "
-                           "events of the cause in one arm)")
+        raise NotEstimable(
+            f"the Fine–Gray model did not converge in {self.iterations_} Newton "
+            "steps (the subdistribution hazard ratio is 0 or infinite, e.g. all "
+            "events of the cause in one arm)"
+        )
 
     @property
     def hazard_ratio_(self) -> np.ndarray:
@@ -170,8 +176,10 @@ class FineGrayFitter:
 
     def hr_ci(self, i: int = 0) -> list[float]:
         z = norm_quantile(1 - self.alpha / 2)
-        return [math.exp(self.params_[i] - z * self.se_[i]),
-                math.exp(self.params_[i] + z * self.se_[i])]
+        return [
+            math.exp(self.params_[i] - z * self.se_[i]),
+            math.exp(self.params_[i] + z * self.se_[i]),
+        ]
 
     def p(self, i: int = 0) -> float:
         return norm_two_sided_p(self.params_[i] / self.se_[i])
@@ -208,8 +216,10 @@ def _score_terms(data: _Data, r: _RiskSets) -> np.ndarray:
     x, kind = data.x, data.kind
     h0 = data.d / r.s0  # dΛ̂ scaled by the weight scale, per failure time
     h1 = h0[:, None] * r.e
-    c0, c1 = np.concatenate([[0.0], h0.cumsum()]), np.vstack([np.zeros(x.shape[1]),
-                                                              h1.cumsum(axis=0)])
+    c0, c1 = (
+        np.concatenate([[0.0], h0.cumsum()]),
+        np.vstack([np.zeros(x.shape[1]), h1.cumsum(axis=0)]),
+    )
     g0 = np.concatenate([[0.0], (r.g * h0).cumsum()])
     g1 = np.vstack([np.zeros(x.shape[1]), (r.g[:, None] * h1).cumsum(axis=0)])
     upto = np.searchsorted(data.t[data.first], data.t, side="right")  # failure times ≤ tᵢ

@@ -69,8 +69,9 @@ def aliased_columns(x: np.ndarray, tol: float = ALIAS_TOL) -> list[int]:
     return aliased
 
 
-def drop_aliased(x: np.ndarray, names: list[str], protected: list[str]
-                 ) -> tuple[np.ndarray, list[str], list[str]]:
+def drop_aliased(
+    x: np.ndarray, names: list[str], protected: list[str]
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Drop aliased nuisance columns; raise `NotEstimable` if a `protected` one is aliased."""
     aliased = [names[j] for j in aliased_columns(x)]
     hit = [name for name in protected if name in aliased]
@@ -78,7 +79,8 @@ def drop_aliased(x: np.ndarray, names: list[str], protected: list[str]
         raise NotEstimable(
             f"{hit[0]} is aliased: in this sample it is a linear combination of "
             f"{_other_terms(names, hit[0])}, so its coefficient is not identified "
-            "(R's lm reports NA)")
+            "(R's lm reports NA)"
+        )
     keep = [j for j, name in enumerate(names) if name not in aliased]
     return x[:, keep], [names[j] for j in keep], aliased
 
@@ -90,8 +92,7 @@ def _other_terms(names: list[str], term: str) -> str:
 
 def require_residual_df(n: int, k: int) -> None:
     if n - k < 1:
-        raise NotEstimable(f"no residual degrees of freedom: {n} observations for {k} "
-                           "coefficients")
+        raise NotEstimable(f"no residual degrees of freedom: {n} observations for {k} coefficients")
 
 
 class _LinearFit:
@@ -113,8 +114,10 @@ class _LinearFit:
         self.n_, self.df_resid_ = n, n - k
         self.sigma2_ = float(resid @ resid) / self.df_resid_
         if not self.sigma2_ > 0:
-            raise NotEstimable("the residual variance is zero: the model fits the outcome "
-                               "exactly, so no standard error exists")
+            raise NotEstimable(
+                "the residual variance is zero: the model fits the outcome "
+                "exactly, so no standard error exists"
+            )
         self.params_ = beta
         self.se_ = np.sqrt(np.diag(bread) * self.sigma2_)
 
@@ -122,9 +125,13 @@ class _LinearFit:
         """Estimate, SE, CI, p and n of one coefficient, in the contract's shape."""
         i = self.names_.index(name)
         est, se = float(self.params_[i]), float(self.se_[i])
-        out = {"estimate": est, "se": se,
-               "ci95": t_ci(est, se, self.df_resid_, 1 - self.alpha),
-               "p": t_two_sided_p(est / se, self.df_resid_), "n": self.n_}
+        out = {
+            "estimate": est,
+            "se": se,
+            "ci95": t_ci(est, se, self.df_resid_, 1 - self.alpha),
+            "p": t_two_sided_p(est / se, self.df_resid_),
+            "n": self.n_,
+        }
         if self.dropped_:
             out["dropped_terms"] = list(self.dropped_)
         return out
@@ -156,8 +163,9 @@ class AncovaFitter(_LinearFit):
     `NotEstimable`; other aliased terms are dropped (`dropped_`).
     """
 
-    def fit(self, df: pd.DataFrame, outcome: str, regressors: list[str],
-            strata: str | None = None) -> AncovaFitter:
+    def fit(
+        self, df: pd.DataFrame, outcome: str, regressors: list[str], strata: str | None = None
+    ) -> AncovaFitter:
         x, names = design_matrix(df, regressors, strata)
         x, self.names_, self.dropped_ = drop_aliased(x, names, regressors[:1])
         require_residual_df(*x.shape)
@@ -181,13 +189,24 @@ class TwoStageLeastSquaresFitter(_LinearFit):
 
     first_stage_: dict[str, Any]
 
-    def fit(self, df: pd.DataFrame, outcome: str, endogenous: str, instrument: str,
-            exogenous: list[str], strata: str | None = None) -> TwoStageLeastSquaresFitter:
+    def fit(
+        self,
+        df: pd.DataFrame,
+        outcome: str,
+        endogenous: str,
+        instrument: str,
+        exogenous: list[str],
+        strata: str | None = None,
+    ) -> TwoStageLeastSquaresFitter:
         w, w_names = design_matrix(df, [instrument, *exogenous], strata)
         w, w_names, dropped = drop_aliased(w, w_names, [instrument])
         x_names = [endogenous if name == instrument else name for name in w_names]
-        x = np.column_stack([df[endogenous].to_numpy(float) if name == endogenous else
-                             w[:, w_names.index(name)] for name in x_names])
+        x = np.column_stack(
+            [
+                df[endogenous].to_numpy(float) if name == endogenous else w[:, w_names.index(name)]
+                for name in x_names
+            ]
+        )
         # An exogenous term aliased with the endogenous one in this sample leaves the second
         # stage but stays an instrument, as ivreg reports NA for it.
         x, x_names, aliased = drop_aliased(x, x_names, [endogenous])
@@ -198,8 +217,9 @@ class TwoStageLeastSquaresFitter(_LinearFit):
         x_hat = w @ coef
         drop_aliased(x_hat, x_names, [endogenous])  # a first stage without the instrument
         at = x_names.index(endogenous)
-        self.first_stage_ = _first_stage(x[:, at], w, coef[:, at], w_bread,
-                                         w_names.index(instrument))
+        self.first_stage_ = _first_stage(
+            x[:, at], w, coef[:, at], w_bread, w_names.index(instrument)
+        )
         bread = np.linalg.inv(x_hat.T @ x_hat)
         beta = bread @ (x_hat.T @ y)
         self._finish(beta, bread, y - x @ beta)
@@ -209,8 +229,9 @@ class TwoStageLeastSquaresFitter(_LinearFit):
 WEAK_INSTRUMENT_F = 10.0  # Staiger & Stock's rule of thumb
 
 
-def _first_stage(d: np.ndarray, w: np.ndarray, gamma: np.ndarray, bread: np.ndarray,
-                 j: int) -> dict[str, Any]:
+def _first_stage(
+    d: np.ndarray, w: np.ndarray, gamma: np.ndarray, bread: np.ndarray, j: int
+) -> dict[str, Any]:
     """F, p and partial R² of the one excluded instrument (column j of w) for d.
 
     With one instrument F = t² of its first-stage coefficient and the partial R² is
@@ -221,9 +242,22 @@ def _first_stage(d: np.ndarray, w: np.ndarray, gamma: np.ndarray, bread: np.ndar
     rss = float(resid @ resid)
     df2 = n - k
     if rss <= 1e-12 * max(float(d @ d), 1.0):
-        return {"f_statistic": None, "df": [1, df2], "p": 0.0, "partial_r2": 1.0, "weak": False,
-                "notes": {"f_statistic": "infinite: the instrument and covariates predict "
-                                         "receipt of the intervention exactly"}}
+        return {
+            "f_statistic": None,
+            "df": [1, df2],
+            "p": 0.0,
+            "partial_r2": 1.0,
+            "weak": False,
+            "notes": {
+                "f_statistic": "infinite: the instrument and covariates predict "
+                "receipt of the intervention exactly"
+            },
+        }
     f = float(gamma[j]) ** 2 / (rss / df2 * bread[j, j])
-    return {"f_statistic": f, "df": [1, df2], "p": t_two_sided_p(f**0.5, df2),
-            "partial_r2": f / (f + df2), "weak": bool(f < WEAK_INSTRUMENT_F)}
+    return {
+        "f_statistic": f,
+        "df": [1, df2],
+        "p": t_two_sided_p(f**0.5, df2),
+        "partial_r2": f / (f + df2),
+        "weak": bool(f < WEAK_INSTRUMENT_F),
+    }

@@ -33,17 +33,19 @@ class RandomInterceptModel:
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = alpha
 
-    def fit(self, x: np.ndarray, y: np.ndarray, groups: Any, names: list[str]
-            ) -> RandomInterceptModel:
-        _, inverse, counts = np.unique(np.asarray(groups), return_inverse=True,
-                                       return_counts=True)
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, groups: Any, names: list[str]
+    ) -> RandomInterceptModel:
+        _, inverse, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
         self.names_ = names
         self._stats = _SufficientStatistics(x, y, inverse, counts)
         log_theta = _golden(lambda v: -self._reml(math.exp(v))[0], -12.0, 8.0)
         crit, beta, sigma2, cov = self._reml(math.exp(log_theta))
         if not math.isfinite(crit):
-            raise NotEstimable("the residual variance is zero: the model has as many "
-                               "coefficients as the data can carry")
+            raise NotEstimable(
+                "the residual variance is zero: the model has as many "
+                "coefficients as the data can carry"
+            )
         self.params_, self.sigma2_ = beta, sigma2
         self.tau2_ = sigma2 * math.exp(log_theta)
         self.se_ = np.sqrt(np.diag(cov))
@@ -73,11 +75,16 @@ class RandomInterceptModel:
         import pandas as pd
 
         z = norm_quantile(1 - self.alpha / 2)
-        return pd.DataFrame({
-            "estimate": self.params_, "se": self.se_,
-            "lower": self.params_ - z * self.se_, "upper": self.params_ + z * self.se_,
-            "p": [norm_two_sided_p(b / s) for b, s in zip(self.params_, self.se_, strict=True)],
-        }, index=self.names_)
+        return pd.DataFrame(
+            {
+                "estimate": self.params_,
+                "se": self.se_,
+                "lower": self.params_ - z * self.se_,
+                "upper": self.params_ + z * self.se_,
+                "p": [norm_two_sided_p(b / s) for b, s in zip(self.params_, self.se_, strict=True)],
+            },
+            index=self.names_,
+        )
 
 
 class _SufficientStatistics:
@@ -87,13 +94,15 @@ class _SufficientStatistics:
     s_i the participant's column sums, so each REML evaluation costs O(groups · p²).
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, inverse: np.ndarray,
-                 counts: np.ndarray) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, inverse: np.ndarray, counts: np.ndarray
+    ) -> None:
         g = len(counts)
         self.n, self.counts = len(y), counts.astype(float)
         self.xtx, self.xty, self.yty = x.T @ x, x.T @ y, float(y @ y)
-        self.sx = np.column_stack([np.bincount(inverse, weights=x[:, j], minlength=g)
-                                   for j in range(x.shape[1])])
+        self.sx = np.column_stack(
+            [np.bincount(inverse, weights=x[:, j], minlength=g) for j in range(x.shape[1])]
+        )
         self.sy = np.bincount(inverse, weights=y, minlength=g)
 
 

@@ -37,8 +37,9 @@ def barnard_rubin_df(m: int, b: float, t: float, df_complete: float) -> float:
     return df_old * df_obs / (df_old + df_obs)
 
 
-def pool_rubin(estimates: Any, variances: Any, df_complete: float = math.inf,
-               alpha: float = 0.05) -> dict[str, Any]:
+def pool_rubin(
+    estimates: Any, variances: Any, df_complete: float = math.inf, alpha: float = 0.05
+) -> dict[str, Any]:
     """Pool m estimates and their squared SEs by Rubin's rules."""
     q = np.asarray(estimates, float)
     u = np.asarray(variances, float)
@@ -49,18 +50,28 @@ def pool_rubin(estimates: Any, variances: Any, df_complete: float = math.inf,
     df = barnard_rubin_df(m, b, t, df_complete) if m > 1 else df_complete
     se = math.sqrt(t)
     riv = (1 + 1 / m) * b / ubar if ubar > 0 else math.inf
-    return {"estimate": qbar, "se": se, "ci95": t_ci(qbar, se, df, 1 - alpha),
-            "p": t_two_sided_p(qbar / se, df), "df": df, "imputations": m,
-            "ubar": ubar, "b": b, "t": t, "riv": riv, "lambda": (1 + 1 / m) * b / t}
+    return {
+        "estimate": qbar,
+        "se": se,
+        "ci95": t_ci(qbar, se, df, 1 - alpha),
+        "p": t_two_sided_p(qbar / se, df),
+        "df": df,
+        "imputations": m,
+        "ubar": ubar,
+        "b": b,
+        "t": t,
+        "riv": riv,
+        "lambda": (1 + 1 / m) * b / t,
+    }
 
 
 CONSTANT_VARIANCE = 1000 * np.finfo(float).eps  # mice's threshold for "constant"
 COLLINEAR = 0.999  # mice:::find.collinear threshold on |r|
 
 
-def usable_columns(df: pd.DataFrame, impute: list[str], predictors: list[str],
-                   protected: tuple[str, ...] = ()) -> tuple[list[str], list[str],
-                                                             list[dict[str, str]]]:
+def usable_columns(
+    df: pd.DataFrame, impute: list[str], predictors: list[str], protected: tuple[str, ...] = ()
+) -> tuple[list[str], list[str], list[dict[str, str]]]:
     """`impute` and `predictors` without the variables `mice` would remove, and why.
 
     - Constant: fewer than two observed values or a variance below 1000 machine
@@ -74,16 +85,18 @@ def usable_columns(df: pd.DataFrame, impute: list[str], predictors: list[str],
     """
     columns = [*impute, *predictors]
     values = df[columns].to_numpy(float)
-    variance = np.array([np.nanvar(v, ddof=1) if np.sum(~np.isnan(v)) > 1 else np.nan
-                         for v in values.T])
-    dropped = [{"variable": name, "reason": _constant_reason(int(np.sum(~np.isnan(col))))}
-               for name, v, col in zip(columns, variance, values.T, strict=True)
-               if not v >= CONSTANT_VARIANCE]
+    variance = np.array(
+        [np.nanvar(v, ddof=1) if np.sum(~np.isnan(v)) > 1 else np.nan for v in values.T]
+    )
+    dropped = [
+        {"variable": name, "reason": _constant_reason(int(np.sum(~np.isnan(col))))}
+        for name, v, col in zip(columns, variance, values.T, strict=True)
+        if not v >= CONSTANT_VARIANCE
+    ]
     gone = {d["variable"] for d in dropped}
     dropped += _collinear([c for c in columns if c not in gone], df, protected)
     gone = {d["variable"] for d in dropped}
-    return ([c for c in impute if c not in gone], [c for c in predictors if c not in gone],
-            dropped)
+    return ([c for c in impute if c not in gone], [c for c in predictors if c not in gone], dropped)
 
 
 def _constant_reason(observed: int) -> str:
@@ -94,8 +107,9 @@ def _constant_reason(observed: int) -> str:
     return f"constant (all {observed} observed values are equal)"
 
 
-def _collinear(columns: list[str], df: pd.DataFrame, protected: tuple[str, ...]
-               ) -> list[dict[str, str]]:
+def _collinear(
+    columns: list[str], df: pd.DataFrame, protected: tuple[str, ...]
+) -> list[dict[str, str]]:
     observed = {c: int(df[c].notna().sum()) for c in columns}
     order = sorted(columns, key=lambda c: (c not in protected, -observed[c]))
     corr = df[order].astype(float).corr(min_periods=2).to_numpy()
@@ -103,8 +117,9 @@ def _collinear(columns: list[str], df: pd.DataFrame, protected: tuple[str, ...]
     for j, name in enumerate(order):
         partners = [order[i] for i in range(j) if abs(corr[i, j]) >= COLLINEAR]
         if partners and name not in protected:
-            out.append({"variable": name, "reason": f"collinear with {partners[0]} "
-                                                    f"(|r| ≥ {COLLINEAR})"})
+            out.append(
+                {"variable": name, "reason": f"collinear with {partners[0]} (|r| ≥ {COLLINEAR})"}
+            )
     return out
 
 
@@ -123,15 +138,17 @@ class ChainedEquationsImputer:
     columns_: list[str]
     missing_: np.ndarray
 
-    def __init__(self, imputations: int = 20, iterations: int = 5, donors: int = 5,
-                 seed: int = 20260701) -> None:
+    def __init__(
+        self, imputations: int = 20, iterations: int = 5, donors: int = 5, seed: int = 20260701
+    ) -> None:
         self.imputations = imputations
         self.iterations = iterations
         self.donors = donors
         self.seed = seed
 
-    def fit(self, df: pd.DataFrame, impute: list[str], predictors: list[str]
-            ) -> ChainedEquationsImputer:
+    def fit(
+        self, df: pd.DataFrame, impute: list[str], predictors: list[str]
+    ) -> ChainedEquationsImputer:
         """Impute the columns `impute` using each other and the complete `predictors`."""
         rng = np.random.default_rng(self.seed)
         data = df[impute].to_numpy(float)
@@ -160,8 +177,9 @@ class ChainedEquationsImputer:
                     filled[:, j] = self._impute_column(filled, fixed, j, rng)
         return filled
 
-    def _impute_column(self, filled: np.ndarray, fixed: np.ndarray, j: int,
-                       rng: np.random.Generator) -> np.ndarray:
+    def _impute_column(
+        self, filled: np.ndarray, fixed: np.ndarray, j: int, rng: np.random.Generator
+    ) -> np.ndarray:
         miss = self.missing_[:, j]
         x = np.column_stack([np.ones(len(filled)), fixed, np.delete(filled, j, axis=1)])
         y = filled[~miss, j]
@@ -173,8 +191,9 @@ class ChainedEquationsImputer:
         return out
 
 
-def _norm_draw(x: np.ndarray, y: np.ndarray, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _norm_draw(
+    x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior draw of regression coefficients (`mice:::.norm.draw`, ridge 1e-5)."""
     xtx = x.T @ x
     # mice's ridge; the floor keeps a constant (all-zero) predictor from making it singular
@@ -189,8 +208,9 @@ def _norm_draw(x: np.ndarray, y: np.ndarray, rng: np.random.Generator
     return coef, coef + sigma * (chol @ rng.standard_normal(len(coef)))
 
 
-def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int,
-           rng: np.random.Generator) -> np.ndarray:
+def _match(
+    yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     """For each missing case, the index of one of the k observed cases closest in prediction."""
     order = np.argsort(yhat_obs, kind="stable")
     sorted_obs = yhat_obs[order]
@@ -202,7 +222,10 @@ def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int,
     start = np.clip(pos - k, 0, max(n - 2 * k, 0))
     window = np.minimum(start[:, None] + np.arange(2 * k)[None, :], n - 1)
     dist = np.abs(sorted_obs[window] - yhat_mis[:, None])
-    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k] if k < dist.shape[1] else (
-        np.argsort(dist, axis=1))
+    nearest = (
+        np.argpartition(dist, k - 1, axis=1)[:, :k]
+        if k < dist.shape[1]
+        else (np.argsort(dist, axis=1))
+    )
     pick = nearest[np.arange(len(yhat_mis)), rng.integers(0, k, len(yhat_mis))]
     return order[window[np.arange(len(yhat_mis)), pick]]

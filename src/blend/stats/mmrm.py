@@ -59,8 +59,9 @@ def _supports(x: np.ndarray, visit: np.ndarray, n_visits: int) -> np.ndarray:
     return np.array([np.concatenate([c, np.full(q - len(c), p)]) for c in columns], int)
 
 
-def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_visits: int
-              ) -> _Patterns:
+def _patterns(
+    x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_visits: int
+) -> _Patterns:
     """Group participants by attended visits and keep the sufficient statistics."""
     _, person = np.unique(np.asarray(groups), return_inverse=True)
     if len(np.unique(person * n_visits + visit)) != len(y):
@@ -88,8 +89,9 @@ def _patterns(x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, n_vi
         sxy[k] = np.einsum("iak,ib->abk", xg, yg)
         syy[k] = np.einsum("ia,ib->ab", yg, yg)
     pairs = support[:, None, :, None] * (p + 1) + support[None, :, None, :]
-    return _Patterns(mask, np.bincount(pattern, minlength=g).astype(float), support, sxx, sxy,
-                     syy, pairs)
+    return _Patterns(
+        mask, np.bincount(pattern, minlength=g).astype(float), support, sxx, sxy, syy, pairs
+    )
 
 
 @dataclass
@@ -113,10 +115,14 @@ def _evaluate(pat: _Patterns, sigma: np.ndarray, p: int) -> _Evaluation:
     inv = np.linalg.inv(padded) * both
     logdet = 2 * float(pat.count @ np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1))
     size = (p + 1) ** 2
-    xvx = np.bincount(pat.pairs.ravel(), np.einsum("gab,gabkl->abkl", inv, pat.sxx).ravel(),
-                      minlength=size).reshape(p + 1, p + 1)[:p, :p]
-    xvy = np.bincount(np.broadcast_to(pat.support[:, None, :], pat.sxy.shape[1:]).ravel(),
-                      np.einsum("gab,gabk->abk", inv, pat.sxy).ravel(), minlength=p + 1)[:p]
+    xvx = np.bincount(
+        pat.pairs.ravel(), np.einsum("gab,gabkl->abkl", inv, pat.sxx).ravel(), minlength=size
+    ).reshape(p + 1, p + 1)[:p, :p]
+    xvy = np.bincount(
+        np.broadcast_to(pat.support[:, None, :], pat.sxy.shape[1:]).ravel(),
+        np.einsum("gab,gabk->abk", inv, pat.sxy).ravel(),
+        minlength=p + 1,
+    )[:p]
     yvy = float(np.sum(inv * pat.syy))
     sign, logdet_xvx = np.linalg.slogdet(xvx)
     if sign <= 0:
@@ -181,8 +187,9 @@ class MixedModelRepeatedMeasures:
         self.max_iter = max_iter
         self.gtol = gtol
 
-    def fit(self, x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray,
-            names: list[str]) -> MixedModelRepeatedMeasures:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, groups: Any, visit: np.ndarray, names: list[str]
+    ) -> MixedModelRepeatedMeasures:
         visit = np.asarray(visit, int)
         n_visits = int(visit.max()) + 1
         self.names_ = list(names)
@@ -224,8 +231,9 @@ class MixedModelRepeatedMeasures:
                 direction *= MAX_STEP / longest
             # Converged when the gradient is small, or when the decrease BFGS still
             # predicts is below what the criterion can resolve in floating point.
-            if (np.abs(grad).max() < self.gtol * (1 + abs(f))
-                    or 0 <= -(direction @ grad) < 1e-13 * (1 + abs(f))):
+            if np.abs(grad).max() < self.gtol * (1 + abs(f)) or 0 <= -(direction @ grad) < 1e-13 * (
+                1 + abs(f)
+            ):
                 return theta
             if direction @ grad >= 0:  # not a descent direction: restart from the gradient
                 scale = min(0.1, 0.5 / max(np.abs(grad).max(), 1e-12))
@@ -243,10 +251,12 @@ class MixedModelRepeatedMeasures:
             theta, f, grad = theta + s, new_f, new_grad
         if np.abs(grad).max() < 1e-6 * (1 + abs(f)):
             return theta  # the line search stalled at the optimum within rounding
-        raise NotEstimable(f"the MMRM did not converge in {self.iterations_} iterations "
-                           "(largest REML gradient "
-                           f"{np.abs(grad).max():.2g}): too few participants per visit to "
-                           "estimate an unstructured covariance")
+        raise NotEstimable(
+            f"the MMRM did not converge in {self.iterations_} iterations "
+            "(largest REML gradient "
+            f"{np.abs(grad).max():.2g}): too few participants per visit to "
+            "estimate an unstructured covariance"
+        )
 
     def _satterthwaite(self, theta: np.ndarray) -> np.ndarray:
         """Per-coefficient Satterthwaite df from the observed REML information."""
@@ -258,8 +268,10 @@ class MixedModelRepeatedMeasures:
             e = np.zeros(k)
             e[r] = steps[r]
             up, down = self._at(theta + e), self._at(theta - e)
-            hessian[r] = (self._param.gradient(theta + e, up.gradient)
-                          - self._param.gradient(theta - e, down.gradient)) / (2 * steps[r])
+            hessian[r] = (
+                self._param.gradient(theta + e, up.gradient)
+                - self._param.gradient(theta - e, down.gradient)
+            ) / (2 * steps[r])
             jac[r] = (np.diag(up.cov_beta) - np.diag(down.cov_beta)) / (2 * steps[r])
         hessian = (hessian + hessian.T) / 2
         cov_theta = 2 * np.linalg.inv(hessian)  # criterion = −2ℓ: Cov(θ̂) = (½ H)⁻¹
@@ -267,21 +279,29 @@ class MixedModelRepeatedMeasures:
         spread = np.einsum("rk,rs,sk->k", jac, cov_theta, jac)
         df = 2 * var**2 / spread
         if not np.all(np.isfinite(df) & (df > 0)):
-            raise NotEstimable("the Satterthwaite degrees of freedom are not estimable: the "
-                               "REML information of the covariance is not positive definite "
-                               "(a variance or correlation at its boundary)")
+            raise NotEstimable(
+                "the Satterthwaite degrees of freedom are not estimable: the "
+                "REML information of the covariance is not positive definite "
+                "(a variance or correlation at its boundary)"
+            )
         return df
 
     def effect(self, name: str) -> dict[str, Any]:
         """Estimate, SE, Satterthwaite df, t-based CI and p of one coefficient."""
         i = self.names_.index(name)
         est, se, df = float(self.params_[i]), float(self.se_[i]), float(self.df_[i])
-        return {"estimate": est, "se": se, "df": df, "ci95": t_ci(est, se, df, 1 - self.alpha),
-                "p": t_two_sided_p(est / se, df)}
+        return {
+            "estimate": est,
+            "se": se,
+            "df": df,
+            "ci95": t_ci(est, se, df, 1 - self.alpha),
+            "p": t_two_sided_p(est / se, df),
+        }
 
 
-def _backtrack(objective: Any, theta: np.ndarray, f: float, grad: np.ndarray,
-               direction: np.ndarray) -> tuple[np.ndarray | None, float, np.ndarray]:
+def _backtrack(
+    objective: Any, theta: np.ndarray, f: float, grad: np.ndarray, direction: np.ndarray
+) -> tuple[np.ndarray | None, float, np.ndarray]:
     scale = 1.0
     slope = float(direction @ grad)
     for _ in range(50):
@@ -297,8 +317,10 @@ def _require_estimable_covariance(x: np.ndarray, visit: np.ndarray, n_visits: in
     """Each visit needs more observations than its own coefficients to have a variance."""
     counts = np.bincount(visit, minlength=n_visits)
     if counts.min() < 2:
-        raise NotEstimable(f"a visit has {counts.min()} PF value(s): an unstructured "
-                           "covariance needs at least 2 per visit")
+        raise NotEstimable(
+            f"a visit has {counts.min()} PF value(s): an unstructured "
+            "covariance needs at least 2 per visit"
+        )
     if len(visit) <= x.shape[1]:
         raise NotEstimable(f"{len(visit)} observations for {x.shape[1]} coefficients")
 

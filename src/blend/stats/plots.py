@@ -48,8 +48,17 @@ NOT_ESTIMABLE = "not estimable"
 # Altman, Lancet 2002;359:1686). The numbers at risk under the axis show the rest.
 TAIL_FRACTION = 0.10
 PNG_DPI = 150
-VISIT_LABELS = {"baseline": "BL", "w1": "W1", "w2": "W2", "w4": "W4", "w6": "W6", "w8": "W8",
-                "w12": "W12", "m6": "M6", "m12": "M12"}
+VISIT_LABELS = {
+    "baseline": "BL",
+    "w1": "W1",
+    "w2": "W2",
+    "w4": "W4",
+    "w6": "W6",
+    "w8": "W8",
+    "w12": "W12",
+    "m6": "M6",
+    "m12": "M12",
+}
 PRIMARY_WINDOW_DAYS = 28  # PF at week 4 is the primary outcome
 WEEK_12_DAYS = 84
 CE_LAMBDAS = (20_000, 50_000, 80_000)
@@ -63,7 +72,7 @@ FIGURE_CAPTIONS = {
     "pf_over_time": "PF over time: observed means by arm and model-estimated differences.",
     "overall_survival": "Kaplan–Meier overall survival.",
     "systemic_therapy_cif": "Cumulative incidence of return to systemic therapy and of "
-                            "death without it.",
+    "death without it.",
     "ce_plane": "Cost-effectiveness plane (bootstrap replicates).",
     "ceac": "Cost-effectiveness acceptability curve.",
 }
@@ -79,22 +88,28 @@ def figure_makers(result: AnalysisResult) -> dict[str, Callable[[], Figure]]:
         "consort": lambda: consort_figure(r["consort"]),
         "forest": lambda: forest_figure(r),
         "tipping_point": lambda: tipping_figure(
-            sensitivity.get("tipping_point") or [], sensitivity.get("tipping_delta"),
+            sensitivity.get("tipping_point") or [],
+            sensitivity.get("tipping_delta"),
             sensitivity.get("not_estimable") or note_for(r, "MI-ITT"),
-            sensitivity.get("tipping_delta_mcse")),
-        "pf_over_time": lambda: scale_over_time_figure(art.get("scales"), "PF",
-                                                       longitudinal_models(r)),
+            sensitivity.get("tipping_delta_mcse"),
+        ),
+        "pf_over_time": lambda: scale_over_time_figure(
+            art.get("scales"), "PF", longitudinal_models(r)
+        ),
         "overall_survival": lambda: km_figure(
-            overall_survival_data(wide) if wide is not None else {}, survival_summary(r)),
+            overall_survival_data(wide) if wide is not None else {}, survival_summary(r)
+        ),
         "systemic_therapy_cif": lambda: cif_figure(
-            systemic_therapy_data(wide) if wide is not None else {},
-            competing_risks_summary(r)),
+            systemic_therapy_data(wide) if wide is not None else {}, competing_risks_summary(r)
+        ),
         "ce_plane": lambda: ce_plane_figure(
             getattr(cea, "replicates_", None),
             (getattr(cea, "delta_qaly_", math.nan), getattr(cea, "delta_cost_", math.nan)),
-            note_for(r, "cost-effectiveness")),
-        "ceac": lambda: ceac_figure(r.get("cea", {}).get("ceac") or [],
-                                    note_for(r, "cost-effectiveness")),
+            note_for(r, "cost-effectiveness"),
+        ),
+        "ceac": lambda: ceac_figure(
+            r.get("cea", {}).get("ceac") or [], note_for(r, "cost-effectiveness")
+        ),
     }
 
 
@@ -120,7 +135,7 @@ def write_figure(fig: Figure, out: Path, name: str) -> str:
         fig.savefig(buffer, format="svg", dpi=PNG_DPI, metadata={"Date": None})
     svg = buffer.getvalue()
     (out / f"{name}.svg").write_text(svg, encoding="utf-8")
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def note_for(results: dict[str, Any], analysis: str) -> str | None:
@@ -128,10 +143,10 @@ def note_for(results: dict[str, Any], analysis: str) -> str | None:
     for note in results.get("meta", {}).get("not_estimable", []):
         text = note if isinstance(note, str) else str(note.get("reason", note))
         if text.startswith(f"{analysis}:"):
-            reason = text[len(analysis) + 1:].strip()
+            reason = text[len(analysis) + 1 :].strip()
             wrapper = "not estimable from these data ("
             if reason.startswith(wrapper) and reason.endswith(")"):
-                reason = reason[len(wrapper):-1]
+                reason = reason[len(wrapper) : -1]
             return reason
     return None
 
@@ -155,8 +170,9 @@ def not_estimable_figure(title: str, reason: str | None = None) -> Figure:
     text = f"{title.rstrip('.')}: {NOT_ESTIMABLE}"
     if reason:
         text += "\n" + textwrap.fill(reason, 110)
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=FONT, color="#444",
-             gid="not-estimable")
+    fig.text(
+        0.5, 0.5, text, ha="center", va="center", fontsize=FONT, color="#444", gid="not-estimable"
+    )
     return fig
 
 
@@ -170,7 +186,7 @@ def _effect_parts(effect: dict[str, Any] | None) -> tuple[float, float, float] |
         return None
     ci95 = effect.get("ci95") or [None, None]
     parts = (effect.get("estimate"), *ci95[:2])
-    return parts if len(parts) == 3 and _finite(*parts) else None  # type: ignore[return-value]
+    return parts if len(parts) == 3 and _finite(*parts) else None
 
 
 # ------------------------------------------------------------------- CONSORT
@@ -215,10 +231,22 @@ def consort_figure(c: dict[str, Any]) -> Figure:
 
 def _flow_text(ax: Axes, box: FlowBox) -> Text:
     side_list = "\n  " in box.text
-    return ax.text(0, 0, box.text, ha="center", va="center", fontsize=FONT,
-                   multialignment="left" if side_list else "center", gid=f"consort-{box.name}",
-                   bbox={"boxstyle": f"square,pad={BOX_PAD}", "lw": 0.9,
-                         "fc": "#f3f3f3" if box.side else "white", "ec": "#333"})
+    return ax.text(
+        0,
+        0,
+        box.text,
+        ha="center",
+        va="center",
+        fontsize=FONT,
+        multialignment="left" if side_list else "center",
+        gid=f"consort-{box.name}",
+        bbox={
+            "boxstyle": f"square,pad={BOX_PAD}",
+            "lw": 0.9,
+            "fc": "#f3f3f3" if box.side else "white",
+            "ec": "#333",
+        },
+    )
 
 
 def _measure(fig: Figure, texts: dict[str, Text]) -> dict[str, tuple[float, float]]:
@@ -255,9 +283,20 @@ def _arrow(ax: Axes, points: list[tuple[float, float]], gid: str) -> None:
     xs, ys = zip(*points, strict=True)
     if len(points) > 2:
         ax.plot(xs[:-1], ys[:-1], color="#333", lw=0.9, gid=f"{gid}-path")
-    ax.annotate("", xy=points[-1], xytext=points[-2], gid=gid,
-                arrowprops={"arrowstyle": "-|>", "color": "#333", "lw": 0.9,
-                            "shrinkA": 0, "shrinkB": 0, "mutation_scale": 9})
+    ax.annotate(
+        "",
+        xy=points[-1],
+        xytext=points[-2],
+        gid=gid,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": "#333",
+            "lw": 0.9,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 9,
+        },
+    )
 
 
 # --------------------------------------------------------------------- forest
@@ -275,35 +314,47 @@ def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
     """The rows, labelled by what each estimate is (the δ rows are MNAR scenarios)."""
     p = results.get("primary", {})
     s = results.get("secondary", {})
-    rows = [ForestRow("Primary analysis", header=True),
-            ForestRow("ITT, ANCOVA, complete case", p.get("itt")),
-            ForestRow("Supportive analyses", header=True),
-            ForestRow("ITT, multiple imputation (MAR)", p.get("itt_mi")),
-            ForestRow("CACE, 2SLS (effect of receiving same-day)", p.get("cace"),
-                      note=_instrument_note(p.get("cace") or {})),
-            ForestRow("Sensitivity analyses", header=True)]
+    rows = [
+        ForestRow("Primary analysis", header=True),
+        ForestRow("ITT, ANCOVA, complete case", p.get("itt")),
+        ForestRow("Supportive analyses", header=True),
+        ForestRow("ITT, multiple imputation (MAR)", p.get("itt_mi")),
+        ForestRow(
+            "CACE, 2SLS (effect of receiving same-day)",
+            p.get("cace"),
+            note=_instrument_note(p.get("cace") or {}),
+        ),
+        ForestRow("Sensitivity analyses", header=True),
+    ]
     tipping = results.get("sensitivity", {}).get("tipping_point") or []
     for delta in (10.0, 20.0):
         row = next((r for r in tipping if r.get("delta") == delta), None)
         if row is not None:
             # The shift's sign says which way imputed values moved (toward the null).
             shift = row.get("shift", -delta)
-            rows.append(ForestRow(f"MI (MNAR), imputed same-day PF {_signed(shift, 0, True)} "
-                                  "points", row))
+            rows.append(
+                ForestRow(f"MI (MNAR), imputed same-day PF {_signed(shift, 0, True)} points", row)
+            )
     for label, by_visit in longitudinal_models(results):
         rows.append(ForestRow(f"{label}, week 4", by_visit.get("w4")))
     if not any(label for label, _ in longitudinal_models(results)):
-        rows.append(ForestRow("Longitudinal model, week 4",
-                              (s.get("pf_longitudinal") or {}).get("arm_effect_by_timepoint",
-                                                                   {}).get("w4")))
+        rows.append(
+            ForestRow(
+                "Longitudinal model, week 4",
+                (s.get("pf_longitudinal") or {}).get("arm_effect_by_timepoint", {}).get("w4"),
+            )
+        )
     return rows
 
 
 def _instrument_note(cace: dict[str, Any]) -> str:
     """The first-stage F of the CACE, flagged below 10 (a weak instrument)."""
     first_stage = cace.get("first_stage")
-    value = (first_stage.get("f_statistic") if isinstance(first_stage, dict)
-             else cace.get("first_stage_f"))
+    value = (
+        first_stage.get("f_statistic")
+        if isinstance(first_stage, dict)
+        else cace.get("first_stage_f")
+    )
     if not isinstance(value, int | float) or not math.isfinite(value):
         return ""
     f = float(value)
@@ -328,21 +379,41 @@ def forest_figure(results: dict[str, Any]) -> Figure:
     ax.spines["left"].set_visible(False)
     y = np.arange(len(rows))[::-1].astype(float)
     right = blended_transform_factory(ax.transAxes, ax.transData)
-    drawn = [(yi, row, _effect_parts(row.effect)) for yi, row in zip(y, rows, strict=True)
-             if not row.header]
-    xmin, xmax = _forest_limits([(parts, "weak instrument" in row.note)
-                                 for _, row, parts in drawn if parts])
+    drawn = [
+        (yi, row, _effect_parts(row.effect))
+        for yi, row in zip(y, rows, strict=True)
+        if not row.header
+    ]
+    xmin, xmax = _forest_limits(
+        [(parts, "weak instrument" in row.note) for _, row, parts in drawn if parts]
+    )
     for yi, row, parts in drawn:
         if parts is None:
-            ax.text(1.03, yi, NOT_ESTIMABLE, transform=right, va="center", fontsize=FONT,
-                    style="italic", color="#666", gid="forest-not-estimable")
+            ax.text(
+                1.03,
+                yi,
+                NOT_ESTIMABLE,
+                transform=right,
+                va="center",
+                fontsize=FONT,
+                style="italic",
+                color="#666",
+                gid="forest-not-estimable",
+            )
             continue
         _forest_interval(ax, yi, parts, xmin, xmax)
         est, lo, hi = parts
         text = f"{_signed(est)} ({_signed(lo)} to {_signed(hi)})"
-        ax.text(1.03, yi, text + (f"\n{row.note}" if row.note else ""), transform=right,
-                va="center", fontsize=FONT if not row.note else FONT - 1,
-                color="#a23" if "weak" in row.note else "black", gid="forest-estimate")
+        ax.text(
+            1.03,
+            yi,
+            text + (f"\n{row.note}" if row.note else ""),
+            transform=right,
+            va="center",
+            fontsize=FONT if not row.note else FONT - 1,
+            color="#a23" if "weak" in row.note else "black",
+            gid="forest-estimate",
+        )
     ax.axvline(0, color="#999", ls="--", lw=0.9)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -350,20 +421,43 @@ def forest_figure(results: dict[str, Any]) -> Figure:
     ax.tick_params(axis="y", length=0, pad=9)  # room for an off-scale arrow at the edge
     for label, row in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_fontweight("bold" if row.header else "normal")
-    ax.text(1.03, len(rows) - 0.4, "Difference (95% CI)", transform=right, va="top",
-            fontsize=FONT, fontweight="bold")
+    ax.text(
+        1.03,
+        len(rows) - 0.4,
+        "Difference (95% CI)",
+        transform=right,
+        va="top",
+        fontsize=FONT,
+        fontweight="bold",
+    )
     ax.set_xlabel("Difference in PF at week 4, points (same-day − standard)", fontsize=FONT)
-    for x, ha, text in ((0.0, "left", "← favours standard care"),
-                        (1.0, "right", "favours same-day →")):
-        ax.annotate(text, (x, 0), xycoords="axes fraction", xytext=(0, -30), ha=ha, va="top",
-                    textcoords="offset points", fontsize=FONT - 1, color="#555")
-    fig.text(0.01, 0.02, _tipping_sentence(results), fontsize=FONT - 1, color="#444",
-             gid="forest-tipping-note")
+    for x, ha, text in (
+        (0.0, "left", "← favours standard care"),
+        (1.0, "right", "favours same-day →"),
+    ):
+        ax.annotate(
+            text,
+            (x, 0),
+            xycoords="axes fraction",
+            xytext=(0, -30),
+            ha=ha,
+            va="top",
+            textcoords="offset points",
+            fontsize=FONT - 1,
+            color="#555",
+        )
+    fig.text(
+        0.01,
+        0.02,
+        _tipping_sentence(results),
+        fontsize=FONT - 1,
+        color="#444",
+        gid="forest-tipping-note",
+    )
     return fig
 
 
-def _forest_limits(intervals: list[tuple[tuple[float, float, float], bool]]
-                   ) -> tuple[float, float]:
+def _forest_limits(intervals: list[tuple[tuple[float, float, float], bool]]) -> tuple[float, float]:
     """x limits from the usable intervals (weak-instrument ones only if nothing else), 0
     included, never beyond ±FOREST_CAP."""
     usable = [parts for parts, weak in intervals if not weak] or [p for p, _ in intervals]
@@ -373,11 +467,11 @@ def _forest_limits(intervals: list[tuple[tuple[float, float, float], bool]]
     return lo - pad, hi + pad
 
 
-def _forest_interval(ax: Axes, yi: float, parts: tuple[float, float, float], xmin: float,
-                     xmax: float) -> None:
+def _forest_interval(
+    ax: Axes, yi: float, parts: tuple[float, float, float], xmin: float, xmax: float
+) -> None:
     est, lo, hi = parts
-    ax.plot([max(lo, xmin), min(hi, xmax)], [yi, yi], color="#333", lw=1.1,
-            gid="forest-interval")
+    ax.plot([max(lo, xmin), min(hi, xmax)], [yi, yi], color="#333", lw=1.1, gid="forest-interval")
     for end, edge, marker in ((lo, xmin, "<"), (hi, xmax, ">")):
         if (end < edge) if marker == "<" else (end > edge):
             ax.plot(edge, yi, marker, color="#333", ms=5, clip_on=False, gid="forest-off-scale")
@@ -402,13 +496,19 @@ def _tipping_sentence(results: dict[str, Any]) -> str:
         return f"Tipping point: none ({why})."
     mcse = s.get("tipping_delta_mcse")
     noise = f", Monte-Carlo SE {mcse:.1f}" if _finite(mcse) else ""
-    return (f"Tipping point (a departure from MAR, not an effect estimate): significance at "
-            f"5% changes at δ = {delta:.1f} points{noise}.")
+    return (
+        f"Tipping point (a departure from MAR, not an effect estimate): significance at "
+        f"5% changes at δ = {delta:.1f} points{noise}."
+    )
 
 
 # -------------------------------------------------------------- tipping point
-def tipping_figure(rows: list[dict[str, Any]], tipping_delta: float | None = None,
-                   reason: str | None = None, mcse: float | None = None) -> Figure:
+def tipping_figure(
+    rows: list[dict[str, Any]],
+    tipping_delta: float | None = None,
+    reason: str | None = None,
+    mcse: float | None = None,
+) -> Figure:
     """Pooled MI-ITT effect (95% CI) against the MNAR shift δ, with the tipping δ marked.
 
     δ is the size of the shift; the rows' `shift` gives its sign (lowered or raised).
@@ -424,28 +524,42 @@ def tipping_figure(rows: list[dict[str, Any]], tipping_delta: float | None = Non
     est = np.array([_num(r.get("estimate")) for r in rows])
     lo = np.array([_num((r.get("ci95") or [None, None])[0]) for r in rows])
     hi = np.array([_num((r.get("ci95") or [None, None])[1]) for r in rows])
-    ax.fill_between(d, lo, hi, color=COLOURS["intervention"], alpha=0.2, lw=0,
-                    label="95% CI")
+    ax.fill_between(d, lo, hi, color=COLOURS["intervention"], alpha=0.2, lw=0, label="95% CI")
     ax.plot(d, est, color=COLOURS["intervention"], marker="o", ms=3, label="pooled estimate")
     ax.axhline(0, color="#999", ls="--", lw=0.9)
     if _finite(tipping_delta):
         label = f"tipping point δ = {tipping_delta:.1f}"
-        if _finite(mcse):
-            ax.axvspan(tipping_delta - 1.96 * mcse, tipping_delta + 1.96 * mcse,  # type: ignore[operator]
-                       color="#999", alpha=0.2, lw=0, gid="tipping-mcse")
+        if tipping_delta is not None and mcse is not None and _finite(mcse):
+            ax.axvspan(
+                tipping_delta - 1.96 * mcse,
+                tipping_delta + 1.96 * mcse,
+                color="#999",
+                alpha=0.2,
+                lw=0,
+                gid="tipping-mcse",
+            )
             label += f" (Monte-Carlo SE {mcse:.2f})"
         ax.axvline(tipping_delta, color="#333", lw=0.9, ls=":")  # type: ignore[arg-type]
         # The label goes on the side of the line with more room, so it is never cut off.
-        left = tipping_delta > (d.min() + d.max()) / 2  # type: ignore[operator]
-        ax.annotate(label, (tipping_delta, 0), fontsize=FONT, xycoords=("data", "axes fraction"),
-                    xytext=(-4 if left else 4, 4), textcoords="offset points", va="bottom",
-                    ha="right" if left else "left", gid="tipping-delta",
-                    bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"})
+        left = tipping_delta > (d.min() + d.max()) / 2
+        ax.annotate(
+            label,
+            (tipping_delta, 0),
+            fontsize=FONT,
+            xycoords=("data", "axes fraction"),
+            xytext=(-4 if left else 4, 4),
+            textcoords="offset points",
+            va="bottom",
+            ha="right" if left else "left",
+            gid="tipping-delta",
+            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"},
+        )
     ax.set_xlim(d.min() - 0.5, d.max() + 0.5)  # an MCSE band must not widen the δ range
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     way = "lowered" if any(_num(r.get("shift", -r["delta"])) < 0 for r in rows) else "raised"
-    ax.set_xlabel(f"δ: imputed intervention-arm PF at week 4 {way} by δ points (MNAR)",
-                  fontsize=FONT)
+    ax.set_xlabel(
+        f"δ: imputed intervention-arm PF at week 4 {way} by δ points (MNAR)", fontsize=FONT
+    )
     ax.set_ylabel("MI-ITT difference in PF (95% CI)", fontsize=FONT)
     ax.legend(frameon=False, fontsize=FONT - 1, loc="best")
     return fig
@@ -466,8 +580,14 @@ def longitudinal_models(results: dict[str, Any]) -> list[tuple[str, dict[str, An
     for key, block in (results.get("secondary") or {}).items():
         if not (key.startswith("pf_") and isinstance(block, dict)):
             continue
-        by_visit = next((block[k] for k in ("arm_effect_by_visit", "arm_effect_by_timepoint")
-                         if isinstance(block.get(k), dict)), None)
+        by_visit = next(
+            (
+                block[k]
+                for k in ("arm_effect_by_visit", "arm_effect_by_timepoint")
+                if isinstance(block.get(k), dict)
+            ),
+            None,
+        )
         if by_visit is None:
             continue
         # Visits with data but no arm effect are shown as "n.e.", not left out.
@@ -486,8 +606,9 @@ def _model_label(key: str, model: str) -> str:
     return "Longitudinal model"
 
 
-def scale_over_time_figure(scales: pd.DataFrame | None, scale: str,
-                           models: list[tuple[str, dict[str, Any]]] | None = None) -> Figure:
+def scale_over_time_figure(
+    scales: pd.DataFrame | None, scale: str, models: list[tuple[str, dict[str, Any]]] | None = None
+) -> Figure:
     """Observed mean (95% t CI) by arm and visit with n per visit; model differences beside.
 
     Only visits with at least one observation get a tick (no empty ticks).
@@ -508,16 +629,26 @@ def scale_over_time_figure(scales: pd.DataFrame | None, scale: str,
         table[arm] = n.tolist()
         half = np.array([_t_half_width(sd, int(k)) for sd, k in zip(d["std"], n, strict=True)])
         x = np.arange(len(visits)) + offset
-        ax.errorbar(x, d["mean"], yerr=half, marker="o", ms=4, capsize=2.5, lw=1.2,
-                    color=COLOURS[arm], label=LABELS[arm])
+        ax.errorbar(
+            x,
+            d["mean"],
+            yerr=half,
+            marker="o",
+            ms=4,
+            capsize=2.5,
+            lw=1.2,
+            color=COLOURS[arm],
+            label=LABELS[arm],
+        )
     ax.set_xticks(range(len(visits)), [VISIT_LABELS.get(v, v) for v in visits])
     ax.set_xlim(-0.5, len(visits) - 0.5)
     ax.set_ylim(0, 100)
     ax.set_ylabel(f"{scale}, mean (95% CI)", fontsize=FONT)
     ax.set_title("Observed", fontsize=FONT, loc="left")
     ax.legend(frameon=False, fontsize=FONT - 1, loc="lower left")
-    _risk_table(fig, ax, (0.1, 0.04, 0.5, 0.12), list(range(len(visits))), table,
-                "Number of questionnaires")
+    _risk_table(
+        fig, ax, (0.1, 0.04, 0.5, 0.12), list(range(len(visits))), table, "Number of questionnaires"
+    )
     ax.set_xlabel("Visit (BL baseline, W week, M month)", fontsize=FONT)
     _model_panel(fig, [v for v in visits if v != "baseline"], models or [])
     return fig
@@ -529,8 +660,7 @@ def _t_half_width(sd: float, n: int) -> float:
     return t_quantile(0.975, n - 1) * sd / math.sqrt(n)
 
 
-def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[str, Any]]]
-                 ) -> None:
+def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[str, Any]]]) -> None:
     """Arm difference per visit from each longitudinal model (MMRM primary)."""
     ax = fig.add_axes((0.69, 0.32, 0.29, 0.61), label="model estimates")
     _style(ax)
@@ -540,9 +670,18 @@ def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[st
     if not models or not shown:
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.text(0.5, 0.5, f"Longitudinal model: {NOT_ESTIMABLE}", ha="center", va="center",
-                transform=ax.transAxes, fontsize=FONT, style="italic", color="#666",
-                gid="model-not-estimable")
+        ax.text(
+            0.5,
+            0.5,
+            f"Longitudinal model: {NOT_ESTIMABLE}",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=FONT,
+            style="italic",
+            color="#666",
+            gid="model-not-estimable",
+        )
         return
     width = 0.28 if len(models) > 1 else 0.0
     styles = ("o", "s", "^")
@@ -552,13 +691,30 @@ def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[st
         for j, visit in enumerate(shown):
             parts = _effect_parts(by_visit.get(visit))
             if parts is None:
-                ax.text(j + offset, 0, "n.e.", ha="center", va="bottom", fontsize=FONT - 2,
-                        color="#666", rotation=90, gid="model-not-estimable")
+                ax.text(
+                    j + offset,
+                    0,
+                    "n.e.",
+                    ha="center",
+                    va="bottom",
+                    fontsize=FONT - 2,
+                    color="#666",
+                    rotation=90,
+                    gid="model-not-estimable",
+                )
                 continue
             est, lo, hi = parts
-            ax.errorbar(j + offset, est, yerr=[[est - lo], [hi - est]], capsize=2.5, lw=1.1,
-                        marker=styles[i % 3], ms=4, color="#333" if i == 0 else "#888",
-                        label=legend_label)
+            ax.errorbar(
+                j + offset,
+                est,
+                yerr=[[est - lo], [hi - est]],
+                capsize=2.5,
+                lw=1.1,
+                marker=styles[i % 3],
+                ms=4,
+                color="#333" if i == 0 else "#888",
+                label=legend_label,
+            )
             legend_label = None  # one legend entry per model
     ax.set_xticks(range(len(shown)), [VISIT_LABELS.get(v, v) for v in shown])
     ax.set_xlim(-0.5, len(shown) - 0.5)
@@ -637,25 +793,26 @@ def systemic_therapy_data(wide: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.
 
 
 def survival_summary(results: dict[str, Any]) -> str | None:
-    """"HR … (95% CI …); log-rank p …" for the KM figure, from results.json."""
+    """ "HR … (95% CI …); log-rank p …" for the KM figure, from results.json."""
     os_ = (results.get("secondary") or {}).get("overall_survival") or {}
-    return _ratio_text("Cox HR", os_.get("hr"), os_.get("hr_ci95"),
-                       ("log-rank p", os_.get("logrank_p")))
+    return _ratio_text(
+        "Cox HR", os_.get("hr"), os_.get("hr_ci95"), ("log-rank p", os_.get("logrank_p"))
+    )
 
 
 def competing_risks_summary(results: dict[str, Any]) -> str | None:
     """The cause-specific and Fine–Gray hazard ratios of restart, for the CIF figure."""
     st = (results.get("secondary") or {}).get("systemic_therapy") or {}
     fg = st.get("fine_gray") or {}
-    parts = [_ratio_text("cause-specific HR", st.get("cs_hr"), st.get("cs_hr_ci95")),
-             _ratio_text("Fine–Gray sHR", fg.get("shr"), fg.get("shr_ci95"),
-                         ("p", fg.get("p")))]
+    parts = [
+        _ratio_text("cause-specific HR", st.get("cs_hr"), st.get("cs_hr_ci95")),
+        _ratio_text("Fine–Gray sHR", fg.get("shr"), fg.get("shr_ci95"), ("p", fg.get("p"))),
+    ]
     text = "; ".join(p for p in parts if p)
     return f"Restart, same-day vs standard: {text}" if text else None
 
 
-def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = None
-                ) -> str | None:
+def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = None) -> str | None:
     if not _finite(value):
         return None
     lo, hi = (ci95 or [None, None])[:2]
@@ -665,11 +822,11 @@ def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = No
     return text
 
 
-def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
-              ) -> Figure:
+def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None) -> Figure:
     """KM by arm: 95% CI band, censor marks, tail cut at 10% at risk, numbers at risk."""
-    curves = {arm: kaplan_meier_curve(*data[arm]) for arm in ARMS
-              if arm in data and len(data[arm][0])}
+    curves = {
+        arm: kaplan_meier_curve(*data[arm]) for arm in ARMS if arm in data and len(data[arm][0])
+    }
     if not curves:
         return not_estimable_figure(FIGURE_CAPTIONS["overall_survival"], "no participants")
     fig, ax = _survival_axes()
@@ -677,29 +834,57 @@ def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | Non
     for arm, c in curves.items():
         keep = c.times <= cut[arm]
         t = np.concatenate([[0.0], c.times[keep]])
-        ax.step(t, np.concatenate([[1.0], c.estimate[keep]]), where="post", color=COLOURS[arm],
-                lw=1.4, label=LABELS[arm], gid=f"km-{arm}")
-        ax.fill_between(t, np.concatenate([[1.0], c.lower[keep]]),
-                        np.concatenate([[1.0], c.upper[keep]]), step="post", lw=0,
-                        color=COLOURS[arm], alpha=0.15, gid=f"km-ci-{arm}")
+        ax.step(
+            t,
+            np.concatenate([[1.0], c.estimate[keep]]),
+            where="post",
+            color=COLOURS[arm],
+            lw=1.4,
+            label=LABELS[arm],
+            gid=f"km-{arm}",
+        )
+        ax.fill_between(
+            t,
+            np.concatenate([[1.0], c.lower[keep]]),
+            np.concatenate([[1.0], c.upper[keep]]),
+            step="post",
+            lw=0,
+            color=COLOURS[arm],
+            alpha=0.15,
+            gid=f"km-ci-{arm}",
+        )
         marks = keep & (c.censored > 0)
-        ax.plot(c.times[marks], c.estimate[marks], ls="none", marker="|", ms=6, mew=1,
-                color=COLOURS[arm], gid=f"km-censored-{arm}")
+        ax.plot(
+            c.times[marks],
+            c.estimate[marks],
+            ls="none",
+            marker="|",
+            ms=6,
+            mew=1,
+            color=COLOURS[arm],
+            gid=f"km-censored-{arm}",
+        )
     ax.plot([], [], ls="none", marker="|", ms=6, mew=1, color="#333", label="censored")
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("Overall survival (95% CI)", fontsize=FONT)
     ax.set_xlabel("Days since randomization", fontsize=FONT)
     _legend_above(ax, ncol=3)
     ticks = _day_ticks(ax, max(cut.values()))
-    _risk_table(fig, ax, RISK_TABLE_RECT, ticks,
-                {arm: [c.at_risk_at(t) for t in ticks] for arm, c in curves.items()},
-                "Number at risk")
+    _risk_table(
+        fig,
+        ax,
+        RISK_TABLE_RECT,
+        ticks,
+        {arm: [c.at_risk_at(t) for t in ticks] for arm, c in curves.items()},
+        "Number at risk",
+    )
     _tail_note(fig, summary)
     return fig
 
 
-def cif_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
-               ) -> Figure:
+def cif_figure(
+    data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
+) -> Figure:
     """Aalen–Johansen CIF of restart (solid) and of death first (dashed) by arm."""
     arms = [arm for arm in ARMS if arm in data and len(data[arm][0])]
     if not arms:
@@ -709,30 +894,59 @@ def cif_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | No
     cut = {arm: risk[arm].tail_cut() for arm in arms}
     xmax = max(max(cut.values()), WEEK_12_DAYS)
     ax.axvspan(0, PRIMARY_WINDOW_DAYS, color="#ececec", lw=0, zorder=0)
-    ax.text(PRIMARY_WINDOW_DAYS / 2, 0.99, "week 4\n(primary\noutcome)", ha="center",
-            va="top", fontsize=FONT - 2, color="#555", transform=ax.get_xaxis_transform(),
-            gid="cif-primary-window")
+    ax.text(
+        PRIMARY_WINDOW_DAYS / 2,
+        0.99,
+        "week 4\n(primary\noutcome)",
+        ha="center",
+        va="top",
+        fontsize=FONT - 2,
+        color="#555",
+        transform=ax.get_xaxis_transform(),
+        gid="cif-primary-window",
+    )
     ax.axvline(WEEK_12_DAYS, color="#aaa", lw=0.8, ls=":")
-    ax.text(WEEK_12_DAYS, 0.99, " week 12", ha="left", va="top", fontsize=FONT - 2,
-            color="#555", transform=ax.get_xaxis_transform())
+    ax.text(
+        WEEK_12_DAYS,
+        0.99,
+        " week 12",
+        ha="left",
+        va="top",
+        fontsize=FONT - 2,
+        color="#555",
+        transform=ax.get_xaxis_transform(),
+    )
     for arm in arms:
         days, status = data[arm]
-        for cause, ls, what in ((1, "-", "systemic therapy restarted"),
-                                (2, "--", "death without restart")):
+        for cause, ls, what in (
+            (1, "-", "systemic therapy restarted"),
+            (2, "--", "death without restart"),
+        ):
             t, f = cumulative_incidence(days, status, cause)
             keep = t <= cut[arm]
-            ax.step(np.concatenate([[0.0], t[keep], [cut[arm]]]),
-                    np.concatenate([[0.0], f[keep], [f[keep][-1] if keep.any() else 0.0]]),
-                    where="post", color=COLOURS[arm], ls=ls, lw=1.4,
-                    label=f"{SHORT_LABELS[arm]}: {what}", gid=f"cif-{arm}-cause{cause}")
+            ax.step(
+                np.concatenate([[0.0], t[keep], [cut[arm]]]),
+                np.concatenate([[0.0], f[keep], [f[keep][-1] if keep.any() else 0.0]]),
+                where="post",
+                color=COLOURS[arm],
+                ls=ls,
+                lw=1.4,
+                label=f"{SHORT_LABELS[arm]}: {what}",
+                gid=f"cif-{arm}-cause{cause}",
+            )
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("Cumulative incidence", fontsize=FONT)
     ax.set_xlabel("Days since treatment start", fontsize=FONT)
     _legend_above(ax, ncol=2)
     ticks = _day_ticks(ax, xmax)
-    _risk_table(fig, ax, RISK_TABLE_RECT, ticks,
-                {arm: [risk[arm].at_risk_at(t) for t in ticks] for arm in arms},
-                "Number at risk (event-free)")
+    _risk_table(
+        fig,
+        ax,
+        RISK_TABLE_RECT,
+        ticks,
+        {arm: [risk[arm].at_risk_at(t) for t in ticks] for arm in arms},
+        "Number at risk (event-free)",
+    )
     _tail_note(fig, summary)
     return fig
 
@@ -749,15 +963,25 @@ def _survival_axes() -> tuple[Figure, Axes]:
 
 def _legend_above(ax: Axes, ncol: int) -> None:
     """The legend above the axes, where it can never hide a curve."""
-    ax.legend(frameon=False, fontsize=FONT - 1, ncol=ncol, loc="lower left",
-              bbox_to_anchor=(0, 1.01), borderaxespad=0, handlelength=2.4)
+    ax.legend(
+        frameon=False,
+        fontsize=FONT - 1,
+        ncol=ncol,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.01),
+        borderaxespad=0,
+        handlelength=2.4,
+    )
 
 
 def _day_ticks(ax: Axes, xmax: float) -> list[float]:
     """Round tick positions from 0 to `xmax` days; the axis ends at `xmax`."""
     xmax = max(float(xmax), 1.0)
-    ticks = [float(t) for t in MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(0, xmax)
-             if 0 <= t <= xmax]
+    ticks = [
+        float(t)
+        for t in MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(0, xmax)
+        if 0 <= t <= xmax
+    ]
     ax.set_xlim(0, xmax)
     ax.set_xticks(ticks)
     return ticks
@@ -765,34 +989,71 @@ def _day_ticks(ax: Axes, xmax: float) -> list[float]:
 
 def _tail_note(fig: Figure, summary: str | None = None) -> None:
     """The tail-cut rule and, above it, the model summary (bottom left)."""
-    fig.text(0.01, 0.005, f"Curves end where fewer than {TAIL_FRACTION:.0%} of an arm remain "
-             "at risk.", ha="left", va="bottom", fontsize=FONT - 2, color="#666",
-             gid="tail-note")
+    fig.text(
+        0.01,
+        0.005,
+        f"Curves end where fewer than {TAIL_FRACTION:.0%} of an arm remain at risk.",
+        ha="left",
+        va="bottom",
+        fontsize=FONT - 2,
+        color="#666",
+        gid="tail-note",
+    )
     if summary:
-        fig.text(0.01, 0.03, summary, ha="left", va="bottom", fontsize=FONT - 2,
-                 color="#333", gid="survival-summary")
+        fig.text(
+            0.01,
+            0.03,
+            summary,
+            ha="left",
+            va="bottom",
+            fontsize=FONT - 2,
+            color="#333",
+            gid="survival-summary",
+        )
 
 
-def _risk_table(fig: Figure, ax: Axes, rect: tuple[float, float, float, float],
-                ticks: list[float], counts: dict[str, list[int]], title: str) -> Axes:
+def _risk_table(
+    fig: Figure,
+    ax: Axes,
+    rect: tuple[float, float, float, float],
+    ticks: list[float],
+    counts: dict[str, list[int]],
+    title: str,
+) -> Axes:
     """A row of counts per arm under `ax`, one under each tick (axes label = `title`)."""
     table = fig.add_axes(rect, label=title)
     table.set_xlim(ax.get_xlim())
     table.set_ylim(-0.6, len(counts) - 0.2)
     table.axis("off")
-    table.text(0, len(counts) - 0.2, title, transform=blended_transform_factory(
-        table.transAxes, table.transData), fontsize=FONT - 1, fontweight="bold", va="bottom",
-        ha="left")
+    table.text(
+        0,
+        len(counts) - 0.2,
+        title,
+        transform=blended_transform_factory(table.transAxes, table.transData),
+        fontsize=FONT - 1,
+        fontweight="bold",
+        va="bottom",
+        ha="left",
+    )
     label_at = blended_transform_factory(ax.transAxes, table.transData)
     for row, (arm, values) in enumerate(counts.items()):
         y = len(counts) - 1 - row
         # Right-aligned 24 pt left of the axis: clear of a count centred on x = 0.
-        table.annotate(SHORT_LABELS[arm], (0, y), xycoords=label_at, xytext=(-24, 0),
-                       textcoords="offset points", ha="right", va="center",
-                       fontsize=FONT - 1, color=COLOURS[arm])
+        table.annotate(
+            SHORT_LABELS[arm],
+            (0, y),
+            xycoords=label_at,
+            xytext=(-24, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=FONT - 1,
+            color=COLOURS[arm],
+        )
         for t, value in zip(ticks, values, strict=True):
-            table.text(t, y, f"{value:,}", ha="center", va="center", fontsize=FONT - 1,
-                       gid=f"risk-{arm}")
+            table.text(
+                t, y, f"{value:,}", ha="center", va="center", fontsize=FONT - 1, gid=f"risk-{arm}"
+            )
     return table
 
 
@@ -806,8 +1067,9 @@ QUADRANTS = {  # (x side, y side): label; x = incremental QALYs, y = incremental
 QUADRANT_ROOM = 0.27  # each side of the origin gets at least this share of an axis
 
 
-def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
-                    reason: str | None = None) -> Figure:
+def ce_plane_figure(
+    replicates: np.ndarray | None, point: tuple[float, float], reason: str | None = None
+) -> Figure:
     """Bootstrap (ΔQALY, Δcost) cloud with the point estimate, λ lines and the quadrants.
 
     The axes always contain the origin, so each quadrant label sits in its quadrant.
@@ -820,8 +1082,15 @@ def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
     ax = fig.add_axes((0.13, 0.11, 0.6, 0.85))
     _style(ax)
     ax.scatter(de, dc, s=3, alpha=0.25, color=COLOURS["intervention"], rasterized=True, lw=0)
-    ax.plot([], [], "o", ms=3, color=COLOURS["intervention"], alpha=0.5,
-            label=f"bootstrap replicates ({len(reps):,})")
+    ax.plot(
+        [],
+        [],
+        "o",
+        ms=3,
+        color=COLOURS["intervention"],
+        alpha=0.5,
+        label=f"bootstrap replicates ({len(reps):,})",
+    )
     if _finite(*point):
         ax.plot(*point, "o", color="black", ms=5, label="point estimate")
     xlim, ylim = _around_origin(de), _around_origin(dc)
@@ -834,16 +1103,29 @@ def ce_plane_figure(replicates: np.ndarray | None, point: tuple[float, float],
     ax.axvline(0, color="#777", lw=0.8)
     shares = _quadrant_shares(de, dc)
     for (xside, yside), (code, text) in QUADRANTS.items():
-        ax.text(0.985 if xside == "right" else 0.015, 0.985 if yside == "top" else 0.015,
-                f"{code}: {text}\n{shares[code]:.1%} of replicates", transform=ax.transAxes,
-                ha=xside, va=yside, fontsize=FONT - 1, color="#333", gid=f"quadrant-{code}",
-                zorder=5, bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none",
-                                "alpha": 0.9})
+        ax.text(
+            0.985 if xside == "right" else 0.015,
+            0.985 if yside == "top" else 0.015,
+            f"{code}: {text}\n{shares[code]:.1%} of replicates",
+            transform=ax.transAxes,
+            ha=xside,
+            va=yside,
+            fontsize=FONT - 1,
+            color="#333",
+            gid=f"quadrant-{code}",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9},
+        )
     ax.set_xlabel("Incremental QALYs (same-day − standard)", fontsize=FONT)
     ax.set_ylabel("Incremental cost, €", fontsize=FONT)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace("-", "−")))
-    fig.legend(*ax.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(0.75, 0.5),
-               frameon=False, fontsize=FONT - 1)
+    fig.legend(
+        *ax.get_legend_handles_labels(),
+        loc="center left",
+        bbox_to_anchor=(0.75, 0.5),
+        frameon=False,
+        fontsize=FONT - 1,
+    )
     return fig
 
 
@@ -866,9 +1148,12 @@ def _around_origin(values: np.ndarray) -> tuple[float, float]:
 
 def _quadrant_shares(de: np.ndarray, dc: np.ndarray) -> dict[str, float]:
     """Share of replicates per quadrant, as `cea.bootstrap_summary` counts them."""
-    return {"NE": float(((de > 0) & (dc > 0)).mean()), "SE": float(((de > 0) & (dc <= 0)).mean()),
-            "SW": float(((de <= 0) & (dc <= 0)).mean()),
-            "NW": float(((de <= 0) & (dc > 0)).mean())}
+    return {
+        "NE": float(((de > 0) & (dc > 0)).mean()),
+        "SE": float(((de > 0) & (dc <= 0)).mean()),
+        "SW": float(((de <= 0) & (dc <= 0)).mean()),
+        "NW": float(((de <= 0) & (dc > 0)).mean()),
+    }
 
 
 def ceac_figure(ceac: list[list[float]], reason: str | None = None) -> Figure:
@@ -882,14 +1167,27 @@ def ceac_figure(ceac: list[list[float]], reason: str | None = None) -> Figure:
     fig = new_figure(7.5, 4.0)
     ax = fig.add_axes((0.1, 0.14, 0.86, 0.8))
     _style(ax)
-    ax.plot(arr[:, 0], arr[:, 1], color=COLOURS["intervention"], lw=1.8, clip_on=False,
-            zorder=3, gid="ceac-curve")
+    ax.plot(
+        arr[:, 0],
+        arr[:, 1],
+        color=COLOURS["intervention"],
+        lw=1.8,
+        clip_on=False,
+        zorder=3,
+        gid="ceac-curve",
+    )
     for lam in CE_LAMBDAS:
         if arr[0, 0] <= lam <= arr[-1, 0]:
             p = float(np.interp(lam, arr[:, 0], arr[:, 1]))
             ax.axvline(lam, color="#bbb", lw=0.8, ls=":")
-            ax.annotate(f"{p:.2f}", (lam, p), xytext=(4, -10 if p > 0.9 else 4),
-                        textcoords="offset points", fontsize=FONT - 1, gid="ceac-lambda")
+            ax.annotate(
+                f"{p:.2f}",
+                (lam, p),
+                xytext=(4, -10 if p > 0.9 else 4),
+                textcoords="offset points",
+                fontsize=FONT - 1,
+                gid="ceac-lambda",
+            )
     ax.set_xlim(arr[0, 0], arr[-1, 0])
     ax.set_ylim(0, 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"€{v / 1000:,.0f}k" if v else "€0"))

@@ -38,8 +38,9 @@ def require_both_arms(frame: pd.DataFrame, what: str) -> None:
     """Raise `NotEstimable` when an arm has no row in `frame` (described by `what`)."""
     for arm, z in ARMS:
         if not (frame["z"] == z).any():
-            raise NotEstimable(f"no {arm} participant has {what}, so the arm effect is "
-                               "not identified")
+            raise NotEstimable(
+                f"no {arm} participant has {what}, so the arm effect is not identified"
+            )
 
 
 def itt(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
@@ -55,17 +56,20 @@ def cace(cc: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str,
     received = cc["d"].to_numpy()
     if received.min() == received.max():
         who = "every participant" if received.max() else "no participant"
-        raise NotEstimable(f"{who} in the complete-case sample received the intervention, "
-                           "so receipt has no variation to instrument")
-    fit = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"],
-                                           strata=strata)
+        raise NotEstimable(
+            f"{who} in the complete-case sample received the intervention, "
+            "so receipt has no variation to instrument"
+        )
+    fit = TwoStageLeastSquaresFitter().fit(cc, "pf_w4", "d", "z", ["pf_baseline"], strata=strata)
     art["cace_fit"] = fit
     out = fit.effect("d")
     out["first_stage"] = fit.first_stage_
     if fit.first_stage_["weak"]:
-        out["warning"] = (f"weak instrument: first-stage F = {fit.first_stage_['f_statistic']:.1f}"
-                          f" (below {WEAK_INSTRUMENT_F:g}); the CACE and its confidence "
-                          "interval are unreliable")
+        out["warning"] = (
+            f"weak instrument: first-stage F = {fit.first_stage_['f_statistic']:.1f}"
+            f" (below {WEAK_INSTRUMENT_F:g}); the CACE and its confidence "
+            "interval are unreliable"
+        )
     return out
 
 
@@ -81,13 +85,16 @@ def mi_population(wide: pd.DataFrame, strata: str | None) -> tuple[pd.DataFrame,
     return frame, predictors
 
 
-def multiple_imputation(wide: pd.DataFrame, strata: str | None, imputations: int, seed: int,
-                        art: dict[str, Any]) -> dict[str, Any]:
+def multiple_imputation(
+    wide: pd.DataFrame, strata: str | None, imputations: int, seed: int, art: dict[str, Any]
+) -> dict[str, Any]:
     """MI-ITT among those alive at week 4; `art["mi_shift"]` feeds the tipping point."""
     frame, predictors = mi_population(wide, strata)
-    require_both_arms(frame[frame["pf_w4"].notna()],
-                      "an observed PF at w4 among those alive at week 4 (the arm effect "
-                      "would come from the imputation model alone)")
+    require_both_arms(
+        frame[frame["pf_w4"].notna()],
+        "an observed PF at w4 among those alive at week 4 (the arm effect "
+        "would come from the imputation model alone)",
+    )
     impute, predictors, dropped = usable_columns(frame, MI_IMPUTE, predictors, MI_ANALYSIS)
     for name in MI_ANALYSIS:
         if name not in impute:
@@ -101,11 +108,12 @@ def multiple_imputation(wide: pd.DataFrame, strata: str | None, imputations: int
     return _pooled_block(terms, frame, wide, imputations, dropped)
 
 
-def _completed_designs(frame: pd.DataFrame, imputer: ChainedEquationsImputer,
-                       impute: list[str], strata: str | None
-                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _completed_designs(
+    frame: pd.DataFrame, imputer: ChainedEquationsImputer, impute: list[str], strata: str | None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The analysis-model design (intercept, z, pf_baseline, strata) of each imputation."""
-    designs, outcomes = [], []
+    designs: list[np.ndarray] = []
+    outcomes: list[np.ndarray] = []
     completed = frame.copy()
     for data in imputer.imputations_:
         completed[impute] = data
@@ -113,24 +121,35 @@ def _completed_designs(frame: pd.DataFrame, imputer: ChainedEquationsImputer,
         x, names, _ = drop_aliased(x, names, ["z"])
         require_residual_df(*x.shape)
         if designs and x.shape != designs[0].shape:
-            raise NotEstimable("the analysis model has different aliased terms in different "
-                               "imputations")
+            raise NotEstimable(
+                "the analysis model has different aliased terms in different imputations"
+            )
         designs.append(x)
         outcomes.append(completed["pf_w4"].to_numpy(float))
     return designs, outcomes
 
 
-def _pooled_block(terms: ShiftTerms, frame: pd.DataFrame, wide: pd.DataFrame,
-                  imputations: int, dropped: list[dict[str, str]]) -> dict[str, Any]:
+def _pooled_block(
+    terms: ShiftTerms,
+    frame: pd.DataFrame,
+    wide: pd.DataFrame,
+    imputations: int,
+    dropped: list[dict[str, str]],
+) -> dict[str, Any]:
     est, var = terms.at(0.0)
     if not np.all(var > 0):
         raise NotEstimable("the residual variance is zero in an imputed dataset")
     pooled = pool_rubin(est, var, terms.df_resid)
     out = {k: pooled[k] for k in ("estimate", "se", "ci95", "p", "df", "imputations")}
-    out.update({"n": len(frame), "excluded_dead_by_w4": int(wide["died_before_w4"].sum()),
-                "fraction_missing_information": pooled["lambda"],
-                "imputed_pf_w4": int(frame["pf_w4"].isna().sum()),
-                "dropped_predictors": dropped})
+    out.update(
+        {
+            "n": len(frame),
+            "excluded_dead_by_w4": int(wide["died_before_w4"].sum()),
+            "fraction_missing_information": pooled["lambda"],
+            "imputed_pf_w4": int(frame["pf_w4"].isna().sum()),
+            "dropped_predictors": dropped,
+        }
+    )
     if imputations == 1 or not math.isfinite(pooled["lambda"]):
         out["fraction_missing_information"] = None
         out["notes"] = {"fraction_missing_information": "needs at least 2 imputations"}

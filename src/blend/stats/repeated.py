@@ -23,18 +23,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TIMEPOINTS = ("w1", "w2", "w4", "w6", "w8", "w12", "m6", "m12")
-RANDOM_INTERCEPT_MODEL = ("PF ~ PF_baseline + strata + timepoint + arm:timepoint, random "
-                          "intercept per participant (REML)")
-MMRM_MODEL = ("PF ~ timepoint + arm:timepoint + PF_baseline:timepoint + strata, unstructured "
-              "covariance over timepoints (REML), Satterthwaite df")
+RANDOM_INTERCEPT_MODEL = (
+    "PF ~ PF_baseline + strata + timepoint + arm:timepoint, random intercept per participant (REML)"
+)
+MMRM_MODEL = (
+    "PF ~ timepoint + arm:timepoint + PF_baseline:timepoint + strata, unstructured "
+    "covariance over timepoints (REML), Satterthwaite df"
+)
 
 
 def long_frame(wide: pd.DataFrame) -> pd.DataFrame:
     """One row per participant × post-baseline visit with PF (baseline PF required)."""
     base = wide.dropna(subset=["pf_baseline"])
-    long = base.melt(id_vars=["study_id", "z", "pf_baseline", "stratum"],
-                     value_vars=[f"pf_{t}" for t in TIMEPOINTS], var_name="tp",
-                     value_name="pf").dropna(subset=["pf"])
+    long = base.melt(
+        id_vars=["study_id", "z", "pf_baseline", "stratum"],
+        value_vars=[f"pf_{t}" for t in TIMEPOINTS],
+        var_name="tp",
+        value_name="pf",
+    ).dropna(subset=["pf"])
     long["tp"] = long["tp"].str.removeprefix("pf_")
     return long.reset_index(drop=True)
 
@@ -56,8 +62,7 @@ def visits_with_data(long: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------- random intercept
-def random_intercept(long: pd.DataFrame, strata: str | None, art: dict[str, Any]
-                     ) -> dict[str, Any]:
+def random_intercept(long: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[str, Any]:
     visits = visits_with_data(long)
     if not visits:
         raise NotEstimable("no post-baseline PF with a baseline PF")
@@ -78,17 +83,25 @@ def random_intercept(long: pd.DataFrame, strata: str | None, art: dict[str, Any]
     fit = RandomInterceptModel().fit(x, frame["pf"].to_numpy(float), frame["study_id"], names)
     art["longitudinal"] = fit
     table = fit.summary
-    return {"model": RANDOM_INTERCEPT_MODEL, "role": "sensitivity",
-            "reference_timepoint": visits[0],
-            "observations": len(frame), "participants": int(frame["study_id"].nunique()),
-            "sigma2": fit.sigma2_, "tau2": fit.tau2_,
-            "arm_effect_by_timepoint": {
-                t: {"estimate": float(table.loc[f"arm_{t}", "estimate"]),
-                    "se": float(table.loc[f"arm_{t}", "se"]),
-                    "ci95": [float(table.loc[f"arm_{t}", "lower"]),
-                             float(table.loc[f"arm_{t}", "upper"])]}
-                for t in visits if f"arm_{t}" in table.index},
-            "not_estimable_timepoints": skipped}
+    return {
+        "model": RANDOM_INTERCEPT_MODEL,
+        "role": "sensitivity",
+        "reference_timepoint": visits[0],
+        "observations": len(frame),
+        "participants": int(frame["study_id"].nunique()),
+        "sigma2": fit.sigma2_,
+        "tau2": fit.tau2_,
+        "arm_effect_by_timepoint": {
+            t: {
+                "estimate": _cell(table, f"arm_{t}", "estimate"),
+                "se": _cell(table, f"arm_{t}", "se"),
+                "ci95": [_cell(table, f"arm_{t}", "lower"), _cell(table, f"arm_{t}", "upper")],
+            }
+            for t in visits
+            if f"arm_{t}" in table.index
+        },
+        "not_estimable_timepoints": skipped,
+    }
 
 
 # --------------------------------------------------------------------------- MMRM
@@ -105,20 +118,30 @@ def mmrm_visits(long: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
     """
     counts = long["tp"].value_counts()
     visits = [t for t in visits_with_data(long) if counts[t] >= MIN_PER_VISIT]
-    out = {t: f"{counts[t]} PF value(s) at {t}: too few for an unstructured covariance"
-           for t in visits_with_data(long) if t not in visits}
-    seen = long.assign(one=1).pivot_table(index="study_id", columns="tp", values="one",
-                                          fill_value=0)
+    out = {
+        t: f"{counts[t]} PF value(s) at {t}: too few for an unstructured covariance"
+        for t in visits_with_data(long)
+        if t not in visits
+    }
+    seen = long.assign(one=1).pivot_table(
+        index="study_id", columns="tp", values="one", fill_value=0
+    )
     while len(visits) > 1:
         joint = seen[visits].T @ seen[visits]
-        bad = [(a, b) for i, a in enumerate(visits) for b in visits[i + 1:]
-               if joint.loc[a, b] < MIN_PER_PAIR]
+        bad = [
+            (a, b)
+            for i, a in enumerate(visits)
+            for b in visits[i + 1 :]
+            if _cell(joint, a, b) < MIN_PER_PAIR
+        ]
         if not bad:
             break
         a, b = bad[0]
         gone, other = (a, b) if counts[a] < counts[b] else (b, a)
-        out[gone] = (f"seen together with {other} in fewer than {MIN_PER_PAIR} participants: "
-                     "their covariance is not identified")
+        out[gone] = (
+            f"seen together with {other} in fewer than {MIN_PER_PAIR} participants: "
+            "their covariance is not identified"
+        )
         visits.remove(gone)
     return visits, out
 
@@ -127,37 +150,50 @@ def mmrm(long: pd.DataFrame, strata: str | None, art: dict[str, Any]) -> dict[st
     """The MMRM over the visits whose covariance is estimable (`blend.stats.mmrm`)."""
     visits, sparse = mmrm_visits(long)
     if not visits:
-        raise NotEstimable("no visit has enough post-baseline PF (with a baseline PF) for an "
-                           "unstructured covariance")
+        raise NotEstimable(
+            "no visit has enough post-baseline PF (with a baseline PF) for an "
+            "unstructured covariance"
+        )
     long = long[long["tp"].isin(visits)].reset_index(drop=True)
     skipped = {**sparse, **visits_without_arm_effect(long)}
     x, names = mmrm_design(long, visits, skipped, strata)
-    x, names, dropped = drop_aliased(x, names, [f"arm_{t}" for t in visits
-                                                if t not in skipped])
+    x, names, dropped = drop_aliased(x, names, [f"arm_{t}" for t in visits if t not in skipped])
     visit_index = long["tp"].map({t: i for i, t in enumerate(visits)}).to_numpy()
-    fit = MixedModelRepeatedMeasures().fit(x, long["pf"].to_numpy(float), long["study_id"],
-                                          visit_index, names)
+    fit = MixedModelRepeatedMeasures().fit(
+        x, long["pf"].to_numpy(float), long["study_id"], visit_index, names
+    )
     art["mmrm"] = fit
     effects = {t: fit.effect(f"arm_{t}") for t in visits if f"arm_{t}" in names}
     sd = np.sqrt(np.diag(fit.covariance_))
-    return {"model": MMRM_MODEL, "role": "primary longitudinal model",
-            "covariance": "unstructured", "df_method": "Satterthwaite",
-            "timepoints": visits, "observations": len(long),
-            "participants": int(long["study_id"].nunique()),
-            "arm_effect_by_timepoint": effects, "not_estimable_timepoints": skipped,
-            "residual_sd_by_timepoint": dict(zip(visits, sd.tolist(), strict=True)),
-            "correlation": (fit.covariance_ / np.outer(sd, sd)).tolist(),
-            "dropped_terms": dropped, "iterations": fit.iterations_}
+    return {
+        "model": MMRM_MODEL,
+        "role": "primary longitudinal model",
+        "covariance": "unstructured",
+        "df_method": "Satterthwaite",
+        "timepoints": visits,
+        "observations": len(long),
+        "participants": int(long["study_id"].nunique()),
+        "arm_effect_by_timepoint": effects,
+        "not_estimable_timepoints": skipped,
+        "residual_sd_by_timepoint": dict(zip(visits, sd.tolist(), strict=True)),
+        "correlation": (fit.covariance_ / np.outer(sd, sd)).tolist(),
+        "dropped_terms": dropped,
+        "iterations": fit.iterations_,
+    }
 
 
-def mmrm_design(long: pd.DataFrame, visits: list[str], skipped: dict[str, str],
-                strata: str | None) -> tuple[np.ndarray, list[str]]:
+def mmrm_design(
+    long: pd.DataFrame, visits: list[str], skipped: dict[str, str], strata: str | None
+) -> tuple[np.ndarray, list[str]]:
     """Cell-means coding: per visit an intercept, an arm effect (where estimable) and a
     baseline slope; strata as main effects. R: `0 + tp + tp:z + tp:pf_baseline + stratum`."""
     tp = long["tp"].to_numpy()
     columns, names = [], []
-    for prefix, values in (("visit", None), ("arm", long["z"].to_numpy(float)),
-                           ("baseline", long["pf_baseline"].to_numpy(float))):
+    for prefix, values in (
+        ("visit", None),
+        ("arm", long["z"].to_numpy(float)),
+        ("baseline", long["pf_baseline"].to_numpy(float)),
+    ):
         for t in visits:
             if prefix == "arm" and t in skipped:
                 continue
@@ -170,3 +206,8 @@ def mmrm_design(long: pd.DataFrame, visits: list[str], skipped: dict[str, str],
         x = np.hstack([x, dummies[:, 1:]])
         names += dummy_names[1:]
     return x, names
+
+
+def _cell(table: pd.DataFrame, row: Any, column: Any) -> float:
+    """One number of a table (``.loc`` is typed as any scalar, which float() does not take)."""
+    return float(np.asarray(table.loc[row, column], dtype=float))

@@ -33,28 +33,28 @@ ARMS = ("intervention", "control")
 # Captions state what is drawn and how, so a figure copied out of the report stands alone.
 CAPTIONS = {
     "consort": "Participant flow of the trial within the cohort (CONSORT-ROUTINE). Side "
-               "boxes are the exclusions at each step; both arms are analysed as "
-               "randomized, whatever the response to the offer.",
+    "boxes are the exclusions at each step; both arms are analysed as "
+    "randomized, whatever the response to the offer.",
     "forest": "Difference in PF at week 4 (same-day − standard, 95% CI) by analysis. The "
-              "δ rows are MI-ITT estimates under a stated departure from MAR, not "
-              "estimates of the tipping point.",
+    "δ rows are MI-ITT estimates under a stated departure from MAR, not "
+    "estimates of the tipping point.",
     "tipping_point": "Tipping-point analysis: pooled MI-ITT difference (95% CI) as imputed "
-                     "intervention-arm PF at week 4 is shifted by δ points.",
+    "intervention-arm PF at week 4 is shifted by δ points.",
     "pf_over_time": "PF by visit: observed means with t-based 95% CIs and the number of "
-                    "questionnaires per arm (left); arm differences from the longitudinal "
-                    "models (right; MMRM primary, random-intercept model sensitivity).",
+    "questionnaires per arm (left); arm differences from the longitudinal "
+    "models (right; MMRM primary, random-intercept model sensitivity).",
     "overall_survival": "Kaplan–Meier overall survival with 95% CIs (Greenwood, log scale, as "
-                        "R's survfit). Ticks mark censored participants; curves end where "
-                        "fewer than 10% of an arm remain at risk; numbers at risk below.",
+    "R's survfit). Ticks mark censored participants; curves end where "
+    "fewer than 10% of an arm remain at risk; numbers at risk below.",
     "systemic_therapy_cif": "Cumulative incidence (Aalen–Johansen) of return to systemic "
-                            "therapy (solid) and of death without it (dashed), from treatment "
-                            "start; shaded: the 28-day window of the primary outcome. Curves "
-                            "end where fewer than 10% of an arm remain event-free.",
+    "therapy (solid) and of death without it (dashed), from treatment "
+    "start; shaded: the 28-day window of the primary outcome. Curves "
+    "end where fewer than 10% of an arm remain event-free.",
     "ce_plane": "Cost-effectiveness plane: bootstrap replicates of incremental QALYs and "
-                "costs, with willingness-to-pay lines and the share of replicates per "
-                "quadrant.",
+    "costs, with willingness-to-pay lines and the share of replicates per "
+    "quadrant.",
     "ceac": "Cost-effectiveness acceptability curve: share of bootstrap replicates with a "
-            "positive net monetary benefit at each willingness to pay.",
+    "positive net monetary benefit at each willingness to pay.",
 }
 
 
@@ -90,8 +90,10 @@ def figure(svgs: dict[str, str], name: str, caption: str | None = None) -> str:
     caption = caption or CAPTIONS.get(name, "")
     if name not in svgs:
         return f"<p class='note'>{html.escape(caption)} Not available for these data.</p>"
-    return (f'<figure id="fig-{name}">{svgs[name]}<figcaption>{html.escape(caption)}'
-            f"</figcaption></figure>")
+    return (
+        f'<figure id="fig-{name}">{svgs[name]}<figcaption>{html.escape(caption)}'
+        f"</figcaption></figure>"
+    )
 
 
 def not_estimable(reason: str | None = None, label: str = NOT_ESTIMABLE) -> str:
@@ -145,13 +147,18 @@ def methods_paragraph(results: dict[str, Any], strata: bool) -> str:
         _tipping_method(s),
         "A composite worst-rank analysis ranked deaths before week 4 worst (earlier death "
         "worse) and was tested with the Wilcoxon–Mann–Whitney test"
-        + _rule(results.get("primary", {}).get("worst_rank", {})) + ".",
+        + _rule(results.get("primary", {}).get("worst_rank", {}))
+        + ".",
         _longitudinal_method(secondary),
         "Overall survival was summarised by Kaplan–Meier medians, a Cox hazard ratio "
         "(Efron ties) and the log-rank test; return to systemic therapy by Aalen–Johansen "
         "cumulative incidence with death as competing risk and a cause-specific Cox model"
-        + (", and by a Fine–Gray subdistribution hazards model"
-           if "fine_gray" in secondary.get("systemic_therapy", {}) else "") + ".",
+        + (
+            ", and by a Fine–Gray subdistribution hazards model"
+            if "fine_gray" in secondary.get("systemic_therapy", {})
+            else ""
+        )
+        + ".",
         _cea_method(cea, meta),
         "Each estimate succeeds or fails on its own: one that the data cannot support is "
         "reported as not estimable, with the reason, and the others are unaffected.",
@@ -166,11 +173,15 @@ def _rule(block: dict[str, Any]) -> str:
 
 def _tipping_method(s: dict[str, Any]) -> str:
     if s.get("tipping_direction"):
-        return ("A delta-adjusted (MNAR) tipping-point analysis shifted the imputed "
-                f"intervention-arm PF at week 4 ({s['tipping_direction']}); the tipping point "
-                f"is the {s.get('tipping_rule', 'smallest δ at which significance changes')}.")
-    return ("A delta-adjusted tipping-point analysis shifted imputed intervention-arm values "
-            "by δ points.")
+        return (
+            "A delta-adjusted (MNAR) tipping-point analysis shifted the imputed "
+            f"intervention-arm PF at week 4 ({s['tipping_direction']}); the tipping point "
+            f"is the {s.get('tipping_rule', 'smallest δ at which significance changes')}."
+        )
+    return (
+        "A delta-adjusted tipping-point analysis shifted imputed intervention-arm values "
+        "by δ points."
+    )
 
 
 def _longitudinal_method(secondary: dict[str, Any]) -> str:
@@ -178,8 +189,10 @@ def _longitudinal_method(secondary: dict[str, Any]) -> str:
     ri = secondary.get("pf_longitudinal") or {}
     text = ""
     if isinstance(mmrm, dict) and mmrm.get("model"):
-        text = (f"PF over all post-baseline visits was analysed by a mixed model for repeated "
-                f"measures ({mmrm['model']}); ")
+        text = (
+            f"PF over all post-baseline visits was analysed by a mixed model for repeated "
+            f"measures ({mmrm['model']}); "
+        )
     if ri.get("model"):
         role = " as a sensitivity analysis" if text else ""
         text += f"a random-intercept model ({ri['model']}) was fitted{role}."
@@ -187,10 +200,12 @@ def _longitudinal_method(secondary: dict[str, Any]) -> str:
 
 
 def _cea_method(cea: dict[str, Any], meta: dict[str, Any]) -> str:
-    text = (f"QALYs were the area under the EQ-5D-5L (Dutch tariff) curve over "
-            f"{cea.get('horizon_days', meta.get('horizon_days'))} days; costs, QALYs and net "
-            f"benefit were compared with a paired non-parametric bootstrap within arms "
-            f"({meta['bootstrap']} replicates, seed {meta['seed']}).")
+    text = (
+        f"QALYs were the area under the EQ-5D-5L (Dutch tariff) curve over "
+        f"{cea.get('horizon_days', meta.get('horizon_days'))} days; costs, QALYs and net "
+        f"benefit were compared with a paired non-parametric bootstrap within arms "
+        f"({meta['bootstrap']} replicates, seed {meta['seed']})."
+    )
     if cea.get("method"):
         text += f" Missing costs and QALYs: {cea['method']}."
     return text
@@ -202,30 +217,46 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
     meta = r["meta"]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>BLEND trial analysis report</title>", f"<style>{CSS}</style></head><body>",
+        "<title>BLEND trial analysis report</title>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>BLEND trial — statistical analysis report</h1>",
         f"<p class='note'>Dataset SHA-256 {meta['dataset_sha256'][:16]}…, created "
         f"{meta['created_at']}, blend {fmt(meta['blend_version'])}.</p>",
-        *[f"<p class='note'>Data warning: {html.escape(w)}</p>"
-          for w in meta.get("data_warnings", [])],
-        *[f"<p class='note'>Not estimable: {html.escape(str(w))}</p>"
-          for w in meta.get("not_estimable", [])],
-        "<h2>Methods</h2>", f"<p>{methods_paragraph(r, art.get('strata') is not None)}</p>",
-        "<h2>Participant flow (CONSORT, TwiCs)</h2>", figure(svgs, "consort"),
-        "<h2>Baseline characteristics (Table 1)</h2>", _table_one(art.get("table1") or []),
+        *[
+            f"<p class='note'>Data warning: {html.escape(w)}</p>"
+            for w in meta.get("data_warnings", [])
+        ],
+        *[
+            f"<p class='note'>Not estimable: {html.escape(str(w))}</p>"
+            for w in meta.get("not_estimable", [])
+        ],
+        "<h2>Methods</h2>",
+        f"<p>{methods_paragraph(r, art.get('strata') is not None)}</p>",
+        "<h2>Participant flow (CONSORT, TwiCs)</h2>",
+        figure(svgs, "consort"),
+        "<h2>Baseline characteristics (Table 1)</h2>",
+        _table_one(art.get("table1") or []),
         _offer_groups(r["secondary"].get("offer_groups") or []),
-        "<h2>Primary outcome: PF at week 4</h2>", _primary(r),
-        figure(svgs, "forest"), _tipping(r.get("sensitivity", {})),
+        "<h2>Primary outcome: PF at week 4</h2>",
+        _primary(r),
+        figure(svgs, "forest"),
+        _tipping(r.get("sensitivity", {})),
         figure(svgs, "tipping_point"),
         "<h2>Physical functioning and other C15-PAL scales over time</h2>",
-        figure(svgs, "pf_over_time"), _longitudinal(r),
+        figure(svgs, "pf_over_time"),
+        _longitudinal(r),
         _scales(art["scales"]) if art.get("scales") is not None else "",
         "<h2>PROM compliance</h2>",
         _compliance(art["compliance"]) if art.get("compliance") is not None else "",
-        "<h2>Secondary endpoints</h2>", _secondary(r),
-        figure(svgs, "overall_survival"), figure(svgs, "systemic_therapy_cif"),
-        "<h2>Adverse events</h2>", _adverse(r, art),
-        "<h2>Cost-effectiveness</h2>", _cea(r), figure(svgs, "ce_plane"),
+        "<h2>Secondary endpoints</h2>",
+        _secondary(r),
+        figure(svgs, "overall_survival"),
+        figure(svgs, "systemic_therapy_cif"),
+        "<h2>Adverse events</h2>",
+        _adverse(r, art),
+        "<h2>Cost-effectiveness</h2>",
+        _cea(r),
+        figure(svgs, "ce_plane"),
         figure(svgs, "ceac"),
         "</body></html>",
     ]
@@ -233,17 +264,48 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
 
 
 def _table_one(rows: list[dict[str, Any]]) -> str:
-    return table(["Characteristic", "Same-day SBRT + surgery", "Standard care", "SMD"],
-                 [[html.escape(r["label"]).replace("  ", "&emsp;"), r["intervention"],
-                   r["control"], r["smd"]] for r in rows])
+    return table(
+        ["Characteristic", "Same-day SBRT + surgery", "Standard care", "SMD"],
+        [
+            [
+                html.escape(r["label"]).replace("  ", "&emsp;"),
+                r["intervention"],
+                r["control"],
+                r["smd"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _offer_groups(rows: list[dict[str, Any]]) -> str:
-    body = [[r["group"], str(r["n"]), r["age"], r["performance_status"], r["pf_baseline"],
-             str(r["died_before_w4"]), str(r["pf_w4_observed"])] for r in rows]
-    return ("<h3>Intervention arm by response to the offer (not randomised; descriptive)</h3>"
-            + table(["Offer", "n", "Age, mean (SD)", "WHO PS, mean (SD)",
-                     "Baseline PF, mean (SD)", "Died before w4", "PF w4 observed"], body))
+    body = [
+        [
+            r["group"],
+            str(r["n"]),
+            r["age"],
+            r["performance_status"],
+            r["pf_baseline"],
+            str(r["died_before_w4"]),
+            str(r["pf_w4_observed"]),
+        ]
+        for r in rows
+    ]
+    return (
+        "<h3>Intervention arm by response to the offer (not randomised; descriptive)</h3>"
+        + table(
+            [
+                "Offer",
+                "n",
+                "Age, mean (SD)",
+                "WHO PS, mean (SD)",
+                "Baseline PF, mean (SD)",
+                "Died before w4",
+                "PF w4 observed",
+            ],
+            body,
+        )
+    )
 
 
 # ------------------------------------------------------------------------ primary
@@ -253,8 +315,15 @@ def effect_row(name: str, x: dict[str, Any] | None, note: str = "") -> list[str]
     n = str(x.get("n")) if x.get("n") is not None else "–"
     if x.get("estimate") is None:
         return [name, n, not_estimable(reason_for(x, "estimate")), "", "", "", note]
-    return [name, n, fmt(x["estimate"]), fmt(x.get("se")), ci(x.get("ci95")),
-            fmt_p(x.get("p")), note]
+    return [
+        name,
+        n,
+        fmt(x["estimate"]),
+        fmt(x.get("se")),
+        ci(x.get("ci95")),
+        fmt_p(x.get("p")),
+        note,
+    ]
 
 
 def _first_stage_note(cace: dict[str, Any]) -> str:
@@ -284,9 +353,13 @@ def _mi_note(mi: dict[str, Any]) -> str:
         bits.append(f"{mi['imputed_pf_w4']} PF_w4 values imputed")
     dropped = mi.get("dropped_predictors") or []
     if dropped:
-        bits.append("dropped from the imputation model: " + ", ".join(
-            f"{d.get('variable')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
-            for d in dropped))
+        bits.append(
+            "dropped from the imputation model: "
+            + ", ".join(
+                f"{d.get('variable')} ({d.get('reason')})" if isinstance(d, dict) else str(d)
+                for d in dropped
+            )
+        )
     if mi.get("df") is not None:
         bits.append(f"Barnard–Rubin df = {fmt(mi['df'], 1)}")
     return html.escape("; ".join(bits))
@@ -300,12 +373,16 @@ def _dropped_terms_note(x: dict[str, Any]) -> str:
 def _primary(r: dict[str, Any]) -> str:
     p = r["primary"]
     cace = p.get("cace") or {}
-    rows = [effect_row("ITT ANCOVA (complete case)", p.get("itt"),
-                       _dropped_terms_note(p.get("itt") or {})),
-            effect_row("CACE (2SLS)", cace, _first_stage_note(cace)),
-            effect_row("ITT, multiple imputation", p.get("itt_mi"), _mi_note(p.get("itt_mi") or {}))]
-    return (table(["Analysis", "n", "Estimate", "SE", "95% CI", "p", "Note"], rows)
-            + _worst_rank(p.get("worst_rank") or {}))
+    rows = [
+        effect_row(
+            "ITT ANCOVA (complete case)", p.get("itt"), _dropped_terms_note(p.get("itt") or {})
+        ),
+        effect_row("CACE (2SLS)", cace, _first_stage_note(cace)),
+        effect_row("ITT, multiple imputation", p.get("itt_mi"), _mi_note(p.get("itt_mi") or {})),
+    ]
+    return table(["Analysis", "n", "Estimate", "SE", "95% CI", "p", "Note"], rows) + _worst_rank(
+        p.get("worst_rank") or {}
+    )
 
 
 def _worst_rank(w: dict[str, Any]) -> str:
@@ -319,36 +396,53 @@ def _worst_rank(w: dict[str, Any]) -> str:
     if excluded:
         scope += f"; {excluded} alive without PF at week 4 not ranked"
     rule = f" Rule: {html.escape(w['rule'])}." if w.get("rule") else ""
-    return (f"<p>Worst-rank composite ({scope}; {w.get('deaths_ranked', 0)} early deaths "
-            f"ranked worst): W = {fmt(w.get('statistic'), 1)}, p = {fmt_p(w.get('p'))}.{rule}</p>")
+    return (
+        f"<p>Worst-rank composite ({scope}; {w.get('deaths_ranked', 0)} early deaths "
+        f"ranked worst): W = {fmt(w.get('statistic'), 1)}, p = {fmt_p(w.get('p'))}.{rule}</p>"
+    )
 
 
 def _tipping(s: dict[str, Any]) -> str:
     delta = s.get("tipping_delta")
-    direction = f" Direction: {html.escape(s['tipping_direction'])}." if s.get(
-        "tipping_direction") else ""
+    direction = (
+        f" Direction: {html.escape(s['tipping_direction'])}." if s.get("tipping_direction") else ""
+    )
     if delta is None:
         reason = reason_for(s, "tipping_delta")
         if s.get("not_estimable"):
             return f"<p>Tipping point: {not_estimable(s['not_estimable'])}.</p>"
-        return (f"<p>Tipping point: none — {html.escape(reason or 'significance did not change')}"
-                f".{direction}</p>")
+        return (
+            f"<p>Tipping point: none — {html.escape(reason or 'significance did not change')}"
+            f".{direction}</p>"
+        )
     mcse = s.get("tipping_delta_mcse")
-    noise = (f" (Monte-Carlo SE {fmt(mcse, 2)})" if mcse is not None else
-             f" (Monte-Carlo SE {not_estimable(reason_for(s, 'tipping_delta_mcse'))})"
-             if "tipping_delta_mcse" in s else "")
-    return (f"<p>Tipping point: significance changes at δ = {fmt(float(delta), 2)} points"
-            f"{noise}.{direction} δ is a departure from MAR, not an effect estimate.</p>")
+    noise = (
+        f" (Monte-Carlo SE {fmt(mcse, 2)})"
+        if mcse is not None
+        else f" (Monte-Carlo SE {not_estimable(reason_for(s, 'tipping_delta_mcse'))})"
+        if "tipping_delta_mcse" in s
+        else ""
+    )
+    return (
+        f"<p>Tipping point: significance changes at δ = {fmt(float(delta), 2)} points"
+        f"{noise}.{direction} δ is a departure from MAR, not an effect estimate.</p>"
+    )
 
 
 # ------------------------------------------------------------------- longitudinal
 def _longitudinal(r: dict[str, Any]) -> str:
     s = r["secondary"]
-    models = [(title, s[key]) for key, title in (
-        ("pf_mmrm", "MMRM (primary longitudinal model)"),
-        ("pf_longitudinal", "Random-intercept model" + (
-            " (sensitivity)" if "pf_mmrm" in s else "")))
-        if isinstance(s.get(key), dict)]
+    models = [
+        (title, s[key])
+        for key, title in (
+            ("pf_mmrm", "MMRM (primary longitudinal model)"),
+            (
+                "pf_longitudinal",
+                "Random-intercept model" + (" (sensitivity)" if "pf_mmrm" in s else ""),
+            ),
+        )
+        if isinstance(s.get(key), dict)
+    ]
     return "".join(_model_table(title, m) for title, m in models)
 
 
@@ -364,31 +458,65 @@ def _model_table(title: str, m: dict[str, Any]) -> str:
         if not e or e.get("estimate") is None:
             rows.append([t, not_estimable(skipped.get(t) or reason_for(e)), "", "", "", ""])
             continue
-        rows.append([t, fmt(e["estimate"]), fmt(e.get("se")), fmt(e.get("df"), 1),
-                     ci(e.get("ci95")), fmt_p(e.get("p"))])
+        rows.append(
+            [
+                t,
+                fmt(e["estimate"]),
+                fmt(e.get("se")),
+                fmt(e.get("df"), 1),
+                ci(e.get("ci95")),
+                fmt_p(e.get("p")),
+            ]
+        )
     details = f"{m.get('observations', 0)} observations of {m.get('participants', 0)} participants"
     if m.get("reference_timepoint"):
         details += f"; reference visit {html.escape(str(m['reference_timepoint']))}"
-    return (f"<h3>{html.escape(title)}</h3><p class='note'>{html.escape(m.get('model', ''))}; "
-            f"{details}.</p>"
-            + table(["Visit", "Arm effect", "SE", "df", "95% CI", "p"], rows))
+    return (
+        f"<h3>{html.escape(title)}</h3><p class='note'>{html.escape(m.get('model', ''))}; "
+        f"{details}.</p>" + table(["Visit", "Arm effect", "SE", "df", "95% CI", "p"], rows)
+    )
 
 
 def _scales(scales: Any) -> str:
     rows = []
     for rec in scales.itertuples():
-        rows.append([rec.scale, rec.timepoint, rec.arm, fmt(rec.mean, 1), fmt(rec.std, 1),
-                     str(rec.count)])
-    return ("<details><summary>All C15-PAL scales by arm and timepoint</summary>"
-            + table(["Scale", "Timepoint", "Arm", "Mean", "SD", "n"], rows) + "</details>")
+        rows.append(
+            [rec.scale, rec.timepoint, rec.arm, fmt(rec.mean, 1), fmt(rec.std, 1), str(rec.count)]
+        )
+    return (
+        "<details><summary>All C15-PAL scales by arm and timepoint</summary>"
+        + table(["Scale", "Timepoint", "Arm", "Mean", "SD", "n"], rows)
+        + "</details>"
+    )
 
 
 def _compliance(c: Any) -> str:
-    rows = [[rec.timepoint, rec.arm, str(rec.expected), str(rec.received),
-             f"{100 * rec.compliance:.0f}%" if rec.compliance == rec.compliance else "–",
-             str(rec.died), str(rec.withdrawn), str(rec.other)] for rec in c.itertuples()]
-    return table(["Timepoint", "Arm", "Expected", "Received", "Compliance", "Died",
-                  "Withdrawn", "Other missing"], rows)
+    rows = [
+        [
+            rec.timepoint,
+            rec.arm,
+            str(rec.expected),
+            str(rec.received),
+            f"{100 * rec.compliance:.0f}%" if rec.compliance == rec.compliance else "–",
+            str(rec.died),
+            str(rec.withdrawn),
+            str(rec.other),
+        ]
+        for rec in c.itertuples()
+    ]
+    return table(
+        [
+            "Timepoint",
+            "Arm",
+            "Expected",
+            "Received",
+            "Compliance",
+            "Died",
+            "Withdrawn",
+            "Other missing",
+        ],
+        rows,
+    )
 
 
 # ---------------------------------------------------------------------- secondary
@@ -406,29 +534,54 @@ def _secondary(r: dict[str, Any]) -> str:
     medians = os_.get("median_days") or {}
     logrank = os_.get("logrank_p")
     rows = [
-        ["Median overall survival, days",
-         *[value_or_reason(os_, f"median_days.{a}", medians.get(a), 0) for a in ARMS],
-         _ratio(os_, "hr", "HR") + "; log-rank p " + (
-             fmt_p(logrank) if logrank is not None
-             else not_estimable(reason_for(os_, "logrank_p")))],
+        [
+            "Median overall survival, days",
+            *[value_or_reason(os_, f"median_days.{a}", medians.get(a), 0) for a in ARMS],
+            _ratio(os_, "hr", "HR")
+            + "; log-rank p "
+            + (
+                fmt_p(logrank)
+                if logrank is not None
+                else not_estimable(reason_for(os_, "logrank_p"))
+            ),
+        ],
     ]
     for key, label, comparison in (
-            ("cif_w4", "Systemic therapy restarted by week 4 (CIF)",
-             _ratio(st, "cs_hr", "cause-specific HR")),
-            ("cif_w12", "Systemic therapy restarted by week 12 (CIF)", _fine_gray(st))):
+        (
+            "cif_w4",
+            "Systemic therapy restarted by week 4 (CIF)",
+            _ratio(st, "cs_hr", "cause-specific HR"),
+        ),
+        ("cif_w12", "Systemic therapy restarted by week 12 (CIF)", _fine_gray(st)),
+    ):
         values = st.get(key) or {}
-        rows.append([label, *[value_or_reason(st, f"{key}.{a}", values.get(a)) for a in ARMS],
-                     comparison])
-    rows.append(["Pain response at w4, responders / assessable",
-                 *[f"{fmt((pr.get(a) or {}).get('responders'))} / "
-                   f"{fmt((pr.get(a) or {}).get('assessable'))}" for a in ARMS],
-                 "difference " + (f"{fmt(pr['difference'])} ({ci(pr.get('difference_ci95'))})"
-                                  if pr.get("difference") is not None
-                                  else not_estimable(reason_for(pr, "difference")))])
+        rows.append(
+            [label, *[value_or_reason(st, f"{key}.{a}", values.get(a)) for a in ARMS], comparison]
+        )
+    rows.append(
+        [
+            "Pain response at w4, responders / assessable",
+            *[
+                f"{fmt((pr.get(a) or {}).get('responders'))} / "
+                f"{fmt((pr.get(a) or {}).get('assessable'))}"
+                for a in ARMS
+            ],
+            "difference "
+            + (
+                f"{fmt(pr['difference'])} ({ci(pr.get('difference_ci95'))})"
+                if pr.get("difference") is not None
+                else not_estimable(reason_for(pr, "difference"))
+            ),
+        ]
+    )
     mean, median = hd.get("mean") or {}, hd.get("median") or {}
-    rows.append(["Hospital days, mean (median)",
-                 *[f"{fmt(mean.get(a), 1)} ({fmt(median.get(a), 0)})" for a in ARMS],
-                 f"Wilcoxon p {fmt_p(hd.get('p'))}"])
+    rows.append(
+        [
+            "Hospital days, mean (median)",
+            *[f"{fmt(mean.get(a), 1)} ({fmt(median.get(a), 0)})" for a in ARMS],
+            f"Wilcoxon p {fmt_p(hd.get('p'))}",
+        ]
+    )
     return table(["Endpoint", "Same-day SBRT + surgery", "Standard care", "Comparison"], rows)
 
 
@@ -438,37 +591,49 @@ def _fine_gray(st: dict[str, Any]) -> str:
         return ""
     if fg.get("shr") is None:
         return f"Fine–Gray sHR {not_estimable(reason_for(st, 'fine_gray') or reason_for(fg))}"
-    return (f"Fine–Gray sHR {fmt(fg['shr'])} ({ci(fg.get('shr_ci95'))}); "
-            f"p {fmt_p(fg.get('p'))}")
+    return f"Fine–Gray sHR {fmt(fg['shr'])} ({ci(fg.get('shr_ci95'))}); p {fmt_p(fg.get('p'))}"
 
 
 def _adverse(r: dict[str, Any], art: dict[str, Any]) -> str:
     out = []
-    for title, key in (("By randomized arm (ITT)", "by_arm"),
-                       ("By treatment received (safety population)", "by_treatment_received")):
+    for title, key in (
+        ("By randomized arm (ITT)", "by_arm"),
+        ("By treatment received (safety population)", "by_treatment_received"),
+    ):
         groups = r["secondary"]["adverse_events"][key]
         names = list(groups)
         rows = []
         for cat in ("any", "grade_3_plus", "serious", "wound_complication", "related"):
-            rows.append([cat.replace("_", " ")] + [
-                f"{groups[g][cat]['participants']} ({fmt(groups[g][cat]['percent'], 0)}%); "
-                f"{groups[g][cat]['events']} events" for g in names])
-        header = ["Participants with ≥ 1"] + [f"{g} (n = {groups[g]['participants']})"
-                                              for g in names]
+            rows.append(
+                [cat.replace("_", " ")]
+                + [
+                    f"{groups[g][cat]['participants']} ({fmt(groups[g][cat]['percent'], 0)}%); "
+                    f"{groups[g][cat]['events']} events"
+                    for g in names
+                ]
+            )
+        header = ["Participants with ≥ 1"] + [
+            f"{g} (n = {groups[g]['participants']})" for g in names
+        ]
         out.append(f"<h3>{html.escape(title)}</h3>" + table(header, rows))
     terms = art.get("ae_terms")
     if terms is not None:
-        rows = [[html.escape(str(term))] + [str(v) for v in values]
-                for term, values in zip(terms.index, terms.to_numpy(), strict=True)]
+        rows = [
+            [html.escape(str(term))] + [str(v) for v in values]
+            for term, values in zip(terms.index, terms.to_numpy(), strict=True)
+        ]
         header = ["Term"] + [f"{a} / {b}" for a, b in terms.columns]
         out.append("<h3>Participants by term and arm</h3>" + table(header, rows))
     return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------- CEA
-QUADRANT_NAMES = {"NE": "more effective, more costly", "SE": "dominant: more effective, "
-                  "less costly", "SW": "less effective, less costly",
-                  "NW": "dominated: less effective, more costly"}
+QUADRANT_NAMES = {
+    "NE": "more effective, more costly",
+    "SE": "dominant: more effective, less costly",
+    "SW": "less effective, less costly",
+    "NW": "dominated: less effective, more costly",
+}
 
 
 def eur(value: float | None) -> str:
@@ -478,24 +643,25 @@ def eur(value: float | None) -> str:
     return f"−€{fmt(-value, 0)}" if value < 0 else f"€{fmt(float(value), 0)}"
 
 
-def icer_statement(delta_qaly: float | None, delta_cost: float | None,
-                   icer: float | None) -> str:
+def icer_statement(delta_qaly: float | None, delta_cost: float | None, icer: float | None) -> str:
     """The ICER in the words of its quadrant: an ICER's sign alone is ambiguous."""
     if delta_qaly is None or delta_cost is None or delta_qaly == 0:
         return "ICER not estimable (no difference in QALYs, or no estimate)."
     change = f"ΔQALY {fmt(delta_qaly, 4)}, Δcost {eur(delta_cost)}"
     if delta_qaly > 0 and delta_cost <= 0:
-        return ("On the point estimates same-day dominates standard care: more QALYs at lower "
-                f"cost ({change}); no ICER is reported.")
+        return (
+            "On the point estimates same-day dominates standard care: more QALYs at lower "
+            f"cost ({change}); no ICER is reported."
+        )
     if delta_qaly < 0 and delta_cost >= 0:
-        return ("On the point estimates same-day is dominated by standard care: fewer QALYs "
-                f"at higher cost ({change}); no ICER is reported.")
+        return (
+            "On the point estimates same-day is dominated by standard care: fewer QALYs "
+            f"at higher cost ({change}); no ICER is reported."
+        )
     ratio = icer if icer is not None else delta_cost / delta_qaly
     if delta_qaly > 0:
-        return (f"ICER: {eur(ratio)} per QALY gained (more effective, more costly; "
-                f"{change}).")
-    return (f"ICER: a saving of {eur(ratio)} per QALY lost (less effective, less costly; "
-            f"{change}).")
+        return f"ICER: {eur(ratio)} per QALY gained (more effective, more costly; {change})."
+    return f"ICER: a saving of {eur(ratio)} per QALY lost (less effective, less costly; {change})."
 
 
 def _cea(r: dict[str, Any]) -> str:
@@ -505,27 +671,48 @@ def _cea(r: dict[str, Any]) -> str:
     b = c.get("bootstrap") or {}
     qaly, cost = c.get("qaly") or {}, c.get("cost") or {}
     rows = [
-        ["QALYs (mean)", fmt(qaly.get("intervention"), 4), fmt(qaly.get("control"), 4),
-         value_or_reason(c, "qaly.difference", qaly.get("difference"), 4),
-         ci(b.get("delta_qaly_ci95"), 4)],
-        ["Costs (€, mean)", fmt(cost.get("intervention"), 0), fmt(cost.get("control"), 0),
-         value_or_reason(c, "cost.difference", cost.get("difference"), 0),
-         ci(b.get("delta_cost_ci95"), 0)],
+        [
+            "QALYs (mean)",
+            fmt(qaly.get("intervention"), 4),
+            fmt(qaly.get("control"), 4),
+            value_or_reason(c, "qaly.difference", qaly.get("difference"), 4),
+            ci(b.get("delta_qaly_ci95"), 4),
+        ],
+        [
+            "Costs (€, mean)",
+            fmt(cost.get("intervention"), 0),
+            fmt(cost.get("control"), 0),
+            value_or_reason(c, "cost.difference", cost.get("difference"), 0),
+            ci(b.get("delta_cost_ci95"), 0),
+        ],
     ]
-    inb = [[f"INB at €{int(k):,}/QALY", value_or_reason(c, f"inb.{k}", v, 0),
-            ci((b.get("inb_ci95") or {}).get(k), 0)] for k, v in (c.get("inb") or {}).items()]
-    statement = c.get("icer_statement") or icer_statement(qaly.get("difference"),
-                                                          cost.get("difference"), c.get("icer"))
-    quads = ", ".join(f"{k} ({QUADRANT_NAMES.get(k, k)}) {100 * v:.1f}%"
-                      for k, v in (b.get("quadrants") or {}).items())
+    inb = [
+        [
+            f"INB at €{int(k):,}/QALY",
+            value_or_reason(c, f"inb.{k}", v, 0),
+            ci((b.get("inb_ci95") or {}).get(k), 0),
+        ]
+        for k, v in (c.get("inb") or {}).items()
+    ]
+    statement = c.get("icer_statement") or icer_statement(
+        qaly.get("difference"), cost.get("difference"), c.get("icer")
+    )
+    quads = ", ".join(
+        f"{k} ({QUADRANT_NAMES.get(k, k)}) {100 * v:.1f}%"
+        for k, v in (b.get("quadrants") or {}).items()
+    )
     n = c.get("n") or {}
-    sample = (f"n = {n.get('intervention', '–')} same-day and {n.get('control', '–')} standard "
-              f"care; horizon {c.get('horizon_days')} days")
-    return (table(["", "Same-day", "Standard", "Difference", "Bootstrap 95% CI"], rows)
-            + f"<p>{html.escape(statement)} ({sample}).</p>"
-            + (f"<p>Bootstrap replicates by quadrant: {html.escape(quads)}.</p>" if quads else "")
-            + table(["Net benefit", "Estimate (€)", "Bootstrap 95% CI"], inb)
-            + _cea_missing_data(c))
+    sample = (
+        f"n = {n.get('intervention', '–')} same-day and {n.get('control', '–')} standard "
+        f"care; horizon {c.get('horizon_days')} days"
+    )
+    return (
+        table(["", "Same-day", "Standard", "Difference", "Bootstrap 95% CI"], rows)
+        + f"<p>{html.escape(statement)} ({sample}).</p>"
+        + (f"<p>Bootstrap replicates by quadrant: {html.escape(quads)}.</p>" if quads else "")
+        + table(["Net benefit", "Estimate (€)", "Bootstrap 95% CI"], inb)
+        + _cea_missing_data(c)
+    )
 
 
 def _cea_missing_data(c: dict[str, Any]) -> str:
@@ -533,25 +720,39 @@ def _cea_missing_data(c: dict[str, Any]) -> str:
     out = []
     rules = c.get("rules")
     if isinstance(rules, dict) and rules:
-        out.append("<h3>Missing costs and QALYs: rules</h3><ul>" + "".join(
-            f"<li>{html.escape(str(k).replace('_', ' '))}: {html.escape(str(v))}</li>"
-            for k, v in rules.items()) + "</ul>")
+        out.append(
+            "<h3>Missing costs and QALYs: rules</h3><ul>"
+            + "".join(
+                f"<li>{html.escape(str(k).replace('_', ' '))}: {html.escape(str(v))}</li>"
+                for k, v in rules.items()
+            )
+            + "</ul>"
+        )
     elif isinstance(rules, list) and rules:
-        out.append("<h3>Missing costs and QALYs: rules</h3><ul>" + "".join(
-            f"<li>{html.escape(str(v))}</li>" for v in rules) + "</ul>")
+        out.append(
+            "<h3>Missing costs and QALYs: rules</h3><ul>"
+            + "".join(f"<li>{html.escape(str(v))}</li>" for v in rules)
+            + "</ul>"
+        )
     counts = c.get("counts")
     if isinstance(counts, dict) and counts:
-        out.append("<h3>Missing costs and QALYs: counts</h3>" + table(
-            ["", "Count"], [[html.escape(label), html.escape(str(v))]
-                            for label, v in _flatten(counts)]))
+        out.append(
+            "<h3>Missing costs and QALYs: counts</h3>"
+            + table(
+                ["", "Count"],
+                [[html.escape(label), html.escape(str(v))] for label, v in _flatten(counts)],
+            )
+        )
     elif isinstance((c.get("n") or {}).get("excluded_missing_qaly"), int):
-        out.append(f"<p class='note'>Excluded for a missing QALY: "
-                   f"{c['n']['excluded_missing_qaly']}.</p>")
+        out.append(
+            f"<p class='note'>Excluded for a missing QALY: {c['n']['excluded_missing_qaly']}.</p>"
+        )
     cc = c.get("complete_case")
     if isinstance(cc, dict) and cc:
         q, k = cc.get("qaly") or {}, cc.get("cost") or {}
         statement = cc.get("icer_statement") or icer_statement(
-            q.get("difference"), k.get("difference"), cc.get("icer"))
+            q.get("difference"), k.get("difference"), cc.get("icer")
+        )
         out.append(f"<p>Complete-case sensitivity analysis: {html.escape(statement)}</p>")
     return "".join(out)
 

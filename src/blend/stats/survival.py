@@ -114,13 +114,13 @@ class CoxPHFitter:
             raise NotEstimable(
                 f"the Cox model did not converge ({self.iterations_} Newton steps, coefficient "
                 f"{beta[0]:.1f}): the likelihood is monotone, typically because all events "
-                "fall in one arm, so the hazard ratio is 0 or infinite")
+                "fall in one arm, so the hazard ratio is 0 or infinite"
+            )
         self.params_, self.loglik_ = beta, loglik
         self.se_ = np.sqrt(np.diag(np.linalg.inv(-hess)))
         return self
 
-    def _newton(self, data: _EfronData, beta: np.ndarray
-                ) -> tuple[np.ndarray, float, np.ndarray]:
+    def _newton(self, data: _EfronData, beta: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         loglik, grad, hess = data.evaluate(beta)
         self.converged_ = False
         for iteration in range(1, self.max_iter + 1):
@@ -140,8 +140,9 @@ class CoxPHFitter:
         return beta, loglik, hess
 
     @staticmethod
-    def _halve(data: _EfronData, beta: np.ndarray, step: np.ndarray, loglik: float
-               ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    def _halve(
+        data: _EfronData, beta: np.ndarray, step: np.ndarray, loglik: float
+    ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
         """Halve the step until the log likelihood is finite and does not decrease."""
         for _ in range(60):
             new = beta + step
@@ -157,17 +158,26 @@ class CoxPHFitter:
 
     def hr_ci(self, i: int = 0) -> list[float]:
         z = norm_quantile(1 - self.alpha / 2)
-        return [math.exp(self.params_[i] - z * self.se_[i]),
-                math.exp(self.params_[i] + z * self.se_[i])]
+        return [
+            math.exp(self.params_[i] - z * self.se_[i]),
+            math.exp(self.params_[i] + z * self.se_[i]),
+        ]
 
     @property
     def summary(self) -> pd.DataFrame:
         import pandas as pd
 
-        rows = [{"coef": b, "exp(coef)": math.exp(b), "se(coef)": s,
-                 "p": norm_two_sided_p(b / s), "lower": self.hr_ci(i)[0],
-                 "upper": self.hr_ci(i)[1]} for i, (b, s) in enumerate(zip(self.params_,
-                                                                           self.se_, strict=True))]
+        rows = [
+            {
+                "coef": b,
+                "exp(coef)": math.exp(b),
+                "se(coef)": s,
+                "p": norm_two_sided_p(b / s),
+                "lower": self.hr_ci(i)[0],
+                "upper": self.hr_ci(i)[1],
+            }
+            for i, (b, s) in enumerate(zip(self.params_, self.se_, strict=True))
+        ]
         return pd.DataFrame(rows)
 
 
@@ -204,8 +214,7 @@ class _EfronData:
         self.event_group = group[self.event_rows]
         d = np.bincount(self.event_group, minlength=len(times))
         # Efron: the l-th of d tied deaths removes the fraction l/d of the tied risk.
-        rank = np.arange(len(self.event_rows)) - np.searchsorted(self.event_group,
-                                                                 self.event_group)
+        rank = np.arange(len(self.event_rows)) - np.searchsorted(self.event_group, self.event_group)
         self.frac = rank / d[self.event_group]
         self.n_groups = len(times)
 
@@ -222,8 +231,10 @@ class _EfronData:
         ev = self.event_rows
         g = self.event_group
         s0d = np.bincount(g, weights=w[ev], minlength=self.n_groups)[g]
-        s1d = np.stack([np.bincount(g, weights=xw[ev, j], minlength=self.n_groups)[g]
-                        for j in range(p)], axis=1)
+        s1d = np.stack(
+            [np.bincount(g, weights=xw[ev, j], minlength=self.n_groups)[g] for j in range(p)],
+            axis=1,
+        )
         s2d = np.zeros_like(s2r)
         for j in range(p):
             for k in range(p):
@@ -255,12 +266,17 @@ def logrank_test(durations: Any, events: Any, group: Any) -> dict[str, float]:
         var = np.where(n > 1, d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1), 0.0)
     observed = deaths_1[keep].sum()
     chi2 = float((observed - expected.sum()) ** 2 / var.sum())
-    return {"chi2": chi2, "p": chi2_sf(chi2, 1), "observed": float(observed),
-            "expected": float(expected.sum())}
+    return {
+        "chi2": chi2,
+        "p": chi2_sf(chi2, 1),
+        "observed": float(observed),
+        "expected": float(expected.sum()),
+    }
 
 
-def cumulative_incidence(durations: Any, status: Any, cause: int = 1
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def cumulative_incidence(
+    durations: Any, status: Any, cause: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Aalen–Johansen CIF of `cause`; status 0 = censored, other integers = causes.
 
     Returns event times and the CIF just after each (R `survfit` multi-state).

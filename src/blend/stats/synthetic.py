@@ -20,18 +20,39 @@ PF_GRID = np.array([0, 6.67, 13.33, 20, 26.67, 33.33, 46.67, 60, 73.33, 93.33])
 PERIOD_START = np.datetime64("2022-10-15")
 PERIOD_END = np.datetime64("2026-06-30")
 DUE_DAYS = {"w1": 7, "w2": 14, "w4": 28, "w6": 42, "w8": 56, "w12": 84, "m6": 182, "m12": 365}
-SCALE_STEPS = {"EF": 100 / 12, "FA": 100 / 9, "NV": 100 / 6, "PA": 100 / 6, "DY": 100 / 3,
-               "SL": 100 / 3, "AP": 100 / 3, "CO": 100 / 3, "QL": 100 / 6}
+SCALE_STEPS = {
+    "EF": 100 / 12,
+    "FA": 100 / 9,
+    "NV": 100 / 6,
+    "PA": 100 / 6,
+    "DY": 100 / 3,
+    "SL": 100 / 3,
+    "AP": 100 / 3,
+    "CO": 100 / 3,
+    "QL": 100 / 6,
+}
 SYMPTOM_SCALES = {"FA", "NV", "PA", "DY", "SL", "AP", "CO"}  # higher = worse
 EQ5D_TIMEPOINTS = ("baseline", "w4", "w12", "m6", "m12")
 PAIN_TIMEPOINTS = ("baseline", "w1", "w2", "w4", "w8", "w12")
-AE_TERMS = np.array(["Wound complication", "Wound infection", "Wound dehiscence", "Back pain",
-                     "Fatigue", "Nausea", "Pneumonia", "Urinary tract infection",
-                     "Thromboembolic event", "Radiation dermatitis"])
+AE_TERMS = np.array(
+    [
+        "Wound complication",
+        "Wound infection",
+        "Wound dehiscence",
+        "Back pain",
+        "Fatigue",
+        "Nausea",
+        "Pneumonia",
+        "Urinary tract infection",
+        "Thromboembolic event",
+        "Radiation dermatitis",
+    ]
+)
 AE_PROBS = np.array([0.10, 0.08, 0.04, 0.18, 0.16, 0.12, 0.08, 0.09, 0.05, 0.10])
 NONE = -1_000_000  # day offset standing for an empty date
-REFUSAL_REASONS = np.array(["prefers standard care", "fears the combined procedure",
-                            "travel burden", "no reason given"])
+REFUSAL_REASONS = np.array(
+    ["prefers standard care", "fears the combined procedure", "travel burden", "no reason given"]
+)
 
 
 def make_dataset(n_randomized: int, seed: int, out_dir: str | Path) -> Path:
@@ -50,9 +71,15 @@ def make_dataset(n_randomized: int, seed: int, out_dir: str | Path) -> Path:
     }
     for name, frame in tables.items():
         frame.to_csv(out / name, index=False, lineterminator="\n")
-    meta = {"trial": "BLEND", "protocol_version": "1.0-synthetic", "cohort_participants": cohort,
-            "period_start": str(PERIOD_START), "period_end": str(PERIOD_END),
-            "exported_at": "2026-07-01T00:00:00Z", "synthetic_seed": seed}
+    meta = {
+        "trial": "BLEND",
+        "protocol_version": "1.0-synthetic",
+        "cohort_participants": cohort,
+        "period_start": str(PERIOD_START),
+        "period_end": str(PERIOD_END),
+        "exported_at": "2026-07-01T00:00:00Z",
+        "synthetic_seed": seed,
+    }
     (out / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return out
 
@@ -65,8 +92,9 @@ def _participants(n: int, rng: np.random.Generator) -> dict[str, Any]:
     p["arm"] = _blocked_arms(p["stratum"], rng)
     p["age"] = np.clip(rng.normal(66, 10, n).round(), 30, 92)
     p["sex"] = np.where(rng.random(n) < 0.45, "female", "male")
-    p["tumour"] = rng.choice(["breast", "prostate", "lung", "kidney", "other"], n,
-                             p=[0.25, 0.2, 0.25, 0.1, 0.2])
+    p["tumour"] = rng.choice(
+        ["breast", "prostate", "lung", "kidney", "other"], n, p=[0.25, 0.2, 0.25, 0.1, 0.2]
+    )
     p["sins"] = rng.integers(7, 14, n)
     _offers(p, rng)
     _follow_up(p, rng)
@@ -132,28 +160,30 @@ def _participant_table(p: dict[str, Any]) -> Any:
     z = p["arm"] == "intervention"
     rd = p["rand_day"]
     reasons = np.where(p["refused"], REFUSAL_REASONS[np.arange(p["n"]) % 4], "")
-    return pd.DataFrame({
-        "study_id": p["study_id"],
-        "randomized_on": _date(rd),
-        "arm": p["arm"],
-        "stratum": p["stratum"],
-        "offered": np.where(z, _bool(p["offered"]), ""),
-        "accepted": np.where(p["offered"], _bool(p["accepted"]), ""),
-        "refusal_reason": reasons,
-        "received_intervention": _bool(p["received"]),
-        "treatment_start": _date(p["ts_day"], rd),
-        "death_date": _date(np.where(p["dead"], p["fu"], NONE), rd),
-        "last_contact": _date(p["fu"], rd),
-        "withdrawn_on": _date(p["withdrawn"], rd),
-        "age": p["age"].astype(int),
-        "sex": p["sex"],
-        "primary_tumour": p["tumour"],
-        "sins_total": p["sins"],
-        "performance_status": p["ps"],
-        "systemic_restart_date": _date(p["restart_day"], rd),
-        "hospital_days": p["hospital_days"],
-        "neuro_deterioration": p["neuro"],
-    })
+    return pd.DataFrame(
+        {
+            "study_id": p["study_id"],
+            "randomized_on": _date(rd),
+            "arm": p["arm"],
+            "stratum": p["stratum"],
+            "offered": np.where(z, _bool(p["offered"]), ""),
+            "accepted": np.where(p["offered"], _bool(p["accepted"]), ""),
+            "refusal_reason": reasons,
+            "received_intervention": _bool(p["received"]),
+            "treatment_start": _date(p["ts_day"], rd),
+            "death_date": _date(np.where(p["dead"], p["fu"], NONE), rd),
+            "last_contact": _date(p["fu"], rd),
+            "withdrawn_on": _date(p["withdrawn"], rd),
+            "age": p["age"].astype(int),
+            "sex": p["sex"],
+            "primary_tumour": p["tumour"],
+            "sins_total": p["sins"],
+            "performance_status": p["ps"],
+            "systemic_restart_date": _date(p["restart_day"], rd),
+            "hospital_days": p["hospital_days"],
+            "neuro_deterioration": p["neuro"],
+        }
+    )
 
 
 def _screening(p: dict[str, Any], rng: np.random.Generator) -> tuple[Any, int]:
@@ -162,23 +192,35 @@ def _screening(p: dict[str, Any], rng: np.random.Generator) -> tuple[Any, int]:
     n = p["n"]
     extra = max(4, int(round(1.1 * n)))
     consent = rng.choice(["yes", "no", "postponed"], extra, p=[0.62, 0.28, 0.10])
-    eligibility = np.where(rng.random(extra) < 0.8, "ineligible",
-                           np.where(rng.random(extra) < 0.5, "pending", "eligible"))
-    codes = np.array(["life_expectancy", "no_instability", "prior_surgery", "too_frail",
-                      "cord_compression"])
+    eligibility = np.where(
+        rng.random(extra) < 0.8,
+        "ineligible",
+        np.where(rng.random(extra) < 0.5, "pending", "eligible"),
+    )
+    codes = np.array(
+        ["life_expectancy", "no_instability", "prior_surgery", "too_frail", "cord_compression"]
+    )
     first, second = rng.integers(0, 5, extra), rng.integers(0, 5, extra)
-    reasons = np.where(first == second, codes[first],
-                       np.char.add(np.char.add(codes[first], ";"), codes[second]))
-    frame = pd.DataFrame({
-        "study_id": np.concatenate([p["study_id"], [f"BS-{i + 1:05d}" for i in range(extra)]]),
-        "screened_on": np.concatenate([_date(np.maximum(0, p["rand_day"] - rng.integers(0, 15, n))),
-                                       _date(rng.integers(0, 1100, extra))]),
-        "randomization_consent": np.concatenate([np.full(n, "yes"), consent]),
-        "eligibility": np.concatenate([np.full(n, "eligible"), eligibility]),
-        "ineligibility_reasons": np.concatenate([np.full(n, ""),
-                                                 np.where(eligibility == "ineligible", reasons, "")]),
-        "randomized": np.concatenate([np.full(n, "true"), np.full(extra, "false")]),
-    })
+    reasons = np.where(
+        first == second, codes[first], np.char.add(np.char.add(codes[first], ";"), codes[second])
+    )
+    frame = pd.DataFrame(
+        {
+            "study_id": np.concatenate([p["study_id"], [f"BS-{i + 1:05d}" for i in range(extra)]]),
+            "screened_on": np.concatenate(
+                [
+                    _date(np.maximum(0, p["rand_day"] - rng.integers(0, 15, n))),
+                    _date(rng.integers(0, 1100, extra)),
+                ]
+            ),
+            "randomization_consent": np.concatenate([np.full(n, "yes"), consent]),
+            "eligibility": np.concatenate([np.full(n, "eligible"), eligibility]),
+            "ineligibility_reasons": np.concatenate(
+                [np.full(n, ""), np.where(eligibility == "ineligible", reasons, "")]
+            ),
+            "randomized": np.concatenate([np.full(n, "true"), np.full(extra, "false")]),
+        }
+    )
     cohort = len(frame) + int(round(0.15 * n))
     return frame, cohort
 
@@ -210,8 +252,9 @@ def _visit_day(p: dict[str, Any], timepoint: str, rng: np.random.Generator) -> t
     return day, alive & not_withdrawn & respond
 
 
-def _latent_pf(p: dict[str, Any], latent0: np.ndarray, timepoint: str,
-               rng: np.random.Generator) -> np.ndarray:
+def _latent_pf(
+    p: dict[str, Any], latent0: np.ndarray, timepoint: str, rng: np.random.Generator
+) -> np.ndarray:
     if timepoint == "baseline":
         return latent0
     weeks = DUE_DAYS[timepoint] / 7
@@ -226,8 +269,14 @@ def _snap(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return grid[idx]
 
 
-def _visit_rows(p: dict[str, Any], timepoint: str, day: np.ndarray, returned: np.ndarray,
-                latent: np.ndarray, rng: np.random.Generator) -> Any:
+def _visit_rows(
+    p: dict[str, Any],
+    timepoint: str,
+    day: np.ndarray,
+    returned: np.ndarray,
+    latent: np.ndarray,
+    rng: np.random.Generator,
+) -> Any:
     import pandas as pd
 
     n = p["n"]
@@ -239,17 +288,27 @@ def _visit_rows(p: dict[str, Any], timepoint: str, day: np.ndarray, returned: np
     if timepoint in EQ5D_TIMEPOINTS:
         index = np.clip(0.15 + 0.0075 * latent + rng.normal(0, 0.1, n), -0.446, 1.0)
         values[("eq5d5l-nl", "index")] = index.round(4)
-        values[("eq5d5l-nl", "vas")] = np.clip(25 + 0.55 * latent + rng.normal(0, 10, n), 0, 100
-                                               ).round()
+        values[("eq5d5l-nl", "vas")] = np.clip(
+            25 + 0.55 * latent + rng.normal(0, 10, n), 0, 100
+        ).round()
     if timepoint in PAIN_TIMEPOINTS:
         values[("pain", "worst_pain")], values[("pain", "omed")] = _pain(p, timepoint, rng)
     dates = _date(day, p["rand_day"])
     rows = []
     for (instrument, scale), value in values.items():
         keep = returned & (rng.random(n) < 0.985)  # the odd scale cannot be scored
-        rows.append(pd.DataFrame({"study_id": p["study_id"][keep], "timepoint": timepoint,
-                                  "assessed_on": dates[keep], "instrument": instrument,
-                                  "scale": scale, "value": value[keep]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "study_id": p["study_id"][keep],
+                    "timepoint": timepoint,
+                    "assessed_on": dates[keep],
+                    "instrument": instrument,
+                    "scale": scale,
+                    "value": value[keep],
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -280,11 +339,16 @@ def _adverse_events(p: dict[str, Any], rng: np.random.Generator) -> Any:
     grade = rng.choice([1, 2, 3, 4], m, p=[0.42, 0.33, 0.19, 0.06])
     serious = np.where(grade >= 3, rng.random(m) < 0.7, rng.random(m) < 0.04)
     onset = (rng.random(m) * np.minimum(p["fu"][who], 120)).astype(int)
-    return pd.DataFrame({
-        "study_id": p["study_id"][who], "term": AE_TERMS[term], "grade": grade,
-        "serious": _bool(serious), "onset_date": _date(onset, p["rand_day"][who]),
-        "related": _bool(rng.random(m) < np.where(term < 3, 0.9, 0.2)),
-    })
+    return pd.DataFrame(
+        {
+            "study_id": p["study_id"][who],
+            "term": AE_TERMS[term],
+            "grade": grade,
+            "serious": _bool(serious),
+            "onset_date": _date(onset, p["rand_day"][who]),
+            "related": _bool(rng.random(m) < np.where(term < 3, 0.9, 0.2)),
+        }
+    )
 
 
 def _costs(p: dict[str, Any], rng: np.random.Generator) -> Any:
@@ -303,8 +367,15 @@ def _costs(p: dict[str, Any], rng: np.random.Generator) -> Any:
     frames = []
     for category, amount in items.items():
         keep = amount > 0
-        frames.append(pd.DataFrame({"study_id": p["study_id"][keep], "category": category,
-                                    "amount_eur": np.round(np.maximum(amount[keep], 0), 2)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "study_id": p["study_id"][keep],
+                    "category": category,
+                    "amount_eur": np.round(np.maximum(amount[keep], 0), 2),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).sort_values("study_id", kind="stable")
 
 
@@ -326,8 +397,12 @@ def rising_variance_pf(n: int, seed: int) -> Any:
     stratum = np.where(rng.random(n) < 0.5, "ps0-1", "ps2-4")
     base = np.clip(np.round(rng.normal(55, 18, n), 2), 0, 100)
     effect = np.array([2.0, 6.0, 8.0, 8.0, 6.0])
-    mean = 20 + 0.6 * base[:, None] + effect[None, :] * z[:, None] - 4.0 * (stratum == "ps2-4"
-                                                                            )[:, None]
+    mean = (
+        20
+        + 0.6 * base[:, None]
+        + effect[None, :] * z[:, None]
+        - 4.0 * (stratum == "ps2-4")[:, None]
+    )
     pf = mean + rng.multivariate_normal(np.zeros(5), cov, n)
     low = pf < 40
     dropped = np.zeros(n, bool)
@@ -335,6 +410,10 @@ def rising_variance_pf(n: int, seed: int) -> Any:
     for v in range(1, 5):  # dropout after a low value (MAR)
         dropped |= low[:, v - 1] & (rng.random(n) < 0.3)
         keep[:, v] = ~dropped & (rng.random(n) < 0.95)
-    rows = [(f"P{i:04d}", int(z[i]), float(base[i]), stratum[i], visits[v], round(pf[i, v], 2))
-            for i in range(n) for v in range(5) if keep[i, v]]
+    rows = [
+        (f"P{i:04d}", int(z[i]), float(base[i]), stratum[i], visits[v], round(pf[i, v], 2))
+        for i in range(n)
+        for v in range(5)
+        if keep[i, v]
+    ]
     return pd.DataFrame(rows, columns=["study_id", "z", "pf_baseline", "stratum", "tp", "pf"])

@@ -62,14 +62,18 @@ class ShiftTerms:
         return est, rss / self.df_resid * self.c[sel]
 
 
-def shift_terms(designs: list[np.ndarray], outcomes: list[np.ndarray], shifted: np.ndarray,
-                column: int) -> ShiftTerms:
+def shift_terms(
+    designs: list[np.ndarray], outcomes: list[np.ndarray], shifted: np.ndarray, column: int
+) -> ShiftTerms:
     """ShiftTerms from each imputation's design matrix and completed outcome."""
-    rows = [_one_imputation(x, y, shifted.astype(float), column)
-            for x, y in zip(designs, outcomes, strict=True)]
+    rows = [
+        _one_imputation(x, y, shifted.astype(float), column)
+        for x, y in zip(designs, outcomes, strict=True)
+    ]
     b, a, c, ee, ef, ff = (np.array(v) for v in zip(*rows, strict=True))
-    return ShiftTerms(b, a, c, ee, ef, ff, designs[0].shape[0] - designs[0].shape[1],
-                      int(shifted.sum()))
+    return ShiftTerms(
+        b, a, c, ee, ef, ff, designs[0].shape[0] - designs[0].shape[1], int(shifted.sum())
+    )
 
 
 def _one_imputation(x: np.ndarray, y: np.ndarray, m: np.ndarray, j: int) -> tuple[float, ...]:
@@ -78,8 +82,14 @@ def _one_imputation(x: np.ndarray, y: np.ndarray, m: np.ndarray, j: int) -> tupl
     e = y - x @ coef[:, 0]
     f = m - x @ coef[:, 1]
     r_inv = np.linalg.inv(r)
-    return (coef[j, 0], coef[j, 1], float(r_inv[j] @ r_inv[j]), float(e @ e), float(e @ f),
-            float(f @ f))
+    return (
+        coef[j, 0],
+        coef[j, 1],
+        float(r_inv[j] @ r_inv[j]),
+        float(e @ e),
+        float(e @ f),
+        float(f @ f),
+    )
 
 
 def pooled_p(terms: ShiftTerms, shift: float, keep: np.ndarray | None = None) -> float:
@@ -98,9 +108,13 @@ def direction(estimate: float, significant: bool) -> int:
     return -sign if significant else sign
 
 
-def find_tipping_delta(terms: ShiftTerms, sign: int, alpha: float,
-                       keep: np.ndarray | None = None, significant: bool | None = None
-                       ) -> float | None:
+def find_tipping_delta(
+    terms: ShiftTerms,
+    sign: int,
+    alpha: float,
+    keep: np.ndarray | None = None,
+    significant: bool | None = None,
+) -> float | None:
     """Smallest δ in (0, MAX_DELTA] where significance differs from δ = 0, or None.
 
     `significant` fixes the status to leave (the full set's, for a jackknife subset; a
@@ -118,8 +132,15 @@ def find_tipping_delta(terms: ShiftTerms, sign: int, alpha: float,
     return None
 
 
-def _bisect(terms: ShiftTerms, sign: int, alpha: float, significant: bool, lo: float,
-            hi: float, keep: np.ndarray | None) -> float:
+def _bisect(
+    terms: ShiftTerms,
+    sign: int,
+    alpha: float,
+    significant: bool,
+    lo: float,
+    hi: float,
+    keep: np.ndarray | None,
+) -> float:
     while hi - lo > BISECTION_TOL:
         mid = (lo + hi) / 2
         if (pooled_p(terms, sign * mid, keep) < alpha) != significant:
@@ -147,8 +168,7 @@ def jackknife_mcse(terms: ShiftTerms, sign: int, alpha: float) -> float | None:
     return float(math.sqrt((m - 1) / m * np.sum((v - v.mean()) ** 2)))
 
 
-def tipping_analysis(terms: ShiftTerms, deltas: tuple[int, ...], alpha: float
-                     ) -> dict[str, Any]:
+def tipping_analysis(terms: ShiftTerms, deltas: tuple[int, ...], alpha: float) -> dict[str, Any]:
     """The `sensitivity` block: grid rows for the figure, the exact tipping δ and its MCSE."""
     est0, var0 = terms.at(0.0)
     start = pool_rubin(est0, var0, terms.df_resid, alpha)
@@ -158,21 +178,29 @@ def tipping_analysis(terms: ShiftTerms, deltas: tuple[int, ...], alpha: float
     grid_top = max(max(deltas), math.ceil(tip) + 1 if tip is not None else 0)
     rows = [_row(terms, float(d), sign, alpha) for d in range(0, grid_top + 1)]
     out: dict[str, Any] = {
-        "tipping_point": rows, "tipping_delta": tip,
+        "tipping_point": rows,
+        "tipping_delta": tip,
         "tipping_delta_mcse": jackknife_mcse(terms, sign, alpha) if tip is not None else None,
         "tipping_direction": _direction_text(sign, significant),
-        "tipping_rule": ("smallest δ (points of PF) at which significance at "
-                         f"{alpha:g} differs from δ = 0, found by bisection to 1e-6; "
-                         "MCSE by the jackknife over imputations"),
-        "notes": {}}
+        "tipping_rule": (
+            "smallest δ (points of PF) at which significance at "
+            f"{alpha:g} differs from δ = 0, found by bisection to 1e-6; "
+            "MCSE by the jackknife over imputations"
+        ),
+        "notes": {},
+    }
     if tip is None:
         out["notes"]["tipping_delta"] = (
-            "no intervention-arm PF_w4 was imputed, so δ changes nothing" if not terms.n_shifted
-            else f"the conclusion did not change for any δ up to {MAX_DELTA:g} points")
+            "no intervention-arm PF_w4 was imputed, so δ changes nothing"
+            if not terms.n_shifted
+            else f"the conclusion did not change for any δ up to {MAX_DELTA:g} points"
+        )
     if out["tipping_delta_mcse"] is None:
         out["notes"]["tipping_delta_mcse"] = (
-            "no tipping δ" if tip is None else
-            "not estimable: fewer than 3 imputations, or a leave-one-out set did not tip")
+            "no tipping δ"
+            if tip is None
+            else "not estimable: fewer than 3 imputations, or a leave-one-out set did not tip"
+        )
     if not out["notes"]:
         del out["notes"]
     return out
@@ -181,12 +209,20 @@ def tipping_analysis(terms: ShiftTerms, deltas: tuple[int, ...], alpha: float
 def _row(terms: ShiftTerms, delta: float, sign: int, alpha: float) -> dict[str, Any]:
     est, var = terms.at(sign * delta)
     pooled = pool_rubin(est, var, terms.df_resid, alpha)
-    return {"delta": delta, "shift": sign * delta + 0.0, "estimate": pooled["estimate"],
-            "ci95": pooled["ci95"], "p": pooled["p"]}
+    return {
+        "delta": delta,
+        "shift": sign * delta + 0.0,
+        "estimate": pooled["estimate"],
+        "ci95": pooled["ci95"],
+        "p": pooled["p"],
+    }
 
 
 def _direction_text(sign: int, significant: bool) -> str:
     way = "lowered" if sign < 0 else "raised"
-    goal = ("toward the null (significant at δ = 0)" if significant
-            else "away from the null (not significant at δ = 0)")
+    goal = (
+        "toward the null (significant at δ = 0)"
+        if significant
+        else "away from the null (not significant at δ = 0)"
+    )
     return f"imputed intervention-arm PF_w4 {way} by δ: {goal}"

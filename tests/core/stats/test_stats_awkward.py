@@ -42,15 +42,18 @@ def notes_for(results: dict[str, Any], label: str) -> list[str]:
 
 # ----------------------------------------------------------------------- class 1
 def test_an_arm_without_primary_outcomes_is_not_estimable_everywhere(
-        synthetic_100: Path, tmp_path: Path) -> None:
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """ITT came out near 1e15 and CACE as 0.00; R's lm reports NA for the aliased arm."""
     r = analyse(synthetic_100, tmp_path, lambda f: awkward.no_outcomes_in_arm(f, "control"))
     for key in ("itt", "cace", "itt_mi"):
         block = r["primary"][key]
         assert block["estimate"] is None and block["se"] is None
         assert "no control participant" in block["not_estimable"]
-    assert "not estimable" in r["sensitivity"]["not_estimable"] or r["sensitivity"][
-        "tipping_delta"] is None
+    assert (
+        "not estimable" in r["sensitivity"]["not_estimable"]
+        or r["sensitivity"]["tipping_delta"] is None
+    )
     pain = r["secondary"]["pain_response_w4"]
     assert pain["control"]["observed_w4"] == 0 and pain["difference"] is None
     assert "imputed non-responders" in pain["notes"]["difference"]
@@ -58,14 +61,20 @@ def test_an_arm_without_primary_outcomes_is_not_estimable_everywhere(
 
 
 def test_an_arm_with_outcomes_but_an_empty_stratum_level_still_matches_lm(
-        synthetic_100: Path, tmp_path: Path) -> None:
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """A stratum level without anyone in the complete-case sample is dropped as lm drops
     an NA term; the arm effect is then the lm estimate without that level."""
+
     def one_stratum_at_w4(folder: Path) -> None:
         p = pd.read_csv(folder / "participants.csv", dtype=str, keep_default_na=False)
         ids = set(p.loc[p["stratum"] == "ps2-4", "study_id"])
-        awkward._edit(folder, "assessments.csv", lambda a: a[~(a["study_id"].isin(ids) & (
-            a["timepoint"] == "w4"))])
+        awkward._edit(
+            folder,
+            "assessments.csv",
+            lambda a: a[~(a["study_id"].isin(ids) & (a["timepoint"] == "w4"))],
+        )
+
     r = analyse(synthetic_100, tmp_path, one_stratum_at_w4)
     assert r["primary"]["itt"]["estimate"] is not None
     wide = participant_frame(load_dataset(tmp_path / "data"))
@@ -77,8 +86,9 @@ def test_an_arm_with_outcomes_but_an_empty_stratum_level_still_matches_lm(
 
 
 # ----------------------------------------------------------------------- class 2
-def test_no_pf_at_the_first_visit_moves_the_reference_visit(synthetic_100: Path,
-                                                            tmp_path: Path) -> None:
+def test_no_pf_at_the_first_visit_moves_the_reference_visit(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """With w1 absent the w1-referenced time dummies were collinear with the intercept
     and τ² came out wrong without a note; now the reference is the first visit with data,
     and the fit equals the full-data fit restricted to the other visits."""
@@ -95,10 +105,10 @@ def test_no_pf_at_the_first_visit_moves_the_reference_visit(synthetic_100: Path,
     assert ri["tau2"] == pytest.approx(reference["tau2"], rel=1e-9)
 
 
-def test_a_visit_where_one_arm_has_no_pf_has_no_arm_effect(synthetic_100: Path,
-                                                           tmp_path: Path) -> None:
-    r = analyse(synthetic_100, tmp_path,
-                lambda f: awkward.no_outcomes_in_arm(f, "control", "m12"))
+def test_a_visit_where_one_arm_has_no_pf_has_no_arm_effect(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
+    r = analyse(synthetic_100, tmp_path, lambda f: awkward.no_outcomes_in_arm(f, "control", "m12"))
     for model in ("pf_mmrm", "pf_longitudinal"):
         block = r["secondary"][model]
         assert "m12" not in block["arm_effect_by_timepoint"]
@@ -107,8 +117,9 @@ def test_a_visit_where_one_arm_has_no_pf_has_no_arm_effect(synthetic_100: Path,
 
 
 # ----------------------------------------------------------------------- class 3
-def test_mi_drops_an_auxiliary_that_is_entirely_missing(synthetic_100: Path,
-                                                        tmp_path: Path) -> None:
+def test_mi_drops_an_auxiliary_that_is_entirely_missing(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """An interim before w12: PF_w12 has no observed value. The MI failed with
     "ValueError: high <= 0"; mice removes the constant predictor and goes on."""
     r = analyse(synthetic_100, tmp_path, lambda f: awkward.interim_before(f, "w12"))
@@ -118,8 +129,7 @@ def test_mi_drops_an_auxiliary_that_is_entirely_missing(synthetic_100: Path,
 
 
 # ----------------------------------------------------------------------- class 4
-def test_a_diverging_cox_model_leaves_km_log_rank_and_the_cif_alone(
-        tmp_path: Path) -> None:
+def test_a_diverging_cox_model_leaves_km_log_rank_and_the_cif_alone(tmp_path: Path) -> None:
     """n = 10 with every death in the intervention arm: R's coxph warns "coefficient may be
     infinite"; KM, log-rank and the CIF are nonparametric and still reported."""
     from blend.stats.synthetic import make_dataset
@@ -141,8 +151,12 @@ def test_a_logrank_without_deaths_is_not_estimable_but_km_is(tmp_path: Path) -> 
     from blend.stats.synthetic import make_dataset
 
     base = make_dataset(12, 1, tmp_path / "base")
-    r = analyse(base, tmp_path, awkward.no_deaths_in_arm,
-                lambda f: awkward.no_deaths_in_arm(f, "intervention"))
+    r = analyse(
+        base,
+        tmp_path,
+        awkward.no_deaths_in_arm,
+        lambda f: awkward.no_deaths_in_arm(f, "intervention"),
+    )
     os_ = r["secondary"]["overall_survival"]
     assert os_["logrank_p"] is None and os_["notes"]["logrank_p"] == "no deaths"
     assert os_["hr"] is None and "no events" in os_["notes"]["hr"]
@@ -150,13 +164,17 @@ def test_a_logrank_without_deaths_is_not_estimable_but_km_is(tmp_path: Path) -> 
 
 # ----------------------------------------------------------------------- class 5
 def test_missing_costs_and_qalys_are_counted_and_imputed_not_zero(
-        synthetic_100: Path, tmp_path: Path) -> None:
-    r = analyse(synthetic_100, tmp_path, lambda f: awkward.drop_cost_rows(f, 0.2, 1),
-                lambda f: awkward.drop_baseline_eq5d(f, 0.2, 2),
-                lambda f: awkward.early_last_contact(f, 0.2, 90, 3))
+    synthetic_100: Path, tmp_path: Path
+) -> None:
+    r = analyse(
+        synthetic_100,
+        tmp_path,
+        lambda f: awkward.drop_cost_rows(f, 0.2, 1),
+        lambda f: awkward.drop_baseline_eq5d(f, 0.2, 2),
+        lambda f: awkward.early_last_contact(f, 0.2, 90, 3),
+    )
     cea = r["cea"]
-    counts = {k: sum(arm[k] for arm in cea["counts"].values()) for k in
-              cea["counts"]["control"]}
+    counts = {k: sum(arm[k] for arm in cea["counts"].values()) for k in cea["counts"]["control"]}
     assert counts["cost_missing_no_rows"] > 0 and counts["qaly_missing_no_baseline"] > 0
     assert counts["qaly_missing_censored"] > 0
     assert cea["method"].startswith("multiple imputation by arm")
@@ -170,20 +188,21 @@ def test_missing_costs_and_qalys_are_counted_and_imputed_not_zero(
     assert len(frame["study_id"].unique()) == counts["cost_complete"]
 
 
-def test_an_empty_cost_file_is_not_estimable_not_zero(synthetic_100: Path,
-                                                      tmp_path: Path) -> None:
+def test_an_empty_cost_file_is_not_estimable_not_zero(synthetic_100: Path, tmp_path: Path) -> None:
     """A header-only costs.csv reported "ICER €0 per QALY gained"."""
     r = analyse(synthetic_100, tmp_path, awkward.empty_costs)
     cea = r["cea"]
     assert cea["icer"] is None and cea["cost"]["difference"] is None
     assert "costs.csv has no rows" in cea["not_estimable"]
-    assert cea["counts"]["control"]["cost_missing_no_rows"] == cea["counts"]["control"][
-        "randomized"]
+    assert (
+        cea["counts"]["control"]["cost_missing_no_rows"] == cea["counts"]["control"]["randomized"]
+    )
     assert cea["rules"]
 
 
-def test_complete_case_cea_matches_an_independent_computation(synthetic_100: Path,
-                                                              tmp_path: Path) -> None:
+def test_complete_case_cea_matches_an_independent_computation(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """The complete-case block against plain arm means of the participants whose QALY
     is complete and who have cost rows (the rule, independently coded here)."""
     r = analyse(synthetic_100, tmp_path, lambda f: awkward.drop_cost_rows(f, 0.2, 1))
@@ -192,32 +211,44 @@ def test_complete_case_cea_matches_an_independent_computation(synthetic_100: Pat
 
     p = ds.participants.set_index("study_id")
     status = qaly_status(ds.participants, ds.assessments, 182).to_numpy()
-    frame = pd.DataFrame({"z": (p["arm"] == "intervention").astype(int).to_numpy(),
-                          "qaly": qalys(ds.participants, ds.assessments, 182).to_numpy(),
-                          "cost": ds.costs.groupby("study_id")["amount_eur"].sum().reindex(
-                              p.index).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "z": (p["arm"] == "intervention").astype(int).to_numpy(),
+            "qaly": qalys(ds.participants, ds.assessments, 182).to_numpy(),
+            "cost": ds.costs.groupby("study_id")["amount_eur"].sum().reindex(p.index).to_numpy(),
+        }
+    )
     ok = (status == QALY_COMPLETE) & frame["cost"].notna().to_numpy()
     g = frame[ok].groupby("z").mean()
     cc = r["cea"]["complete_case"]
-    npt.assert_allclose(cc["qaly"]["difference"], g.loc[1, "qaly"] - g.loc[0, "qaly"],
-                        rtol=1e-12)
-    npt.assert_allclose(cc["cost"]["difference"], g.loc[1, "cost"] - g.loc[0, "cost"],
-                        rtol=1e-12)
+    npt.assert_allclose(cc["qaly"]["difference"], g.loc[1, "qaly"] - g.loc[0, "qaly"], rtol=1e-12)
+    npt.assert_allclose(cc["cost"]["difference"], g.loc[1, "cost"] - g.loc[0, "cost"], rtol=1e-12)
 
 
 # ----------------------------------------------------------------------- class 6
-@pytest.mark.parametrize(("cost_factor", "utility_shift", "quadrant", "wording"), [
-    (0.5, 0.15, "SE", "dominant"),
-    (1.8, -0.15, "NW", "dominated"),
-    (1.8, 0.15, "NE", "per QALY gained"),
-    (0.5, -0.15, "SW", "saved per QALY lost"),
-])
-def test_the_icer_is_worded_by_quadrant(synthetic_100: Path, tmp_path: Path,
-                                        cost_factor: float, utility_shift: float,
-                                        quadrant: str, wording: str) -> None:
-    r = analyse(synthetic_100, tmp_path,
-                lambda f: awkward.scale_costs(f, "intervention", cost_factor),
-                lambda f: awkward.shift_utilities(f, "intervention", utility_shift))
+@pytest.mark.parametrize(
+    ("cost_factor", "utility_shift", "quadrant", "wording"),
+    [
+        (0.5, 0.15, "SE", "dominant"),
+        (1.8, -0.15, "NW", "dominated"),
+        (1.8, 0.15, "NE", "per QALY gained"),
+        (0.5, -0.15, "SW", "saved per QALY lost"),
+    ],
+)
+def test_the_icer_is_worded_by_quadrant(
+    synthetic_100: Path,
+    tmp_path: Path,
+    cost_factor: float,
+    utility_shift: float,
+    quadrant: str,
+    wording: str,
+) -> None:
+    r = analyse(
+        synthetic_100,
+        tmp_path,
+        lambda f: awkward.scale_costs(f, "intervention", cost_factor),
+        lambda f: awkward.shift_utilities(f, "intervention", utility_shift),
+    )
     assert r["cea"]["quadrant"] == quadrant
     assert wording in r["cea"]["icer_statement"]
     assert "€-" not in r["cea"]["icer_statement"]
@@ -225,7 +256,8 @@ def test_the_icer_is_worded_by_quadrant(synthetic_100: Path, tmp_path: Path,
 
 # ----------------------------------------------------------------------- class 7
 def test_almost_everyone_refusing_gives_a_weak_instrument_warning(
-        synthetic_100: Path, tmp_path: Path) -> None:
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     r = analyse(synthetic_100, tmp_path, lambda f: awkward.everyone_refuses(f, keep=2))
     cace = r["primary"]["cace"]
     assert cace["first_stage"]["weak"] is True and cace["first_stage"]["f_statistic"] < 10
@@ -233,8 +265,9 @@ def test_almost_everyone_refusing_gives_a_weak_instrument_warning(
     assert 0 < cace["first_stage"]["partial_r2"] < 0.1
 
 
-def test_controls_crossing_over_give_a_weak_instrument_warning(synthetic_100: Path,
-                                                              tmp_path: Path) -> None:
+def test_controls_crossing_over_give_a_weak_instrument_warning(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     """Half the controls get the same-day treatment outside the trial: the first-stage F of
     the offer falls to about 4."""
     r = analyse(synthetic_100, tmp_path, lambda f: awkward.controls_cross_over(f, 0.5, 1))
@@ -242,32 +275,37 @@ def test_controls_crossing_over_give_a_weak_instrument_warning(synthetic_100: Pa
     assert cace["first_stage"]["f_statistic"] < 10 and "weak instrument" in cace["warning"]
 
 
-def test_a_strong_instrument_has_no_warning_but_reports_its_f(synthetic_100: Path,
-                                                              tmp_path: Path) -> None:
+def test_a_strong_instrument_has_no_warning_but_reports_its_f(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     r = analyse(synthetic_100, tmp_path)
     cace = r["primary"]["cace"]
     assert cace["first_stage"]["f_statistic"] > 10 and "warning" not in cace
 
 
-def test_everyone_refusing_makes_the_cace_not_estimable(synthetic_100: Path,
-                                                        tmp_path: Path) -> None:
+def test_everyone_refusing_makes_the_cace_not_estimable(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
     def nobody_receives(folder: Path) -> None:
         awkward.everyone_refuses(folder, keep=0)
 
         def change(p: pd.DataFrame) -> pd.DataFrame:
             p["received_intervention"] = "false"
             return p
+
         awkward._edit(folder, "participants.csv", change)
+
     r = analyse(synthetic_100, tmp_path, nobody_receives)
-    assert "no participant in the complete-case sample received" in r["primary"]["cace"][
-        "not_estimable"]
+    assert (
+        "no participant in the complete-case sample received"
+        in r["primary"]["cace"]["not_estimable"]
+    )
     assert r["primary"]["itt"]["estimate"] is not None
 
 
 # ----------------------------------------------------------------------- class 8
 def test_a_significant_harmful_result_can_tip(synthetic_100: Path, tmp_path: Path) -> None:
-    r = analyse(synthetic_100, tmp_path,
-                lambda f: awkward.shift_outcome(f, "intervention", -12.0))
+    r = analyse(synthetic_100, tmp_path, lambda f: awkward.shift_outcome(f, "intervention", -12.0))
     s = r["sensitivity"]
     assert r["primary"]["itt_mi"]["estimate"] < 0 and r["primary"]["itt_mi"]["p"] < 0.05
     assert "raised" in s["tipping_direction"] and s["tipping_delta"] is not None
@@ -276,10 +314,10 @@ def test_a_significant_harmful_result_can_tip(synthetic_100: Path, tmp_path: Pat
 
 
 # ----------------------------------------------------------------------- class 9
-def test_worst_rank_counts_the_survivors_it_could_not_rank(synthetic_100: Path,
-                                                           tmp_path: Path) -> None:
-    r = analyse(synthetic_100, tmp_path,
-                lambda f: awkward.survivors_without_outcome(f, 0.3, 5))
+def test_worst_rank_counts_the_survivors_it_could_not_rank(
+    synthetic_100: Path, tmp_path: Path
+) -> None:
+    r = analyse(synthetic_100, tmp_path, lambda f: awkward.survivors_without_outcome(f, 0.3, 5))
     w = r["primary"]["worst_rank"]
     wide = participant_frame(load_dataset(tmp_path / "data"))
     alive_missing = int((~wide["died_before_w4"] & wide["pf_w4"].isna()).sum())

@@ -49,8 +49,7 @@ def result(request: pytest.FixtureRequest) -> AnalysisResult:
 
 def _texts(fig: Figure) -> list[str]:
     """Every text string in the figure: axes texts, tick labels, legends, figure texts."""
-    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))
-            if t.get_text()]
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
 
 
 def _by_gid(fig: Figure, gid: str) -> list[Any]:
@@ -59,8 +58,12 @@ def _by_gid(fig: Figure, gid: str) -> list[Any]:
 
 def _risk_counts(fig: Figure, title: str) -> dict[str, list[int]]:
     table = next(a for a in fig.axes if a.get_label() == title)
-    return {arm: [int(t.get_text().replace(",", "")) for t in table.texts
-                  if t.get_gid() == f"risk-{arm}"] for arm in plots.ARMS}
+    return {
+        arm: [
+            int(t.get_text().replace(",", "")) for t in table.texts if t.get_gid() == f"risk-{arm}"
+        ]
+        for arm in plots.ARMS
+    }
 
 
 # ------------------------------------------------------------------ Kaplan–Meier
@@ -76,10 +79,12 @@ def test_km_confidence_limits_follow_greenwood_on_the_log_scale() -> None:
         i = int(np.flatnonzero(curve.times == time)[0])
         assert curve.at_risk[i] == n
         assert curve.estimate[i] == pytest.approx(s, rel=1e-12)
-        assert curve.lower[i] == pytest.approx(s * math.exp(-1.959963984540054
-                                                           * math.sqrt(greenwood)), rel=1e-9)
-        assert curve.upper[i] == pytest.approx(min(1.0, s * math.exp(
-            1.959963984540054 * math.sqrt(greenwood))), rel=1e-9)
+        assert curve.lower[i] == pytest.approx(
+            s * math.exp(-1.959963984540054 * math.sqrt(greenwood)), rel=1e-9
+        )
+        assert curve.upper[i] == pytest.approx(
+            min(1.0, s * math.exp(1.959963984540054 * math.sqrt(greenwood))), rel=1e-9
+        )
     # S reaches 0 at t = 6 (both at risk die): the interval is undefined there, as R's NA.
     assert curve.estimate[-1] == 0 and math.isnan(curve.lower[-1])
     # The estimate itself is the R-validated KaplanMeierFitter's.
@@ -91,8 +96,10 @@ def test_km_confidence_limits_follow_greenwood_on_the_log_scale() -> None:
 def test_km_numbers_at_risk_censor_marks_band_and_tail_cut() -> None:
     rng = np.random.default_rng(3)
     times = np.arange(1, 101, dtype=float)  # at risk at day k: 101 − k
-    data = {"intervention": (times, np.ones(100, bool)),
-            "control": (rng.integers(1, 300, 80).astype(float), rng.random(80) < 0.6)}
+    data = {
+        "intervention": (times, np.ones(100, bool)),
+        "control": (rng.integers(1, 300, 80).astype(float), rng.random(80) < 0.6),
+    }
     fig = plots.km_figure(data)
     ax = fig.axes[0]
     line = _by_gid(fig, "km-intervention")[0]
@@ -119,7 +126,7 @@ def _assert_risk_table_legible(fig: Figure, title: str) -> None:
     table = next(a for a in fig.axes if a.get_label() == title)
     extents = [t.get_window_extent() for t in table.texts if t.get_text()]
     for i, a in enumerate(extents):
-        for b in extents[i + 1:]:
+        for b in extents[i + 1 :]:
             assert not a.overlaps(b)
 
 
@@ -127,22 +134,28 @@ def test_km_and_cif_carry_the_model_summary(small: AnalysisResult) -> None:
     r = copy.deepcopy(small.results)
     r["secondary"]["overall_survival"].update(hr=0.62, hr_ci95=[0.41, 0.93], logrank_p=0.02)
     r["secondary"]["systemic_therapy"].update(
-        cs_hr=0.77, cs_hr_ci95=[0.51, 1.15],
-        fine_gray={"shr": 0.92, "shr_ci95": [0.61, 1.38], "p": 0.681})
+        cs_hr=0.77,
+        cs_hr_ci95=[0.51, 1.15],
+        fine_gray={"shr": 0.92, "shr_ci95": [0.61, 1.38], "p": 0.681},
+    )
     assert plots.survival_summary(r) == "Cox HR 0.62 (0.41 to 0.93), log-rank p 0.020"
     assert plots.competing_risks_summary(r) == (
         "Restart, same-day vs standard: cause-specific HR 0.77 (0.51 to 1.15); "
-        "Fine–Gray sHR 0.92 (0.61 to 1.38), p 0.681")
+        "Fine–Gray sHR 0.92 (0.61 to 1.38), p 0.681"
+    )
     r["secondary"]["systemic_therapy"].update(cs_hr=None, fine_gray={"shr": None})
     assert plots.competing_risks_summary(r) is None
-    fig = plots.km_figure(plots.overall_survival_data(small.artifacts["wide"]),
-                          plots.survival_summary(r))
+    fig = plots.km_figure(
+        plots.overall_survival_data(small.artifacts["wide"]), plots.survival_summary(r)
+    )
     assert _by_gid(fig, "survival-summary")[0].get_text().startswith("Cox HR 0.62")
 
 
 def test_km_with_an_arm_without_deaths_stays_at_one() -> None:
-    data = {"intervention": (np.array([5.0, 10, 20]), np.array([False, False, False])),
-            "control": (np.array([3.0, 8, 9]), np.array([True, False, True]))}
+    data = {
+        "intervention": (np.array([5.0, 10, 20]), np.array([False, False, False])),
+        "control": (np.array([3.0, 8, 9]), np.array([True, False, True])),
+    }
     fig = plots.km_figure(data)
     assert set(_by_gid(fig, "km-intervention")[0].get_ydata()) == {1.0}
     assert _risk_counts(fig, "Number at risk")["intervention"][0] == 3
@@ -155,7 +168,8 @@ def test_km_of_the_analysis_matches_the_reported_medians(result: AnalysisResult)
         assert KaplanMeierFitter().fit(days, dead).median_ == reported[arm]
     fig = plots.km_figure(data)
     assert sum(_risk_counts(fig, "Number at risk")[arm][0] for arm in plots.ARMS) == len(
-        result.artifacts["wide"])
+        result.artifacts["wide"]
+    )
 
 
 # ------------------------------------------------------------------------- CIF
@@ -164,14 +178,15 @@ def test_cif_shows_both_causes_the_window_and_numbers_at_risk(result: AnalysisRe
     reported = result.results["secondary"]["systemic_therapy"]["cif_w4"]
     for arm, (days, status) in data.items():
         if reported[arm] is not None:  # None: nobody in the arm followed for 28 days
-            assert value_at(*cumulative_incidence(days, status), 28) == pytest.approx(
-                reported[arm])
+            assert value_at(*cumulative_incidence(days, status), 28) == pytest.approx(reported[arm])
     fig = plots.cif_figure(data)
     for arm in plots.ARMS:
         assert _by_gid(fig, f"cif-{arm}-cause1") and _by_gid(fig, f"cif-{arm}-cause2")
     legend = fig.axes[0].get_legend()
     assert {t.get_text() for t in legend.get_texts()} >= {
-        "Same-day: systemic therapy restarted", "Standard: death without restart"}
+        "Same-day: systemic therapy restarted",
+        "Standard: death without restart",
+    }
     window = [p for p in fig.axes[0].patches if p.get_x() == 0]
     assert window and window[0].get_width() == plots.PRIMARY_WINDOW_DAYS
     assert _by_gid(fig, "cif-primary-window")
@@ -183,8 +198,10 @@ def test_cif_shows_both_causes_the_window_and_numbers_at_risk(result: AnalysisRe
 
 
 def test_cif_with_an_arm_without_restarts() -> None:
-    data = {"intervention": (np.array([10.0, 20, 30]), np.array([0, 2, 0])),
-            "control": (np.array([5.0, 15, 40]), np.array([1, 1, 0]))}
+    data = {
+        "intervention": (np.array([10.0, 20, 30]), np.array([0, 2, 0])),
+        "control": (np.array([5.0, 15, 40]), np.array([1, 1, 0])),
+    }
     fig = plots.cif_figure(data)
     assert set(_by_gid(fig, "cif-intervention-cause1")[0].get_ydata()) == {0.0}
 
@@ -192,16 +209,27 @@ def test_cif_with_an_arm_without_restarts() -> None:
 # ------------------------------------------------------------------ PF over time
 def _scales(rows: list[tuple[str, str, float, float, int]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["timepoint", "arm", "mean", "std", "count"]).assign(
-        scale="PF")
+        scale="PF"
+    )
 
 
 def test_pf_over_time_has_no_empty_visit_ticks_and_n_per_visit() -> None:
-    scales = _scales([("baseline", "intervention", 50, 20, 10), ("baseline", "control", 55, 18, 9),
-                      ("w4", "intervention", 60, 20, 8), ("w4", "control", 52, 15, 1),
-                      ("m6", "intervention", 62, 25, 3)])
-    mmrm = {"model": "MMRM, unstructured covariance",
-            "arm_effect_by_visit": {"w4": {"estimate": 5.0, "ci95": [1.0, 9.0]},
-                                    "m6": {"estimate": None, "ci95": [None, None]}}}
+    scales = _scales(
+        [
+            ("baseline", "intervention", 50, 20, 10),
+            ("baseline", "control", 55, 18, 9),
+            ("w4", "intervention", 60, 20, 8),
+            ("w4", "control", 52, 15, 1),
+            ("m6", "intervention", 62, 25, 3),
+        ]
+    )
+    mmrm = {
+        "model": "MMRM, unstructured covariance",
+        "arm_effect_by_visit": {
+            "w4": {"estimate": 5.0, "ci95": [1.0, 9.0]},
+            "m6": {"estimate": None, "ci95": [None, None]},
+        },
+    }
     fig = plots.scale_over_time_figure(scales, "PF", [("MMRM", mmrm["arm_effect_by_visit"])])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["BL", "W4", "M6"]
@@ -214,8 +242,7 @@ def test_pf_over_time_has_no_empty_visit_ticks_and_n_per_visit() -> None:
     assert _by_gid(fig, "model-not-estimable")  # m6 has no estimate
 
 
-def test_pf_over_time_when_no_model_visit_is_estimable(recwarn: pytest.WarningsRecorder
-                                                       ) -> None:
+def test_pf_over_time_when_no_model_visit_is_estimable(recwarn: pytest.WarningsRecorder) -> None:
     scales = _scales([("w4", "intervention", 60, 20, 5), ("w4", "control", 50, 10, 4)])
     fig = plots.scale_over_time_figure(scales, "PF", [("MMRM", {"w4": None})])
     assert _by_gid(fig, "model-not-estimable")
@@ -243,12 +270,19 @@ def test_pf_over_time_of_the_analysis(result: AnalysisResult) -> None:
 
 
 def test_mmrm_results_are_found_first_and_labelled() -> None:
-    results = {"secondary": {
-        "pf_longitudinal": {"model": "PF ~ ..., random intercept per participant (REML)",
-                            "arm_effect_by_timepoint": {"w4": {}}},
-        "pf_mmrm": {"model": "PF ~ ..., unstructured covariance (REML)",
-                    "arm_effect_by_timepoint": {"w4": {"estimate": 2.0, "ci95": [0.0, 4.0]}},
-                    "not_estimable_timepoints": {"w1": "no control participant has PF"}}}}
+    results = {
+        "secondary": {
+            "pf_longitudinal": {
+                "model": "PF ~ ..., random intercept per participant (REML)",
+                "arm_effect_by_timepoint": {"w4": {}},
+            },
+            "pf_mmrm": {
+                "model": "PF ~ ..., unstructured covariance (REML)",
+                "arm_effect_by_timepoint": {"w4": {"estimate": 2.0, "ci95": [0.0, 4.0]}},
+                "not_estimable_timepoints": {"w1": "no control participant has PF"},
+            },
+        }
+    }
     models = plots.longitudinal_models(results)
     assert [label for label, _ in models] == ["MMRM", "Random-intercept model"]
     assert models[0][1]["w1"] is None  # a visit without an arm effect is kept, as n.e.
@@ -281,8 +315,12 @@ def test_ce_plane_labels_each_quadrant_inside_it(result: AnalysisResult) -> None
     shares = result.results["cea"]["bootstrap"]["quadrants"]
     fig.canvas.draw()
     to_data = ax.transData.inverted()
-    for code, (sign_x, sign_y) in {"NE": (1, 1), "NW": (-1, 1), "SE": (1, -1),
-                                   "SW": (-1, -1)}.items():
+    for code, (sign_x, sign_y) in {
+        "NE": (1, 1),
+        "NW": (-1, 1),
+        "SE": (1, -1),
+        "SW": (-1, -1),
+    }.items():
         (label,) = _by_gid(fig, f"quadrant-{code}")
         assert f"{shares[code]:.1%} of replicates" in label.get_text()
         extent = label.get_window_extent()
@@ -296,8 +334,10 @@ def test_ce_plane_labels_each_quadrant_inside_it(result: AnalysisResult) -> None
 
 
 def test_cea_figures_without_a_cea_say_not_estimable() -> None:
-    for fig in (plots.ceac_figure([], "no costs"),
-                plots.ce_plane_figure(None, (math.nan, math.nan), "no costs")):
+    for fig in (
+        plots.ceac_figure([], "no costs"),
+        plots.ce_plane_figure(None, (math.nan, math.nan), "no costs"),
+    ):
         (note,) = _by_gid(fig, "not-estimable")
         assert "not estimable" in note.get_text() and "no costs" in note.get_text()
 
@@ -310,28 +350,38 @@ def test_forest_labels_say_what_each_row_is(result: AnalysisResult) -> None:
     assert "CACE, 2SLS (effect of receiving same-day)" in labels
     delta_rows = [label for label in labels if label.startswith("MI (MNAR)")]
     assert [label[-10:] for label in delta_rows] in (
-        ["−10 points", "−20 points"], ["+10 points", "+20 points"])
+        ["−10 points", "−20 points"],
+        ["+10 points", "+20 points"],
+    )
     assert not any("tipping" in label.lower() for label in labels)  # δ is not an estimate
     (note,) = _by_gid(fig, "forest-tipping-note")
-    assert note.get_text().startswith(("Tipping point (a departure from MAR, not an effect "
-                                       "estimate)", "Tipping point: none ("))
+    assert note.get_text().startswith(
+        ("Tipping point (a departure from MAR, not an effect estimate)", "Tipping point: none (")
+    )
     itt = result.results["primary"]["itt"]
     assert any(t.startswith(plots._signed(itt["estimate"])) for t in _texts(fig))
 
 
 def test_forest_survives_missing_estimates(small: AnalysisResult) -> None:
     results = copy.deepcopy(small.results)
-    results["primary"]["cace"] = {"estimate": None, "se": None, "ci95": [None, None],
-                                  "p": None, "n": 12}
+    results["primary"]["cace"] = {
+        "estimate": None,
+        "se": None,
+        "ci95": [None, None],
+        "p": None,
+        "n": 12,
+    }
     results["primary"]["itt_mi"]["ci95"] = [None, 3.0]
     del results["secondary"]["pf_longitudinal"]["arm_effect_by_timepoint"]["w4"]
     fig = plots.forest_figure(results)
     ax = fig.axes[0]
     rows = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
     missing = {t.get_position()[1] for t in _by_gid(fig, "forest-not-estimable")}
-    assert missing >= {rows["CACE, 2SLS (effect of receiving same-day)"],
-                       rows["ITT, multiple imputation (MAR)"],
-                       rows["Random-intercept model, week 4"]}
+    assert missing >= {
+        rows["CACE, 2SLS (effect of receiving same-day)"],
+        rows["ITT, multiple imputation (MAR)"],
+        rows["Random-intercept model, week 4"],
+    }
     shown = {t.get_position()[1] for t in _by_gid(fig, "forest-estimate")}
     assert rows["ITT, ANCOVA, complete case"] in shown and not shown & missing
 
@@ -339,8 +389,11 @@ def test_forest_survives_missing_estimates(small: AnalysisResult) -> None:
 def test_forest_shows_the_first_stage_f_and_warns_below_ten(small: AnalysisResult) -> None:
     """Everyone refuses: the CACE's CI spans ± 300,000 points; the axis ignores it."""
     results = copy.deepcopy(small.results)
-    results["primary"]["cace"].update(estimate=-5725.5, ci95=[-320636.8, 309185.8],
-                                      first_stage={"f_statistic": 0.0014, "weak": True})
+    results["primary"]["cace"].update(
+        estimate=-5725.5,
+        ci95=[-320636.8, 309185.8],
+        first_stage={"f_statistic": 0.0014, "weak": True},
+    )
     results["primary"]["itt"].update(estimate=4.0, ci95=[-2.0, 10.0])
     fig = plots.forest_figure(results)
     assert any("first-stage F = 0.0014; weak instrument" in t for t in _texts(fig))
@@ -354,7 +407,8 @@ def test_tipping_figure_marks_the_tipping_delta(result: AnalysisResult) -> None:
     s = result.results["sensitivity"]
     fig = plots.tipping_figure(s["tipping_point"], 7.25, mcse=0.5)
     assert _by_gid(fig, "tipping-delta")[0].get_text() == (
-        "tipping point δ = 7.2 (Monte-Carlo SE 0.50)")
+        "tipping point δ = 7.2 (Monte-Carlo SE 0.50)"
+    )
     (band,) = _by_gid(fig, "tipping-mcse")
     assert band.get_x() == pytest.approx(7.25 - 0.98)
     deltas = [r["delta"] for r in s["tipping_point"]]
@@ -370,16 +424,29 @@ def test_tipping_figure_marks_the_tipping_delta(result: AnalysisResult) -> None:
 
 
 def test_tipping_shift_direction_reaches_the_labels() -> None:
-    rows = [{"delta": d, "shift": d, "estimate": -5 + d / 4, "ci95": [-9 + d / 4, -1 + d / 4],
-             "p": 0.01} for d in range(0, 21)]
+    rows = [
+        {
+            "delta": d,
+            "shift": d,
+            "estimate": -5 + d / 4,
+            "ci95": [-9 + d / 4, -1 + d / 4],
+            "p": 0.01,
+        }
+        for d in range(0, 21)
+    ]
     fig = plots.tipping_figure(rows, None)
     assert "raised by δ" in fig.axes[0].get_xlabel()
     labels = [r.label for r in plots.forest_rows({"sensitivity": {"tipping_point": rows}})]
     assert "MI (MNAR), imputed same-day PF +10 points" in labels
-    assert plots._tipping_sentence({"sensitivity": {
-        "tipping_point": rows, "tipping_delta": None,
-        "notes": {"tipping_delta": "the conclusion did not change"}}}) == (
-        "Tipping point: none (the conclusion did not change).")
+    assert plots._tipping_sentence(
+        {
+            "sensitivity": {
+                "tipping_point": rows,
+                "tipping_delta": None,
+                "notes": {"tipping_delta": "the conclusion did not change"},
+            }
+        }
+    ) == ("Tipping point: none (the conclusion did not change).")
 
 
 # ---------------------------------------------------------------------- CONSORT
@@ -393,12 +460,18 @@ def test_consort_boxes_hold_the_counts(result: AnalysisResult) -> None:
     fig = plots.consort_figure(c)
     i, k = c["intervention"], c["control"]
     expected = {
-        "cohort": c["cohort"], "not_screened": c["cohort"] - c["screened"],
-        "screened": c["screened"], "consented": c["randomization_consent"],
-        "eligible": c["eligible"], "eligible_not_randomized": c["eligible_not_randomized"],
-        "randomized": c["randomized"], "allocated_intervention": i["allocated"],
-        "allocated_control": k["allocated"], "offered": i["offered"],
-        "not_offered": i["not_offered"], "analysed_intervention": i["analysed_primary"],
+        "cohort": c["cohort"],
+        "not_screened": c["cohort"] - c["screened"],
+        "screened": c["screened"],
+        "consented": c["randomization_consent"],
+        "eligible": c["eligible"],
+        "eligible_not_randomized": c["eligible_not_randomized"],
+        "randomized": c["randomized"],
+        "allocated_intervention": i["allocated"],
+        "allocated_control": k["allocated"],
+        "offered": i["offered"],
+        "not_offered": i["not_offered"],
+        "analysed_intervention": i["analysed_primary"],
         "analysed_control": k["analysed_primary"],
         "follow_up_intervention": i["allocated"] - i["analysed_primary"],
         "no_consent": c["no_consent"]["no"] + c["no_consent"]["postponed"],
@@ -409,9 +482,11 @@ def test_consort_boxes_hold_the_counts(result: AnalysisResult) -> None:
     assert f"declined: {i['refused']:,}" in _box(fig, "offered")
     assert f"accepted: {i['accepted']:,}" in _box(fig, "offered")
     assert f"died before week 4: {k['follow_up']['died_before_w4']:,}" in _box(
-        fig, "follow_up_control")
+        fig, "follow_up_control"
+    )
     assert f"Eligibility pending (n = {c['not_eligible']['pending']:,})" in _box(
-        fig, "not_eligible")
+        fig, "not_eligible"
+    )
 
 
 def _arrow_points(fig: Figure, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
@@ -427,8 +502,10 @@ def test_consort_flow_runs_from_each_whole_arm_to_its_analysis(small: AnalysisRe
     # Nothing leaves the offered/accepted box: accepting is not a route to analysis.
     assert not any(a.source in ("offered", "not_offered") for a in FLOW_ARROWS)
     allocated = _by_gid(fig, "consort-allocated_intervention")[0].get_position()
-    for source, target in (("allocated_intervention", "follow_up_intervention"),
-                           ("follow_up_intervention", "analysed_intervention")):
+    for source, target in (
+        ("allocated_intervention", "follow_up_intervention"),
+        ("follow_up_intervention", "analysed_intervention"),
+    ):
         start, end = _arrow_points(fig, source, target)
         assert start[0] == end[0] == pytest.approx(allocated[0])  # one vertical trunk
     for side in ("offered", "not_offered"):  # branches leave that trunk sideways
@@ -438,9 +515,20 @@ def test_consort_flow_runs_from_each_whole_arm_to_its_analysis(small: AnalysisRe
 
 def test_consort_exclusions_sit_at_their_step(small: AnalysisResult) -> None:
     fig = plots.consort_figure(small.results["consort"])
-    y = {name: _by_gid(fig, f"consort-{name}")[0].get_position()[1]
-         for name in ("cohort", "not_screened", "screened", "no_consent", "consented",
-                      "not_eligible", "eligible", "eligible_not_randomized", "randomized")}
+    y = {
+        name: _by_gid(fig, f"consort-{name}")[0].get_position()[1]
+        for name in (
+            "cohort",
+            "not_screened",
+            "screened",
+            "no_consent",
+            "consented",
+            "not_eligible",
+            "eligible",
+            "eligible_not_randomized",
+            "randomized",
+        )
+    }
     assert y["cohort"] > y["not_screened"] > y["screened"]
     assert y["screened"] > y["no_consent"] > y["consented"]
     assert y["consented"] > y["not_eligible"] > y["eligible"]
@@ -450,18 +538,21 @@ def test_consort_exclusions_sit_at_their_step(small: AnalysisResult) -> None:
 
 
 @pytest.mark.parametrize("size", ["small", "large"])
-def test_consort_boxes_do_not_overlap_and_fit_the_figure(size: str,
-                                                         request: pytest.FixtureRequest) -> None:
+def test_consort_boxes_do_not_overlap_and_fit_the_figure(
+    size: str, request: pytest.FixtureRequest
+) -> None:
     fig = plots.consort_figure(request.getfixturevalue(size).results["consort"])
     fig.canvas.draw()
-    boxes = {b.name: _by_gid(fig, f"consort-{b.name}")[0].get_bbox_patch().get_window_extent()
-             for b in flow_boxes(request.getfixturevalue(size).results["consort"])}
+    boxes = {
+        b.name: _by_gid(fig, f"consort-{b.name}")[0].get_bbox_patch().get_window_extent()
+        for b in flow_boxes(request.getfixturevalue(size).results["consort"])
+    }
     width, height = fig.canvas.get_width_height()
     for name, box in boxes.items():
         assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, name
     names = list(boxes)
     for a_index, a in enumerate(names):
-        for b in names[a_index + 1:]:
+        for b in names[a_index + 1 :]:
             assert not boxes[a].overlaps(boxes[b]), (a, b)
 
 
@@ -469,8 +560,13 @@ def test_consort_boxes_do_not_overlap_and_fit_the_figure(size: str,
 def test_every_figure_is_written_for_a_tiny_interim(tmp_path: Path) -> None:
     """4 participants: several analyses are not estimable; every figure still renders."""
     result = _analyse(4, 2, tmp_path)
-    result.results["primary"]["itt"] = {"estimate": None, "se": None, "ci95": [None, None],
-                                        "p": None, "n": 2}
+    result.results["primary"]["itt"] = {
+        "estimate": None,
+        "se": None,
+        "ci95": [None, None],
+        "p": None,
+        "n": 2,
+    }
     out = tmp_path / "out"
     out.mkdir()
     svgs = plots.save_figures(result, out)
@@ -482,9 +578,19 @@ def test_every_figure_is_written_for_a_tiny_interim(tmp_path: Path) -> None:
 
 
 def test_missing_artifacts_give_not_estimable_figures() -> None:
-    result = AnalysisResult(results={"meta": {"not_estimable": [
-        "cost-effectiveness: not estimable from these data (ValueError: empty)"]},
-        "consort": {}, "cea": {"ceac": []}, "sensitivity": {}}, artifacts={})
+    result = AnalysisResult(
+        results={
+            "meta": {
+                "not_estimable": [
+                    "cost-effectiveness: not estimable from these data (ValueError: empty)"
+                ]
+            },
+            "consort": {},
+            "cea": {"ceac": []},
+            "sensitivity": {},
+        },
+        artifacts={},
+    )
     makers = plots.figure_makers(result)
     for name in ("ce_plane", "ceac", "tipping_point", "pf_over_time"):
         fig = makers[name]()

@@ -29,7 +29,9 @@ def test_itt_with_strata_matches_r_lm(primary: pd.DataFrame) -> None:
     m <- lm(pf_w4 ~ z + pf_baseline + factor(stratum), data = d)
     summary(m)$coefficients["z", ]; confint(m)["z", ]
     """
-    effect = AncovaFitter().fit(primary, "pf_w4", ["z", "pf_baseline"], strata="stratum").effect("z")
+    effect = (
+        AncovaFitter().fit(primary, "pf_w4", ["z", "pf_baseline"], strata="stratum").effect("z")
+    )
     npt.assert_allclose(effect["estimate"], 7.1391976524226051, rtol=RTOL)
     npt.assert_allclose(effect["se"], 3.2388960956660280, rtol=RTOL)
     npt.assert_allclose(effect["p"], 0.0307527216209431, rtol=RTOL)
@@ -56,8 +58,9 @@ def test_cace_matches_r_aer_ivreg(primary: pd.DataFrame) -> None:
     s <- summary(iv)$coefficients["d", ]; df.residual(iv)   # 71
     s[1] + c(-1, 1) * qt(0.975, df.residual(iv)) * s[2]     # t-based CI of the contract
     """
-    fit = TwoStageLeastSquaresFitter().fit(primary, "pf_w4", "d", "z", ["pf_baseline"],
-                                           strata="stratum")
+    fit = TwoStageLeastSquaresFitter().fit(
+        primary, "pf_w4", "d", "z", ["pf_baseline"], strata="stratum"
+    )
     effect = fit.effect("d")
     npt.assert_allclose(effect["estimate"], 12.8274524928371765, rtol=RTOL)
     npt.assert_allclose(effect["se"], 5.6451728967795676, rtol=RTOL)
@@ -70,7 +73,8 @@ def test_cace_is_the_wald_ratio_without_covariates(primary: pd.DataFrame) -> Non
     """With only the intercept, 2SLS equals the Wald estimator ΔY / ΔD (closed form)."""
     z = primary["z"] == 1
     wald = (primary.loc[z, "pf_w4"].mean() - primary.loc[~z, "pf_w4"].mean()) / (
-        primary.loc[z, "d"].mean() - primary.loc[~z, "d"].mean())
+        primary.loc[z, "d"].mean() - primary.loc[~z, "d"].mean()
+    )
     fit = TwoStageLeastSquaresFitter().fit(primary, "pf_w4", "d", "z", [])
     npt.assert_allclose(fit.effect("d")["estimate"], wald, rtol=1e-10)
 
@@ -88,8 +92,7 @@ def test_an_arm_without_outcomes_makes_the_itt_not_estimable(primary: pd.DataFra
     from blend.stats.errors import NotEstimable
 
     with pytest.raises(NotEstimable, match="z is aliased"):
-        AncovaFitter().fit(primary[primary.z == 1], "pf_w4", ["z", "pf_baseline"],
-                           strata="stratum")
+        AncovaFitter().fit(primary[primary.z == 1], "pf_w4", ["z", "pf_baseline"], strata="stratum")
 
 
 def test_an_aliased_nuisance_term_is_dropped_as_lm_does(primary: pd.DataFrame) -> None:
@@ -100,8 +103,9 @@ def test_an_aliased_nuisance_term_is_dropped_as_lm_does(primary: pd.DataFrame) -
     frame = primary.assign(pf_copy=2 * primary.pf_baseline)
     fit = AncovaFitter().fit(frame, "pf_w4", ["z", "pf_baseline", "pf_copy"], strata="stratum")
     effect = fit.effect("z")
-    npt.assert_allclose([effect["estimate"], effect["se"]],
-                        [7.139197652422605, 3.238896095666028], rtol=RTOL)
+    npt.assert_allclose(
+        [effect["estimate"], effect["se"]], [7.139197652422605, 3.238896095666028], rtol=RTOL
+    )
     assert effect["dropped_terms"] == ["pf_copy"] and fit.df_resid_ == 71
 
 
@@ -117,8 +121,9 @@ def test_first_stage_f_matches_ivreg_diagnostics(primary: pd.DataFrame) -> None:
     """R: summary(iv, diagnostics = TRUE)$diagnostics["Weak instruments", ]
     # df1 1, df2 71, statistic 42.472552557106987, p 8.90788962254052e-09
     """
-    fit = TwoStageLeastSquaresFitter().fit(primary, "pf_w4", "d", "z", ["pf_baseline"],
-                                           strata="stratum")
+    fit = TwoStageLeastSquaresFitter().fit(
+        primary, "pf_w4", "d", "z", ["pf_baseline"], strata="stratum"
+    )
     first = fit.first_stage_
     npt.assert_allclose(first["f_statistic"], 42.472552557106987, rtol=RTOL)
     npt.assert_allclose(first["p"], 8.90788962254052e-09, rtol=1e-5)
@@ -138,23 +143,27 @@ def test_a_weak_instrument_is_flagged(primary: pd.DataFrame) -> None:
     weak = primary.copy()
     receivers = weak.index[weak.d == 1]
     weak.loc[receivers[2:], "d"] = 0
-    fit = TwoStageLeastSquaresFitter().fit(weak, "pf_w4", "d", "z", ["pf_baseline"],
-                                           strata="stratum")
+    fit = TwoStageLeastSquaresFitter().fit(
+        weak, "pf_w4", "d", "z", ["pf_baseline"], strata="stratum"
+    )
     npt.assert_allclose(fit.first_stage_["f_statistic"], 2.04277487659928, rtol=RTOL)
     assert fit.first_stage_["weak"] is True
     effect = fit.effect("d")
-    npt.assert_allclose([effect["estimate"], effect["se"]],
-                        [131.913352196440485, 105.727247268726160], rtol=RTOL)
+    npt.assert_allclose(
+        [effect["estimate"], effect["se"]], [131.913352196440485, 105.727247268726160], rtol=RTOL
+    )
 
 
 def test_nobody_receiving_the_intervention_makes_the_cace_not_estimable(
-        primary: pd.DataFrame) -> None:
+    primary: pd.DataFrame,
+) -> None:
     """Everyone refuses: D is constant and aliased with the intercept (ivreg reports NA)."""
     from blend.stats.errors import NotEstimable
 
     with pytest.raises(NotEstimable, match="d is aliased"):
-        TwoStageLeastSquaresFitter().fit(primary.assign(d=0), "pf_w4", "d", "z",
-                                         ["pf_baseline"], strata="stratum")
+        TwoStageLeastSquaresFitter().fit(
+            primary.assign(d=0), "pf_w4", "d", "z", ["pf_baseline"], strata="stratum"
+        )
 
 
 def test_a_covariate_aliased_with_receipt_stays_an_instrument_as_in_ivreg() -> None:
@@ -165,8 +174,14 @@ def test_a_covariate_aliased_with_receipt_stays_an_instrument_as_in_ivreg() -> N
     # pf0 NA; (Intercept) 68.8866666666667 (SE 4.44333333333333),
     # d −35.5566666666667 (SE 8.88666666666667), df 2
     """
-    frame = pd.DataFrame({"z": [0, 0, 1, 1], "d": [0, 0, 1, 0],
-                          "pf_baseline": [60, 60, 46.67, 60], "pf_w4": [60, 73.33, 33.33, 73.33]})
+    frame = pd.DataFrame(
+        {
+            "z": [0, 0, 1, 1],
+            "d": [0, 0, 1, 0],
+            "pf_baseline": [60, 60, 46.67, 60],
+            "pf_w4": [60, 73.33, 33.33, 73.33],
+        }
+    )
     fit = TwoStageLeastSquaresFitter().fit(frame, "pf_w4", "d", "z", ["pf_baseline"])
     npt.assert_allclose(fit.params_, [68.8866666666667, -35.5566666666667], rtol=1e-12)
     npt.assert_allclose(fit.se_, [4.44333333333333, 8.88666666666667], rtol=1e-12)

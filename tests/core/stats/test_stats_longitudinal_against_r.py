@@ -41,12 +41,13 @@ def test_random_intercept_model_matches_nlme_lme() -> None:
     fit = RandomInterceptModel().fit(x, long["pf"].to_numpy(float), long["study_id"], names)
     table = fit.summary.loc[["arm_w4", "arm_m12", "pf_baseline"]]
     # REML is maximised numerically by both programs: agreement to 1e-5 relative.
-    npt.assert_allclose(table["estimate"], [7.587852370652927, 13.081517697150247,
-                                            0.625308584027771], rtol=1e-5)
-    npt.assert_allclose(table["se"], [3.3517915462637053, 4.9757768012024499,
-                                      0.0463620003616735], rtol=1e-5)
-    npt.assert_allclose([fit.tau2_, fit.sigma2_], [18.9458851621373, 192.8596182749185],
-                        rtol=1e-4)
+    npt.assert_allclose(
+        table["estimate"], [7.587852370652927, 13.081517697150247, 0.625308584027771], rtol=1e-5
+    )
+    npt.assert_allclose(
+        table["se"], [3.3517915462637053, 4.9757768012024499, 0.0463620003616735], rtol=1e-5
+    )
+    npt.assert_allclose([fit.tau2_, fit.sigma2_], [18.9458851621373, 192.8596182749185], rtol=1e-4)
 
 
 def test_a_saturated_design_has_no_residual_variance_to_estimate() -> None:

@@ -111,12 +111,17 @@ def test_mi_itt_agrees_with_mice_within_monte_carlo_error() -> None:
     data = pd.read_csv(DATA / "mi.csv")
     data["stratum_ps2-4"] = (data["stratum"] == "ps2-4").astype(float)
     imputer = ChainedEquationsImputer(imputations=200, seed=1).fit(
-        data, ["pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline"],
-        ["z", "age", "performance_status", "stratum_ps2-4"])
+        data,
+        ["pf_baseline", "pf_w2", "pf_w4", "pf_w12", "ql_baseline"],
+        ["z", "age", "performance_status", "stratum_ps2-4"],
+    )
     estimates, variances = [], []
     for i in range(200):
-        effect = AncovaFitter().fit(imputer.completed(i, data), "pf_w4", ["z", "pf_baseline"],
-                                    strata="stratum").effect("z")
+        effect = (
+            AncovaFitter()
+            .fit(imputer.completed(i, data), "pf_w4", ["z", "pf_baseline"], strata="stratum")
+            .effect("z")
+        )
         estimates.append(effect["estimate"])
         variances.append(effect["se"] ** 2)
     pooled = pool_rubin(estimates, variances, df_complete=len(data) - 4)
@@ -140,7 +145,10 @@ def test_constant_empty_and_collinear_variables_are_removed_as_mice_does() -> No
     impute, predictors, dropped = usable_columns(data, ["a", "b", "c", "e"], ["x"])
     assert (impute, predictors) == (["a"], ["x"])
     assert [(d["variable"], d["reason"].split(" ")[0]) for d in dropped] == [
-        ("b", "no"), ("c", "constant"), ("e", "collinear")]
+        ("b", "no"),
+        ("c", "constant"),
+        ("e", "collinear"),
+    ]
     assert dropped[0]["reason"] == "no observed values"
 
 

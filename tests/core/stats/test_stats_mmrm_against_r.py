@@ -40,8 +40,9 @@ def fit() -> MixedModelRepeatedMeasures:
     long = pd.read_csv(DATA / "mmrm.csv")
     x, names = mmrm_design(long, VISITS, {}, "stratum")
     visit = long["tp"].map({t: i for i, t in enumerate(VISITS)}).to_numpy()
-    return MixedModelRepeatedMeasures().fit(x, long["pf"].to_numpy(float), long["study_id"],
-                                           visit, names)
+    return MixedModelRepeatedMeasures().fit(
+        x, long["pf"].to_numpy(float), long["study_id"], visit, names
+    )
 
 
 def _coef(fit: MixedModelRepeatedMeasures, names: list[str], what: str) -> np.ndarray:
@@ -51,35 +52,70 @@ def _coef(fit: MixedModelRepeatedMeasures, names: list[str], what: str) -> np.nd
 
 def test_arm_effects_and_ses_match_gls(fit: MixedModelRepeatedMeasures) -> None:
     """coef(f)[c("tpw1:z", …, "tpm12:z")] and their sqrt(diag(vcov(f)))."""
-    npt.assert_allclose(_coef(fit, ARM, "estimate"),
-                        [2.633821762403416, 6.070167029620237, 9.590622211430746,
-                         8.072322795621393, 6.387455353375008], rtol=1e-4)
-    npt.assert_allclose(_coef(fit, ARM, "se"),
-                        [1.7140548036399728, 2.3603004675735888, 3.0374334236216742,
-                         3.7284163684844884, 4.4077329143876183], rtol=1e-4)
+    npt.assert_allclose(
+        _coef(fit, ARM, "estimate"),
+        [
+            2.633821762403416,
+            6.070167029620237,
+            9.590622211430746,
+            8.072322795621393,
+            6.387455353375008,
+        ],
+        rtol=1e-4,
+    )
+    npt.assert_allclose(
+        _coef(fit, ARM, "se"),
+        [
+            1.7140548036399728,
+            2.3603004675735888,
+            3.0374334236216742,
+            3.7284163684844884,
+            4.4077329143876183,
+        ],
+        rtol=1e-4,
+    )
 
 
 def test_visit_intercepts_baseline_slopes_and_stratum_match_gls(
-        fit: MixedModelRepeatedMeasures) -> None:
+    fit: MixedModelRepeatedMeasures,
+) -> None:
     names = ["visit_w1", "visit_m12", "baseline_w1", "baseline_m12", "stratumps2-4"]
-    npt.assert_allclose(_coef(fit, names, "estimate"),
-                        [23.387675157389857, 16.494156638622947, 0.544871997650642,
-                         0.636843803797097, -5.858599302332460], rtol=1e-4)
-    npt.assert_allclose(_coef(fit, names, "se"),
-                        [2.9047126112594630, 8.5571239002881594, 0.0471824346633120,
-                         0.1375827794479799, 1.6162703857779495], rtol=1e-4)
+    npt.assert_allclose(
+        _coef(fit, names, "estimate"),
+        [
+            23.387675157389857,
+            16.494156638622947,
+            0.544871997650642,
+            0.636843803797097,
+            -5.858599302332460,
+        ],
+        rtol=1e-4,
+    )
+    npt.assert_allclose(
+        _coef(fit, names, "se"),
+        [
+            2.9047126112594630,
+            8.5571239002881594,
+            0.0471824346633120,
+            0.1375827794479799,
+            1.6162703857779495,
+        ],
+        rtol=1e-4,
+    )
 
 
 def test_covariance_matches_gls(fit: MixedModelRepeatedMeasures) -> None:
     """getVarCov(f, individual = <a participant with all 5 visits>): SDs 10.680 … 24.083
     and the first row 114.070, 102.17, 72.956, 37.511, …"""
-    npt.assert_allclose(np.sqrt(np.diag(fit.covariance_))[:4], [10.68, 14.266, 17.796, 20.685],
-                        rtol=1e-3)
+    npt.assert_allclose(
+        np.sqrt(np.diag(fit.covariance_))[:4], [10.68, 14.266, 17.796, 20.685], rtol=1e-3
+    )
     npt.assert_allclose(fit.covariance_[0, :4], [114.070, 102.17, 72.956, 37.511], rtol=1e-3)
 
 
 def test_satterthwaite_df_match_an_independent_r_computation(
-        fit: MixedModelRepeatedMeasures) -> None:
+    fit: MixedModelRepeatedMeasures,
+) -> None:
     """ν = 2 v² / (gᵀ A g) computed in R from scratch: the REML criterion in plain matrix
     algebra on the Cholesky parameters of gls's Σ̂, `numDeriv::hessian` of it (A = 2H⁻¹)
     and `numDeriv::jacobian` of diag((X′V⁻¹X)⁻¹) (`bench/r/mmrm_satterthwaite.R`):
@@ -88,8 +124,9 @@ def test_satterthwaite_df_match_an_independent_r_computation(
     128.1 118.1.
     """
     df = np.array([fit.df_[fit.names_.index(n)] for n in ARM])
-    npt.assert_allclose(df, [156.557075984, 149.088751254, 137.026867109, 127.634364480,
-                             117.875985388], rtol=1e-4)
+    npt.assert_allclose(
+        df, [156.557075984, 149.088751254, 137.026867109, 127.634364480, 117.875985388], rtol=1e-4
+    )
 
 
 def test_complete_balanced_data_give_the_multivariate_regression_df() -> None:
@@ -100,8 +137,9 @@ def test_complete_balanced_data_give_the_multivariate_regression_df() -> None:
     complete = long[long["study_id"].isin(people.index[people == 5])]
     x, names = mmrm_design(complete, VISITS, {}, None)
     visit = complete["tp"].map({t: i for i, t in enumerate(VISITS)}).to_numpy()
-    fit = MixedModelRepeatedMeasures().fit(x, complete["pf"].to_numpy(float),
-                                          complete["study_id"], visit, names)
+    fit = MixedModelRepeatedMeasures().fit(
+        x, complete["pf"].to_numpy(float), complete["study_id"], visit, names
+    )
     n = complete["study_id"].nunique()
     npt.assert_allclose(fit.df_, n - 3, rtol=1e-5)
     for t in VISITS:
@@ -112,7 +150,8 @@ def test_complete_balanced_data_give_the_multivariate_regression_df() -> None:
 
 
 def test_random_intercept_se_is_too_small_when_variance_rises(
-        fit: MixedModelRepeatedMeasures) -> None:
+    fit: MixedModelRepeatedMeasures,
+) -> None:
     """R: lme(pf ~ 0 + tp + tp:z + tp:pf_baseline + factor(stratum), random = ~ 1 |
     study_id, method = "REML") gives SE(tpm12:z) = 3.17508897960667, 28 % below the MMRM's
     4.4077: why the random-intercept model is only a sensitivity analysis."""
@@ -125,13 +164,16 @@ def test_visits_too_sparse_for_an_unstructured_covariance_are_left_out() -> None
     from blend.stats.repeated import mmrm_visits
 
     long = pd.read_csv(DATA / "mmrm.csv")
-    few_m12 = long[(long["tp"] != "m12") | long["study_id"].isin(
-        long.loc[long["tp"] == "m12", "study_id"].unique()[:4])]
+    few_m12 = long[
+        (long["tp"] != "m12")
+        | long["study_id"].isin(long.loc[long["tp"] == "m12", "study_id"].unique()[:4])
+    ]
     visits, reasons = mmrm_visits(few_m12)
     assert visits == ["w1", "w4", "w12", "m6"]
     assert reasons == {"m12": "4 PF value(s) at m12: too few for an unstructured covariance"}
-    apart = long[~((long["tp"] == "w1") & long["study_id"].isin(
-        long.loc[long["tp"] == "m6", "study_id"]))]
+    apart = long[
+        ~((long["tp"] == "w1") & long["study_id"].isin(long.loc[long["tp"] == "m6", "study_id"]))
+    ]
     visits, reasons = mmrm_visits(apart)  # nobody seen at both w1 and m6: w1 is sparser
     assert visits == ["w4", "w12", "m6", "m12"]
     assert reasons["w1"].startswith("seen together with m6 in fewer than 2 participants")

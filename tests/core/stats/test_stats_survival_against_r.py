@@ -37,8 +37,10 @@ def cr_data() -> pd.DataFrame:
 
 def test_km_medians_match_r(os_data: pd.DataFrame) -> None:
     """R: summary(survfit(Surv(days, dead) ~ z, data = s))$table[, "median"]  # 351, 230"""
-    medians = [KaplanMeierFitter().fit(os_data.days[os_data.z == v], os_data.dead[os_data.z == v])
-               .median_ for v in (0, 1)]
+    medians = [
+        KaplanMeierFitter().fit(os_data.days[os_data.z == v], os_data.dead[os_data.z == v]).median_
+        for v in (0, 1)
+    ]
     assert medians == [351.0, 230.0]
 
 
@@ -75,8 +77,10 @@ def test_cif_matches_r_aalen_johansen(cr_data: pd.DataFrame) -> None:
     summary(fit, times = c(28, 84))$pstate[, 2]   # state "1" = systemic restart
     # z=0: 0.226415094339623 0.584905660377358; z=1: 0.355932203389831 0.559322033898305
     """
-    expected = {0: [0.226415094339623, 0.584905660377358],
-                1: [0.355932203389831, 0.559322033898305]}
+    expected = {
+        0: [0.226415094339623, 0.584905660377358],
+        1: [0.355932203389831, 0.559322033898305],
+    }
     for z, values in expected.items():
         t, cif = cumulative_incidence(cr_data.days[cr_data.z == z], cr_data.status[cr_data.z == z])
         npt.assert_allclose([value_at(t, cif, 28), value_at(t, cif, 84)], values, rtol=1e-9)

@@ -55,8 +55,7 @@ def test_the_closed_form_equals_refitting_the_shifted_data(synthetic_100: Path) 
         done = imputer.completed(i, frame)
         done["pf_w4"] = done["pf_w4"] + shift * shifted
         effect = AncovaFitter().fit(done, "pf_w4", ["z", "pf_baseline"], "stratum").effect("z")
-        npt.assert_allclose([est[i], var[i]], [effect["estimate"], effect["se"] ** 2],
-                            rtol=1e-10)
+        npt.assert_allclose([est[i], var[i]], [effect["estimate"], effect["se"] ** 2], rtol=1e-10)
 
 
 def test_a_significant_benefit_tips_by_lowering_imputed_intervention_values() -> None:
@@ -79,8 +78,7 @@ def test_a_significant_harmful_result_tips_toward_the_null(harmful: Path) -> Non
     assert out["tipping_point"][-1]["delta"] >= tip  # the grid reaches the tipping δ
 
 
-def test_the_monte_carlo_error_is_reported_and_explains_m20_vs_m100(
-        synthetic_100: Path) -> None:
+def test_the_monte_carlo_error_is_reported_and_explains_m20_vs_m100(synthetic_100: Path) -> None:
     """With m = 20 and m = 100 the tipping δ differs only by Monte-Carlo error, which the
     jackknife over imputations reports."""
     small = tipping_analysis(_mi(synthetic_100, 20, seed=1)["mi_shift"], (0, 20), ALPHA)
