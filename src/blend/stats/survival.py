@@ -265,7 +265,8 @@ def logrank_test(durations: Any, events: Any, group: Any) -> dict[str, float]:
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(n > 1, d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1), 0.0)
     observed = deaths_1[keep].sum()
-    chi2 = float((observed - expected.sum()) ** 2 / var.sum())
+    total = float(var.sum())  # 0 when only one group was ever at risk at a death
+    chi2 = float((observed - expected.sum()) ** 2 / total) if total > 0 else math.nan
     return {
         "chi2": chi2,
         "p": chi2_sf(chi2, 1),
