@@ -189,8 +189,14 @@ def _module_has(module: Path, name: str) -> bool:
     return module.is_file() and name in _module_names(module)
 
 
+def _is_generated(name: str) -> bool:
+    return any(
+        name.startswith(prefix) or name == prefix.rstrip("/") for prefix in GENERATED_PREFIXES
+    )
+
+
 def _rooted_path_resolves(name: str) -> bool:
-    if name.startswith(GENERATED_PREFIXES):
+    if _is_generated(name):
         return True
     if _is_module_attribute(name):
         module, _, attribute = name.rpartition(".")
