@@ -26,7 +26,6 @@ from blend.protocol import (
     trial_codes,
     validate_trial_folder,
 )
-from blend.protocol.errors import ConfigError
 
 
 class TrialRegistrationError(ValueError):
@@ -107,7 +106,3 @@ def add_trial(source: Path, *, user: Any) -> TrialRegistration:
         raise
     clear_caches()
     return registration
-
-
-def describe(error: ConfigError | TrialRegistrationError) -> str:
-    return str(error)
