@@ -197,6 +197,7 @@ def build_cohort(n: int) -> tuple[Any, list[Any]]:
     Screening.objects.bulk_create(
         [
             Screening(
+                trial="BLEND",
                 participant=p,
                 screened_on=date(2025, 1, 2),
                 screened_by=user,

@@ -130,6 +130,7 @@ def _trial(people: list[Participant], user: User) -> None:
     Screening.objects.bulk_create(
         [
             Screening(
+                trial="BLEND",
                 participant=p,
                 screened_on=screened[p.pk],
                 screened_by=user,
@@ -147,6 +148,7 @@ def _trial(people: list[Participant], user: User) -> None:
     Allocation.objects.bulk_create(
         [
             Allocation(
+                trial="BLEND",
                 participant=p,
                 arm="intervention" if i % 2 else "control",
                 sequence_number=i + 1,
@@ -163,6 +165,7 @@ def _trial(people: list[Participant], user: User) -> None:
     Offer.objects.bulk_create(
         [
             Offer(
+                trial="BLEND",
                 participant=p,
                 state="accepted",
                 offered_on=screened[p.pk] + timedelta(days=2),
@@ -177,6 +180,7 @@ def _trial(people: list[Participant], user: User) -> None:
     TreatmentRecord.objects.bulk_create(
         [
             TreatmentRecord(
+                trial="BLEND",
                 participant=p,
                 pathway="same_day" if i % 2 else "standard",
                 planned_on=start[p.pk],

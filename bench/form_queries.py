@@ -105,6 +105,7 @@ def build() -> tuple[Participant, Site, ConsentFormVersion]:
         record_consent(participant, item, "yes", on=REGISTERED_ON, form_version=version, user=nurse)
     save_screening(participant, ELIGIBLE_FACTS, on=date(2025, 3, 10), user=nurse)
     Allocation.objects.create(
+        trial="BLEND",
         participant=participant,
         arm="control",
         sequence_number=1,

@@ -45,7 +45,8 @@ def test_help_works_even_when_the_settings_are_incomplete() -> None:
         [str(BLEND), "--help"],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin"},
+        # No settings at all: not even the var/local.env that `make demo` leaves behind.
+        env={"PATH": "/usr/bin:/bin", "BLEND_LOCAL_SETTINGS": ""},
         timeout=120,
     )
     assert result.returncode == 0 and "score" in result.stdout and "not listed" in result.stdout

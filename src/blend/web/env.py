@@ -7,6 +7,7 @@ secrets). No Django imports: ``settings.py`` wraps failures in ImproperlyConfigu
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -64,6 +65,21 @@ def env_secret(name: str, default: str | None = None) -> str | None:
             raise EnvError(f"{name}_FILE: expected a readable file, got {file_name!r}")
         return path.read_text(encoding="utf-8").strip()
     return os.environ.get(name, default)
+
+
+def trial_secrets(prefix: str) -> dict[str, str]:
+    """``{CODE: secret}`` from every ``PREFIX_CODE`` or ``PREFIX_CODE_FILE`` variable
+    (``PREFIX_FILE`` itself is the default trial's file, not a trial called FILE)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}_([A-Z0-9]+?)(_FILE)?$")
+    found: dict[str, str] = {}
+    for name in sorted(os.environ):
+        match = pattern.match(name)
+        if match is None or name == f"{prefix}_FILE":
+            continue
+        secret = env_secret(f"{prefix}_{match.group(1)}")
+        if secret:
+            found[match.group(1)] = secret
+    return found
 
 
 def load_local_settings(path: Path) -> list[str]:

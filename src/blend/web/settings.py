@@ -54,6 +54,9 @@ try:
     DEFAULT_FROM_EMAIL = env.env_str("BLEND_FROM_EMAIL", "present@example.org")
     SMS_BACKEND = env.env_str("BLEND_SMS_BACKEND", "blend.apps.outbox.backends.ConsoleSMSBackend")
     RANDOMIZATION_SEED = env.env_secret("BLEND_RANDOMIZATION_SEED")
+    # Each further trial has its own secret seed: BLEND_RANDOMIZATION_SEED_<CODE> (or
+    # _<CODE>_FILE); the one above is the default trial's (BLEND's).
+    RANDOMIZATION_SEEDS = env.trial_secrets("BLEND_RANDOMIZATION_SEED")
     PUBLIC_BASE_URL = env.env_str("BLEND_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     API_RATE_LIMIT_PER_MINUTE = env.env_int("BLEND_API_RATE_PER_MINUTE", 120, minimum=1)
 except env.EnvError as error:
@@ -137,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "blend.apps.accounts.context.role",
+                "blend.apps.trials.context.trial_switcher",
             ],
         },
     },

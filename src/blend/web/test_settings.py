@@ -10,6 +10,8 @@ os.environ.setdefault("BLEND_SECURE", "0")
 os.environ.setdefault(
     "BLEND_RANDOMIZATION_SEED", "5eed" * 16
 )  # fixed test seed, never a production one
+os.environ.setdefault("BLEND_RANDOMIZATION_SEED_VERTICAL", "7e57" * 16)
+os.environ.setdefault("BLEND_RANDOMIZATION_SEED_PALLIATE", "ba11" * 16)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in browser tests
 # No installed translations unless a test installs one: a developer's var/translations
 # must not change what the tests see.

@@ -74,7 +74,7 @@ def test_the_audit_event_does_not_carry_the_arm(make_participant, personas) -> N
     screen_and_confirm(participant, personas)
     randomize(participant, user=personas["nurse_nina"])
     event = AuditEvent.objects.get(action="allocation.randomize")
-    assert event.details == {"sequence_number": 1, "stratum": ""}
+    assert event.details == {"trial": "BLEND", "sequence_number": 1, "stratum": ""}
 
 
 def test_arms_follow_the_configured_design_from_the_secret_seed(make_participant, personas) -> None:
@@ -143,6 +143,7 @@ def test_a_second_allocation_is_impossible_at_the_database_level(
     first = randomize(participant, user=personas["nurse_nina"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Allocation.objects.create(
+            trial="BLEND",
             participant=participant,
             arm="control",
             sequence_number=99,

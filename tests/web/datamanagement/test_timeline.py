@@ -33,6 +33,7 @@ def _aware(day: date) -> datetime:
 def _followed_up(participant: Participant, nurse: Any) -> Participant:
     """Screened 10 March, randomized 12 March, operated 20 March 2025, died 1 September 2025."""
     Screening.objects.create(
+        trial="BLEND",
         participant=participant,
         screened_on=date(2025, 3, 10),
         screened_by=nurse,
@@ -40,6 +41,7 @@ def _followed_up(participant: Participant, nurse: Any) -> Participant:
         criteria_version="test",
     )
     Allocation.objects.create(
+        trial="BLEND",
         participant=participant,
         arm="control",
         sequence_number=participant.pk,
@@ -49,6 +51,7 @@ def _followed_up(participant: Participant, nurse: Any) -> Participant:
         allocated_by=nurse,
     )
     TreatmentRecord.objects.create(
+        trial="BLEND",
         participant=participant,
         pathway="standard",
         planned_on=date(2025, 3, 20),
@@ -81,6 +84,7 @@ def test_the_timeline_reads_each_date_from_its_owner(make_participant, personas)
 def test_only_randomized_participants_have_a_treatment_start(make_participant, personas) -> None:
     p = make_participant()
     TreatmentRecord.objects.create(
+        trial="BLEND",
         participant=p,
         pathway="standard",
         planned_on=date(2025, 3, 20),

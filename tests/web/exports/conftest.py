@@ -84,6 +84,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
     # screened but not randomized: ineligible, and eligible without randomization consent
     people["ineligible"] = p = make_participant(registered_on=start)
     Screening.objects.create(
+        trial="BLEND",
         participant=p,
         screened_on=start + timedelta(days=3),
         screened_by=nurse,
@@ -96,6 +97,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
         registered_on=start, consent={"a": "yes", "b": "yes", "c": "no"}
     )
     Screening.objects.create(
+        trial="BLEND",
         participant=p,
         screened_on=start + timedelta(days=3),
         screened_by=nurse,
@@ -114,6 +116,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
         people[key] = p = make_participant(registered_on=start, hospital_number=f"HX{n:05d}")
         screened = start + timedelta(days=5)
         Screening.objects.create(
+            trial="BLEND",
             participant=p,
             screened_on=screened,
             screened_by=nurse,
@@ -126,6 +129,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
         )
         randomized = screened + timedelta(days=1)
         Allocation.objects.create(
+            trial="BLEND",
             participant=p,
             arm=arm,
             sequence_number=9000 + n,
@@ -138,6 +142,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
         if arm == "intervention":
             state = "accepted" if key == "accepted" else "refused"
             Offer.objects.create(
+                trial="BLEND",
                 participant=p,
                 state=state,
                 offered_on=randomized + timedelta(days=1),
@@ -147,6 +152,7 @@ def trial_cohort(make_participant, personas) -> dict[str, Any]:  # type: ignore[
             )
         same_day = key == "accepted"
         TreatmentRecord.objects.create(
+            trial="BLEND",
             participant=p,
             pathway="same_day" if same_day else "standard",
             planned_on=treated,

@@ -57,6 +57,7 @@ def allocate(personas: dict[str, Any]) -> Callable[[Participant, str], Allocatio
     def make(participant: Participant, arm: str) -> Allocation:
         counter["n"] += 1
         return Allocation.objects.create(
+            trial="BLEND",
             participant=participant,
             arm=arm,
             sequence_number=counter["n"],

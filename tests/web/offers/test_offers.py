@@ -64,6 +64,7 @@ def test_offered_then_accepted_with_the_consent_form_version(intervention, perso
     ) == ["offer.make", "offer.accept"]
     accepted = AuditEvent.objects.get(participant=intervention, action="offer.accept")
     assert accepted.details == {
+        "trial": "BLEND",
         "state": "accepted",
         "offered_on": today().isoformat(),
         "offered_by": "nurse_nina",
@@ -98,7 +99,7 @@ def test_refused_needs_a_reason_and_the_participant_stays_allocated(intervention
     offer = services.record_refusal(
         intervention, on=today(), reason="prefers standard care", user=nurse
     )
-    assert offer.state == "refused" and intervention.allocation.arm == "intervention"  # ITT
+    assert offer.state == "refused" and intervention.allocations.get().arm == "intervention"  # ITT
 
 
 def test_not_offered_with_a_reason_and_no_offer_after_it(intervention, personas) -> None:

@@ -88,6 +88,7 @@ def test_default_pathway_follows_arm_and_offer(
     for p, state in ((accepted, "accepted"), (refused, "refused")):
         allocate(p, "intervention")
         Offer.objects.create(
+            trial="BLEND",
             participant=p,
             state=state,
             offered_on=date(2025, 3, 5),
@@ -167,6 +168,7 @@ def test_the_form_shows_only_the_chosen_pathways_fields(  # type: ignore[no-unty
     accepted = make_participant()
     allocate(accepted, "intervention")
     Offer.objects.create(
+        trial="BLEND",
         participant=accepted,
         state="accepted",
         offered_on=date(2025, 3, 5),

@@ -9,7 +9,6 @@ from django.utils import timezone
 from blend.apps.accounts.models import User
 from blend.apps.allocation.errors import RandomizationUnavailable
 from blend.apps.allocation.models import AllocationSequence, RandomizationCommitment
-from blend.apps.allocation.sequence import trial_code
 from blend.apps.audit.services import record_event
 from blend.randomization import DesignSpec, commitment
 
@@ -18,6 +17,7 @@ def ensure_commitment(
     seed: bytes,
     spec: DesignSpec,
     *,
+    trial: str,
     user: User | None = None,
     now: datetime | None = None,
     sequence: AllocationSequence | None = None,
@@ -26,7 +26,6 @@ def ensure_commitment(
 
     The locked sequence row carries the digest, so the check costs no query per allocation;
     the RandomizationCommitment row (append-only) is the record an auditor reads."""
-    trial = trial_code()
     digest = commitment(seed, spec)
     recorded = sequence.commitment if sequence is not None else None
     if not recorded:
@@ -36,8 +35,8 @@ def ensure_commitment(
     if recorded != digest:
         raise RandomizationUnavailable(
             f"commitment: the configured seed and design give {digest[:12]}…, but "
-            f"{recorded[:12]}… was recorded before the first allocation; restore the "
-            "original seed and randomization.toml before randomizing"
+            f"{recorded[:12]}… was recorded before the first allocation of {trial}; restore "
+            "the original seed and randomization.toml before randomizing"
         )
 
 
@@ -60,6 +59,6 @@ def _recorded_or_record(
         actor=user,
         obj=created,
         at=created.recorded_at,
-        details={"digest": digest},
+        details={"trial": trial, "digest": digest},
     )
     return digest

@@ -57,11 +57,13 @@ class Allocation(models.Model):
     REVEALS_ALLOCATION = True
     APPEND_ONLY = True
 
-    participant = models.OneToOneField(
-        "registry.Participant", on_delete=models.PROTECT, related_name="allocation"
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="allocations"
     )
+    # The trial's code (blend.protocol trial folders): one record per member and trial.
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
     arm = models.CharField(_("arm"), max_length=12, choices=Arm.choices)
-    sequence_number = models.PositiveIntegerField(_("sequence number"), unique=True)
+    sequence_number = models.PositiveIntegerField(_("sequence number"))
     stratum = models.CharField(_("stratum"), max_length=200, blank=True)
     stratum_index = models.PositiveIntegerField(_("number within stratum"))
     # The stratification / minimisation factor levels used (replayed by verify).
@@ -72,17 +74,26 @@ class Allocation(models.Model):
     )
 
     class Meta:
-        ordering = ["sequence_number"]
+        ordering = ["trial", "sequence_number"]
         constraints = [
-            # The OneToOne already implies it; named so the guarantee is explicit and testable.
-            models.UniqueConstraint(fields=["participant"], name="allocation_one_per_participant"),
+            # The backstop against a double allocation, whatever the service does.
             models.UniqueConstraint(
-                fields=["stratum", "stratum_index"], name="allocation_stratum_index_unique"
+                fields=["participant", "trial"], name="allocation_one_per_member_and_trial"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(trial=""), name="allocation_names_its_trial"
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "sequence_number"], name="allocation_sequence_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "stratum", "stratum_index"],
+                name="allocation_stratum_index_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"allocation #{self.sequence_number} of {self.participant_id}"
+        return f"{self.trial} allocation #{self.sequence_number} of {self.participant_id}"
 
 
 class AllocationLog(models.Model):
@@ -91,7 +102,10 @@ class AllocationLog(models.Model):
     REVEALS_ALLOCATION = True
     APPEND_ONLY = True
 
-    sequence_number = models.PositiveIntegerField(unique=True)
+    # Each trial has its own chain; the trial is not hashed, so the records of the chain
+    # that existed before trials had codes keep their hashes.
+    trial = models.CharField(max_length=20, db_index=True)
+    sequence_number = models.PositiveIntegerField()
     participant = models.ForeignKey(
         "registry.Participant", on_delete=models.PROTECT, related_name="+"
     )
@@ -106,7 +120,15 @@ class AllocationLog(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["sequence_number"]
+        ordering = ["trial", "sequence_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "sequence_number"], name="allocationlog_sequence_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(trial=""), name="allocationlog_names_its_trial"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"log #{self.sequence_number} {self.hash[:12]}…"
+        return f"{self.trial} log #{self.sequence_number} {self.hash[:12]}…"

@@ -10,15 +10,17 @@ from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_randomize
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
+from blend.apps.trials.http import current_trial
 
 
 def participant_panel(
     request: AuthenticatedHttpRequest, participant: Participant
 ) -> dict[str, Any] | None:
     user = request.user
-    allocation = Allocation.objects.filter(participant=participant).first()
+    trial = current_trial(request)
+    allocation = Allocation.objects.filter(participant=participant, trial=trial).first()
     confirmed = Screening.objects.filter(
-        participant=participant, confirmed_at__isnull=False
+        participant=participant, trial=trial, confirmed_at__isnull=False
     ).exists()
     if allocation is None and not confirmed:
         return None  # nothing to show before eligibility is confirmed
@@ -29,6 +31,7 @@ def participant_panel(
             "show_arm": user.can(Cap.ALLOCATION_VIEW),
             "can_randomize": user.can(Cap.RANDOMIZE),
             "study_id": participant.study_id,
+            "trial": trial,
         },
     }
 
@@ -38,15 +41,17 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user = request.user
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []
+    trial = current_trial(request)
+    allocated = Allocation.objects.filter(trial=trial)
     cards: list[dict[str, Any]] = [
-        {"label": "randomized into BLEND", "value": Allocation.objects.count()}
+        {"label": f"randomized into {trial}", "value": allocated.count()}
     ]
     if user.can(Cap.RANDOMIZE):
         ready = [
             s.participant
-            for s in Screening.objects.filter(
-                confirmed_at__isnull=False, participant__allocation__isnull=True
-            ).select_related("participant")
+            for s in Screening.objects.filter(trial=trial, confirmed_at__isnull=False)
+            .exclude(participant_id__in=allocated.values("participant_id"))
+            .select_related("participant")
         ]
         n = sum(1 for participant in ready if may_randomize(participant))
         cards.append(

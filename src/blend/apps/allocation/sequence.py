@@ -2,8 +2,10 @@
 that every allocation locks, the per-stratum arm history that row keeps, and the
 durable commit of an allocation.
 
-The seed comes from settings.RANDOMIZATION_SEED (BLEND_RANDOMIZATION_SEED or _FILE) and
-is never stored. The locked ``AllocationSequence`` row (SELECT … FOR UPDATE on
+Each trial has its own seed, sequence and chain. The default trial's seed comes from
+settings.RANDOMIZATION_SEED (BLEND_RANDOMIZATION_SEED or _FILE), every other trial's from
+settings.RANDOMIZATION_SEEDS (BLEND_RANDOMIZATION_SEED_<CODE> or _<CODE>_FILE); no seed
+is ever stored. The locked ``AllocationSequence`` row (SELECT … FOR UPDATE on
 PostgreSQL; SQLite's IMMEDIATE transactions serialise writers) gives gapless sequence
 numbers and a linear log chain.
 """
@@ -19,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 
 from blend.apps.allocation.errors import RandomizationUnavailable
 from blend.apps.allocation.models import AllocationSequence
-from blend.protocol import load_protocol
+from blend.apps.trials.lookup import default_trial_code
 from blend.randomization import SeedError, parse_seed
 
 # The arm history on the sequence row is one letter per allocation, in order.
@@ -27,19 +29,26 @@ ARM_CODES = {"intervention": "I", "control": "C"}
 CODE_ARMS = {code: arm for arm, code in ARM_CODES.items()}
 
 
-def trial_code() -> str:
-    return load_protocol().trial_code
+def seed_variable(trial: str) -> str:
+    """The environment variable that holds ``trial``'s secret seed."""
+    if trial == default_trial_code():
+        return "BLEND_RANDOMIZATION_SEED"
+    return f"BLEND_RANDOMIZATION_SEED_{trial}"
 
 
-def configured_seed() -> bytes:
-    raw = getattr(settings, "RANDOMIZATION_SEED", None)
+def configured_seed(trial: str) -> bytes:
+    name = seed_variable(trial)
+    if trial == default_trial_code():
+        raw = getattr(settings, "RANDOMIZATION_SEED", None)
+    else:
+        raw = getattr(settings, "RANDOMIZATION_SEEDS", {}).get(trial)
     if not raw:
         raise RandomizationUnavailable(
-            "BLEND_RANDOMIZATION_SEED: expected a 64-hex-character secret seed (or "
-            "BLEND_RANDOMIZATION_SEED_FILE); none is configured, so nobody can be randomized"
+            f"{name}: expected a 64-hex-character secret seed for {trial} (or {name}_FILE); "
+            f"none is configured, so nobody can be randomized in {trial}"
         )
     try:
-        return parse_seed(raw, field="BLEND_RANDOMIZATION_SEED")
+        return parse_seed(raw, field=name)
     except SeedError as error:
         raise RandomizationUnavailable(str(error)) from None
 

@@ -1,17 +1,22 @@
 """The allocation service: the only code that reads the randomization seed and writes
 allocations.
 
-``randomize`` locks the trial's allocation sequence row (``allocation.sequence``), so
-allocations get gapless sequence numbers and the log chain stays linear. The arm comes
-from the pure engine (``blend.randomization.allocate_next``), the log record's hash from
-the pure chain (``blend.randomization.chain``). The unique constraint on the participant
-is the backstop against a double allocation.
+Each trial has its own sequence, seed, commitment and chain. ``randomize`` locks the
+member's row and then the trial's allocation sequence row (``allocation.sequence``), so
+allocations get gapless sequence numbers, the log chain stays linear, and two trials
+randomizing the same member at once are decided one after the other: the trial's overlap
+rules (``overlap.toml``) are checked under those locks against the member's allocations
+in every other trial. The arm comes from the pure engine
+(``blend.randomization.allocate_next``), the log record's hash from the pure chain
+(``blend.randomization.chain``). The unique constraint on (participant, trial) is the
+backstop against a double allocation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -34,14 +39,27 @@ from blend.apps.allocation.sequence import (
     durable_commit,
     locked_sequence,
     stratum_history,
-    trial_code,
 )
 from blend.apps.audit.services import record_event
 from blend.apps.consent.services import randomization_consent_missing
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening, Status
-from blend.randomization import DesignSpec, allocate_next, load_spec
+from blend.apps.trials.lookup import get_trial, trials_by_code
+from blend.protocol import Membership, Refusal, Trial, load_cohort
+from blend.randomization import DesignSpec, allocate_next
 from blend.randomization.chain import record_hash
+
+# Takes the participant and a trial code; returns the day treatment started in that
+# trial, or None. The treatment app registers it at start-up (it sits above this one).
+TreatmentStartSource = Callable[[Participant, str], date | None]
+_treatment_start_sources: list[TreatmentStartSource] = []
+
+
+def register_treatment_start_source(source: TreatmentStartSource) -> None:
+    """Tell the overlap rules where a trial's start of treatment is recorded."""
+    if source not in _treatment_start_sources:
+        _treatment_start_sources.append(source)
+
 
 __all__ = [
     # what callers of ``randomize`` catch: part of this service's surface
@@ -50,7 +68,10 @@ __all__ = [
     "ConsentMissing",
     "NotEligible",
     "RandomizationUnavailable",
+    "memberships",
+    "overlap_refusals",
     "randomize",
+    "register_treatment_start_source",
 ]
 
 
@@ -59,30 +80,32 @@ class _Context:
     seed: bytes
     spec: DesignSpec
     trial: str
+    config: Trial
 
 
-def _context() -> _Context:
-    return _Context(configured_seed(), load_spec(), trial_code())
+def _context(trial: str | None) -> _Context:
+    config = get_trial(trial)
+    return _Context(configured_seed(config.code), config.design, config.code, config)
 
 
-def _already_randomized(participant: Participant) -> AlreadyRandomized:
+def _already_randomized(participant: Participant, trial: str) -> AlreadyRandomized:
     return AlreadyRandomized(
-        f"participant {participant.study_id}: already randomized; "
+        f"participant {participant.study_id}: already randomized in {trial}; "
         "an allocation is final and is never repeated"
     )
 
 
-def _check_may_randomize(participant: Participant) -> datetime:
+def _check_may_randomize(participant: Participant, trial: str) -> datetime:
     """The confirmation time, or an AllocationError saying what is missing (one query for
-    screening and any allocation, then the consent service)."""
+    the trial's screening, one for its allocation, then the consent service)."""
+    if Allocation.objects.filter(participant=participant, trial=trial).exists():
+        raise _already_randomized(participant, trial)
     row = (
-        Participant.objects.filter(pk=participant.pk)
-        .values_list("screening__status", "screening__confirmed_at", "allocation__id")
+        Screening.objects.filter(participant=participant, trial=trial)
+        .values_list("status", "confirmed_at")
         .first()
     )
-    status, confirmed_at, allocation_id = row or (None, None, None)
-    if allocation_id is not None:
-        raise _already_randomized(participant)
+    status, confirmed_at = row or (None, None)
     if status != Status.ELIGIBLE:
         raise NotEligible(
             f"eligibility: expected a screening with status eligible, got {status or 'not screened'}"
@@ -112,28 +135,68 @@ def _factor_value(participant: Participant, facts: dict[str, Any], name: str) ->
     return str(value)
 
 
-def profile_of(participant: Participant, spec: DesignSpec) -> dict[str, str]:
-    """The stratification and minimisation factor levels of a participant."""
+def memberships(participant: Participant, *, besides: str) -> list[Membership]:
+    """The member's randomizations in trials other than ``besides``: what overlap rules read."""
+    found = []
+    others = Allocation.objects.filter(participant=participant).exclude(trial=besides)
+    for trial, allocated_at in others.values_list("trial", "allocated_at"):
+        started = None
+        for source in _treatment_start_sources:
+            started = started or source(participant, trial)
+        found.append(Membership(trial, allocated_at.date(), treatment_started_on=started))
+    return found
+
+
+def overlap_refusals(participant: Participant, trial: str, on: date) -> list[Refusal]:
+    """The overlap rules of ``trial`` that keep the member out on ``on`` (empty: none).
+
+    Shown on the screening pages; ``randomize`` asks again under its locks."""
+    config = get_trial(trial)
+    if not config.overlap_rules:
+        return []
+    return config.overlap_refusals(
+        memberships(participant, besides=trial), trials_by_code(), load_cohort(), on=on
+    )
+
+
+def _refusal_text(trial: str, found: list[Refusal]) -> str:
+    parts = []
+    for refusal in found:
+        until = f" until {refusal.lifts_on}" if refusal.lifts_on else ""
+        parts.append(f"{refusal.rule.describe()}: {refusal.reason}{until}")
+    return f"overlap with other trials: not eligible for {trial}, " + "; ".join(parts)
+
+
+def profile_of(participant: Participant, spec: DesignSpec, trial: str) -> dict[str, str]:
+    """The stratification and minimisation factor levels of a participant in ``trial``."""
     names = spec.profile_factors
     if not names:
         return {}
-    screening = Screening.objects.filter(participant=participant).first()
+    screening = Screening.objects.filter(participant=participant, trial=trial).first()
     facts = screening.facts if screening else {}
     return {name: _factor_value(participant, facts, name) for name in names}
 
 
-def randomize(participant: Participant, *, user: User, now: datetime | None = None) -> Allocation:
-    """Allocate ``participant``. Needs confirmed eligibility and consent items (a, c, d
-    by default: ``consent.required_for_randomization``). Raises an AllocationError
-    subclass when not allowed; the allocation, its log record and the audit event are
-    written together or not at all.
+def randomize(
+    participant: Participant,
+    *,
+    user: User,
+    trial: str | None = None,
+    now: datetime | None = None,
+) -> Allocation:
+    """Allocate ``participant`` in ``trial`` (the default trial for None). Needs the
+    trial's confirmed eligibility and consent items (a, c, d by default:
+    ``consent.required_for_randomization``), and no overlap rule against it. Raises an
+    AllocationError subclass when not allowed; the allocation, its log record and the
+    audit event are written together or not at all.
 
     Eligibility and consent are read before the lock, so concurrent requests do not queue
-    behind those reads; only "already allocated?" (and the unique constraint behind it)
-    must be decided under the lock. ``now`` exists for the demo and data migrations (a
-    historical time stamp); it must not precede the confirmation. Views never pass it."""
-    ctx = _context()
-    confirmed_at = _check_may_randomize(participant)
+    behind those reads; "already allocated?" and the overlap rules (and the unique
+    constraint behind them) are decided under the lock. ``now`` exists for the demo and
+    data migrations (a historical time stamp); it must not precede the confirmation.
+    Views never pass it."""
+    ctx = _context(trial)
+    confirmed_at = _check_may_randomize(participant, ctx.trial)
     now = now or timezone.now()
     if now < confirmed_at:
         raise NotEligible(
@@ -143,19 +206,38 @@ def randomize(participant: Participant, *, user: User, now: datetime | None = No
         with durable_commit():
             try:
                 with transaction.atomic():
+                    # The member first, so two trials randomizing them at once queue here
+                    # and the second sees the first one's allocation.
+                    Participant.objects.select_for_update().filter(pk=participant.pk).first()
                     sequence = locked_sequence(ctx.trial)
                     if sequence is not None:
-                        ensure_commitment(ctx.seed, ctx.spec, user=user, now=now, sequence=sequence)
+                        _check_under_lock(participant, ctx.trial, now)
+                        ensure_commitment(
+                            ctx.seed,
+                            ctx.spec,
+                            trial=ctx.trial,
+                            user=user,
+                            now=now,
+                            sequence=sequence,
+                        )
                         return _allocate(participant, user, ctx, sequence, now)
             except IntegrityError as error:
                 # A concurrent request allocated this participant first: the unique
                 # constraint refused ours and the whole transaction (sequence number
                 # included) rolled back, so no gap is left.
-                if Allocation.objects.filter(participant=participant).exists():
-                    raise _already_randomized(participant) from error
+                if Allocation.objects.filter(participant=participant, trial=ctx.trial).exists():
+                    raise _already_randomized(participant, ctx.trial) from error
                 raise
         create_sequence_row(ctx.trial)  # the first allocation of the trial
     raise RandomizationUnavailable("allocation sequence: could not be created")
+
+
+def _check_under_lock(participant: Participant, trial: str, now: datetime) -> None:
+    if Allocation.objects.filter(participant=participant, trial=trial).exists():
+        raise _already_randomized(participant, trial)
+    found = overlap_refusals(participant, trial, timezone.localdate(now))
+    if found:
+        raise NotEligible(_refusal_text(trial, found))
 
 
 def _next_arm(
@@ -169,7 +251,7 @@ def _next_arm(
     previous_profiles: list[dict[str, str]] = []
     if ctx.spec.reads_previous_profiles:
         previous_profiles = list(
-            Allocation.objects.filter(stratum=stratum)
+            Allocation.objects.filter(trial=ctx.trial, stratum=stratum)
             .order_by("stratum_index")
             .values_list("profile", flat=True)
         )
@@ -180,7 +262,7 @@ def _next_arm(
 def _allocate(
     participant: Participant, user: User, ctx: _Context, sequence: AllocationSequence, now: datetime
 ) -> Allocation:
-    profile = profile_of(participant, ctx.spec)
+    profile = profile_of(participant, ctx.spec, ctx.trial)
     stratum = ctx.spec.stratum_of(profile)
     arm, index = _next_arm(ctx, sequence, stratum, profile)
     number = sequence.last_number + 1
@@ -198,6 +280,7 @@ def _allocate(
     digest = record_hash(sequence.last_hash, fields)
     allocation = Allocation.objects.create(
         participant=participant,
+        trial=ctx.trial,
         arm=arm,
         sequence_number=number,
         stratum=stratum,
@@ -207,6 +290,7 @@ def _allocate(
         allocated_by=user,
     )
     AllocationLog.objects.create(
+        trial=ctx.trial,
         participant=participant,
         previous_hash=sequence.last_hash,
         hash=digest,
@@ -220,6 +304,6 @@ def _allocate(
         participant=participant,
         obj=allocation,
         at=now,
-        details={"sequence_number": number, "stratum": stratum},
+        details={"trial": ctx.trial, "sequence_number": number, "stratum": stratum},
     )
     return allocation

@@ -1,4 +1,4 @@
-"""Verification of the allocation log (``blend randomization verify``).
+"""Verification of one trial's allocation log (``blend randomization verify --trial CODE``).
 
 Always: the hash chain (every record's hash recomputed, every previous-hash link, gapless
 sequence numbers, the head held by the sequence row), the allocations against their log
@@ -16,14 +16,16 @@ from blend.apps.allocation.models import (
     AllocationSequence,
     RandomizationCommitment,
 )
-from blend.apps.allocation.sequence import ARM_CODES, trial_code
+from blend.apps.allocation.sequence import ARM_CODES
 from blend.apps.screening.models import Screening
-from blend.randomization import commitment_of_json, load_spec, parse_seed, replay
+from blend.apps.trials.lookup import get_trial, trial_code_or_default
+from blend.randomization import commitment_of_json, parse_seed, replay
 from blend.randomization.chain import GENESIS_HASH, check_chain
 
 
 @dataclass
 class VerifyReport:
+    trial: str = ""
     allocations: int = 0
     problems: list[str] = field(default_factory=list)
     regenerated: bool = False
@@ -40,7 +42,7 @@ def _check_chain(entries: list[AllocationLog], report: VerifyReport) -> str:
 
 
 def _check_head(head: str, count: int, report: VerifyReport) -> None:
-    sequence = AllocationSequence.objects.filter(trial_code=trial_code()).first()
+    sequence = AllocationSequence.objects.filter(trial_code=report.trial).first()
     last_number, last_hash = (
         (sequence.last_number, sequence.last_hash) if sequence else (0, GENESIS_HASH)
     )
@@ -53,7 +55,7 @@ def _check_head(head: str, count: int, report: VerifyReport) -> None:
 
 def _check_arm_history(entries: list[AllocationLog], report: VerifyReport) -> None:
     """The arms the design reads (kept on the sequence row) must be those of the log."""
-    sequence = AllocationSequence.objects.filter(trial_code=trial_code()).first()
+    sequence = AllocationSequence.objects.filter(trial_code=report.trial).first()
     kept = sequence.arms_by_stratum if sequence else {}
     logged: dict[str, str] = {}
     for entry in entries:
@@ -68,7 +70,7 @@ def _check_arm_history(entries: list[AllocationLog], report: VerifyReport) -> No
 
 def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> None:
     logged = {e.sequence_number: e for e in entries}
-    allocations = {a.sequence_number: a for a in Allocation.objects.all()}
+    allocations = {a.sequence_number: a for a in Allocation.objects.filter(trial=report.trial)}
     for number in sorted(set(logged) - set(allocations)):
         report.problems.append(
             f"allocation #{number}: in the log but the allocation row is missing"
@@ -86,8 +88,10 @@ def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> No
 
 
 def _check_confirmation_order(report: VerifyReport) -> None:
-    confirmed = dict(Screening.objects.values_list("participant_id", "confirmed_at"))
-    for a in Allocation.objects.all():
+    confirmed = dict(
+        Screening.objects.filter(trial=report.trial).values_list("participant_id", "confirmed_at")
+    )
+    for a in Allocation.objects.filter(trial=report.trial):
         at = confirmed.get(a.participant_id)
         if at is None or at > a.allocated_at:
             report.problems.append(
@@ -97,8 +101,8 @@ def _check_confirmation_order(report: VerifyReport) -> None:
 
 def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyReport) -> None:
     seed = parse_seed(seed_hex, field="--seed")
-    spec = load_spec()
-    recorded = RandomizationCommitment.objects.filter(trial_code=trial_code()).first()
+    spec = get_trial(report.trial).design
+    recorded = RandomizationCommitment.objects.filter(trial_code=report.trial).first()
     if recorded is None:
         if entries:
             report.problems.append("commitment: none recorded, yet allocations exist")
@@ -120,9 +124,12 @@ def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyRepor
     report.regenerated = True
 
 
-def verify(seed_hex: str | None = None) -> VerifyReport:
-    entries = list(AllocationLog.objects.order_by("sequence_number"))
-    report = VerifyReport(allocations=len(entries))
+def verify(seed_hex: str | None = None, *, trial: str | None = None) -> VerifyReport:
+    """Check the allocation log of ``trial`` (the default trial for None): each trial has
+    its own chain, sequence row, commitment and seed."""
+    code = trial_code_or_default(trial)
+    entries = list(AllocationLog.objects.filter(trial=code).order_by("sequence_number"))
+    report = VerifyReport(trial=code, allocations=len(entries))
     head = _check_chain(entries, report)
     _check_head(head, len(entries), report)
     _check_arm_history(entries, report)

@@ -21,6 +21,7 @@ from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import start_from_record
+from blend.apps.trials.lookup import default_trial_code
 from blend.editchecks import TIMELINE_PREFIX
 
 Dates = dict[int, date]
@@ -30,8 +31,11 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _model_dates(model: type[models.Model], field: str, participants: list[Participant]) -> Dates:
-    rows = model.objects.filter(participant_id__in=[p.pk for p in participants]).order_by(field)  # type: ignore[attr-defined]
+def _model_dates(
+    model: type[models.Model], field: str, participants: list[Participant], **only: Any
+) -> Dates:
+    ids = [p.pk for p in participants]
+    rows = model._default_manager.filter(participant_id__in=ids, **only).order_by(field)
     return {
         pid: _day(value)
         for pid, value in rows.values_list("participant_id", field)
@@ -52,19 +56,24 @@ def _consented(participants: list[Participant]) -> Dates:
     return randomization_consent_dates(p.pk for p in participants)
 
 
+# The cross-form checks read the default trial's screening, allocation and treatment.
+# Not yet one timeline per trial: a VERTICAL form is not checked against
+# VERTICAL's dates.
 def _screened(participants: list[Participant]) -> Dates:
-    return _model_dates(Screening, "screened_on", participants)
+    return _model_dates(Screening, "screened_on", participants, trial=default_trial_code())
 
 
 def _randomized(participants: list[Participant]) -> Dates:
-    return _model_dates(Allocation, "allocated_at", participants)
+    return _model_dates(Allocation, "allocated_at", participants, trial=default_trial_code())
 
 
 def _treated(participants: list[Participant]) -> Dates:
     """Treatment start by the treatment app's rule, for randomized participants only."""
+    trial = default_trial_code()
+    randomized = Allocation.objects.filter(trial=trial).values("participant_id")
     records = TreatmentRecord.objects.filter(
-        participant_id__in=[p.pk for p in participants], participant__allocation__isnull=False
-    )
+        participant_id__in=[p.pk for p in participants], trial=trial
+    ).filter(participant_id__in=randomized)
     return {
         record.participant_id: start
         for record in records

@@ -37,6 +37,7 @@ from blend.apps.safety.models import AdverseEvent
 from blend.apps.screening.models import Screening
 from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import start_from_record
+from blend.apps.trials.lookup import trial_code_or_default
 from blend.protocol import load_protocol
 
 SCREENING_COLUMNS = [
@@ -158,11 +159,15 @@ def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Any]]:
     return out
 
 
-def _treatments() -> dict[int, TreatmentRecord]:
-    return {t.participant_id: t for t in TreatmentRecord.objects.all()}
+def _treatments(trial: str) -> dict[int, TreatmentRecord]:
+    return {t.participant_id: t for t in TreatmentRecord.objects.filter(trial=trial)}
 
 
-def load_sources() -> Sources:
+def load_sources(trial: str | None = None) -> Sources:
+    """Every table the dataset of ``trial`` (the default trial for None) is derived from:
+    the trial's own screenings, allocations, offers and treatments, and the cohort's
+    routine data."""
+    code = trial_code_or_default(trial)
     fields = [
         "id",
         "study_id",
@@ -183,10 +188,14 @@ def load_sources() -> Sources:
         participants=participants,
         birth_dates=dict(Identity.objects.values_list("participant_id", "date_of_birth")),
         decisions=decisions,
-        screenings=_rows(Screening, "participant_id", "screened_on", "status", "reasons", "facts"),
-        allocations=_rows(Allocation, "participant_id", "allocated_at", "arm", "stratum"),
-        offers={r[0]: r for r in _rows(Offer, "participant_id", "state", "reason")},
-        treatments=_treatments(),
+        screenings=_rows(
+            Screening, "participant_id", "screened_on", "status", "reasons", "facts", trial=code
+        ),
+        allocations=_rows(
+            Allocation, "participant_id", "allocated_at", "arm", "stratum", trial=code
+        ),
+        offers={r[0]: r for r in _rows(Offer, "participant_id", "state", "reason", trial=code)},
+        treatments=_treatments(code),
         vital={
             r[0]: (r[1], r[2])
             for r in _rows(VitalStatus, "participant_id", "last_contact_on", "died_on")
@@ -474,9 +483,9 @@ class AnalysisDataset:
     files: dict[str, list[dict[str, Any]]]
 
 
-def build_analysis_dataset(today: date | None = None) -> AnalysisDataset:
+def build_analysis_dataset(today: date | None = None, trial: str | None = None) -> AnalysisDataset:
     today = today or timezone.localdate()
-    src = load_sources()
+    src = load_sources(trial)
     randomized_on = {pid: local_day(at) for pid, at, _arm, _stratum in src.allocations}
     period_start = date.fromisoformat(config()["period_start"])
     period_end = date.fromisoformat(config()["period_end"]) if config().get("period_end") else today

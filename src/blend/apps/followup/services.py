@@ -19,6 +19,7 @@ from blend.apps.followup.domain import AssessmentStatus, assessment_status
 from blend.apps.followup.models import Assessment, ClinicalEvent, VitalStatus
 from blend.apps.outbox.services import cancel_for_participant
 from blend.apps.registry.models import Participant
+from blend.apps.trials.lookup import trial_code_or_default
 from blend.protocol.schedule import load_schedule
 
 
@@ -203,8 +204,11 @@ def statuses(
     }
 
 
-def completeness(today: date | None = None, *, by_arm: bool = False) -> dict[str, Any]:
-    """Counts per timepoint (and per arm when asked): expected, completed, missed, open."""
+def completeness(
+    today: date | None = None, *, by_arm: bool = False, trial: str | None = None
+) -> dict[str, Any]:
+    """Counts per timepoint (and per arm of ``trial`` when asked): expected, completed,
+    missed, open."""
     assessments = list(
         Assessment.objects.only(
             "id",
@@ -219,7 +223,11 @@ def completeness(today: date | None = None, *, by_arm: bool = False) -> dict[str
     status_of = statuses(assessments, today)
     arms: dict[int, str] = {}
     if by_arm:
-        arms = dict(Allocation.objects.values_list("participant_id", "arm"))
+        arms = dict(
+            Allocation.objects.filter(trial=trial_code_or_default(trial)).values_list(
+                "participant_id", "arm"
+            )
+        )
     table: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for a in assessments:
         group = arms.get(a.participant_id, "cohort") if by_arm else "all"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from blend.apps.allocation.models import Arm
 from blend.apps.offers import services
+from blend.apps.trials.lookup import default_trial_code
 
 REFUSALS = [
     "prefers standard care",
@@ -24,7 +25,7 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
     rng, nurse = ctx.rng, ctx.users["nurse"]
     version = services.trial_consent_versions()[0]
     for participant in ctx.extra.get("randomized", []):
-        allocation = participant.allocation
+        allocation = participant.allocations.get(trial=default_trial_code())
         if allocation.arm != Arm.INTERVENTION:
             continue  # control: nothing at all is created (TwiCs)
         allocated_on = timezone.localdate(allocation.allocated_at)

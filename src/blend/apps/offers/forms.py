@@ -27,10 +27,10 @@ class AcceptForm(forms.Form):
     )
     trial_consent_version = forms.ChoiceField(label=_("Trial consent form version"))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, trial: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         version = cast(forms.ChoiceField, self.fields["trial_consent_version"])  # declared above
-        version.choices = [("", "—")] + [(v, v) for v in trial_consent_versions()]
+        version.choices = [("", "—")] + [(v, v) for v in trial_consent_versions(trial)]
 
 
 class RefuseForm(forms.Form):

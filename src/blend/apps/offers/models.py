@@ -25,9 +25,11 @@ class OfferState(models.TextChoices):
 class Offer(models.Model):
     REVEALS_ALLOCATION = True
 
-    participant = models.OneToOneField(
-        "registry.Participant", on_delete=models.PROTECT, related_name="offer"
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="offers"
     )
+    # The trial's code (blend.protocol trial folders): one record per member and trial.
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
     state = models.CharField(_("state"), max_length=12, choices=OfferState.choices, db_index=True)
     offered_on = models.DateField(_("offered on"), null=True, blank=True)
     offered_by = models.ForeignKey(
@@ -44,6 +46,10 @@ class Offer(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "trial"], name="offer_one_per_member_and_trial"
+            ),
+            models.CheckConstraint(condition=~models.Q(trial=""), name="offer_names_its_trial"),
             models.CheckConstraint(
                 condition=~models.Q(state="accepted") | ~models.Q(trial_consent_version=""),
                 name="offer_accepted_has_consent_version",

@@ -13,6 +13,7 @@ from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.offers.models import Offer
 from blend.apps.offers.services import offer_worklist
 from blend.apps.registry.models import Participant
+from blend.apps.trials.http import current_trial
 
 
 def participant_panel(
@@ -21,14 +22,22 @@ def participant_panel(
     user = request.user
     if not user.can(Cap.ALLOCATION_VIEW):
         return None
-    if not Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists():
+    trial = current_trial(request)
+    if not Allocation.objects.filter(
+        participant=participant, trial=trial, arm=Arm.INTERVENTION
+    ).exists():
         return None
-    offer = Offer.objects.select_related("offered_by").filter(participant=participant).first()
+    offer = (
+        Offer.objects.select_related("offered_by")
+        .filter(participant=participant, trial=trial)
+        .first()
+    )
     return {
         "template": "offers/_panel.html",
         "context": {
             "offer": offer,
             "study_id": participant.study_id,
+            "trial": trial,
             "can_write": user.can(Cap.OFFER_WRITE),
         },
     }
@@ -38,7 +47,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user = request.user
     if not (user.can(Cap.OFFER_WRITE) and user.can(Cap.ALLOCATION_VIEW)):
         return []
-    n = offer_worklist().count()
+    n = offer_worklist(current_trial(request)).count()
     return [
         {
             "label": "offers to make or decide",

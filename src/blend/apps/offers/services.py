@@ -8,6 +8,9 @@ offered (date, by whom) → accepted (trial consent signed, form version)
 Refusers get standard care and stay in the ITT population. Control participants get
 nothing at all: every function here refuses them, and nothing is created at
 randomization time — the offer worklist is a query, not stored tasks.
+
+Each offer is of one trial (``trial``; None is the default trial): a member allocated
+to the intervention of one trial and to control in another is offered the first only.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,7 @@ from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.offers.models import Offer, OfferState
 from blend.apps.registry.models import Participant
-from blend.protocol import load_protocol
+from blend.apps.trials.lookup import get_trial, trial_code_or_default
 
 
 class OfferError(ValueError):
@@ -37,27 +40,33 @@ class OfferError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def offer_state(participant: Participant) -> str | None:
+def offer_state(participant: Participant, trial: str | None = None) -> str | None:
     """ "offered", "accepted", "refused", "not_offered", or None (no offer recorded;
     always None for control participants)."""
-    return Offer.objects.filter(participant=participant).values_list("state", flat=True).first()
+    return (
+        Offer.objects.filter(participant=participant, trial=trial_code_or_default(trial))
+        .values_list("state", flat=True)
+        .first()
+    )
 
 
-def may_mention_trial(participant: Participant) -> bool:
-    """The TwiCs rule for anything patient-facing: only intervention-arm participants may
-    ever be told about the trial (controls are not informed)."""
-    return Allocation.objects.filter(participant=participant, arm=Arm.INTERVENTION).exists()
+def may_mention_trial(participant: Participant, trial: str | None = None) -> bool:
+    """The TwiCs rule for anything patient-facing: only the trial's intervention-arm
+    participants may ever be told about it (its controls are not informed)."""
+    return Allocation.objects.filter(
+        participant=participant, trial=trial_code_or_default(trial), arm=Arm.INTERVENTION
+    ).exists()
 
 
 ACTIONS = ("offer", "accept", "refuse", "not-offered")
 
 
-def applicable_actions(participant: Participant) -> frozenset[str]:
+def applicable_actions(participant: Participant, trial: str | None = None) -> frozenset[str]:
     """The offer actions that apply now; the panel links only these and the views refuse
     the others before showing a form (control participants: none at all)."""
-    if not may_mention_trial(participant):
+    if not may_mention_trial(participant, trial):
         return frozenset()
-    state = offer_state(participant)
+    state = offer_state(participant, trial)
     if state is None:
         return frozenset({"offer", "not-offered"})
     if state == OfferState.OFFERED:
@@ -65,13 +74,13 @@ def applicable_actions(participant: Participant) -> frozenset[str]:
     return frozenset()
 
 
-def why_not_applicable(participant: Participant, action: str) -> str:
+def why_not_applicable(participant: Participant, action: str, trial: str | None = None) -> str:
     """A sentence for staff on why ``action`` does not apply to this participant now."""
-    if not may_mention_trial(participant):
+    if not may_mention_trial(participant, trial):
         return _(
             "This participant is not allocated to the intervention, so there is no offer to record."
         )
-    state = offer_state(participant)
+    state = offer_state(participant, trial)
     if state is None:
         return _("The intervention has not been offered yet, so there is no decision to record.")
     if state == OfferState.OFFERED and action == "offer":
@@ -81,12 +90,12 @@ def why_not_applicable(participant: Participant, action: str) -> str:
     }
 
 
-def trial_consent_versions() -> list[str]:
-    return list(load_protocol().section("offers").get("trial_consent_versions", []))
+def trial_consent_versions(trial: str | None = None) -> list[str]:
+    return list(get_trial(trial).section("offers").get("trial_consent_versions", []))
 
 
-def _intervention_allocation(participant: Participant) -> Allocation:
-    allocation = Allocation.objects.filter(participant=participant).first()
+def _intervention_allocation(participant: Participant, trial: str) -> Allocation:
+    allocation = Allocation.objects.filter(participant=participant, trial=trial).first()
     if allocation is None or allocation.arm != Arm.INTERVENTION:
         raise OfferError(
             {
@@ -107,14 +116,15 @@ def _check_date(allocation: Allocation, on: date, field: str) -> None:
         raise OfferError({field: f"expected today or earlier, got {on}"})
 
 
-def _locked_offer(participant: Participant) -> Offer | None:
-    return Offer.objects.select_for_update().filter(participant=participant).first()
+def _locked_offer(participant: Participant, trial: str) -> Offer | None:
+    return Offer.objects.select_for_update().filter(participant=participant, trial=trial).first()
 
 
 def _save(offer: Offer, user: User, action: str, reason: str = "") -> Offer:
     audited_save(offer, user=user, reason=reason if offer.pk else "")
     # The event is the offer's audit trail (no history table, see models): the whole new state.
     state = {
+        "trial": offer.trial,
         "state": offer.state,
         "offered_on": offer.offered_on,
         "offered_by": _name(offer.offered_by),
@@ -147,21 +157,31 @@ def _check_after_offer(offer: Offer, on: date) -> None:
 
 
 @transaction.atomic
-def make_offer(participant: Participant, *, on: date, user: User) -> Offer:
+def make_offer(
+    participant: Participant, *, on: date, user: User, trial: str | None = None
+) -> Offer:
+    code = trial_code_or_default(trial)
     check(user, Cap.OFFER_WRITE)
-    allocation = _intervention_allocation(participant)
+    allocation = _intervention_allocation(participant, code)
     _check_date(allocation, on, "offered_on")
-    if _locked_offer(participant) is not None:
-        raise OfferError({"__all__": f"an offer is already recorded ({offer_state(participant)})"})
-    offer = Offer(participant=participant, state=OfferState.OFFERED, offered_on=on, offered_by=user)
+    if _locked_offer(participant, code) is not None:
+        state = offer_state(participant, code)
+        raise OfferError({"__all__": f"an offer is already recorded ({state})"})
+    offer = Offer(
+        participant=participant,
+        trial=code,
+        state=OfferState.OFFERED,
+        offered_on=on,
+        offered_by=user,
+    )
     return _save(offer, user, "offer.make")
 
 
-def _decide(participant: Participant, on: date, user: User) -> Offer:
+def _decide(participant: Participant, on: date, user: User, trial: str) -> Offer:
     check(user, Cap.OFFER_WRITE)
-    allocation = _intervention_allocation(participant)
+    allocation = _intervention_allocation(participant, trial)
     _check_date(allocation, on, "decided_on")
-    offer = _locked_offer(participant)
+    offer = _locked_offer(participant, trial)
     if offer is None or offer.state != OfferState.OFFERED:
         state = offer.state if offer else "no offer"
         raise OfferError({"__all__": f"expected an open offer (state offered), got {state}"})
@@ -172,44 +192,55 @@ def _decide(participant: Participant, on: date, user: User) -> Offer:
 
 @transaction.atomic
 def record_acceptance(
-    participant: Participant, *, on: date, consent_version: str, user: User
+    participant: Participant,
+    *,
+    on: date,
+    consent_version: str,
+    user: User,
+    trial: str | None = None,
 ) -> Offer:
     """Accepted: the trial consent form was signed (this version) on ``on``."""
-    versions = trial_consent_versions()
+    code = trial_code_or_default(trial)
+    versions = trial_consent_versions(code)
     if consent_version not in versions:
         raise OfferError(
             {"trial_consent_version": f"expected one of {versions}, got {consent_version!r}"}
         )
-    offer = _decide(participant, on, user)
+    offer = _decide(participant, on, user, code)
     offer.state, offer.trial_consent_version = OfferState.ACCEPTED, consent_version
     return _save(offer, user, "offer.accept", reason="offer accepted")
 
 
 @transaction.atomic
-def record_refusal(participant: Participant, *, on: date, reason: str, user: User) -> Offer:
+def record_refusal(
+    participant: Participant, *, on: date, reason: str, user: User, trial: str | None = None
+) -> Offer:
     """Refused: the participant gets standard care and stays in the ITT population."""
     if not reason.strip():
         raise OfferError({"reason": "expected the reason for refusal, got nothing"})
-    offer = _decide(participant, on, user)
+    offer = _decide(participant, on, user, trial_code_or_default(trial))
     offer.state, offer.reason = OfferState.REFUSED, reason.strip()
     return _save(offer, user, "offer.refuse", reason="offer refused")
 
 
 @transaction.atomic
-def record_not_offered(participant: Participant, *, on: date, reason: str, user: User) -> Offer:
+def record_not_offered(
+    participant: Participant, *, on: date, reason: str, user: User, trial: str | None = None
+) -> Offer:
     """Not offered, or an open offer that could not go ahead (e.g. death or deterioration
     before the offer or the decision)."""
+    code = trial_code_or_default(trial)
     check(user, Cap.OFFER_WRITE)
     if not reason.strip():
         raise OfferError({"reason": "expected the reason the offer was not made, got nothing"})
-    allocation = _intervention_allocation(participant)
+    allocation = _intervention_allocation(participant, code)
     _check_date(allocation, on, "decided_on")
-    offer = _locked_offer(participant)
+    offer = _locked_offer(participant, code)
     if offer is not None and offer.state != OfferState.OFFERED:
         raise OfferError({"__all__": f"the offer is already decided ({offer.state})"})
     if offer is not None:
         _check_after_offer(offer, on)
-    offer = offer or Offer(participant=participant)
+    offer = offer or Offer(participant=participant, trial=code)
     offer.state, offer.decided_on, offer.decided_by, offer.reason = (
         OfferState.NOT_OFFERED,
         on,
@@ -219,17 +250,21 @@ def record_not_offered(participant: Participant, *, on: date, reason: str, user:
     return _save(offer, user, "offer.not_offered", reason="offer not made")
 
 
-def offer_worklist() -> QuerySet[Allocation]:
-    """Intervention allocations still waiting for an offer or for a decision."""
+def offer_worklist(trial: str | None = None) -> QuerySet[Allocation]:
+    """The trial's intervention allocations still waiting for an offer or for a decision;
+    each row carries ``offer_state`` and ``offered_on`` (None before the offer)."""
+    code = trial_code_or_default(trial)
+    offers = Offer.objects.filter(trial=code, participant=OuterRef("participant"))
+    decided = offers.filter(
+        state__in=[OfferState.ACCEPTED, OfferState.REFUSED, OfferState.NOT_OFFERED]
+    )
     return (
-        Allocation.objects.filter(arm=Arm.INTERVENTION)
-        .exclude(
-            participant__offer__state__in=[
-                OfferState.ACCEPTED,
-                OfferState.REFUSED,
-                OfferState.NOT_OFFERED,
-            ]
+        Allocation.objects.filter(trial=code, arm=Arm.INTERVENTION)
+        .exclude(Exists(decided))
+        .annotate(
+            offer_state=Subquery(offers.values("state")[:1]),
+            offered_on=Subquery(offers.values("offered_on")[:1]),
         )
-        .select_related("participant", "participant__offer")
+        .select_related("participant")
         .order_by("allocated_at")
     )

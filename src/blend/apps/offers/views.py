@@ -19,6 +19,7 @@ from blend.apps.accounts.permissions import require
 from blend.apps.offers import services
 from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, RefuseForm
 from blend.apps.registry.models import Participant
+from blend.apps.trials.http import current_trial
 
 
 def _run(
@@ -27,10 +28,11 @@ def _run(
     name: str,
     form_class: type[forms.Form],
     title: str,
-    action: Callable[[Participant, dict[str, Any]], Any],
+    action: Callable[[Participant, dict[str, Any], str], Any],
 ) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    if name not in services.applicable_actions(participant):
+    trial = current_trial(request)
+    if name not in services.applicable_actions(participant, trial):
         # Refused before the form is shown: a typed or stale URL must not invite data entry.
         return render(
             request,
@@ -38,14 +40,15 @@ def _run(
             {
                 "participant": participant,
                 "title": title,
-                "message": services.why_not_applicable(participant, name),
+                "message": services.why_not_applicable(participant, name, trial),
             },
             status=400,
         )
-    form = form_class(request.POST or None)
+    data = request.POST or None
+    form = AcceptForm(data, trial=trial) if form_class is AcceptForm else form_class(data)
     if request.method == "POST" and form.is_valid():
         try:
-            action(participant, form.cleaned_data)
+            action(participant, form.cleaned_data, trial)
         except services.OfferError as error:
             for field, message in error.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -55,7 +58,7 @@ def _run(
     return render(
         request,
         "offers/form.html",
-        {"form": form, "participant": participant, "title": title},
+        {"form": form, "participant": participant, "title": title, "trial": trial},
         status=400 if form.errors else 200,
     )
 
@@ -68,7 +71,7 @@ def offer(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         "offer",
         OfferForm,
         _("Offer the intervention"),
-        lambda p, d: services.make_offer(p, on=d["offered_on"], user=request.user),
+        lambda p, d, t: services.make_offer(p, on=d["offered_on"], user=request.user, trial=t),
     )
 
 
@@ -80,8 +83,12 @@ def accept(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         "accept",
         AcceptForm,
         _("Offer accepted: trial consent signed"),
-        lambda p, d: services.record_acceptance(
-            p, on=d["decided_on"], consent_version=d["trial_consent_version"], user=request.user
+        lambda p, d, t: services.record_acceptance(
+            p,
+            on=d["decided_on"],
+            consent_version=d["trial_consent_version"],
+            user=request.user,
+            trial=t,
         ),
     )
 
@@ -94,8 +101,8 @@ def refuse(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
         "refuse",
         RefuseForm,
         _("Offer refused"),
-        lambda p, d: services.record_refusal(
-            p, on=d["decided_on"], reason=d["reason"], user=request.user
+        lambda p, d, t: services.record_refusal(
+            p, on=d["decided_on"], reason=d["reason"], user=request.user, trial=t
         ),
     )
 
@@ -108,12 +115,17 @@ def not_offered(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
         "not-offered",
         NotOfferedForm,
         _("Offer not made"),
-        lambda p, d: services.record_not_offered(
-            p, on=d["decided_on"], reason=d["reason"], user=request.user
+        lambda p, d, t: services.record_not_offered(
+            p, on=d["decided_on"], reason=d["reason"], user=request.user, trial=t
         ),
     )
 
 
 @require(Cap.OFFER_WRITE, Cap.ALLOCATION_VIEW)
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "offers/worklist.html", {"allocations": services.offer_worklist()})
+    trial = current_trial(request)
+    return render(
+        request,
+        "offers/worklist.html",
+        {"allocations": services.offer_worklist(trial), "trial": trial},
+    )

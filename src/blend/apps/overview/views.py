@@ -15,6 +15,7 @@ from blend.apps.consent.queries import FILTER_STATES, consent_summary
 from blend.apps.consent.services import bulk_consent_states, consent_states
 from blend.apps.overview import queries
 from blend.apps.overview.panels import collect_dashboard_cards, collect_panels
+from blend.apps.overview.trial_status import trial_rows
 from blend.apps.registry.forms import ParticipantFilterForm
 from blend.apps.registry.models import Participant
 from blend.protocol import load_protocol
@@ -99,5 +100,6 @@ def participant_detail(request: AuthenticatedHttpRequest, study_id: str) -> Http
         if request.user.can(Cap.AUDIT_VIEW)
         else None,
         "panels": collect_panels(request, participant),
+        "trial_rows": trial_rows(participant, request.user),
     }
     return render(request, "overview/participant_detail.html", context)

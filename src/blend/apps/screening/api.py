@@ -10,17 +10,20 @@ from ninja.errors import HttpError
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
-from blend.apps.api.core import need, responses
+from blend.apps.api.core import add_error, need, responses
 from blend.apps.registry.api import participant_or_404
 from blend.apps.registry.models import Participant
 from blend.apps.screening.services import latest_screening
 from blend.apps.screening.services import save_screening as save
+from blend.apps.trials.lookup import UnknownTrial, trial_code_or_default
 
 router = Router(tags=["trial"])
+add_error(UnknownTrial, 422)  # ?trial= names no trial of the cohort
 
 
 class ScreeningOut(Schema):
     study_id: str
+    trial: str
     screened_on: date
     status: str
     reasons: dict[str, str]
@@ -35,12 +38,13 @@ class ScreeningIn(Schema):
     reason: str = ""
 
 
-def screening_out(p: Participant) -> dict[str, Any]:
-    s = latest_screening(p)
+def screening_out(p: Participant, trial: str) -> dict[str, Any]:
+    s = latest_screening(p, trial)
     if s is None:
-        raise HttpError(404, f"screening: participant {p.study_id} is not screened")
+        raise HttpError(404, f"screening: participant {p.study_id} is not screened for {trial}")
     return {
         "study_id": p.study_id,
+        "trial": trial,
         "screened_on": s.screened_on,
         "status": s.status,
         "reasons": {k: str(v) for k, v in (s.reasons or {}).items()},
@@ -55,9 +59,11 @@ def screening_out(p: Participant) -> dict[str, Any]:
     response=responses(ScreeningOut),
     summary="Eligibility screening",
 )
-def screening_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, Any]:
+def screening_of(
+    request: AuthenticatedHttpRequest, study_id: str, trial: str | None = None
+) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW)
-    return screening_out(participant_or_404(study_id))
+    return screening_out(participant_or_404(study_id), trial_code_or_default(trial))
 
 
 @router.post(
@@ -66,9 +72,10 @@ def screening_of(request: AuthenticatedHttpRequest, study_id: str) -> dict[str, 
     summary="Save screening facts",
 )
 def save_screening(
-    request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn
+    request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn, trial: str | None = None
 ) -> dict[str, Any]:
     need(request, Cap.SCREENING_WRITE)
     p = participant_or_404(study_id)
-    save(p, data.facts, on=data.screened_on, user=request.user, reason=data.reason)
-    return screening_out(p)
+    code = trial_code_or_default(trial)
+    save(p, data.facts, on=data.screened_on, user=request.user, reason=data.reason, trial=code)
+    return screening_out(p, code)

@@ -1,11 +1,14 @@
-"""The screening form in a participant's casebook (found by data management's form status)."""
+"""The screening forms in a participant's casebook, one per trial (found by data
+management's form status)."""
 
 from __future__ import annotations
 
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
+from blend.apps.trials.lookup import form_name
 
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each form with data."""
-    return [("Screening", "")] if Screening.objects.filter(participant=participant).exists() else []
+    trials = Screening.objects.filter(participant=participant).values_list("trial", flat=True)
+    return [(form_name("Screening", trial), "") for trial in trials.order_by("trial")]

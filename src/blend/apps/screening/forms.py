@@ -12,10 +12,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blend.eligibility import SINS_COMPONENTS, FactSpec, load_criteria
+from blend.eligibility import SINS_COMPONENTS, Criteria, FactSpec, load_criteria
 
 # Facts filled in from other records (identity, consent) or computed, never typed in.
-RECORD_FACTS = {"screening_date", "date_of_birth", "age", "consent_randomization", "sins_total"}
+RECORD_FACTS = {
+    "screening_date",
+    "date_of_birth",
+    "age",
+    "consent_randomization",
+    "consent_questionnaires",
+    "sins_total",
+}
 NONE_OF_THESE = "__none__"
 TRI_STATE = [("", _("not known yet")), ("yes", _("yes")), ("no", _("no"))]
 
@@ -89,10 +96,13 @@ class ScreeningForm(forms.Form):
         label=_("Screening date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, editing: bool = False, criteria: Criteria | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        criteria = load_criteria()
-        for key, spec in criteria.facts.items():
+        # The facts asked are those of the trial being screened for.
+        self.criteria = criteria or load_criteria()
+        for key, spec in self.criteria.facts.items():
             if key == "sins_total":
                 self.fields.update(_sins_fields())
             elif key not in RECORD_FACTS:
@@ -115,7 +125,7 @@ class ScreeningForm(forms.Form):
     def facts(self) -> dict[str, Any]:
         """The entered facts in the engine's shape (unknown values left out)."""
         data, facts = self.cleaned_data, {}
-        for key, spec in load_criteria().facts.items():
+        for key, spec in self.criteria.facts.items():
             if key not in self.fields:
                 continue
             value = data.get(key)
@@ -150,7 +160,13 @@ class ConfirmEligibilityForm(forms.Form):
         help_text=_("Re-enter your password to confirm."),
     )
     attest = forms.BooleanField(
-        label=_(
-            "I confirm that this participant meets every BLEND eligibility criterion, as recorded."
-        )
+        label=_("I confirm that this participant meets every eligibility criterion, as recorded.")
     )
+
+    def __init__(self, *args: Any, trial: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if trial:
+            self.fields["attest"].label = _(
+                "I confirm that this participant meets every %(trial)s eligibility criterion, "
+                "as recorded."
+            ) % {"trial": trial}

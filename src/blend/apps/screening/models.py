@@ -1,6 +1,6 @@
 """The screening record: the facts a screener entered, the rule engine's verdict on them
-and the investigator's confirmation. One current screening per cohort member; edits
-after first entry go through ``audited_save`` with a reason, so the history table keeps
+and the investigator's confirmation. One current screening per cohort member and trial;
+edits after first entry go through ``audited_save`` with a reason, so the history table keeps
 every earlier version (the screening log reads both)."""
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ class Status(models.TextChoices):
 
 
 class Screening(models.Model):
-    participant = models.OneToOneField(
-        "registry.Participant", on_delete=models.PROTECT, related_name="screening"
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="screenings"
     )
+    # The trial's code (blend.protocol trial folders): one record per member and trial.
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
     screened_on = models.DateField(_("screening date"), db_index=True)
     screened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -41,6 +43,10 @@ class Screening(models.Model):
     class Meta:
         ordering = ["-screened_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "trial"], name="screening_one_per_member_and_trial"
+            ),
+            models.CheckConstraint(condition=~models.Q(trial=""), name="screening_names_its_trial"),
             models.CheckConstraint(
                 condition=models.Q(confirmed_at__isnull=True) | models.Q(status="eligible"),
                 name="screening_confirmed_only_if_eligible",
@@ -53,7 +59,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"screening of {self.participant_id}: {self.status}"
+        return f"{self.trial} screening of {self.participant_id}: {self.status}"
 
     @property
     def is_confirmed(self) -> bool:

@@ -11,19 +11,22 @@ from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening, Status
 from blend.apps.screening.services import latest_screening, why_final
+from blend.apps.trials.http import current_trial
 
 
 def participant_panel(
     request: AuthenticatedHttpRequest, participant: Participant
 ) -> dict[str, Any] | None:
     user = request.user
-    screening = latest_screening(participant)
+    trial = current_trial(request)
+    screening = latest_screening(participant, trial)
     return {
         "template": "screening/_panel.html",
         "context": {
             "screening": screening,
+            "trial": trial,
             "study_id": participant.study_id,
-            "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant) is None,
+            "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant, trial) is None,
             "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM)
             and screening is not None
             and screening.status == Status.ELIGIBLE
@@ -36,11 +39,13 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, log = request.user, reverse("screening:log")
     if not user.can(Cap.PARTICIPANT_VIEW):
         return []
+    trial = current_trial(request)
+    screenings = Screening.objects.filter(trial=trial)
     cards: list[dict[str, Any]] = [
-        {"label": "screened for BLEND", "value": Screening.objects.count(), "url": log}
+        {"label": f"screened for {trial}", "value": screenings.count(), "url": log}
     ]
     if user.can(Cap.SCREENING_WRITE):
-        pending = Screening.objects.filter(status=Status.PENDING).count()
+        pending = screenings.filter(status=Status.PENDING).count()
         cards.append(
             {
                 "label": "screenings pending (information missing)",
@@ -50,9 +55,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
             }
         )
     if user.can(Cap.ELIGIBILITY_CONFIRM):
-        waiting = Screening.objects.filter(
-            status=Status.ELIGIBLE, confirmed_at__isnull=True
-        ).count()
+        waiting = screenings.filter(status=Status.ELIGIBLE, confirmed_at__isnull=True).count()
         cards.append(
             {
                 "label": "eligible, awaiting your confirmation",

@@ -7,12 +7,16 @@ the protocol requires for randomization).
 
 A higher app may make a screening final (allocation does, once the participant is
 randomized): it registers a finality rule here at start-up, so this app never imports it.
+
+Every screening is for one trial (``trial``: a trial code; None means the default trial,
+``blend.apps.trials.lookup``): a cohort member is screened for each trial on its own
+criteria, and the facts of one trial's screening never decide another's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -28,16 +32,22 @@ from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import ReauthenticationFailed, reauthenticate
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.consent.services import randomization_consent_fact
+from blend.apps.consent.services import may_send_questionnaires, randomization_consent_fact
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening, Status
-from blend.eligibility import EligibilityResult, FactError, assess, load_criteria
+from blend.apps.trials.lookup import get_trial, trial_code_or_default
+from blend.eligibility import EligibilityResult, FactError, assess
 
-# Takes the participant; returns why their screening may no longer change, or None.
-FinalityRule = Callable[[Participant], str | None]
+# Takes the participant and the trial; returns why that screening may no longer change.
+FinalityRule = Callable[[Participant, str], str | None]
 
 _finality_rules: dict[str, FinalityRule] = {}
+
+# Facts that only the records give: a value entered for one of them is ignored.
+FROM_RECORDS = frozenset(
+    {"age", "consent_randomization", "consent_questionnaires", "date_of_birth"}
+)
 
 
 class ScreeningError(ValueError):
@@ -48,9 +58,13 @@ class ScreeningError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def latest_screening(participant: Participant) -> Screening | None:
-    """The participant's current screening, or None when never screened."""
-    return Screening.objects.filter(participant=participant).select_related("confirmed_by").first()
+def latest_screening(participant: Participant, trial: str | None = None) -> Screening | None:
+    """The participant's current screening for ``trial``, or None when never screened."""
+    return (
+        Screening.objects.filter(participant=participant, trial=trial_code_or_default(trial))
+        .select_related("confirmed_by")
+        .first()
+    )
 
 
 def register_finality_rule(name: str, rule: FinalityRule) -> None:
@@ -58,21 +72,25 @@ def register_finality_rule(name: str, rule: FinalityRule) -> None:
     _finality_rules[name] = rule
 
 
-def why_final(participant: Participant) -> str | None:
-    """Why the participant's screening may no longer be edited, or None while it may."""
+def why_final(participant: Participant, trial: str | None = None) -> str | None:
+    """Why the participant's screening for ``trial`` may no longer be edited, or None."""
+    code = trial_code_or_default(trial)
     for rule in _finality_rules.values():
-        reason = rule(participant)
+        reason = rule(participant, code)
         if reason:
             return reason
     return None
 
 
-def record_facts(participant: Participant, on: date) -> dict[str, Any]:
-    """Facts read from other records: age at ``on`` and the consent to randomization."""
+def record_facts(participant: Participant, on: date, asked: Collection[str] = ()) -> dict[str, Any]:
+    """Facts read from other records: age at ``on``, the consent to randomization, and
+    the consent to questionnaires when the trial's criteria ask for it (``asked``)."""
     facts: dict[str, Any] = {
         "screening_date": on.isoformat(),
         "consent_randomization": randomization_consent_fact(participant),
     }
+    if "consent_questionnaires" in asked:
+        facts["consent_questionnaires"] = may_send_questionnaires(participant)
     dob = (
         Identity.objects.filter(participant=participant)
         .values_list("date_of_birth", flat=True)
@@ -83,19 +101,28 @@ def record_facts(participant: Participant, on: date) -> dict[str, Any]:
     return facts
 
 
-def evaluate(participant: Participant, facts: dict[str, Any], on: date) -> EligibilityResult:
-    """Assess form facts plus record facts, without writing anything (live summary)."""
-    entered = {
-        k: v for k, v in facts.items() if k not in {"age", "consent_randomization", "date_of_birth"}
-    }
+def evaluate(
+    participant: Participant, facts: dict[str, Any], on: date, trial: str | None = None
+) -> EligibilityResult:
+    """Assess form facts plus record facts on ``trial``'s criteria, without writing
+    anything (live summary)."""
+    entered = {k: v for k, v in facts.items() if k not in FROM_RECORDS}
+    criteria = get_trial(trial).criteria
     try:
-        return assess({**entered, **record_facts(participant, on)})
+        # Only the record facts this trial's criteria read (VERTICAL asks no age).
+        recorded = {
+            key: value
+            for key, value in record_facts(participant, on, criteria.facts).items()
+            if key in criteria.facts
+        }
+        return assess({**entered, **recorded}, criteria)
     except FactError as error:
         raise ScreeningError(error.errors) from None
 
 
 # Where each fact read from another record comes from, for the investigator who signs.
 RECORD_SOURCES = {
+    "consent_questionnaires": gettext_lazy("consent records"),
     "age": gettext_lazy("identity record (date of birth), at the screening date"),
     "date_of_birth": gettext_lazy("identity record"),
     "consent_randomization": gettext_lazy("consent records"),
@@ -121,7 +148,7 @@ def criteria_for_signature(screening: Screening, result: EligibilityResult) -> l
     """Every enabled criterion with its outcome and the facts it read: value and source.
 
     This is what the investigator signs for, so nothing is summarised away."""
-    criteria = load_criteria()
+    criteria = get_trial(screening.trial).criteria
     entered = _("screening form, %(by)s, %(on)s") % {
         "by": screening.screened_by.get_username(),
         "on": screening.screened_on.isoformat(),
@@ -173,23 +200,31 @@ def _stored_facts(result: EligibilityResult, facts: dict[str, Any]) -> dict[str,
 
 @transaction.atomic
 def save_screening(
-    participant: Participant, facts: dict[str, Any], *, on: date, user: User, reason: str = ""
+    participant: Participant,
+    facts: dict[str, Any],
+    *,
+    on: date,
+    user: User,
+    reason: str = "",
+    trial: str | None = None,
 ) -> Screening:
-    """Create or update the participant's screening. An edit needs a reason and clears
-    an earlier confirmation; a registered finality rule (randomization) refuses it."""
+    """Create or update the participant's screening for ``trial``. An edit needs a reason
+    and clears an earlier confirmation; a registered finality rule (randomization)
+    refuses it."""
+    code = trial_code_or_default(trial)
     check(user, Cap.SCREENING_WRITE)
     _check_date(participant, on)
-    result = evaluate(participant, facts, on)
+    result = evaluate(participant, facts, on, code)
     Participant.objects.select_for_update().filter(pk=participant.pk).first()
-    final = why_final(participant)
+    final = why_final(participant, code)
     if final:
         raise ScreeningError({"__all__": final})
-    screening = Screening.objects.filter(participant=participant).first()
+    screening = Screening.objects.filter(participant=participant, trial=code).first()
     if screening is not None and not reason.strip():
         raise ScreeningError(
             {"reason": "expected a reason for change when editing a saved screening; got nothing"}
         )
-    screening = screening or Screening(participant=participant)
+    screening = screening or Screening(participant=participant, trial=code)
     screening.screened_on, screening.screened_by = on, user
     screening.facts = _stored_facts(result, facts)
     screening.status, screening.reasons = result.status, result.reasons
@@ -202,7 +237,7 @@ def save_screening(
         participant=participant,
         obj=screening,
         reason=reason,
-        details={"status": result.status, "criteria": sorted(result.reasons)},
+        details={"trial": code, "status": result.status, "criteria": sorted(result.reasons)},
     )
     return screening
 
@@ -223,8 +258,10 @@ def confirm_eligibility(
     password: str,
     request: HttpRequest | None = None,
     now: datetime | None = None,
+    trial: str | None = None,
 ) -> Screening:
-    """The investigator's explicit, time-stamped confirmation, with password re-entry.
+    """The investigator's explicit, time-stamped confirmation of eligibility for
+    ``trial``, with password re-entry.
 
     The facts are re-assessed first with today's consent records, so a consent withdrawn
     after the screening cannot slip through. ``now`` (a historical time stamp, not before
@@ -234,7 +271,10 @@ def confirm_eligibility(
         reauthenticate(request or _offline_request(), user, password)
     except ReauthenticationFailed as error:
         raise ScreeningError({"password": str(error).removeprefix("password: ")}) from None
-    screening = Screening.objects.select_for_update().filter(participant=participant).first()
+    code = trial_code_or_default(trial)
+    screening = (
+        Screening.objects.select_for_update().filter(participant=participant, trial=code).first()
+    )
     if screening is None:
         raise ScreeningError(
             {"__all__": "expected a saved screening to confirm; the participant is not screened"}
@@ -243,7 +283,7 @@ def confirm_eligibility(
         raise ScreeningError(
             {"__all__": f"already confirmed at {screening.confirmed_at:%Y-%m-%d %H:%M}"}
         )
-    current = evaluate(participant, screening.facts, screening.screened_on)
+    current = evaluate(participant, screening.facts, screening.screened_on, code)
     if screening.status != Status.ELIGIBLE or current.status != Status.ELIGIBLE:
         raise ScreeningError(
             {
@@ -267,23 +307,25 @@ def confirm_eligibility(
         participant=participant,
         obj=screening,
         at=screening.confirmed_at,
+        details={"trial": code},
     )
     return screening
 
 
-def screening_log(status: str | None = None) -> QuerySet[Screening]:
-    """Every screened cohort member, newest first (the screening log)."""
-    rows = Screening.objects.select_related(
+def screening_log(status: str | None = None, trial: str | None = None) -> QuerySet[Screening]:
+    """Every cohort member screened for ``trial``, newest first (the screening log)."""
+    rows = Screening.objects.filter(trial=trial_code_or_default(trial)).select_related(
         "participant", "participant__site", "screened_by", "confirmed_by"
     )
     return rows.filter(status=status) if status else rows
 
 
-def screening_log_counts() -> dict[str, Any]:
+def screening_log_counts(trial: str | None = None) -> dict[str, Any]:
     """Counts for the CONSORT diagram: screened, by status, confirmed, and by reason."""
-    by_status = Counter(Screening.objects.values_list("status", flat=True))
+    screenings = Screening.objects.filter(trial=trial_code_or_default(trial))
+    by_status = Counter(screenings.values_list("status", flat=True))
     reasons: Counter[str] = Counter()
-    for row in Screening.objects.filter(status=Status.INELIGIBLE).values_list("reasons", flat=True):
+    for row in screenings.filter(status=Status.INELIGIBLE).values_list("reasons", flat=True):
         reasons.update(row.keys())
     return {
         "cohort": Participant.objects.count(),
@@ -291,6 +333,6 @@ def screening_log_counts() -> dict[str, Any]:
         "eligible": by_status[Status.ELIGIBLE],
         "ineligible": by_status[Status.INELIGIBLE],
         "pending": by_status[Status.PENDING],
-        "confirmed": Screening.objects.filter(confirmed_at__isnull=False).count(),
+        "confirmed": screenings.filter(confirmed_at__isnull=False).count(),
         "ineligible_by_criterion": dict(reasons.most_common()),
     }

@@ -25,7 +25,8 @@ from blend.apps.screening.services import (
     screening_log,
     screening_log_counts,
 )
-from blend.eligibility import load_criteria
+from blend.apps.trials.http import current_trial
+from blend.apps.trials.lookup import get_trial
 
 
 def _apply_errors(form: ScreeningForm | ConfirmEligibilityForm, error: ScreeningError) -> None:
@@ -39,9 +40,15 @@ def _apply_errors(form: ScreeningForm | ConfirmEligibilityForm, error: Screening
 @require(Cap.SCREENING_WRITE)
 def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    current = latest_screening(participant)
+    trial = get_trial(current_trial(request))
+    current = latest_screening(participant, trial.code)
     initial = ScreeningForm.initial_from(current.facts, current.screened_on) if current else None
-    form = ScreeningForm(request.POST or None, initial=initial, editing=current is not None)
+    form = ScreeningForm(
+        request.POST or None,
+        initial=initial,
+        editing=current is not None,
+        criteria=trial.criteria,
+    )
     result = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -51,6 +58,7 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
                 on=form.cleaned_data["screened_on"],
                 user=request.user,
                 reason=form.cleaned_data.get("reason", ""),
+                trial=trial.code,
             )
         except ScreeningError as error:
             _apply_errors(form, error)
@@ -61,7 +69,7 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
             )
             return redirect("participant-detail", study_id=study_id)
     elif current is not None:
-        result = evaluate(participant, current.facts, current.screened_on)
+        result = evaluate(participant, current.facts, current.screened_on, trial.code)
     return render(
         request,
         "screening/form.html",
@@ -70,7 +78,8 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
             "participant": participant,
             "screening": current,
             "result": result,
-            "criteria": load_criteria().active,
+            "trial": trial,
+            "criteria": trial.criteria.active,
         },
         status=400 if form.errors else 200,
     )
@@ -80,11 +89,14 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 def preview(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     """The live summary (htmx): assess what is on the form now, write nothing."""
     participant = get_object_or_404(Participant, study_id=study_id)
-    form = ScreeningForm(request.POST or None)
+    trial = get_trial(current_trial(request))
+    form = ScreeningForm(request.POST or None, criteria=trial.criteria)
     result, problems = None, []
     if form.is_valid():
         try:
-            result = evaluate(participant, form.facts(), form.cleaned_data["screened_on"])
+            result = evaluate(
+                participant, form.facts(), form.cleaned_data["screened_on"], trial.code
+            )
         except ScreeningError as error:
             problems = list(error.errors.values())
     else:
@@ -98,8 +110,9 @@ def preview(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 @require(Cap.ELIGIBILITY_CONFIRM)
 def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    screening = latest_screening(participant)
-    form = ConfirmEligibilityForm(request.POST or None)
+    trial = current_trial(request)
+    screening = latest_screening(participant, trial)
+    form = ConfirmEligibilityForm(request.POST or None, trial=trial)
     if request.method == "POST" and form.is_valid():
         try:
             confirm_eligibility(
@@ -107,19 +120,23 @@ def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
                 user=request.user,
                 password=form.cleaned_data["password"],
                 request=request,
+                trial=trial,
             )
         except ScreeningError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("Eligibility confirmed."))
             return redirect("participant-detail", study_id=study_id)
-    result = evaluate(participant, screening.facts, screening.screened_on) if screening else None
+    result = (
+        evaluate(participant, screening.facts, screening.screened_on, trial) if screening else None
+    )
     return render(
         request,
         "screening/confirm.html",
         {
             "form": form,
             "participant": participant,
+            "trial": trial,
             "screening": screening,
             "result": result,
             "criteria": criteria_for_signature(screening, result) if screening and result else [],
@@ -134,15 +151,17 @@ def log(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in {None, *Status.values}:
         status = None
-    page = Paginator(screening_log(status), 50).get_page(request.GET.get("page"))
+    trial = current_trial(request)
+    page = Paginator(screening_log(status, trial), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "screening/log.html",
         {
+            "trial": trial,
             "page": page,
             "status": status,
             "statuses": Status.choices,
-            "counts": screening_log_counts(),
+            "counts": screening_log_counts(trial),
             "today": timezone.localdate(),
         },
     )

@@ -1,15 +1,14 @@
-"""The treatment form in a participant's casebook (found by data management's form status)."""
+"""The treatment forms in a participant's casebook, one per trial (found by data
+management's form status)."""
 
 from __future__ import annotations
 
 from blend.apps.registry.models import Participant
 from blend.apps.treatment.models import TreatmentRecord
+from blend.apps.trials.lookup import form_name
 
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     """(form, visit) of each form with data."""
-    return (
-        [("Treatment", "")]
-        if TreatmentRecord.objects.filter(participant=participant).exists()
-        else []
-    )
+    trials = TreatmentRecord.objects.filter(participant=participant).values_list("trial", flat=True)
+    return [(form_name("Treatment", trial), "") for trial in trials.order_by("trial")]

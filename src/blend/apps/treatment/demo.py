@@ -14,6 +14,7 @@ from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_send_questionnaires
 from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import default_pathway, record_treatment, start_from_record
+from blend.apps.trials.lookup import default_trial_code
 
 LEVELS = ["T4-T8", "T9-T12", "T10-L1", "T11-L1", "T12-L2", "L1-L3", "L2-L4", "T6-T9"]
 
@@ -67,7 +68,11 @@ def _standard(rng: Any, planned: date, today: date, *, surgery: bool = True) -> 
 def _randomized(ctx: Any) -> list[Any]:
     people = ctx.extra.get("randomized")
     if people is None:
-        ids = set(Allocation.objects.values_list("participant_id", flat=True))
+        ids = set(
+            Allocation.objects.filter(trial=default_trial_code()).values_list(
+                "participant_id", flat=True
+            )
+        )
         people = [p for p in ctx.participants if p.pk in ids]
     return list(people)
 
@@ -76,7 +81,8 @@ def populate(ctx: Any) -> None:
     rng, nurse, today = ctx.rng, ctx.users["nurse"], ctx.today
     randomized = _randomized(ctx)
     for participant in randomized:
-        allocated_on = timezone.localdate(participant.allocation.allocated_at)
+        allocation = participant.allocations.get(trial=default_trial_code())
+        allocated_on = timezone.localdate(allocation.allocated_at)
         planned = allocated_on + timedelta(days=rng.randint(4, 12))
         if default_pathway(participant) == "same_day":
             data = _same_day(rng, planned, today)
@@ -101,7 +107,7 @@ def populate(ctx: Any) -> None:
             "start": start_from_record(record),
             "surgery_day": record.surgery_day,
             "pathway": record.pathway,
-            "randomized": hasattr(record.participant, "allocation"),
+            "randomized": record.participant.allocations.exists(),
         }
         for record in TreatmentRecord.objects.select_related("participant").order_by(
             "participant_id"

@@ -30,9 +30,11 @@ class Approach(models.TextChoices):
 class TreatmentRecord(models.Model):
     REVEALS_ALLOCATION = True  # a same-day record reveals the intervention arm
 
-    participant = models.OneToOneField(
-        "registry.Participant", on_delete=models.PROTECT, related_name="treatment"
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="treatments"
     )
+    # The trial's code (blend.protocol trial folders): one record per member and trial.
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
     pathway = models.CharField(_("treatment pathway"), max_length=10, choices=Pathway.choices)
     planned_on = models.DateField(_("planned (first) treatment day"))
     sbrt_dose_gy = models.DecimalField(
@@ -68,8 +70,16 @@ class TreatmentRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "trial"], name="treatment_one_per_member_and_trial"
+            ),
+            models.CheckConstraint(condition=~models.Q(trial=""), name="treatment_names_its_trial"),
+        ]
+
     def __str__(self) -> str:
-        return f"treatment of {self.participant_id} ({self.pathway})"
+        return f"{self.trial} treatment of {self.participant_id} ({self.pathway})"
 
     @property
     def radiotherapy_day(self) -> date | None:

@@ -1,5 +1,9 @@
 """Record treatment, and answer "when did treatment start?" for the follow-up schedule,
-the exports and the analysis. Recording or changing a treatment re-plans the schedule."""
+the exports and the analysis. Recording or changing a treatment re-plans the schedule.
+
+Each treatment record is of one trial (``trial``; None is the default trial). The
+cohort's routine schedule counts from the treatment being recorded: one member has one
+treatment episode at a time (the overlap rules keep it so)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from blend.apps.offers.services import offer_state
 from blend.apps.registry.models import Participant
 from blend.apps.treatment import domain
 from blend.apps.treatment.models import Pathway, TreatmentRecord
+from blend.apps.trials.lookup import trial_code_or_default
 
 FIELDS = (
     "pathway",
@@ -35,14 +40,21 @@ FIELDS = (
 )
 
 
-def treatment_of(participant: Participant) -> TreatmentRecord | None:
-    return TreatmentRecord.objects.filter(participant=participant).first()
+def treatment_of(participant: Participant, trial: str | None = None) -> TreatmentRecord | None:
+    return TreatmentRecord.objects.filter(
+        participant=participant, trial=trial_code_or_default(trial)
+    ).first()
 
 
-def treatment_start(participant: Participant) -> date | None:
+def treatment_start(participant: Participant, trial: str | None = None) -> date | None:
     """The start of treatment (day 0) by the protocol's rule; None until treated."""
-    record = treatment_of(participant)
+    record = treatment_of(participant, trial)
     return start_from_record(record) if record else None
+
+
+def treatment_start_in(participant: Participant, trial: str) -> date | None:
+    """``treatment_start`` for the allocation app's overlap rules (registered at start-up)."""
+    return treatment_start(participant, trial)
 
 
 def start_from_record(record: TreatmentRecord) -> date | None:
@@ -61,18 +73,29 @@ def schedule_anchor(record: TreatmentRecord | None) -> date | None:
     return start_from_record(record) or record.planned_on
 
 
-def default_pathway(participant: Participant) -> str:
+def default_pathway(participant: Participant, trial: str | None = None) -> str:
     """Same-day only for an intervention-arm participant who accepted the offer."""
-    if arm_of(participant) == "intervention" and offer_state(participant) == "accepted":
+    if (
+        arm_of(participant, trial) == "intervention"
+        and offer_state(participant, trial) == "accepted"
+    ):
         return Pathway.SAME_DAY
     return Pathway.STANDARD
 
 
 @transaction.atomic
 def record_treatment(
-    participant: Participant, data: dict[str, Any], *, user: Any, reason: str = ""
+    participant: Participant,
+    data: dict[str, Any],
+    *,
+    user: Any,
+    reason: str = "",
+    trial: str | None = None,
 ) -> TreatmentRecord:
-    record = treatment_of(participant) or TreatmentRecord(participant=participant, recorded_by=user)
+    code = trial_code_or_default(trial)
+    record = treatment_of(participant, code) or TreatmentRecord(
+        participant=participant, trial=code, recorded_by=user
+    )
     is_new = record.pk is None
     for field in FIELDS:
         if field in data:
@@ -88,7 +111,7 @@ def record_treatment(
         participant=participant,
         obj=record,
         reason=reason,
-        details={"flags": record.flags(domain.load_treatment_config())},
+        details={"trial": code, "flags": record.flags(domain.load_treatment_config())},
     )
     plan_schedule(participant, anchor=schedule_anchor(record), user=user)
     return record

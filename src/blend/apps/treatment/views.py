@@ -13,20 +13,26 @@ from blend.apps.registry.models import Participant
 from blend.apps.treatment.domain import load_treatment_config
 from blend.apps.treatment.forms import TreatmentForm
 from blend.apps.treatment.services import default_pathway, record_treatment, treatment_of
+from blend.apps.trials.http import current_trial
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CLINICAL_WRITE, Cap.ALLOCATION_VIEW)
 def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
-    record = treatment_of(participant)
+    trial = current_trial(request)
+    record = treatment_of(participant, trial)
     config = load_treatment_config()
-    initial = {} if record else {"pathway": default_pathway(participant)}
+    initial = {} if record else {"pathway": default_pathway(participant, trial)}
     form = TreatmentForm(request.POST or None, instance=record, initial=initial, config=config)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
             saved = record_treatment(
-                participant, data, user=request.user, reason=form.cleaned_data["reason"]
+                participant,
+                data,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                trial=trial,
             )
         except ReasonRequired as error:
             form.add_error("reason", str(error))
@@ -38,6 +44,6 @@ def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return render(
         request,
         "treatment/edit.html",
-        {"form": form, "participant": participant, "record": record},
+        {"form": form, "participant": participant, "record": record, "trial": trial},
         status=400 if form.errors else 200,
     )

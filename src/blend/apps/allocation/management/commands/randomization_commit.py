@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import AllocationError
 from blend.apps.allocation.models import RandomizationCommitment
-from blend.apps.allocation.sequence import configured_seed, trial_code
-from blend.randomization import load_spec
+from blend.apps.allocation.sequence import configured_seed
+from blend.apps.trials.lookup import UnknownTrial, get_trial
 
 
 class Command(BaseCommand):
@@ -21,13 +21,17 @@ class Command(BaseCommand):
         "later runs check it still holds) and print the digest and design JSON."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--trial", help="the trial's code (default: the default trial)")
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
+            trial = get_trial(options["trial"])
             with transaction.atomic():
-                ensure_commitment(configured_seed(), load_spec())
-        except AllocationError as error:
+                ensure_commitment(configured_seed(trial.code), trial.design, trial=trial.code)
+        except (AllocationError, UnknownTrial) as error:
             raise CommandError(str(error)) from None
-        record = RandomizationCommitment.objects.get(trial_code=trial_code())
+        record = RandomizationCommitment.objects.get(trial_code=trial.code)
         self.stdout.write(f"trial:       {record.trial_code}")
         self.stdout.write(f"recorded at: {record.recorded_at.isoformat()}")
         self.stdout.write(f"digest:      {record.digest}")

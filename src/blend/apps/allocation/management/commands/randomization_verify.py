@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from blend.apps.allocation.verification import verify
+from blend.apps.trials.lookup import UnknownTrial, trial_code_or_default
 from blend.randomization import SeedError
 
 
@@ -22,17 +23,21 @@ class Command(BaseCommand):
             "--seed", help="the revealed seed, 64 hex characters: regenerate every arm"
         )
         parser.add_argument("--seed-file", help="read the revealed seed from this file")
+        parser.add_argument(
+            "--trial", help="the trial whose log to check (default: the default trial)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed = options["seed"]
         if options["seed_file"]:
             seed = Path(options["seed_file"]).read_text(encoding="utf-8").strip()
         try:
-            report = verify(seed)
-        except SeedError as error:
+            trial = trial_code_or_default(options["trial"])
+            report = verify(seed, trial=trial)
+        except (SeedError, UnknownTrial) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
-            f"{report.allocations} allocations; chain checked"
+            f"{trial}: {report.allocations} allocations; chain checked"
             + ("; every arm regenerated from the seed" if report.regenerated else "")
         )
         if not report.ok:
@@ -41,4 +46,4 @@ class Command(BaseCommand):
             raise CommandError(
                 f"allocation log verification failed: {len(report.problems)} problem(s)"
             )
-        self.stdout.write("OK: the allocation log verifies")
+        self.stdout.write(f"OK: the allocation log of {trial} verifies")

@@ -1,0 +1,24 @@
+"""Template context: the trial switcher of the top bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from blend.apps.trials.http import current_trial
+from blend.apps.trials.lookup import trials_by_code
+
+
+def trial_switcher(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not (user and user.is_authenticated):
+        return {}
+    trials = trials_by_code()
+    code = current_trial(request)
+    return {
+        "current_trial": trials[code],
+        "trial_choices": [
+            {"code": c, "title": t.title, "status": t.status} for c, t in trials.items()
+        ],
+    }
