@@ -106,7 +106,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",  # serves Swagger UI for /api/docs from its own static files, not from a CDN
     # Django's tasks framework (the django-tasks backport until Django 6) with its database
-    # backend: the outbox retries a failed delivery in the background (`blend db_worker`).
+    # backend: the outbox retries a failed delivery in the background (`blend db-worker`).
     "django_tasks",
     "django_tasks_db",
     *BLEND_APPS,
@@ -209,7 +209,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # Background tasks (docs/deployment.md): the database backend keeps each task in a table
-# that `blend db_worker` works through; a failed SAE notification is retried from there.
+# that `blend db-worker` works through; a failed SAE notification is retried from there.
 TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": ["default"]}}
 
 SECURE_SSL_REDIRECT = SECURE
