@@ -41,7 +41,7 @@ from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message, Stat
 
 BATCH_SIZE = 500
 #: The wait before each retry of a failed delivery: 1 min, 5 min, 15 min, then hourly;
-#: the attempt after the last one is the final one (about 4.5 hours after the first).
+#: the attempt after the last delay is the final one (4 h 21 min after the first).
 RETRY_DELAYS = (
     timedelta(minutes=1),
     timedelta(minutes=5),
