@@ -50,6 +50,15 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[Any] = []
         self.refuse = False
+        self.unknown: set[str] = set()  # recipients refused at RCPT TO
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
@@ -207,3 +216,22 @@ def test_a_notification_that_never_gets_through_is_given_up_and_shown_as_failed(
     detail = client_for("nurse_nina").get(f"/safety/ae/{AdverseEvent.objects.get().pk}/")
     assert "not sent after 8 attempts: tell them yourself" in detail.content.decode()
     assert mailbox.received == []
+
+
+def test_one_refused_recipient_is_retried_alone_and_the_other_is_not_sent_again(
+    mailbox: Mailbox, client_for: Any, make_participant: Any
+) -> None:
+    p = make_participant()
+    mailbox.unknown = {RECIPIENTS[0]}
+    page = report_sae(client_for, p.study_id)
+    assert mailbox.recipients() == [RECIPIENTS[1]]
+    assert "The notification was sent to trial office." in page
+    assert "The notification to PI could not be sent yet: it is queued, retrying" in page
+    pi = Message.objects.get(to_address=RECIPIENTS[0])
+    assert (pi.status, pi.attempts) == ("queued", 1) and "550" in pi.error
+    mailbox.unknown = set()
+    with time_machine.travel(pi.send_after + timedelta(seconds=1), tick=False):
+        run_worker_once()
+        deliver_due()
+    assert mailbox.recipients() == RECIPIENTS  # the trial office got it once
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
