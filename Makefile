@@ -47,10 +47,13 @@ local-settings: $(DEMO_SEED)
 demo-data: migrate
 	$(BIN)/blend demo
 
+# The server and, beside it, the tasks worker (`blend db-worker`: it retries a failed SAE
+# notification); blend.web.devserver stops the worker when the server stops.
 serve: install local-settings
-	$(BIN)/blend runserver $(HOST):$(PORT)
+	$(BIN)/python -m blend.web.devserver $(HOST):$(PORT)
 
-## make demo: install, migrate, load the synthetic demo cohort, print the logins and serve.
+## make demo: install, migrate, load the synthetic demo cohort, print the logins and serve
+## (with the background worker).
 demo: demo-data serve
 
 ## make test: lint, every test on SQLite, and the database tests again on PostgreSQL

@@ -71,3 +71,23 @@ def test_production_refuses_a_patient_questionnaire_with_placeholder_wording(
     )
     assert result.returncode != 0
     assert "questionnaires.E002" in result.stderr + result.stdout
+
+
+def test_production_warns_when_sae_notifications_cannot_leave_or_be_retried(
+    tmp_path: Path,
+) -> None:
+    env = production_env(tmp_path) | {
+        "BLEND_TASK_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+    }
+    del env["BLEND_EMAIL_HOST"]
+    result = subprocess.run(
+        [str(BLEND), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert "outbox.W001" in output and "no e-mail leaves this server" in output
+    assert "outbox.W002" in output and "blend db-worker" in output

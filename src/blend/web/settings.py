@@ -59,6 +59,8 @@ try:
     RANDOMIZATION_SEEDS = env.trial_secrets("BLEND_RANDOMIZATION_SEED")
     PUBLIC_BASE_URL = env.env_str("BLEND_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     API_RATE_LIMIT_PER_MINUTE = env.env_int("BLEND_API_RATE_PER_MINUTE", 120, minimum=1)
+    EMAIL_TIMEOUT = env.env_int("BLEND_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+    TASK_BACKEND = env.env_str("BLEND_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
 except env.EnvError as error:
     raise ImproperlyConfigured(str(error)) from error
 
@@ -106,6 +108,10 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "ninja",  # serves Swagger UI for /api/docs from its own static files, not from a CDN
+    # Django's tasks framework (the django-tasks backport until Django 6) with its database
+    # backend: the outbox retries a failed delivery in the background (`blend db-worker`).
+    "django_tasks",
+    "django_tasks_db",
     *BLEND_APPS,
 ]
 
@@ -205,6 +211,10 @@ if EMAIL_URL_HOST:
     EMAIL_HOST = EMAIL_URL_HOST
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Background tasks (docs/deployment.md): the database backend keeps each task in a table
+# that `blend db-worker` works through; a failed SAE notification is retried from there.
+TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": ["default"]}}
 
 SECURE_SSL_REDIRECT = SECURE
 SESSION_COOKIE_SECURE = SECURE

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from blend.apps.outbox.checks import check_message_templates, template_problems
 from blend.apps.outbox.domain import check_text
@@ -115,9 +116,6 @@ def test_a_failing_gateway_keeps_the_message_queued(settings) -> None:  # type: 
     )
 
 
-class BrokenBackend:
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
+class BrokenBackend(BaseEmailBackend):
     def send_messages(self, messages: list[object]) -> int:
         raise ConnectionError("SMTP down")

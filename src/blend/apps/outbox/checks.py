@@ -1,11 +1,15 @@
 """System checks: every participant message template is arm-blind (outbox.E001) and
-the messages section is well formed (outbox.E002)."""
+the messages section is well formed (outbox.E002). Deploy checks (``blend check
+--deploy``): e-mail goes to a real mail server (outbox.W001), and the task backend
+holds retries for the background worker (outbox.W002)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import Error, register
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django_tasks import default_task_backend
 
 from blend.apps.outbox.domain import check_text
 from blend.apps.outbox.message_templates import MessageTemplate, parse_templates
@@ -38,3 +42,38 @@ def check_message_templates(app_configs: Any = None, **kwargs: Any) -> list[Erro
     except ProtocolError as error:
         return [Error(str(error), id="outbox.E002")]
     return template_problems(templates)
+
+
+UNDELIVERING_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@register(deploy=True)
+def check_delivery(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    problems = []
+    if settings.EMAIL_BACKEND in UNDELIVERING_EMAIL_BACKENDS:
+        problems.append(
+            Warning(
+                f"EMAIL_BACKEND: expected a mail server, got {settings.EMAIL_BACKEND}: no "
+                "e-mail leaves this server, SAE notifications included",
+                hint="Set BLEND_EMAIL_HOST (and BLEND_EMAIL_PORT, _USER, _PASSWORD) as in "
+                "docs/deployment.md.",
+                id="outbox.W001",
+            )
+        )
+    if not default_task_backend.supports_defer:
+        problems.append(
+            Warning(
+                f"BLEND_TASK_BACKEND: expected a backend that keeps tasks for a worker, got "
+                f"{type(default_task_backend).__name__}: a failed SAE notification is "
+                "then retried only by the next cron run of blend send-reminders",
+                hint="Leave BLEND_TASK_BACKEND unset (django_tasks_db.DatabaseBackend) and run "
+                "`blend db-worker` as a service (docs/deployment.md).",
+                id="outbox.W002",
+            )
+        )
+    return problems

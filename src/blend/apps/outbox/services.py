@@ -2,8 +2,13 @@
 
 ``queue_message`` (one message) and ``queue_many`` (a batch of :class:`Draft`) are
 idempotent on the message key (a key already queued or sent is not queued again:
-nothing is ever sent twice), and ``deliver_due`` claims each message atomically
-before sending it, so two runs at once cannot both send it.
+nothing is ever sent twice), and ``deliver_due`` (the cron run) and ``deliver`` (named
+messages: the send on commit and the background retry of ``outbox.tasks``) claim each
+message atomically before sending it, so two runs at once cannot both send it.
+
+A failed attempt leaves the message queued with its attempt count and error, and moves
+its ``send_after`` on by the next of :data:`RETRY_DELAYS`; after :data:`MAX_ATTEMPTS`
+it is ``failed`` (shown on the dashboard, ``outbox.panels``).
 
 A message has a *purpose* (what it is for, e.g. ``q:17``, the questionnaire of
 assessment 17) and a *step* within it (``invite``, ``reminder``); the key is
@@ -15,16 +20,18 @@ registers by name (``register_link_factory``), so the outbox never imports it.""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from blend.apps.outbox import domain as arm_blind
@@ -33,7 +40,18 @@ from blend.apps.outbox.message_templates import load_templates, render
 from blend.apps.outbox.models import LINK_MARK, Audience, Channel, Message, Status
 
 BATCH_SIZE = 500
-MAX_ATTEMPTS = 3
+#: The wait before each retry of a failed delivery: 1 min, 5 min, 15 min, then hourly;
+#: the attempt after the last delay is the final one (4 h 21 min after the first).
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=1),
+    timedelta(hours=1),
+    timedelta(hours=1),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 
 class OutboxError(ValueError):
@@ -49,6 +67,19 @@ def register_link_factory(name: str, factory: LinkFactory) -> None:
     """``factory`` gets the ``link_args`` of a batch of messages and returns a URL, or None
     to cancel the message, for each (the owning app registers it from ``AppConfig.ready``)."""
     _link_factories[name] = factory
+
+
+DeliveryListener = Callable[[list[Message]], None]
+
+_delivery_listeners: dict[str, DeliveryListener] = {}
+
+
+def register_delivery_listener(template_code: str, listener: DeliveryListener) -> None:
+    """``listener`` gets every message of ``template_code`` after each delivery attempt,
+    in the state it left it (``sent``, or ``queued``/``failed`` with its error), within
+    the same transaction (the owning app registers it from ``AppConfig.ready`` and
+    writes its own audit trail, e.g. safety's ``ae.sae_notified``)."""
+    _delivery_listeners[template_code] = listener
 
 
 def message_key(purpose: str, step: str) -> str:
@@ -220,6 +251,36 @@ class DeliveryReport:
     cancelled: int = 0
     batches: int = 0
     queries_per_batch: list[int] = field(default_factory=list)
+    #: Messages that failed and stay queued, with the time of their next attempt.
+    retry_at: dict[int, datetime] = field(default_factory=dict)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt (the last delay repeats)."""
+    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
+
+
+#: A message still marked as being sent this long after it was due was left by a run that
+#: died mid-send: it may or may not have gone out, so a person must look at it.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def undelivered(now: datetime | None = None) -> QuerySet[Message]:
+    """Messages whose delivery failed at least once and that have not been sent: still
+    queued for a retry, or given up (``failed``); and any stuck in ``sending``. The
+    dashboard counts them."""
+    now = now or timezone.now()
+    return Message.objects.filter(
+        Q(status__in=[Status.QUEUED, Status.SENDING, Status.FAILED], attempts__gt=0)
+        | Q(status=Status.SENDING, send_after__lt=now - STUCK_AFTER)
+    )
+
+
+def purpose_messages(purpose: str) -> list[Message]:
+    """Every message of one purpose (e.g. ``sae:17``), in any state, oldest first."""
+    return list(
+        Message.objects.filter(dedup_key__startswith=message_key(purpose, "")).order_by("id")
+    )
 
 
 def cancel_purpose(purpose: str) -> int:
@@ -259,14 +320,32 @@ def deliver_due(
         if not ids:
             return report
         last_id = ids[-1]
-        Message.objects.filter(id__in=ids, status=Status.QUEUED).update(
-            status=Status.SENDING, claim=claim
-        )
-        batch = list(Message.objects.filter(claim=claim, status=Status.SENDING))
+        batch = _claim(ids, claim)
         _deliver_batch(batch, now, report)
         report.batches += 1
         if on_batch:
             on_batch(len(batch))
+
+
+def deliver(ids: list[int], now: datetime | None = None) -> DeliveryReport:
+    """Send the named messages now, whatever their ``send_after``, if they are still
+    queued: one already sent, cancelled, given up or being sent by another run is left
+    alone, so calling this twice (or beside the cron run) never sends a message twice."""
+    report = DeliveryReport()
+    batch = _claim(ids, uuid.uuid4().hex)
+    if batch:
+        _deliver_batch(batch, now or timezone.now(), report)
+        report.batches = 1
+    return report
+
+
+def _claim(ids: list[int], claim: str) -> list[Message]:
+    """Mark the still-queued messages among ``ids`` as being sent by this run (one UPDATE:
+    a message claimed by another run is not claimed again) and return them."""
+    Message.objects.filter(id__in=ids, status=Status.QUEUED).update(
+        status=Status.SENDING, claim=claim
+    )
+    return list(Message.objects.filter(claim=claim, status=Status.SENDING).order_by("id"))
 
 
 def _resolve_links(batch: list[Message]) -> dict[int, str | None]:
@@ -287,7 +366,9 @@ def _resolve_links(batch: list[Message]) -> dict[int, str | None]:
 
 def _deliver_batch(batch: list[Message], now: datetime, report: DeliveryReport) -> None:
     links = _resolve_links(batch)
-    emails, smses, sent, cancelled = [], [], [], []
+    emails: list[tuple[Message, EmailMessage]] = []
+    smses: list[tuple[Message, SMS]] = []
+    cancelled: list[Message] = []
     for message in batch:
         text = message.body
         if message.link_factory:
@@ -297,38 +378,89 @@ def _deliver_batch(batch: list[Message], now: datetime, report: DeliveryReport) 
                 continue
             text = text.replace(LINK_MARK, url)
         if message.channel == Channel.EMAIL:
-            emails.append(
-                EmailMessage(
-                    message.subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
-                )
+            email = EmailMessage(
+                message.subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
             )
+            emails.append((message, email))
         else:
-            smses.append(SMS(message.to_address, text))
-        sent.append(message)
-    error = _send(emails, smses)
+            smses.append((message, SMS(message.to_address, text)))
+    errors = {**_send_emails(emails), **_send_smses(smses)}
+    sent = [message for message, _ in [*emails, *smses]]
     for message in sent:
         message.attempts += 1
+        error = errors.get(message.pk, "")
         if error:
-            message.status = Status.QUEUED if message.attempts < MAX_ATTEMPTS else Status.FAILED
             message.error = error
+            if message.attempts < MAX_ATTEMPTS:
+                message.status = Status.QUEUED
+                message.send_after = now + retry_delay(message.attempts)
+                report.retry_at[message.pk] = message.send_after
+            else:
+                message.status = Status.FAILED
+            report.failed += 1
         else:
-            message.status, message.sent_at = Status.SENT, now
+            message.status, message.sent_at, message.error = Status.SENT, now, ""
+            report.sent += 1
     for message in cancelled:
         message.status = Status.CANCELLED
-    Message.objects.bulk_update([*sent, *cancelled], ["status", "sent_at", "attempts", "error"])
-    report.sent += 0 if error else len(sent)
-    report.failed += len(sent) if error else 0
+    with transaction.atomic():  # the outcome and the owning app's audit of it, together
+        Message.objects.bulk_update(
+            [*sent, *cancelled], ["status", "sent_at", "attempts", "error", "send_after"]
+        )
+        _tell_listeners(sent)
     report.cancelled += len(cancelled)
 
 
-def _send(emails: list[EmailMessage], smses: list[SMS]) -> str:
-    """Send both lists; return an error text (empty on success). A failing gateway leaves
-    the batch queued for the next run instead of losing it."""
+def _tell_listeners(attempted: list[Message]) -> None:
+    by_template: dict[str, list[Message]] = defaultdict(list)
+    for message in attempted:
+        if message.template_code in _delivery_listeners:
+            by_template[message.template_code].append(message)
+    for code, messages in by_template.items():
+        _delivery_listeners[code](messages)
+
+
+def _error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _send_emails(emails: list[tuple[Message, EmailMessage]]) -> dict[int, str]:
+    """Send each e-mail on one connection; return the error text of each that failed.
+    Each message has its own outcome, so a refused recipient fails its own message only
+    and a retry never sends again what already went out."""
+    if not emails:
+        return {}
+    connection = get_connection()
     try:
-        if emails:
-            get_connection().send_messages(emails)
-        if smses:
-            get_sms_backend().send_messages(smses)
-    except Exception as error:  # any transport failure: SMTP, gateway; retried next run
-        return f"{type(error).__name__}: {error}"
-    return ""
+        connection.open()
+    except Exception as error:  # SMTP server unreachable, refused login: retried later
+        return {message.pk: _error_text(error) for message, _ in emails}
+    errors = {}
+    try:
+        for message, email in emails:
+            try:
+                connection.send_messages([email])
+            except Exception as error:  # this message refused (e.g. 554): retried later
+                errors[message.pk] = _error_text(error)
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection has nothing left to close
+            connection.close()
+    return errors
+
+
+def _send_smses(smses: list[tuple[Message, SMS]]) -> dict[int, str]:
+    """Send each SMS; return the error text of each that failed (a failing gateway
+    leaves its messages queued for a retry instead of losing them)."""
+    if not smses:
+        return {}
+    try:
+        backend = get_sms_backend()
+    except Exception as error:
+        return {message.pk: _error_text(error) for message, _ in smses}
+    errors = {}
+    for message, sms in smses:
+        try:
+            backend.send_messages([sms])
+        except Exception as error:  # the gateway refused or is down: retried later
+            errors[message.pk] = _error_text(error)
+    return errors

@@ -1,5 +1,6 @@
-"""The outbox page: what was queued, sent, cancelled or failed for participants.
-Addresses are identifiers: shown only with ``identifiers.view``."""
+"""The outbox pages: what was queued, sent, cancelled or failed for participants, and
+every message (to participants or staff) whose delivery failed and is being retried.
+A participant's address is an identifier: shown only with ``identifiers.view``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.outbox.models import Audience, Message, Status
+from blend.apps.outbox.services import MAX_ATTEMPTS, undelivered
 
 PAGE_SIZE = 50
 
@@ -38,6 +40,21 @@ def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "wanted": wanted,
             "statuses": [(s, label, counts.get(s, 0)) for s, label in Status.choices],
+            "show_address": request.user.can(Cap.IDENTIFIERS_VIEW),
+        },
+    )
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def undelivered_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Messages that failed at least once and are not sent: the dashboard card's page."""
+    rows = undelivered().select_related("participant").order_by("send_after", "id")[:200]
+    return render(
+        request,
+        "outbox/undelivered.html",
+        {
+            "rows": rows,
+            "max_attempts": MAX_ATTEMPTS,
             "show_address": request.user.can(Cap.IDENTIFIERS_VIEW),
         },
     )

@@ -7,3 +7,9 @@ class SafetyConfig(AppConfig):
     label = "safety"
     url_prefix = "safety/"
     nav = [("safety:overview", _("Safety"), "participant.view")]
+
+    def ready(self) -> None:
+        from blend.apps.outbox.services import register_delivery_listener
+        from blend.apps.safety.services import SAE_TEMPLATE, audit_notification_delivery
+
+        register_delivery_listener(SAE_TEMPLATE, audit_notification_delivery)

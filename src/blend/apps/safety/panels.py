@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.outbox.services import undelivered
 from blend.apps.safety.models import AdverseEvent
-from blend.apps.safety.services import report_hours
+from blend.apps.safety.services import SAE_TEMPLATE, report_hours
 
 
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
@@ -37,7 +40,14 @@ def dashboard_cards(request: Any) -> list[dict[str, Any]]:
         len(deaths_needing_review()),
         reverse("safety:overview"),
     )
+    not_delivered = undelivered().filter(template_code=SAE_TEMPLATE).count()
     return [
+        {
+            "label": _("SAE notifications not delivered"),
+            "value": not_delivered,
+            "url": reverse("outbox:undelivered"),
+            "tone": "bad" if not_delivered else "ok",
+        },
         {
             "label": "SAE reports overdue",
             "value": overdue,

@@ -1,12 +1,18 @@
 """Adverse-event reporting: report, follow up, submit SAE reports, review deaths.
 
 Every SAE notifies the PI and the trial office at once through the outbox (staff
-e-mail); its reporting deadline (``safety.toml`` ``sae_report_hours``, default 24 h
-from the site becoming aware) is tracked and overdue reports are flagged.
+e-mail): the notification is sent as soon as the report is saved (on commit), and one
+that fails stays queued and is retried by the background worker (``outbox.tasks``).
+The audit trail says what happened: ``ae.sae_notification_queued`` when it is saved,
+``ae.sae_notified`` per recipient once the e-mail went out, and
+``ae.sae_notification_failed`` for each failed attempt. The reporting deadline
+(``safety.toml`` ``sae_report_hours``, default 24 h from the site becoming aware) is
+tracked and overdue reports are flagged.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +25,9 @@ from blend.apps.audit.services import audited_save, record_event
 from blend.apps.datamanagement.timeline import timeline_values
 from blend.apps.followup.models import VitalStatus
 from blend.apps.followup.services import death_date
-from blend.apps.outbox.services import queue_message
+from blend.apps.outbox.models import Message, Status
+from blend.apps.outbox.services import message_key, purpose_messages, queue_message
+from blend.apps.outbox.tasks import send_on_commit
 from blend.apps.registry.models import Participant
 from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.apps.safety.models import AdverseEvent, DeathReview
@@ -185,17 +193,88 @@ def notify_sae(ae: AdverseEvent, *, user: Any) -> list[Any]:
                 context=context,
                 language="en",
                 participant=ae.participant,
-                dedup_key=f"sae:{ae.pk}:{recipient['email']}",
+                dedup_key=message_key(_purpose(ae), recipient["email"]),
             )
         )
     record_event(
-        "ae.sae_notified",
+        "ae.sae_notification_queued",
         actor=user,
         participant=ae.participant,
         obj=ae,
         details={"to": [r["role"] for r in settings_section().get("notify", [])]},
     )
+    send_on_commit(messages)
     return messages
+
+
+def _purpose(ae: AdverseEvent) -> str:
+    return f"sae:{ae.pk}"
+
+
+def _role_of(address: str) -> str:
+    roles = {r["email"]: r["role"] for r in settings_section().get("notify", [])}
+    return roles.get(address, address)
+
+
+def audit_notification_delivery(messages: list[Message]) -> None:
+    """The outbox's delivery listener for SAE notifications (registered in
+    ``SafetyConfig.ready``): audit each attempt, sent or failed, on its adverse event."""
+    ae_ids = {int(m.dedup_key.split(":")[1]): m for m in messages if m.dedup_key.startswith("sae:")}
+    events = AdverseEvent.objects.select_related("participant").in_bulk(list(ae_ids))
+    for message in messages:
+        ae = events.get(int(message.dedup_key.split(":")[1]))
+        if ae is None:
+            continue
+        details: dict[str, Any] = {"to": _role_of(message.to_address), "attempt": message.attempts}
+        if message.status == Status.SENT:
+            record_event(
+                "ae.sae_notified", actor=None, participant=ae.participant, obj=ae, details=details
+            )
+            continue
+        details["error"] = message.error
+        details["next_attempt"] = (
+            message.send_after.isoformat() if message.status == Status.QUEUED else None
+        )
+        record_event(
+            "ae.sae_notification_failed",
+            actor=None,
+            participant=ae.participant,
+            obj=ae,
+            details=details,
+        )
+
+
+@dataclass(frozen=True)
+class NotificationState:
+    """Where the notification of one SAE stands, per recipient (for the screen)."""
+
+    sent: list[str]  # roles whose e-mail went out
+    retrying: list[tuple[str, Message]]  # queued again after a failed attempt
+    failed: list[tuple[str, Message]]  # given up after the last attempt
+    waiting: list[str]  # queued, not tried yet
+
+    @property
+    def delivered(self) -> bool:
+        return not (self.retrying or self.failed or self.waiting)
+
+
+def notification_state(ae: AdverseEvent) -> NotificationState:
+    """What actually happened to the SAE notification of ``ae`` (read from the outbox)."""
+    sent: list[str] = []
+    retrying: list[tuple[str, Message]] = []
+    failed: list[tuple[str, Message]] = []
+    waiting: list[str] = []
+    for message in purpose_messages(_purpose(ae)):
+        role = _role_of(message.to_address)
+        if message.status == Status.SENT:
+            sent.append(role)
+        elif message.status == Status.FAILED:
+            failed.append((role, message))
+        elif message.status in (Status.QUEUED, Status.SENDING) and message.attempts:
+            retrying.append((role, message))
+        elif message.status in (Status.QUEUED, Status.SENDING):
+            waiting.append(role)
+    return NotificationState(sent=sent, retrying=retrying, failed=failed, waiting=waiting)
 
 
 def overdue_saes(now: datetime | None = None) -> list[AdverseEvent]:

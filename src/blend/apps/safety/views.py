@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -90,17 +91,61 @@ def _save(
 
 def _done(request: HttpRequest, ae: AdverseEvent) -> HttpResponse:
     if ae.serious:
-        messages.warning(
-            request,
-            _(
-                "SAE recorded: the PI and the trial office have been notified. Submit the SAE "
-                "report within %(h)s hours."
-            )
-            % {"h": services.report_hours()},
-        )
+        _say_notification(request, ae)
     else:
         messages.success(request, _("Adverse event recorded."))
     return redirect("safety:detail", pk=ae.pk)
+
+
+def _say_notification(request: HttpRequest, ae: AdverseEvent) -> None:
+    """Say what happened to the SAE notification, read from the outbox after the attempt
+    to send it on commit: sent, or queued and retrying (never "notified" when it was not)."""
+    state = services.notification_state(ae)
+    hours = {"h": services.report_hours()}
+    deadline = _("Submit the SAE report within %(h)s hours.") % hours
+    if state.delivered and state.sent:
+        messages.warning(
+            request,
+            _("SAE recorded: the notification was sent to %(to)s.") % {"to": _join(state.sent)}
+            + " "
+            + deadline,
+        )
+        return
+    parts = [_("SAE recorded.")]
+    if state.sent:
+        parts.append(_("The notification was sent to %(to)s.") % {"to": _join(state.sent)})
+    if state.retrying:
+        roles = [role for role, _message in state.retrying]
+        next_at = min(message.send_after for _role, message in state.retrying)
+        parts.append(
+            _(
+                "The notification to %(to)s could not be sent yet: it is queued, retrying "
+                "(next attempt at %(at)s). Tell them yourself if it cannot wait."
+            )
+            % {"to": _join(roles), "at": f"{timezone.localtime(next_at):%H:%M}"}
+        )
+    if state.failed:
+        parts.append(
+            _("The notification to %(to)s could not be sent: tell them yourself.")
+            % {"to": _join([role for role, _message in state.failed])}
+        )
+    if state.waiting:
+        parts.append(
+            _("The notification to %(to)s is queued and not sent yet.")
+            % {"to": _join(state.waiting)}
+        )
+    if not (state.sent or state.retrying or state.failed or state.waiting):
+        parts.append(
+            _(
+                "No one is set up to be notified of an SAE (notify in safety.toml): tell the PI and the trial office yourself."
+            )
+        )
+    parts.append(deadline)
+    messages.error(request, " ".join(parts))
+
+
+def _join(roles: list[str]) -> str:
+    return _(" and ").join(roles) if len(roles) <= 2 else ", ".join(roles)
 
 
 def _form_page(
@@ -152,13 +197,16 @@ def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changes = {n: form.cleaned_data[n] for n in form.changed_data if n != "reason"}
         try:
-            services.update_adverse_event(
+            updated = services.update_adverse_event(
                 ae, changes, user=request.user, reason=form.cleaned_data["reason"]
             )
         except (services.SafetyError, Locked) as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Saved."))
+            if updated.serious and not ae.serious:  # it became an SAE: notified on save
+                _say_notification(request, updated)
+            else:
+                messages.success(request, _("Saved."))
             return redirect("safety:detail", pk=pk)
     return _form_page(request, form, ae.participant, _("Edit adverse event"))
 
@@ -180,6 +228,7 @@ def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "overdue": ae.is_overdue(hours),
             "grade_text": ctcae.BY_CODE[ae.term].grades.get(ae.grade, ""),
             "reported_form": MarkReportedForm(),
+            "notification": services.notification_state(ae) if ae.serious else None,
         },
     )
 
