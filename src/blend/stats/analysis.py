@@ -193,9 +193,7 @@ def _pain_primary(
     n = len(sample)
     block: dict[str, Any] = {
         **_descriptor(outcome),
-        "itt": est.block(
-            "ITT", lambda: primary.pain_itt(wide, timepoint), _effect_none(n)
-        ),
+        "itt": est.block("ITT", lambda: primary.pain_itt(wide, timepoint), _effect_none(n)),
         "complete_case": est.block(
             "complete case",
             lambda: primary.pain_complete_case(wide, timepoint),
@@ -384,7 +382,12 @@ def _secondary_endpoints(
     )
     p = ds.participants.assign(
         treatment_received=np.where(
-            ds.participants["received_intervention"].astype(bool), "same-day", "standard"
+            ds.participants["received_intervention"].astype(bool),
+            *(
+                ("same-day", "standard")
+                if ds.trial == "BLEND"
+                else ("intervention received", "control treatment")
+            ),
         )
     )
     secondary["adverse_events"] = {

@@ -234,7 +234,11 @@ def _check_version_and_primary(file: str, meta: dict[str, Any]) -> None:
         for key in ("primary_outcome", "arm_labels"):
             if key in meta:
                 raise ContractError(
-                    file, None, f"key {key}", "no such key in contract 1.0 (it is new in 1.1)", "a value"
+                    file,
+                    None,
+                    f"key {key}",
+                    "no such key in contract 1.0 (it is new in 1.1)",
+                    "a value",
                 )
         primary = dict(BLEND_PRIMARY)
     else:
@@ -288,7 +292,7 @@ def _check_primary(file: str, primary: Any) -> dict[str, Any]:
             measure,
         )
     analysis = primary.get("analysis")
-    known = PRIMARY_OUTCOMES.get((measure, analysis))
+    known = PRIMARY_OUTCOMES.get((str(measure), str(analysis)))
     if known is None:
         analyses = [a for m, a in PRIMARY_OUTCOMES if m == measure]
         raise ContractError(
@@ -339,7 +343,12 @@ def _check_primary(file: str, primary: Any) -> dict[str, Any]:
             "'iv' or 'cace', not both (the same two-stage least squares estimate)",
             estimands,
         )
-    return {"measure": measure, "timepoint": timepoint, "analysis": analysis, "estimands": estimands}
+    return {
+        "measure": measure,
+        "timepoint": timepoint,
+        "analysis": analysis,
+        "estimands": estimands,
+    }
 
 
 def _check_arm_labels(file: str, labels: Any, trial: Any) -> dict[str, str]:

@@ -27,6 +27,14 @@ VERTICAL_PRIMARY = {
     "analysis": "risk_difference",
     "estimands": ["itt", "iv"],
 }
+# The BLEND generator's ineligibility codes, renamed to VERTICAL's criteria.
+CRITERIA = {
+    "no_instability": "unstable_spine",
+    "prior_surgery": "prior_rt_same_level",
+    "too_frail": "kps_50_or_less",
+    "cord_compression": "cord_compression",
+    "life_expectancy": "life_expectancy",
+}
 VERTICAL_ARM_LABELS = {
     "intervention": "SBRT, a single fraction of 18 Gy",
     "control": "Conventional radiotherapy, a single fraction of 8 Gy",
@@ -41,6 +49,10 @@ def make_vertical_dataset(n_randomized: int, seed: int, out_dir: str | Path) -> 
     people = _participants(n_randomized, rng)
     screening, cohort = synthetic._screening(people, rng)
     screening["study_id"] = screening["study_id"].str.replace("BS-", "VS-", regex=False)
+    for blend_code, vertical_code in CRITERIA.items():
+        screening["ineligibility_reasons"] = screening["ineligibility_reasons"].str.replace(
+            blend_code, vertical_code, regex=False
+        )
     tables = {
         "screening.csv": screening,
         "participants.csv": synthetic._participant_table(people),
@@ -99,7 +111,7 @@ def _assessments(p: dict[str, Any], rng: np.random.Generator) -> Any:
     scale = frame.loc[pain, "scale"].to_numpy(str)
     days = np.array([0 if t == "baseline" else synthetic.DUE_DAYS[t] for t in timepoint])
     ramp = np.minimum(days / 28, 1.0)
-    relief = np.where(p["received"][who], 3.6, 2.2) * ramp
+    relief = np.where(p["received"][who], 4.2, 2.2) * ramp
     noise = rng.normal(0, 1.9, len(who)) * (days > 0)
     worst = np.clip(np.round(pain0[who] - relief + noise), 0, 10)
     factor = rng.choice([0.5, 0.75, 1.0, 1.0, 1.0, 1.3], len(who))
