@@ -296,3 +296,11 @@ def test_vertical_generator_is_deterministic(tmp_path: Path, vertical: Path) -> 
     again = make_vertical_dataset(110, 3, tmp_path / "again")
     for name in sorted(p.name for p in vertical.iterdir()):
         assert (again / name).read_bytes() == (vertical / name).read_bytes(), name
+
+
+def test_dsmb_report_names_the_trial(vertical: Path, tmp_path: Path) -> None:
+    from blend.stats.cli import main_report
+
+    assert main_report(["dsmb", str(vertical), "--out", str(tmp_path / "dsmb")]) == 0
+    text = (tmp_path / "dsmb" / "dsmb_report.html").read_text(encoding="utf-8")
+    assert "<title>VERTICAL DSMB safety report</title>" in text and "BLEND" not in text
