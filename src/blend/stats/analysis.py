@@ -16,6 +16,12 @@ the property test requires it to be empty for every contract-valid dataset.
 
 Keys added to the contract's (shapes; the report can show them):
 
+- `primary.measure`, `primary.timepoint`, `primary.analysis`, `primary.estimands`: the
+  dataset's primary outcome (contract 1.1, or BLEND's implied one); each estimand is a
+  key of `primary`. A `pain_response` primary has `primary.itt`, `primary.complete_case`
+  and `primary.iv` (or `cace`) instead of the PF blocks (see `primary.pain_itt`), and
+  no `sensitivity`. `meta.trial` and `meta.contract_version` name the dataset.
+
 - `primary.itt` / `primary.cace`: `dropped_terms: [str]` when an aliased nuisance
   term (a stratum level) was dropped as `lm` does.
 - `primary.cace.first_stage`: `{f_statistic, df: [1, n − k], p, partial_r2, weak}`

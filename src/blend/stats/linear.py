@@ -237,6 +237,11 @@ class TwoStageLeastSquaresFitter(_LinearFit):
             n, k = x.shape
             meat = (x_hat * (resid**2)[:, None]).T @ x_hat
             self.se_ = np.sqrt(np.diag(bread @ meat @ bread) * n / (n - k))
+            if not self.se_[x_names.index(endogenous)] > 0:
+                raise NotEstimable(
+                    "the robust standard error is zero: every participant with a nonzero "
+                    "residual has no leverage on the effect"
+                )
             self.covariance_ = "HC1"
         return self
 
