@@ -1,4 +1,4 @@
-"""Statistical analysis of the BLEND TwiCs trial (pure Python, no Django).
+"""Statistical analysis of the cohort's TwiCs trials, BLEND and VERTICAL (pure Python, no Django).
 
 Estimators follow the lifelines convention: options in ``__init__``, ``fit(df)``
 returns ``self``, fitted attributes end in ``_`` and ``summary`` is a DataFrame.

@@ -16,6 +16,12 @@ the property test requires it to be empty for every contract-valid dataset.
 
 Keys added to the contract's (shapes; the report can show them):
 
+- `primary.measure`, `primary.timepoint`, `primary.analysis`, `primary.estimands`: the
+  dataset's primary outcome (contract 1.1, or BLEND's implied one); each estimand is a
+  key of `primary`. A `pain_response` primary has `primary.itt`, `primary.complete_case`
+  and `primary.iv` (or `cace`) instead of the PF blocks (see `primary.pain_itt`), and
+  no `sensitivity`. `meta.trial` and `meta.contract_version` name the dataset.
+
 - `primary.itt` / `primary.cace`: `dropped_terms: [str]` when an aliased nuisance
   term (a stratum level) was dropped as `lm` does.
 - `primary.cace.first_stage`: `{f_statistic, df: [1, n − k], p, partial_r2, weak}`
@@ -96,18 +102,65 @@ def run_analysis(
     """Compute everything; `progress(step)` is called as each step starts."""
     config = config or AnalysisConfig()
     tick = progress or (lambda _step: None)
+    outcome = ds.primary_outcome
     wide = participant_frame(ds)
     strata = "stratum" if wide["stratum"].nunique() > 1 else None
-    art: dict[str, Any] = {"wide": wide, "strata": strata, "config": config}
+    art: dict[str, Any] = {
+        "wide": wide,
+        "strata": strata,
+        "config": config,
+        "trial": ds.trial,
+        "arm_labels": dict(ds.meta["arm_labels"]),
+        "primary_outcome": outcome,
+    }
     est = Estimation()
+    results: dict[str, Any] = {}
+    if outcome["measure"] == "pf":
+        _pf_primary(ds, wide, strata, config, art, est, results, tick)
+    else:
+        _pain_primary(ds, wide, strata, art, est, results, tick)
+    tick("survival and competing risks")
+    results["secondary"] = {
+        "overall_survival": timetoevent.overall_survival(wide, art, est),
+        "systemic_therapy": timetoevent.systemic_therapy(wide, art, est),
+    }
+    tick("pain, hospital days, adverse events")
+    _secondary_endpoints(ds, wide, art, est, results["secondary"])
+    tick("longitudinal model")
+    _longitudinal(wide, strata, art, est, results["secondary"])
+    tick("cost-effectiveness bootstrap")
+    results["cea"] = est.block(
+        "cost-effectiveness", lambda: _cea(ds, wide, config, art), _cea_none(config)
+    )
+    results["cea"].update(art.pop("cea_known", {}))
+    results["meta"] = {**_meta(ds, config), "not_estimable": est.notes}
+    return AnalysisResult(results=_jsonable(results), artifacts=art)
+
+
+def _descriptor(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The generic head of `results["primary"]`: which outcome, analysis and estimands
+    (each estimand is a key of `results["primary"]`)."""
+    return {k: outcome[k] for k in ("measure", "timepoint", "analysis", "estimands")}
+
+
+def _pf_primary(
+    ds: AnalysisDataset,
+    wide: pd.DataFrame,
+    strata: str | None,
+    config: AnalysisConfig,
+    art: dict[str, Any],
+    est: Estimation,
+    results: dict[str, Any],
+    tick: Progress,
+) -> None:
+    """BLEND's primary: PF at w4, ITT ANCOVA, CACE, MI-ITT, tipping point, worst rank."""
     tick("primary: ITT and CACE")
     cc = wide.dropna(subset=["pf_w4", "pf_baseline"])
     art["cc_ids"] = set(cc["study_id"])
-    results: dict[str, Any] = {
-        "primary": {
-            "itt": est.block("ITT", lambda: primary.itt(cc, strata, art), _effect_none(len(cc))),
-            "cace": est.block("CACE", lambda: primary.cace(cc, strata, art), _effect_none(len(cc))),
-        }
+    results["primary"] = {
+        **_descriptor(ds.primary_outcome),
+        "itt": est.block("ITT", lambda: primary.itt(cc, strata, art), _effect_none(len(cc))),
+        "cace": est.block("CACE", lambda: primary.cace(cc, strata, art), _effect_none(len(cc))),
     }
     results["consort"] = _consort(ds, wide, art["cc_ids"])
     tick("multiple imputation")
@@ -126,22 +179,51 @@ def run_analysis(
         lambda: endpoints.worst_rank(wide),
         {"statistic": None, "p": None, "n": len(wide)},
     )
-    tick("survival and competing risks")
-    results["secondary"] = {
-        "overall_survival": timetoevent.overall_survival(wide, art, est),
-        "systemic_therapy": timetoevent.systemic_therapy(wide, art, est),
+
+
+def _pain_primary(
+    ds: AnalysisDataset,
+    wide: pd.DataFrame,
+    strata: str | None,
+    art: dict[str, Any],
+    est: Estimation,
+    results: dict[str, Any],
+    tick: Progress,
+) -> None:
+    """A pain-response primary: ITT risk difference, complete case, and 2SLS (iv/cace)."""
+    outcome = ds.primary_outcome
+    timepoint = outcome["timepoint"]
+    tick(f"primary: pain response at {timepoint}")
+    sample = primary.pain_response_sample(wide, timepoint)
+    art["cc_ids"] = set(sample["study_id"])
+    n = len(sample)
+    block: dict[str, Any] = {
+        **_descriptor(outcome),
+        "itt": est.block("ITT", lambda: primary.pain_itt(wide, timepoint), _effect_none(n)),
+        "complete_case": est.block(
+            "complete case",
+            lambda: primary.pain_complete_case(wide, timepoint),
+            _effect_none(int(sample["observed"].sum())),
+        ),
     }
-    tick("pain, hospital days, adverse events")
-    _secondary_endpoints(ds, wide, art, est, results["secondary"])
-    tick("longitudinal model")
-    _longitudinal(wide, strata, art, est, results["secondary"])
-    tick("cost-effectiveness bootstrap")
-    results["cea"] = est.block(
-        "cost-effectiveness", lambda: _cea(ds, wide, config, art), _cea_none(config)
-    )
-    results["cea"].update(art.pop("cea_known", {}))
-    results["meta"] = {**_meta(ds, config), "not_estimable": est.notes}
-    return AnalysisResult(results=_jsonable(results), artifacts=art)
+    for estimand in outcome["estimands"]:
+        if estimand != "itt":
+            block[estimand] = est.block(
+                estimand.upper(),
+                lambda: primary.pain_iv(wide, timepoint, strata, art),
+                _effect_none(n),
+            )
+    results["primary"] = block
+    consort = consort_counts(ds, wide["study_id"].isin(art["cc_ids"]).reindex(wide.index))
+    for arm, z in (("intervention", 1), ("control", 0)):
+        part = wide[(wide["z"] == z) & ~wide["study_id"].isin(art["cc_ids"])]
+        no_baseline = part["worst_pain_baseline"].isna() | part["omed_baseline"].isna()
+        consort[arm]["follow_up"] = {
+            "baseline_pain_below_2": int((~no_baseline).sum()),
+            "baseline_pain_or_omed_missing": int(no_baseline.sum()),
+        }
+    check_consort(consort)
+    results["consort"] = consort
 
 
 class Estimation:
@@ -241,7 +323,9 @@ def participant_frame(ds: AnalysisDataset) -> pd.DataFrame:
     )  # (scale, timepoint) after the unstack
     values.columns = [f"{s.lower()}_{t}" for s, t in pairs]
     wanted = [f"{s.lower()}_{t}" for s in ("PF", "QL") for t in TIMEPOINTS]
-    wanted += [f"{s}_{t}" for s in ("worst_pain", "omed", "index") for t in ("baseline", "w4")]
+    pain_at = dict.fromkeys(("baseline", "w4", ds.primary_outcome["timepoint"]))
+    wanted += [f"{s}_{t}" for s in ("worst_pain", "omed") for t in pain_at]
+    wanted += [f"index_{t}" for t in ("baseline", "w4")]
     values = values.reindex(columns=wanted)
     p = p.join(values, on="study_id")
     anchor = p["treatment_start"].fillna(p["randomized_on"])
@@ -304,7 +388,12 @@ def _secondary_endpoints(
     )
     p = ds.participants.assign(
         treatment_received=np.where(
-            ds.participants["received_intervention"].astype(bool), "same-day", "standard"
+            ds.participants["received_intervention"].astype(bool),
+            *(
+                ("same-day", "standard")
+                if ds.trial == "BLEND"
+                else ("intervention received", "control treatment")
+            ),
         )
     )
     secondary["adverse_events"] = {
@@ -365,6 +454,8 @@ def _meta(ds: AnalysisDataset, config: AnalysisConfig) -> dict[str, Any]:
         version = "unknown"
     return {
         "blend_version": version,
+        "trial": ds.trial,
+        "contract_version": ds.meta["contract_version"],
         "dataset_sha256": ds.sha256,
         "seed": config.seed,
         "imputations": config.imputations,

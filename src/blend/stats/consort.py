@@ -163,8 +163,14 @@ def _n(value: int | None) -> str:
     return "n = –" if value is None else f"n = {value:,}"
 
 
-def flow_boxes(c: dict[str, Any]) -> list[FlowBox]:
-    """Every box of the TwiCs flow diagram, in drawing order, with the counts filled in."""
+def flow_boxes(c: dict[str, Any], labels: dict[str, str] | None = None) -> list[FlowBox]:
+    """Every box of the TwiCs flow diagram, in drawing order, with the counts filled in.
+
+    `labels` are the dataset's arm labels (contract 1.1 `arm_labels`); without them, or
+    with BLEND's, the boxes read as BLEND's (same-day SBRT + surgery vs standard care).
+    """
+    if labels and labels.get("intervention") != "Same-day SBRT + surgery":
+        return _generic_boxes(flow_boxes(c), c, labels)
     i, k = c["intervention"], c["control"]
     no_consent = c.get("no_consent", {})
     not_eligible = c.get("not_eligible", {})
@@ -281,14 +287,58 @@ def _not_eligible_text(not_eligible: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FOLLOW_UP_LABELS = {
+    "died_before_w4": "died before week 4",
+    "alive_pf_w4_missing": "alive, no PF at week 4",
+    "pf_baseline_missing": "no baseline PF",
+    "baseline_pain_below_2": "baseline worst pain below 2",
+    "baseline_pain_or_omed_missing": "no baseline pain score or OMED",
+}
+
+
 def _follow_up_text(arm: dict[str, Any]) -> str:
     missing = arm["allocated"] - arm["analysed_primary"]
-    f = arm.get("follow_up")
-    text = f"Primary outcome not available ({_n(missing)})"
-    if f:
-        text += (
-            f"\n  died before week 4: {f['died_before_w4']:,}"
-            f"\n  alive, no PF at week 4: {f['alive_pf_w4_missing']:,}"
-            f"\n  no baseline PF: {f['pf_baseline_missing']:,}"
-        )
+    f = arm.get("follow_up") or {}
+    pain = "baseline_pain_below_2" in f
+    what = "Not assessable for the primary outcome" if pain else "Primary outcome not available"
+    text = f"{what} ({_n(missing)})"
+    for key, count in f.items():
+        text += f"\n  {FOLLOW_UP_LABELS.get(key, key.replace('_', ' '))}: {count:,}"
     return text
+
+
+def _generic_boxes(
+    boxes: list[FlowBox], c: dict[str, Any], labels: dict[str, str]
+) -> list[FlowBox]:
+    """BLEND's boxes with the arm texts of another trial."""
+    import textwrap
+    from dataclasses import replace
+
+    i, k = c["intervention"], c["control"]
+    intervention = "\n".join(textwrap.wrap(labels["intervention"], 34))
+    control = "\n".join(textwrap.wrap(labels["control"], 34))
+    text = {
+        "allocated_intervention": f"Allocated to be offered\n{intervention} ({_n(i['allocated'])})",
+        "allocated_control": f"Allocated to the control arm\n{control}\n"
+        f"not informed of the trial ({_n(k['allocated'])})\n"
+        f"  received the control treatment: {k['received_standard']:,}\n"
+        f"  received the intervention outside the trial: {k['received_intervention']:,}",
+        "offered": f"Offered the intervention ({_n(i['offered'])})\n"
+        f"  accepted: {i['accepted']:,} (received {i['received']:,}, "
+        f"not received {i.get('accepted_not_received', 0):,})\n"
+        f"  declined: {i['refused']:,}",
+    }
+    pain = "baseline_pain_below_2" in (i.get("follow_up") or {})
+    out = []
+    for box in boxes:
+        if box.name in text:
+            box = replace(box, text=text[box.name])
+        elif box.name.startswith("analysed_") and pain:
+            arm = c[box.name.removeprefix("analysed_")]
+            box = replace(
+                box,
+                text=f"Analysed, ITT (assessable;\nmissing = non-responder) "
+                f"({_n(arm['analysed_primary'])})",
+            )
+        out.append(box)
+    return out

@@ -7,6 +7,13 @@ found; nothing is computed from a dataset that failed validation.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, so the first
 data row is row 2.
+
+`dataset.json` carries the contract version (`CONTRACT_VERSIONS`). Version 1.0 (no
+`contract_version` key) is the BLEND-only contract, whose primary outcome is implied
+(`BLEND_PRIMARY`). Version 1.1 names the trial freely and states its primary outcome
+(`primary_outcome`: measure, timepoint, analysis, estimands); the loader accepts only the
+combinations `PRIMARY_OUTCOMES` knows how to analyse. Whatever the version, `meta` of the
+loaded dataset always holds `contract_version`, `primary_outcome` and `arm_labels`.
 """
 
 from __future__ import annotations
@@ -102,6 +109,27 @@ SPECS: dict[str, Spec] = {
 }
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 
+CONTRACT_VERSIONS = ("1.0", "1.1")
+TRIAL_CODE_RE = r"^[A-Z][A-Z0-9-]{1,31}$"  # as blend.protocol's trial codes
+BLEND_PRIMARY: dict[str, Any] = {
+    "measure": "pf",
+    "timepoint": "w4",
+    "analysis": "ancova",
+    "estimands": ["itt", "cace"],
+}
+# (measure, analysis) -> the timepoints and estimands the analysis supports.
+PRIMARY_OUTCOMES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    # QLQ-C15-PAL PF: ANCOVA on baseline PF (ITT) and 2SLS (CACE), written for week 4.
+    ("pf", "ancova"): {"timepoints": ("w4",), "estimands": ("itt", "cace")},
+    # Consensus pain response: difference in response proportions (ITT) and 2SLS (IV).
+    ("pain_response", "risk_difference"): {
+        "timepoints": tuple(t for t in TIMEPOINTS if t != "baseline"),
+        "estimands": ("itt", "iv", "cace"),
+    },
+}
+BLEND_ARM_LABELS = {"intervention": "Same-day SBRT + surgery", "control": "Standard care"}
+DEFAULT_ARM_LABELS = {"intervention": "Intervention", "control": "Control"}
+
 
 @dataclass
 class AnalysisDataset:
@@ -116,6 +144,15 @@ class AnalysisDataset:
     sha256: str
     path: Path
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def trial(self) -> str:
+        return str(self.meta["trial"])
+
+    @property
+    def primary_outcome(self) -> dict[str, Any]:
+        """{measure, timepoint, analysis, estimands}: stated (1.1) or implied (1.0)."""
+        return dict(self.meta["primary_outcome"])
 
 
 def load_dataset(path: str | Path) -> AnalysisDataset:
@@ -150,8 +187,7 @@ def _load_meta(path: Path) -> dict[str, Any]:
         raise ContractError(path.name, None, "(file)", "a UTF-8 JSON object", str(exc)) from exc
     if not isinstance(meta, dict):
         raise ContractError(path.name, None, "(file)", "a JSON object", type(meta).__name__)
-    if meta.get("trial") != "BLEND":
-        raise ContractError(path.name, None, "key trial", "'BLEND'", meta.get("trial"))
+    _check_version_and_primary(path.name, meta)
     cohort = meta.get("cohort_participants")
     if not isinstance(cohort, int) or isinstance(cohort, bool) or cohort < 0:
         raise ContractError(
@@ -168,6 +204,169 @@ def _load_meta(path: Path) -> dict[str, Any]:
             meta["period_end"],
         )
     return meta
+
+
+def _check_version_and_primary(file: str, meta: dict[str, Any]) -> None:
+    """Check `contract_version`, `trial`, `primary_outcome` and `arm_labels`; normalise
+    `meta` so that all four are present whatever the version."""
+    import re
+
+    version = meta.get("contract_version", "1.0")
+    if version not in CONTRACT_VERSIONS:
+        raise ContractError(
+            file,
+            None,
+            "key contract_version",
+            "one of " + ", ".join(f"'{v}'" for v in CONTRACT_VERSIONS) + " (a JSON string)",
+            version,
+        )
+    trial = meta.get("trial")
+    if version == "1.0":
+        if trial != "BLEND":
+            raise ContractError(
+                file,
+                None,
+                "key trial",
+                "'BLEND' (contract 1.0 is BLEND-only; another trial needs "
+                "contract_version '1.1' and a primary_outcome)",
+                trial,
+            )
+        for key in ("primary_outcome", "arm_labels"):
+            if key in meta:
+                raise ContractError(
+                    file,
+                    None,
+                    f"key {key}",
+                    "no such key in contract 1.0 (it is new in 1.1)",
+                    "a value",
+                )
+        primary = dict(BLEND_PRIMARY)
+    else:
+        if not isinstance(trial, str) or not re.match(TRIAL_CODE_RE, trial):
+            raise ContractError(
+                file,
+                None,
+                "key trial",
+                "a trial code: a capital letter, then 1-31 capitals, digits or '-'",
+                trial,
+            )
+        primary = _check_primary(file, meta.get("primary_outcome", _ABSENT))
+    meta["contract_version"] = version
+    meta["primary_outcome"] = primary
+    meta["arm_labels"] = _check_arm_labels(file, meta.get("arm_labels", _ABSENT), trial)
+
+
+_ABSENT = object()
+
+
+def _check_primary(file: str, primary: Any) -> dict[str, Any]:
+    if primary is _ABSENT:
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome",
+            "an object {measure, timepoint, analysis, estimands} (required in contract 1.1)",
+            "missing",
+        )
+    if not isinstance(primary, dict):
+        raise ContractError(
+            file, None, "key primary_outcome", "a JSON object", type(primary).__name__
+        )
+    extra = sorted(set(primary) - {"measure", "timepoint", "analysis", "estimands"})
+    if extra:
+        raise ContractError(
+            file,
+            None,
+            f"key primary_outcome.{extra[0]}",
+            "only the keys measure, timepoint, analysis, estimands",
+            extra[0],
+        )
+    measures = sorted({m for m, _ in PRIMARY_OUTCOMES})
+    measure = primary.get("measure")
+    if measure not in measures:
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome.measure",
+            "a primary outcome measure blend analyze knows: " + ", ".join(measures),
+            measure,
+        )
+    analysis = primary.get("analysis")
+    known = PRIMARY_OUTCOMES.get((str(measure), str(analysis)))
+    if known is None:
+        analyses = [a for m, a in PRIMARY_OUTCOMES if m == measure]
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome.analysis",
+            f"an analysis blend analyze knows for {measure}: " + ", ".join(analyses),
+            analysis,
+        )
+    timepoint = primary.get("timepoint")
+    if timepoint not in known["timepoints"]:
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome.timepoint",
+            f"a timepoint at which {measure} ({analysis}) can be analysed: "
+            + ", ".join(known["timepoints"]),
+            timepoint,
+        )
+    estimands = primary.get("estimands")
+    if not isinstance(estimands, list) or not all(isinstance(e, str) for e in estimands):
+        raise ContractError(
+            file, None, "key primary_outcome.estimands", "a list of strings", estimands
+        )
+    for estimand in estimands:
+        if estimand not in known["estimands"]:
+            raise ContractError(
+                file,
+                None,
+                "key primary_outcome.estimands",
+                f"estimands blend analyze computes for {measure} ({analysis}): "
+                + ", ".join(known["estimands"]),
+                estimand,
+            )
+    if "itt" not in estimands or len(set(estimands)) != len(estimands):
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome.estimands",
+            "'itt' among them, each estimand once",
+            estimands,
+        )
+    if {"iv", "cace"} <= set(estimands):
+        raise ContractError(
+            file,
+            None,
+            "key primary_outcome.estimands",
+            "'iv' or 'cace', not both (the same two-stage least squares estimate)",
+            estimands,
+        )
+    return {
+        "measure": measure,
+        "timepoint": timepoint,
+        "analysis": analysis,
+        "estimands": estimands,
+    }
+
+
+def _check_arm_labels(file: str, labels: Any, trial: Any) -> dict[str, str]:
+    if labels is _ABSENT:
+        return dict(BLEND_ARM_LABELS if trial == "BLEND" else DEFAULT_ARM_LABELS)
+    if (
+        not isinstance(labels, dict)
+        or set(labels) != set(ARMS)
+        or not all(isinstance(v, str) and v.strip() for v in labels.values())
+    ):
+        raise ContractError(
+            file,
+            None,
+            "key arm_labels",
+            "an object with a non-empty text for intervention and for control",
+            labels,
+        )
+    return {arm: labels[arm] for arm in ARMS}
 
 
 def _check_iso_date(file: str, column: str, value: Any) -> None:

@@ -69,10 +69,11 @@ def write_dsmb_report(ds: AnalysisDataset, out: Path) -> Path:
     (out / "dsmb.json").write_text(json.dumps(s, indent=2, default=str) + "\n", encoding="utf-8")
     rec = s["recruitment"]
     arms = ("intervention", "control")
+    trial = html.escape(ds.trial)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>BLEND DSMB safety report</title><style>{CSS}</style></head><body>",
-        "<h1>BLEND — DSMB safety report</h1>",
+        f"<title>{trial} DSMB safety report</title><style>{CSS}</style></head><body>",
+        f"<h1>{trial} — DSMB safety report</h1>",
         f"<p class='note'>Period {ds.meta['period_start']} to {ds.meta['period_end']}; dataset "
         f"SHA-256 {ds.sha256[:16]}…</p>",
         "<h2>Recruitment</h2>",

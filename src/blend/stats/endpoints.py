@@ -118,8 +118,8 @@ def pain_category(pain0: float, pain1: float, omed0: float, omed1: float) -> str
     return "IR"
 
 
-def categorise(frame: pd.DataFrame) -> pd.Series:
-    """Consensus categories for rows with baseline and w4 pain and OMED.
+def categorise(frame: pd.DataFrame, timepoint: str = "w4") -> pd.Series:
+    """Consensus categories for rows with baseline and `timepoint` pain and OMED.
 
     Uses `blend.instruments.score_frame("pain-response", ...)` (the shared scorer,
     default options = the literal readings) when that package is installed, else
@@ -131,8 +131,8 @@ def categorise(frame: pd.DataFrame) -> pd.Series:
         {
             "baseline_worst_pain": frame["worst_pain_baseline"].to_numpy(float),
             "baseline_omed": frame["omed_baseline"].to_numpy(float),
-            "followup_worst_pain": frame["worst_pain_w4"].to_numpy(float),
-            "followup_omed": frame["omed_w4"].to_numpy(float),
+            "followup_worst_pain": frame[f"worst_pain_{timepoint}"].to_numpy(float),
+            "followup_omed": frame[f"omed_{timepoint}"].to_numpy(float),
         },
         index=frame.index,
     )
@@ -174,45 +174,59 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int) -> tuple[float, list
     ]
 
 
-def pain_response(wide: pd.DataFrame) -> dict[str, Any]:
-    """Responders (CR or PR) at w4 among the assessable (baseline worst pain ≥ 2), per arm.
+PAIN_ASSESSABLE_MIN = 2  # baseline worst pain at the treated site (consensus)
 
-    Assessable participants without a w4 pain and OMED (dead, missing) count as
-    non-responders, the ITT composite of `analysis-methods.md` §2.5. The difference
-    is left to `pain_difference`, which refuses an arm without any observed w4.
-    """
-    assessable = (wide["worst_pain_baseline"] >= 2) & wide["omed_baseline"].notna()
+
+def pain_categories(wide: pd.DataFrame, timepoint: str = "w4") -> pd.DataFrame:
+    """The assessable participants (baseline worst pain ≥ 2 and a baseline OMED) with
+    their consensus `category` at `timepoint`: CR, PR, PP, IR, or "missing" when the
+    pain score or OMED at `timepoint` is absent (dead, withdrawn, not returned)."""
+    assessable = (wide["worst_pain_baseline"] >= PAIN_ASSESSABLE_MIN) & wide[
+        "omed_baseline"
+    ].notna()
     sub = wide[assessable]
-    complete = sub["worst_pain_w4"].notna() & sub["omed_w4"].notna()
-    cats = sub["worst_pain_w4"].map(lambda _: "missing").astype(object)
+    complete = sub[f"worst_pain_{timepoint}"].notna() & sub[f"omed_{timepoint}"].notna()
+    cats = sub[f"worst_pain_{timepoint}"].map(lambda _: "missing").astype(object)
     if complete.any():
-        cats[complete] = categorise(sub[complete]).to_numpy()
-    sub = sub.assign(category=cats)
+        cats[complete] = categorise(sub[complete], timepoint).to_numpy()
+    return sub.assign(category=cats)
+
+
+def pain_response(wide: pd.DataFrame, timepoint: str = "w4") -> dict[str, Any]:
+    """Responders (CR or PR) at `timepoint` among the assessable (baseline worst pain ≥ 2),
+    per arm.
+
+    Assessable participants without a pain score and OMED at `timepoint` (dead,
+    missing) count as non-responders, the ITT composite of `analysis-methods.md` §2.5.
+    The difference is left to `pain_difference`, which refuses an arm without any
+    observed assessment at `timepoint`. The count of those is `observed_<timepoint>`.
+    """
+    sub = pain_categories(wide, timepoint)
     out: dict[str, Any] = {}
     for arm, z in (("intervention", 1), ("control", 0)):
         part = sub[sub["z"] == z]
         out[arm] = {
             "responders": int(part["category"].isin(["CR", "PR"]).sum()),
             "assessable": len(part),
-            "observed_w4": int((part["category"] != "missing").sum()),
+            f"observed_{timepoint}": int((part["category"] != "missing").sum()),
             "categories": part["category"].value_counts().to_dict(),
         }
     return out
 
 
-def pain_difference(counts: dict[str, Any]) -> dict[str, Any]:
+def pain_difference(counts: dict[str, Any], timepoint: str = "w4") -> dict[str, Any]:
     """Intervention − control response proportion with Newcombe's CI.
 
     Not estimable when an arm has no assessable participant, or none with an observed
-    w4 assessment: the "difference" would then compare with non-responders by
-    imputation only (zero observed controls).
+    assessment at `timepoint`: the "difference" would then compare with non-responders
+    by imputation only (zero observed controls).
     """
     for arm in ("intervention", "control"):
         if not counts[arm]["assessable"]:
             raise NotEstimable(f"no assessable {arm} participant (baseline worst pain ≥ 2)")
-        if not counts[arm]["observed_w4"]:
+        if not counts[arm][f"observed_{timepoint}"]:
             raise NotEstimable(
-                f"no assessable {arm} participant has pain and OMED at w4, so "
+                f"no assessable {arm} participant has pain and OMED at {timepoint}, so "
                 "the arm's responders would all be imputed non-responders"
             )
     i, c = counts["intervention"], counts["control"]

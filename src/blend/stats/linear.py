@@ -185,9 +185,17 @@ class TwoStageLeastSquaresFitter(_LinearFit):
     the endogenous variable on the instrument and the exogenous terms: the F
     statistic of the excluded instrument (R `summary(ivreg, diagnostics = TRUE)`,
     "Weak instruments"), its p and the partial R² of the instrument.
+
+    `robust=True` replaces the variance by the heteroskedasticity-consistent HC1
+    sandwich (X̂′X̂)⁻¹ X̂′ diag(e²) X̂ (X̂′X̂)⁻¹ · n/(n − k), still with t on n − k df:
+    R `lmtest::coeftest(iv, vcov = sandwich::vcovHC(iv, type = "HC1"),
+    df = df.residual(iv))`, and `linearmodels` `cov_type="robust", debiased=True`. It is
+    what a binary outcome (a linear probability model) needs; `covariance_` says which.
+    The first-stage F stays the classical one.
     """
 
     first_stage_: dict[str, Any]
+    covariance_: str = "classical"
 
     def fit(
         self,
@@ -197,6 +205,7 @@ class TwoStageLeastSquaresFitter(_LinearFit):
         instrument: str,
         exogenous: list[str],
         strata: str | None = None,
+        robust: bool = False,
     ) -> TwoStageLeastSquaresFitter:
         w, w_names = design_matrix(df, [instrument, *exogenous], strata)
         w, w_names, dropped = drop_aliased(w, w_names, [instrument])
@@ -222,7 +231,18 @@ class TwoStageLeastSquaresFitter(_LinearFit):
         )
         bread = np.linalg.inv(x_hat.T @ x_hat)
         beta = bread @ (x_hat.T @ y)
-        self._finish(beta, bread, y - x @ beta)
+        resid = y - x @ beta
+        self._finish(beta, bread, resid)
+        if robust:
+            n, k = x.shape
+            meat = (x_hat * (resid**2)[:, None]).T @ x_hat
+            self.se_ = np.sqrt(np.diag(bread @ meat @ bread) * n / (n - k))
+            if not self.se_[x_names.index(endogenous)] > 0:
+                raise NotEstimable(
+                    "the robust standard error is zero: every participant with a nonzero "
+                    "residual has no leverage on the effect"
+                )
+            self.covariance_ = "HC1"
         return self
 
 

@@ -78,14 +78,42 @@ FIGURE_CAPTIONS = {
 }
 
 
+def versus(short: dict[str, str] | None = None) -> tuple[str, str]:
+    """The arms as a difference reads them: BLEND's "same-day" and "standard", else the
+    short labels as given."""
+    if short is None or short == SHORT_LABELS:
+        return "same-day", "standard"
+    return short["intervention"], short["control"]
+
+
+def arm_labels(result: AnalysisResult) -> tuple[dict[str, str], dict[str, str]]:
+    """(legend labels, short labels) of the arms: the dataset's `arm_labels` (contract 1.1);
+    BLEND's own short forms, else the long label up to its first comma."""
+    labels = result.artifacts.get("arm_labels") or LABELS
+    if labels == LABELS:
+        return dict(LABELS), dict(SHORT_LABELS)
+    return dict(labels), {arm: labels[arm].split(",")[0][:24] for arm in ARMS}
+
+
+def primary_window(result: AnalysisResult) -> tuple[str, int]:
+    """The label and day of the primary outcome's timepoint (week 4 for BLEND)."""
+    from blend.stats.endpoints import DUE_DAYS
+
+    timepoint = (result.results.get("primary") or {}).get("timepoint") or "w4"
+    days = DUE_DAYS.get(timepoint, PRIMARY_WINDOW_DAYS)
+    label = VISIT_LABELS.get(timepoint, timepoint).replace("W", "week ").replace("M", "month ")
+    return label, days
+
+
 def figure_makers(result: AnalysisResult) -> dict[str, Callable[[], Figure]]:
     """One zero-argument figure builder per report figure, in report order."""
     r, art = result.results, result.artifacts
     wide = art.get("wide")
     cea = art.get("cea")
     sensitivity = r.get("sensitivity", {})
-    return {
-        "consort": lambda: consort_figure(r["consort"]),
+    labels, short = arm_labels(result)
+    makers: dict[str, Callable[[], Figure]] = {
+        "consort": lambda: consort_figure(r["consort"], labels),
         "forest": lambda: forest_figure(r),
         "tipping_point": lambda: tipping_figure(
             sensitivity.get("tipping_point") or [],
@@ -94,45 +122,61 @@ def figure_makers(result: AnalysisResult) -> dict[str, Callable[[], Figure]]:
             sensitivity.get("tipping_delta_mcse"),
         ),
         "pf_over_time": lambda: scale_over_time_figure(
-            art.get("scales"), "PF", longitudinal_models(r)
+            art.get("scales"), "PF", longitudinal_models(r), labels=labels, short=short
         ),
         "overall_survival": lambda: km_figure(
-            overall_survival_data(wide) if wide is not None else {}, survival_summary(r)
+            overall_survival_data(wide) if wide is not None else {},
+            survival_summary(r),
+            labels=labels,
+            short=short,
         ),
         "systemic_therapy_cif": lambda: cif_figure(
-            systemic_therapy_data(wide) if wide is not None else {}, competing_risks_summary(r)
+            systemic_therapy_data(wide) if wide is not None else {},
+            competing_risks_summary(r, short),
+            short=short,
+            window=primary_window(result),
         ),
         "ce_plane": lambda: ce_plane_figure(
             getattr(cea, "replicates_", None),
             (getattr(cea, "delta_qaly_", math.nan), getattr(cea, "delta_cost_", math.nan)),
             note_for(r, "cost-effectiveness"),
+            short,
         ),
         "ceac": lambda: ceac_figure(
-            r.get("cea", {}).get("ceac") or [], note_for(r, "cost-effectiveness")
+            r.get("cea", {}).get("ceac") or [], note_for(r, "cost-effectiveness"), short
         ),
     }
+    if "sensitivity" not in r:  # no PF tipping point: the primary outcome is not PF
+        del makers["tipping_point"]
+    return makers
 
 
 def save_figures(result: AnalysisResult, out: Path) -> dict[str, str]:
     """Write every figure to `out` as PNG and SVG; return {name: svg text}."""
     svgs = {}
+    trial = (result.results.get("meta") or {}).get("trial") or result.artifacts.get("trial")
     for name, make in figure_makers(result).items():
         try:
             fig = make()
         except (KeyError, ValueError, IndexError, TypeError) as exc:
             # A safety net: the report still renders, and says what went wrong.
             fig = not_estimable_figure(FIGURE_CAPTIONS[name], f"{type(exc).__name__}: {exc}")
-        svgs[name] = write_figure(fig, out, name)
+        svgs[name] = write_figure(fig, out, name, trial)
     return svgs
 
 
-def write_figure(fig: Figure, out: Path, name: str) -> str:
-    """Save `fig` as OUT/name.png and OUT/name.svg; return the <svg> element."""
+def write_figure(fig: Figure, out: Path, name: str, trial: str | None = None) -> str:
+    """Save `fig` as OUT/name.png and OUT/name.svg; return the <svg> element.
+
+    With `trial`, both files carry the title "<trial>: <caption>" in their metadata
+    (SVG <title>/dc:title, PNG tEXt Title), so a figure copied out names its trial.
+    """
+    title = {"Title": f"{trial}: {FIGURE_CAPTIONS.get(name, name)}"} if trial else {}
     # SVG text stays text (small, searchable) and ids are deterministic (identical reruns).
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "blend"}):
-        fig.savefig(out / f"{name}.png", dpi=PNG_DPI)
+        fig.savefig(out / f"{name}.png", dpi=PNG_DPI, metadata=title)
         buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", dpi=PNG_DPI, metadata={"Date": None})
+        fig.savefig(buffer, format="svg", dpi=PNG_DPI, metadata={"Date": None, **title})
     svg = buffer.getvalue()
     (out / f"{name}.svg").write_text(svg, encoding="utf-8")
     return svg[svg.index("<svg") :]
@@ -196,13 +240,13 @@ MARGIN_PT = 8.0
 FLOW_WIDTH_IN = 10.0
 
 
-def consort_figure(c: dict[str, Any]) -> Figure:
+def consort_figure(c: dict[str, Any], labels: dict[str, str] | None = None) -> Figure:
     """The TwiCs flow diagram: rows of boxes measured, stacked, then joined by arrows.
 
     Every box text has the gid `consort-<box name>` and every arrow
     `consort-arrow-<source>-<target>`, which the tests (and SVG readers) use.
     """
-    boxes = flow_boxes(c)
+    boxes = flow_boxes(c, labels)
     fig = new_figure(FLOW_WIDTH_IN, 10.0)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.axis("off")
@@ -310,9 +354,45 @@ class ForestRow:
     note: str = ""
 
 
+def _percent(effect: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A proportion difference in percentage points (estimate and ci95 × 100)."""
+    if not isinstance(effect, dict) or not _finite(effect.get("estimate")):
+        return effect
+    ci95 = effect.get("ci95") or [None, None]
+    return {
+        **effect,
+        "estimate": 100 * effect["estimate"],
+        "ci95": [None if v is None else 100 * v for v in ci95],
+    }
+
+
+def pain_forest_rows(results: dict[str, Any]) -> list[ForestRow]:
+    """The rows of a pain-response primary, in percentage points."""
+    p = results.get("primary", {})
+    rows = [
+        ForestRow("Primary analysis", header=True),
+        ForestRow("ITT, risk difference (missing = non-responder)", _percent(p.get("itt"))),
+        ForestRow("Supportive analyses", header=True),
+        ForestRow("Complete case (observed response)", _percent(p.get("complete_case"))),
+    ]
+    for estimand in p.get("estimands", []):
+        if estimand != "itt":
+            block = p.get(estimand) or {}
+            rows.append(
+                ForestRow(
+                    f"{estimand.upper()}, 2SLS (effect of receiving the intervention)",
+                    _percent(block),
+                    note=_instrument_note(block),
+                )
+            )
+    return rows
+
+
 def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
     """The rows, labelled by what each estimate is (the δ rows are MNAR scenarios)."""
     p = results.get("primary", {})
+    if p.get("measure") == "pain_response":
+        return pain_forest_rows(results)
     s = results.get("secondary", {})
     rows = [
         ForestRow("Primary analysis", header=True),
@@ -430,11 +510,18 @@ def forest_figure(results: dict[str, Any]) -> Figure:
         fontsize=FONT,
         fontweight="bold",
     )
-    ax.set_xlabel("Difference in PF at week 4, points (same-day − standard)", fontsize=FONT)
-    for x, ha, text in (
-        (0.0, "left", "← favours standard care"),
-        (1.0, "right", "favours same-day →"),
-    ):
+    pain = results.get("primary", {}).get("measure") == "pain_response"
+    if pain:
+        when = VISIT_LABELS.get(results["primary"].get("timepoint"), "").replace("W", "week ")
+        ax.set_xlabel(
+            f"Difference in pain response at {when}, percentage points (intervention − control)",
+            fontsize=FONT,
+        )
+        favours = (("← favours control"), ("favours intervention →"))
+    else:
+        ax.set_xlabel("Difference in PF at week 4, points (same-day − standard)", fontsize=FONT)
+        favours = ("← favours standard care", "favours same-day →")
+    for x, ha, text in ((0.0, "left", favours[0]), (1.0, "right", favours[1])):
         ax.annotate(
             text,
             (x, 0),
@@ -446,14 +533,15 @@ def forest_figure(results: dict[str, Any]) -> Figure:
             fontsize=FONT - 1,
             color="#555",
         )
-    fig.text(
-        0.01,
-        0.02,
-        _tipping_sentence(results),
-        fontsize=FONT - 1,
-        color="#444",
-        gid="forest-tipping-note",
-    )
+    if not pain:
+        fig.text(
+            0.01,
+            0.02,
+            _tipping_sentence(results),
+            fontsize=FONT - 1,
+            color="#444",
+            gid="forest-tipping-note",
+        )
     return fig
 
 
@@ -607,7 +695,11 @@ def _model_label(key: str, model: str) -> str:
 
 
 def scale_over_time_figure(
-    scales: pd.DataFrame | None, scale: str, models: list[tuple[str, dict[str, Any]]] | None = None
+    scales: pd.DataFrame | None,
+    scale: str,
+    models: list[tuple[str, dict[str, Any]]] | None = None,
+    labels: dict[str, str] | None = None,
+    short: dict[str, str] | None = None,
 ) -> Figure:
     """Observed mean (95% t CI) by arm and visit with n per visit; model differences beside.
 
@@ -638,7 +730,7 @@ def scale_over_time_figure(
             capsize=2.5,
             lw=1.2,
             color=COLOURS[arm],
-            label=LABELS[arm],
+            label=(labels or LABELS)[arm],
         )
     ax.set_xticks(range(len(visits)), [VISIT_LABELS.get(v, v) for v in visits])
     ax.set_xlim(-0.5, len(visits) - 0.5)
@@ -647,10 +739,16 @@ def scale_over_time_figure(
     ax.set_title("Observed", fontsize=FONT, loc="left")
     ax.legend(frameon=False, fontsize=FONT - 1, loc="lower left")
     _risk_table(
-        fig, ax, (0.1, 0.04, 0.5, 0.12), list(range(len(visits))), table, "Number of questionnaires"
+        fig,
+        ax,
+        (0.1, 0.04, 0.5, 0.12),
+        list(range(len(visits))),
+        table,
+        "Number of questionnaires",
+        short,
     )
     ax.set_xlabel("Visit (BL baseline, W week, M month)", fontsize=FONT)
-    _model_panel(fig, [v for v in visits if v != "baseline"], models or [])
+    _model_panel(fig, [v for v in visits if v != "baseline"], models or [], short)
     return fig
 
 
@@ -660,7 +758,12 @@ def _t_half_width(sd: float, n: int) -> float:
     return t_quantile(0.975, n - 1) * sd / math.sqrt(n)
 
 
-def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[str, Any]]]) -> None:
+def _model_panel(
+    fig: Figure,
+    visits: list[str],
+    models: list[tuple[str, dict[str, Any]]],
+    short: dict[str, str] | None = None,
+) -> None:
     """Arm difference per visit from each longitudinal model (MMRM primary)."""
     ax = fig.add_axes((0.69, 0.32, 0.29, 0.61), label="model estimates")
     _style(ax)
@@ -718,7 +821,8 @@ def _model_panel(fig: Figure, visits: list[str], models: list[tuple[str, dict[st
             legend_label = None  # one legend entry per model
     ax.set_xticks(range(len(shown)), [VISIT_LABELS.get(v, v) for v in shown])
     ax.set_xlim(-0.5, len(shown) - 0.5)
-    ax.set_ylabel("Same-day − standard, PF points (95% CI)", fontsize=FONT)
+    first, second = versus(short)
+    ax.set_ylabel(f"{first[:1].upper()}{first[1:]} − {second}, PF points (95% CI)", fontsize=FONT)
     if ax.get_legend_handles_labels()[0]:  # every visit n.e.: nothing to name
         ax.legend(frameon=False, fontsize=FONT - 1, loc="best")
 
@@ -800,7 +904,9 @@ def survival_summary(results: dict[str, Any]) -> str | None:
     )
 
 
-def competing_risks_summary(results: dict[str, Any]) -> str | None:
+def competing_risks_summary(
+    results: dict[str, Any], short: dict[str, str] | None = None
+) -> str | None:
     """The cause-specific and Fine–Gray hazard ratios of restart, for the CIF figure."""
     st = (results.get("secondary") or {}).get("systemic_therapy") or {}
     fg = st.get("fine_gray") or {}
@@ -809,7 +915,8 @@ def competing_risks_summary(results: dict[str, Any]) -> str | None:
         _ratio_text("Fine–Gray sHR", fg.get("shr"), fg.get("shr_ci95"), ("p", fg.get("p"))),
     ]
     text = "; ".join(p for p in parts if p)
-    return f"Restart, same-day vs standard: {text}" if text else None
+    first, second = versus(short)
+    return f"Restart, {first} vs {second}: {text}" if text else None
 
 
 def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = None) -> str | None:
@@ -822,7 +929,12 @@ def _ratio_text(name: str, value: Any, ci95: Any, p: tuple[str, Any] | None = No
     return text
 
 
-def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None) -> Figure:
+def km_figure(
+    data: dict[str, tuple[np.ndarray, np.ndarray]],
+    summary: str | None = None,
+    labels: dict[str, str] | None = None,
+    short: dict[str, str] | None = None,
+) -> Figure:
     """KM by arm: 95% CI band, censor marks, tail cut at 10% at risk, numbers at risk."""
     curves = {
         arm: kaplan_meier_curve(*data[arm]) for arm in ARMS if arm in data and len(data[arm][0])
@@ -840,7 +952,7 @@ def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | Non
             where="post",
             color=COLOURS[arm],
             lw=1.4,
-            label=LABELS[arm],
+            label=(labels or LABELS)[arm],
             gid=f"km-{arm}",
         )
         ax.fill_between(
@@ -877,13 +989,17 @@ def km_figure(data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | Non
         ticks,
         {arm: [c.at_risk_at(t) for t in ticks] for arm, c in curves.items()},
         "Number at risk",
+        short,
     )
     _tail_note(fig, summary)
     return fig
 
 
 def cif_figure(
-    data: dict[str, tuple[np.ndarray, np.ndarray]], summary: str | None = None
+    data: dict[str, tuple[np.ndarray, np.ndarray]],
+    summary: str | None = None,
+    short: dict[str, str] | None = None,
+    window: tuple[str, int] = ("week 4", PRIMARY_WINDOW_DAYS),
 ) -> Figure:
     """Aalen–Johansen CIF of restart (solid) and of death first (dashed) by arm."""
     arms = [arm for arm in ARMS if arm in data and len(data[arm][0])]
@@ -893,11 +1009,12 @@ def cif_figure(
     risk = {arm: kaplan_meier_curve(data[arm][0], data[arm][1] > 0) for arm in arms}
     cut = {arm: risk[arm].tail_cut() for arm in arms}
     xmax = max(max(cut.values()), WEEK_12_DAYS)
-    ax.axvspan(0, PRIMARY_WINDOW_DAYS, color="#ececec", lw=0, zorder=0)
+    window_label, window_days = window
+    ax.axvspan(0, window_days, color="#ececec", lw=0, zorder=0)
     ax.text(
-        PRIMARY_WINDOW_DAYS / 2,
+        window_days / 2,
         0.99,
-        "week 4\n(primary\noutcome)",
+        f"{window_label}\n(primary\noutcome)",
         ha="center",
         va="top",
         fontsize=FONT - 2,
@@ -931,7 +1048,7 @@ def cif_figure(
                 color=COLOURS[arm],
                 ls=ls,
                 lw=1.4,
-                label=f"{SHORT_LABELS[arm]}: {what}",
+                label=f"{(short or SHORT_LABELS)[arm]}: {what}",
                 gid=f"cif-{arm}-cause{cause}",
             )
     ax.set_ylim(0, 1.02)
@@ -946,6 +1063,7 @@ def cif_figure(
         ticks,
         {arm: [risk[arm].at_risk_at(t) for t in ticks] for arm in arms},
         "Number at risk (event-free)",
+        short,
     )
     _tail_note(fig, summary)
     return fig
@@ -1019,6 +1137,7 @@ def _risk_table(
     ticks: list[float],
     counts: dict[str, list[int]],
     title: str,
+    short: dict[str, str] | None = None,
 ) -> Axes:
     """A row of counts per arm under `ax`, one under each tick (axes label = `title`)."""
     table = fig.add_axes(rect, label=title)
@@ -1040,7 +1159,7 @@ def _risk_table(
         y = len(counts) - 1 - row
         # Right-aligned 24 pt left of the axis: clear of a count centred on x = 0.
         table.annotate(
-            SHORT_LABELS[arm],
+            (short or SHORT_LABELS)[arm],
             (0, y),
             xycoords=label_at,
             xytext=(-24, 0),
@@ -1068,7 +1187,10 @@ QUADRANT_ROOM = 0.27  # each side of the origin gets at least this share of an a
 
 
 def ce_plane_figure(
-    replicates: np.ndarray | None, point: tuple[float, float], reason: str | None = None
+    replicates: np.ndarray | None,
+    point: tuple[float, float],
+    reason: str | None = None,
+    short: dict[str, str] | None = None,
 ) -> Figure:
     """Bootstrap (ΔQALY, Δcost) cloud with the point estimate, λ lines and the quadrants.
 
@@ -1116,7 +1238,7 @@ def ce_plane_figure(
             zorder=5,
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9},
         )
-    ax.set_xlabel("Incremental QALYs (same-day − standard)", fontsize=FONT)
+    ax.set_xlabel("Incremental QALYs ({} − {})".format(*versus(short)), fontsize=FONT)
     ax.set_ylabel("Incremental cost, €", fontsize=FONT)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}".replace("-", "−")))
     fig.legend(
@@ -1156,7 +1278,9 @@ def _quadrant_shares(de: np.ndarray, dc: np.ndarray) -> dict[str, float]:
     }
 
 
-def ceac_figure(ceac: list[list[float]], reason: str | None = None) -> Figure:
+def ceac_figure(
+    ceac: list[list[float]], reason: str | None = None, short: dict[str, str] | None = None
+) -> Figure:
     """P(cost-effective) against willingness to pay; the y axis is exactly 0 to 1.
 
     The curve is not clipped and the top spine is hidden, so a curve at 1 stays visible.
@@ -1192,5 +1316,5 @@ def ceac_figure(ceac: list[list[float]], reason: str | None = None) -> Figure:
     ax.set_ylim(0, 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"€{v / 1000:,.0f}k" if v else "€0"))
     ax.set_xlabel("Willingness to pay per QALY gained", fontsize=FONT)
-    ax.set_ylabel("Probability same-day is cost-effective", fontsize=FONT)
+    ax.set_ylabel(f"Probability {versus(short)[0]} is cost-effective", fontsize=FONT)
     return fig

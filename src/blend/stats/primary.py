@@ -154,3 +154,131 @@ def _pooled_block(
         out["fraction_missing_information"] = None
         out["notes"] = {"fraction_missing_information": "needs at least 2 imputations"}
     return out
+
+
+# ------------------------------------------------------------ pain response (binary)
+RISK_DIFFERENCE_CI = "Newcombe hybrid score interval (method 10; Wilson score limits per arm)"
+RISK_DIFFERENCE_TEST = "two-proportion z test, pooled variance (R prop.test, correct = FALSE)"
+PAIN_MISSING_RULE = (
+    "assessable participants (baseline worst pain ≥ 2 with a baseline OMED) without a pain "
+    "score and OMED at the primary timepoint (dead, withdrawn, not returned) count as "
+    "non-responders: the ITT composite of analysis-methods.md §2.5; complete_case leaves "
+    "them out"
+)
+
+
+def pain_response_sample(wide: pd.DataFrame, timepoint: str) -> pd.DataFrame:
+    """The assessable participants with `category` and `response` (1 = CR or PR, 0 otherwise,
+    missing counted 0) and `observed` (pain and OMED present at `timepoint`)."""
+    from blend.stats.endpoints import pain_categories
+
+    sub = pain_categories(wide, timepoint)
+    return sub.assign(
+        response=sub["category"].isin(["CR", "PR"]).astype(int),
+        observed=(sub["category"] != "missing").astype(int),
+    )
+
+
+def risk_difference(sample: pd.DataFrame, outcome: str = "response") -> dict[str, Any]:
+    """Intervention − control proportion of `outcome` = 1, with Newcombe's CI.
+
+    `se` is the unpooled Wald SE √(p₁(1−p₁)/n₁ + p₀(1−p₀)/n₀); `p` is the pooled
+    two-proportion z test (R `prop.test(x, n, correct = FALSE)`); `ci95` is Newcombe's
+    hybrid score interval, which, unlike the Wald interval, stays inside [−1, 1] and
+    behaves at 0 or 100% responders.
+    """
+    from blend.stats.distributions import norm_two_sided_p
+    from blend.stats.endpoints import newcombe_difference
+
+    counts: dict[str, tuple[int, int]] = {}
+    for arm, z in ARMS:
+        y = sample.loc[sample["z"] == z, outcome].to_numpy(int)
+        if len(y) == 0:
+            raise NotEstimable(f"no {arm} participant is in the pain-response sample")
+        counts[arm] = (int(y.sum()), len(y))
+    (x1, n1), (x0, n0) = counts["intervention"], counts["control"]
+    p1, p0 = x1 / n1, x0 / n0
+    pooled = (x1 + x0) / (n1 + n0)
+    if pooled in (0.0, 1.0):
+        raise NotEstimable(
+            "every participant in the sample is a "
+            + ("responder" if pooled else "non-responder")
+            + ", so the difference has no variance to test"
+        )
+    difference, ci = newcombe_difference(x1, n1, x0, n0)
+    z_stat = difference / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    return {
+        "estimate": difference,
+        "se": math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0),
+        "ci95": ci,
+        "p": norm_two_sided_p(z_stat),
+        "n": n1 + n0,
+        "proportion": {"intervention": p1, "control": p0},
+        "responders": {"intervention": x1, "control": x0},
+        "denominator": {"intervention": n1, "control": n0},
+        "ci_method": RISK_DIFFERENCE_CI,
+        "test": RISK_DIFFERENCE_TEST,
+    }
+
+
+def pain_itt(wide: pd.DataFrame, timepoint: str) -> dict[str, Any]:
+    """ITT risk difference of pain response at `timepoint` (missing = non-responder)."""
+    sample = pain_response_sample(wide, timepoint)
+    require_both_arms(sample, "a baseline worst pain ≥ 2 (assessable for pain response)")
+    require_both_arms(
+        sample[sample["observed"] == 1],
+        f"pain and OMED at {timepoint} among the assessable (the arm's responders would "
+        "all be imputed non-responders)",
+    )
+    out = risk_difference(sample)
+    out["missing_as_non_responder"] = {
+        arm: int(((sample["z"] == z) & (sample["observed"] == 0)).sum()) for arm, z in ARMS
+    }
+    out["categories"] = {
+        arm: sample.loc[sample["z"] == z, "category"].value_counts().to_dict() for arm, z in ARMS
+    }
+    out["missing_rule"] = PAIN_MISSING_RULE
+    return out
+
+
+def pain_complete_case(wide: pd.DataFrame, timepoint: str) -> dict[str, Any]:
+    """The same difference among the assessable with an observed response ("evaluable")."""
+    sample = pain_response_sample(wide, timepoint)
+    observed = sample[sample["observed"] == 1]
+    require_both_arms(observed, f"pain and OMED at {timepoint} among the assessable")
+    return risk_difference(observed)
+
+
+def pain_iv(
+    wide: pd.DataFrame, timepoint: str, strata: str | None, art: dict[str, Any]
+) -> dict[str, Any]:
+    """2SLS (linear probability model) of response on receipt, instrumented by allocation.
+
+    Same sample and outcome as the ITT (assessable, missing = non-responder); the
+    intercept and stratum indicators (when the design has strata) are exogenous. HC1
+    robust SEs with t on n − k df; the classical first-stage F beside it, flagged weak
+    below 10, as the CACE of PF.
+    """
+    sample = pain_response_sample(wide, timepoint)
+    require_both_arms(sample, "a baseline worst pain ≥ 2 (assessable for pain response)")
+    received = sample["d"].to_numpy()
+    if received.min() == received.max():
+        who = "every participant" if received.max() else "no participant"
+        raise NotEstimable(
+            f"{who} in the pain-response sample received the intervention, "
+            "so receipt has no variation to instrument"
+        )
+    fit = TwoStageLeastSquaresFitter().fit(
+        sample, "response", "d", "z", [], strata=strata, robust=True
+    )
+    art["pain_iv_fit"] = fit
+    out = fit.effect("d")
+    out["covariance"] = "HC1 (heteroskedasticity-consistent), t on n − k df"
+    out["first_stage"] = fit.first_stage_
+    if fit.first_stage_["weak"]:
+        out["warning"] = (
+            f"weak instrument: first-stage F = {fit.first_stage_['f_statistic']:.1f}"
+            f" (below {WEAK_INSTRUMENT_F:g}); the IV estimate and its confidence "
+            "interval are unreliable"
+        )
+    return out

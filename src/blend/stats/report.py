@@ -29,6 +29,7 @@ figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.
 """
 NOT_ESTIMABLE = "not estimable"
 ARMS = ("intervention", "control")
+BLEND_ARM_LABELS = {"intervention": "Same-day SBRT + surgery", "control": "Standard care"}
 
 # Captions state what is drawn and how, so a figure copied out of the report stands alone.
 CAPTIONS = {
@@ -166,6 +167,97 @@ def methods_paragraph(results: dict[str, Any], strata: bool) -> str:
     return " ".join(html.escape(p) for p in parts if p)
 
 
+def _methods(r: dict[str, Any], art: dict[str, Any], pain: bool) -> str:
+    strata = art.get("strata") is not None
+    if not pain:
+        return methods_paragraph(r, strata)
+    return pain_methods_paragraph(r, strata)
+
+
+def pain_methods_paragraph(results: dict[str, Any], strata: bool) -> str:
+    """The methods text for a pain-response primary (risk difference, ITT and IV)."""
+    p = results.get("primary", {})
+    when = p.get("timepoint", "")
+    iv = [e for e in p.get("estimands", []) if e != "itt"]
+    adjust = ", with the randomization strata as exogenous covariates" if strata else ""
+    parts = [
+        f"The primary outcome was pain response at {when} by the international consensus "
+        "definition (Chow 2012): complete or partial response is a response; pain "
+        "progression and indeterminate response are not. Participants with a baseline "
+        "worst pain of at least 2 and a baseline OMED were assessable.",
+        "The intention-to-treat (ITT) effect of the offer was the difference in response "
+        "proportions (intervention − control) with Newcombe's hybrid score 95% confidence "
+        "interval and the pooled two-proportion z test; assessable participants without a "
+        f"pain score and OMED at {when} (dead, withdrawn or not returned) counted as "
+        "non-responders, and the same difference among those with an observed response is "
+        "reported as a complete-case analysis.",
+        (
+            "The effect of receiving the intervention (complier average causal effect) was "
+            "estimated by two-stage least squares of response (a linear probability model) "
+            f"on receipt, with randomized arm as instrument{adjust}, heteroskedasticity-"
+            "consistent (HC1) standard errors and t-based intervals on n − k degrees of "
+            "freedom; the first-stage F statistic is reported (below 10: weak instrument)."
+            if iv
+            else ""
+        ),
+        "Secondary analyses (survival, adverse events, PROMs over time, costs) are those "
+        "of the platform's standard analysis.",
+        "Each estimate succeeds or fails on its own: one that the data cannot support is "
+        "reported as not estimable, with the reason, and the others are unaffected.",
+    ]
+    return " ".join(html.escape(x) for x in parts if x)
+
+
+def _pain_primary_section(
+    r: dict[str, Any], svgs: dict[str, str], labels: dict[str, str]
+) -> list[str]:
+    p = r["primary"]
+    when = html.escape(str(p.get("timepoint", "")))
+    itt = p.get("itt") or {}
+    rows = []
+    for arm in ARMS:
+        responders = (itt.get("responders") or {}).get(arm)
+        n = (itt.get("denominator") or {}).get(arm)
+        share = (itt.get("proportion") or {}).get(arm)
+        missing = (itt.get("missing_as_non_responder") or {}).get(arm)
+        rows.append(
+            [
+                html.escape(labels[arm]),
+                fmt(n),
+                fmt(responders),
+                fmt(None if share is None else 100 * share, 1),
+                fmt(missing),
+            ]
+        )
+    arms = table(
+        ["Arm", "Assessable", "Responders (CR or PR)", "%", "Counted non-responder (missing)"],
+        rows,
+    )
+    effects = [
+        effect_row("ITT risk difference (missing = non-responder)", itt, ""),
+        effect_row("Complete case (observed response)", p.get("complete_case"), ""),
+    ]
+    for estimand in p.get("estimands", []):
+        if estimand != "itt":
+            x = p.get(estimand) or {}
+            effects.append(
+                effect_row(f"{estimand.upper()} (2SLS, HC1 SE)", x, _first_stage_note(x))
+            )
+    return [
+        f"<h2>Primary outcome: pain response at {when}</h2>",
+        arms,
+        table(["Analysis", "n", "Difference", "SE", "95% CI", "p", "Note"], effects),
+        "<p class='note'>Differences are proportions (intervention − control); the ITT "
+        "interval is Newcombe's hybrid score interval.</p>",
+        figure(
+            svgs,
+            "forest",
+            f"Difference in pain response at {p.get('timepoint', '')} (percentage points, "
+            "intervention − control, 95% CI) by analysis.",
+        ),
+    ]
+
+
 def _rule(block: dict[str, Any]) -> str:
     rule = block.get("rule")
     return f" ({rule})" if rule else ""
@@ -215,11 +307,14 @@ def _cea_method(cea: dict[str, Any], meta: dict[str, Any]) -> str:
 def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> None:
     r, art = result.results, result.artifacts
     meta = r["meta"]
+    trial = html.escape(str(meta.get("trial") or art.get("trial") or "BLEND"))
+    labels = art.get("arm_labels") or BLEND_ARM_LABELS
+    pain = (r.get("primary") or {}).get("measure") == "pain_response"
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>BLEND trial analysis report</title>",
+        f"<title>{trial} trial analysis report</title>",
         f"<style>{CSS}</style></head><body>",
-        "<h1>BLEND trial — statistical analysis report</h1>",
+        f"<h1>{trial} trial — statistical analysis report</h1>",
         f"<p class='note'>Dataset SHA-256 {meta['dataset_sha256'][:16]}…, created "
         f"{meta['created_at']}, blend {fmt(meta['blend_version'])}.</p>",
         *[
@@ -231,17 +326,23 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
             for w in meta.get("not_estimable", [])
         ],
         "<h2>Methods</h2>",
-        f"<p>{methods_paragraph(r, art.get('strata') is not None)}</p>",
+        f"<p>{_methods(r, art, pain)}</p>",
         "<h2>Participant flow (CONSORT, TwiCs)</h2>",
         figure(svgs, "consort"),
         "<h2>Baseline characteristics (Table 1)</h2>",
-        _table_one(art.get("table1") or []),
+        _table_one(art.get("table1") or [], labels),
         _offer_groups(r["secondary"].get("offer_groups") or []),
-        "<h2>Primary outcome: PF at week 4</h2>",
-        _primary(r),
-        figure(svgs, "forest"),
-        _tipping(r.get("sensitivity", {})),
-        figure(svgs, "tipping_point"),
+        *(
+            _pain_primary_section(r, svgs, labels)
+            if pain
+            else [
+                "<h2>Primary outcome: PF at week 4</h2>",
+                _primary(r),
+                figure(svgs, "forest"),
+                _tipping(r.get("sensitivity", {})),
+                figure(svgs, "tipping_point"),
+            ]
+        ),
         "<h2>Physical functioning and other C15-PAL scales over time</h2>",
         figure(svgs, "pf_over_time"),
         _longitudinal(r),
@@ -249,13 +350,13 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         "<h2>PROM compliance</h2>",
         _compliance(art["compliance"]) if art.get("compliance") is not None else "",
         "<h2>Secondary endpoints</h2>",
-        _secondary(r),
+        _secondary(r, labels),
         figure(svgs, "overall_survival"),
-        figure(svgs, "systemic_therapy_cif"),
+        figure(svgs, "systemic_therapy_cif", _cif_caption(r)),
         "<h2>Adverse events</h2>",
         _adverse(r, art),
         "<h2>Cost-effectiveness</h2>",
-        _cea(r),
+        _cea(r, labels),
         figure(svgs, "ce_plane"),
         figure(svgs, "ceac"),
         "</body></html>",
@@ -263,9 +364,20 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
-def _table_one(rows: list[dict[str, Any]]) -> str:
+def _cif_caption(r: dict[str, Any]) -> str:
+    """The CIF caption, naming the window of this trial's primary timepoint."""
+    from blend.stats.endpoints import DUE_DAYS
+
+    timepoint = (r.get("primary") or {}).get("timepoint") or "w4"
+    return CAPTIONS["systemic_therapy_cif"].replace(
+        "the 28-day window", f"the {DUE_DAYS.get(timepoint, 28)}-day window"
+    )
+
+
+def _table_one(rows: list[dict[str, Any]], labels: dict[str, str] | None = None) -> str:
+    labels = labels or BLEND_ARM_LABELS
     return table(
-        ["Characteristic", "Same-day SBRT + surgery", "Standard care", "SMD"],
+        ["Characteristic", labels["intervention"], labels["control"], "SMD"],
         [
             [
                 html.escape(r["label"]).replace("  ", "&emsp;"),
@@ -527,7 +639,8 @@ def _ratio(block: dict[str, Any], key: str, label: str) -> str:
     return f"{label} {fmt(value)} ({ci(block.get(f'{key}_ci95'))})"
 
 
-def _secondary(r: dict[str, Any]) -> str:
+def _secondary(r: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    labels = labels or BLEND_ARM_LABELS
     s = r["secondary"]
     os_, st = s.get("overall_survival", {}), s.get("systemic_therapy", {})
     pr, hd = s.get("pain_response_w4", {}), s.get("hospital_days", {})
@@ -582,7 +695,7 @@ def _secondary(r: dict[str, Any]) -> str:
             f"Wilcoxon p {fmt_p(hd.get('p'))}",
         ]
     )
-    return table(["Endpoint", "Same-day SBRT + surgery", "Standard care", "Comparison"], rows)
+    return table(["Endpoint", labels["intervention"], labels["control"], "Comparison"], rows)
 
 
 def _fine_gray(st: dict[str, Any]) -> str:
@@ -643,19 +756,25 @@ def eur(value: float | None) -> str:
     return f"−€{fmt(-value, 0)}" if value < 0 else f"€{fmt(float(value), 0)}"
 
 
-def icer_statement(delta_qaly: float | None, delta_cost: float | None, icer: float | None) -> str:
+def icer_statement(
+    delta_qaly: float | None,
+    delta_cost: float | None,
+    icer: float | None,
+    names: tuple[str, str] = ("same-day", "standard care"),
+) -> str:
     """The ICER in the words of its quadrant: an ICER's sign alone is ambiguous."""
+    first, second = names
     if delta_qaly is None or delta_cost is None or delta_qaly == 0:
         return "ICER not estimable (no difference in QALYs, or no estimate)."
     change = f"ΔQALY {fmt(delta_qaly, 4)}, Δcost {eur(delta_cost)}"
     if delta_qaly > 0 and delta_cost <= 0:
         return (
-            "On the point estimates same-day dominates standard care: more QALYs at lower "
+            f"On the point estimates {first} dominates {second}: more QALYs at lower "
             f"cost ({change}); no ICER is reported."
         )
     if delta_qaly < 0 and delta_cost >= 0:
         return (
-            "On the point estimates same-day is dominated by standard care: fewer QALYs "
+            f"On the point estimates {first} is dominated by {second}: fewer QALYs "
             f"at higher cost ({change}); no ICER is reported."
         )
     ratio = icer if icer is not None else delta_cost / delta_qaly
@@ -664,7 +783,10 @@ def icer_statement(delta_qaly: float | None, delta_cost: float | None, icer: flo
     return f"ICER: a saving of {eur(ratio)} per QALY lost (less effective, less costly; {change})."
 
 
-def _cea(r: dict[str, Any]) -> str:
+def _cea(r: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    blend = labels is None or labels == BLEND_ARM_LABELS
+    names = ("same-day", "standard care") if blend else ("the intervention", "the control")
+    heads = ("Same-day", "Standard") if blend else ("Intervention", "Control")
     c = r["cea"]
     if c.get("not_estimable") and c.get("qaly", {}).get("difference") is None:
         return f"<p>Cost-effectiveness: {not_estimable(c['not_estimable'])}.</p>"
@@ -694,8 +816,8 @@ def _cea(r: dict[str, Any]) -> str:
         ]
         for k, v in (c.get("inb") or {}).items()
     ]
-    statement = c.get("icer_statement") or icer_statement(
-        qaly.get("difference"), cost.get("difference"), c.get("icer")
+    statement = (c.get("icer_statement") if blend else None) or icer_statement(
+        qaly.get("difference"), cost.get("difference"), c.get("icer"), names
     )
     quads = ", ".join(
         f"{k} ({QUADRANT_NAMES.get(k, k)}) {100 * v:.1f}%"
@@ -703,11 +825,12 @@ def _cea(r: dict[str, Any]) -> str:
     )
     n = c.get("n") or {}
     sample = (
-        f"n = {n.get('intervention', '–')} same-day and {n.get('control', '–')} standard "
-        f"care; horizon {c.get('horizon_days')} days"
+        f"n = {n.get('intervention', '–')} {names[0].removeprefix('the ')} and "
+        f"{n.get('control', '–')} {names[1].removeprefix('the ')}; horizon "
+        f"{c.get('horizon_days')} days"
     )
     return (
-        table(["", "Same-day", "Standard", "Difference", "Bootstrap 95% CI"], rows)
+        table(["", *heads, "Difference", "Bootstrap 95% CI"], rows)
         + f"<p>{html.escape(statement)} ({sample}).</p>"
         + (f"<p>Bootstrap replicates by quadrant: {html.escape(quads)}.</p>" if quads else "")
         + table(["Net benefit", "Estimate (€)", "Bootstrap 95% CI"], inb)
