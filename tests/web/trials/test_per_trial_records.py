@@ -163,9 +163,14 @@ def test_an_overlap_rule_refuses_under_the_lock_and_says_until_when(
         randomize(member, user=nurse)
 
     started = timezone.localdate(vertical.allocated_at) + timedelta(days=2)
+    procedure, dose = ("sbrt", 18.0) if vertical.arm == "intervention" else ("conventional_rt", 8.0)
     record_treatment(
         member,
-        {"pathway": "standard", "planned_on": started, "radiotherapy_on": started},
+        {
+            "planned_on": started,
+            "arm_given": vertical.arm,
+            "procedures": {procedure: {"on": started.isoformat(), "dose_gy": dose, "fractions": 1}},
+        },
         user=nurse,
         trial="VERTICAL",
     )

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from blend.protocol import ProtocolError, load_protocol
+from blend.protocol import ProtocolError, TreatmentPlan, load_protocol
 
 START_RULES = ("first_treatment_day", "radiotherapy", "surgery")
 
@@ -97,3 +97,65 @@ def start_of_treatment(
         return surgery_on
     days = [d for d in (radiotherapy_on, surgery_on) if d is not None]
     return min(days) if days else None
+
+
+# ---------------------------------------------------------------- configured treatment
+# A trial other than the default one records its treatment as its treatment.toml says:
+# the arm whose procedures were given and, per procedure, the day, dose and fractions.
+
+
+def procedure_days(procedures: Mapping[str, Mapping[str, Any]]) -> dict[str, date | None]:
+    """Procedure code → the day it was given (None while not given)."""
+    return {
+        code: date.fromisoformat(values["on"]) if values.get("on") else None
+        for code, values in procedures.items()
+    }
+
+
+def configured_start(
+    plan: TreatmentPlan, arm_given: str, procedures: Mapping[str, Mapping[str, Any]]
+) -> date | None:
+    """Day 0 by the trial's ``start_of_treatment``, from the procedures of the arm given."""
+    if arm_given not in plan.arms:
+        return None
+    return plan.start_day(arm_given, procedure_days(procedures))
+
+
+def configured_deviations(
+    plan: TreatmentPlan, arm_given: str, procedures: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Protocol deviations to review: broken timing rules and a fixed prescription given
+    at another dose or number of fractions."""
+    if arm_given not in plan.arms:
+        return []
+    arm = plan.arm(arm_given)
+    flags = arm.deviations(procedure_days(procedures))
+    for procedure in arm.procedures:
+        given = procedures.get(procedure.code) or {}
+        if given.get("on") and procedure.dose_deviation(
+            given.get("dose_gy"), given.get("fractions")
+        ):
+            flags.append(
+                f"{procedure.label}: {given.get('dose_gy')} Gy in {given.get('fractions')} "
+                f"fraction(s), prescribed {procedure.dose_gy:g} Gy in {procedure.fractions}"
+            )
+    return flags
+
+
+def received_arm(
+    plan: TreatmentPlan,
+    arm: str,
+    arm_given: str,
+    procedures: Mapping[str, Mapping[str, Any]],
+) -> bool:
+    """Whether ``arm``'s treatment was given as prescribed: every one of its procedures
+    given, none at another dose (the analysis' "received the intervention")."""
+    if arm_given != arm or arm not in plan.arms:
+        return False
+    for procedure in plan.arm(arm).procedures:
+        given = procedures.get(procedure.code) or {}
+        if not given.get("on"):
+            return False
+        if procedure.dose_deviation(given.get("dose_gy"), given.get("fractions")):
+            return False
+    return True

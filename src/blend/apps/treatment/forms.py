@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blend.apps.treatment.domain import TreatmentConfig
 from blend.apps.treatment.models import Pathway, TreatmentRecord
+from blend.protocol import TreatmentPlan
 
 SAME_DAY_FIELDS = (
     "sbrt_dose_gy",
@@ -60,6 +61,7 @@ class TreatmentForm(forms.ModelForm):
     def __init__(self, *args: Any, config: TreatmentConfig, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config = config
+        self.fields["pathway"].required = True  # blank only on a configured trial's record
         self.fields["radiotherapy_type"] = forms.ChoiceField(
             label=_("Radiotherapy type"),
             required=False,
@@ -147,3 +149,113 @@ class TreatmentForm(forms.ModelForm):
         for name in STANDARD_FIELDS:
             data[name] = None if name != "radiotherapy_type" else ""
             self.errors.pop(name, None)  # a hidden field of the other pathway
+
+
+class ConfiguredTreatmentForm(forms.Form):
+    """The treatment form of a trial whose treatment.toml lists its arms' procedures:
+    which arm's treatment was given and, per procedure, its day and, for radiotherapy, the
+    dose and fractions (started from the prescription of the participant's arm)."""
+
+    planned_on = forms.DateField(label=_("Planned (first) treatment day"), widget=DATE)
+
+    def __init__(
+        self,
+        *args: Any,
+        plan: TreatmentPlan,
+        record: TreatmentRecord | None = None,
+        allocated_arm: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan, self.record = plan, record
+        self.fields["arm_given"] = forms.ChoiceField(
+            label=_("Treatment given"),
+            choices=[(code, arm.label) for code, arm in plan.arms.items()],
+            help_text=_(
+                "The arm whose treatment was actually given (it may differ from the arm allocated)."
+            ),
+        )
+        self.procedures = [p for arm in plan.arms.values() for p in arm.procedures]
+        for procedure in self.procedures:
+            self.fields[f"{procedure.code}_on"] = forms.DateField(
+                label=_("%(procedure)s: day given") % {"procedure": procedure.label},
+                required=False,
+                widget=DATE,
+            )
+            if procedure.kind == "radiotherapy":
+                self.fields[f"{procedure.code}_dose_gy"] = forms.DecimalField(
+                    label=_("%(procedure)s: dose (Gy)") % {"procedure": procedure.label},
+                    required=False,
+                    min_value=0,
+                    max_value=100,
+                    decimal_places=2,
+                )
+                self.fields[f"{procedure.code}_fractions"] = forms.IntegerField(
+                    label=_("%(procedure)s: fractions") % {"procedure": procedure.label},
+                    required=False,
+                    min_value=1,
+                    max_value=50,
+                )
+        self.fields["notes"] = forms.CharField(
+            label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        )
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason for change"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=_("Needed when changing a saved record."),
+        )
+        self._set_initial(allocated_arm)
+
+    def _set_initial(self, allocated_arm: str | None) -> None:
+        if self.record is not None:
+            self.initial.setdefault("planned_on", self.record.planned_on)
+            self.initial.setdefault("arm_given", self.record.arm_given)
+            self.initial.setdefault("notes", self.record.notes)
+            for code, given in (self.record.procedures or {}).items():
+                for key in ("on", "dose_gy", "fractions"):
+                    if given.get(key) is not None:
+                        self.initial.setdefault(f"{code}_{key}", given[key])
+            return
+        if allocated_arm in self.plan.arms:
+            self.initial.setdefault("arm_given", allocated_arm)
+        for procedure in self.procedures:  # the prescription, where there is one
+            if procedure.dose_gy is not None:
+                self.initial.setdefault(f"{procedure.code}_dose_gy", procedure.dose_gy)
+                self.initial.setdefault(f"{procedure.code}_fractions", procedure.fractions)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.record is not None and self.has_changed() and not data.get("reason", "").strip():
+            self.add_error("reason", _("Expected a reason for changing a saved treatment record."))
+        arm = str(data.get("arm_given") or "")
+        if arm in self.plan.arms:
+            own = {p.code for p in self.plan.arm(arm).procedures}
+            for procedure in self.procedures:
+                if procedure.code not in own and data.get(f"{procedure.code}_on"):
+                    self.add_error(
+                        f"{procedure.code}_on",
+                        _("Expected no day here: %(procedure)s is not part of %(arm)s.")
+                        % {"procedure": procedure.label, "arm": self.plan.arm(arm).label},
+                    )
+        return data
+
+    def record_data(self) -> dict[str, Any]:
+        """What ``record_treatment`` stores: the arm given and its procedures."""
+        data = self.cleaned_data
+        arm = self.plan.arm(data["arm_given"])
+        procedures: dict[str, dict[str, Any]] = {}
+        for procedure in arm.procedures:
+            on = data.get(f"{procedure.code}_on")
+            dose = data.get(f"{procedure.code}_dose_gy")
+            procedures[procedure.code] = {
+                "on": on.isoformat() if on else None,
+                "dose_gy": float(dose) if dose is not None else None,
+                "fractions": data.get(f"{procedure.code}_fractions"),
+            }
+        return {
+            "planned_on": data["planned_on"],
+            "arm_given": arm.code,
+            "procedures": procedures,
+            "notes": data.get("notes", ""),
+        }

@@ -35,7 +35,15 @@ class TreatmentRecord(models.Model):
     )
     # The trial's code (blend.protocol trial folders): one record per member and trial.
     trial = models.CharField(_("trial"), max_length=20, db_index=True)
-    pathway = models.CharField(_("treatment pathway"), max_length=10, choices=Pathway.choices)
+    # BLEND's own form (the default trial) records a pathway and the fields below. Every
+    # other trial records its treatment as configured in its treatment.toml: the arm whose
+    # procedures were given and, per procedure, its day, dose and fractions.
+    pathway = models.CharField(
+        _("treatment pathway"), max_length=10, choices=Pathway.choices, blank=True
+    )
+    arm_given = models.CharField(_("treatment given (arm)"), max_length=20, blank=True)
+    # procedure code -> {"on": "YYYY-MM-DD", "dose_gy": float | None, "fractions": int | None}
+    procedures = models.JSONField(_("procedures"), default=dict, blank=True)
     planned_on = models.DateField(_("planned (first) treatment day"))
     sbrt_dose_gy = models.DecimalField(
         _("SBRT dose to the tumour (Gy)"), max_digits=5, decimal_places=2, null=True, blank=True

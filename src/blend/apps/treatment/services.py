@@ -19,7 +19,7 @@ from blend.apps.offers.services import offer_state
 from blend.apps.registry.models import Participant
 from blend.apps.treatment import domain
 from blend.apps.treatment.models import Pathway, TreatmentRecord
-from blend.apps.trials.lookup import trial_code_or_default
+from blend.apps.trials.lookup import default_trial_code, get_trial, trial_code_or_default
 
 FIELDS = (
     "pathway",
@@ -37,6 +37,8 @@ FIELDS = (
     "radiotherapy_on",
     "radiotherapy_type",
     "notes",
+    "arm_given",
+    "procedures",
 )
 
 
@@ -57,7 +59,15 @@ def treatment_start_in(participant: Participant, trial: str) -> date | None:
     return treatment_start(participant, trial)
 
 
+def is_configured(record: TreatmentRecord) -> bool:
+    """Recorded as the trial's treatment.toml says (every trial but the default one)."""
+    return not record.pathway
+
+
 def start_from_record(record: TreatmentRecord) -> date | None:
+    if is_configured(record):
+        plan = get_trial(record.trial).treatment
+        return domain.configured_start(plan, record.arm_given, record.procedures)
     return domain.start_of_treatment(
         domain.load_treatment_config().start_of_treatment,
         radiotherapy_on=record.radiotherapy_day,
@@ -71,6 +81,22 @@ def schedule_anchor(record: TreatmentRecord | None) -> date | None:
     if record is None:
         return None
     return start_from_record(record) or record.planned_on
+
+
+def treatment_flags(record: TreatmentRecord) -> list[str]:
+    """Protocol deviations to review (shown, never blocking: the facts are the facts)."""
+    if is_configured(record):
+        plan = get_trial(record.trial).treatment
+        return domain.configured_deviations(plan, record.arm_given, record.procedures)
+    return record.flags(domain.load_treatment_config())
+
+
+def received_allocated_intervention(record: TreatmentRecord | None) -> bool:
+    """A configured trial's intervention given as prescribed (see domain.received_arm)."""
+    if record is None or not is_configured(record):
+        return False
+    plan = get_trial(record.trial).treatment
+    return domain.received_arm(plan, "intervention", record.arm_given, record.procedures)
 
 
 def default_pathway(participant: Participant, trial: str | None = None) -> str:
@@ -100,6 +126,8 @@ def record_treatment(
     for field in FIELDS:
         if field in data:
             setattr(record, field, data[field])
+    if code != default_trial_code():
+        record.pathway = ""  # recorded as the trial's treatment.toml says
     if record.pathway == Pathway.SAME_DAY:
         record.surgery_on = record.surgery_day
         record.radiotherapy_on = record.radiotherapy_day
@@ -111,7 +139,7 @@ def record_treatment(
         participant=participant,
         obj=record,
         reason=reason,
-        details={"trial": code, "flags": record.flags(domain.load_treatment_config())},
+        details={"trial": code, "flags": treatment_flags(record)},
     )
     plan_schedule(participant, anchor=schedule_anchor(record), user=user)
     return record
