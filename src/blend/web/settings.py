@@ -138,6 +138,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "blend.apps.accounts.context.role",
             ],
+            # Filters every app's form templates use (the project's, not one app's).
+            "libraries": {"blend_forms": "blend.web.templatetags.blend_forms"},
         },
     },
 ]
