@@ -6,7 +6,7 @@ the way the form does: the field's label (the form field's label or the model's
 what was entered, with dates written out in the active language ("12 March 2026",
 "12 maart 2026") and choices by their labels. The check code is not part of the
 text: forms carry it as the error's ``code`` and show it to the roles that manage
-data (``blend.web.templatetags.with_check_codes``).
+data (``blend.web.templatetags.blend_forms.with_check_codes``).
 
 Imports no app. The labels of the participant's timeline dates come from the app
 that owns the timeline (``register_timeline_labels``, data management's ``ready``).
