@@ -17,10 +17,20 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from blend.apps.consent.editchecks import CONSENT_RECORD
+from blend.apps.consent.models import ConsentRecord
+from blend.apps.datamanagement.editchecks import TIMELINE
 from blend.apps.datamanagement.models import Query
 from blend.apps.datamanagement.runner import check_data
+from blend.apps.followup.models import Assessment
+from blend.apps.registry.editchecks import PARTICIPANT
 from blend.apps.registry.forms import ParticipantEditForm
 from blend.apps.registry.models import Participant
+from blend.apps.safety.editchecks import ADVERSE_EVENT
+from blend.apps.safety.models import AdverseEvent
+from blend.editchecks import out_of_order, run_checks
+from blend.web.findings import describe, model_displayer, model_labeller
+from tests.core.editchecks.test_edit_checks import CASES
 
 LANGUAGES = ["en", "nl"]
 
@@ -227,3 +237,54 @@ def test_check_data_opens_queries_in_words_with_the_code_beside_them(
     detail = manager.get(f"/datamanagement/queries/{query.pk}/").content.decode()
     assert P02[language] in detail and "P02" in detail
     assert "metastases_diagnosed_on" not in detail  # the field by its label, not its column
+
+
+CHECK_MODELS = {
+    id(PARTICIPANT): Participant,
+    id(ADVERSE_EVENT): AdverseEvent,
+    id(CONSENT_RECORD): ConsentRecord,
+    id(TIMELINE): Participant,
+}
+COLUMN_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+@pytest.mark.parametrize(
+    ("check_set", "good", "change", "code"),
+    [case[:4] for case in CASES],
+    ids=[case[3] for case in CASES],
+)
+def test_every_declared_check_is_said_in_words_in_english_and_dutch(
+    db, check_set, good, change, code
+) -> None:  # type: ignore[no-untyped-def]
+    [finding] = [f for f in run_checks(check_set, {**good, **change}) if f.check == code]
+    model = CHECK_MODELS.get(id(check_set))
+    said = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            if model is None:
+                said[language] = describe(finding)
+            else:
+                said[language] = describe(finding, model_labeller(model), model_displayer(model))
+    for text in said.values():
+        assert not COLUMN_NAME.search(text), text
+        assert "expected" not in text and "timeline." not in text and text.endswith(".")
+    assert said["en"] != said["nl"]
+    assert not {"must", "entered", "needs", "when"} & set(re.findall(r"[a-z]+", said["nl"]))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_questionnaire_order_check_is_said_in_words(language) -> None:  # type: ignore[no-untyped-def]
+    [finding] = out_of_order(
+        [("w6", date(2025, 5, 13), date(2025, 5, 20)), ("w8", date(2025, 5, 27), date(2025, 5, 18))]
+    )
+    with translation.override(language):
+        text = describe(finding, model_labeller(Assessment))
+    assert (
+        text
+        == {
+            "en": "Completed on: the w8 questionnaire must be completed on or after the w6 "
+            "questionnaire (20 May 2025); it was completed on 18 May 2025.",
+            "nl": "Ingevuld op: de vragenlijst w8 moet op of na de vragenlijst w6 (20 mei 2025) zijn "
+            "ingevuld; hij is ingevuld op 18 mei 2025.",
+        }[language]
+    )
