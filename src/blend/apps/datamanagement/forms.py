@@ -47,8 +47,9 @@ class QueryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.participant = participant
         self.target: services.QueryTarget | None = None
-        if prefilled:
+        if prefilled:  # opened from a field: the question is what is left to write
             self.fields["form"].widget = forms.HiddenInput()
+            self.fields["text"].widget.attrs["autofocus"] = True
         else:
             self.fields["form"].widget = forms.Select(
                 choices=[("", "—"), *((name, name) for name in query_forms())]
