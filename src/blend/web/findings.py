@@ -110,12 +110,17 @@ def model_labeller(model: type[models.Model]) -> Labeller:
     return label
 
 
-def model_displayer(model: type[models.Model]) -> Displayer:
+def model_displayer(
+    model: type[models.Model], extra: Mapping[str, Iterable[Any]] | None = None
+) -> Displayer:
+    """Values by the model field's choices (or ``extra`` ones, for a field that has none)."""
+
     def display(name: str, value: Any) -> str:
         try:
             choices = getattr(model._meta.get_field(name), "flatchoices", None) or []
         except FieldDoesNotExist:
             choices = []
+        choices = choices or list((extra or {}).get(name, ()))
         return show_choice(choices, value) if choices else show_value(value)
 
     return display

@@ -27,7 +27,7 @@ from blend.apps.registry.editchecks import PARTICIPANT
 from blend.apps.registry.forms import ParticipantEditForm
 from blend.apps.registry.models import Participant
 from blend.apps.safety.editchecks import ADVERSE_EVENT
-from blend.apps.safety.models import AdverseEvent
+from blend.apps.safety.models import AdverseEvent, Seriousness
 from blend.editchecks import out_of_order, run_checks
 from blend.web.findings import describe, model_displayer, model_labeller
 from tests.core.editchecks.test_edit_checks import CASES
@@ -264,11 +264,13 @@ def test_every_declared_check_is_said_in_words_in_english_and_dutch(
             if model is None:
                 said[language] = describe(finding)
             else:
-                said[language] = describe(finding, model_labeller(model), model_displayer(model))
+                display = model_displayer(model, {"seriousness": Seriousness.choices})
+                said[language] = describe(finding, model_labeller(model), display)
     for text in said.values():
         assert not COLUMN_NAME.search(text), text
         assert "expected" not in text and "timeline." not in text and text.endswith(".")
     assert said["en"] != said["nl"]
+    assert "hospitalisation" not in said["nl"]  # a choice by its label, in Dutch
     assert not {"must", "entered", "needs", "when"} & set(re.findall(r"[a-z]+", said["nl"]))
 
 

@@ -37,13 +37,15 @@ class Issue:
     object_id: str
     finding: Finding
     model: Any = None  # the model of the row: its fields' verbose names label the message
+    choices: Any = None  # choices of stored fields the model gives none for (CheckSet.choices)
 
     @property
     def text(self) -> str:
         """The finding in words, in the active language, as the query's first message."""
         if self.model is None:
             return describe(self.finding)
-        return describe(self.finding, model_labeller(self.model), model_displayer(self.model))
+        display = model_displayer(self.model, self.choices)
+        return describe(self.finding, model_labeller(self.model), display)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -83,7 +85,7 @@ def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Iss
         if uses_timeline:
             values.update(_timeline_keyed(lines.get(pid, {})))
         issues += [
-            Issue(pid, entry.form, label, str(obj.pk), f, entry.model)
+            Issue(pid, entry.form, label, str(obj.pk), f, entry.model, entry.choices)
             for f in run_checks(entry.checks, values)
         ]
     return issues

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_noop as N_
 
 from blend.apps.safety.domain import BY_CODE
-from blend.apps.safety.models import AdverseEvent
+from blend.apps.safety.models import AdverseEvent, Seriousness
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck, Range, RequiredIf
 
 FORM = "Adverse event"
@@ -64,4 +64,6 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
     DateOrder("AE12", "timeline.randomized_on", "onset_date"),
 )
 
-CHECK_SETS = [CheckSet(FORM, ADVERSE_EVENT, model=AdverseEvent)]
+CHECK_SETS = [
+    CheckSet(FORM, ADVERSE_EVENT, model=AdverseEvent, choices={"seriousness": Seriousness.choices})
+]
