@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_data_manager_raises_a_query_from_a_field_and_sees_it_listed_by_its_label(
-    browser: Any, live_server: Any, make_participant: Any, personas: Any
+    browser: Any, live_server: Any, make_participant: Any, personas: Any, tmp_path: Any
 ) -> None:
     participant = make_participant()
     ae = report_adverse_event(participant, ae_data(), user=personas["nurse_nina"])
@@ -35,6 +35,7 @@ def test_a_data_manager_raises_a_query_from_a_field_and_sees_it_listed_by_its_la
     slot.get_by_text("CTCAE grade").wait_for()  # opened in place, showing the label
     assert page.url == f"{live_server.url}/safety/ae/{ae.pk}/"
     found["form open"] = violations(page)
+    page.screenshot(path=str(tmp_path / "raise-query.png"), full_page=True)
     slot.get_by_label("Assigned to").select_option("nurse")
     slot.get_by_label("Question").fill(
         "Grade 3 needs an intervention; the letter says bedside care."
