@@ -42,6 +42,8 @@ def test_a_data_manager_raises_a_query_from_a_field_and_sees_it_listed_by_its_la
     )
     slot.get_by_role("button", name="Raise query").click()
     page.get_by_text("Query raised on CTCAE grade.").wait_for()
+    page.locator(".field-query[data-field=grade]").wait_for()  # shown beside the field now
+    found["query beside the field"] = violations(page)
 
     query = Query.objects.get()
     assert (query.form, query.field, query.object_id) == ("Adverse event", "grade", str(ae.pk))

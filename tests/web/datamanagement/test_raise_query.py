@@ -76,6 +76,11 @@ def test_a_data_manager_raises_a_query_from_a_field_of_the_participant_page(
         str(p.pk),
     )
     assert AuditEvent.objects.filter(action="query.open", participant=p).count() == 1
+    beside = client_for("nurse_nina").get(f"/participants/{p.study_id}/").content.decode()
+    assert (  # the open query shows beside its field, to the nurse who will answer it
+        f'href="/datamanagement/queries/{query.pk}/" data-field="performance_status">'
+        f"Query {query.pk}<" in beside
+    )
     for page in (
         manager.get("/datamanagement/").content.decode(),
         _panel(manager.get(f"/participants/{p.study_id}/").content.decode()),
