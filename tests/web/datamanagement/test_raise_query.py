@@ -131,6 +131,8 @@ def test_a_query_on_an_unknown_form_field_or_record_is_refused(
     shown = {k: v for k, v in _post(p, **overrides).items() if k in ("form", "field", "object")}
     opened = manager.get(_url(p, **shown))
     assert opened.status_code == 400 and says in opened.content.decode()
+    in_place = manager.get(_url(p, **shown), headers={"HX-Request": "true"})
+    assert in_place.status_code == 200 and says in in_place.content.decode()  # htmx shows it
 
 
 def test_another_participants_record_is_refused(make_participant, client_for, personas) -> None:

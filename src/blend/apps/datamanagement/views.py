@@ -101,16 +101,19 @@ def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
     refused = ""
     if request.method == "POST" and form.is_valid() and form.target is not None:
         data = form.cleaned_data
-        query = services.open_query(
-            form.target, data["text"], assigned_role=data["assigned_role"], user=request.user
-        )
-        label = fields.field_label(query.form, query.field)
-        messages.success(
-            request,
-            _("Query raised on %(what)s.") % {"what": label or query.form},
-        )
-        back = _safe_next(request, data.get("next", ""))
-        return redirect(back) if back else redirect("datamanagement:query", pk=query.pk)
+        try:
+            query = services.open_query(
+                form.target, data["text"], assigned_role=data["assigned_role"], user=request.user
+            )
+        except Error as error:
+            form.add_error(None, str(error))
+        else:
+            label = fields.field_label(query.form, query.field)
+            messages.success(
+                request, _("Query raised on %(what)s.") % {"what": label or query.form}
+            )
+            back = _safe_next(request, data.get("next", ""))
+            return redirect(back) if back else redirect("datamanagement:query", pk=query.pk)
     if request.method == "GET" and asked["form"]:
         try:
             services.query_target(participant, asked["form"], asked["field"], asked["object"])
@@ -119,11 +122,11 @@ def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
     label = fields.field_label(
         form["form"].value() or "", form["field"].value() or ""
     )  # what the query is about, shown by its label
+    in_place = bool(request.headers.get("HX-Request"))
     template = (
-        "datamanagement/_raise_query_form.html"
-        if request.headers.get("HX-Request")
-        else "datamanagement/raise_query.html"
+        "datamanagement/_raise_query_form.html" if in_place else "datamanagement/raise_query.html"
     )
+    refused_status = 200 if in_place else 400  # htmx swaps no 4xx: the refusal must show in place
     return render(
         request,
         template,
@@ -134,7 +137,7 @@ def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespons
             "about_label": label,
             "refused": refused,
         },
-        status=400 if form.errors or refused else 200,
+        status=refused_status if form.errors or refused else 200,
     )
 
 
