@@ -7,7 +7,8 @@ list of :class:`CheckSet`; the data-management runner collects every app's list
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .engine import EditCheck, timeline_names
@@ -23,13 +24,16 @@ class CheckSet:
     are its fields by name (a foreign key by its id) and, when the checks read any,
     the participant's timeline dates; ``participant_field`` names the value that holds
     the participant's id. Without ``model`` the checks run on the form only (values
-    that are not stored as the form has them).
+    that are not stored as the form has them). ``choices`` gives the (value, label)
+    choices of stored fields whose model field has none (a list kept as JSON), so a
+    finding shows them by label.
     """
 
     form: str
     checks: tuple[EditCheck, ...]
     model: Any = None
     participant_field: str = "participant"
+    choices: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def uses_timeline(self) -> bool:

@@ -148,6 +148,8 @@ TEMPLATES = [
                 "blend.apps.accounts.context.role",
                 "blend.apps.trials.context.trial_switcher",
             ],
+            # Filters every app's form templates use (the project's, not one app's).
+            "libraries": {"blend_forms": "blend.web.templatetags.blend_forms"},
         },
     },
 ]

@@ -1,4 +1,5 @@
-"""Every declared edit check fires on a value that breaks it and stays silent on a good one."""
+"""Every declared edit check fires on a value that breaks it and stays silent on a good one,
+and says what failed as data: the rule, the value found, the value expected and its source."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from blend.apps.datamanagement.editchecks import TIMELINE
 from blend.apps.datamanagement.runner import all_codes
 from blend.apps.registry.editchecks import PARTICIPANT, REGISTRATION
 from blend.apps.safety.editchecks import ADVERSE_EVENT
-from blend.editchecks import out_of_order, run_checks
+from blend.editchecks import (
+    CrossField,
+    DateOrder,
+    Finding,
+    Range,
+    Relation,
+    RequiredIf,
+    Rule,
+    out_of_order,
+    run_checks,
+)
 
 T = "timeline."
 GOOD_AE = {
@@ -142,7 +153,16 @@ def test_q01_questionnaires_in_schedule_order() -> None:
     ]
     assert out_of_order(events[:2] + events[3:]) == []
     [finding] = out_of_order(events)
-    assert (finding.check, finding.field) == ("Q01", "completed_on")
+    assert finding == Finding(
+        "Q01",
+        "completed_on",
+        Rule.SCHEDULE_ORDER,
+        found=date(2025, 5, 18),
+        expected=date(2025, 5, 20),
+        expected_from="w6",
+        relation=Relation.ON_OR_AFTER,
+        subject="w8",
+    )
     assert (
         finding.message == "completed_on: expected w8 on or after w6 (2025-05-20), got 2025-05-18"
     )
@@ -157,8 +177,80 @@ def test_each_check_fires(
     assert run_checks(check_set, good) == []
     findings = run_checks(check_set, {**good, **change})
     assert [(f.check, f.field) for f in findings if f.check == code] == [(code, field)]
-    message = next(f.message for f in findings if f.check == code)
-    assert "expected" in message and ("got" in message or "when" in message)
+    [finding] = [f for f in findings if f.check == code]
+    assert finding.rule in set(Rule)
+    assert finding.message.startswith(f"{finding.label or field}: ")
+    assert "[" + code not in finding.message
+
+
+def test_a_date_order_says_which_date_it_compared_with_and_what_it_found() -> None:
+    [finding] = run_checks(ADVERSE_EVENT, {**GOOD_AE, "onset_date": date(2025, 2, 1)})
+    assert finding == Finding(
+        "AE08",
+        "onset_date",
+        Rule.DATE_ORDER,
+        found=date(2025, 2, 1),
+        expected=date(2025, 3, 1),
+        expected_from=T + "registered_on",
+        relation=Relation.ON_OR_AFTER,
+    )
+    assert finding.message == (
+        "onset_date: expected on or after timeline.registered_on (2025-03-01), got 2025-02-01"
+    )
+
+
+def test_a_date_order_blaming_the_earlier_date_asks_for_on_or_before() -> None:
+    findings = run_checks(
+        PARTICIPANT, {**GOOD_PARTICIPANT, "metastases_diagnosed_on": date(2025, 3, 2)}
+    )
+    assert [(f.field, f.relation, f.found, f.expected, f.expected_from) for f in findings] == [
+        (
+            "metastases_diagnosed_on",
+            Relation.ON_OR_BEFORE,
+            date(2025, 3, 2),
+            date(2025, 3, 1),
+            "registered_on",
+        )
+    ]
+
+
+def test_a_strict_date_order_asks_for_after() -> None:
+    check = DateOrder("X01", "a", "b", strict=True)
+    [finding] = check.run({"a": date(2025, 1, 1), "b": date(2025, 1, 1)})
+    assert finding.relation is Relation.AFTER and finding.expected_from == "a"
+
+
+def test_a_range_gives_its_bounds_and_the_value_found() -> None:
+    [finding] = Range("X02", "score", 0, 4, "Score").run({"score": 7})
+    assert (finding.rule, finding.expected, finding.found, finding.label) == (
+        Rule.RANGE,
+        (0, 4),
+        7,
+        "Score",
+    )
+    assert finding.message == "Score: expected 0–4, got 7"
+
+
+def test_required_if_gives_its_condition_in_words() -> None:
+    check = RequiredIf("X03", "why", lambda v: v.get("flag") is True, "the flag is set")
+    [finding] = check.run({"flag": True, "why": ""})
+    assert (finding.rule, finding.condition, finding.found) == (
+        Rule.REQUIRED,
+        "the flag is set",
+        "",
+    )
+
+
+def test_a_cross_field_rule_gives_the_values_it_read() -> None:
+    check = CrossField("X04", "b", ("a", "b"), lambda v: v["a"] < v["b"], "must exceed a")
+    [finding] = check.run({"a": 3, "b": 2, "c": 9})
+    assert (finding.rule, finding.condition, finding.values, finding.found) == (
+        Rule.CROSS_FIELD,
+        "must exceed a",
+        (("a", 3), ("b", 2)),
+        2,
+    )
+    assert finding.message == "b: must exceed a; got a=3, b=2"
 
 
 def test_checks_are_silent_while_values_are_missing() -> None:

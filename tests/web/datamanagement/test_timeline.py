@@ -126,7 +126,7 @@ def test_the_adverse_event_form_checks_the_randomization_date_live(
         participant=p,
     )
     assert not form.is_valid()
-    assert any("[AE12]" in e for e in form.errors["onset_date"])
+    assert [e.code for e in form.errors.as_data()["onset_date"]] == ["AE12"]
 
 
 def test_check_data_runs_the_timeline_checks(make_participant, personas) -> None:

@@ -52,7 +52,7 @@ def test_open_queries_are_counted_for_the_role_they_are_assigned_to(
 ) -> None:
     participant = make_participant(registered_on=date(2025, 3, 1))
     open_query(
-        QueryTarget(participant, form="registration", field="performance_status"),
+        QueryTarget(participant, form="Cohort registration", field="performance_status"),
         "Please check",
         assigned_role="nurse",
         user=personas["datamanager_dirk"],

@@ -198,7 +198,10 @@ def test_the_form_runs_edit_checks_live(make_participant, client_for) -> None:
     response = client_for("nurse_nina").post(f"/safety/{p.study_id}/new/", post)
     assert response.status_code == 400
     body = response.content.decode()
-    assert "[AE03]" in body and "[AE04]" in body
+    assert 'data-check="AE03"' in body and 'data-check="AE04"' in body
+    assert "Seriousness criteria: needs an answer when the event is serious." in body
+    assert "Outcome: must be “fatal” for a grade 5 event; you entered" in body
+    assert "[AE0" not in body
     assert not AdverseEvent.objects.exists()
 
 
@@ -251,7 +254,8 @@ def test_edit_checks_run_live_while_typing(make_participant, client_for) -> None
     client = client_for("nurse_nina")
     partial = {"term": "seroma", "grade": "4", "onset_date": "2025-04-01"}
     body = client.post(f"/safety/{p.study_id}/new/check/", partial).content.decode()
-    assert "[AE02]" in body and "CTCAE grade" in body
+    assert 'data-check="AE02"' in body
+    assert "CTCAE grade: must be a grade that CTCAE v5.0 defines for this term" in body
     assert "required" not in body  # untouched fields are not nagged about
     fine = client.post(
         f"/safety/{p.study_id}/new/check/", {**partial, "grade": "2"}

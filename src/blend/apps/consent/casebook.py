@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from blend.apps.consent.models import ConsentRecord
 from blend.apps.registry.models import Participant
+
+#: The fields a data query can be raised on (form → model and fields).
+QUERY_FIELDS = {
+    "Consent": (ConsentRecord, ("item", "answer", "effective_on", "form_version", "reason"))
+}
 
 
 def entered_forms(participant: Participant) -> list[tuple[str, str]]:

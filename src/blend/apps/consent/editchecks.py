@@ -6,6 +6,8 @@ over every saved record (``CHECK_SETS``).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop as N_
+
 from blend.apps.consent.models import ConsentRecord
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck
 
@@ -17,7 +19,10 @@ CONSENT_FORM: tuple[EditCheck, ...] = (
         "item_d",
         ("item_c", "item_d"),
         lambda v: v["item_d"] != "yes" or v["item_c"] == "yes",
-        "item_d: expected no or postponed ('not informed when allocated to control') unless item c (randomization) is yes",
+        N_(
+            "must be “no” or “postponed” (not informed when allocated to control) "
+            "unless item c (randomization) is “yes”"
+        ),
     ),
 )
 

@@ -23,8 +23,10 @@ from blend.apps.followup.models import Assessment
 from blend.apps.registry.models import Participant
 from blend.editchecks import TIMELINE_PREFIX, CheckSet, Finding, out_of_order, run_checks
 from blend.protocol import load_protocol
+from blend.web.findings import describe, model_displayer, model_labeller
 
 ORDER_CHECK = "Q01"  # editchecks.out_of_order, over the questionnaire schedule
+SCHEDULE_FORM = "Questionnaire schedule"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,16 @@ class Issue:
     object_type: str
     object_id: str
     finding: Finding
+    model: Any = None  # the model of the row: its fields' verbose names label the message
+    choices: Any = None  # choices of stored fields the model gives none for (CheckSet.choices)
+
+    @property
+    def text(self) -> str:
+        """The finding in words, in the active language, as the query's first message."""
+        if self.model is None:
+            return describe(self.finding)
+        display = model_displayer(self.model, self.choices)
+        return describe(self.finding, model_labeller(self.model), display)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -73,7 +85,8 @@ def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Iss
         if uses_timeline:
             values.update(_timeline_keyed(lines.get(pid, {})))
         issues += [
-            Issue(pid, entry.form, label, str(obj.pk), f) for f in run_checks(entry.checks, values)
+            Issue(pid, entry.form, label, str(obj.pk), f, entry.model, entry.choices)
+            for f in run_checks(entry.checks, values)
         ]
     return issues
 
@@ -87,7 +100,7 @@ def find_issues() -> list[Issue]:
             issues += _model_issues(entry, lines)
     for pid, line in lines.items():
         issues += [
-            Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f)
+            Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f, Participant)
             for f in run_checks(TIMELINE, _timeline_keyed(line))
         ]
     return issues + questionnaire_order_issues()
@@ -104,14 +117,14 @@ def questionnaire_order_issues() -> list[Issue]:
     for pid, rows in per.items():
         by_label = {label: pk for label, _t, _d, pk in rows}
         for finding in out_of_order([(label, target, done) for label, target, done, _pk in rows]):
-            label = finding.message.split(" expected ", 1)[1].split(" ", 1)[0]
             issues.append(
                 Issue(
                     pid,
-                    "Questionnaire schedule",
+                    SCHEDULE_FORM,
                     Assessment._meta.label,
-                    str(by_label[label]),
+                    str(by_label[finding.subject]),
                     finding,
+                    Assessment,
                 )
             )
     return issues
@@ -151,9 +164,7 @@ def check_data(*, user: Any = None, dry_run: bool = False) -> CheckRun:
             issue.object_id,
             issue.finding.check,
         )
-        existing[issue.key] = open_query(
-            target, issue.finding.message, assigned_role=role, user=user
-        )
+        existing[issue.key] = open_query(target, issue.text, assigned_role=role, user=user)
         opened += 1
     firing = {i.key for i in issues}
     closed = 0

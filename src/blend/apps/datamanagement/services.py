@@ -18,6 +18,7 @@ from blend.apps.accounts.domain import Cap, Role
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import reauthenticate
 from blend.apps.audit.services import audited_save, participant_history, record_event
+from blend.apps.datamanagement import fields
 from blend.apps.datamanagement.models import (
     FormState,
     FormStatus,
@@ -56,10 +57,26 @@ class QueryTarget:
     check_code: str = ""
 
 
+def query_target(
+    participant: Participant, form: str, field: str = "", object_id: str = ""
+) -> QueryTarget:
+    """The target of a query raised by hand, on a known form and field (``fields.resolve``);
+    raises :class:`DataManagementError` naming what is unknown."""
+    try:
+        known = fields.resolve(participant, form, field, object_id)
+    except fields.UnknownField as error:
+        raise DataManagementError(str(error)) from error
+    return QueryTarget(participant, form, field, known.object_type, known.object_id)
+
+
 @transaction.atomic
 def open_query(target: QueryTarget, text: str, *, assigned_role: str, user: Any) -> Query:
+    """Open a query. One raised by hand (no check code) must be on a form and field the
+    casebook declares; ``blend check-data`` names its own (the check's field)."""
     if user is not None:
         check(user, Cap.QUERY_RAISE)
+    if not target.check_code:
+        target = query_target(target.participant, target.form, target.field, target.object_id)
     if assigned_role not in ASSIGNABLE_ROLES:
         raise DataManagementError(
             f"assigned_role: expected one of {', '.join(ASSIGNABLE_ROLES)}, got {assigned_role!r}"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import bulk_randomization_consent_dates
@@ -94,6 +95,17 @@ READERS: dict[str, Callable[[list[Participant]], Dates]] = {
     "death_date": _died,
 }
 TIMELINE_KEYS = tuple(READERS)
+
+#: The timeline dates in words, as a check's message names them ("… on or after the
+#: registration date (12 March 2026)"); registered with the forms' renderer at start-up.
+LABELS: dict[str, Any] = {
+    "registered_on": _("the registration date"),
+    "consent_on": _("the randomization consent date"),
+    "screened_on": _("the screening date"),
+    "randomized_on": _("the randomization date"),
+    "treatment_start": _("the start of treatment"),
+    "death_date": _("the date of death"),
+}
 
 
 def timelines(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,7 +11,7 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.accounts.services import ReauthenticationFailed
-from blend.apps.datamanagement import services
+from blend.apps.datamanagement import fields, services
 from blend.apps.datamanagement.forms import QueryForm, QueryMessageForm, ReasonForm, SignOffForm
 from blend.apps.datamanagement.models import Query, QueryStatus
 from blend.apps.datamanagement.runner import check_data
@@ -79,25 +80,64 @@ def query_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require(Cap.QUERY_RAISE)
+def _safe_next(request: HttpRequest, url: str) -> str:
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if url and allowed else ""
+
+
+@require(Cap.PARTICIPANT_VIEW, Cap.QUERY_RAISE)
 def raise_query(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
+    """Raise a query on a form, or on one field of it (``?form=…&field=…&object=…``, as the
+    "Raise query" control beside each field links it). Under htmx only the form is returned,
+    to open in place; without JavaScript the same link opens this page."""
     participant = get_object_or_404(Participant, study_id=study_id)
-    form = QueryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    asked = {k: request.GET.get(k, "") for k in ("form", "field", "object", "next")}
+    prefilled = bool(asked["form"]) or bool(request.POST.get("field"))
+    form = QueryForm(
+        request.POST or None, initial=asked, participant=participant, prefilled=prefilled
+    )
+    refused = ""
+    if request.method == "POST" and form.is_valid() and form.target is not None:
         data = form.cleaned_data
-        query = services.open_query(
-            services.QueryTarget(participant, data["form"], data["field"]),
-            data["text"],
-            assigned_role=data["assigned_role"],
-            user=request.user,
-        )
-        messages.success(request, _("Query raised."))
-        return redirect("datamanagement:query", pk=query.pk)
+        try:
+            query = services.open_query(
+                form.target, data["text"], assigned_role=data["assigned_role"], user=request.user
+            )
+        except Error as error:
+            form.add_error(None, str(error))
+        else:
+            label = fields.field_label(query.form, query.field)
+            messages.success(
+                request, _("Query raised on %(what)s.") % {"what": label or query.form}
+            )
+            back = _safe_next(request, data.get("next", ""))
+            return redirect(back) if back else redirect("datamanagement:query", pk=query.pk)
+    if request.method == "GET" and asked["form"]:
+        try:
+            services.query_target(participant, asked["form"], asked["field"], asked["object"])
+        except services.DataManagementError as error:
+            refused = str(error)
+    label = fields.field_label(
+        form["form"].value() or "", form["field"].value() or ""
+    )  # what the query is about, shown by its label
+    in_place = bool(request.headers.get("HX-Request"))
+    template = (
+        "datamanagement/_raise_query_form.html" if in_place else "datamanagement/raise_query.html"
+    )
+    refused_status = 200 if in_place else 400  # htmx swaps no 4xx: the refusal must show in place
     return render(
         request,
-        "datamanagement/simple_form.html",
-        {"form": form, "participant": participant, "title": _("Raise a query")},
-        status=400 if form.errors else 200,
+        template,
+        {
+            "form": form,
+            "participant": participant,
+            "about_form": form["form"].value() if prefilled else "",
+            "about_label": label,
+            "refused": refused,
+        },
+        status=refused_status if form.errors or refused else 200,
     )
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.utils.translation import gettext_noop as N_
+
 from blend.apps.registry.models import Participant
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck, Range
 
 FORM = "Cohort registration"
+AGE_RULE = N_("must give an age of 18–110 years at cohort entry")
 
 
 def _age_between(born_key: str, lo: int, hi: int) -> Callable[[Mapping[str, Any]], bool]:
@@ -32,7 +35,7 @@ PARTICIPANT: tuple[EditCheck, ...] = (
         "birth_year",
         ("birth_year", "registered_on"),
         _age_between("birth_year", 18, 110),
-        "birth_year: expected an age of 18–110 years at cohort entry",
+        AGE_RULE,
     ),
 )
 
@@ -43,7 +46,7 @@ REGISTRATION: tuple[EditCheck, ...] = (
         "date_of_birth",
         ("date_of_birth", "registered_on"),
         _age_between("date_of_birth", 18, 110),
-        "date_of_birth: expected an age of 18–110 years at cohort entry",
+        AGE_RULE,
     ),
 )
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext_noop as N_
+
 from blend.apps.safety.domain import BY_CODE
-from blend.apps.safety.models import AdverseEvent
+from blend.apps.safety.models import AdverseEvent, Seriousness
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck, Range, RequiredIf
 
 FORM = "Adverse event"
@@ -25,31 +27,31 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
         "grade",
         ("term", "grade"),
         _grade_allowed,
-        "grade: expected a grade that CTCAE v5.0 defines for this term",
+        N_("must be a grade that CTCAE v5.0 defines for this term"),
     ),
-    RequiredIf("AE03", "seriousness", lambda v: bool(v.get("serious")), "the event is serious"),
+    RequiredIf("AE03", "seriousness", lambda v: bool(v.get("serious")), N_("the event is serious")),
     CrossField(
         "AE04",
         "outcome",
         ("grade", "outcome"),
         lambda v: int(v["grade"]) != 5 or v["outcome"] == "fatal",
-        "outcome: expected 'fatal' for a grade 5 event",
+        N_("must be “fatal” for a grade 5 event"),
     ),
     CrossField(
         "AE05",
         "serious",
         ("seriousness",),
         lambda v: bool(v.get("serious")),
-        "serious: expected 'serious' to be ticked when a seriousness criterion is given",
+        N_("must be ticked when a seriousness criterion is given"),
     ),
-    RequiredIf("AE06", "other_term", lambda v: v.get("term") == "other", "the term is 'other'"),
+    RequiredIf("AE06", "other_term", lambda v: v.get("term") == "other", N_("the term is “other”")),
     DateOrder("AE07", "onset_date", "resolved_on"),
     DateOrder("AE08", "timeline.registered_on", "onset_date"),
     RequiredIf(
         "AE09",
         "resolved_on",
         lambda v: v.get("outcome") in {"recovered", "sequelae"},
-        "the outcome is recovered",
+        N_("the outcome is recovered or recovered with sequelae"),
     ),
     DateOrder("AE10", "onset_date", "timeline.death_date", blame="onset_date"),
     CrossField(
@@ -57,9 +59,11 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
         "seriousness",
         ("grade", "seriousness"),
         lambda v: int(v["grade"]) != 5 or "death" in v["seriousness"],
-        "seriousness: expected 'results in death' for a grade 5 event",
+        N_("must include “results in death” for a grade 5 event"),
     ),
     DateOrder("AE12", "timeline.randomized_on", "onset_date"),
 )
 
-CHECK_SETS = [CheckSet(FORM, ADVERSE_EVENT, model=AdverseEvent)]
+CHECK_SETS = [
+    CheckSet(FORM, ADVERSE_EVENT, model=AdverseEvent, choices={"seriousness": Seriousness.choices})
+]

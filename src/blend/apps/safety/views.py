@@ -64,12 +64,13 @@ def live_check(
         name for name, value in request.POST.items() if value and name != "csrfmiddlewaretoken"
     }
     form.is_valid()
+    codes = {check.code for check in form.edit_checks}
     findings = [
-        (form.fields[name].label if name in form.fields else "", error)
-        for name, errors in form.errors.items()
+        (" ".join(str(text) for text in error), error.code)
+        for name, errors in form.errors.as_data().items()
         if name == "__all__" or name in touched
         for error in errors
-        if str(error).startswith("[")
+        if error.code in codes
     ]
     return render(request, "safety/_live_findings.html", {"findings": findings})
 
