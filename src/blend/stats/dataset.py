@@ -73,7 +73,9 @@ PARTICIPANTS: Spec = {
     "age": ("number", True, (0.0, 120.0)),
     "sex": ("enum", True, ("female", "male")),
     "primary_tumour": ("text", True, None),
-    "sins_total": ("int", True, (0, 18)),
+    # Required for BLEND (its stratification factor; checked in _check_cross_file); a
+    # trial that records no SINS leaves it empty (contract 1.1).
+    "sins_total": ("int", False, (0, 18)),
     "performance_status": ("int", True, (0, 4)),
     "systemic_restart_date": ("date", False, None),
     "hospital_days": ("int", True, (0, 10_000)),
@@ -726,6 +728,15 @@ _ROW_CHECKS: dict[str, Callable[[str, pd.DataFrame, pd.DataFrame], None]] = {
 # ------------------------------------------------------------------------- cross file
 def _check_cross_file(meta: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
     screening, participants = frames["screening.csv"], frames["participants.csv"]
+    if meta.get("trial") == "BLEND":
+        missing = participants["sins_total"].isna()
+        _fail_at(
+            "participants.csv",
+            "sins_total",
+            missing.map({True: "", False: "a value"}),
+            missing,
+            "a value for BLEND (the column is required for BLEND)",
+        )
     _check_membership("participants.csv", participants, screening, "screening.csv")
     for name in ("assessments.csv", "adverse_events.csv", "costs.csv"):
         _check_membership(name, frames[name], participants, "participants.csv")

@@ -36,8 +36,12 @@ from blend.apps.registry.models import Identity, Participant
 from blend.apps.safety.models import AdverseEvent
 from blend.apps.screening.models import Screening
 from blend.apps.treatment.models import TreatmentRecord
-from blend.apps.treatment.services import start_from_record
-from blend.apps.trials.lookup import trial_code_or_default
+from blend.apps.treatment.services import (
+    is_configured,
+    received_allocated_intervention,
+    start_from_record,
+)
+from blend.apps.trials.lookup import get_trial, trial_code_or_default
 from blend.protocol import load_protocol
 
 SCREENING_COLUMNS = [
@@ -94,8 +98,9 @@ INSTRUMENT_MAP: dict[str, tuple[str, dict[str, str]]] = {
 ASIA_ORDER = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
 
 
-def config() -> dict[str, Any]:
-    return load_protocol().section("exports")
+def config(trial: str | None = None) -> dict[str, Any]:
+    """The trial's exports.toml (recruitment period, unit costs, cost horizon)."""
+    return get_trial(trial).section("exports")
 
 
 def fmt(value: Any) -> str:
@@ -136,6 +141,7 @@ def _rows(model: type[models.Model], *fields: str, **filters: Any) -> list[tuple
 class Sources:
     """Every table the dataset is derived from, read once."""
 
+    trial: str
     study_ids: dict[int, str]
     participants: dict[int, dict[str, Any]]
     birth_dates: dict[int, date]
@@ -184,6 +190,7 @@ def load_sources(trial: str | None = None) -> Sources:
     ):
         decisions[pid].append(rules.Decision(item, rules.Answer(answer), on, pk))
     return Sources(
+        trial=code,
         study_ids={pid: row["study_id"] for pid, row in participants.items()},
         participants=participants,
         birth_dates=dict(Identity.objects.values_list("participant_id", "date_of_birth")),
@@ -259,7 +266,11 @@ def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[st
 
 
 def received_intervention(record: TreatmentRecord | None) -> bool:
-    """Same-day SBRT and surgery actually given (both started, on one calendar day)."""
+    """BLEND: same-day SBRT and surgery actually given (both started, on one calendar day).
+    A trial recorded as its treatment.toml says: every procedure of the intervention arm
+    given, none at another dose than prescribed."""
+    if record is not None and is_configured(record):
+        return received_allocated_intervention(record)
     if record is None or record.pathway != "same_day":
         return False
     return bool(
@@ -460,8 +471,8 @@ def _questionnaire_costs(
 
 
 def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
-    prices = {k: float(v) for k, v in config()["unit_costs"].items()}
-    horizon = timedelta(days=int(config().get("horizon_days", 182)))
+    prices = {k: float(v) for k, v in config(src.trial)["unit_costs"].items()}
+    horizon = timedelta(days=int(config(src.trial).get("horizon_days", 182)))
     per: dict[int, dict[str, float]] = {
         pid: _cost_lines(src, pid, on, on + horizon, prices) for pid, on in randomized_on.items()
     }
@@ -477,6 +488,16 @@ def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, An
     return sorted(rows, key=lambda r: (r["study_id"], r["category"]))
 
 
+CONTRACT_VERSION = "1.1"
+
+
+def _protocol_version(trial: str) -> str:
+    """The default trial keeps the version its single-trial protocol named."""
+    if trial == load_protocol().trial_code:
+        return load_protocol().version
+    return get_trial(trial).protocol_version
+
+
 @dataclass(frozen=True)
 class AnalysisDataset:
     meta: dict[str, Any]
@@ -487,14 +508,25 @@ def build_analysis_dataset(today: date | None = None, trial: str | None = None) 
     today = today or timezone.localdate()
     src = load_sources(trial)
     randomized_on = {pid: local_day(at) for pid, at, _arm, _stratum in src.allocations}
-    period_start = date.fromisoformat(config()["period_start"])
-    period_end = date.fromisoformat(config()["period_end"]) if config().get("period_end") else today
+    exports, trial_config = config(src.trial), get_trial(src.trial)
+    period_start = date.fromisoformat(exports["period_start"])
+    period_end = date.fromisoformat(exports["period_end"]) if exports.get("period_end") else today
     cohort = sum(
         period_start <= p["registered_on"] <= period_end for p in src.participants.values()
     )
+    primary = trial_config.primary_outcome
     meta = {
-        "trial": load_protocol().trial_code,
-        "protocol_version": load_protocol().version,
+        # Contract 1.1 (docs/contracts/analysis-dataset.md): any trial, its primary outcome.
+        "contract_version": CONTRACT_VERSION,
+        "trial": trial_config.code,
+        "protocol_version": _protocol_version(trial_config.code),
+        "primary_outcome": {
+            "measure": primary.measure,
+            "timepoint": primary.timepoint,
+            "analysis": primary.analysis,
+            "estimands": list(primary.estimands),
+        },
+        "arm_labels": {code: arm.label for code, arm in trial_config.treatment.arms.items()},
         "cohort_participants": cohort,
         "period_start": period_start.isoformat(),
         "period_end": period_end.isoformat(),

@@ -10,6 +10,7 @@ reasons. A row that is already in the database with the same content is
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -114,8 +115,18 @@ class ParticipantRow:
     existing: Participant | None = None
 
 
+CHECK_CODE = re.compile(r"[A-Z]{1,3}\d{2,3}")
+
+
 def _form_errors(form: RegistrationForm) -> list[str]:
-    return [f"{name}: {message}" for name, messages in form.errors.items() for message in messages]
+    """Each error as "field: message", with an edit check's code first (imports are run by
+    data managers, who discuss findings by their code)."""
+    lines = []
+    for name, errors in form.errors.as_data().items():
+        for error in errors:
+            code = f"[{error.code}] " if error.code and CHECK_CODE.fullmatch(error.code) else ""
+            lines += [f"{name}: {code}{message}" for message in error.messages]
+    return lines
 
 
 def _site_pk(code: str) -> str:

@@ -33,7 +33,14 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def _log(
-    kind: str, folder: Path, *, user: User | None, via: str, fmts: list[str], rows: dict[str, int]
+    kind: str,
+    folder: Path,
+    *,
+    user: User | None,
+    via: str,
+    fmts: list[str],
+    rows: dict[str, int],
+    details: dict[str, str] | None = None,
 ) -> ExportLog:
     with transaction.atomic():
         entry = ExportLog.objects.create(
@@ -49,7 +56,7 @@ def _log(
             f"export.{kind}",
             actor=user,
             obj=entry,
-            details={"formats": fmts, "rows": rows, "via": via},
+            details={**(details or {}), "formats": fmts, "rows": rows, "via": via},
         )
     return entry
 
@@ -61,10 +68,22 @@ def _authorize(user: User | None, via: str) -> None:
         check(user, Cap.EXPORT)
 
 
-def export_analysis(folder: Path, *, user: User | None = None, via: str = "cli") -> ExportLog:
+def export_analysis(
+    folder: Path, *, user: User | None = None, via: str = "cli", trial: str | None = None
+) -> ExportLog:
+    """The contract dataset of ``trial`` (the default trial for None)."""
     _authorize(user, via)
-    rows = write_analysis_dataset(folder, build_analysis_dataset())
-    return _log("analysis", folder, user=user, via=via, fmts=["csv"], rows=rows)
+    dataset = build_analysis_dataset(trial=trial)
+    rows = write_analysis_dataset(folder, dataset)
+    return _log(
+        "analysis",
+        folder,
+        user=user,
+        via=via,
+        fmts=["csv"],
+        rows=rows,
+        details={"trial": dataset.meta["trial"]},
+    )
 
 
 def export_full(

@@ -14,6 +14,7 @@ from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.exports.models import ExportLog
 from blend.apps.exports.services import FULL_FORMATS, export_analysis, export_full
+from blend.apps.trials.http import current_trial
 
 
 @require(Cap.EXPORT)
@@ -37,7 +38,9 @@ def download(request: AuthenticatedHttpRequest, kind: str) -> FileResponse:
     folder = work / "export"
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if kind == "analysis":
-        export_analysis(folder, user=request.user, via="web")
+        trial = current_trial(request)
+        export_analysis(folder, user=request.user, via="web", trial=trial)
+        kind = f"analysis-{trial}"
     else:
         chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(
             FULL_FORMATS

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from blend.apps.accounts.models import User
 from blend.apps.exports.services import FULL_FORMATS, ExportError, export_analysis, export_full
+from blend.apps.trials.lookup import UnknownTrial
 
 
 class Command(BaseCommand):
@@ -27,6 +28,10 @@ class Command(BaseCommand):
             help="full export only; repeat to choose several (default: all)",
         )
         parser.add_argument(
+            "--trial",
+            help="the trial whose analysis dataset to write (default: the default trial, BLEND)",
+        )
+        parser.add_argument(
             "--user", help="username to log the export under (must hold the export capability)"
         )
 
@@ -41,10 +46,10 @@ class Command(BaseCommand):
         folder = Path(options["folder"])
         try:
             if options["kind"] == "analysis":
-                entry = export_analysis(folder, user=user)
+                entry = export_analysis(folder, user=user, trial=options["trial"])
             else:
                 entry = export_full(folder, options["format"], user=user)
-        except (ExportError, PermissionDenied) as error:
+        except (ExportError, PermissionDenied, UnknownTrial) as error:
             raise CommandError(str(error)) from error
         for table, n in entry.rows.items():
             self.stdout.write(f"  {table:<40} {n:>8} rows")
