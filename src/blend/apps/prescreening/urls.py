@@ -1,0 +1,8 @@
+from django.urls import path
+
+from blend.apps.prescreening import views
+
+app_name = "prescreening"
+urlpatterns = [
+    path("", views.worklist_page, name="worklist"),
+]
