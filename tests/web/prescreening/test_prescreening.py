@@ -252,3 +252,37 @@ def test_the_counts_start_from_the_cohort_members_in_the_trials_period(
     text = page.content.decode()
     assert 'data-testid="cohort-denominator"' in text
     assert '<td data-testid="n-not-screened">1</td>' in text  # no worklist link: cannot screen
+
+
+# ------------------------------------------------------------------ the cohort-facts page
+
+
+def test_a_nurse_records_cohort_facts_on_the_participant_page(make_participant, client_for) -> None:
+    member = make_participant()
+    nurse = client_for("nurse_nina")
+    url = reverse("prescreening:facts", args=[member.study_id])
+    detail = nurse.get(reverse("participant-detail", args=[member.study_id])).content.decode()
+    assert url in detail
+    response = nurse.post(
+        url,
+        {"screened_on": "2025-03-05", "source": "MDT", "kps": "80", "neurological_signs": "mild"},
+    )
+    assert response.status_code == 302
+    assert dict(CohortFact.objects.values_list("key", "value")) == {
+        "kps": 80,
+        "neurological_signs": "mild",
+    }
+    # A change without a reason is refused on the form, naming the reason field.
+    response = nurse.post(url, {"screened_on": "2025-03-06", "source": "MDT", "kps": "60"})
+    assert response.status_code == 400
+    assert "reason for change" in response.content.decode()
+    assert CohortFact.objects.get(key="kps").value == 80
+
+
+@pytest.mark.parametrize("persona", ["admin_ada", "statistician_stan", "monitor_mo"])
+def test_roles_that_do_not_edit_cohort_data_cannot_open_the_facts_page(
+    make_participant, client_for, persona
+) -> None:
+    member = make_participant()
+    url = reverse("prescreening:facts", args=[member.study_id])
+    assert client_for(persona).get(url).status_code == 403

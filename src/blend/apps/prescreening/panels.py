@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.prescreening.models import CohortFact
 from blend.apps.prescreening.services import cohort_denominator, members_to_assess
+from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
 
 
@@ -37,5 +39,20 @@ def screening_log_panel(request: AuthenticatedHttpRequest, trial: str) -> dict[s
         "context": {
             "counts": cohort_denominator(trial),
             "can_screen": request.user.can(Cap.SCREENING_WRITE),
+        },
+    }
+
+
+def participant_panel(
+    request: AuthenticatedHttpRequest, participant: Participant
+) -> dict[str, Any] | None:
+    if not request.user.can(Cap.PARTICIPANT_VIEW):
+        return None
+    return {
+        "template": "prescreening/_panel.html",
+        "context": {
+            "count": CohortFact.objects.filter(participant=participant).count(),
+            "study_id": participant.study_id,
+            "can_write": request.user.can(Cap.PARTICIPANT_WRITE),
         },
     }

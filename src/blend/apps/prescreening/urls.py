@@ -6,3 +6,4 @@ app_name = "prescreening"
 urlpatterns = [
     path("", views.worklist_page, name="worklist"),
 ]
+urlpatterns.append(path("<str:study_id>/facts/", views.record_facts, name="facts"))
