@@ -27,10 +27,17 @@ EXCLUSIONS: list[dict[str, Any]] = [
     {"index_levels": ["S1", "S2"]},
 ]
 # Facts not yet known for some members (pending on them).
-GAPS = [["life_expectancy_months"], ["pain_score"], ["malignancy_proof"], ["neurological_signs"]]
+GAPS = [
+    ["life_expectancy_months"],
+    ["pain_score"],
+    ["malignancy_proof"],
+    ["neurological_signs"],
+    ["fit_for_radiosurgery"],
+    ["levels_to_bridge", "kps"],
+]
 
 
-def cohort_facts(rng: random.Random) -> dict[str, Any]:
+def cohort_facts(rng: random.Random, tumour: str) -> dict[str, Any]:
     start = rng.randrange(len(THORACOLUMBAR) - 2)
     unstable = rng.random() < 0.5
     facts: dict[str, Any] = {
@@ -54,6 +61,19 @@ def cohort_facts(rng: random.Random) -> dict[str, Any]:
         "life_expectancy_months": rng.choice([4, 6, 9, 12, 18, 24]),
         "prior_radiotherapy_index": False,
         "prior_surgery_index": False,
+        "levels_to_bridge": rng.randint(2, 5),
+        "radiotherapy_locations": 1,
+        "asia_grade": rng.choices(["E", "D"], weights=[85, 15])[0],
+        "asia_rapid_progression": False,
+        "long_halflife_drugs": False,
+        "can_lie_on_table": True,
+        "fit_for_radiosurgery": True,
+        "neurological_deficit_worsening": False,
+        "mri_contraindicated": False,
+        "radiosensitive_histology": tumour == "myeloma",
+        "sbrt_feasible": True,
+        "systemic_therapy_within_24h": False,
+        "kps": rng.choice([60, 70, 80, 90]),
     }
     roll = rng.random()
     if roll < 0.25:
@@ -70,4 +90,10 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
         if rng.random() < 0.2:
             continue  # not yet discussed at the MDT: nothing recorded
         on = min(participant.registered_on + timedelta(days=rng.randint(0, 7)), ctx.today)
-        record_cohort_facts(participant, cohort_facts(rng), on=on, user=nurse, source="MDT (demo)")
+        record_cohort_facts(
+            participant,
+            cohort_facts(rng, participant.primary_tumour),
+            on=on,
+            user=nurse,
+            source="MDT (demo)",
+        )
