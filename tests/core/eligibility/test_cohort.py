@@ -119,3 +119,9 @@ def test_bad_facts_name_the_member_the_fact_and_what_was_expected(trials: dict[s
     errors = caught.value.errors
     assert errors["A1: kps"] == "expected a number, got 'eighty'"
     assert errors["A2: sleep_hours"].startswith("unknown fact; expected one of")
+
+
+def test_given_an_errors_dict_bad_members_are_left_out_not_raised(trials: dict[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    found = assess_cohort({"A1": {"kps": "eighty"}, "A2": {}}, trials, load_cohort().facts, errors)
+    assert list(found["VERTICAL"]) == ["A2"] and list(errors) == ["A1: kps"]

@@ -286,3 +286,19 @@ def test_roles_that_do_not_edit_cohort_data_cannot_open_the_facts_page(
     member = make_participant()
     url = reverse("prescreening:facts", args=[member.study_id])
     assert client_for(persona).get(url).status_code == 403
+
+
+def test_facts_that_no_longer_fit_the_catalogue_leave_only_that_member_out(
+    make_participant, personas, client_for
+) -> None:
+    nurse = personas["nurse_nina"]
+    good, stale = make_participant(), make_participant()
+    record(good, nurse, BLEND_COHORT_FACTS)
+    record(stale, nurse, BLEND_COHORT_FACTS)
+    # As if the catalogue had changed since: a value it no longer allows.
+    CohortFact.objects.filter(participant=stale, key="asia_grade").update(value="F")
+    found = worklist("BLEND")
+    assert [row.study_id for row in found.rows] == [good.study_id]
+    assert found.unreadable == [stale.study_id] and found.assessed == 1
+    text = client_for("nurse_nina").get(reverse("prescreening:worklist")).content.decode()
+    assert 'data-testid="unreadable"' in text and stale.study_id in text

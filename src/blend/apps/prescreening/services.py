@@ -274,12 +274,19 @@ def member_facts(participants: QuerySet[Participant], on: date) -> MemberFacts:
 
 
 def assess_members(
-    participants: QuerySet[Participant], trials: Iterable[str], on: date
+    participants: QuerySet[Participant],
+    trials: Iterable[str],
+    on: date,
+    errors: dict[str, str] | None = None,
 ) -> tuple[MemberFacts, dict[str, dict[int, EligibilityResult]]]:
-    """Every member of ``participants`` assessed on each trial's criteria on ``on``."""
+    """Every member of ``participants`` assessed on each trial's criteria on ``on``.
+
+    A member whose recorded facts no longer fit the catalogue (it changed since) is left
+    out, with the problem in ``errors`` ("<participant id>: <fact>" → message)."""
     known = member_facts(participants, on)
     criteria = {code: get_trial(code).criteria for code in trials}
-    return known, assess_cohort(known.facts, criteria, catalogue())
+    errors = {} if errors is None else errors
+    return known, assess_cohort(known.facts, criteria, catalogue(), errors)
 
 
 def open_trials() -> list[str]:
@@ -314,6 +321,8 @@ class Worklist:
     on: date
     rows: list[WorklistRow]
     assessed: int  # members with recorded cohort facts, not yet screened for the trial
+    # Study IDs whose recorded facts no longer fit the cohort's catalogue (left out).
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def to_screen(self) -> list[WorklistRow]:
@@ -342,7 +351,8 @@ def worklist(trial: str | None = None, on: date | None = None) -> Worklist:
     on = on or timezone.localdate()
     config = get_trial(code)
     candidates = _assessed(code)
-    known, verdicts = assess_members(candidates, [code], on)
+    errors: dict[str, str] = {}
+    known, verdicts = assess_members(candidates, [code], on, errors)
     labels = config.criteria.facts
     # Only a member randomized in another trial can be refused by an overlap rule.
     elsewhere = Participant.objects.in_bulk(
@@ -371,7 +381,14 @@ def worklist(trial: str | None = None, on: date | None = None) -> Worklist:
             )
         )
     rows.sort(key=lambda r: (r.status != Status.ELIGIBLE, r.registered_on, r.study_id))
-    return Worklist(config, on, rows, assessed=len(known.participants))
+    bad = {int(key.split(":")[0]) for key in errors}
+    return Worklist(
+        config,
+        on,
+        rows,
+        assessed=len(known.participants) - len(bad),
+        unreadable=sorted(known.participants[pid]["study_id"] for pid in bad),
+    )
 
 
 def trial_period(trial: Trial, on: date) -> tuple[date | None, date]:
