@@ -35,6 +35,7 @@ LAYERS: tuple[str, ...] = (
     "outbox",  # messages to patients and staff
     "screening",  # eligibility facts, confirmation
     "allocation",  # concealed randomization, the allocation log
+    "prescreening",  # cohort facts against every trial's criteria: the worklist, the denominator
     "offers",  # the TwiCs offer to the intervention arm
     "followup",  # schedule of assessments, vital status, who may be contacted
     "treatment",  # treatment records, the schedule's anchor

@@ -62,7 +62,13 @@ def assess(facts: Mapping[str, Any], criteria: Criteria | None = None) -> Eligib
     unknown. Raises ``FactError`` naming every malformed fact.
     """
     criteria = criteria or load_criteria()
-    known = derive(clean_facts(facts, criteria))
+    return verdict(derive(clean_facts(facts, criteria)), criteria)
+
+
+def verdict(known: Mapping[str, Any], criteria: Criteria) -> EligibilityResult:
+    """The verdict on facts that are already checked and derived (``assess`` without the
+    checking): for callers that check a member's facts once and assess them on several
+    trials' criteria (``blend.eligibility.cohort``)."""
     failing: dict[str, str] = {}
     undecided: dict[str, str] = {}
     missing: set[str] = set()
@@ -76,4 +82,6 @@ def assess(facts: Mapping[str, Any], criteria: Criteria | None = None) -> Eligib
     status = INELIGIBLE if failing else PENDING if undecided else ELIGIBLE
     reasons = failing if failing else undecided
     ordered_missing = [key for key in criteria.facts if key in missing]
-    return EligibilityResult(status, reasons, undecided, ordered_missing, known, criteria.version)
+    return EligibilityResult(
+        status, reasons, undecided, ordered_missing, dict(known), criteria.version
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 Truth = bool | None
@@ -66,8 +67,14 @@ class Rule:
 
     def facts(self) -> set[str]:
         """Every fact key the rule may read."""
+        return set(self._keys)
+
+    @cached_property
+    def _keys(self) -> tuple[str, ...]:
+        """The fact keys, sorted, worked out once per rule (a cohort is assessed on the
+        same rules for every member: ``blend.eligibility.cohort``)."""
         own = {self.fact} if self.fact else set()
-        return own.union(*(c.facts() for c in self.children))
+        return tuple(sorted(own.union(*(c._keys for c in self.children))))
 
     def leaves(self) -> list[Rule]:
         """The leaf tests (``fact`` + operator), in reading order."""
@@ -77,7 +84,7 @@ class Rule:
 
     def missing(self, facts: Mapping[str, Any]) -> list[str]:
         """Fact keys that are missing and would let an unknown rule be decided."""
-        return sorted(key for key in self.facts() if facts.get(key) is None)
+        return [key for key in self._keys if facts.get(key) is None]
 
 
 def _kleene_all(values: Any) -> Truth:

@@ -87,6 +87,7 @@ BLEND_APPS = [
     "blend.apps.consent",
     "blend.apps.outbox",
     "blend.apps.screening",
+    "blend.apps.prescreening",  # next to screening in the menu; sits above allocation (LAYERS)
     "blend.apps.allocation",
     "blend.apps.offers",
     "blend.apps.treatment",

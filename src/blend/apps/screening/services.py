@@ -44,6 +44,11 @@ FinalityRule = Callable[[Participant, str], str | None]
 
 _finality_rules: dict[str, FinalityRule] = {}
 
+# Takes the participant and the trial; returns facts to start a first screening from.
+Prefill = Callable[[Participant, str], dict[str, Any]]
+
+_prefills: dict[str, Prefill] = {}
+
 # Facts that only the records give: a value entered for one of them is ignored.
 FROM_RECORDS = frozenset(
     {"age", "consent_randomization", "consent_questionnaires", "date_of_birth"}
@@ -70,6 +75,22 @@ def latest_screening(participant: Participant, trial: str | None = None) -> Scre
 def register_finality_rule(name: str, rule: FinalityRule) -> None:
     """Add (or replace, so that ``ready`` may run twice) the rule called ``name``."""
     _finality_rules[name] = rule
+
+
+def register_prefill(name: str, prefill: Prefill) -> None:
+    """Add (or replace) a source of facts for the first screening of a member: a higher
+    app (prescreening: the cohort's recorded facts) plugs in here at start-up."""
+    _prefills[name] = prefill
+
+
+def prefill_facts(participant: Participant, trial: str | None = None) -> dict[str, Any]:
+    """The facts a first screening for ``trial`` starts from (empty when none is known);
+    the nurse checks and completes them on the form, and nothing is saved until then."""
+    code = trial_code_or_default(trial)
+    facts: dict[str, Any] = {}
+    for prefill in _prefills.values():
+        facts.update(prefill(participant, code))
+    return facts
 
 
 def why_final(participant: Participant, trial: str | None = None) -> str | None:

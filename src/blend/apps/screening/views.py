@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blend.apps import discover
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
@@ -21,6 +22,7 @@ from blend.apps.screening.services import (
     criteria_for_signature,
     evaluate,
     latest_screening,
+    prefill_facts,
     save_screening,
     screening_log,
     screening_log_counts,
@@ -42,7 +44,15 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     trial = get_trial(current_trial(request))
     current = latest_screening(participant, trial.code)
-    initial = ScreeningForm.initial_from(current.facts, current.screened_on) if current else None
+    first_visit = current is None and request.method != "POST"
+    prefilled = prefill_facts(participant, trial.code) if first_visit else {}
+    initial = (
+        ScreeningForm.initial_from(current.facts, current.screened_on)
+        if current
+        else ScreeningForm.initial_from(prefilled, timezone.localdate())
+        if prefilled
+        else None
+    )
     form = ScreeningForm(
         request.POST or None,
         initial=initial,
@@ -80,6 +90,7 @@ def screen(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
             "result": result,
             "trial": trial,
             "criteria": trial.criteria.active,
+            "prefilled": bool(prefilled),
         },
         status=400 if form.errors else 200,
     )
@@ -162,6 +173,14 @@ def log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "status": status,
             "statuses": Status.choices,
             "counts": screening_log_counts(trial),
+            # Higher apps add their part (prescreening: the cohort denominator).
+            "panels": [
+                panel
+                for module in discover("panels")
+                if hasattr(module, "screening_log_panel")
+                for panel in [module.screening_log_panel(request, trial)]
+                if panel
+            ],
             "today": timezone.localdate(),
         },
     )

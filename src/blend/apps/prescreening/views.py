@@ -1,0 +1,80 @@
+"""The pre-screening worklist of the trial chosen in the top bar's switcher."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.accounts.permissions import require
+from blend.apps.prescreening.forms import CohortFactsForm
+from blend.apps.prescreening.services import (
+    PrescreeningError,
+    missing_summary,
+    record_cohort_facts,
+    recorded_facts,
+    worklist,
+)
+from blend.apps.registry.models import Participant
+from blend.apps.trials.http import current_trial
+
+
+@require(Cap.SCREENING_WRITE)
+def worklist_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Potentially eligible members not yet screened for the trial, each with a Screen
+    link to the screening form (prefilled from the cohort's facts)."""
+    found = worklist(current_trial(request))
+    to_screen = found.to_screen
+    page = Paginator(to_screen, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "prescreening/worklist.html",
+        {
+            "worklist": found,
+            "trial": found.trial,
+            "page": page,
+            "refused": found.refused,
+            "eligible": sum(1 for row in to_screen if row.status == "eligible"),
+            "pending": sum(1 for row in to_screen if row.status == "pending"),
+            "missing": missing_summary(to_screen),
+        },
+    )
+
+
+@require(Cap.PARTICIPANT_WRITE)
+def record_facts(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
+    """Record what the cohort knows about a member (every trial's pre-screening reads it)."""
+    participant = get_object_or_404(Participant, study_id=study_id)
+    recorded = recorded_facts(participant)
+    form = CohortFactsForm(
+        request.POST or None,
+        initial=CohortFactsForm.initial_from(recorded, timezone.localdate()) if recorded else None,
+        editing=bool(recorded),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_cohort_facts(
+                participant,
+                form.facts(),
+                on=form.cleaned_data["screened_on"],
+                user=request.user,
+                source=form.cleaned_data["source"],
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except PrescreeningError as error:
+            for field, message in error.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Cohort facts saved."))
+            return redirect("participant-detail", study_id=study_id)
+    return render(
+        request,
+        "prescreening/facts.html",
+        {"form": form, "participant": participant},
+        status=400 if form.errors else 200,
+    )
