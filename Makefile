@@ -22,9 +22,11 @@ migrate: install local-settings
 
 # The demo randomizes with its own secret seed, made once per machine and kept in var/
 # (production reads BLEND_RANDOMIZATION_SEED_FILE from a secret store; see docs/deployment.md).
+# Each trial has its own seed (docs/trials.md): BLEND's, and VERTICAL's.
 DEMO_SEED := var/demo-randomization.seed
+DEMO_SEED_VERTICAL := var/demo-randomization-VERTICAL.seed
 
-$(DEMO_SEED):
+$(DEMO_SEED) $(DEMO_SEED_VERTICAL):
 	mkdir -p var
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 
@@ -34,12 +36,13 @@ $(DEMO_SEED):
 # printed address and the patient links to port 8100. Production never has this file.
 LOCAL_SETTINGS := var/local.env
 
-local-settings: $(DEMO_SEED)
+local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL)
 	@printf '%s\n' \
 	  '# Written by `make demo` for this checkout only; the environment overrides it.' \
 	  '# Never copy it to a server: `blend check --deploy` refuses it.' \
 	  'BLEND_DEBUG=1' \
 	  'BLEND_RANDOMIZATION_SEED_FILE=$(abspath $(DEMO_SEED))' \
+	  'BLEND_RANDOMIZATION_SEED_VERTICAL_FILE=$(abspath $(DEMO_SEED_VERTICAL))' \
 	  'BLEND_PUBLIC_BASE_URL=http://$(HOST):$(PORT)' \
 	  'BLEND_ALLOWED_HOSTS=$(HOST),127.0.0.1,localhost,testserver' > $(LOCAL_SETTINGS)
 	@echo "== settings for every blend command: $(LOCAL_SETTINGS) (http://$(HOST):$(PORT))"

@@ -19,6 +19,7 @@ from blend.apps.trials.lookup import default_trial_code
 def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
     rng, nurse = ctx.rng, ctx.users["nurse"]
     randomized = []
+    others: dict[str, list[Any]] = {}  # trial -> its members, for the later demo steps
     refused = []
     confirmed = (
         Screening.objects.filter(confirmed_at__isnull=False)
@@ -40,5 +41,8 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
             continue
         if screening.trial == default_trial_code():
             randomized.append(participant)
+        else:
+            others.setdefault(screening.trial, []).append(participant)
     ctx.extra["randomized"] = randomized
     ctx.extra["overlap_refused"] = refused
+    ctx.extra["randomized_by_trial"] = others

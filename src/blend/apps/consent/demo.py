@@ -10,6 +10,7 @@ from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.consent.services import record_consent, withdraw_consent
 
 VERSIONS = [
+    ("PRESENT v1.0", date(2013, 1, 1), date(2020, 12, 31)),
     ("PRESENT v2.0", date(2021, 1, 1), date(2023, 12, 31)),
     ("PRESENT v3.0", date(2024, 1, 1), None),
 ]
@@ -29,6 +30,18 @@ def populate(ctx: Any) -> None:
         for v, f, u in VERSIONS
     ]
     rng, nurse = ctx.rng, ctx.users["nurse"]
+    for participant in ctx.extra.get("vertical_cohort", []):
+        # VERTICAL's members: every one was randomized, so every one had consented to it.
+        version = _version_on(versions, participant.registered_on)
+        for item in "abcde":
+            record_consent(
+                participant,
+                item,
+                "yes",
+                on=participant.registered_on,
+                form_version=version,
+                user=nurse,
+            )
     for participant in ctx.participants:
         on = participant.registered_on
         version = _version_on(versions, on)

@@ -3,6 +3,7 @@ quarter refuse, a few are never offered (death or deterioration), recent ones ar
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ NOT_OFFERED = ["died before the offer", "clinical deterioration", "surgery no lo
 
 
 def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits above this one)
+    populate_vertical(ctx)
     rng, nurse = ctx.rng, ctx.users["nurse"]
     version = services.trial_consent_versions()[0]
     for participant in ctx.extra.get("randomized", []):
@@ -48,4 +50,28 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
         else:
             services.record_acceptance(
                 participant, on=decided_on, consent_version=version, user=nurse
+            )
+
+
+def populate_vertical(ctx: Any) -> None:
+    """VERTICAL's intervention arm was offered SBRT at randomization; most accepted."""
+    rng, nurse = random.Random("vertical-offers"), ctx.users["nurse"]
+    version = services.trial_consent_versions("VERTICAL")[0]
+    for participant in ctx.extra.get("randomized_by_trial", {}).get("VERTICAL", []):
+        allocation = participant.allocations.get(trial="VERTICAL")
+        if allocation.arm != Arm.INTERVENTION:
+            continue
+        on = timezone.localdate(allocation.allocated_at)
+        services.make_offer(participant, on=on, user=nurse, trial="VERTICAL")
+        if rng.random() < 0.12:
+            services.record_refusal(
+                participant,
+                on=on,
+                reason="prefers the usual treatment",
+                user=nurse,
+                trial="VERTICAL",
+            )
+        else:
+            services.record_acceptance(
+                participant, on=on, consent_version=version, user=nurse, trial="VERTICAL"
             )

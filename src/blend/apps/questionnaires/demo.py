@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from blend.apps.allocation.models import Allocation
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
 from blend.apps.outbox.services import queue_many
@@ -155,6 +156,8 @@ def populate(ctx: Any) -> None:
         Assessment.objects.select_related("participant").order_by("participant_id", "target_on")
     )
     status_of = statuses(assessments, ctx.today)
+    # The arm each member was allocated to, in any trial: what the synthetic answers follow.
+    arms = dict(Allocation.objects.values_list("participant_id", "arm"))
     profiles: dict[int, float] = {}
     counts: dict[str, int] = {}
     done: list[tuple[Assessment, str]] = []
@@ -162,7 +165,7 @@ def populate(ctx: Any) -> None:
         profile = profiles.setdefault(
             a.participant_id, PROFILES[rng.choice(["keen", "keen", "usual", "struggling"])]
         )
-        arm = getattr(getattr(a.participant, "allocation", None), "arm", None)
+        arm = arms.get(a.participant_id)
         outcome = _one(rng, a, status_of[a.pk], profile, arm, ctx)
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome != "none":

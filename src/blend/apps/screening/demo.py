@@ -136,4 +136,66 @@ def populate(ctx: Any) -> None:  # ctx: demo's DemoContext (the demo app sits ab
             confirm_eligibility(
                 participant, user=investigator, password=ctx.password, now=at(confirm_on, rng)
             )
+    _screen_for_vertical(ctx, investigator, nurse)
     ctx.extra["screened"] = Screening.objects.count()
+
+
+def vertical_facts(rng: random.Random) -> dict[str, Any]:
+    """The screening facts of a VERTICAL candidate: painful, stable spinal metastases; about
+    one in six is not eligible (an unstable spine, cord compression or a low KPS)."""
+    facts: dict[str, Any] = {
+        "malignancy_proof": "histology",
+        "bone_metastases_imaging": True,
+        "index_levels": [rng.choice(THORACOLUMBAR)],
+        "max_segments_per_lesion": rng.choice([1, 1, 2, 3]),
+        "unaffected_vertebra_adjacent": True,
+        "painful_lesions": rng.choice([1, 1, 2]),
+        "spinal_cord_compression": False,
+        "neurological_signs": rng.choice(["none", "none", "mild"]),
+        "neurological_deficit_worsening": False,
+        "kps": rng.choice([60, 70, 70, 80, 90]),
+        "pain_score": rng.randint(4, 9),
+        "mri_contraindicated": False,
+        "radiosensitive_histology": False,
+        "sbrt_feasible": True,
+        "life_expectancy_months": rng.choice([6, 9, 12, 24]),
+        "systemic_therapy_within_24h": False,
+        "prior_radiotherapy_index": False,
+        "unstable_spine_needs_stabilization": False,
+    }
+    if rng.random() < 0.17:
+        facts.update(
+            rng.choice(
+                [
+                    {"unstable_spine_needs_stabilization": True},
+                    {"spinal_cord_compression": True},
+                    {"kps": 40},
+                ]
+            )
+        )
+    return facts
+
+
+def _screen_for_vertical(ctx: Any, investigator: Any, nurse: Any) -> None:
+    """VERTICAL's screenings, at cohort entry (2015-2019), on its own criteria; and a few
+    long-term survivors screened for BLEND years later for a new lesion (members screened
+    for both trials: BLEND excludes radiotherapy before at the index level)."""
+    rng = random.Random(f"vertical-screening-{len(ctx.participants)}")
+    members = ctx.extra.get("vertical_cohort", [])
+    for participant in members:
+        on = participant.registered_on + timedelta(days=rng.randint(0, 7))
+        screening = save_screening(
+            participant, vertical_facts(rng), on=on, user=nurse, trial="VERTICAL"
+        )
+        if screening.status == "eligible":
+            confirm_eligibility(
+                participant,
+                user=investigator,
+                password=ctx.password,
+                now=at(on + timedelta(days=1), rng),
+                trial="VERTICAL",
+            )
+    for participant in members[-3:]:
+        on = ctx.today - timedelta(days=rng.randint(20, 120))
+        facts = {**demo_facts(rng, participant.primary_tumour), "prior_radiotherapy_index": True}
+        save_screening(participant, facts, on=on, user=nurse, trial="BLEND")

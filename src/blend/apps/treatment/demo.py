@@ -5,6 +5,7 @@ of the cohort outside the trial (they get the cohort's routine questionnaires to
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,9 +13,10 @@ from django.utils import timezone
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_send_questionnaires
+from blend.apps.offers.services import offer_state
 from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import default_pathway, record_treatment, start_from_record
-from blend.apps.trials.lookup import default_trial_code
+from blend.apps.trials.lookup import default_trial_code, get_trial
 
 LEVELS = ["T4-T8", "T9-T12", "T10-L1", "T11-L1", "T12-L2", "L1-L3", "L2-L4", "T6-T9"]
 
@@ -99,6 +101,7 @@ def populate(ctx: Any) -> None:
             continue
         planned = participant.registered_on + timedelta(days=rng.randint(1, 10))
         record_treatment(participant, _standard(rng, planned, today, surgery=False), user=nurse)
+    _treat_vertical(ctx, nurse)
     ctx.extra["treated"] = True
     # What the follow-up demo needs of each treatment, handed on so that it need not import this app.
     ctx.extra["treatments"] = [
@@ -113,3 +116,35 @@ def populate(ctx: Any) -> None:
             "participant_id"
         )
     ]
+
+
+def _treat_vertical(ctx: Any, nurse: Any) -> None:
+    """VERTICAL's single fractions, recorded as its treatment.toml says, within a week of
+    randomization: SBRT 1 x 18 Gy for those who accepted, 1 x 8 Gy otherwise (a refuser
+    gets the usual treatment); now and then a fraction is given at another dose."""
+    rng = random.Random("vertical-treatment")
+    plan = get_trial("VERTICAL").treatment
+    for participant in ctx.extra.get("randomized_by_trial", {}).get("VERTICAL", []):
+        allocation = participant.allocations.get(trial="VERTICAL")
+        given = allocation.arm
+        if given == "intervention" and offer_state(participant, "VERTICAL") != "accepted":
+            given = "control"
+        day = timezone.localdate(allocation.allocated_at) + timedelta(days=rng.randint(1, 7))
+        (procedure,) = plan.arm(given).procedures
+        dose = procedure.dose_gy if rng.random() > 0.04 else 16.0
+        record_treatment(
+            participant,
+            {
+                "planned_on": day,
+                "arm_given": given,
+                "procedures": {
+                    procedure.code: {
+                        "on": day.isoformat(),
+                        "dose_gy": dose,
+                        "fractions": procedure.fractions,
+                    }
+                },
+            },
+            user=nurse,
+            trial="VERTICAL",
+        )
