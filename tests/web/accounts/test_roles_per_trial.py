@@ -171,7 +171,7 @@ def test_createstaff_takes_trials_and_refuses_an_unknown_one_whole(monkeypatch: 
 
 def test_staff_trials_lists_grants_and_revokes_all_or_nothing(personas: dict[str, User]) -> None:
     out = io.StringIO()
-    call_command("staff-trials".replace("-", "_"), "monitor_mo", stdout=out)
+    call_command("staff_trials", "monitor_mo", stdout=out)
     assert "no roles per trial: works in every trial as monitor" in out.getvalue()
     out = io.StringIO()
     call_command("staff_trials", "monitor_mo", "--grant", "VERTICAL", stdout=out)
@@ -191,6 +191,24 @@ def test_the_staff_page_shows_each_accounts_trials(
     page = client_for("admin_ada").get("/accounts/staff/").content.decode()
     assert re.search(r'data-testid="trials-nurse_bea">BLEND: nurse<', page)
     assert re.search(r'data-testid="trials-nurse_nina"><span class="muted">every trial', page)
+
+
+def test_the_menu_and_the_roles_page_follow_the_role_in_the_current_trial(
+    client_for: Any, personas: dict[str, User]
+) -> None:
+    ada = personas["admin_ada"]
+    grant_trial_role(ada, "VERTICAL", "admin", by=ada)
+    grant_trial_role(ada, "BLEND", "monitor", by=ada)
+    client = client_for("admin_ada")
+    client.post("/trials/switch/", {"trial": "VERTICAL", "next": "/"})
+    assert 'href="/allocation/overview/"' in client.get("/").content.decode()
+    assert client.get("/allocation/overview/").status_code == 200
+    client.post("/trials/switch/", {"trial": "BLEND", "next": "/"})
+    assert 'href="/allocation/overview/"' not in client.get("/").content.decode()
+    assert client.get("/allocation/overview/").status_code == 403
+    assert client.get("/accounts/staff/").status_code == 200  # users.manage: her own role
+    roles = client.get("/accounts/roles/").content.decode()
+    assert roles.count("per trial") == len(TRIAL_CAPABILITIES)
 
 
 # --- the switcher -----------------------------------------------------------------------
