@@ -32,6 +32,14 @@ PERSONAS = {
     "admin_ada": Role.ADMIN,
 }
 
+#: Staff with roles per trial (``accounts.TrialRole``): each works only in the trials
+#: named, with the role given there. ``nurse_bea`` works in BLEND and not in VERTICAL;
+#: ``monitor_vic`` monitors VERTICAL only, so sees VERTICAL's arms and never BLEND's.
+TRIAL_PERSONAS: dict[str, tuple[Role, dict[str, Role]]] = {
+    "nurse_bea": (Role.NURSE, {"BLEND": Role.NURSE}),
+    "monitor_vic": (Role.MONITOR, {"VERTICAL": Role.MONITOR}),
+}
+
 
 @pytest.fixture
 def site(db: Any) -> Site:
@@ -47,6 +55,21 @@ def personas(db: Any, site: Site) -> dict[str, User]:
         )
         users[username] = user
     return users
+
+
+@pytest.fixture
+def trial_personas(personas: dict[str, User], site: Site) -> dict[str, User]:
+    """Add the ``TRIAL_PERSONAS`` to ``personas`` (so ``client_for`` knows them)."""
+    from blend.apps.accounts.services import grant_trial_role
+
+    for username, (role, trials) in TRIAL_PERSONAS.items():
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, role=role.value, site=site
+        )
+        for code, trial_role in trials.items():
+            grant_trial_role(user, code, trial_role.value, by=personas["admin_ada"])
+        personas[username] = user
+    return personas
 
 
 @pytest.fixture

@@ -7,3 +7,11 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     url_prefix = "accounts/"
     nav = [("accounts:staff", _("Staff"), "users.manage")]
+
+    def ready(self) -> None:
+        # The trials app sits below this one: tell it which trials a user may work in
+        # (their roles per trial), so its switcher offers and accepts only those.
+        from blend.apps.accounts.permissions import open_trials_of
+        from blend.apps.trials.http import register_trial_access
+
+        register_trial_access(open_trials_of)

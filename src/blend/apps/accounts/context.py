@@ -2,6 +2,7 @@
 
 Each app declares ``nav = [(url_name, label, capability), ...]`` on its AppConfig,
 so the menu grows with the apps and never shows a page the role cannot open.
+Capabilities held per trial count in the trial the user is working in.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from django.apps import apps
 from django.http import HttpRequest
 from django.urls import reverse
 
+from blend.apps.accounts.domain import Cap
+from blend.apps.trials.http import current_trial
+
 
 def role(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {}
+    trial = current_trial(request)
     items = []
     for config in apps.get_app_configs():
         for url_name, label, capability in getattr(config, "nav", ()):
-            if capability is None or user.can(capability):
+            if capability is None or user.can(capability, trial=trial):
                 items.append({"url": reverse(url_name), "label": label})
-    from blend.apps.accounts.domain import capabilities_of
-
-    caps = {cap.value for cap in capabilities_of(user.role)} if user.is_active else set()
+    caps = {cap.value for cap in Cap if user.can(cap, trial=trial)}
     return {"role_label": user.role_label, "nav_items": items, "caps": caps}

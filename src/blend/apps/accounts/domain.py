@@ -1,8 +1,12 @@
 """Roles and the permission matrix: the one place that says who may do what.
 
-Views call ``require(capability)``; the API calls ``has_capability``; docs/roles.md
+Views call ``require(capability)``; the API calls ``need``; docs/roles.md
 is generated from ``ROLE_CAPABILITIES`` and a test keeps the two equal. Least
 privilege: a role gets a capability only when its daily work needs it.
+
+Some capabilities act on one trial's records (``TRIAL_CAPABILITIES``): a staff member
+may hold them in one trial of the cohort and not in another (``accounts.TrialRole``).
+The rest act on the cohort and come from the user's own role.
 """
 
 from __future__ import annotations
@@ -99,6 +103,25 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Cap]] = {
     ),
 }
 
+#: The capabilities that act on one trial's records, granted per trial (``TrialRole``):
+#: screening and confirming eligibility for the trial, randomizing into it, seeing its
+#: arms (and the offers and treatment records that reveal them) and its counts per arm.
+#: Everything else acts on the cohort (its members, identifiers, consent, routine
+#: follow-up and questionnaires, adverse events, queries, locks, sign-offs, exports and
+#: staff accounts) and comes from ``User.role``. The treatment form is gated per trial
+#: by ``allocation.view`` (a treatment record reveals the arm), ``clinical.write`` itself
+#: is cohort-level because it also covers the cohort's clinical follow-up.
+TRIAL_CAPABILITIES: frozenset[Cap] = frozenset(
+    {
+        Cap.SCREENING_WRITE,
+        Cap.ELIGIBILITY_CONFIRM,
+        Cap.RANDOMIZE,
+        Cap.ALLOCATION_VIEW,
+        Cap.RANDOMIZATION_OVERVIEW,
+        Cap.OFFER_WRITE,
+    }
+)
+
 CAPABILITY_HELP: dict[Cap, str] = {
     Cap.PARTICIPANT_VIEW: "See the participant list and pages (pseudonymous data)",
     Cap.PARTICIPANT_WRITE: "Register participants and edit their cohort data",
@@ -137,13 +160,21 @@ def role_has(role: str | None, capability: Cap | str) -> bool:
     return Cap(capability) in capabilities_of(role)
 
 
+def is_trial_scoped(capability: Cap | str) -> bool:
+    """Whether ``capability`` is held per trial (``TRIAL_CAPABILITIES``)."""
+    return Cap(capability) in TRIAL_CAPABILITIES
+
+
 def permission_matrix_markdown() -> str:
-    """The permission matrix as a Markdown table (docs/roles.md embeds it)."""
+    """The permission matrix as a Markdown table (docs/roles.md embeds it). The column
+    "held" says whether a capability is held per trial or for the cohort."""
     roles = list(Role)
-    head = "| capability | what it allows | " + " | ".join(r.value for r in roles) + " |"
-    rule = "|---|---|" + "---|" * len(roles)
+    head = "| capability | what it allows | held | " + " | ".join(r.value for r in roles) + " |"
+    rule = "|---|---|---|" + "---|" * len(roles)
     rows = [
         f"| `{cap.value}` | {CAPABILITY_HELP[cap]} | "
+        + ("per trial" if cap in TRIAL_CAPABILITIES else "cohort")
+        + " | "
         + " | ".join("✔" if cap in ROLE_CAPABILITIES[r] else "" for r in roles)
         + " |"
         for cap in Cap

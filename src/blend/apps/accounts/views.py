@@ -8,7 +8,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts import services
-from blend.apps.accounts.domain import CAPABILITY_HELP, ROLE_CAPABILITIES, ROLE_LABELS, Cap, Role
+from blend.apps.accounts.domain import (
+    CAPABILITY_HELP,
+    ROLE_CAPABILITIES,
+    ROLE_LABELS,
+    Cap,
+    Role,
+    is_trial_scoped,
+)
 from blend.apps.accounts.forms import ReasonForm, StaffForm
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.models import User
@@ -25,6 +32,7 @@ def role_matrix(request: HttpRequest) -> HttpResponse:
         {
             "cap": cap.value,
             "help": CAPABILITY_HELP[cap],
+            "per_trial": is_trial_scoped(cap),
             "cells": [cap in ROLE_CAPABILITIES[r] for r in Role],
         }
         for cap in Cap
@@ -46,7 +54,7 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Account created."))
             return redirect("accounts:staff")
-    users = User.objects.order_by("username")
+    users = User.objects.order_by("username").prefetch_related("trial_role_set")
     return render(
         request,
         "accounts/staff.html",

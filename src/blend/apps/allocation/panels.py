@@ -28,8 +28,8 @@ def participant_panel(
         "template": "allocation/_panel.html",
         "context": {
             "allocation": allocation,
-            "show_arm": user.can(Cap.ALLOCATION_VIEW),
-            "can_randomize": user.can(Cap.RANDOMIZE),
+            "show_arm": user.can(Cap.ALLOCATION_VIEW, trial=trial),
+            "can_randomize": user.can(Cap.RANDOMIZE, trial=trial),
             "study_id": participant.study_id,
             "trial": trial,
         },
@@ -46,7 +46,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     cards: list[dict[str, Any]] = [
         {"label": f"randomized into {trial}", "value": allocated.count()}
     ]
-    if user.can(Cap.RANDOMIZE):
+    if user.can(Cap.RANDOMIZE, trial=trial):
         ready = [
             s.participant
             for s in Screening.objects.filter(trial=trial, confirmed_at__isnull=False)

@@ -62,7 +62,7 @@ def randomize_view(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             error = str(exc)
         else:
             messages.success(request, _("Randomized."))
-            if request.user.can(Cap.ALLOCATION_VIEW):
+            if request.user.can(Cap.ALLOCATION_VIEW, trial=trial):
                 return redirect("allocation:detail", study_id=study_id)
             return redirect("participant-detail", study_id=study_id)
     return render(

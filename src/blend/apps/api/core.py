@@ -17,9 +17,10 @@ from ninja.throttling import BaseThrottle
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
-from blend.apps.accounts.permissions import check
+from blend.apps.accounts.permissions import check_request
 from blend.apps.api import errors
 from blend.apps.api.tokens import hash_token, user_for
+from blend.apps.trials.lookup import UnknownTrial, trial_code_or_default
 
 RATE_KEY = "blend.api_rate_key"  # the token's throttle key, set on the request by TokenAuth
 
@@ -101,9 +102,12 @@ def responses(schema: Any) -> dict[int, Any]:
 
 
 def need(request: HttpRequest, *capabilities: Cap) -> None:
-    """The same capability check as the user interface (``accounts.permissions``)."""
-    for capability in capabilities:
-        check(request.user, capability)
+    """The same capability check as the user interface (``accounts.permissions``): a
+    per-trial capability in the request's ``?trial=`` (the default trial when absent; an
+    unknown code is a 422 naming the known ones), and a ``?trial=`` the user has no role
+    in is refused whatever the capability."""
+    trial = trial_code_or_default(request.GET.get("trial") or None)
+    check_request(request, capabilities, trial)
 
 
 api = NinjaAPI(
@@ -117,6 +121,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
+errors.add_status(api, UnknownTrial, 422)  # ?trial= names no trial of the cohort
 
 
 def add_error(exception: type[Exception], status: int) -> None:

@@ -12,9 +12,10 @@ from typing import Any
 from ninja import Router, Schema
 
 from blend.apps import discover
-from blend.apps.accounts.domain import capabilities_of
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.api.core import api, responses
+from blend.apps.trials.lookup import known_trial_codes, trial_code_or_default
 
 router = Router(tags=["trial"])
 
@@ -22,16 +23,25 @@ router = Router(tags=["trial"])
 class MeOut(Schema):
     username: str
     role: str
+    trial: str
     capabilities: list[str]
+    trials: dict[str, str]
 
 
 @router.get("/me", response=responses(MeOut), summary="Who am I, and what may I do")
-def me(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+def me(request: AuthenticatedHttpRequest, trial: str | None = None) -> dict[str, Any]:
+    """``capabilities`` in ``?trial=`` (the default trial when absent): the per-trial
+    ones follow the role there; ``trials``: each trial the user works in, with that role."""
     user = request.user
+    code = trial_code_or_default(trial)
     return {
         "username": user.get_username(),
         "role": user.role,
-        "capabilities": sorted(c.value for c in capabilities_of(user.role)),
+        "trial": code,
+        "capabilities": sorted(c.value for c in Cap if user.can(c, trial=code)),
+        "trials": {
+            t: role for t in known_trial_codes() if user.works_in(t) and (role := user.role_in(t))
+        },
     }
 
 

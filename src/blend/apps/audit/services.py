@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -90,7 +91,7 @@ def participant_history(
     participant: Any,
     *,
     include_identifiers: bool,
-    include_allocation: bool = False,
+    include_allocation: bool | Collection[str] = False,
     include_events: bool = True,
 ) -> list[dict[str, Any]]:
     """Every field-level change and business event for one participant, newest first.
@@ -99,26 +100,63 @@ def participant_history(
     ``include_identifiers``; rows of models whose mere existence reveals an arm
     (``REVEALS_ALLOCATION``: allocation, offer, treatment pathway) need
     ``include_allocation``, because ``audit.view`` does not imply ``allocation.view``.
-    One query per audited model plus one for the events, however long the trail.
+    ``include_allocation`` is True (every trial), False (none) or the trial codes whose
+    arms may be shown (``allocation.view`` is held per trial): such a row, or an event
+    about one, is kept only when its record's ``trial`` is among them.
+    One query per audited model plus one for the events, however long the trail (and,
+    for a set of trials, one per arm-revealing model to learn its records' trials).
     """
+    trials = _trial_filter(include_allocation)
     rows: list[dict[str, Any]] = []
     for model in _history_models():
         source = model.instance_type
         if not include_identifiers and getattr(source, "HOLDS_IDENTIFIERS", False):
             continue
-        if not include_allocation and getattr(source, "REVEALS_ALLOCATION", False):
+        reveals = getattr(source, "REVEALS_ALLOCATION", False)
+        if reveals and trials is not None and not (trials and _has_trial(source)):
             continue
         filters = _participant_filter(model, participant)
         if filters is None:
             continue
+        if reveals and trials is not None:
+            filters["trial__in"] = sorted(trials)
         records = list(
             model.objects.filter(**filters).select_related("history_user").order_by("history_date")
         )
         rows += _describe(model, records)
     if include_events:
-        rows += _events(participant, include_allocation=include_allocation)
+        rows += _events(participant, trials=trials)
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows
+
+
+def _trial_filter(include_allocation: bool | Collection[str]) -> frozenset[str] | None:
+    """None: every trial's arms may show; else the trials whose may (empty: none)."""
+    if include_allocation is True:
+        return None
+    if include_allocation is False:
+        return frozenset()
+    return frozenset(include_allocation)
+
+
+def _has_trial(model: type[models.Model]) -> bool:
+    return any(f.name == "trial" for f in model._meta.concrete_fields)
+
+
+def _record_trials(participant: Any) -> dict[tuple[str, str], str]:
+    """(model label, pk) → trial of this participant's arm-revealing records."""
+    found: dict[tuple[str, str], str] = {}
+    for model in apps.get_models():
+        if not (getattr(model, "REVEALS_ALLOCATION", False) and _has_trial(model)):
+            continue
+        if not any(f.name == "participant" for f in model._meta.concrete_fields):
+            continue
+        label = model._meta.label
+        for pk, trial in model._default_manager.filter(participant=participant).values_list(
+            "pk", "trial"
+        ):
+            found[(label, str(pk))] = trial
+    return found
 
 
 def _reveals_allocation(label: str) -> bool:
@@ -134,8 +172,16 @@ def _arm_revealing_labels() -> frozenset[str]:
     )
 
 
-def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any]]:
+def _events(participant: Any, *, trials: frozenset[str] | None) -> list[dict[str, Any]]:
     events = AuditEvent.objects.filter(participant=participant).select_related("actor")
+    of_record = _record_trials(participant) if trials else {}
+
+    def shown(e: AuditEvent) -> bool:
+        if trials is None or not _reveals_allocation(e.object_type):
+            return True
+        trial = of_record.get((e.object_type, e.object_id)) or e.details.get("trial")
+        return trial in trials
+
     return [
         {
             "at": e.at,
@@ -154,7 +200,7 @@ def _events(participant: Any, *, include_allocation: bool) -> list[dict[str, Any
             ],
         }
         for e in events
-        if include_allocation or not _reveals_allocation(e.object_type)
+        if shown(e)
     ]
 
 

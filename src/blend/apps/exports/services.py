@@ -15,7 +15,8 @@ from blend.apps.audit.services import record_event
 from blend.apps.exports import formats
 from blend.apps.exports.analysis import build_analysis_dataset, write_analysis_dataset
 from blend.apps.exports.models import ExportLog
-from blend.apps.exports.tables import export_tables
+from blend.apps.exports.tables import arms_only_of, export_tables
+from blend.apps.trials.lookup import known_trial_codes, trial_code_or_default
 
 FULL_FORMATS = ("csv", "xlsx", "sav", "dta", "dictionary", "odm")
 
@@ -68,12 +69,23 @@ def _authorize(user: User | None, via: str) -> None:
         check(user, Cap.EXPORT)
 
 
+def _arm_trials(user: User | None) -> frozenset[str] | None:
+    """The trials whose arms ``user`` may export (None: every trial, for the operator)."""
+    if user is None:
+        return None
+    return frozenset(code for code in known_trial_codes() if user.can(Cap.ALLOCATION_VIEW, code))
+
+
 def export_analysis(
     folder: Path, *, user: User | None = None, via: str = "cli", trial: str | None = None
 ) -> ExportLog:
-    """The contract dataset of ``trial`` (the default trial for None)."""
+    """The contract dataset of ``trial`` (the default trial for None). It holds the
+    trial's arms, so a named user needs ``allocation.view`` in that trial."""
     _authorize(user, via)
-    dataset = build_analysis_dataset(trial=trial)
+    code = trial_code_or_default(trial)
+    if user is not None:
+        check(user, Cap.ALLOCATION_VIEW, trial=code)
+    dataset = build_analysis_dataset(trial=code)
     rows = write_analysis_dataset(folder, dataset)
     return _log(
         "analysis",
@@ -97,7 +109,8 @@ def export_full(
             f"format: expected some of {', '.join(FULL_FORMATS)}, got {', '.join(unknown)}"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    tables = export_tables()
+    # allocation.view is held per trial: the arms of a trial the user may not see stay out.
+    tables = arms_only_of(export_tables(), _arm_trials(user))
     rows: dict[str, int] = {}
     writers = {
         "csv": lambda: rows.update(formats.write_csv(folder, tables)),
@@ -112,5 +125,5 @@ def export_full(
     for name in chosen:
         writers[name]()
     if not rows:
-        rows = {t.name: t.model._default_manager.count() for t in tables}
+        rows = {t.name: t.queryset().count() for t in tables}
     return _log("full", folder, user=user, via=via, fmts=chosen, rows=rows)

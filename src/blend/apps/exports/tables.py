@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from functools import cache
 from typing import Any
@@ -59,6 +59,14 @@ class Table:
     label: str
     model: type[models.Model]
     columns: list[Column] = field(default_factory=list)
+    #: For a table whose rows reveal arms: only the rows of these trials (None: all).
+    trials: frozenset[str] | None = None
+
+    def queryset(self) -> models.QuerySet[Any]:
+        qs = self.model._default_manager.all()
+        if self.trials is not None:
+            qs = qs.filter(trial__in=sorted(self.trials)) if _has_trial(self.model) else qs.none()
+        return qs
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows in primary-key order, as stored (converted by ``cell`` for text formats)."""
@@ -67,8 +75,25 @@ class Table:
             f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"
         }
         lookups = [f"_text_{c.name}" if c.kind == "json" else c.lookup for c in self.columns]
-        qs = self.model._default_manager.annotate(**as_text).order_by("pk").values_list(*lookups)
+        qs = self.queryset().annotate(**as_text).order_by("pk").values_list(*lookups)
         yield from qs.iterator(chunk_size=5000)
+
+
+def _has_trial(model: type[models.Model]) -> bool:
+    return any(f.name == "trial" for f in model._meta.concrete_fields)
+
+
+def reveals_allocation(table: Table) -> bool:
+    return bool(getattr(table.model, "REVEALS_ALLOCATION", False))
+
+
+def arms_only_of(tables: list[Table], trials: frozenset[str] | None) -> list[Table]:
+    """``tables`` with the arm-revealing ones (allocation, log, offer, treatment) cut to
+    the rows of ``trials`` (None: every trial; the table itself stays, so the layout of
+    an export does not depend on who made it)."""
+    if trials is None:
+        return tables
+    return [replace(t, trials=trials) if reveals_allocation(t) else t for t in tables]
 
 
 def _is_history(model: type[models.Model]) -> bool:

@@ -19,6 +19,7 @@ from blend.apps.followup.domain import AssessmentStatus
 from blend.apps.followup.forms import CLINICAL_FORMS, VitalStatusForm
 from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.registry.models import Participant
+from blend.apps.trials.http import current_trial
 from blend.protocol.schedule import load_schedule
 
 PAGE_SIZE = 50
@@ -68,9 +69,10 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require(Cap.PARTICIPANT_VIEW)
 def completeness(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Per timepoint; per arm only for roles that may see arms."""
-    by_arm = request.user.can(Cap.ALLOCATION_VIEW)
-    table = services.completeness(by_arm=by_arm)
+    """Per timepoint; per arm (of the trial worked in) only for those who may see its arms."""
+    trial = current_trial(request)
+    by_arm = request.user.can(Cap.ALLOCATION_VIEW, trial=trial)
+    table = services.completeness(by_arm=by_arm, trial=trial)
     groups = ["intervention", "control", "cohort"] if by_arm else ["all"]
     rows = []
     for code in load_schedule().codes:

@@ -20,9 +20,9 @@ def participant_panel(
     request: AuthenticatedHttpRequest, participant: Participant
 ) -> dict[str, Any] | None:
     user = request.user
-    if not user.can(Cap.ALLOCATION_VIEW):
-        return None
     trial = current_trial(request)
+    if not user.can(Cap.ALLOCATION_VIEW, trial=trial):
+        return None
     if not Allocation.objects.filter(
         participant=participant, trial=trial, arm=Arm.INTERVENTION
     ).exists():
@@ -38,16 +38,16 @@ def participant_panel(
             "offer": offer,
             "study_id": participant.study_id,
             "trial": trial,
-            "can_write": user.can(Cap.OFFER_WRITE),
+            "can_write": user.can(Cap.OFFER_WRITE, trial=trial),
         },
     }
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
-    user = request.user
-    if not (user.can(Cap.OFFER_WRITE) and user.can(Cap.ALLOCATION_VIEW)):
+    user, trial = request.user, current_trial(request)
+    if not (user.can(Cap.OFFER_WRITE, trial=trial) and user.can(Cap.ALLOCATION_VIEW, trial=trial)):
         return []
-    n = offer_worklist(current_trial(request)).count()
+    n = offer_worklist(trial).count()
     return [
         {
             "label": "offers to make or decide",

@@ -161,7 +161,7 @@ def make_offer(
     participant: Participant, *, on: date, user: User, trial: str | None = None
 ) -> Offer:
     code = trial_code_or_default(trial)
-    check(user, Cap.OFFER_WRITE)
+    check(user, Cap.OFFER_WRITE, trial=code)
     allocation = _intervention_allocation(participant, code)
     _check_date(allocation, on, "offered_on")
     if _locked_offer(participant, code) is not None:
@@ -178,7 +178,7 @@ def make_offer(
 
 
 def _decide(participant: Participant, on: date, user: User, trial: str) -> Offer:
-    check(user, Cap.OFFER_WRITE)
+    check(user, Cap.OFFER_WRITE, trial=trial)
     allocation = _intervention_allocation(participant, trial)
     _check_date(allocation, on, "decided_on")
     offer = _locked_offer(participant, trial)
@@ -230,7 +230,7 @@ def record_not_offered(
     """Not offered, or an open offer that could not go ahead (e.g. death or deterioration
     before the offer or the decision)."""
     code = trial_code_or_default(trial)
-    check(user, Cap.OFFER_WRITE)
+    check(user, Cap.OFFER_WRITE, trial=code)
     if not reason.strip():
         raise OfferError({"reason": "expected the reason the offer was not made, got nothing"})
     allocation = _intervention_allocation(participant, code)

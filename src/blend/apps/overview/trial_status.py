@@ -1,7 +1,8 @@
 """Each trial's status for one cohort member, as the participant page shows it.
 
 The arm, and anything that reveals it (an offer exists only in the intervention arm),
-is shown only to a user with ``allocation.view``; everyone else sees "randomized".
+is shown only to a user with ``allocation.view`` in that trial (it is held per trial);
+everyone else sees "randomized".
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from blend.apps.trials.lookup import trials_by_code
 
 
 def trial_rows(participant: Participant, user: User) -> list[dict[str, Any]]:
-    may_see_arm = user.can(Cap.ALLOCATION_VIEW)
     today = timezone.localdate()
     rows = []
     for code, trial in trials_by_code().items():
+        may_see_arm = user.can(Cap.ALLOCATION_VIEW, trial=code)
         screening = latest_screening(participant, code)
         arm = arm_of(participant, code)
         refusals = [] if arm else overlap_refusals(participant, code, today)
@@ -32,6 +33,7 @@ def trial_rows(participant: Participant, user: User) -> list[dict[str, Any]]:
             {
                 "code": code,
                 "title": trial.title,
+                "works_in": user.works_in(code),
                 "status": trial.status,
                 "screening": screening.get_status_display() if screening else None,
                 "confirmed": bool(screening and screening.confirmed_at),

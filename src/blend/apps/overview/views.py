@@ -18,6 +18,7 @@ from blend.apps.overview.panels import collect_dashboard_cards, collect_panels
 from blend.apps.overview.trial_status import trial_rows
 from blend.apps.registry.forms import ParticipantFilterForm
 from blend.apps.registry.models import Participant
+from blend.apps.trials.lookup import known_trial_codes
 from blend.protocol import load_protocol
 
 PAGE_SIZE = 50
@@ -95,7 +96,11 @@ def participant_detail(request: AuthenticatedHttpRequest, study_id: str) -> Http
         "history": participant_history(
             participant,
             include_identifiers=show_identity,
-            include_allocation=request.user.can(Cap.ALLOCATION_VIEW),
+            # Per trial: the allocation, offer and treatment rows of the trials whose
+            # arms this user may see.
+            include_allocation={
+                code for code in known_trial_codes() if request.user.can(Cap.ALLOCATION_VIEW, code)
+            },
         )
         if request.user.can(Cap.AUDIT_VIEW)
         else None,

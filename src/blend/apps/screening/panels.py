@@ -26,8 +26,9 @@ def participant_panel(
             "screening": screening,
             "trial": trial,
             "study_id": participant.study_id,
-            "can_screen": user.can(Cap.SCREENING_WRITE) and why_final(participant, trial) is None,
-            "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM)
+            "can_screen": user.can(Cap.SCREENING_WRITE, trial=trial)
+            and why_final(participant, trial) is None,
+            "can_confirm": user.can(Cap.ELIGIBILITY_CONFIRM, trial=trial)
             and screening is not None
             and screening.status == Status.ELIGIBLE
             and screening.confirmed_at is None,
@@ -44,7 +45,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     cards: list[dict[str, Any]] = [
         {"label": f"screened for {trial}", "value": screenings.count(), "url": log}
     ]
-    if user.can(Cap.SCREENING_WRITE):
+    if user.can(Cap.SCREENING_WRITE, trial=trial):
         pending = screenings.filter(status=Status.PENDING).count()
         cards.append(
             {
@@ -54,7 +55,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
                 "tone": "warn" if pending else "ok",
             }
         )
-    if user.can(Cap.ELIGIBILITY_CONFIRM):
+    if user.can(Cap.ELIGIBILITY_CONFIRM, trial=trial):
         waiting = screenings.filter(status=Status.ELIGIBLE, confirmed_at__isnull=True).count()
         cards.append(
             {

@@ -233,7 +233,7 @@ def save_screening(
     and clears an earlier confirmation; a registered finality rule (randomization)
     refuses it."""
     code = trial_code_or_default(trial)
-    check(user, Cap.SCREENING_WRITE)
+    check(user, Cap.SCREENING_WRITE, trial=code)
     _check_date(participant, on)
     result = evaluate(participant, facts, on, code)
     Participant.objects.select_for_update().filter(pk=participant.pk).first()
@@ -287,7 +287,7 @@ def confirm_eligibility(
     The facts are re-assessed first with today's consent records, so a consent withdrawn
     after the screening cannot slip through. ``now`` (a historical time stamp, not before
     the screening date) is for the demo and data migrations; the views never pass it."""
-    check(user, Cap.ELIGIBILITY_CONFIRM)
+    check(user, Cap.ELIGIBILITY_CONFIRM, trial=trial_code_or_default(trial))
     try:
         reauthenticate(request or _offline_request(), user, password)
     except ReauthenticationFailed as error:

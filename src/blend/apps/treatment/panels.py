@@ -21,7 +21,7 @@ from blend.apps.trials.lookup import get_trial
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     trial = current_trial(request)
     record = treatment_of(participant, trial)
-    may_see = request.user.can(Cap.ALLOCATION_VIEW)
+    may_see = request.user.can(Cap.ALLOCATION_VIEW, trial=trial)
     return {
         "template": "treatment/_panel.html",
         "context": {

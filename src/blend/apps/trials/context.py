@@ -1,4 +1,5 @@
-"""Template context: the trial switcher of the top bar."""
+"""Template context: the trial switcher of the top bar, listing the trials the user may
+work in."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from blend.apps.trials.http import current_trial
+from blend.apps.trials.http import current_trial, trials_open_to
 from blend.apps.trials.lookup import trials_by_code
 
 
@@ -16,9 +17,12 @@ def trial_switcher(request: HttpRequest) -> dict[str, Any]:
         return {}
     trials = trials_by_code()
     code = current_trial(request)
+    open_ = trials_open_to(user)  # only the trials the user has a role in
     return {
         "current_trial": trials[code],
         "trial_choices": [
-            {"code": c, "title": t.title, "status": t.status} for c, t in trials.items()
+            {"code": c, "title": t.title, "status": t.status}
+            for c, t in trials.items()
+            if c in open_
         ],
     }

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from blend.apps.trials.http import choose_trial
+from blend.apps.trials.http import TrialNotOpen, choose_trial
 from blend.apps.trials.lookup import UnknownTrial
 
 
@@ -24,6 +24,15 @@ def switch(request: HttpRequest) -> HttpResponse:
         code = choose_trial(request, request.POST.get("trial", ""))
     except UnknownTrial as error:
         messages.error(request, str(error))
+    except TrialNotOpen:
+        messages.error(
+            request,
+            _(
+                "You have no role in %(trial)s, so you cannot work in it. Ask the trial "
+                "administrator for one."
+            )
+            % {"trial": request.POST.get("trial", "")},
+        )
     else:
         messages.info(request, _("Now working in %(trial)s.") % {"trial": code})
     return redirect(target)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from blend.apps.accounts.domain import Role
-from blend.apps.accounts.services import StaffError, create_staff
+from blend.apps.accounts.services import StaffError, create_staff, parse_trial_role
 
 
 class Command(BaseCommand):
@@ -18,6 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--trial",
+            action="append",
+            default=[],
+            metavar="CODE[:ROLE]",
+            help="work only in this trial (repeat for several), with ROLE there "
+            "(default: --role); without --trial the account works in every trial",
+        )
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
@@ -36,7 +44,9 @@ class Command(BaseCommand):
                 password=password,
                 email=options["email"],
                 by=None,
+                trials=[parse_trial_role(t, options["role"]) for t in options["trial"]],
             )
         except StaffError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"Created {options['username']} ({options['role']}).")
+        where = ", ".join(options["trial"]) or "every trial"
+        self.stdout.write(f"Created {options['username']} ({options['role']}; {where}).")
