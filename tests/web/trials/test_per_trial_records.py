@@ -221,3 +221,18 @@ def test_offers_and_treatments_are_per_trial(
         offers.make_offer(member, on=on, user=nurse)  # not allocated in BLEND
     assert [a.participant for a in offers.offer_worklist("VERTICAL")] == [member]
     assert list(offers.offer_worklist("BLEND")) == []
+
+
+def test_the_allocation_service_checks_the_capability_in_the_trial(
+    make_participant: Any, trial_personas: dict[str, Any]
+) -> None:
+    personas = trial_personas
+    from django.core.exceptions import PermissionDenied
+
+    member = make_participant()
+    confirm_for_vertical(member, personas)
+    with pytest.raises(PermissionDenied, match="randomize"):
+        randomize(member, user=personas["statistician_stan"], trial="VERTICAL")
+    with pytest.raises(PermissionDenied, match="in trial VERTICAL"):
+        randomize(member, user=personas["nurse_bea"], trial="VERTICAL")  # a BLEND-only nurse
+    assert not Allocation.objects.exists() and not AllocationLog.objects.exists()

@@ -22,7 +22,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
+from blend.apps.accounts.permissions import check
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import (
     AllocationError,
@@ -196,6 +198,7 @@ def randomize(
     data migrations (a historical time stamp); it must not precede the confirmation.
     Views never pass it."""
     ctx = _context(trial)
+    check(user, Cap.RANDOMIZE, trial=ctx.trial)  # the service decides, whatever calls it
     confirmed_at = _check_may_randomize(participant, ctx.trial)
     now = now or timezone.now()
     if now < confirmed_at:
