@@ -21,13 +21,9 @@ from blend.apps.accounts.models import User
 from blend.apps.accounts.services import create_staff
 from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import ensure_site
+from blend.protocol import load_cohort
 
 DEMO_PASSWORD = "demo-blend-2026"
-DEMO_SITES = [
-    ("umcu", "UMC Utrecht"),
-    ("diak", "Diakonessenhuis Utrecht"),
-    ("antonius", "St. Antonius Nieuwegein"),
-]
 
 
 @dataclass
@@ -75,7 +71,8 @@ def load_demo(
     force: bool = False,
     progress: TextIO | OutputWrapper | None = None,
 ) -> bool:
-    sites = [ensure_site(code, name, user=None) for code, name in DEMO_SITES]
+    # The cohort's recruiting centres (cohort.toml [[sites]]).
+    sites = [ensure_site(site.code, site.name, user=None) for site in load_cohort().sites]
     users = _ensure_users(sites)
     if Participant.objects.exists() and not force:
         return False

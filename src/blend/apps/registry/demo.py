@@ -67,6 +67,11 @@ TUMOURS = (
 COHORT_START = date(2022, 10, 15)
 
 
+def _site_weights(sites: list[Any]) -> list[int]:
+    """The first centre (the coordinating one) recruits three times as many as each other."""
+    return [6] + [2] * (len(sites) - 1)
+
+
 def populate(ctx: Any) -> None:
     rng, nurse = ctx.rng, ctx.users["nurse"]
     span = (ctx.today - COHORT_START).days
@@ -85,7 +90,7 @@ def populate(ctx: Any) -> None:
             else rng.choice(["female", "male"])
         )
         registration = Registration(
-            site=rng.choices(ctx.sites, weights=[6, 2, 2])[0],
+            site=rng.choices(ctx.sites, weights=_site_weights(ctx.sites))[0],
             registered_on=entered,
             sex=sex,
             primary_tumour=tumour,
@@ -120,7 +125,7 @@ def _vertical_cohort(ctx: Any, nurse: Any) -> list[Participant]:
         entered = first + timedelta(days=int((last - first).days * (i + rng.random()) / n))
         tumour = rng.choice(TUMOURS)
         registration = Registration(
-            site=rng.choices(ctx.sites, weights=[6, 2, 2])[0],
+            site=rng.choices(ctx.sites, weights=_site_weights(ctx.sites))[0],
             registered_on=entered,
             sex="female"
             if tumour == "breast"

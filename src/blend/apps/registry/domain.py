@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+# The cohort's cohort.toml [identifiers] sets both; these are PRESENT's, for callers that
+# name none.
 STUDY_ID_PREFIX = "PRS"
+STUDY_ID_DIGITS = 5
 
 
 def check_digit(number: int) -> str:
@@ -19,8 +22,10 @@ def check_digit(number: int) -> str:
     return str((10 - total % 10) % 10)
 
 
-def format_study_id(number: int, prefix: str = STUDY_ID_PREFIX) -> str:
-    return f"{prefix}-{number:05d}-{check_digit(number)}"
+def format_study_id(
+    number: int, prefix: str = STUDY_ID_PREFIX, digits: int = STUDY_ID_DIGITS
+) -> str:
+    return f"{prefix}-{number:0{digits}d}-{check_digit(number)}"
 
 
 def is_valid_study_id(text: str, prefix: str = STUDY_ID_PREFIX) -> bool:

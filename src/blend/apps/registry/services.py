@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.registry.domain import STUDY_ID_PREFIX, format_study_id
+from blend.apps.registry.domain import format_study_id
 from blend.apps.registry.models import Identity, Participant, Site, StudyIdCounter
+from blend.protocol import load_cohort
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,15 @@ class Registration:
     preferred_language: str = "nl"
 
 
-def next_study_id(prefix: str = STUDY_ID_PREFIX) -> str:
-    """Take the next number under a row lock; numbers are never handed out twice."""
+def next_study_id(prefix: str | None = None) -> str:
+    """Take the next number under a row lock; numbers are never handed out twice. The
+    prefix and the number of digits are the cohort's (cohort.toml ``[identifiers]``)."""
+    cohort = load_cohort()
+    prefix = prefix or cohort.study_id_prefix
     counter, _ = StudyIdCounter.objects.select_for_update().get_or_create(prefix=prefix)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
-    return format_study_id(counter.last_number, prefix)
+    return format_study_id(counter.last_number, prefix, cohort.study_id_digits)
 
 
 @transaction.atomic
