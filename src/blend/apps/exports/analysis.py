@@ -404,13 +404,16 @@ def assessment_rows(src: Sources, randomized: set[int]) -> list[dict[str, Any]]:
 
 
 def adverse_event_rows(
-    study_ids: dict[int, str], randomized_on: dict[int, date]
+    study_ids: dict[int, str], randomized_on: dict[int, date], trial: str | None = None
 ) -> list[dict[str, Any]]:
-    """Trial AEs: onset on or after randomization (earlier events are the baseline condition).
-    One row per event: its initial report, updated by the latest follow-up report."""
+    """The trial's AEs: attributed to it, onset on or after randomization (earlier events
+    are the baseline condition). One row per event: its initial report, updated by the
+    latest follow-up report."""
     rows = []
     events = AdverseEvent.objects.filter(
-        follow_up_of__isnull=True, participant_id__in=list(randomized_on)
+        follow_up_of__isnull=True,
+        participant_id__in=list(randomized_on),
+        trial=trial_code_or_default(trial),
     )
     for ae in events.order_by("participant__study_id", "onset_date", "id").prefetch_related(
         "follow_ups"
@@ -536,7 +539,7 @@ def build_analysis_dataset(today: date | None = None, trial: str | None = None) 
         "screening.csv": screening_rows(src, randomized_on),
         "participants.csv": participant_rows(src, today),
         "assessments.csv": assessment_rows(src, set(randomized_on)),
-        "adverse_events.csv": adverse_event_rows(src.study_ids, randomized_on),
+        "adverse_events.csv": adverse_event_rows(src.study_ids, randomized_on, src.trial),
         "costs.csv": cost_rows(src, randomized_on),
     }
     return AnalysisDataset(meta, files)

@@ -65,6 +65,9 @@ class AdverseEvent(models.Model):
         related_name="follow_ups",
         verbose_name=_("follow-up of report"),
     )
+    # The trial the event belongs to: the one the member was last randomized in before its
+    # onset (blank: a cohort event outside any trial). A follow-up keeps its initial's.
+    trial = models.CharField(_("trial"), max_length=20, blank=True, db_index=True)
     term = models.CharField(_("CTCAE v5.0 term"), max_length=40, choices=term_choices())
     other_term = models.CharField(_("other CTCAE term"), max_length=120, blank=True)
     grade = models.PositiveSmallIntegerField(_("CTCAE grade"))

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.permissions import check
+from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.datamanagement.timeline import timeline_values
 from blend.apps.followup.models import VitalStatus
@@ -64,6 +65,21 @@ def report_hours() -> int:
     return int(settings_section().get("sae_report_hours", 24))
 
 
+def attributed_trial(ae: AdverseEvent) -> str:
+    """The trial the member was last randomized in on or before the event's onset, or ""
+    (a cohort event outside any trial). The arm plays no part: the attribution reveals
+    nothing that the randomization itself does not."""
+    trial = (
+        Allocation.objects.filter(
+            participant_id=ae.participant_id, allocated_at__date__lte=ae.onset_date
+        )
+        .order_by("-allocated_at")
+        .values_list("trial", flat=True)
+        .first()
+    )
+    return trial or ""
+
+
 def _validate(ae: AdverseEvent) -> None:
     values = {name: getattr(ae, name) for name in AE_FIELDS}
     values.update(timeline_values(ae.participant, timeline_names(ADVERSE_EVENT)))
@@ -104,13 +120,14 @@ def report_adverse_event(
     )
     _apply(ae, data)
     _validate(ae)
+    ae.trial = ae.follow_up_of.trial if ae.follow_up_of else attributed_trial(ae)
     audited_save(ae, user=user)
     record_event(
         "ae.report" if follow_up_of is None else "ae.follow_up",
         actor=user,
         participant=participant,
         obj=ae,
-        details={"term": ae.term, "grade": ae.grade, "serious": ae.serious},
+        details={"term": ae.term, "grade": ae.grade, "serious": ae.serious, "trial": ae.trial},
     )
     if ae.serious:
         notify_sae(ae, user=user)
@@ -126,6 +143,8 @@ def update_adverse_event(
     was_serious = ae.serious
     _apply(ae, changes)
     _validate(ae)
+    if ae.follow_up_of_id is None:  # a changed onset may move the event to another trial
+        ae.trial = attributed_trial(ae)
     audited_save(ae, user=user, reason=reason)
     record_event(
         "ae.update",
