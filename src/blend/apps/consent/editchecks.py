@@ -6,7 +6,7 @@ over every saved record (``CHECK_SETS``).
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from blend.apps.consent.models import ConsentRecord
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck
@@ -19,7 +19,7 @@ CONSENT_FORM: tuple[EditCheck, ...] = (
         "item_d",
         ("item_c", "item_d"),
         lambda v: v["item_d"] != "yes" or v["item_c"] == "yes",
-        N_(
+        gettext_noop(
             "must be “no” or “postponed” (not informed when allocated to control) "
             "unless item c (randomization) is “yes”"
         ),

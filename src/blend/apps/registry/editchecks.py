@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from blend.apps.registry.models import Participant
 from blend.editchecks import CheckSet, CrossField, DateOrder, EditCheck, Range
 
 FORM = "Cohort registration"
-AGE_RULE = N_("must give an age of 18–110 years at cohort entry")
+AGE_RULE = gettext_noop("must give an age of 18–110 years at cohort entry")
 
 
 def _age_between(born_key: str, lo: int, hi: int) -> Callable[[Mapping[str, Any]], bool]:

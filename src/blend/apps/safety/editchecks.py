@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from blend.apps.safety.domain import BY_CODE
 from blend.apps.safety.models import AdverseEvent, Seriousness
@@ -27,31 +27,41 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
         "grade",
         ("term", "grade"),
         _grade_allowed,
-        N_("must be a grade that CTCAE v5.0 defines for this term"),
+        gettext_noop("must be a grade that CTCAE v5.0 defines for this term"),
     ),
-    RequiredIf("AE03", "seriousness", lambda v: bool(v.get("serious")), N_("the event is serious")),
+    RequiredIf(
+        "AE03",
+        "seriousness",
+        lambda v: bool(v.get("serious")),
+        gettext_noop("the event is serious"),
+    ),
     CrossField(
         "AE04",
         "outcome",
         ("grade", "outcome"),
         lambda v: int(v["grade"]) != 5 or v["outcome"] == "fatal",
-        N_("must be “fatal” for a grade 5 event"),
+        gettext_noop("must be “fatal” for a grade 5 event"),
     ),
     CrossField(
         "AE05",
         "serious",
         ("seriousness",),
         lambda v: bool(v.get("serious")),
-        N_("must be ticked when a seriousness criterion is given"),
+        gettext_noop("must be ticked when a seriousness criterion is given"),
     ),
-    RequiredIf("AE06", "other_term", lambda v: v.get("term") == "other", N_("the term is “other”")),
+    RequiredIf(
+        "AE06",
+        "other_term",
+        lambda v: v.get("term") == "other",
+        gettext_noop("the term is “other”"),
+    ),
     DateOrder("AE07", "onset_date", "resolved_on"),
     DateOrder("AE08", "timeline.registered_on", "onset_date"),
     RequiredIf(
         "AE09",
         "resolved_on",
         lambda v: v.get("outcome") in {"recovered", "sequelae"},
-        N_("the outcome is recovered or recovered with sequelae"),
+        gettext_noop("the outcome is recovered or recovered with sequelae"),
     ),
     DateOrder("AE10", "onset_date", "timeline.death_date", blame="onset_date"),
     CrossField(
@@ -59,7 +69,7 @@ ADVERSE_EVENT: tuple[EditCheck, ...] = (
         "seriousness",
         ("grade", "seriousness"),
         lambda v: int(v["grade"]) != 5 or "death" in v["seriousness"],
-        N_("must include “results in death” for a grade 5 event"),
+        gettext_noop("must include “results in death” for a grade 5 event"),
     ),
     DateOrder("AE12", "timeline.randomized_on", "onset_date"),
 )
