@@ -45,6 +45,8 @@ from blend.randomization.spec import DesignSpec, SpecError, spec_from_section
 
 TRIALS_DIR = PACKAGE_DIR / "trials"
 TRIALS_DIRS_ENV = "BLEND_TRIALS_DIRS"
+# The longest trial consent form version an offer can record (offers.Offer).
+CONSENT_VERSION_LENGTH = 40
 REQUIRED_FILES = (
     "trial",
     "eligibility",
@@ -61,7 +63,8 @@ OPTIONAL_FILES = ("messages", "overlap")
 STATUSES = ("planned", "recruiting", "follow-up", "completed")
 ANALYSES = ("ancova", "risk_difference")
 ESTIMANDS = ("itt", "cace", "iv", "per_protocol")
-TRIAL_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,31}")
+# At most 20 characters: the length every per-trial record stores.
+TRIAL_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,19}")
 TRIAL_KEYS = (
     "code",
     "title",
@@ -202,7 +205,9 @@ def _code(about: Table, known_trials: Collection[str]) -> str:
     code = about.text("code")
     if not TRIAL_CODE.fullmatch(code):
         raise about.error(
-            "code", "capitals, digits and '-', starting with a capital (e.g. 'VERTICAL')", code
+            "code",
+            "2 to 20 capitals, digits and '-', starting with a capital (e.g. 'VERTICAL')",
+            code,
         )
     if code in known_trials:
         raise about.error(
@@ -380,6 +385,13 @@ def _check_sections(files: FolderFiles, cohort: Cohort) -> None:
     offers.only({"trial_consent_versions", "refusal_reasons", "not_offered_reasons"})
     for key in ("trial_consent_versions", "refusal_reasons", "not_offered_reasons"):
         offers.texts(key)
+    for version in offers.texts("trial_consent_versions"):
+        if len(version) > CONSENT_VERSION_LENGTH:  # what the offer record stores
+            raise offers.error(
+                "trial_consent_versions",
+                f"versions of at most {CONSENT_VERSION_LENGTH} characters",
+                version,
+            )
     _check_exports(Table(files.raw["exports"], files.path("exports")))
     _check_safety(Table(files.raw["safety"], files.path("safety")))
     datamanagement = Table(files.raw["datamanagement"], files.path("datamanagement"))

@@ -70,15 +70,15 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 def trial_secrets(prefix: str) -> dict[str, str]:
     """``{CODE: secret}`` from every ``PREFIX_CODE`` or ``PREFIX_CODE_FILE`` variable
     (``PREFIX_FILE`` itself is the default trial's file, not a trial called FILE)."""
-    pattern = re.compile(rf"^{re.escape(prefix)}_([A-Z0-9]+?)(_FILE)?$")
+    pattern = re.compile(rf"^{re.escape(prefix)}_([A-Z0-9_]+?)(_FILE)?$")
     found: dict[str, str] = {}
     for name in sorted(os.environ):
         match = pattern.match(name)
         if match is None or name == f"{prefix}_FILE":
             continue
         secret = env_secret(f"{prefix}_{match.group(1)}")
-        if secret:
-            found[match.group(1)] = secret
+        if secret:  # a trial code's '-' is '_' in a variable name
+            found[match.group(1).replace("_", "-")] = secret
     return found
 
 

@@ -325,3 +325,18 @@ def test_two_folders_with_one_code_are_refused(folder: Path, tmp_path: Path) -> 
         trial_codes([folder, twin])
     assert (refused.value.file, refused.value.key) == (str(twin / "trial.toml"), "code")
     assert str(refused.value.found) == f"'PALLIATE', also the code of {folder}"
+
+
+def test_a_consent_version_longer_than_an_offer_can_record_is_refused(folder: Path) -> None:
+    long = "PALLIATE ICF (DEFAULT: set the approved version)"
+    edit(folder, "offers.toml", '"PALLIATE ICF v1 (test)"', f'"{long}"')
+    error = refusal(folder)
+    assert error.file == str(folder / "offers.toml")
+    assert error.key == "trial_consent_versions"
+    assert "at most 40 characters" in error.expected and long in str(error)
+
+
+def test_a_trial_code_longer_than_the_records_store_is_refused(folder: Path) -> None:
+    edit(folder, "trial.toml", 'code = "PALLIATE"', 'code = "PALLIATE-EXTENSION-2026"')
+    error = refusal(folder)
+    assert error.key == "code" and "2 to 20 capitals" in error.expected

@@ -236,3 +236,19 @@ def test_the_allocation_service_checks_the_capability_in_the_trial(
     with pytest.raises(PermissionDenied, match="in trial VERTICAL"):
         randomize(member, user=personas["nurse_bea"], trial="VERTICAL")  # a BLEND-only nurse
     assert not Allocation.objects.exists() and not AllocationLog.objects.exists()
+
+
+def test_trial_seeds_are_read_per_trial_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from blend.web.env import trial_secrets
+
+    seed_file = tmp_path / "seed"
+    seed_file.write_text("ab" * 32 + "\n")
+    monkeypatch.setenv("BLEND_RANDOMIZATION_SEED_VERTICAL", "cd" * 32)
+    monkeypatch.setenv("BLEND_RANDOMIZATION_SEED_NEW_TRIAL_FILE", str(seed_file))
+    monkeypatch.setenv("BLEND_RANDOMIZATION_SEED_FILE", "/the/default/trials/file")
+    found = trial_secrets("BLEND_RANDOMIZATION_SEED")
+    assert found["VERTICAL"] == "cd" * 32
+    assert found["NEW-TRIAL"] == "ab" * 32  # a code's '-' is '_' in the variable's name
+    assert "FILE" not in found

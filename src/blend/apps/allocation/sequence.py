@@ -33,7 +33,7 @@ def seed_variable(trial: str) -> str:
     """The environment variable that holds ``trial``'s secret seed."""
     if trial == default_trial_code():
         return "BLEND_RANDOMIZATION_SEED"
-    return f"BLEND_RANDOMIZATION_SEED_{trial}"
+    return f"BLEND_RANDOMIZATION_SEED_{trial.replace('-', '_')}"  # '-' is no name character
 
 
 def configured_seed(trial: str) -> bytes:
