@@ -18,7 +18,7 @@ from blend.apps.allocation.services import overlap_refusals
 from blend.apps.offers.services import offer_state
 from blend.apps.registry.models import Participant
 from blend.apps.screening.services import latest_screening
-from blend.apps.trials.lookup import trials_by_code
+from blend.apps.trials.lookup import status_label, trials_by_code
 
 
 def trial_rows(participant: Participant, user: User) -> list[dict[str, Any]]:
@@ -35,6 +35,7 @@ def trial_rows(participant: Participant, user: User) -> list[dict[str, Any]]:
                 "title": trial.title,
                 "works_in": user.works_in(code),
                 "status": trial.status,
+                "status_label": status_label(trial.status),
                 "screening": screening.get_status_display() if screening else None,
                 "confirmed": bool(screening and screening.confirmed_at),
                 "randomized": arm is not None,

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from blend.apps.trials.http import current_trial, trials_open_to
-from blend.apps.trials.lookup import trials_by_code
+from blend.apps.trials.lookup import status_label, trials_by_code
 
 
 def trial_switcher(request: HttpRequest) -> dict[str, Any]:
@@ -21,7 +21,12 @@ def trial_switcher(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_trial": trials[code],
         "trial_choices": [
-            {"code": c, "title": t.title, "status": t.status}
+            {
+                "code": c,
+                "title": t.title,
+                "status": t.status,
+                "status_label": status_label(t.status),
+            }
             for c, t in trials.items()
             if c in open_
         ],

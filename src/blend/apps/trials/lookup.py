@@ -8,6 +8,8 @@ and data from that time keep their meaning.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from blend.apps.trials.services import all_trials, registered_trial_dirs
 from blend.protocol import Trial, load_protocol, load_trial, trial_codes
 
@@ -41,6 +43,19 @@ def get_trial(code: str | None = None) -> Trial:
 
 def trials_by_code() -> dict[str, Trial]:
     return all_trials()
+
+
+STATUS_LABELS = {
+    "planned": gettext_lazy("planned"),
+    "recruiting": gettext_lazy("recruiting"),
+    "follow-up": gettext_lazy("in follow-up"),
+    "completed": gettext_lazy("completed"),
+}
+
+
+def status_label(status: str) -> str:
+    """A trial's status (trial.toml) in the reader's language."""
+    return str(STATUS_LABELS.get(status, status))
 
 
 def form_name(form: str, trial: str) -> str:
