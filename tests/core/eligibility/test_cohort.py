@@ -10,28 +10,12 @@ import pytest
 from blend.eligibility import ELIGIBLE, INELIGIBLE, PENDING, FactError, assess
 from blend.eligibility.cohort import assess_cohort, potentially_eligible
 from blend.protocol import load_cohort, load_trial
+from tests.eligible_facts import ELIGIBLE_FORM_FACTS
 
 BLEND_FACTS: dict[str, Any] = {
     "screening_date": "2026-03-10",
     "age": 64,
-    "index_levels": ["T7", "T8"],
-    "symptoms": ["mechanical_pain"],
-    "sins_total": 9,
-    "bilsky_grade": "1b",
-    "radiotherapy_indicated": True,
-    "surgery_indicated": True,
-    "malignancy_proof": "histology",
-    "radiographic_evidence": True,
-    "levels_to_bridge": 4,
-    "radiotherapy_locations": 1,
-    "prior_surgery_index": False,
-    "prior_radiotherapy_index": False,
-    "multiple_myeloma": False,
-    "asia_grade": "E",
-    "long_halflife_drugs": False,
-    "life_expectancy_months": 12,
-    "can_lie_on_table": True,
-    "fit_for_radiosurgery": True,
+    **ELIGIBLE_FORM_FACTS,
     "consent_randomization": True,
 }
 VERTICAL_FACTS: dict[str, Any] = {

@@ -7,16 +7,16 @@ SQLite, unless BLEND_REQUIRE_POSTGRES=1 (the PostgreSQL CI pass), where that is 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence
 from blend.apps.allocation.services import AlreadyRandomized, randomize
 from blend.apps.allocation.verification import verify
+from tests.databases import require_postgres
 from tests.web.screening.flow import screen_and_confirm
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -25,19 +25,10 @@ PARTICIPANTS = 240
 ATTEMPTS_PER_PARTICIPANT = 3  # each from a different thread
 
 
-def _require_postgres() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = f"needs PostgreSQL (BLEND_DATABASE_URL), running on {connection.vendor}"
-    if os.environ.get("BLEND_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(
     make_participant, personas
 ) -> None:
-    _require_postgres()
+    require_postgres()
     participants = []
     for _ in range(PARTICIPANTS):
         participant = make_participant()

@@ -5,7 +5,6 @@ gets the thank-you page, never a 500."""
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -19,6 +18,7 @@ from blend.apps.outbox.domain import check_text
 from blend.apps.questionnaires import services
 from blend.apps.questionnaires.models import Response
 from blend.apps.questionnaires.services import issue_link
+from tests.databases import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -125,11 +125,7 @@ def test_a_send_that_raced_another_gets_the_thank_you_page(
 def test_two_sends_at_once_both_get_a_clean_answer(url: str, w4: Assessment) -> None:
     """Real threads need a database with row locks between connections (the in-memory
     SQLite test database shares one cache and answers "table is locked")."""
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL (BLEND_DATABASE_URL), running on {connection.vendor}"
-        if os.environ.get("BLEND_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_postgres()
     Client().post(url, {"page": "0", "q1": "2", "q2": "1"})
     barrier = threading.Barrier(2)
     results: list[tuple[int, str]] = []

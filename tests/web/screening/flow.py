@@ -12,31 +12,10 @@ from blend.apps.allocation.services import randomize
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 from blend.apps.screening.services import confirm_eligibility, save_screening
+from tests.eligible_facts import ELIGIBLE_FORM_FACTS
 
 PASSWORD = "correct-horse-battery-9"  # tests/web/conftest.py
 SCREENED_ON = date(2025, 3, 10)
-
-# The form-entered facts of an eligible patient (age and consent (c) come from the records).
-ELIGIBLE_FORM_FACTS: dict[str, Any] = {
-    "index_levels": ["T7", "T8"],
-    "symptoms": ["mechanical_pain"],
-    "sins_total": 9,
-    "bilsky_grade": "1b",
-    "radiotherapy_indicated": True,
-    "surgery_indicated": True,
-    "malignancy_proof": "histology",
-    "radiographic_evidence": True,
-    "levels_to_bridge": 4,
-    "radiotherapy_locations": 1,
-    "prior_surgery_index": False,
-    "prior_radiotherapy_index": False,
-    "multiple_myeloma": False,
-    "asia_grade": "E",
-    "long_halflife_drugs": False,
-    "life_expectancy_months": 12,
-    "can_lie_on_table": True,
-    "fit_for_radiosurgery": True,
-}
 
 
 def screen(participant: Participant, nurse: User, **changes: Any) -> Screening:

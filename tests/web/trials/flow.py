@@ -9,29 +9,8 @@ from blend.apps.accounts.models import User
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 from blend.apps.screening.services import confirm_eligibility, save_screening
+from tests.eligible_facts import VERTICAL_ELIGIBLE_FACTS
 from tests.web.screening.flow import PASSWORD, SCREENED_ON
-
-# The form-entered facts of a VERTICAL-eligible patient (consents come from the records).
-VERTICAL_ELIGIBLE_FACTS: dict[str, Any] = {
-    "malignancy_proof": "histology",
-    "bone_metastases_imaging": True,
-    "index_levels": ["T9"],
-    "max_segments_per_lesion": 1,
-    "unaffected_vertebra_adjacent": True,
-    "painful_lesions": 1,
-    "spinal_cord_compression": False,
-    "neurological_signs": "none",
-    "neurological_deficit_worsening": False,
-    "kps": 80,
-    "pain_score": 6,
-    "mri_contraindicated": False,
-    "radiosensitive_histology": False,
-    "sbrt_feasible": True,
-    "life_expectancy_months": 12,
-    "systemic_therapy_within_24h": False,
-    "prior_radiotherapy_index": False,
-    "unstable_spine_needs_stabilization": False,
-}
 
 
 def screen_for_vertical(

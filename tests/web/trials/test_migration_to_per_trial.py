@@ -147,7 +147,7 @@ def _write_single_trial_rows(apps: Any, participants: list[Any], users: dict[str
         log_model.objects.create(
             previous_hash=previous,
             hash=head,
-            **{k: v for k, v in fields.items()},
+            **fields,
         )
         arms += "I" if arm == "intervention" else "C"
         if arm == "intervention":

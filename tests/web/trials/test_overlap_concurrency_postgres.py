@@ -21,6 +21,7 @@ from django.db import connection
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.verification import verify
+from tests.databases import require_postgres
 from tests.web.screening.flow import screen_and_confirm
 from tests.web.trials.flow import confirm_for_vertical
 
@@ -49,15 +50,6 @@ for member in members:
 """
 
 
-def _require_postgres() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = f"needs PostgreSQL (BLEND_DATABASE_URL), running on {connection.vendor}"
-    if os.environ.get("BLEND_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def _test_database_url() -> str:
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
@@ -83,7 +75,7 @@ def _start(trial: str, user: Any, go: Path, members: list[Any]) -> subprocess.Po
 def test_two_trials_randomizing_one_member_at_once_make_exactly_one_allocation(
     make_participant: Any, personas: dict[str, Any], tmp_path: Path
 ) -> None:
-    _require_postgres()
+    require_postgres()
     members = []
     for _ in range(MEMBERS):
         member = make_participant()

@@ -5,10 +5,12 @@ decided under the allocation lock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
@@ -29,6 +31,7 @@ from blend.apps.treatment.services import record_treatment, treatment_of
 from blend.apps.trials.lookup import UnknownTrial
 from blend.protocol import load_trial
 from blend.randomization import commitment, parse_seed
+from blend.web.env import trial_secrets
 from tests.web.screening.flow import ELIGIBLE_FORM_FACTS, SCREENED_ON, screen_and_confirm
 from tests.web.trials.flow import confirm_for_vertical, screen_for_vertical
 
@@ -105,8 +108,6 @@ def test_verify_trial_on_the_command_line(make_participant: Any, personas: dict[
 
 
 def _call(*args: str) -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
@@ -227,8 +228,6 @@ def test_the_allocation_service_checks_the_capability_in_the_trial(
     make_participant: Any, trial_personas: dict[str, Any]
 ) -> None:
     personas = trial_personas
-    from django.core.exceptions import PermissionDenied
-
     member = make_participant()
     confirm_for_vertical(member, personas)
     with pytest.raises(PermissionDenied, match="randomize"):
@@ -241,8 +240,6 @@ def test_the_allocation_service_checks_the_capability_in_the_trial(
 def test_trial_seeds_are_read_per_trial_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from blend.web.env import trial_secrets
-
     seed_file = tmp_path / "seed"
     seed_file.write_text("ab" * 32 + "\n")
     monkeypatch.setenv("BLEND_RANDOMIZATION_SEED_VERTICAL", "cd" * 32)

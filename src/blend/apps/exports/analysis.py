@@ -494,13 +494,6 @@ def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, An
 CONTRACT_VERSION = "1.1"
 
 
-def _protocol_version(trial: str) -> str:
-    """The default trial keeps the version its single-trial protocol named."""
-    if trial == load_protocol().trial_code:
-        return load_protocol().version
-    return get_trial(trial).protocol_version
-
-
 @dataclass(frozen=True)
 class AnalysisDataset:
     meta: dict[str, Any]
@@ -522,7 +515,7 @@ def build_analysis_dataset(today: date | None = None, trial: str | None = None) 
         # Contract 1.1 (docs/contracts/analysis-dataset.md): any trial, its primary outcome.
         "contract_version": CONTRACT_VERSION,
         "trial": trial_config.code,
-        "protocol_version": _protocol_version(trial_config.code),
+        "protocol_version": trial_config.protocol_version,
         "primary_outcome": {
             "measure": primary.measure,
             "timepoint": primary.timepoint,

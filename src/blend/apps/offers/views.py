@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +16,13 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.offers import services
-from blend.apps.offers.forms import AcceptForm, NotOfferedForm, OfferForm, RefuseForm
+from blend.apps.offers.forms import (
+    AcceptForm,
+    NotOfferedForm,
+    OfferForm,
+    RefuseForm,
+    TrialOfferForm,
+)
 from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
 
@@ -26,7 +31,7 @@ def _run(
     request: HttpRequest,
     study_id: str,
     name: str,
-    form_class: type[forms.Form],
+    form_class: type[TrialOfferForm],
     title: str,
     action: Callable[[Participant, dict[str, Any], str], Any],
 ) -> HttpResponse:
@@ -44,8 +49,7 @@ def _run(
             },
             status=400,
         )
-    data = request.POST or None
-    form = AcceptForm(data, trial=trial) if form_class is AcceptForm else form_class(data)
+    form = form_class(request.POST or None, trial=trial)
     if request.method == "POST" and form.is_valid():
         try:
             action(participant, form.cleaned_data, trial)

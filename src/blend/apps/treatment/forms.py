@@ -87,6 +87,10 @@ class TreatmentForm(forms.ModelForm):
             self.initial.setdefault("sbrt_fractions", config.sbrt_fractions)
             self.initial.setdefault("surgical_site_dose_gy", config.surgical_site_dose_gy)
 
+    def record_data(self) -> dict[str, Any]:
+        """What ``record_treatment`` stores: the form's fields but the reason."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+
     def chosen_pathway(self) -> str:
         """The pathway the form is showing: the one posted, else the saved or default one."""
         if self.is_bound:

@@ -54,11 +54,6 @@ def treatment_start(participant: Participant, trial: str | None = None) -> date 
     return start_from_record(record) if record else None
 
 
-def treatment_start_in(participant: Participant, trial: str) -> date | None:
-    """``treatment_start`` for the allocation app's overlap rules (registered at start-up)."""
-    return treatment_start(participant, trial)
-
-
 def is_configured(record: TreatmentRecord) -> bool:
     """Recorded as the trial's treatment.toml says (every trial but the default one)."""
     return not record.pathway

@@ -13,6 +13,7 @@ from blend.apps.audit.services import ReasonRequired
 from blend.apps.registry.models import Participant
 from blend.apps.treatment.domain import load_treatment_config
 from blend.apps.treatment.forms import ConfiguredTreatmentForm, TreatmentForm
+from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import (
     default_pathway,
     record_treatment,
@@ -27,49 +28,8 @@ from blend.apps.trials.lookup import default_trial_code, get_trial
 def edit(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
     trial = current_trial(request)
-    if trial != default_trial_code():
-        return _edit_configured(request, participant, trial)
     record = treatment_of(participant, trial)
-    config = load_treatment_config()
-    initial = {} if record else {"pathway": default_pathway(participant, trial)}
-    form = TreatmentForm(request.POST or None, instance=record, initial=initial, config=config)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
-        try:
-            saved = record_treatment(
-                participant,
-                data,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                trial=trial,
-            )
-        except ReasonRequired as error:
-            form.add_error("reason", str(error))
-        else:
-            for flag in treatment_flags(saved):
-                messages.warning(request, _("Check: %(flag)s.") % {"flag": flag})
-            messages.success(request, _("Treatment saved; the follow-up schedule was updated."))
-            return redirect("participant-detail", study_id=study_id)
-    return render(
-        request,
-        "treatment/edit.html",
-        {"form": form, "participant": participant, "record": record, "trial": trial},
-        status=400 if form.errors else 200,
-    )
-
-
-def _edit_configured(
-    request: AuthenticatedHttpRequest, participant: Participant, trial: str
-) -> HttpResponse:
-    """A trial whose treatment.toml lists its arms' procedures (every trial but BLEND)."""
-    record = treatment_of(participant, trial)
-    plan = get_trial(trial).treatment
-    form = ConfiguredTreatmentForm(
-        request.POST or None,
-        plan=plan,
-        record=record,
-        allocated_arm=arm_of(participant, trial),
-    )
+    form = _form(request, participant, trial, record)
     if request.method == "POST" and form.is_valid():
         try:
             saved = record_treatment(
@@ -85,10 +45,31 @@ def _edit_configured(
             for flag in treatment_flags(saved):
                 messages.warning(request, _("Check: %(flag)s.") % {"flag": flag})
             messages.success(request, _("Treatment saved; the follow-up schedule was updated."))
-            return redirect("participant-detail", study_id=participant.study_id)
+            return redirect("participant-detail", study_id=study_id)
+    template = "edit.html" if isinstance(form, TreatmentForm) else "edit_configured.html"
     return render(
         request,
-        "treatment/edit_configured.html",
+        f"treatment/{template}",
         {"form": form, "participant": participant, "record": record, "trial": trial},
         status=400 if form.errors else 200,
+    )
+
+
+def _form(
+    request: AuthenticatedHttpRequest,
+    participant: Participant,
+    trial: str,
+    record: TreatmentRecord | None,
+) -> TreatmentForm | ConfiguredTreatmentForm:
+    """BLEND's pathway form for the default trial; every other trial's form is built from
+    its treatment.toml (the arms' procedures)."""
+    data = request.POST or None
+    if trial == default_trial_code():
+        initial = {} if record else {"pathway": default_pathway(participant, trial)}
+        return TreatmentForm(data, instance=record, initial=initial, config=load_treatment_config())
+    return ConfiguredTreatmentForm(
+        data,
+        plan=get_trial(trial).treatment,
+        record=record,
+        allocated_arm=arm_of(participant, trial),
     )
