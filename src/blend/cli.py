@@ -37,7 +37,11 @@ MIXED_COMMANDS: dict[str, tuple[str, str]] = {
 }
 DJANGO_ACTIONS: dict[tuple[str, str], str] = {
     ("randomization", "verify"): "randomization_verify",
+    ("design", "reestimate"): "design_reestimate",
 }
+# Django actions that stay pure when given, as this option, the data they would read from
+# the database: `blend design reestimate --trial X --accepted 15 --refused 10`.
+PURE_WHEN_GIVEN: dict[tuple[str, str], str] = {("design", "reestimate"): "--accepted"}
 
 
 def _resolve(target: str) -> Callable[[Sequence[str]], int]:
@@ -100,7 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_help()
         return 0
     command, rest = args[0], args[1:]
-    django_action = DJANGO_ACTIONS.get((command, rest[0] if rest else ""))
+    action = (command, rest[0] if rest else "")
+    django_action = DJANGO_ACTIONS.get(action)
+    given = PURE_WHEN_GIVEN.get(action)
+    if given and any(arg == given or arg.startswith(given + "=") for arg in rest):
+        django_action = None
     if django_action:
         return _run_django(django_action, rest[1:])
     target = PURE_COMMANDS.get(command) or MIXED_COMMANDS.get(command)

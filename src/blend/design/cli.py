@@ -58,11 +58,35 @@ def _design_parser() -> argparse.ArgumentParser:
     group.add_argument("--n", type=float, help="total number randomized")
     group.add_argument("--n-per-arm", type=float, help="number randomized per arm")
     _assumption_options(reverse)
+    again = sub.add_parser(
+        "reestimate",
+        help="N needed at the refusal rate observed so far (the trial's [sample_size])",
+        description="Without --accepted/--refused the counts come from the trial's offer "
+        "records (a database command; see docs/design.md §4).",
+    )
+    reestimate_options(again)
+    again.add_argument("--accepted", type=int, required=True, help="offers accepted so far")
+    again.add_argument("--refused", type=int, required=True, help="offers refused so far")
+    again.add_argument("--pending", type=int, default=0, help="offers not yet decided")
     return parser
+
+
+def reestimate_options(parser: argparse.ArgumentParser) -> None:
+    """The options the pure and the database form of ``reestimate`` share."""
+    parser.add_argument("--trial", required=True, help="trial code, e.g. BLEND")
+    parser.add_argument(
+        "--planned", type=int, help="the planned total N (default: target_sample_size)"
+    )
+    parser.add_argument(
+        "--level", type=float, default=0.95, help="confidence level of the CI (default 0.95)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def main_design(argv: Sequence[str]) -> int:
     args = _design_parser().parse_args(list(argv))
+    if args.action == "reestimate":
+        return _main_reestimate(args)
     try:
         a = Assumptions(
             sd=args.sd,
@@ -182,3 +206,45 @@ def main_simulate(argv: Sequence[str]) -> int:
     else:
         print(text_table(results))
     return 0
+
+
+def _main_reestimate(args: argparse.Namespace) -> int:
+    from blend.protocol import ProtocolError, load_trial
+
+    from .reestimate import Offers
+
+    try:
+        trial = load_trial(args.trial)
+        offers = Offers(accepted=args.accepted, refused=args.refused, pending=args.pending)
+        result = run_reestimate(trial, offers, args.planned, args.level, args.json)
+    except (ProtocolError, DesignInputError) as error:
+        print(f"blend design reestimate: {error}", file=sys.stderr)
+        return 2
+    print(result)
+    return 0
+
+
+def run_reestimate(
+    trial: Any, offers: Any, planned: int | None, level: float, as_json: bool = False
+) -> str:
+    """The report of one trial's re-estimation (text or JSON), or DesignInputError."""
+    from .reestimate import report_text
+
+    result = trial_reestimation(trial, offers, planned, level)
+    if as_json:
+        return json.dumps({"trial": trial.code, **result.as_dict()}, indent=2)
+    return report_text(trial.code, result)
+
+
+def trial_reestimation(trial: Any, offers: Any, planned: int | None, level: float) -> Any:
+    """``reestimate`` on the trial's ``[sample_size]`` plan, or DesignInputError."""
+    from .reestimate import reestimate
+
+    if trial.sample_size is None:
+        raise DesignInputError(
+            f"trial {trial.code}: expected a [sample_size] table in trial.toml with the "
+            "assumptions of its sample-size calculation, found none"
+        )
+    if not 0 < level < 1:
+        raise DesignInputError(f"level: expected a confidence level in (0, 1), got {level!r}")
+    return reestimate(trial.sample_size, offers, planned or trial.target_sample_size, level)

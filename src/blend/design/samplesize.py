@@ -18,12 +18,32 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
+from typing import Any
 
 _Z = NormalDist()
 
 
 class DesignInputError(ValueError):
     """An input to the sample-size calculation is out of range."""
+
+
+Check = tuple[float, bool, str]  # (value, within range, what was expected)
+
+
+def _common_checks(a: Any) -> dict[str, Check]:
+    """The ranges of the inputs every design shares."""
+    return {
+        "refusal": (a.refusal, 0 <= a.refusal < 1, "a proportion in [0, 1)"),
+        "missing": (a.missing, 0 <= a.missing < 1, "a proportion in [0, 1)"),
+        "alpha": (a.alpha, 0 < a.alpha < 1, "a probability in (0, 1)"),
+        "power": (a.power, 0 < a.power < 1, "a probability in (0, 1)"),
+    }
+
+
+def _check(checks: dict[str, Check]) -> None:
+    for name, (value, ok, expected) in checks.items():
+        if not ok:
+            raise DesignInputError(f"{name}: expected {expected}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -37,17 +57,13 @@ class Assumptions:
     mixture: bool = False
 
     def __post_init__(self) -> None:
-        checks = {
-            "sd": (self.sd, self.sd > 0, "a positive number"),
-            "rho": (self.rho, -1 < self.rho < 1, "a correlation in (-1, 1)"),
-            "refusal": (self.refusal, 0 <= self.refusal < 1, "a proportion in [0, 1)"),
-            "missing": (self.missing, 0 <= self.missing < 1, "a proportion in [0, 1)"),
-            "alpha": (self.alpha, 0 < self.alpha < 1, "a probability in (0, 1)"),
-            "power": (self.power, 0 < self.power < 1, "a probability in (0, 1)"),
-        }
-        for name, (value, ok, expected) in checks.items():
-            if not ok:
-                raise DesignInputError(f"{name}: expected {expected}, got {value!r}")
+        _check(
+            {
+                "sd": (self.sd, self.sd > 0, "a positive number"),
+                "rho": (self.rho, -1 < self.rho < 1, "a correlation in (-1, 1)"),
+                **_common_checks(self),
+            }
+        )
 
     @property
     def z_sum(self) -> float:
@@ -114,3 +130,76 @@ def analytic_power(delta: float, n_per_arm: float, assumptions: Assumptions) -> 
     ncp = abs(delta) * math.sqrt(effective / (2 * a.sd**2 * (1 - a.rho**2)))
     z = _Z.inv_cdf(1 - a.alpha / 2)
     return _Z.cdf(ncp - z) + _Z.cdf(-ncp - z)
+
+
+@dataclass(frozen=True)
+class BinaryAssumptions:
+    """A difference in response proportions (e.g. VERTICAL's pain response at 3 months).
+
+    ``p_intervention`` is the response among acceptors if treated; refusers respond as
+    controls do, so the offered arm responds with p₀ + (1 − r)(p₁ − p₀): the ITT
+    difference is diluted by (1 − r), as for the ANCOVA.
+    """
+
+    p_control: float
+    p_intervention: float
+    refusal: float = 0.0
+    missing: float = 0.0
+    alpha: float = 0.05
+    power: float = 0.8
+
+    def __post_init__(self) -> None:
+        _check(
+            {
+                "p_control": (self.p_control, 0 < self.p_control < 1, "a proportion in (0, 1)"),
+                "p_intervention": (
+                    self.p_intervention,
+                    0 < self.p_intervention < 1 and self.p_intervention != self.p_control,
+                    f"a proportion in (0, 1) other than p_control ({self.p_control})",
+                ),
+                **_common_checks(self),
+            }
+        )
+
+    @property
+    def p_offered(self) -> float:
+        """Response in the offered arm (acceptors treated, refusers as controls)."""
+        return self.p_control + (1 - self.refusal) * (self.p_intervention - self.p_control)
+
+
+def _binary_terms(a: BinaryAssumptions) -> tuple[float, float, float]:
+    """(|p₁ − p₀|, √(2p̄q̄), √(p₀q₀ + p₁q₁)) of the ITT comparison."""
+    p0, p1 = a.p_control, a.p_offered
+    mean = (p0 + p1) / 2
+    return abs(p1 - p0), math.sqrt(2 * mean * (1 - mean)), math.sqrt(p0 * (1 - p0) + p1 * (1 - p1))
+
+
+def binary_sample_size(a: BinaryAssumptions) -> dict[str, float | int | dict]:
+    """n per arm for the two-sided test of p₀ = p₁ of the ITT comparison.
+
+    n = [z₁₋α/₂·√(2p̄q̄) + z₁₋β·√(p₀q₀ + p₁q₁)]² / (p₁ − p₀)² / (1 − m), with p₁ the
+    offered arm's diluted response: the formula of R's ``power.prop.test`` (no
+    continuity correction), which the tests check it against.
+    """
+    diff, pooled, separate = _binary_terms(a)
+    z_alpha, z_beta = _Z.inv_cdf(1 - a.alpha / 2), _Z.inv_cdf(a.power)
+    base = (z_alpha * pooled + z_beta * separate) ** 2 / diff**2
+    exact = base / (1 - a.missing)
+    per_arm = math.ceil(exact - 1e-9)
+    return {
+        "inputs": asdict(a),
+        "p_offered": a.p_offered,
+        "n_per_arm_unadjusted": base,
+        "inflation_missing": 1 / (1 - a.missing),
+        "n_per_arm_exact": exact,
+        "n_per_arm": per_arm,
+        "n_total": 2 * per_arm,
+    }
+
+
+def binary_power(n_per_arm: float, a: BinaryAssumptions) -> float:
+    """Power at ``n_per_arm`` randomized per arm (``power.prop.test``, strict = FALSE)."""
+    diff, pooled, separate = _binary_terms(a)
+    analysed = n_per_arm * (1 - a.missing)
+    z_alpha = _Z.inv_cdf(1 - a.alpha / 2)
+    return _Z.cdf((math.sqrt(analysed) * diff - z_alpha * pooled) / separate)

@@ -42,7 +42,11 @@ LEGACY_SECTIONS = (
     "treatment",
     "trial",
 )
-NEW_TRIAL_KEYS = ("status", "primary_outcome")  # trial.toml keys the single-trial layout lacked
+NEW_TRIAL_KEYS = (
+    "status",
+    "primary_outcome",
+    "sample_size",
+)  # trial.toml keys the single-trial layout lacked
 
 
 def read_override(folder: Path) -> dict[str, tuple[dict[str, Any], Path]]:

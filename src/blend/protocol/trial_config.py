@@ -39,6 +39,7 @@ from blend.protocol.errors import PACKAGE_DIR, ConfigError, ProtocolError, Said,
 from blend.protocol.outcomes import TrialSchedule, parse_trial_schedule
 from blend.protocol.overlap import Membership, OverlapRule, Refusal, parse_overlap, refusals
 from blend.protocol.reading import FolderFiles, Table, check_files, read_folder, read_toml, wrapped
+from blend.protocol.sample_size import SampleSizePlan, parse_sample_size
 from blend.protocol.schedule import Schedule, with_primary
 from blend.randomization.designs import ARMS
 from blend.randomization.spec import DesignSpec, SpecError, spec_from_section
@@ -76,6 +77,7 @@ TRIAL_KEYS = (
     "arms",
     "status",
     "primary_outcome",
+    "sample_size",
 )
 SITE_FACTOR = "site"  # a stratum or minimisation factor whose levels are the cohort's sites
 TRIAL_AUDIENCES = ("staff", "acceptor")
@@ -104,6 +106,7 @@ class Trial:
     target_sample_size: int
     arms: tuple[str, ...]
     primary_outcome: PrimaryOutcome
+    sample_size: SampleSizePlan | None  # [sample_size]: what a re-estimation starts from
     criteria: Criteria
     design: DesignSpec
     treatment: TreatmentPlan
@@ -179,6 +182,7 @@ def trial_from_files(
     design = _design(files, cohort)
     treatment = parse_treatment_plan(Table(files.raw["treatment"], files.path("treatment")), arms)
     outcomes = _outcomes(files, cohort)
+    primary = _primary_outcome(about.table("primary_outcome"), outcomes)
     _check_sections(files, cohort)
     return Trial(
         code=code,
@@ -190,7 +194,8 @@ def trial_from_files(
         status=about.choice("status", STATUSES),
         target_sample_size=about.integer("target_sample_size", minimum=2),
         arms=arms,
-        primary_outcome=_primary_outcome(about.table("primary_outcome"), outcomes),
+        primary_outcome=primary,
+        sample_size=_sample_size(about, primary.analysis),
         criteria=_criteria(files, cohort),
         design=design,
         treatment=treatment,
@@ -328,6 +333,14 @@ def _outcomes(files: FolderFiles, cohort: Cohort) -> TrialSchedule:
     scales = {code: {scale.key for scale in get_instrument(code).scales} for code in codes}
     table = Table(files.raw["schedule"], files.path("schedule"))
     return parse_trial_schedule(table, cohort.schedule, codes, scales)
+
+
+def _sample_size(about: Table, analysis: str) -> SampleSizePlan | None:
+    """``[sample_size]``, optional: a trial without it cannot be re-estimated."""
+    if "sample_size" not in about:
+        return None
+    target = about.integer("target_sample_size", minimum=2)
+    return parse_sample_size(about.table("sample_size"), analysis, target)
 
 
 def _primary_outcome(table: Table, outcomes: TrialSchedule) -> PrimaryOutcome:
