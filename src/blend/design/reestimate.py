@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from blend.design.samplesize import (
     Assumptions,
@@ -152,7 +152,14 @@ def reestimate(
     return Reestimation(plan, offers, planned_total, level, rows, decision, capped)
 
 
-def _shared(plan: SampleSizePlan, refusal: float) -> dict[str, float]:
+class _Shared(TypedDict):
+    refusal: float
+    missing: float
+    alpha: float
+    power: float
+
+
+def _shared(plan: SampleSizePlan, refusal: float) -> _Shared:
     return {
         "refusal": refusal,
         "missing": plan.missing,
