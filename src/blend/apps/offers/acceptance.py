@@ -19,6 +19,7 @@ from blend.apps.audit.services import record_event
 from blend.apps.offers.models import Offer, OfferState
 from blend.apps.trials.lookup import trial_code_or_default
 from blend.design.reestimate import Offers, Reestimation
+from blend.stats.acceptance import AcceptanceSummary, OfferRecord, summarise
 
 REESTIMATION_EVENT = "design.sample_size_reestimated"
 
@@ -39,6 +40,16 @@ def offer_counts(trial: str | None, *, user: User) -> Offers:
         refused=by_state.get(OfferState.REFUSED, 0),
         pending=by_state.get(OfferState.OFFERED, 0),
     )
+
+
+def acceptance_summary(trial: str | None, *, user: User) -> AcceptanceSummary:
+    """The acceptance monitor of ``trial``, from its offer records (one query)."""
+    code = trial_code_or_default(trial)
+    check(user, Cap.ALLOCATION_VIEW, trial=code)
+    rows = Offer.objects.filter(trial=code).values_list(
+        "state", "offered_on", "decided_on", "reason"
+    )
+    return summarise([OfferRecord(*row) for row in rows])
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.urls import reverse
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.allocation.models import Allocation, Arm
+from blend.apps.offers.acceptance import offer_counts
 from blend.apps.offers.models import Offer
 from blend.apps.offers.services import offer_worklist
 from blend.apps.registry.models import Participant
@@ -45,14 +46,33 @@ def participant_panel(
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, trial = request.user, current_trial(request)
-    if not (user.can(Cap.OFFER_WRITE, trial=trial) and user.can(Cap.ALLOCATION_VIEW, trial=trial)):
+    if not user.can(Cap.ALLOCATION_VIEW, trial=trial):
         return []
-    n = offer_worklist(trial).count()
-    return [
-        {
-            "label": "offers to make or decide",
-            "value": n,
-            "url": reverse("offers:worklist"),
-            "tone": "warn" if n else "ok",
-        }
-    ]
+    cards = [_acceptance_card(user, trial)]
+    if user.can(Cap.OFFER_WRITE, trial=trial):
+        n = offer_worklist(trial).count()
+        cards.insert(
+            0,
+            {
+                "label": "offers to make or decide",
+                "value": n,
+                "url": reverse("offers:worklist"),
+                "tone": "warn" if n else "ok",
+            },
+        )
+    return cards
+
+
+def _acceptance_card(user: Any, trial: str) -> dict[str, Any]:
+    counts = offer_counts(trial, user=user)
+    value = (
+        f"{counts.accepted / counts.decided:.0%} ({counts.accepted}/{counts.decided})"
+        if counts.decided
+        else "–"
+    )
+    return {
+        "label": "acceptance of the offer",
+        "value": value,
+        "url": reverse("offers:acceptance"),
+        "tone": "ok",
+    }

@@ -1,6 +1,7 @@
 """The offer, accept, refuse and not-offered forms, and the offer worklist.
 
-Every view needs ``offer.write`` and ``allocation.view`` (an offer reveals the arm)."""
+Every view needs ``allocation.view`` (an offer reveals the arm); the forms and the
+worklist ``offer.write`` too. The acceptance monitor is for everyone who may see arms."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.offers import services
+from blend.apps.offers.acceptance import acceptance_summary
 from blend.apps.offers.forms import (
     AcceptForm,
     NotOfferedForm,
@@ -25,6 +27,8 @@ from blend.apps.offers.forms import (
 )
 from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
+from blend.apps.trials.lookup import get_trial
+from blend.design.reestimate import Offers, reestimate
 
 
 def _run(
@@ -133,3 +137,46 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "offers/worklist.html",
         {"allocations": services.offer_worklist(trial), "trial": trial},
     )
+
+
+@require(Cap.ALLOCATION_VIEW)
+def acceptance(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The acceptance monitor (offers exist only in the intervention arm: allocation.view)."""
+    trial = current_trial(request)
+    summary = acceptance_summary(trial, user=request.user)
+    config = get_trial(trial)
+    reestimation = None
+    if config.sample_size is not None and summary.decided:
+        offers = Offers(summary.accepted, summary.refused, summary.pending)
+        reestimation = reestimate(config.sample_size, offers, config.target_sample_size)
+    return render(
+        request,
+        "offers/acceptance.html",
+        {
+            "trial": trial,
+            "summary": summary,
+            "reestimation": reestimation,
+            "plan": config.sample_size,
+            "assumed_acceptance": _assumed_acceptance(config),
+            "decided_short": reestimation is not None
+            and summary.decided < reestimation.plan.interim_decisions,
+        },
+    )
+
+
+@require(Cap.ALLOCATION_VIEW)
+def acceptance_figure(request: AuthenticatedHttpRequest) -> HttpResponse:
+    from blend.stats.acceptance_plot import acceptance_png  # matplotlib only when drawn
+
+    trial = current_trial(request)
+    summary = acceptance_summary(trial, user=request.user)
+    png = acceptance_png(
+        summary, trial=trial, assumed_acceptance=_assumed_acceptance(get_trial(trial))
+    )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store"  # it shows arm-level data; never from a cache
+    return response
+
+
+def _assumed_acceptance(config: Any) -> float | None:
+    return None if config.sample_size is None else 1 - config.sample_size.refusal
