@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from blend.apps.offers import services
-from tests.web.screening.flow import randomized
+from tests.web.offers.offer_flow import make_offers
 
 pytestmark = pytest.mark.django_db
 VERSION = "BLEND ICF v2.0 (2022-09-09)"
@@ -21,13 +20,8 @@ def today() -> date:
 
 @pytest.fixture
 def offers_made(make_participant, personas):
-    nurse = personas["nurse_nina"]
-    people = [randomized(make_participant, personas, "intervention") for _ in range(4)]
-    for participant in people:
-        services.make_offer(participant, on=today(), user=nurse)
-    services.record_acceptance(people[0], on=today(), consent_version=VERSION, user=nurse)
-    services.record_acceptance(people[1], on=today(), consent_version=VERSION, user=nurse)
-    services.record_refusal(people[2], on=today(), reason="Too tired", user=nurse)
+    """Two accepted, one refused, one pending."""
+    make_offers(make_participant, personas, accepted=2, refused=1, pending=1)
 
 
 def test_the_monitor_shows_the_counts_rate_reasons_and_reestimation(

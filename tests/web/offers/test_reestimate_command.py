@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from blend.apps.audit.models import AuditEvent
-from blend.apps.offers import services
 from blend.apps.offers.acceptance import REESTIMATION_EVENT, offer_counts, record_reestimation
 from blend.apps.trials.lookup import get_trial
 from blend.design.reestimate import reestimate
+from tests.web.offers.offer_flow import make_offers
 from tests.web.screening.flow import randomized
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +27,8 @@ def today() -> date:
 
 @pytest.fixture
 def offers_made(make_participant, personas):
-    """Three intervention participants: one accepted, one refused, one still pending."""
-    nurse = personas["nurse_nina"]
-    accepted, refused, pending = (
-        randomized(make_participant, personas, "intervention") for _ in range(3)
-    )
-    for participant in (accepted, refused, pending):
-        services.make_offer(participant, on=today(), user=nurse)
-    services.record_acceptance(accepted, on=today(), consent_version=VERSION, user=nurse)
-    services.record_refusal(refused, on=today(), reason="too tired", user=nurse)
+    """Offers in the intervention arm; a control adds nothing."""
+    make_offers(make_participant, personas, accepted=1, refused=1, pending=1)
     randomized(make_participant, personas, "control")  # a control adds nothing
 
 
