@@ -99,7 +99,13 @@ def build_protocol(sections: dict[str, Any]) -> Protocol:
     trial = _require(sections, "trial", "protocol")
     consent = _require(sections, "consent", "protocol")
     items = tuple(
-        ConsentItem(code=i["code"], label_en=i["label_en"], label_nl=i["label_nl"])
+        ConsentItem(
+            code=i["code"],
+            label_en=i["label_en"],
+            label_nl=i["label_nl"],
+            plain_en=i.get("plain_en", ""),
+            plain_nl=i.get("plain_nl", ""),
+        )
         for i in _require(consent, "items", "consent.toml")
     )
     codes = {item.code for item in items}

@@ -145,11 +145,18 @@ def _consent(
     items = []
     for table in consent.tables("items"):
         items.append(
-            ConsentItem(table.text("code"), table.text("label_en"), table.text("label_nl"))
+            ConsentItem(
+                table.text("code"),
+                table.text("label_en"),
+                table.text("label_nl"),
+                table.text("plain_en", default=""),
+                table.text("plain_nl", default=""),
+            )
         )
     codes = [item.code for item in items]
     if not items or len(set(codes)) != len(codes):
         raise consent.error("items", "at least one [[items]] table, each with its own code", codes)
+    consent.integer("refresh_every_days", minimum=0, default=365)  # read by consent.over_time
     randomization = consent.texts("required_for_randomization")
     questionnaires = consent.texts("required_for_questionnaires")
     question = consent.text("randomization_question")

@@ -81,6 +81,8 @@ def _home(name: str, cohort: FolderFiles, trial: FolderFiles) -> FolderFiles:
 def _legacy_form(name: str, raw: dict[str, Any], cohort: FolderFiles, trial: FolderFiles) -> Any:
     if name == "trial":
         return {key: value for key, value in raw.items() if key not in NEW_TRIAL_KEYS}
+    if name == "consent":
+        return legacy_consent(raw)
     if name == "schedule":
         primary = primary_timepoint(trial.raw.get("trial", {}))
         return raw if "primary" in raw or primary is None else {"primary": primary, **raw}
@@ -89,6 +91,23 @@ def _legacy_form(name: str, raw: dict[str, Any], cohort: FolderFiles, trial: Fol
     if name == "treatment":
         return legacy_treatment(raw)
     return raw
+
+
+# consent.toml keys the single-trial layout lacked (consent over time, issue 16).
+NEW_CONSENT_KEYS = ("refresh_every_days",)
+NEW_CONSENT_ITEM_KEYS = ("plain_en", "plain_nl")
+
+
+def legacy_consent(raw: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: value for key, value in raw.items() if key not in NEW_CONSENT_KEYS}
+    if isinstance(kept.get("items"), list):
+        kept["items"] = [
+            {k: v for k, v in item.items() if k not in NEW_CONSENT_ITEM_KEYS}
+            if isinstance(item, dict)
+            else item
+            for item in kept["items"]
+        ]
+    return kept
 
 
 def primary_timepoint(trial: Mapping[str, Any]) -> str | None:

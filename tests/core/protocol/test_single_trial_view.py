@@ -82,7 +82,11 @@ def _as_pinned(protocol: Protocol) -> str:
         for f in dataclasses.fields(protocol)
         if f.name != "sections"
     }
-    fields["consent_items"] = [dataclasses.asdict(item) for item in protocol.consent_items]
+    # The fields a consent item had before the split (plain_en/plain_nl came later).
+    fields["consent_items"] = [
+        {key: getattr(item, key) for key in ("code", "label_en", "label_nl")}
+        for item in protocol.consent_items
+    ]
     fields = {
         key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()
     }

@@ -14,6 +14,9 @@ class ConsentFormVersion(models.Model):
     version = models.CharField(_("version"), max_length=40, unique=True)
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # The consent items to ask again under this version (a re-consent worklist lists who
+    # last answered one of them under an older version); empty: nobody is asked again.
+    reask_items = models.JSONField(_("items to ask again"), default=list, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -13,7 +13,7 @@ from django_tasks import default_task_backend
 
 from blend.apps.outbox.domain import check_text
 from blend.apps.outbox.message_templates import MessageTemplate, parse_templates
-from blend.protocol import ProtocolError, load_protocol
+from blend.protocol import ProtocolError, load_cohort, load_protocol
 
 
 def template_problems(templates: dict[str, MessageTemplate]) -> list[Error]:
@@ -35,13 +35,33 @@ def template_problems(templates: dict[str, MessageTemplate]) -> list[Error]:
     return errors
 
 
+def consent_wording_problems(items: Any) -> list[Error]:
+    """The plain wording of each consent item is what a member reads of their own choices
+    (consent.over_time): it is a patient text like any message, so it is arm-blind too."""
+    errors = []
+    for item in items:
+        for language in ("en", "nl"):
+            found = check_text(item.plain(language))
+            if found:
+                errors.append(
+                    Error(
+                        f"consent item {item.code} (plain_{language}) mentions {', '.join(found)}",
+                        hint="A member's page of their own consent choices goes to control "
+                        "participants too. Give the item a plain_en / plain_nl wording in "
+                        "consent.toml without these terms.",
+                        id="outbox.E001",
+                    )
+                )
+    return errors
+
+
 @register()
 def check_message_templates(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     try:
         templates = parse_templates(load_protocol().section("messages"))
     except ProtocolError as error:
         return [Error(str(error), id="outbox.E002")]
-    return template_problems(templates)
+    return template_problems(templates) + consent_wording_problems(load_cohort().consent_items)
 
 
 UNDELIVERING_EMAIL_BACKENDS = (

@@ -1,0 +1,266 @@
+"""Consent over time (issue 16 item 3): what a cohort's staged consent needs after the
+first signature.
+
+- **Postponed randomization consent.** In the Swiss HIV cohort 28% postponed their
+  randomization consent "to the next visit" (Zehnder 2025). The worklist shows each member
+  whose answer to a randomization item is "postponed", with the date it was asked, so
+  staff re-ask at the next visit. Nothing is ever sent to the member about it: a reminder
+  that names randomization would tell a control that trials exist around them.
+- **A new consent-form version.** When a version is approved (``approve_form_version``)
+  it names the items that must be asked again under it; the re-consent worklist shows who
+  last answered one of those under an older version.
+- **Consent refresh.** Only 76% of cohort members remembered giving broad consent
+  (Young-Afat 2021). ``consent.toml`` ``refresh_every_days`` sets how long after their last
+  decision members are due a reminder of their own choices; the refresh worklist lists
+  them. The reminder is the member's own page of choices (``views.my_choices``), reached
+  by a signed link staff hand over; it names no trial and no arm.
+
+Every list is a fixed number of queries, whatever the cohort's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from blend.apps.audit.services import audited_save, record_event
+from blend.apps.consent.domain import Answer
+from blend.apps.consent.models import ConsentFormVersion, ConsentRecord
+from blend.apps.consent.services import ConsentError
+from blend.apps.registry.models import Participant
+from blend.protocol import load_cohort, load_protocol
+
+CHOICES_LINK_SALT = "blend.consent.my-choices"
+CHOICES_LINK_DAYS = 60  # how long a printed or sent link to one's own choices works
+DEFAULT_REFRESH_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One member and the consent items waiting on them."""
+
+    study_id: str
+    items: tuple[str, ...]  # consent item codes
+    since: date  # asked on (postponed), or signed on (re-consent, refresh)
+
+    @property
+    def days(self) -> int:
+        return (timezone.localdate() - self.since).days
+
+
+def _latest(item: str) -> Any:
+    return ConsentRecord.objects.filter(participant=OuterRef("pk"), item=item).order_by(
+        "-effective_on", "-id"
+    )
+
+
+def _annotated(items: tuple[str, ...], *fields: str) -> Any:
+    """Participants with the latest record's ``fields`` of each item (``<field>_<item>``)."""
+    annotations = {
+        f"{name}_{item}": Subquery(_latest(item).values(name)[:1])
+        for item in items
+        for name in fields
+    }
+    return Participant.objects.annotate(**annotations).order_by("study_id")
+
+
+def postponed_worklist() -> list[Waiting]:
+    """Members whose current answer to a randomization-consent item is "postponed"."""
+    items = tuple(load_protocol().randomization_consent_items)
+    rows = _annotated(items, "answer", "effective_on").filter(
+        _any(items, lambda item: Q(**{f"answer_{item}": Answer.POSTPONED}))
+    )
+    return [_waiting(row, items, Answer.POSTPONED) for row in rows]
+
+
+def _any(items: tuple[str, ...], condition: Any) -> Q:
+    query = Q()
+    for item in items:
+        query |= condition(item)
+    return query
+
+
+def _waiting(row: Any, items: tuple[str, ...], answer: str) -> Waiting:
+    mine = tuple(item for item in items if getattr(row, f"answer_{item}") == answer)
+    since = min(getattr(row, f"effective_on_{item}") for item in mine)
+    return Waiting(row.study_id, mine, since)
+
+
+# --------------------------------------------------------------- consent-form versions
+
+
+@transaction.atomic
+def approve_form_version(
+    version: str, *, valid_from: date, reask_items: list[str], user: Any
+) -> ConsentFormVersion:
+    """Register an approved consent-form version from ``valid_from``; the open version before
+    it closes the day before. ``reask_items`` are the items to ask again under it."""
+    codes = load_protocol().consent_codes
+    version = version.strip()
+    if not version or len(version) > 40:
+        raise ConsentError(f"version: expected 1 to 40 characters, got {version!r}")
+    if ConsentFormVersion.objects.filter(version=version).exists():
+        raise ConsentError(f"version: expected a new version, {version!r} is already registered")
+    unknown = [item for item in reask_items if item not in codes]
+    if unknown:
+        raise ConsentError(f"reask_items: expected some of {', '.join(codes)}, got {unknown}")
+    latest = ConsentFormVersion.objects.order_by("-valid_from").first()
+    if latest is not None and valid_from <= latest.valid_from:
+        raise ConsentError(
+            f"valid_from: expected after {latest.valid_from} (version {latest.version}), "
+            f"got {valid_from}"
+        )
+    if latest is not None and latest.valid_until is None:
+        latest.valid_until = valid_from - timedelta(days=1)
+        audited_save(latest, user=user, reason=f"superseded by consent form {version}")
+    created = ConsentFormVersion(
+        version=version, valid_from=valid_from, reask_items=sorted(set(reask_items))
+    )
+    audited_save(created, user=user)
+    record_event(
+        "consent.version_approved",
+        actor=user,
+        obj=created,
+        details={"version": version, "valid_from": valid_from.isoformat(), "reask": reask_items},
+    )
+    return created
+
+
+def current_version(on: date | None = None) -> ConsentFormVersion | None:
+    on = on or timezone.localdate()
+    return (
+        ConsentFormVersion.objects.filter(valid_from__lte=on)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def reconsent_worklist() -> tuple[ConsentFormVersion | None, list[Waiting]]:
+    """The current version, and the members who last answered one of its re-ask items
+    (yes, no or postponed) under an older version. Withdrawn items are not asked again."""
+    version = current_version()
+    if version is None or not version.reask_items:
+        return version, []
+    items = tuple(version.reask_items)
+    rows = _annotated(items, "answer", "effective_on", "form_version__valid_from").filter(
+        _any(
+            items,
+            lambda item: (
+                Q(**{f"form_version__valid_from_{item}__lt": version.valid_from})
+                & ~Q(**{f"answer_{item}": Answer.WITHDRAWN})
+            ),
+        )
+    )
+    waiting = []
+    for row in rows:
+        mine = tuple(
+            item
+            for item in items
+            if getattr(row, f"answer_{item}") not in (None, Answer.WITHDRAWN)
+            and getattr(row, f"form_version__valid_from_{item}") < version.valid_from
+        )
+        since = min(getattr(row, f"effective_on_{item}") for item in mine)
+        waiting.append(Waiting(row.study_id, mine, since))
+    return version, waiting
+
+
+# --------------------------------------------------------------------- consent refresh
+
+
+def refresh_days() -> int:
+    """``consent.toml`` ``refresh_every_days`` (default 365; 0 turns the refresh off)."""
+    value = load_cohort().section("consent").get("refresh_every_days", DEFAULT_REFRESH_DAYS)
+    return int(value)
+
+
+def refresh_worklist(on: date | None = None) -> list[Waiting]:
+    """Members whose latest consent decision (on any item) is ``refresh_every_days`` old
+    or older, and who have not withdrawn from the cohort (item a)."""
+    days = refresh_days()
+    if days <= 0:
+        return []
+    cutoff = (on or timezone.localdate()) - timedelta(days=days)
+    cohort_item = load_protocol().consent_codes[0]
+    rows = (
+        Participant.objects.annotate(
+            last_decision=Max("consents__effective_on"),
+            cohort_answer=Subquery(_latest(cohort_item).values("answer")[:1]),
+        )
+        .filter(last_decision__lte=cutoff)
+        .exclude(cohort_answer=Answer.WITHDRAWN)
+        .order_by("last_decision", "study_id")
+        .values_list("study_id", "last_decision")
+    )
+    return [Waiting(study_id, (), last) for study_id, last in rows]
+
+
+def choices_token(participant: Participant) -> str:
+    """A signed token for the member's own page of choices (no database row: it holds the
+    study ID only, and expires after CHOICES_LINK_DAYS)."""
+    return signing.dumps(participant.study_id, salt=CHOICES_LINK_SALT, compress=True)
+
+
+def participant_for_token(token: str) -> Participant | None:
+    try:
+        study_id = signing.loads(
+            token, salt=CHOICES_LINK_SALT, max_age=timedelta(days=CHOICES_LINK_DAYS)
+        )
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    return Participant.objects.filter(study_id=study_id).first()
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str  # the item, in the member's language
+    answer: str  # yes | no | postponed | withdrawn | none
+    on: date | None
+
+
+def member_choices(participant: Participant, language: str) -> list[Choice]:
+    """The member's current answer to every cohort consent item, in their language."""
+    latest: dict[str, ConsentRecord] = {}
+    for record in participant.consents.order_by("effective_on", "id"):
+        latest[record.item] = record
+    choices = []
+    for item in load_cohort().consent_items:
+        found = latest.get(item.code)
+        choices.append(
+            Choice(
+                item.plain(language),
+                found.answer if found else "none",
+                found.effective_on if found else None,
+            )
+        )
+    return choices
+
+
+@transaction.atomic
+def record_refresh_given(participant: Participant, *, user: Any) -> str:
+    """Record that staff handed the member the link to their own choices; returns it."""
+    token = choices_token(participant)
+    record_event("consent.refresh_link_given", actor=user, participant=participant)
+    return token
+
+
+__all__ = [
+    "Choice",
+    "Waiting",
+    "approve_form_version",
+    "choices_token",
+    "current_version",
+    "member_choices",
+    "participant_for_token",
+    "postponed_worklist",
+    "reconsent_worklist",
+    "record_refresh_given",
+    "refresh_days",
+    "refresh_worklist",
+]

@@ -1,0 +1,25 @@
+"""The consent dashboard card: what consent over time needs of the staff today."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.consent.over_time import postponed_worklist, reconsent_worklist, refresh_worklist
+
+
+def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
+    if not request.user.can(Cap.CONSENT_WRITE):
+        return []
+    n = len(postponed_worklist()) + len(reconsent_worklist()[1]) + len(refresh_worklist())
+    return [
+        {
+            "label": "consent to re-ask or refresh",
+            "value": n,
+            "url": reverse("consent:over-time"),
+            "tone": "warn" if n else "ok",
+        }
+    ]
