@@ -42,6 +42,7 @@ LAYERS: tuple[str, ...] = (
     "questionnaires",  # patient questionnaires and reminders
     "datamanagement",  # edit-check runs, queries, locks, sign-off, form status
     "safety",  # adverse events, SAE notification
+    "disclosure",  # stage 3: a completed trial's results told to its living participants
     "exports",  # analysis dataset, full exports, import
     "overview",  # dashboard, participant list and page: composes every app's panels
     "demo",  # the synthetic demo cohort

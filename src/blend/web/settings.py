@@ -94,6 +94,7 @@ BLEND_APPS = [
     "blend.apps.followup",
     "blend.apps.questionnaires",
     "blend.apps.safety",
+    "blend.apps.disclosure",
     "blend.apps.datamanagement",
     "blend.apps.exports",
     "blend.apps.api",

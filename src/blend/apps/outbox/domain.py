@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from blend.protocol import load_protocol
+from blend.protocol import load_protocol, load_trials
 
 # English and Dutch words that reveal a trial, an allocation or the experimental treatment.
 FORBIDDEN_TERMS = (
@@ -44,10 +44,7 @@ FORBIDDEN_TERMS = (
 )
 
 
-@cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    protocol = load_protocol()
-    terms = (*FORBIDDEN_TERMS, protocol.trial_code, protocol.registration)
+def _compile(terms: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     patterns = []
     for term in terms:
         # Prefixes such as "randomi" match whole word starts; other terms match whole words.
@@ -56,6 +53,42 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(patterns)
 
 
+@cache
+def _trial_names() -> tuple[tuple[str, str, bool], ...]:
+    """(code, registration, still running) of every trial the cohort hosts."""
+    protocol = load_protocol()
+    names = {protocol.trial_code: (protocol.registration, True)}
+    for trial in load_trials().values():
+        names[trial.code] = (trial.registration, trial.status != "completed")
+    return tuple((code, registration, running) for code, (registration, running) in names.items())
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    names = tuple(name for code, reg, _ in _trial_names() for name in (code, reg) if name)
+    return _compile((*FORBIDDEN_TERMS, *names))
+
+
 def check_text(text: str) -> list[str]:
     """The forbidden terms found in ``text`` (empty when it is arm-blind)."""
     return [term for term, pattern in _patterns() if pattern.search(text)]
+
+
+@cache
+def _disclosure_patterns(trial: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    running = tuple(
+        name
+        for code, reg, still_running in _trial_names()
+        if still_running and code != trial
+        for name in (code, reg)
+        if name
+    )
+    return _compile(running)
+
+
+def check_disclosure_text(text: str, trial: str) -> list[str]:
+    """Stage 3 of staged consent: once ``trial`` is completed and its results released,
+    its participants are told the results and their own group, so the message may name
+    the trial, randomization and the arms. It still may not name a trial that is running:
+    the arm-blind check stays on for every other trial."""
+    return [term for term, pattern in _disclosure_patterns(trial) if pattern.search(text)]

@@ -106,6 +106,17 @@ class Draft:
     sent_at: datetime | None = (
         None  # set only to record a message already sent elsewhere (a past log)
     )
+    # Stage 3 (results disclosure) of this completed trial: its own name, randomization and
+    # arms may be mentioned; any trial still running may not (domain.check_disclosure_text).
+    disclosed_trial: str = ""
+
+    def blinding_problems(self) -> list[str]:
+        if self.audience != Audience.PARTICIPANT:
+            return []
+        text = f"{self.subject}\n{self.body}"
+        if self.disclosed_trial:
+            return arm_blind.check_disclosure_text(text, self.disclosed_trial)
+        return arm_blind.check_text(text)
 
     @property
     def key(self) -> str:
@@ -132,13 +143,9 @@ def queue_many(drafts: list[Draft]) -> int:
     participant message that mentions the trial is refused (defence in depth: the
     system check ``outbox.E001`` already refuses such templates). Returns how many were queued."""
     for draft in drafts:
-        if draft.audience == Audience.PARTICIPANT and arm_blind.check_text(
-            f"{draft.subject}\n{draft.body}"
-        ):
-            raise OutboxError(
-                f"body: a participant message may not mention "
-                f"{arm_blind.check_text(draft.subject + draft.body)}"
-            )
+        found = draft.blinding_problems()
+        if found:
+            raise OutboxError(f"body: a participant message may not mention {found}")
     known = existing_keys([d.key for d in drafts])
     fresh = [d for d in drafts if d.key not in known]
     now = timezone.now()
