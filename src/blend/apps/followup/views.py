@@ -16,11 +16,14 @@ from blend.apps.accounts.permissions import require
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.followup import services
 from blend.apps.followup.domain import AssessmentStatus
+from blend.apps.followup.engagement import LOST_AFTER_DAYS, lost_to_follow_up
+from blend.apps.followup.engagement import windows as engagement_windows
 from blend.apps.followup.forms import CLINICAL_FORMS, VitalStatusForm
 from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
 from blend.protocol.schedule import load_schedule
+from blend.stats.engagement import by_quarter, by_timepoint_and_site, engagement_png
 
 PAGE_SIZE = 50
 STATUS_ORDER = [s.value for s in AssessmentStatus]
@@ -172,3 +175,29 @@ def vital_status(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespon
         {"form": form, "participant": participant, "title": _("Vital status")},
         status=400 if form.errors else 200,
     )
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def engagement(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Questionnaire return per timepoint and site, and members lost to follow-up."""
+    windows = engagement_windows()
+    by_site = by_timepoint_and_site(windows)
+    sites = sorted({site for _, site in by_site})
+    codes = [code for code in load_schedule().codes if any((code, s) in by_site for s in sites)]
+    rows = [
+        {"code": code, "cells": [by_site.get((code, site)) for site in sites]} for code in codes
+    ]
+    return render(
+        request,
+        "followup/engagement.html",
+        {"sites": sites, "rows": rows, "lost": lost_to_follow_up(), "lost_days": LOST_AFTER_DAYS},
+    )
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def engagement_figure(request: AuthenticatedHttpRequest) -> HttpResponse:
+    rates = by_quarter(engagement_windows())
+    png = engagement_png(rates, list(load_schedule().codes), "Questionnaire return per quarter")
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
