@@ -42,6 +42,17 @@ class Site:
 
 
 @dataclass(frozen=True)
+class ReturnedScale:
+    """One score a member is shown of their own questionnaires, in plain words."""
+
+    instrument: str  # an instrument code (blend.instruments), e.g. "qlq-c15-pal"
+    scale: str  # one of its score keys, e.g. "PF"
+    label_en: str
+    label_nl: str
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
 class Cohort:
     code: str
     name: str
@@ -60,6 +71,8 @@ class Cohort:
     facts: Mapping[str, FactSpec]
     folder: Path
     sections: Mapping[str, Any] = field(repr=False)
+    # The scores a member may see of their own questionnaires (empty: none are shown).
+    returned_results: tuple[ReturnedScale, ...] = ()
 
     def section(self, name: str) -> dict[str, Any]:
         """The raw mapping of one file, as read."""
@@ -88,6 +101,33 @@ class Cohort:
         return self.schedule.timepoint(code)
 
 
+def _returned_results(about: Table) -> tuple[ReturnedScale, ...]:
+    """``[return_of_results]``: ``enabled`` and the ``[[return_of_results.scales]]`` shown."""
+    if "return_of_results" not in about:
+        return ()
+    table = about.table("return_of_results")
+    table.only({"enabled", "scales"})
+    if not table.value("enabled", bool):
+        return ()
+    from blend.instruments import get_instrument, instrument_codes  # numpy: only when used
+
+    scales = []
+    for entry in table.tables("scales"):
+        entry.only({"instrument", "scale", "label_en", "label_nl", "higher_is_better"})
+        code = entry.choice("instrument", instrument_codes())
+        scale = entry.choice("scale", get_instrument(code).score_keys)
+        scales.append(
+            ReturnedScale(
+                code,
+                scale,
+                entry.text("label_en"),
+                entry.text("label_nl"),
+                entry.value("higher_is_better", bool),
+            )
+        )
+    return tuple(scales)
+
+
 def cohort_from_files(files: FolderFiles) -> Cohort:
     """Validate a cohort's files; every problem raises ``ConfigError`` naming file and key."""
     check_files(files, COHORT_FILES)
@@ -102,6 +142,7 @@ def cohort_from_files(files: FolderFiles) -> Cohort:
             "start_of_treatment",
             "identifiers",
             "sites",
+            "return_of_results",
         }
     )
     identifiers = about.table("identifiers")
@@ -125,6 +166,7 @@ def cohort_from_files(files: FolderFiles) -> Cohort:
         facts=MappingProxyType(_facts(files)),
         folder=files.folder,
         sections=MappingProxyType(dict(files.raw)),
+        returned_results=_returned_results(about),
     )
 
 

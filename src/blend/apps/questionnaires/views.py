@@ -25,7 +25,7 @@ from blend.apps.accounts.permissions import require
 from blend.apps.audit.guards import WriteRefused
 from blend.apps.followup.models import Assessment
 from blend.apps.followup.services import statuses
-from blend.apps.questionnaires import checks, services
+from blend.apps.questionnaires import checks, own_results, services
 from blend.apps.questionnaires import domain as qpages
 from blend.apps.questionnaires.models import Mode, ResponseStatus
 from blend.instruments import get_instrument, instrument_codes
@@ -96,7 +96,7 @@ def patient(request: HttpRequest, token: str) -> HttpResponse:
             return _invalid(request)
         # The same "send" again (a double tap, a retry): the same answer as the first.
         with translation.override(_chosen_language(request, token, sent)):
-            return _thanks(request)
+            return _thanks(request, sent)
     language = _chosen_language(request, token, assessment)
     with translation.override(language):
         if services.write_refusal(assessment) is not None:
@@ -107,8 +107,32 @@ def patient(request: HttpRequest, token: str) -> HttpResponse:
             return _unavailable(request)
 
 
-def _thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "questionnaires/patient/thanks.html")
+def _thanks(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+    """The thank-you page; it links the member's own results when the cohort returns them."""
+    link = None
+    if own_results.enabled():
+        link = reverse(
+            "questionnaires:own-results", args=[own_results.link_token(assessment.participant)]
+        )
+    return render(request, "questionnaires/patient/thanks.html", {"own_results_url": link})
+
+
+@never_cache
+def my_results(request: HttpRequest, token: str) -> HttpResponse:
+    """A member's own scores over time, in plain words (no trial, no arm, no login)."""
+    participant = own_results.participant_for(token) if own_results.enabled() else None
+    if participant is None:
+        return render(request, "questionnaires/patient/invalid.html", status=404)
+    language = request.GET.get("lang")
+    if language not in {"nl", "en"}:
+        identity = getattr(participant, "identity", None)
+        language = identity.preferred_language if identity else "nl"
+    with translation.override(language):
+        return render(
+            request,
+            "questionnaires/patient/own_results.html",
+            {"scales": own_results.own_results(participant, language), "language": language},
+        )
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
@@ -285,7 +309,7 @@ def _review(
             services.submit(assessment, mode=Mode.WEB)
         except services.NothingToSubmit:
             return render(request, "questionnaires/patient/review.html", context, status=400)
-        return _thanks(request)
+        return _thanks(request, assessment)
     return render(request, "questionnaires/patient/review.html", context)
 
 
