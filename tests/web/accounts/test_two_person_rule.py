@@ -21,6 +21,7 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import GrantRequest, GrantStatus, User
 from blend.apps.accounts.services import (
     StaffError,
+    apply_as_operator,
     approve_grant,
     change_role,
     create_staff,
@@ -312,3 +313,24 @@ def test_the_dashboard_shows_pending_and_recent_grants(
     assert re.search(r'<div class="n">1</div><a href="/accounts/grants/">grants applied', page)
     # Only staff managers see them.
     assert "grant requests waiting" not in client_for("nurse_nina").get("/").content.decode()
+
+
+def test_the_demo_logins_work_beside_another_administrator(
+    personas: dict[str, User], site: Any
+) -> None:
+    """The demo loader asks as the server operator; its administrator approves the
+    others as the second person, and its own grant (ada could approve it, but the demo
+    cannot know her password) is applied by the operator as a bootstrap grant."""
+    from blend.apps.demo.services import DEMO_PASSWORD, _ensure_users
+
+    users = _ensure_users([site])
+    assert users["nurse"].can(Cap.ALLOCATION_VIEW) and users["admin"].can(Cap.USERS_MANAGE)
+    assert users["nurse"].check_password(DEMO_PASSWORD) and not users["nurse"].must_set_password
+    assert GrantRequest.objects.get(user=users["admin"]).status == GrantStatus.BOOTSTRAP
+    nurse_grant = GrantRequest.objects.get(user=users["nurse"])
+    assert nurse_grant.status == GrantStatus.APPROVED and nurse_grant.decided_by == users["admin"]
+    # The operator's shortcut is only for grants the operator asked for.
+    change = change_role(personas["statistician_stan"], "monitor", by=personas["admin_ada"])
+    assert change.request is not None
+    with pytest.raises(StaffError, match="only a grant the server operator asked for"):
+        apply_as_operator(change.request, why="demo")

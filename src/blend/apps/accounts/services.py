@@ -360,6 +360,39 @@ def refuse_grant(grant: GrantRequest, *, by: Any, reason: str) -> GrantRequest:
     return grant
 
 
+def apply_as_operator(grant: GrantRequest, *, why: str) -> GrantRequest:
+    """The server operator applies a grant it asked for itself, without a second person.
+
+    Only the demo loader calls it (no page or command does), for the demo's synthetic
+    accounts when another administrator exists in the database (the demo cannot know
+    their password); it is recorded as a ``bootstrap`` grant, audited
+    (``staff.grant.bootstrap``) and shown on the dashboard like any grant."""
+    if grant.requested_by_id is not None:
+        raise StaffError("request: only a grant the server operator asked for is applied this way")
+    if not why.strip():
+        raise StaffError("why: expected a reason, got nothing")
+    with transaction.atomic():
+        locked = GrantRequest.objects.select_for_update().select_related("user").get(pk=grant.pk)
+        if locked.status != GrantStatus.PENDING:
+            raise StaffError(f"request: #{grant.pk} is {locked.get_status_display()} already")
+        locked.status, locked.decided_at, locked.reason = (
+            GrantStatus.BOOTSTRAP,
+            timezone.now(),
+            why,
+        )
+        locked.save(update_fields=["status", "decided_at", "reason"])
+        record_event(
+            "staff.grant.bootstrap",
+            actor=None,
+            obj=locked,
+            reason=why,
+            details={"username": locked.user.username, "changes": locked.changes},
+        )
+        _apply(locked.user, locked.changes, by=None, reason=why)
+    grant.refresh_from_db()
+    return grant
+
+
 def pending_grants() -> list[GrantRequest]:
     return list(
         GrantRequest.objects.filter(status=GrantStatus.PENDING).select_related(
