@@ -124,6 +124,7 @@ def test_the_owner_sets_their_password_once_with_the_link(
     owner = Client()
     done = _set_password(owner, link, "ivys-own-Secret-77")
     assert done.status_code == 302 and "_auth_user_id" in owner.session
+    assert done.url == "/accounts/roles/"  # signed in; her role waits for a second person
     ivy.refresh_from_db()
     assert not ivy.must_set_password and ivy.check_password("ivys-own-Secret-77")
     assert AuditEvent.objects.filter(action="staff.password.first", actor=ivy).exists()

@@ -256,6 +256,13 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, _("Your password is set."))
+        user = form.user
+        if not user.can(Cap.PARTICIPANT_VIEW):  # the role still waits for a second person
+            messages.info(
+                self.request,
+                _("Your role waits for the approval of a second administrator."),
+            )
+            return redirect("accounts:roles")
         return response
 
 
