@@ -51,7 +51,7 @@ def _ensure_users(sites: list[Site]) -> dict[str, User]:
     a grant waits, the demo administrator approves it as the second person, and one the
     demo administrator cannot approve (its own, when another administrator exists) the
     operator applies, recorded as a bootstrap grant."""
-    users = {}
+    users: dict[str, User] = {}
     # The administrator first: the second person for the others.
     for role in sorted(Role, key=lambda r: r != Role.ADMIN):
         username = role.value.replace("_", "")
