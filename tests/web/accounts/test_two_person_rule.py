@@ -335,3 +335,26 @@ def test_the_demo_logins_work_beside_another_administrator(
     assert change.request is not None
     with pytest.raises(StaffError, match="only a grant the server operator asked for"):
         apply_as_operator(change.request, why="demo")
+
+
+def test_what_counts_as_a_guarded_gain() -> None:
+    """The rule ``change_access`` applies, on plain values (``domain.guarded_holdings``)."""
+    from blend.apps.accounts.domain import guarded_holdings
+
+    trials = ("BLEND", "VERTICAL")
+    nurse = guarded_holdings("nurse", {}, trials, True)
+    assert nurse == {
+        ("allocation.view", "BLEND"),
+        ("allocation.view", "VERTICAL"),
+        ("identifiers.view", ""),
+    }
+    # Limited to BLEND: VERTICAL's arms are gone, identifiers (cohort) stay.
+    assert guarded_holdings("nurse", {"BLEND": "nurse"}, trials, True) == nurse - {
+        ("allocation.view", "VERTICAL")
+    }
+    assert guarded_holdings("admin", {}, trials, True) == {("users.manage", "")}
+    assert guarded_holdings("admin", {"BLEND": "monitor"}, trials, True) == {
+        ("users.manage", ""),
+        ("allocation.view", "BLEND"),
+    }
+    assert guarded_holdings("monitor", {}, trials, False) == frozenset()  # deactivated
