@@ -72,6 +72,19 @@ def trial_personas(personas: dict[str, User], site: Site) -> dict[str, User]:
     return personas
 
 
+def grant_in_trial(
+    personas: dict[str, User], user: User, trial: str, role: str, approver: str = "admin_ada"
+) -> None:
+    """Give ``user`` ``role`` in ``trial`` as the server operator asks it and ``approver``
+    approves it when it gives arms (the two-person rule, docs/security.md section 2)."""
+    from blend.apps.accounts.services import approve_grant, grant_trial_role
+
+    change = grant_trial_role(user, trial, role, by=None)
+    if change.request is not None and change.pending:
+        approve_grant(change.request, by=personas[approver], password=PASSWORD)
+    user.__dict__.pop("trial_roles", None)
+
+
 @pytest.fixture
 def client_for(personas: dict[str, User]) -> Callable[[str], Client]:
     """A logged-in test client for a persona (force_login: the login page has its own tests)."""

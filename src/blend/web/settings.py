@@ -171,7 +171,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's common passwords and 30,000 more from breaches, shipped as data
+    # (src/blend/apps/accounts/data/breached-passwords.txt; docs/security.md section 6).
+    {"NAME": "blend.apps.accounts.passwords.BreachedPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"

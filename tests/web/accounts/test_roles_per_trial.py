@@ -22,7 +22,12 @@ from django.core.management import CommandError, call_command
 from blend.apps.accounts.domain import TRIAL_CAPABILITIES, Cap
 from blend.apps.accounts.models import TrialRole, User
 from blend.apps.accounts.permissions import check
-from blend.apps.accounts.services import StaffError, grant_trial_role, revoke_trial_role
+from blend.apps.accounts.services import (
+    StaffError,
+    approve_grant,
+    grant_trial_role,
+    revoke_trial_role,
+)
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.services import randomize
 from blend.apps.audit.models import AuditEvent
@@ -32,6 +37,7 @@ from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening
 from blend.apps.trials.http import SESSION_KEY
 from tests.pages import without_csrf
+from tests.personas import PASSWORD, grant_in_trial
 from tests.web.api.conftest import ApiClient
 from tests.web.screening.flow import ELIGIBLE_FORM_FACTS, screen_and_confirm
 from tests.web.trials.flow import VERTICAL_ELIGIBLE_FACTS, confirm_for_vertical
@@ -96,7 +102,8 @@ def test_with_trial_roles_a_user_works_only_there_and_cohort_caps_stay_with_the_
 def test_a_role_in_a_trial_may_differ_from_the_users_own(personas: dict[str, User]) -> None:
     nina = personas["nurse_nina"]
     grant_trial_role(nina, "BLEND", "nurse", by=personas["admin_ada"])
-    grant_trial_role(nina, "VERTICAL", "investigator", by=personas["admin_ada"])
+    # VERTICAL's arms are a grant she did not hold since BLEND limited her: two persons.
+    grant_in_trial(personas, nina, "VERTICAL", "investigator")
     assert nina.can(Cap.ELIGIBILITY_CONFIRM, "VERTICAL")
     assert not nina.can(Cap.ELIGIBILITY_CONFIRM, "BLEND")
     assert not nina.can(Cap.SIGN_OFF)  # sign-off is cohort-level: the user's own role
@@ -122,7 +129,11 @@ def test_grant_and_revoke_are_audited_and_the_last_revoke_returns_to_every_trial
         "role": "investigator",
         "previous_role": "nurse",
     }
-    revoke_trial_role(nina, "BLEND", by=ada)
+    # The last revoke gives her VERTICAL's arms again: a grant for a second person.
+    change = revoke_trial_role(nina, "BLEND", by=None)
+    assert change.pending and change.request is not None and not nina.works_in("VERTICAL")
+    approve_grant(change.request, by=ada, password=PASSWORD)
+    nina = User.objects.get(pk=nina.pk)
     assert nina.works_in("VERTICAL") and nina.role_in("VERTICAL") == "nurse"
     assert AuditEvent.objects.filter(action="staff.trial_role.revoke").count() == 1
 
@@ -131,7 +142,7 @@ def test_grants_name_the_expected_trial_and_role(personas: dict[str, User]) -> N
     nina, ada = personas["nurse_nina"], personas["admin_ada"]
     with pytest.raises(StaffError, match=r"trial: expected one of BLEND, VERTICAL.*, got 'NOPE'"):
         grant_trial_role(nina, "NOPE", "nurse", by=ada)
-    with pytest.raises(StaffError, match=r"role: expected one of nurse, .*, got 'chef'"):
+    with pytest.raises(StaffError, match=r"role in BLEND: expected one of nurse, .*, got 'chef'"):
         grant_trial_role(nina, "BLEND", "chef", by=ada)
     with pytest.raises(StaffError, match="'nurse_nina' has no role in VERTICAL"):
         revoke_trial_role(nina, "VERTICAL", by=ada)
@@ -179,7 +190,18 @@ def test_staff_trials_lists_grants_and_revokes_all_or_nothing(personas: dict[str
     with pytest.raises(CommandError, match="trial: expected one of .*got 'NOPE'"):
         call_command("staff_trials", "monitor_mo", "--grant", "BLEND", "--grant", "NOPE:monitor")
     assert User.objects.get(username="monitor_mo").trial_roles == {"VERTICAL": "monitor"}
-    call_command("staff_trials", "monitor_mo", "--revoke", "VERTICAL", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("staff_trials", "monitor_mo", "--revoke", "VERTICAL", stdout=out)
+    # Every trial again gives BLEND's arms: it waits for a second person.
+    found = re.search(r"Grant request #(\d+) \(allocation.view in BLEND\) waits", out.getvalue())
+    assert found is not None, out.getvalue()
+    assert User.objects.get(username="monitor_mo").open_trials() == {"VERTICAL"}
+    call_command(
+        "staff_grants",
+        *("--approve", found.group(1), "--user", "admin_ada", "--password-stdin"),
+        stdin=io.StringIO(PASSWORD + "\n"),
+        stdout=io.StringIO(),
+    )
     assert User.objects.get(username="monitor_mo").open_trials() is None
     with pytest.raises(CommandError, match="username: no staff account 'nobody'"):
         call_command("staff_trials", "nobody")
@@ -197,8 +219,11 @@ def test_the_menu_and_the_roles_page_follow_the_role_in_the_current_trial(
     client_for: Any, personas: dict[str, User]
 ) -> None:
     ada = personas["admin_ada"]
+    personas["admin_abe"] = User.objects.create_user(
+        username="admin_abe", password=PASSWORD, role="admin"
+    )
     grant_trial_role(ada, "VERTICAL", "admin", by=ada)
-    grant_trial_role(ada, "BLEND", "monitor", by=ada)
+    grant_in_trial(personas, ada, "BLEND", "monitor", approver="admin_abe")
     client = client_for("admin_ada")
     client.post("/trials/switch/", {"trial": "VERTICAL", "next": "/"})
     assert 'href="/allocation/overview/"' in client.get("/").content.decode()

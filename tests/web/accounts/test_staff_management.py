@@ -7,26 +7,27 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from blend.apps.accounts.models import User
+from blend.apps.accounts.models import GrantRequest, GrantStatus, User
 from blend.apps.audit.models import AuditEvent
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-NEW = {
-    "username": "new.nurse",
-    "role": "nurse",
-    "email": "n@example.org",
-    "password": "a-long-Passphrase-42",
-}
+NEW = {"username": "new.nurse", "role": "nurse", "email": "n@example.org"}
 
 
 def test_the_administrator_creates_an_account_with_one_role(client_for) -> None:
+    """The role waits for a second person and the owner sets the password (issue 14,
+    item 2: tests/web/accounts/test_two_person_rule.py)."""
     response = client_for("admin_ada").post("/accounts/staff/", NEW)
     assert response.status_code == 302
     user = User.objects.get(username="new.nurse")
-    assert user.role == "nurse" and user.check_password(NEW["password"])
+    assert user.role == "" and user.must_set_password and not user.has_usable_password()
+    grant = GrantRequest.objects.get(user=user)
+    assert grant.changes == {"role": "nurse"} and grant.status == GrantStatus.PENDING
     assert AuditEvent.objects.filter(action="staff.create", actor__username="admin_ada").exists()
+    page = client_for("admin_ada").get("/accounts/staff/").content.decode()
+    assert 'data-testid="pending-new.nurse"' in page and 'data-testid="must-set-new.nurse"' in page
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,7 @@ def test_nobody_else_manages_staff(client_for, personas, username) -> None:
     [
         ("username", "Bad Name", "Expected 3–40 lower-case"),
         ("role", "superuser", "Select a valid choice"),
-        ("password", "short", "password:"),
+        ("email", "", "This field is required"),
         ("username", "nurse_nina", "already taken"),
     ],
 )

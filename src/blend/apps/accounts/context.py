@@ -12,6 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.trials.http import current_trial
@@ -27,5 +28,7 @@ def role(request: HttpRequest) -> dict[str, Any]:
         for url_name, label, capability in getattr(config, "nav", ()):
             if capability is None or user.can(capability, trial=trial):
                 items.append({"url": reverse(url_name), "label": label})
+    # Everyone signed in changes their own password (docs/security.md §6).
+    items.append({"url": reverse("accounts:password-change"), "label": _("Password")})
     caps = {cap.value for cap in Cap if user.can(cap, trial=trial)}
     return {"role_label": user.role_label, "nav_items": items, "caps": caps}

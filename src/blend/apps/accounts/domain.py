@@ -180,3 +180,43 @@ def permission_matrix_markdown() -> str:
         for cap in Cap
     ]
     return "\n".join([head, rule, *rows])
+
+
+# --- the two-person rule ------------------------------------------------------------------
+
+#: The capabilities that only a second person may give (``services.change_access``): the
+#: arms, the direct identifiers, and staff administration itself (an administrator who
+#: could make a second administrator alone could approve their own grants through it).
+GUARDED_CAPABILITIES: tuple[Cap, ...] = (
+    Cap.ALLOCATION_VIEW,
+    Cap.IDENTIFIERS_VIEW,
+    Cap.USERS_MANAGE,
+)
+
+
+def guarded_holdings(
+    role: str | None, trial_roles: dict[str, str], trials: list[str] | tuple[str, ...], active: bool
+) -> frozenset[tuple[str, str]]:
+    """The guarded capabilities an account with this role, these roles per trial and this
+    state holds, as (capability, trial) pairs; a cohort capability has trial "".
+
+    The same rule as ``User.can``: without trial roles the own role counts in every
+    trial; with them, only the trials named, each with its role."""
+    if not active:
+        return frozenset()
+    held: set[tuple[str, str]] = set()
+    for cap in GUARDED_CAPABILITIES:
+        if cap in TRIAL_CAPABILITIES:
+            for trial in trials:
+                in_trial = trial_roles.get(trial) if trial_roles else role
+                if role_has(in_trial, cap):
+                    held.add((cap.value, trial))
+        elif role_has(role, cap):
+            held.add((cap.value, ""))
+    return frozenset(held)
+
+
+def describe_holding(holding: tuple[str, str] | list[str]) -> str:
+    """``allocation.view in BLEND`` or ``identifiers.view``."""
+    cap, trial = holding
+    return f"{cap} in {trial}" if trial else cap

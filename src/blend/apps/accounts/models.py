@@ -6,7 +6,14 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from blend.apps.accounts.domain import ROLE_LABELS, Cap, Role, is_trial_scoped, role_has
+from blend.apps.accounts.domain import (
+    ROLE_LABELS,
+    Cap,
+    Role,
+    describe_holding,
+    is_trial_scoped,
+    role_has,
+)
 from blend.apps.trials.lookup import default_trial_code
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
@@ -25,11 +32,16 @@ class User(AbstractUser):
     site = models.ForeignKey(
         "registry.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # True from the moment an administrator creates the account until its owner has set
+    # their own password through the one-time link (``services.set_own_password``): until
+    # then the account has no usable password and holds no capability (docs/security.md §6).
+    must_set_password = models.BooleanField(_("must set own password"), default=False)
+    password_set_at = models.DateTimeField(_("own password set at"), null=True, blank=True)
 
     def can(self, capability: Cap | str, trial: str | None = None) -> bool:
         """Whether the user holds ``capability``; a per-trial one in ``trial`` (the default
-        trial for None)."""
-        if not self.is_active:
+        trial for None). An account whose owner has not set their password holds none."""
+        if not self.is_active or self.must_set_password:
             return False
         if not is_trial_scoped(capability):
             return role_has(self.role, capability)
@@ -85,3 +97,50 @@ class TrialRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.trial}: {self.role}"
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a second person")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+    # Applied by the server operator while no second person could approve yet (the first
+    # accounts of a new installation, the demo); shown as such on the dashboard.
+    BOOTSTRAP = "bootstrap", _("applied without a second person (installation)")
+
+
+class GrantRequest(models.Model):
+    """A change of a staff member's access that gives them a guarded capability
+    (``domain.GUARDED_CAPABILITIES``: the arms, direct identifiers, staff administration),
+    held until a second person approves it (``services.approve_grant``).
+
+    ``changes`` is what applying does: ``{"role": ROLE, "trials": {CODE: ROLE or None},
+    "active": true}`` (each key optional; a trial's None revokes the role there);
+    ``gains`` the guarded (capability, trial) pairs it gives, as computed when asked."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="grant_requests")
+    changes = models.JSONField(_("changes"))
+    gains = models.JSONField(_("gains"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING
+    )
+    # None: the server operator (the command line or the demo loader).
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"grant #{self.pk} for {self.user_id} ({self.status})"
+
+    @property
+    def gains_text(self) -> str:
+        return ", ".join(describe_holding(gain) for gain in self.gains)

@@ -10,5 +10,12 @@ urlpatterns = [
     path("locked/", views.locked, name="locked"),
     path("roles/", views.role_matrix, name="roles"),
     path("staff/", views.staff_list, name="staff"),
+    path("staff/<int:user_id>/", views.staff_detail, name="staff-detail"),
     path("staff/<int:user_id>/<slug:action>/", views.staff_action, name="staff-action"),
+    path("grants/", views.grants, name="grants"),
+    path("grants/<int:grant_id>/<slug:action>/", views.grant_decide, name="grant-decide"),
+    path("password/", views.ChangePasswordView.as_view(), name="password-change"),
+    path("password/reset/", views.password_reset, name="password-reset"),
+    path("password/reset/sent/", views.password_reset_sent, name="password-reset-sent"),
+    path("password/set/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="password-set"),
 ]

@@ -16,9 +16,9 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from blend.apps import discover
-from blend.apps.accounts.domain import ROLE_LABELS, Role
-from blend.apps.accounts.models import User
-from blend.apps.accounts.services import create_staff
+from blend.apps.accounts.domain import ROLE_LABELS, Cap, Role
+from blend.apps.accounts.models import GrantRequest, GrantStatus, User
+from blend.apps.accounts.services import apply_as_operator, approve_grant, create_staff
 from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import ensure_site
 from blend.protocol import load_cohort
@@ -45,8 +45,15 @@ def demo_users() -> list[tuple[str, str]]:
 
 
 def _ensure_users(sites: list[Site]) -> dict[str, User]:
-    users = {}
-    for role in Role:
+    """One login per role, each with the demo password set as its own (the server
+    operator creates them: docs/security.md sections 2 and 6). Their roles are grants under
+    the two-person rule: on a new database they are the installation's bootstrap; where
+    a grant waits, the demo administrator approves it as the second person, and one the
+    demo administrator cannot approve (its own, when another administrator exists) the
+    operator applies, recorded as a bootstrap grant."""
+    users: dict[str, User] = {}
+    # The administrator first: the second person for the others.
+    for role in sorted(Role, key=lambda r: r != Role.ADMIN):
         username = role.value.replace("_", "")
         user = User.objects.filter(username=username).first() or create_staff(
             username=username,
@@ -56,8 +63,18 @@ def _ensure_users(sites: list[Site]) -> dict[str, User]:
             first_name=ROLE_LABELS[role].split(" ")[0],
             by=None,
         )
+        admin = users.get(Role.ADMIN.value)
+        for grant in GrantRequest.objects.filter(
+            user=user, status=GrantStatus.PENDING, requested_by=None
+        ):
+            if admin is not None and admin.can(Cap.USERS_MANAGE):
+                approve_grant(grant, by=admin, password=DEMO_PASSWORD)
+            else:
+                apply_as_operator(grant, why="demo data: synthetic account")
+        user.refresh_from_db()
+        user.__dict__.pop("trial_roles", None)
         users[role.value] = user
-    return users
+    return {role.value: users[role.value] for role in Role}
 
 
 def demo_steps() -> list[Any]:

@@ -9,4 +9,9 @@ class OutboxConfig(AppConfig):
     nav = [("outbox:list", _("Outbox"), "participant.view")]
 
     def ready(self) -> None:
-        from blend.apps.outbox import checks  # noqa: F401  (registers the system checks)
+        from blend.apps.outbox import (
+            checks,  # noqa: F401  (registers the system checks)
+            staff_links,
+        )
+
+        staff_links.connect()  # the accounts app's set-password e-mails
