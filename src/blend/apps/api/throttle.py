@@ -54,15 +54,18 @@ def hit(key: str, seconds: int) -> int | None:
     """Count one event under ``key`` (kept ``seconds``); the count so far, this one
     included, or None when the cache cannot be reached (logged)."""
     try:
-        cache.add(key, 0, timeout=seconds)
-        try:
-            return int(cache.incr(key))
-        except ValueError:  # expired or culled between add and incr: start it again
+        for _attempt in range(2):  # a key expired or culled between add and incr starts again
             cache.add(key, 0, timeout=seconds)
-            return int(cache.incr(key))
-    except CACHE_ERRORS as error:
-        log.error("throttle %s not counted: the cache cannot be reached (%s)", key, error)
-        return None
+            try:
+                return int(cache.incr(key))
+            except ValueError:
+                continue
+        # The database cache swallows a failed write in add(): the key never came to be.
+        error: Exception = ValueError("the counter could not be created")
+    except CACHE_ERRORS as raised:
+        error = raised
+    log.error("throttle %s not counted: the cache cannot be written (%s)", key, error)
+    return None
 
 
 def _count(key: str) -> int:
