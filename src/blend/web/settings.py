@@ -5,6 +5,7 @@ Production variables are documented in docs/deployment.md."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -203,6 +204,7 @@ try:
     PROXY_COUNT = env.env_int("BLEND_PROXY_COUNT", 0, minimum=0)
 except env.EnvError as error:
     raise ImproperlyConfigured(str(error)) from error
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(
@@ -232,7 +234,7 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = 60
 # A connection kept between requests (CONN_MAX_AGE) is checked before it is reused, so a
 # database restart costs a reconnect instead of one 500 per worker.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"].get("CONN_MAX_AGE", 0) > 0
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = (DATABASES["default"].get("CONN_MAX_AGE") or 0) > 0
 # The address the throttles (and django-axes) count by: REMOTE_ADDR, or the address the
 # nearest of BLEND_PROXY_COUNT trusted reverse proxies put in X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "blend.apps.api.throttle.client_ip"

@@ -133,11 +133,17 @@ def test_one_address_failing_log_ins_across_many_accounts_is_throttled(personas,
         blocked = attacker.post(
             "/accounts/login/", {"username": "nurse_nina", "password": PASSWORD}
         )
+        dutch = attacker.post(
+            "/accounts/login/",
+            {"username": "x", "password": "x"},
+            headers={"Accept-Language": "nl"},
+        )
         other = Client(REMOTE_ADDR="203.0.113.9")
         allowed = other.post("/accounts/login/", {"username": "nurse_nina", "password": PASSWORD})
     assert statuses == [200] * 6 + [429, 429]
     assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
     assert "Too many failed log-in attempts" in blocked.content.decode()
+    assert "Er kwamen te veel mislukte inlogpogingen" in dutch.content.decode()
     assert allowed.status_code == 302  # another address (another ward) logs in
 
 

@@ -25,7 +25,8 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
-        table, key_col, value_col = quote(self._table), quote("cache_key"), quote("value")
+        table = quote(self._table)  # type: ignore[attr-defined]  # set by BaseDatabaseCache
+        key_col, value_col = quote("cache_key"), quote("value")
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(
