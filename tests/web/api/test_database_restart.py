@@ -35,7 +35,12 @@ def _wsgi_get(path: str, token: str) -> tuple[str, bytes]:
     }
     setup_testing_defaults(environ)
     status: list[str] = []
-    body = b"".join(get_wsgi_application()(environ, lambda s, h, e=None: status.append(s)))
+
+    def start_response(line: str, headers: Any, exc_info: Any = None) -> Any:
+        status.append(line)
+        return lambda data: None
+
+    body = b"".join(get_wsgi_application()(environ, start_response))
     return status[0], body
 
 
@@ -59,7 +64,7 @@ def _terminate_the_apps_connections() -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_restarted_database_gives_no_error_page(personas) -> None:
     require_postgres()
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0  # connections are kept ...
+    assert (settings.DATABASES["default"]["CONN_MAX_AGE"] or 0) > 0  # connections are kept ...
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"]  # ... and checked
     token = issue_token(personas["nurse_nina"])
     assert _wsgi_get("/api/me", token)[0].startswith("200")

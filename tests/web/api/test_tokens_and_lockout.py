@@ -71,12 +71,14 @@ def test_last_use_is_written_at_most_once_a_minute(personas) -> None:
         client = ApiClient(issue_token(personas["nurse_nina"]))
         client.get("/me")
         first = ApiToken.objects.get(user=personas["nurse_nina"]).last_used_at
+        assert first is not None
         clock.shift(timedelta(seconds=59))
         client.get("/me")
         assert ApiToken.objects.get(user=personas["nurse_nina"]).last_used_at == first
         clock.shift(timedelta(seconds=2))
         client.get("/me")
-        assert ApiToken.objects.get(user=personas["nurse_nina"]).last_used_at > first
+        later = ApiToken.objects.get(user=personas["nurse_nina"]).last_used_at
+        assert later is not None and later > first
 
 
 # --- lockout ----------------------------------------------------------------------------

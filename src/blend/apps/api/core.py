@@ -129,7 +129,8 @@ api = NinjaAPI(
     title="BLEND trial platform API",
     version="1",
     description="Pseudonymous trial data (study IDs, never direct identifiers). Authenticate with a personal "
-    "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`). Every user has the same "
+    "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`); it expires after 90 days, or "
+    "30 unused (BLEND_API_TOKEN_DAYS, BLEND_API_TOKEN_IDLE_DAYS). Every user has the same "
     "permissions as in the web interface. Errors: `{ok: false, error, errors, status}`.",
     auth=TokenAuth(),
     throttle=[PerMinuteThrottle()],
