@@ -223,8 +223,9 @@ else:
         "default": {
             "BACKEND": "blend.apps.api.cache.DatabaseCache",
             "LOCATION": "blend_cache",
-            # Culling past MAX_ENTRIES would drop live counters; expired rows go first.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
+            # Past MAX_ENTRIES a write culls expired rows first (live counters only beyond
+            # 10,000 tokens and addresses active in one minute); every add counts the rows.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
 # The session is saved only when it changes; blend.apps.api.sessions.IdleSessionMiddleware

@@ -1,9 +1,9 @@
 """Counting in the shared cache: the API rate limit and the per-address failure throttles.
 
-Every count is ``cache.add(key, 0)`` then ``cache.incr(key)`` in the one cache all workers
-share (``settings.CACHES``: Redis when BLEND_CACHE_URL is set, else the database, whose
-``incr`` is made atomic in :mod:`blend.apps.api.cache`), so a limit holds across gunicorn
-workers exactly, not once per process. Counts run in fixed windows (a clock minute for the
+Every count is ``cache.incr(key)`` (after ``cache.add(key, 0)`` for a window's first
+event) in the one cache all workers share (``settings.CACHES``: Redis when BLEND_CACHE_URL
+is set, else the database, whose ``incr`` is made atomic in :mod:`blend.apps.api.cache`),
+so a limit holds across gunicorn workers exactly, not once per process. Counts run in fixed windows (a clock minute for the
 rate limit, BLEND_IP_FAILURE_MINUTES for the failure throttles) named in the key, so an
 old window's key simply expires.
 
@@ -54,14 +54,14 @@ def hit(key: str, seconds: int) -> int | None:
     """Count one event under ``key`` (kept ``seconds``); the count so far, this one
     included, or None when the cache cannot be reached (logged)."""
     try:
-        for _attempt in range(2):  # a key expired or culled between add and incr starts again
+        try:  # the common case: the window's counter exists
+            return int(cache.incr(key))
+        except ValueError:  # the first event of the window (or its key expired, or was culled)
             cache.add(key, 0, timeout=seconds)
-            try:
-                return int(cache.incr(key))
-            except ValueError:
-                continue
-        # The database cache swallows a failed write in add(): the key never came to be.
-        error: Exception = ValueError("the counter could not be created")
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # the database cache swallows a failed write in add()
+            error: Exception = ValueError("the counter could not be created")
     except CACHE_ERRORS as raised:
         error = raised
     log.error("throttle %s not counted: the cache cannot be written (%s)", key, error)
