@@ -53,7 +53,9 @@ class IdleSessionMiddleware:
         if session.modified:  # saved anyway by SessionMiddleware: record the touch for free
             session[TOUCHED] = now
             return response
-        if now - int(session.get(TOUCHED, 0)) < settings.SESSION_TOUCH_SECONDS:
+        # Never less often than twice per idle period, however short BLEND_SESSION_SECONDS is.
+        every = min(settings.SESSION_TOUCH_SECONDS, settings.SESSION_COOKIE_AGE // 2)
+        if now - int(session.get(TOUCHED, 0)) < every:
             return response
         session[TOUCHED] = now
         try:
