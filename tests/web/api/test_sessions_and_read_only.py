@@ -61,6 +61,17 @@ def test_a_session_in_use_outlives_the_idle_limit(personas) -> None:
             assert client.get("/participants/").status_code == 200
 
 
+def test_a_short_idle_limit_is_still_kept_alive_by_use(personas, settings) -> None:
+    settings.SESSION_COOKIE_AGE = 60  # the least BLEND_SESSION_SECONDS allows
+    with time_machine.travel(START, tick=False) as clock:
+        client = _logged_in()
+        for _ in range(3):
+            clock.shift(40)
+            assert client.get("/participants/").status_code == 200
+        clock.shift(61)
+        assert client.get("/participants/").status_code == 302
+
+
 def test_an_idle_session_still_ends(personas) -> None:
     with time_machine.travel(START, tick=False) as clock:
         client = _logged_in()
