@@ -5,6 +5,7 @@ Production variables are documented in docs/deployment.md."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -122,6 +123,7 @@ MIDDLEWARE = [
     "blend.web.middleware.RejectNulCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "blend.apps.api.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "blend.apps.api.throttle.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "blend.web.urls"
@@ -180,7 +183,6 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True  # the expiry is an idle timeout
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # Lock the account, not the address: a hospital's staff share one NAT address, and an
 # IP lockout would shut out the whole ward after one colleague's typos.
@@ -190,6 +192,58 @@ AXES_VERBOSE = False
 from datetime import timedelta  # noqa: E402
 
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+
+# --- Cache, sessions, throttles and database connections (docs/deployment.md "Cache,
+# sessions and throttles"; docs/security.md sections 7 and 13) ---------------------------
+# One cache shared by every worker: Redis when BLEND_CACHE_URL is set, else a table in the
+# database (created by `migrate`). The API rate limit and the per-address throttles count in
+# it, so a limit holds across gunicorn workers. The database cache's incr() is atomic
+# (blend.apps.api.cache), Django's own is a read-then-write.
+try:
+    CACHE_URL = env.env_secret("BLEND_CACHE_URL", "") or ""
+    API_TOKEN_DAYS = env.env_int("BLEND_API_TOKEN_DAYS", 90, minimum=1)
+    API_TOKEN_IDLE_DAYS = env.env_int("BLEND_API_TOKEN_IDLE_DAYS", 30, minimum=1)
+    IP_FAILURE_LIMIT = env.env_int("BLEND_IP_FAILURE_LIMIT", 30, minimum=1)
+    IP_FAILURE_MINUTES = env.env_int("BLEND_IP_FAILURE_MINUTES", 15, minimum=1)
+    PROXY_COUNT = env.env_int("BLEND_PROXY_COUNT", 0, minimum=0)
+except env.EnvError as error:
+    raise ImproperlyConfigured(str(error)) from error
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "BLEND_CACHE_URL: expected a Redis URL (redis://, rediss:// or unix://), "
+            f"got {CACHE_URL.split('://')[0]!r}"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "blend",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "blend.apps.api.cache.DatabaseCache",
+            "LOCATION": "blend_cache",
+            # Past MAX_ENTRIES a write culls expired rows first (live counters only beyond
+            # 10,000 tokens and addresses active in one minute); every add counts the rows.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+# The session is saved only when it changes; blend.apps.api.sessions.IdleSessionMiddleware
+# re-saves it at most once a SESSION_TOUCH_SECONDS, which moves its expiry on, so that
+# SESSION_COOKIE_AGE stays an idle timeout without a write per page view.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
+# A connection kept between requests (CONN_MAX_AGE) is checked before it is reused, so a
+# database restart costs a reconnect instead of one 500 per worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = (DATABASES["default"].get("CONN_MAX_AGE") or 0) > 0
+# The address the throttles (and django-axes) count by: REMOTE_ADDR, or the address the
+# nearest of BLEND_PROXY_COUNT trusted reverse proxies put in X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "blend.apps.api.throttle.client_ip"
+# --- end of cache, sessions, throttles and database connections -----------------------------
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Nederlands"))]

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer
@@ -19,37 +18,53 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check_request
 from blend.apps.api import errors
-from blend.apps.api.tokens import hash_token, user_for
+from blend.apps.api.throttle import client_ip, rate_hit, token_failures
+from blend.apps.api.tokens import TokenRefused, hash_token, user_for
 from blend.apps.trials.lookup import UnknownTrial, trial_code_or_default
 
 RATE_KEY = "blend.api_rate_key"  # the token's throttle key, set on the request by TokenAuth
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>``; the token's user acts, with that user's role."""
+    """``Authorization: Bearer <token>``; the token's user acts, with that user's role.
+
+    A token that is unknown, revoked, expired or idle too long is a 401 that says which,
+    and counts as a failure of the address it came from: past BLEND_IP_FAILURE_LIMIT of
+    them in BLEND_IP_FAILURE_MINUTES, that address is refused (429) before any token is
+    looked at, so it cannot go on trying tokens (``throttle.token_failures``)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = user_for(token)
-        if user is not None:
-            request.user = user
-            # Per-request data for the throttle, kept in META as Django's CSRF middleware keeps its own.
-            request.META[RATE_KEY] = hash_token(token)[:32]
+        if token_failures.blocked(request):
+            raise IpThrottled(token_failures.retry_after())
+        try:
+            user = user_for(token)
+        except TokenRefused:
+            token_failures.record(request)
+            raise
+        request.user = user
+        # Per-request data for the throttle, kept in META as Django's CSRF middleware keeps its own.
+        request.META[RATE_KEY] = hash_token(token)[:32]
         return user
 
 
+class IpThrottled(Exception):
+    """Too many failed tokens from this address (a 429 with Retry-After)."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(
+            f"authentication: too many failed API tokens from this address; retry in {wait} s"
+        )
+        self.wait = wait
+
+
 class PerMinuteThrottle(BaseThrottle):
-    """At most ``settings.API_RATE_LIMIT_PER_MINUTE`` requests per token (or address) per clock minute."""
+    """At most ``settings.API_RATE_LIMIT_PER_MINUTE`` requests per token (or address) per
+    clock minute, counted in the cache every worker shares (``throttle.rate_hit``)."""
 
     def allow_request(self, request: HttpRequest) -> bool:
-        who = request.META.get(RATE_KEY) or self.get_ident(request)
-        key = f"blend-api-rate:{who}:{int(time.time() // 60)}"
-        cache.add(key, 0, timeout=70)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=70)
-            count = 1
-        return count <= settings.API_RATE_LIMIT_PER_MINUTE
+        who = request.META.get(RATE_KEY) or client_ip(request)
+        count = rate_hit(who)
+        return count is None or count <= settings.API_RATE_LIMIT_PER_MINUTE
 
     def wait(self) -> float:
         return 60 - time.time() % 60
@@ -114,7 +129,8 @@ api = NinjaAPI(
     title="BLEND trial platform API",
     version="1",
     description="Pseudonymous trial data (study IDs, never direct identifiers). Authenticate with a personal "
-    "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`). Every user has the same "
+    "token: `Authorization: Bearer <token>` (`blend api-token USERNAME`); it expires after 90 days, or "
+    "30 unused (BLEND_API_TOKEN_DAYS, BLEND_API_TOKEN_IDLE_DAYS). Every user has the same "
     "permissions as in the web interface. Errors: `{ok: false, error, errors, status}`.",
     auth=TokenAuth(),
     throttle=[PerMinuteThrottle()],
@@ -122,6 +138,16 @@ api = NinjaAPI(
 )
 errors.install(api)
 errors.add_status(api, UnknownTrial, 422)  # ?trial= names no trial of the cohort
+errors.add_status(api, TokenRefused, 401)  # the message says why: unknown, revoked, expired
+
+
+def _ip_throttled(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+    response = errors.error_response(api, request, 429, str(exc))
+    response["Retry-After"] = str(getattr(exc, "wait", 60))
+    return response
+
+
+api.add_exception_handler(IpThrottled, _ip_throttled)
 
 
 def add_error(exception: type[Exception], status: int) -> None:

@@ -6,7 +6,8 @@ from django.db import models
 
 class ApiToken(models.Model):
     """A user's API token. Only its SHA-256 is stored; the token is shown once at issue.
-    One active token per user: issuing a new one revokes the old."""
+    One active token per user: issuing a new one revokes the old. It expires, and it is
+    revoked when its account is locked out (docs/security.md section 7)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens"
@@ -18,6 +19,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Why it was revoked ("replaced", "revoked", "locked out"; blend.apps.api.tokens), so a
+    # refused request can say so.
+    revoked_reason = models.CharField(max_length=20, blank=True, default="")
+    # BLEND_API_TOKEN_DAYS after issue; a token unused for BLEND_API_TOKEN_IDLE_DAYS also stops.
+    expires_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from blend.apps.accounts.models import User
@@ -27,3 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Revoked {revoke_tokens(user)} token(s) of {user.username}.")
             return
         self.stdout.write(issue_token(user))
+        # On stderr, so `TOKEN=$(blend api-token NAME)` still captures the token alone.
+        self.stderr.write(
+            f"The token of {user.username} works until {settings.API_TOKEN_DAYS} days from now, "
+            f"and stops after {settings.API_TOKEN_IDLE_DAYS} days unused."
+        )
