@@ -216,6 +216,6 @@ def check_keyed_chain(
                 f"chain: all {found.count} records are unkeyed (version 1) and the chain key's "
                 "seal over them is missing or does not match (keyed records were rewritten "
                 "without the key, or the legacy chain was never sealed: "
-                "`blend randomization-commit --trial CODE` seals it)"
+                "`blend randomization-commit --trial CODE --seal-legacy` seals it)"
             )
     return found
