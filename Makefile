@@ -95,4 +95,4 @@ messages: install
 	cd src/blend && ../../$(BIN)/blend makemessages -l nl --ignore 'static/*' && ../../$(BIN)/blend compilemessages
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3
+	rm -rf $(VENV) var/*.sqlite3 var/anchors  # the anchors belong to the database removed

@@ -454,3 +454,31 @@ def test_production_refuses_a_trial_with_a_seed_but_no_chain_key(tmp_path: Path)
         cwd=tmp_path,
     )
     assert result.returncode != 0 and "allocation.W001" in result.stderr + result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_anchor_is_appended_after_the_commit_and_outside_the_writer_lock(
+    settings: Any,
+    tmp_path: Path,
+    make_participant: Any,
+    personas: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from blend.apps.allocation import anchoring, sequence
+
+    settings.CHAIN_ANCHOR_DIR = str(tmp_path)
+    seen: list[tuple[bool, bool, int]] = []
+    real_append = anchoring.append_anchor
+
+    def watching(path: Path, line: str) -> None:
+        locked = connection.vendor == "sqlite" and sequence._SQLITE_WRITER.locked()
+        seen.append((locked, connection.in_atomic_block, AllocationLog.objects.count()))
+        real_append(path, line)
+
+    monkeypatch.setattr(anchoring, "append_anchor", watching)
+    participant = make_participant()
+    screen_and_confirm(participant, personas)
+    randomize(participant, user=personas["nurse_nina"])
+    # Not under the lock, not in the transaction, and the allocation already committed.
+    assert seen == [(False, False, 1)]
+    assert [a.number for a in anchors_of(tmp_path / "BLEND.log")] == [1]

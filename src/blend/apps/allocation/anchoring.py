@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -57,11 +60,40 @@ def append_anchor(path: Path, line: str) -> None:
         os.close(descriptor)
 
 
-def _append_after_commit(path: Path, line: str) -> None:
+def _append(path: Path, line: str) -> None:
     try:
         append_anchor(path, line)
     except OSError:
         logger.exception("allocation chain anchor: could not append to %s", path)
+
+
+# The lines committed inside ``anchors_after_lock`` on this thread, appended when it ends.
+_deferred = threading.local()
+
+
+@contextmanager
+def anchors_after_lock() -> Iterator[None]:
+    """Append the anchor lines of the allocations committed inside this block when it
+    ends, i.e. after the allocation has left the SQLite writer lock
+    (``sequence.durable_commit``), so the anchor's fsync never holds up the next
+    allocation. Outside such a block a line is appended as soon as its allocation commits."""
+    previous = getattr(_deferred, "pending", None)
+    pending: list[tuple[Path, str]] = []
+    _deferred.pending = pending
+    try:
+        yield
+    finally:
+        _deferred.pending = previous
+        for path, line in pending:
+            _append(path, line)
+
+
+def _after_commit(path: Path, line: str) -> None:
+    pending = getattr(_deferred, "pending", None)
+    if pending is not None:
+        pending.append((path, line))
+    else:
+        _append(path, line)
 
 
 def anchor_head(key: bytes, *, trial: str, number: int, digest: str, at: datetime) -> None:
@@ -71,7 +103,7 @@ def anchor_head(key: bytes, *, trial: str, number: int, digest: str, at: datetim
     line = anchor_line(key, trial, number, digest, at)
     path = anchor_path(trial)
     if path is not None:
-        transaction.on_commit(lambda: _append_after_commit(path, line))
+        transaction.on_commit(lambda: _after_commit(path, line))
     office = getattr(settings, "CHAIN_RECEIPT_EMAIL", "")
     if office:
         queue_message(

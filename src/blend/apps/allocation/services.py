@@ -25,7 +25,7 @@ from django.utils import timezone
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
-from blend.apps.allocation.anchoring import anchor_head
+from blend.apps.allocation.anchoring import anchor_head, anchors_after_lock
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import (
     AllocationError,
@@ -214,6 +214,13 @@ def randomize(
         raise NotEligible(
             f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}"
         )
+    with anchors_after_lock():  # the anchor's fsync after the writer lock is released
+        return _allocate_under_locks(participant, user, ctx, now)
+
+
+def _allocate_under_locks(
+    participant: Participant, user: User, ctx: _Context, now: datetime
+) -> Allocation:
     for _attempt in range(2):
         with durable_commit():
             try:
