@@ -418,6 +418,11 @@ def test_a_chain_written_before_keys_verifies_once_sealed_and_then_grows_keyed(
         randomize(participant, user=personas["nurse_nina"])
     report = verify(TEST_SEED, trial="BLEND")
     assert report.ok and report.keyed == 1 and report.allocations == 6, report.problems
+    out = StringIO()
+    call_command("randomization_verify", stdout=out)
+    assert "1 keyed record(s), every MAC checked with the chain key; 5 unkeyed (version 1) " in (
+        out.getvalue()
+    )
     # The seal covers those 5 records only: editing one is still caught.
     tamper(
         "allocation_allocationlog",

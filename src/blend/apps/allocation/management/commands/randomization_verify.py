@@ -75,6 +75,11 @@ class Command(BaseCommand):
             if report.authenticated
             else f"; {report.keyed} keyed record(s) NOT authenticated (no chain key)"
         )
+        if report.allocations > report.keyed:
+            checked += (
+                f"; {report.allocations - report.keyed} unkeyed (version 1) record(s) from "
+                "before chains were keyed"
+            )
         if report.anchors:
             checked += f"; compared with {report.anchors} external head(s)"
         self.stdout.write(
