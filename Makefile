@@ -25,8 +25,12 @@ migrate: install local-settings
 # Each trial has its own seed (docs/trials.md): BLEND's, and VERTICAL's.
 DEMO_SEED := var/demo-randomization.seed
 DEMO_SEED_VERTICAL := var/demo-randomization-VERTICAL.seed
+# Each trial's allocation chain is keyed (docs/randomization.md); the demo's keys sit beside
+# the seeds (production: BLEND_CHAIN_KEY_FILE from the secret store).
+DEMO_CHAIN_KEY := var/demo-chain.key
+DEMO_CHAIN_KEY_VERTICAL := var/demo-chain-VERTICAL.key
 
-$(DEMO_SEED) $(DEMO_SEED_VERTICAL):
+$(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL):
 	mkdir -p var
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 
@@ -36,13 +40,15 @@ $(DEMO_SEED) $(DEMO_SEED_VERTICAL):
 # printed address and the patient links to port 8100. Production never has this file.
 LOCAL_SETTINGS := var/local.env
 
-local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL)
+local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL)
 	@printf '%s\n' \
 	  '# Written by `make demo` for this checkout only; the environment overrides it.' \
 	  '# Never copy it to a server: `blend check --deploy` refuses it.' \
 	  'BLEND_DEBUG=1' \
 	  'BLEND_RANDOMIZATION_SEED_FILE=$(abspath $(DEMO_SEED))' \
 	  'BLEND_RANDOMIZATION_SEED_VERTICAL_FILE=$(abspath $(DEMO_SEED_VERTICAL))' \
+	  'BLEND_CHAIN_KEY_FILE=$(abspath $(DEMO_CHAIN_KEY))' \
+	  'BLEND_CHAIN_KEY_VERTICAL_FILE=$(abspath $(DEMO_CHAIN_KEY_VERTICAL))' \
 	  'BLEND_PUBLIC_BASE_URL=http://$(HOST):$(PORT)' \
 	  'BLEND_ALLOWED_HOSTS=$(HOST),127.0.0.1,localhost,testserver' > $(LOCAL_SETTINGS)
 	@echo "== settings for every blend command: $(LOCAL_SETTINGS) (http://$(HOST):$(PORT))"
@@ -89,4 +95,4 @@ messages: install
 	cd src/blend && ../../$(BIN)/blend makemessages -l nl --ignore 'static/*' && ../../$(BIN)/blend compilemessages
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3
+	rm -rf $(VENV) var/*.sqlite3 var/anchors  # the anchors belong to the database removed

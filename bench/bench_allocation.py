@@ -25,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ RAW_INSERTS = int(os.environ.get("BENCH_RAW_INSERTS", "2000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/blend_bench_alloc")
 MODE = os.environ.get("BENCH_MODE", "threads")  # set per child by main()
 SEED = "be" * 32
+CHAIN_KEY = "c4" * 32
 
 
 # ----------------------------------------------------------------- parent process
@@ -97,6 +99,9 @@ def child(name: str, url: str) -> None:
             "BLEND_DEBUG": "1",
             "BLEND_SECURE": "0",
             "BLEND_RANDOMIZATION_SEED": SEED,
+            "BLEND_CHAIN_KEY": CHAIN_KEY,
+            # each allocation appends and fsyncs its head here, as in production
+            "BLEND_CHAIN_ANCHOR_DIR": tempfile.mkdtemp(prefix=f"bench-anchors-{name}-"),
             "DJANGO_SETTINGS_MODULE": "blend.web.settings",
         }
     )

@@ -16,6 +16,8 @@ BLEND = Path(sys.executable).with_name("blend")
 def production_env(tmp_path: Path) -> dict[str, str]:
     seed = tmp_path / "seed.hex"
     seed.write_text("ab" * 32)
+    chain_key = tmp_path / "chain.key"
+    chain_key.write_text("cd" * 32)
     key = tmp_path / "secret_key"
     key.write_text("k3Y-" + "".join(chr(48 + (i * 7) % 75) for i in range(60)))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLEND_", "DJANGO_"))}
@@ -30,6 +32,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "BLEND_DATABASE_URL": "postgres://blend@db.example.org:5432/blend",
         "BLEND_EMAIL_HOST": "smtp.example.org",
         "BLEND_RANDOMIZATION_SEED_FILE": str(seed),
+        "BLEND_CHAIN_KEY_FILE": str(chain_key),
     }
 
 

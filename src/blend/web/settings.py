@@ -58,6 +58,15 @@ try:
     # Each further trial has its own secret seed: BLEND_RANDOMIZATION_SEED_<CODE> (or
     # _<CODE>_FILE); the one above is the default trial's (BLEND's).
     RANDOMIZATION_SEEDS = env.trial_secrets("BLEND_RANDOMIZATION_SEED")
+    # The key of each trial's allocation chain (a MAC per log record), held like the seed
+    # outside the database: BLEND_CHAIN_KEY for the default trial, BLEND_CHAIN_KEY_<CODE>
+    # (or _FILE) for the others. Each allocation's chain head is appended to
+    # <BLEND_CHAIN_ANCHOR_DIR>/<CODE>.log ("" turns the anchor file off), and sent as a
+    # receipt to BLEND_CHAIN_RECEIPT_EMAIL (the trial office) when it is set.
+    CHAIN_KEY = env.env_secret("BLEND_CHAIN_KEY")
+    CHAIN_KEYS = env.trial_secrets("BLEND_CHAIN_KEY")
+    CHAIN_ANCHOR_DIR = env.env_str("BLEND_CHAIN_ANCHOR_DIR", str(VAR_DIR / "anchors"))
+    CHAIN_RECEIPT_EMAIL = env.env_str("BLEND_CHAIN_RECEIPT_EMAIL", "")
     PUBLIC_BASE_URL = env.env_str("BLEND_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     API_RATE_LIMIT_PER_MINUTE = env.env_int("BLEND_API_RATE_PER_MINUTE", 120, minimum=1)
     EMAIL_TIMEOUT = env.env_int("BLEND_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)

@@ -16,6 +16,8 @@ from django.db import connections
 from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence
 from blend.apps.allocation.services import AlreadyRandomized, randomize
 from blend.apps.allocation.verification import verify
+from blend.randomization.anchor import parse_anchors
+from blend.randomization.chain import parse_chain_key
 from tests.databases import require_postgres
 from tests.web.screening.flow import screen_and_confirm
 
@@ -26,9 +28,10 @@ ATTEMPTS_PER_PARTICIPANT = 3  # each from a different thread
 
 
 def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(
-    make_participant, personas
+    make_participant, personas, settings, tmp_path
 ) -> None:
     require_postgres()
+    settings.CHAIN_ANCHOR_DIR = str(tmp_path)  # every thread appends its heads here
     participants = []
     for _ in range(PARTICIPANTS):
         participant = make_participant()
@@ -82,6 +85,12 @@ def test_concurrent_randomizations_never_double_allocate_or_leave_gaps(
     assert numbers == list(range(1, PARTICIPANTS + 1))
     assert sorted(AllocationLog.objects.values_list("sequence_number", flat=True)) == numbers
     assert AllocationSequence.objects.get().last_number == PARTICIPANTS
-    report = verify("5eed" * 16)
+    # Every allocation's head reached the anchor file (appended after each commit, in
+    # whatever order the threads committed), and the chain agrees with all of them.
+    anchors, bad = parse_anchors(
+        (tmp_path / "BLEND.log").read_text(), trial="BLEND", key=parse_chain_key("c4a1" * 16)
+    )
+    assert bad == [] and sorted(a.number for a in anchors) == numbers
+    report = verify("5eed" * 16, anchors=anchors)
     assert report.ok, report.problems
-    assert report.regenerated
+    assert report.regenerated and report.keyed == PARTICIPANTS and report.authenticated

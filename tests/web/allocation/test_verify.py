@@ -72,11 +72,11 @@ def test_an_edited_log_arm_is_detected(five) -> None:
 
 
 def test_an_edited_log_record_with_a_recomputed_hash_breaks_the_next_link(five) -> None:
-    from blend.randomization.chain import canonical_record, chain_hash
+    from blend.randomization.chain import KEYED, canonical_record, chain_hash
 
     entry = AllocationLog.objects.get(sequence_number=2)
     entry.arm = flipped(entry.arm)
-    new_hash = chain_hash(entry.previous_hash, canonical_record(entry))
+    new_hash = chain_hash(entry.previous_hash, canonical_record(entry, KEYED))
     tamper(
         "allocation_allocationlog",
         "UPDATE allocation_allocationlog SET arm = %s, hash = %s WHERE id = %s",
@@ -89,6 +89,8 @@ def test_an_edited_log_record_with_a_recomputed_hash_breaks_the_next_link(five) 
     )
     problems = verify().problems
     assert problems == [
+        "log record #2: MAC does not match the chain key (the record or the chain "
+        "before it was rewritten without the key)",
         "log record #3: previous hash does not match the record before it "
         "(a record was deleted, inserted or edited)",
         "stratum (unstratified): the arm history on the sequence row differs from the log",
@@ -140,7 +142,10 @@ def test_deleting_the_last_rows_is_caught_by_the_sequence_head(five) -> None:
 def test_the_management_command_fails_loudly_and_the_cli_delegates_to_it(five) -> None:
     out = StringIO()
     call_command("randomization_verify", "--seed", TEST_SEED, stdout=out)
-    assert "5 allocations; chain checked; every arm regenerated from the seed" in out.getvalue()
+    assert (
+        "5 allocations; chain checked; 5 keyed record(s), every MAC checked with the chain "
+        "key; every arm regenerated from the seed" in out.getvalue()
+    )
     tamper(
         "allocation_allocationlog",
         "DELETE FROM allocation_allocationlog WHERE sequence_number = %s",

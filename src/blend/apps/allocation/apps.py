@@ -9,6 +9,8 @@ class AllocationConfig(AppConfig):
     nav = [("allocation:overview", _("Randomization"), "randomization.overview")]
 
     def ready(self) -> None:
+        from blend.apps.allocation import checks  # noqa: F401 (registers the deploy checks)
+
         # Allocation owns "the screening is final once randomized"; screening sits below
         # allocation, so the rule is handed down rather than imported up.
         from blend.apps.allocation.queries import screening_final_once_randomized

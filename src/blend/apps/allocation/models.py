@@ -48,6 +48,10 @@ class AllocationSequence(models.Model):
     # stratum -> the arms allocated so far in order ("I"/"C"), read with the lock so the
     # design needs no query over the stratum's allocations. verify checks it against the log.
     arms_by_stratum = models.JSONField(default=dict, blank=True)
+    # The chain key's seal over a chain of unkeyed (version 1) records only, written when
+    # the key first meets such a chain (blend.randomization.chain.legacy_seal); verify
+    # with the key refuses an unkeyed chain without it.
+    legacy_seal = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"{self.trial_code}: {self.last_number}"
@@ -97,13 +101,15 @@ class Allocation(models.Model):
 
 
 class AllocationLog(models.Model):
-    """One chained record per allocation: hash = SHA-256(previous hash ‖ canonical record)."""
+    """One chained record per allocation: hash = SHA-256(previous hash ‖ canonical record),
+    and from chain version 2 a MAC of that hash with the trial's chain key
+    (``blend.randomization.chain``)."""
 
     REVEALS_ALLOCATION = True
     APPEND_ONLY = True
 
-    # Each trial has its own chain; the trial is not hashed, so the records of the chain
-    # that existed before trials had codes keep their hashes.
+    # Each trial has its own chain; version-1 records do not hash the trial, so the
+    # records of the chain that existed before trials had codes keep their hashes.
     trial = models.CharField(max_length=20, db_index=True)
     sequence_number = models.PositiveIntegerField()
     participant = models.ForeignKey(
@@ -118,6 +124,9 @@ class AllocationLog(models.Model):
     allocated_by = models.CharField(max_length=150)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # 1: written before chains were keyed (SHA-256 only); 2: keyed (trial hashed, MAC).
+    chain_version = models.PositiveSmallIntegerField(default=1)
+    mac = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["trial", "sequence_number"]

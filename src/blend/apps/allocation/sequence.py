@@ -23,6 +23,7 @@ from blend.apps.allocation.errors import RandomizationUnavailable
 from blend.apps.allocation.models import AllocationSequence
 from blend.apps.trials.lookup import default_trial_code
 from blend.randomization import SeedError, parse_seed
+from blend.randomization.chain import ChainKeyError, parse_chain_key
 
 # The arm history on the sequence row is one letter per allocation, in order.
 ARM_CODES = {"intervention": "I", "control": "C"}
@@ -51,6 +52,35 @@ def configured_seed(trial: str) -> bytes:
         return parse_seed(raw, field=name)
     except SeedError as error:
         raise RandomizationUnavailable(str(error)) from None
+
+
+def chain_key_variable(trial: str) -> str:
+    """The environment variable that holds ``trial``'s chain key."""
+    if trial == default_trial_code():
+        return "BLEND_CHAIN_KEY"
+    return f"BLEND_CHAIN_KEY_{trial.replace('-', '_')}"
+
+
+def configured_chain_key(trial: str) -> bytes:
+    """The key of ``trial``'s allocation chain, held by the application (environment or
+    secret file), never by the database: RandomizationUnavailable when absent or malformed."""
+    name = chain_key_variable(trial)
+    raw = chain_key_text(trial)
+    if not raw:
+        raise RandomizationUnavailable(
+            f"{name}: expected a 64-hex-character chain key for {trial} (or {name}_FILE); "
+            f"none is configured, so nobody can be randomized in {trial}"
+        )
+    try:
+        return parse_chain_key(raw, field=name)
+    except ChainKeyError as error:
+        raise RandomizationUnavailable(str(error)) from None
+
+
+def chain_key_text(trial: str) -> str | None:
+    if trial == default_trial_code():
+        return getattr(settings, "CHAIN_KEY", None)
+    return getattr(settings, "CHAIN_KEYS", {}).get(trial)
 
 
 def locked_sequence(trial: str) -> AllocationSequence | None:

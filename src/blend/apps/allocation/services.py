@@ -25,6 +25,7 @@ from django.utils import timezone
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
+from blend.apps.allocation.anchoring import anchor_head, anchors_after_lock
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import (
     AllocationError,
@@ -36,6 +37,7 @@ from blend.apps.allocation.errors import (
 from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence
 from blend.apps.allocation.sequence import (
     advance,
+    configured_chain_key,
     configured_seed,
     create_sequence_row,
     durable_commit,
@@ -49,7 +51,7 @@ from blend.apps.screening.models import Screening, Status
 from blend.apps.trials.lookup import get_trial, trials_by_code
 from blend.protocol import Membership, Refusal, Trial, load_cohort
 from blend.randomization import DesignSpec, allocate_next
-from blend.randomization.chain import record_hash
+from blend.randomization.chain import KEYED, record_hash, record_mac
 
 # Takes the participant and a trial code; returns the day treatment started in that
 # trial, or None. The treatment app registers it at start-up (it sits above this one).
@@ -83,11 +85,18 @@ class _Context:
     spec: DesignSpec
     trial: str
     config: Trial
+    chain_key: bytes
 
 
 def _context(trial: str | None) -> _Context:
     config = get_trial(trial)
-    return _Context(configured_seed(config.code), config.design, config.code, config)
+    return _Context(
+        configured_seed(config.code),
+        config.design,
+        config.code,
+        config,
+        configured_chain_key(config.code),
+    )
 
 
 def _already_randomized(participant: Participant, trial: str) -> AlreadyRandomized:
@@ -205,6 +214,13 @@ def randomize(
         raise NotEligible(
             f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}"
         )
+    with anchors_after_lock():  # the anchor's fsync after the writer lock is released
+        return _allocate_under_locks(participant, user, ctx, now)
+
+
+def _allocate_under_locks(
+    participant: Participant, user: User, ctx: _Context, now: datetime
+) -> Allocation:
     for _attempt in range(2):
         with durable_commit():
             try:
@@ -280,7 +296,8 @@ def _allocate(
         "allocated_at": now,
         "allocated_by": user.get_username(),
     }
-    digest = record_hash(sequence.last_hash, fields)
+    digest = record_hash(sequence.last_hash, {**fields, "trial": ctx.trial}, KEYED)
+    mac = record_mac(ctx.chain_key, digest)
     allocation = Allocation.objects.create(
         participant=participant,
         trial=ctx.trial,
@@ -297,9 +314,12 @@ def _allocate(
         participant=participant,
         previous_hash=sequence.last_hash,
         hash=digest,
+        chain_version=KEYED,
+        mac=mac,
         **{k: v for k, v in fields.items() if k != "participant_id"},
     )
     advance(sequence, stratum=stratum, arm=arm, number=number, digest=digest)
+    anchor_head(ctx.chain_key, trial=ctx.trial, number=number, digest=mac, at=now)
     # The arm stays out of the audit event: audit.view does not imply allocation.view.
     record_event(
         "allocation.randomize",

@@ -1,13 +1,19 @@
 """Verification of one trial's allocation log (``blend randomization verify --trial CODE``).
 
 Always: the hash chain (every record's hash recomputed, every previous-hash link, gapless
-sequence numbers, the head held by the sequence row), the allocations against their log
-records, and no allocation before its eligibility confirmation. Given the revealed seed:
-the commitment and every arm, regenerated with the design code the live allocator uses.
+sequence numbers, the head held by the sequence row), every field of the allocations
+against their log records, and no allocation before its eligibility confirmation. With
+the trial's chain key (the configured one unless another is given): every keyed
+record's MAC, and that unkeyed records are only the sealed beginning of the chain, so a
+chain rewritten by someone without the key is caught without the seed. Given external
+anchors (the anchor file, the trial office's receipts, or one head): truncation and
+divergence. Given the revealed seed: the commitment and every arm, regenerated with the
+design code the live allocator uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from blend.apps.allocation.models import (
@@ -16,11 +22,12 @@ from blend.apps.allocation.models import (
     AllocationSequence,
     RandomizationCommitment,
 )
-from blend.apps.allocation.sequence import ARM_CODES
+from blend.apps.allocation.sequence import ARM_CODES, chain_key_text, chain_key_variable
 from blend.apps.screening.models import Screening
 from blend.apps.trials.lookup import get_trial, trial_code_or_default
 from blend.randomization import commitment_of_json, parse_seed, replay
-from blend.randomization.chain import GENESIS_HASH, check_chain
+from blend.randomization.anchor import Anchor, compare
+from blend.randomization.chain import GENESIS_HASH, KEYED, check_keyed_chain, parse_chain_key
 
 
 @dataclass
@@ -29,16 +36,35 @@ class VerifyReport:
     allocations: int = 0
     problems: list[str] = field(default_factory=list)
     regenerated: bool = False
+    #: How many records are keyed (chain version 2), and whether their MACs were checked.
+    keyed: int = 0
+    authenticated: bool = False
+    #: How many external anchors were compared.
+    anchors: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _check_chain(entries: list[AllocationLog], report: VerifyReport) -> str:
-    head, problems = check_chain(entries)
-    report.problems.extend(problems)
-    return head
+def _check_chain(
+    entries: list[AllocationLog], report: VerifyReport, key: bytes | None
+) -> tuple[str, dict[int, str]]:
+    """The head hash and each record's head digest (its MAC; a legacy record's hash)."""
+    sequence = AllocationSequence.objects.filter(trial_code=report.trial).first()
+    found = check_keyed_chain(
+        entries, key, trial=report.trial, seal=sequence.legacy_seal if sequence else ""
+    )
+    report.problems.extend(found.problems)
+    report.keyed, report.authenticated = found.keyed, found.authenticated
+    digests = {e.sequence_number: e.mac if e.chain_version == KEYED else e.hash for e in entries}
+    return found.head, digests
+
+
+def configured_key(trial: str) -> bytes | None:
+    """The trial's configured chain key, or None when there is none."""
+    raw = chain_key_text(trial)
+    return parse_chain_key(raw, field=chain_key_variable(trial)) if raw else None
 
 
 def _check_head(head: str, count: int, report: VerifyReport) -> None:
@@ -68,9 +94,28 @@ def _check_arm_history(entries: list[AllocationLog], report: VerifyReport) -> No
             )
 
 
+#: Every field of an allocation, compared with its log record (``allocated_by``, a user
+#: there and a username in the log, and the participant's study ID, separately).
+COMPARED_FIELDS = (
+    "trial",
+    "sequence_number",
+    "participant_id",
+    "arm",
+    "stratum",
+    "stratum_index",
+    "profile",
+    "allocated_at",
+)
+
+
 def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> None:
     logged = {e.sequence_number: e for e in entries}
-    allocations = {a.sequence_number: a for a in Allocation.objects.filter(trial=report.trial)}
+    allocations = {
+        a.sequence_number: a
+        for a in Allocation.objects.filter(trial=report.trial).select_related(
+            "allocated_by", "participant"
+        )
+    }
     for number in sorted(set(logged) - set(allocations)):
         report.problems.append(
             f"allocation #{number}: in the log but the allocation row is missing"
@@ -79,8 +124,11 @@ def _check_allocations(entries: list[AllocationLog], report: VerifyReport) -> No
         report.problems.append(f"allocation #{number}: has no log record")
     for number in sorted(set(logged) & set(allocations)):
         a, e = allocations[number], logged[number]
-        fields = ("participant_id", "arm", "stratum", "stratum_index", "profile", "allocated_at")
-        differing = [f for f in fields if getattr(a, f) != getattr(e, f)]
+        differing = [f for f in COMPARED_FIELDS if getattr(a, f) != getattr(e, f)]
+        if a.allocated_by.get_username() != e.allocated_by:
+            differing.append("allocated_by")
+        if a.participant.study_id != e.study_id:
+            differing.append("study_id")
         if differing:
             report.problems.append(
                 f"allocation #{number}: differs from its log record in {', '.join(differing)}"
@@ -124,13 +172,27 @@ def _check_seed(seed_hex: str, entries: list[AllocationLog], report: VerifyRepor
     report.regenerated = True
 
 
-def verify(seed_hex: str | None = None, *, trial: str | None = None) -> VerifyReport:
+def verify(
+    seed_hex: str | None = None,
+    *,
+    trial: str | None = None,
+    key: bytes | None = None,
+    anchors: Iterable[Anchor] = (),
+    anchor_source: str = "anchor",
+) -> VerifyReport:
     """Check the allocation log of ``trial`` (the default trial for None): each trial has
-    its own chain, sequence row, commitment and seed."""
+    its own chain, sequence row, commitment, seed and chain key.
+
+    ``key`` defaults to the trial's configured chain key; ``anchors`` are external heads
+    (``blend.randomization.anchor``: the anchor file, receipts, or one head given)."""
     code = trial_code_or_default(trial)
+    key = key if key is not None else configured_key(code)
     entries = list(AllocationLog.objects.filter(trial=code).order_by("sequence_number"))
     report = VerifyReport(trial=code, allocations=len(entries))
-    head = _check_chain(entries, report)
+    head, digests = _check_chain(entries, report, key)
+    anchors = list(anchors)
+    report.anchors = len(anchors)
+    report.problems.extend(compare(anchors, digests, source=anchor_source))
     _check_head(head, len(entries), report)
     _check_arm_history(entries, report)
     _check_allocations(entries, report)
