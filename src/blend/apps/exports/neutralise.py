@@ -33,10 +33,12 @@ import re
 TRIGGERS = "=+-@\t\r\n\x00＝＋－＠"
 #: Where a spreadsheet may start a new cell inside the text (see the module's doc).
 SEPARATORS = ";\t\r\n"
-_AT_START = "(?:^|(?<=[" + re.escape(SEPARATORS) + "]))"
+# At the start or right after a separator: "not preceded by a non-separator".
+_AT_START = "(?<![^" + re.escape(SEPARATORS) + "])"
 _TRIGGER = "'*[" + re.escape(TRIGGERS) + "]"
 _UNSAFE = re.compile(_AT_START + "(?=" + _TRIGGER + ")")
 _ADDED = re.compile(_AT_START + "'(?=" + _TRIGGER + ")")
+_FIRST = frozenset(TRIGGERS + "'")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -50,7 +52,15 @@ def neutralise(text: str) -> str:
     >>> neutralise("ok;=cmd|' /C calc'!A0")
     "ok;'=cmd|' /C calc'!A0"
     """
-    if not text or _PLAIN_NUMBER.fullmatch(text):
+    if not text or (
+        text[0] not in _FIRST
+        and ";" not in text
+        and "\n" not in text
+        and "\r" not in text
+        and "\t" not in text
+    ):
+        return text  # the common case (no SEPARATORS in it), without the slower substitution
+    if _PLAIN_NUMBER.fullmatch(text):
         return text
     return _UNSAFE.sub("'", text)
 
