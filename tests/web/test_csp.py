@@ -21,6 +21,7 @@ from django.urls import reverse
 from blend.apps.followup.models import Assessment
 from blend.apps.questionnaires.services import issue_link
 from blend.web.csp import PolicyError, parse_extra, policy
+from tests.pages import finish
 from tests.web.followup.factories import treat  # noqa: F401  (fixture)
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "blend"
@@ -120,7 +121,7 @@ def test_every_page_carries_the_strict_policy_and_no_store(pages) -> None:  # ty
 def test_exports_and_errors_are_not_stored_either(client_for, personas) -> None:
     response = client_for("datamanager_dirk").post("/exports/full/download/", {"format": ["csv"]})
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    response.close()
+    finish(response)
     refused = client_for("nurse_nina").get("/exports/")
     assert refused.status_code == 403 and "no-store" in refused["Cache-Control"]
     assert "Content-Security-Policy" in refused
@@ -139,7 +140,7 @@ def test_static_files_stay_cacheable() -> None:
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
     b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    response.close()
+    finish(response)
 
 
 def test_a_deployment_may_add_hosts_and_hashes_but_not_weaken_scripts() -> None:

@@ -19,6 +19,7 @@ import pytest
 from blend.apps.exports.models import ExportLog
 from blend.apps.exports.services import FULL_FORMATS
 from blend.apps.exports.tables import Table
+from tests.pages import finish
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_a_full_export_download_leaves_nothing_behind(
     response, body = _download(client_for("datamanager_dirk"), "full", formats)
     # Already while the response is being sent, the folder holds nothing with a name.
     assert _left_in(private_tmp) == []
-    response.close()
+    finish(response)
     assert _left_in(private_tmp) == []
     names = zipfile.ZipFile(io.BytesIO(body)).namelist()
     assert names and all("/" not in n for n in names)
@@ -60,7 +61,7 @@ def test_an_analysis_download_leaves_nothing_behind(
     trial_cohort, client_for, private_tmp: Path
 ) -> None:
     response, body = _download(client_for("statistician_stan"), "analysis")
-    response.close()
+    finish(response)
     assert _left_in(private_tmp) == []
     assert "participants.csv" in zipfile.ZipFile(io.BytesIO(body)).namelist()
 
@@ -86,7 +87,7 @@ def test_an_export_that_fails_half_way_leaves_nothing_and_says_so(
     assert response.status_code == 503
     assert b"No space left on device" in response.content
     assert b'data-testid="export-error"' in response.content
-    response.close()
+    finish(response)
     assert _left_in(private_tmp) == []
     assert not ExportLog.objects.exists()  # nothing was handed out, so nothing is logged
 
@@ -98,5 +99,5 @@ def test_a_client_that_goes_away_half_way_leaves_nothing(
         "/exports/full/download/", {"format": list(FULL_FORMATS)}
     )
     next(iter(response.streaming_content))  # one chunk read, then the connection drops
-    response.close()
+    finish(response)
     assert _left_in(private_tmp) == []
