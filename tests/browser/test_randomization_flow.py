@@ -60,14 +60,14 @@ def test_investigator_screens_confirms_randomizes_offers_and_records_acceptance(
     page.fill("#id_life_expectancy_months", "10")
     page.locator("#id_life_expectancy_months").dispatch_event("change")
     page.wait_for_function(  # the live summary, before saving
-        "document.querySelector('[data-testid=eligibility-status]').innerText === 'ineligible'"
+        "() => document.querySelector('[data-testid=eligibility-status]').innerText === 'ineligible'"
     )
     reasons = summary.locator("[data-testid=eligibility-reasons]").inner_text()
     assert "E2_LEVELS_TO_BRIDGE" in reasons and "7 levels to bridge" in reasons
     page.fill("#id_levels_to_bridge", "3")
     page.locator("#id_levels_to_bridge").dispatch_event("change")
     page.wait_for_function(
-        "document.querySelector('[data-testid=eligibility-status]').innerText === 'eligible'"
+        "() => document.querySelector('[data-testid=eligibility-status]').innerText === 'eligible'"
     )
     page.click("text=Save screening")
     page.wait_for_selector("text=Screening saved: eligible")

@@ -86,3 +86,24 @@ class ExplainRefusedWrites:
         return render(
             request, "write_refused.html", {"message": str(exception), "back": back}, status=409
         )
+
+
+class NoStore:
+    """``Cache-Control: no-store`` on every response the application makes.
+
+    Participant pages show identifiers to the roles that may see them, staff pages show
+    study data, the patient pages show a patient's own answers, and exports are data:
+    none may stay in a browser's or a proxy's cache, or in the back-forward cache of a
+    shared ward computer after logging out. Static files are served by WhiteNoise before
+    this middleware runs (it sits below WhiteNoise) and stay cacheable. A view that sets
+    a stricter Cache-Control keeps its own value only if it contains ``no-store``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store"
+        return response

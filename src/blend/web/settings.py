@@ -129,8 +129,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (blend.web.csp)
     "blend.web.middleware.RejectNulCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "blend.web.middleware.NoStore",  # below WhiteNoise: every page no-store, static files cached
     "django.contrib.sessions.middleware.SessionMiddleware",
     "blend.apps.api.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -296,6 +298,19 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4; blend.web.csp holds the policy and its reasons).
+# BLEND_CSP_EXTRA adds a hospital's own sources; BLEND_CSP_REPORT_URI receives violation
+# reports (docs/deployment.md, "Content-Security-Policy").
+from blend.web import csp as _csp  # noqa: E402
+
+try:
+    CONTENT_SECURITY_POLICY = _csp.policy(
+        extra=env.env_str("BLEND_CSP_EXTRA", ""),
+        report_uri=env.env_str("BLEND_CSP_REPORT_URI", ""),
+    )
+except _csp.PolicyError as error:
+    raise ImproperlyConfigured(str(error)) from error
 
 LOGGING = {
     "version": 1,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pyreadstat
 import pytest
 
-from blend.apps.exports.formats import REDCAP_COLUMNS
+from blend.apps.exports.formats import REDCAP_COLUMNS, safe_cell
 from blend.apps.exports.models import ExportLog
 from blend.apps.exports.services import export_full
-from blend.apps.exports.tables import cell, export_tables
+from blend.apps.exports.tables import export_tables
 
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 
@@ -64,7 +64,9 @@ def test_odm_parsed_back_equals_the_database(full: Path) -> None:
         subject_at = [c.name for c in table.columns].index("study_id")
         for row in table.rows():
             values = {
-                c.name: cell(c, v) for c, v in zip(table.columns, row, strict=True) if v is not None
+                c.name: safe_cell(c, v)
+                for c, v in zip(table.columns, row, strict=True)
+                if v is not None
             }
             expected.setdefault(row[subject_at], []).append(values)
         assert parsed.get(table.name, {}) == expected, table.name

@@ -22,6 +22,7 @@ from django.utils import timezone
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent import domain as rules
 from blend.apps.consent.models import ConsentRecord
+from blend.apps.exports.neutralise import neutralise
 from blend.apps.followup.models import (
     HospitalAdmission,
     NeuroAssessment,
@@ -539,10 +540,17 @@ def build_analysis_dataset(today: date | None = None, trial: str | None = None) 
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """One contract file. Text values are neutralised (a ``'`` before a leading ``=``,
+    ``+``, ``-``, ``@``, tab or CR: only free text such as a refusal reason or an 'other'
+    AE term can start so) and every field is quoted, as OWASP asks; numbers, dates and
+    booleans are typed values and are written as they are."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
-        writer.writerows([fmt(row[c]) for c in columns] for row in rows)
+        writer.writerows(
+            [neutralise(v) if type(v) is str else fmt(v) for v in (row[c] for c in columns)]
+            for row in rows
+        )
 
 
 def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, int]:

@@ -1,18 +1,23 @@
 """Writers for the full export: CSV, Excel, SPSS and Stata (with value labels), the
-REDCap data dictionary and CDISC ODM-XML 1.3.2."""
+REDCap data dictionary and CDISC ODM-XML 1.3.2.
+
+Every text cell of every format passes through ``neutralise`` (a ``'`` before a leading
+``=``, ``+``, ``-``, ``@``, tab or CR), so no export carries a live spreadsheet formula;
+the CSV files quote every field, and Excel cells are stored as text, never formulas."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils import timezone
 
-from blend.apps.exports.tables import Column, Table, cell, formatter
+from blend.apps.exports.neutralise import neutralise
+from blend.apps.exports.tables import Column, Table, formatter
 from blend.protocol import load_protocol
 
 if TYPE_CHECKING:
@@ -23,15 +28,37 @@ ValueLabels = dict[int | float, str]
 
 BOOL_LABELS: ValueLabels = {0: "no", 1: "yes"}
 
+#: Column kinds whose cells are text (free or coded); the others are typed values
+#: (numbers, dates, booleans) that never start a formula and are never changed.
+TEXT_KINDS = frozenset({"text", "choice", "json"})
+
+
+def safe_formatter(column: Column) -> Callable[[Any], str]:
+    """The column's text form, neutralised when the column holds text."""
+    write = formatter(column)
+    if column.kind not in TEXT_KINDS:
+        return write
+    return lambda value: neutralise(write(value))
+
+
+def safe_cell(column: Column, value: Any) -> str:
+    """The text of one cell as every export writes it (``tables.cell``, neutralised)."""
+    return safe_formatter(column)(value)
+
+
+def csv_writer(handle: IO[str]) -> Any:
+    """OWASP's CSV rule: every field quoted (with neutralised text, see ``neutralise``)."""
+    return csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
 
 def write_csv(folder: Path, tables: list[Table]) -> dict[str, int]:
     counts = {}
     for table in tables:
         with (folder / f"{table.name}.csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow([c.name for c in table.columns])
+            writer = csv_writer(handle)
+            writer.writerow([neutralise(c.name) for c in table.columns])
             n = 0
-            writers = [formatter(c) for c in table.columns]
+            writers = [safe_formatter(c) for c in table.columns]
             for row in table.rows():
                 writer.writerow([write(v) for write, v in zip(writers, row, strict=True)])
                 n += 1
@@ -43,21 +70,57 @@ def write_excel(path: Path, tables: list[Table]) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    for table in tables:
-        sheet = book.create_sheet(table.name[:31])
-        sheet.append([c.name for c in table.columns])
-        for row in table.rows():
-            sheet.append([_excel_value(c, v) for c, v in zip(table.columns, row, strict=True)])
-    book.save(path)
+    try:
+        for table in tables:
+            sheet = book.create_sheet(table.name[:31])
+            sheet.append([neutralise(c.name) for c in table.columns])
+            texts = [safe_formatter(c) if c.kind in TEXT_KINDS else None for c in table.columns]
+            for row in table.rows():
+                sheet.append(
+                    [
+                        _excel_value(c, v, text)
+                        for c, v, text in zip(table.columns, row, texts, strict=True)
+                    ]
+                )
+        book.save(path)
+    except BaseException:
+        _discard_sheets(book)
+        raise
 
 
-def _excel_value(column: Column, value: Any) -> Any:
+def _discard_sheets(book: Any) -> None:
+    """Remove the temporary file openpyxl keeps per write-only sheet until ``save``.
+
+    After a failure half-way it would otherwise stay in the temporary folder until the
+    process ends (openpyxl removes its files only at exit), one copy of a table each.
+    """
+    for sheet in book.worksheets:
+        writer = getattr(sheet, "_writer", None)
+        out = getattr(writer, "out", None)
+        if writer is None or not isinstance(out, str):
+            continue
+        # The sheet's row stream first, then the file's: each ends its XML element.
+        for stream in (getattr(sheet, "_rows", None), writer):
+            try:
+                if stream is not None:
+                    stream.close()
+            except Exception:  # noqa: BLE001,S110 - a broken stream; the file goes anyway
+                pass
+        try:
+            writer.cleanup()
+        except (OSError, ValueError):
+            Path(out).unlink(missing_ok=True)
+
+
+def _excel_value(column: Column, value: Any, text: Callable[[Any], str] | None) -> Any:
+    """A cell's value: neutralised text (openpyxl stores a str that does not start with
+    ``=`` as a string cell, type 's', and a neutralised one never does) or a typed value."""
     if value is None:
         return None
+    if text is not None:
+        return text(value)
     if column.kind == "datetime" and isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if column.kind in {"json", "choice", "text"}:
-        return cell(column, value)
     return value
 
 
@@ -112,7 +175,8 @@ def _statistical_column(column: Column, values: list[Any], max_text: int | None)
             for v in values
         ]
         return pd.to_datetime(pd.Series(local, dtype="object"))
-    text = ["" if v is None else cell(column, v) for v in values]
+    write = safe_formatter(column)
+    text = ["" if v is None else write(v) for v in values]
     return pd.Series([t[:max_text] for t in text] if max_text else text, dtype="object")
 
 
@@ -230,9 +294,9 @@ def dictionary_rows(tables: list[Table]) -> list[list[str]]:
 
 def write_dictionary(path: Path, tables: list[Table]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv_writer(handle)
         writer.writerow(REDCAP_COLUMNS)
-        writer.writerows(dictionary_rows(tables))
+        writer.writerows([neutralise(v) for v in row] for row in dictionary_rows(tables))
 
 
 # --- CDISC ODM-XML 1.3.2 -------------------------------------------------------------------------------
@@ -334,7 +398,7 @@ def _clinical_data(tables: list[Table]) -> Iterable[str]:
         subject_index = _subject_of(table)
         counters: dict[str, int] = {}
         columns = [
-            (f'<ItemData ItemOID={quoteattr(item_oid(table, c))} Value="', formatter(c))
+            (f'<ItemData ItemOID={quoteattr(item_oid(table, c))} Value="', safe_formatter(c))
             for c in table.columns
         ]
         for row in table.rows():

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from blend.apps.accounts.domain import Cap
@@ -16,37 +20,74 @@ from blend.apps.exports.models import ExportLog
 from blend.apps.exports.services import FULL_FORMATS, export_analysis, export_full
 from blend.apps.trials.http import current_trial
 
+logger = logging.getLogger(__name__)
+
+
+def _overview_context() -> dict[str, object]:
+    return {"formats": FULL_FORMATS, "log": ExportLog.objects.select_related("user")[:100]}
+
 
 @require(Cap.EXPORT)
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "exports/overview.html",
-        {"formats": FULL_FORMATS, "log": ExportLog.objects.select_related("user")[:100]},
-    )
+    return render(request, "exports/overview.html", _overview_context())
 
 
 def _zip(folder: Path, name: str) -> FileResponse:
-    archive = shutil.make_archive(str(folder.parent / name), "zip", folder)
-    return FileResponse(open(archive, "rb"), as_attachment=True, filename=f"{name}.zip")  # noqa: SIM115
+    """The files of ``folder`` zipped into an anonymous temporary file.
+
+    ``TemporaryFile`` has no name in the temporary folder (on Linux it is created
+    unlinked) and is deleted when closed; ``FileResponse`` closes it when the response
+    ends, also when the client goes away half-way.
+    """
+    archive = tempfile.TemporaryFile(prefix="blend-export-", suffix=".zip")  # noqa: SIM115
+    try:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    bundle.write(path, path.relative_to(folder).as_posix())
+        archive.seek(0)
+    except BaseException:
+        archive.close()
+        raise
+    return FileResponse(archive, as_attachment=True, filename=f"{name}.zip")
 
 
 @require(Cap.EXPORT)
 @require_POST
-def download(request: AuthenticatedHttpRequest, kind: str) -> FileResponse:
-    work = Path(tempfile.mkdtemp(prefix="blend-export-"))
-    folder = work / "export"
+def download(request: AuthenticatedHttpRequest, kind: str) -> HttpResponseBase:
+    """Export into a private temporary folder, zip it, and remove the folder before the
+    response is sent, whatever happens (docs/security.md, section 11)."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if kind == "analysis":
-        trial = current_trial(request)
-        export_analysis(folder, user=request.user, via="web", trial=trial)
-        kind = f"analysis-{trial}"
-    else:
-        chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(
-            FULL_FORMATS
+    try:
+        with tempfile.TemporaryDirectory(prefix="blend-export-") as work:
+            folder = Path(work) / "export"
+            if kind == "analysis":
+                trial = current_trial(request)
+                export_analysis(folder, user=request.user, via="web", trial=trial)
+                kind = f"analysis-{trial}"
+            else:
+                chosen = [f for f in request.POST.getlist("format") if f in FULL_FORMATS] or list(
+                    FULL_FORMATS
+                )
+                export_full(folder, chosen, user=request.user, via="web")
+            return _zip(folder, f"blend-{kind}-{stamp}")
+    except OSError as error:
+        # A full disk or a read-only temporary folder: say so instead of a 500 (nothing is
+        # left behind, the folder is gone), and log it for the operator.
+        logger.error("export %s could not be written: %s", kind, error)
+        return render(
+            request,
+            "exports/overview.html",
+            {
+                **_overview_context(),
+                "error": _(
+                    "The export could not be written (%(error)s). Nothing was kept; "
+                    "ask the administrator to check the server's temporary folder."
+                )
+                % {"error": error.strerror or error},
+            },
+            status=503,
         )
-        export_full(folder, chosen, user=request.user, via="web")
-    return _zip(folder, f"blend-{kind}-{stamp}")
 
 
 @require(Cap.IMPORT)
