@@ -10,7 +10,7 @@ class DisclosureConfig(AppConfig):
     name = "blend.apps.disclosure"
     label = "disclosure"
     url_prefix = "disclosure/"
-    nav = [("disclosure:index", _("Results"), "allocation.view")]
+    nav = [("disclosure:index", _("Results to participants"), "allocation.view")]
 
     def ready(self) -> None:
         from blend.apps.disclosure import services
