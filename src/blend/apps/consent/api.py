@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import need, responses
+from blend.apps.api.permissions import writes
 from blend.apps.consent import services as consent
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.registry.api import participant_or_404
@@ -73,6 +74,7 @@ def consent_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
     "/participants/{study_id}/consent",
     response=responses(ConsentOut),
     summary="Record consent decisions",
+    auth=writes(Cap.CONSENT_WRITE),
 )
 def record_consent(request: HttpRequest, study_id: str, data: ConsentIn) -> dict[str, Any]:
     need(request, Cap.CONSENT_WRITE)

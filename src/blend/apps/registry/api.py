@@ -14,6 +14,7 @@ from ninja.responses import Status
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
 from blend.apps.api.errors import ERRORS
+from blend.apps.api.permissions import writes
 from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import Registration, register_participant
 
@@ -84,6 +85,7 @@ def participants(request: HttpRequest, site: str = "", study_id: str = "") -> An
     "/participants",
     response={201: ParticipantOut, **ERRORS},
     summary="Register a cohort participant",
+    auth=writes(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE),
 )
 def register(request: HttpRequest, data: ParticipantIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)

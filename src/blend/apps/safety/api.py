@@ -15,6 +15,7 @@ from ninja.responses import Status
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
 from blend.apps.api.errors import ERRORS
+from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.safety import services as safety
 from blend.apps.safety.models import AdverseEvent
@@ -134,6 +135,7 @@ def adverse_event(request: HttpRequest, ae_id: int) -> dict[str, Any]:
     "/participants/{study_id}/adverse-events",
     response={201: AdverseEventOut, **ERRORS},
     summary="Report an adverse event (an SAE notifies the PI and the trial office)",
+    auth=writes(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE),
 )
 def report_adverse_event(request: HttpRequest, study_id: str, data: AdverseEventIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
