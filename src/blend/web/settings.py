@@ -27,6 +27,8 @@ except env.EnvError as error:
     raise ImproperlyConfigured(str(error)) from error
 # Trial folders registered with `blend trial add` are copied here (docs/trials.md).
 BLEND_TRIALS_DIR = Path(env.env_str("BLEND_TRIALS_DIR", str(VAR_DIR / "trials")))
+# Large web uploads wait here for the background import (exports.jobs; docs/exports.md).
+IMPORT_UPLOAD_DIR = Path(env.env_str("BLEND_IMPORT_UPLOAD_DIR", str(VAR_DIR / "imports")))
 
 try:
     DEBUG = env.env_bool("BLEND_DEBUG", False)

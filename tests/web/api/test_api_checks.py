@@ -81,6 +81,25 @@ def test_the_api_refuses_what_the_registration_form_refuses(
     assert form.status_code == 400 and field in form.context["form"].errors
 
 
+def test_the_example_of_docs_api_md(api_for, site) -> None:
+    response = api_for("nurse_nina").post("/participants", registration(registered_on="2030-01-01"))
+    today = timezone.localdate()
+    assert response.json() == {
+        "ok": False,
+        "status": 400,
+        "error": "registered_on: Expected today or earlier, got 2030-01-01.",
+        "errors": [
+            {
+                "field": "registered_on",
+                "in": "body",
+                "message": "Expected today or earlier, got 2030-01-01.",
+                "expected": f"today ({today}) or earlier",
+                "received": "2030-01-01",
+            }
+        ],
+    }
+
+
 def test_a_duplicate_hospital_number_is_a_400_not_a_500(api_for, site) -> None:
     client = api_for("nurse_nina")
     assert client.post("/participants", registration()).status_code == 201

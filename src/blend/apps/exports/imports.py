@@ -724,6 +724,7 @@ def import_participants(
     if not report.ok or dry_run:
         return report
     ctx = _context()
+    progress("writing", 0)
     try:
         with transaction.atomic():
             number = 2
@@ -870,10 +871,15 @@ def _check_group(group: QuestionnaireGroup, assessment: Assessment) -> list[str]
     return errors
 
 
-def import_questionnaires(path: Path, *, user: User, dry_run: bool = False) -> ImportReport:
+def import_questionnaires(
+    path: Path, *, user: User, dry_run: bool = False, progress: Progress = _no_progress
+) -> ImportReport:
+    """Historical questionnaires: the file's encoding, header and dates are checked as for
+    participants; the rows are grouped per questionnaire (one per study ID and timepoint)."""
     check(user, Cap.IMPORT)
     rows = read_rows(path, QUESTIONNAIRE_COLUMNS)
     report = ImportReport("questionnaires", rows=len(rows))
+    progress("validating", len(rows))
     groups, report.rejected = _group_rows(rows)
     for group in groups.values():
         if group.assessment is not None and not any(
