@@ -251,3 +251,44 @@ def test_an_oversized_body_is_a_413_in_the_error_shape(api_for, site) -> None:
     # Without a token it is the same 413: nothing reads the body first.
     anonymous = Client().post("/api/participants", body, content_type="application/json")
     assert anonymous.status_code == 413
+
+
+def test_a_duplicate_saved_between_form_and_service_is_a_form_error_not_a_500(
+    client_for, make_participant, site, monkeypatch
+) -> None:
+    """The form's own duplicate check is passed (as when another request saves the same
+    number in between); the service's check still refuses, and the page says so."""
+    from blend.apps.registry.forms import RegistrationForm
+
+    make_participant(hospital_number="H1234567")
+    monkeypatch.setattr(
+        RegistrationForm, "clean_hospital_number", lambda form: form.cleaned_data["hospital_number"]
+    )
+    response = client_for("nurse_nina").post(
+        "/participants/new/",
+        {**registration(hospital_number="h1234567"), "site": site.pk, "preferred_language": "nl"},
+    )
+    assert response.status_code == 400
+    assert "already registered" in response.context["form"].errors["hospital_number"][0]
+    assert Identity.objects.count() == 1
+
+
+def test_an_unknown_field_is_refused_not_dropped(api_for, site) -> None:
+    body = refused(
+        api_for("nurse_nina").post("/participants", registration(bsn="123456782")), 422, "bsn"
+    )
+    assert body["errors"][0]["in"] == "body"
+    assert not Participant.objects.exists()
+
+
+def test_every_request_body_forbids_unknown_fields() -> None:
+    schema = api.get_openapi_schema()
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "requestBody" in operation
+    ]
+    assert len(bodies) == 4  # participants, consent, screening, adverse events
+    for name in bodies:
+        assert schema["components"]["schemas"][name]["additionalProperties"] is False, name

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import need, responses
+from blend.apps.api.errors import FORBID_EXTRA
 from blend.apps.api.permissions import writes
 from blend.apps.consent import services as consent
 from blend.apps.consent.models import ConsentFormVersion
@@ -37,6 +38,8 @@ class ConsentOut(Schema):
 
 
 class ConsentIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     effective_on: date
     form_version: str = Field(max_length=40)
     decisions: dict[str, Literal["yes", "no", "postponed"]] = Field(min_length=1)

@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
-from blend.apps.api.errors import ERRORS
+from blend.apps.api.errors import ERRORS, FORBID_EXTRA
 from blend.apps.api.permissions import writes
 from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import Registration, register_participant
@@ -33,6 +33,8 @@ class ParticipantOut(Schema):
 
 
 class ParticipantIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     site: str = Field(description="site code", max_length=20)
     registered_on: date
     sex: Literal["female", "male"]

@@ -14,7 +14,7 @@ from ninja.responses import Status
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
-from blend.apps.api.errors import ERRORS
+from blend.apps.api.errors import ERRORS, FORBID_EXTRA
 from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.safety import services as safety
@@ -48,6 +48,8 @@ class AdverseEventOut(Schema):
 
 
 class AdverseEventIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     term: Literal[
         "wound_complication",
         "wound_dehiscence",
