@@ -8,8 +8,8 @@ already in the database with the same content is "unchanged", so importing the s
 file again changes nothing.
 
 The participant file is validated as a stream: it is read ``CHUNK_ROWS`` rows at a
-time and each rule runs over a whole column at once (pandas), so memory stays the
-same whatever the file's length (apart from 9 bytes a row for the duplicate check)
+time and each rule runs over a whole column at once (numpy, pandas), so it holds one
+chunk whatever the file's length, plus a 64-bit hash a row for the duplicate check
 and ``make bench`` (bench/bench_imports.py) measures the rate. The rules are the
 registration form's (``registry.validation``): the vectorised pass finds the rows that
 break one, and those rows are then described by the form's own functions, so the
@@ -665,8 +665,11 @@ def validate_participants(path: Path, progress: Progress = _no_progress) -> _Val
         report.rows += n
         progress("validating", report.rows)
     all_bad = np.concatenate(bad_rows) if bad_rows else np.zeros(0, dtype=bool)
+    del bad_rows
     all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    del hashes
     _mark_duplicates(all_hashes, all_bad, pending)
+    del all_hashes
     report.rejected_count = int(all_bad.sum())
     report.rejected = [(row, "; ".join(pending[row])) for row in sorted(pending)][:MAX_REPORTED]
     existing = np.concatenate(existing_rows) if existing_rows else np.zeros(0, dtype=bool)
@@ -678,15 +681,23 @@ def _mark_duplicates(hashes: np.ndarray, bad: np.ndarray, pending: dict[int, lis
     refused, naming the first."""
     if len(hashes) < 2:
         return
-    _, first_index, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    first = first_index[inverse]
-    for index in np.flatnonzero(first != np.arange(len(hashes))):
+    order = np.argsort(hashes, kind="stable")  # equal hashes keep their row order
+    ordered = hashes[order]
+    repeats = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+    del ordered
+    first_of: dict[int, int] = {}
+    for position in map(int, repeats):
+        index = int(order[position])
+        earlier = int(order[position - 1])
+        first_of[index] = first_of.get(earlier, earlier)
+    del order
+    for index, first in sorted(first_of.items()):
         bad[index] = True
-        row = int(index) + 2
+        row = index + 2
         if row in pending or len(pending) < MAX_REPORTED:
             pending.setdefault(row, []).append(
                 f"column hospital_number: appears twice in this file (compared without regard "
-                f"to case; first on row {int(first[index]) + 2})"
+                f"to case; first on row {first + 2})"
             )
 
 
