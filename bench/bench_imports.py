@@ -49,7 +49,12 @@ from blend.apps.exports.imports import (  # noqa: E402
     validate_participants,
 )
 from blend.apps.registry.domain import format_study_id  # noqa: E402
-from blend.apps.registry.models import Identity, Participant, Site  # noqa: E402
+from blend.apps.registry.models import (  # noqa: E402
+    Identity,
+    Participant,
+    Site,
+    StudyIdCounter,
+)
 
 REGISTERED = 1_000
 
@@ -83,6 +88,7 @@ def build_database() -> None:
         )
         for n, p in enumerate(people, start=1)
     )
+    StudyIdCounter.objects.create(prefix="PRS", last_number=REGISTERED)
 
 
 def write_file(path: Path, rows: int) -> None:

@@ -148,3 +148,26 @@ def test_count_rows() -> None:
     assert jobs.count_rows([b"a,b\n1,2\n", b"3,4\n"]) == 2
     assert jobs.count_rows([b"a,b\n1,2\n3,4"]) == 2
     assert jobs.count_rows([b"a,b\n"]) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_while_writing_is_seen_outside_the_import_transaction(personas) -> None:
+    """On PostgreSQL the job's progress is saved on a connection of its own, so the page
+    sees the rows written while the import's single transaction is still open."""
+    from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+    from tests.databases import require_postgres
+
+    require_postgres()
+    job = ImportJob.objects.create(user=personas["datamanager_dirk"], kind="participants")
+    with transaction.atomic():
+        jobs.record_progress(job.pk, "writing", 1234)
+        reader = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with reader.cursor() as cursor:
+                cursor.execute(
+                    "SELECT status, rows_done FROM exports_importjob WHERE id = %s", [job.pk]
+                )
+                assert cursor.fetchone() == ("writing", 1234)
+        finally:
+            reader.close()
