@@ -292,3 +292,16 @@ def test_every_request_body_forbids_unknown_fields() -> None:
     assert len(bodies) == 4  # participants, consent, screening, adverse events
     for name in bodies:
         assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
+
+
+def test_an_unknown_site_or_consent_version_is_a_400_naming_the_field(
+    api_for, make_participant
+) -> None:
+    client = api_for("investigator_ivo")
+    body = refused(client.post("/participants", registration(site="nowhere")), 400, "site")
+    assert body["errors"][0]["received"] == "nowhere" and "umcu" in body["errors"][0]["expected"]
+    participant = make_participant(consent={})
+    consent = {"effective_on": "2025-03-02", "form_version": "v0", "decisions": {"a": "yes"}}
+    refused(
+        client.post(f"/participants/{participant.study_id}/consent", consent), 400, "form_version"
+    )

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from blend.apps.accounts.domain import Cap
@@ -82,7 +81,13 @@ def consent_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
 def record_consent(request: HttpRequest, study_id: str, data: ConsentIn) -> dict[str, Any]:
     need(request, Cap.CONSENT_WRITE)
     p = participant_or_404(study_id)
-    version = get_object_or_404(ConsentFormVersion, version=data.form_version)
+    version = ConsentFormVersion.objects.filter(version=data.form_version).first()
+    if version is None:  # a field of the body, so a 400 that names it (not a 404)
+        known = ", ".join(ConsentFormVersion.objects.values_list("version", flat=True))
+        raise consent.ConsentError(
+            f"form_version: expected a known consent-form version ({known}), "
+            f"got {data.form_version!r}"
+        )
     consent.record_consent_form(
         p, data.decisions, on=data.effective_on, form_version=version, user=request.user
     )
