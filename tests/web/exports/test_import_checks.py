@@ -240,3 +240,16 @@ def test_the_import_and_the_form_refuse_the_same_rows(
         dry_run=True,
     )
     assert report.ok == form.is_valid(), (report.rejected, form.errors)
+
+
+@pytest.mark.parametrize("line", [2, 4])
+def test_a_row_with_more_fields_than_the_header_is_refused(
+    tmp_path, personas, site, consent_version, line
+) -> None:
+    """An unquoted comma would shift a row's cells into the wrong columns: refused."""
+    rows = [row(hospital_number=f"H40000{n}") for n in range(3)]
+    rows[line - 2] = [*rows[line - 2], "extra"]
+    path = write(tmp_path / "c.csv", HEADER, rows)
+    with pytest.raises(ImportFileError, match=rf"line {line} has .*more fields|line {line} has 18"):
+        import_participants(path, user=personas["datamanager_dirk"])
+    assert not Participant.objects.exists()

@@ -29,6 +29,7 @@ import codecs
 import contextlib
 import csv
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -276,27 +277,52 @@ Columns = dict[str, np.ndarray]
 
 
 def chunks(path: Path, header: list[str], size: int = CHUNK_ROWS) -> Iterator[Columns]:
-    """The data rows ``size`` at a time, as columns of stripped strings."""
-    reader = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding="utf-8-sig",
-        chunksize=size,
-        header=0,
-        names=header,
-        engine="c",
-    )
-    for frame in reader:
-        n = len(frame)
-        columns = {
-            name: np.fromiter(map(str.strip, frame[name].to_numpy(dtype=object)), object, n)
-            for name in header
-        }
-        for name in PARTICIPANT_COLUMNS:
-            columns.setdefault(name, np.full(n, "", dtype=object))
-        yield columns
+    """The data rows ``size`` at a time, as columns of stripped strings. A row with more
+    fields than the header is refused (its cells would land in the wrong columns); a
+    shorter row's missing cells are empty."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            reader = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+                chunksize=size,
+                header=0,
+                index_col=False,
+                engine="c",
+            )
+            for frame in reader:
+                yield _columns(frame, header)
+    except pd.errors.ParserWarning:
+        raise ImportFileError(
+            f"{path.name}: line 2 has more fields than the {len(header)} columns of the header; "
+            "the file is refused (check for an unquoted comma)"
+        ) from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        detail = (
+            f"line {found[2]} has {found[3]} fields, the header {found[1]} columns"
+            if found
+            else str(error)
+        )
+        raise ImportFileError(
+            f"{path.name}: {detail}; the file is refused (check for an unquoted comma)"
+        ) from None
+
+
+def _columns(frame: pd.DataFrame, header: list[str]) -> Columns:
+    n = len(frame)
+    cells = dict(zip(header, frame.columns, strict=True))
+    columns = {
+        name: np.fromiter(map(str.strip, frame[cells[name]].to_numpy(dtype=object)), object, n)
+        for name in header
+    }
+    for name in PARTICIPANT_COLUMNS:
+        columns.setdefault(name, np.full(n, "", dtype=object))
+    return columns
 
 
 def row_of(columns: Columns, i: int) -> dict[str, str]:
