@@ -253,3 +253,31 @@ def test_a_row_with_more_fields_than_the_header_is_refused(
     with pytest.raises(ImportFileError, match=rf"line {line} has .*more fields|line {line} has 18"):
         import_participants(path, user=personas["datamanager_dirk"])
     assert not Participant.objects.exists()
+
+
+def test_the_questionnaire_import_refuses_unknown_columns_foreign_encodings_and_bad_dates(
+    tmp_path, personas
+) -> None:
+    from blend.apps.exports.imports import import_questionnaires
+    from tests.web.exports.test_import import Q_HEADER
+
+    dirk = personas["datamanager_dirk"]
+    line = ["PRS-00001-8", "baseline", "2025-04-01", "paper", "pain-nrs", "worst_pain", "3"]
+    with pytest.raises(ImportFileError, match="unknown column bsn"):
+        import_questionnaires(
+            write(tmp_path / "a.csv", [*Q_HEADER, "bsn"], [[*line, "1"]]), user=dirk
+        )
+    with pytest.raises(ImportFileError, match="Windows-1252"):
+        import_questionnaires(
+            write(tmp_path / "b.csv", Q_HEADER, [[*line[:5], "é", "3"]], encoding="cp1252"),
+            user=dirk,
+        )
+    dated = [*line[:2], "1-4-2025", *line[3:]]
+    report = import_questionnaires(write(tmp_path / "c.csv", Q_HEADER, [dated]), user=dirk)
+    assert report.rejected == [
+        (
+            2,
+            "column completed_on: expected a date as YYYY-MM-DD (e.g. 2026-03-01), "
+            "received '1-4-2025'",
+        )
+    ]
