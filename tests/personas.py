@@ -120,7 +120,8 @@ def make_participant(
             "registered_on": registered_on,
             "sex": "female",
             "primary_tumour": "breast",
-            "metastases_diagnosed_on": date(2025, 2, 1),
+            # never after cohort entry: registration refuses that (registry.validation)
+            "metastases_diagnosed_on": min(date(2025, 2, 1), registered_on),
             "performance_status": 1,
             "full_name": f"Test Person {counter['n']}",
             "date_of_birth": date(1960, 5, 17),

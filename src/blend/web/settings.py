@@ -28,6 +28,8 @@ except env.EnvError as error:
     raise ImproperlyConfigured(str(error)) from error
 # Trial folders registered with `blend trial add` are copied here (docs/trials.md).
 BLEND_TRIALS_DIR = Path(env.env_str("BLEND_TRIALS_DIR", str(VAR_DIR / "trials")))
+# Large web uploads wait here for the background import (exports.jobs; docs/exports.md).
+IMPORT_UPLOAD_DIR = Path(env.env_str("BLEND_IMPORT_UPLOAD_DIR", str(VAR_DIR / "imports")))
 
 try:
     DEBUG = env.env_bool("BLEND_DEBUG", False)
@@ -130,6 +132,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (blend.web.csp)
+    "blend.apps.api.middleware.BodyLimit",  # an oversized API body: 413 in the API's JSON
     "blend.web.middleware.RejectNulCharacters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "blend.web.middleware.NoStore",  # below WhiteNoise: every page no-store, static files cached

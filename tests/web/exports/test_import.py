@@ -325,7 +325,7 @@ def test_the_command_reports_rejected_rows(tmp_path, personas, site, consent_ver
             stdout=StringIO(),
             stderr=err,
         )
-    assert "row 4:" in err.getvalue()
+    assert "row 4, column date_of_birth: [R01]" in err.getvalue()
     assert list(csv.reader(report_path.open()))[1][0] == "4"
     with pytest.raises(CommandError, match="expected columns"):
         call_command(

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from blend.apps.allocation.services import randomize
 from blend.apps.audit.models import AuditEvent
 from blend.apps.consent.services import withdraw_consent
+from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening
 from blend.apps.screening.services import (
     ScreeningError,
@@ -41,7 +42,12 @@ def test_it_fills_age_and_consent_from_the_records_and_keeps_no_date_of_birth(
 
 
 def test_typed_in_age_and_consent_are_ignored(make_participant, personas) -> None:
-    participant = make_participant(date_of_birth=date(2008, 1, 1), consent={"a": "yes", "c": "no"})
+    participant = make_participant(consent={"a": "yes", "c": "no"})
+    # Registration refuses a minor (edit check R01), so the record is made one afterwards,
+    # as a wrong date of birth found later would be.
+    Identity.objects.filter(participant=participant).update(date_of_birth=date(2008, 1, 1))
+    Participant.objects.filter(pk=participant.pk).update(birth_year=2008)
+    participant.refresh_from_db()
     screening = screen(participant, personas["nurse_nina"], age=40, consent_randomization=True)
     assert screening.status == "ineligible"
     assert set(screening.reasons) == {"I6_AGE", "I4_CONSENT_RANDOMIZATION"}

@@ -13,6 +13,7 @@ from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.services import AllocationError
 from blend.apps.allocation.services import randomize as allocate
 from blend.apps.api.core import add_error, need, responses
+from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.registry.models import Participant
 from blend.apps.trials.lookup import UnknownTrial, trial_code_or_default
@@ -57,6 +58,7 @@ def randomization_of(
     "/participants/{study_id}/randomization",
     response=responses(RandomizationOut),
     summary="Randomize",
+    auth=writes(Cap.RANDOMIZE),
 )
 def randomize(
     request: AuthenticatedHttpRequest, study_id: str, trial: str | None = None

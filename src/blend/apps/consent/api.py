@@ -6,11 +6,12 @@ from datetime import date
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import need, responses
+from blend.apps.api.errors import FORBID_EXTRA
+from blend.apps.api.permissions import writes
 from blend.apps.consent import services as consent
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.registry.api import participant_or_404
@@ -36,6 +37,8 @@ class ConsentOut(Schema):
 
 
 class ConsentIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     effective_on: date
     form_version: str = Field(max_length=40)
     decisions: dict[str, Literal["yes", "no", "postponed"]] = Field(min_length=1)
@@ -73,11 +76,18 @@ def consent_of(request: HttpRequest, study_id: str) -> dict[str, Any]:
     "/participants/{study_id}/consent",
     response=responses(ConsentOut),
     summary="Record consent decisions",
+    auth=writes(Cap.CONSENT_WRITE),
 )
 def record_consent(request: HttpRequest, study_id: str, data: ConsentIn) -> dict[str, Any]:
     need(request, Cap.CONSENT_WRITE)
     p = participant_or_404(study_id)
-    version = get_object_or_404(ConsentFormVersion, version=data.form_version)
+    version = ConsentFormVersion.objects.filter(version=data.form_version).first()
+    if version is None:  # a field of the body, so a 400 that names it (not a 404)
+        known = ", ".join(ConsentFormVersion.objects.values_list("version", flat=True))
+        raise consent.ConsentError(
+            f"form_version: expected a known consent-form version ({known}), "
+            f"got {data.form_version!r}"
+        )
     consent.record_consent_form(
         p, data.decisions, on=data.effective_on, form_version=version, user=request.user
     )

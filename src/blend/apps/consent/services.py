@@ -12,9 +12,12 @@ from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.consent import domain as rules
+from blend.apps.consent.editchecks import CONSENT_FORM
 from blend.apps.consent.models import ConsentFormVersion, ConsentRecord
 from blend.apps.registry.models import Participant
+from blend.editchecks import run_checks
 from blend.protocol import load_protocol
+from blend.web.findings import describe
 
 
 class ConsentError(ValueError):
@@ -93,7 +96,13 @@ def record_consent_form(
     user: Any,
 ) -> list[ConsentRecord]:
     """Every decision of one signed consent form, or none of them: the web form and the
-    API both record a whole form through here."""
+    API both record a whole form through here, so the form's edit checks run here too."""
+    values = {f"item_{code}": decisions.get(code, "") for code in load_protocol().consent_codes}
+    findings = run_checks(CONSENT_FORM, values)
+    if findings:
+        raise ConsentError("; ".join(f"{f.field}: [{f.check}] {describe(f)}" for f in findings))
+    if not decisions:
+        raise ConsentError("decisions: expected an answer for at least one consent item; got none")
     return [
         record_consent(participant, item, answer, on=on, form_version=form_version, user=user)
         for item, answer in decisions.items()

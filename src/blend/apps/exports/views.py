@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
-from blend.apps.exports.models import ExportLog
+from blend.apps.exports import jobs
+from blend.apps.exports.models import ExportLog, ImportJob
 from blend.apps.exports.services import FULL_FORMATS, export_analysis, export_full
 from blend.apps.trials.http import current_trial
 
@@ -92,24 +93,31 @@ def download(request: AuthenticatedHttpRequest, kind: str) -> HttpResponseBase:
 
 @require(Cap.IMPORT)
 def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Upload a CSV; the report lists rejected rows. All or nothing, as on the command line."""
+    """Upload a CSV; the report lists rejected rows. All or nothing, as on the command line.
+    An upload of more than ``jobs.BACKGROUND_ROWS`` rows is imported by the background
+    worker, and the page of its job shows the progress."""
     from blend.apps.exports.forms import ImportForm
     from blend.apps.exports.imports import import_participants, import_questionnaires
 
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
-        path = Path(tempfile.mkdtemp(prefix="blend-import-")) / "upload.csv"
+        upload = form.cleaned_data["file"]
+        kind, dry_run = form.cleaned_data["kind"], form.cleaned_data["dry_run"]
+        rows = jobs.count_rows(upload.chunks())
+        if rows > jobs.BACKGROUND_ROWS:
+            job = jobs.start_import(
+                upload.chunks(), name=upload.name, kind=kind, dry_run=dry_run, rows=rows,
+                user=request.user,
+            )  # fmt: skip
+            return redirect("exports:import-job", pk=job.pk)
+        path = Path(tempfile.mkdtemp(prefix="blend-import-")) / upload.name.replace("/", "_")
         with path.open("wb") as out:
-            for chunk in form.cleaned_data["file"].chunks():
+            for chunk in upload.chunks():
                 out.write(chunk)
-        run = (
-            import_participants
-            if form.cleaned_data["kind"] == "participants"
-            else import_questionnaires
-        )
+        run = import_participants if kind == "participants" else import_questionnaires
         try:
-            report = run(path, user=request.user, dry_run=form.cleaned_data["dry_run"])
+            report = run(path, user=request.user, dry_run=dry_run)
         except ValueError as error:
             form.add_error("file", str(error))
         finally:
@@ -117,6 +125,23 @@ def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "exports/import.html",
-        {"form": form, "report": report},
+        {
+            "form": form,
+            "report": report,
+            "jobs": ImportJob.objects.filter(user=request.user)[:10],
+        },
         status=400 if form.errors or (report and not report.ok) else 200,
     )
+
+
+@require(Cap.IMPORT)
+def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A background import's progress (the page polls this while it runs), then its report.
+    Only the user who started it sees it."""
+    job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+    template = (
+        "exports/_import_job.html"
+        if request.headers.get("HX-Request")
+        else "exports/import_job.html"
+    )
+    return render(request, template, {"job": job, "report": jobs.report_of(job)})

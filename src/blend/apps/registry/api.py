@@ -13,9 +13,11 @@ from ninja.responses import Status
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
-from blend.apps.api.errors import ERRORS
+from blend.apps.api.errors import ERRORS, FORBID_EXTRA
+from blend.apps.api.permissions import writes
 from blend.apps.registry.models import Participant, Site
 from blend.apps.registry.services import Registration, register_participant
+from blend.apps.registry.validation import Problem, RegistrationInvalid
 
 router = Router(tags=["trial"])
 
@@ -32,6 +34,8 @@ class ParticipantOut(Schema):
 
 
 class ParticipantIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     site: str = Field(description="site code", max_length=20)
     registered_on: date
     sex: Literal["female", "male"]
@@ -84,11 +88,18 @@ def participants(request: HttpRequest, site: str = "", study_id: str = "") -> An
     "/participants",
     response={201: ParticipantOut, **ERRORS},
     summary="Register a cohort participant",
+    auth=writes(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE),
 )
 def register(request: HttpRequest, data: ParticipantIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
     fields = data.dict()
-    fields["site"] = get_object_or_404(Site, code=fields["site"])
+    site = Site.objects.filter(code=fields["site"]).first()
+    if site is None:  # a field of the body, so a 400 that names it (not a 404)
+        known = ", ".join(Site.objects.order_by("code").values_list("code", flat=True))
+        raise RegistrationInvalid(
+            [Problem("site", "unknown site code", f"one of {known}", fields["site"])]
+        )
+    fields["site"] = site
     participant = register_participant(Registration(**fields), user=request.user)
     return Status(201, participant_out(participant))
 

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blend.apps.registry.editchecks import PARTICIPANT, REGISTRATION
-from blend.apps.registry.models import Identity, Language, Participant, PrimaryTumour, Sex, Site
+from blend.apps.registry.models import Language, Participant, PrimaryTumour, Sex, Site
+from blend.apps.registry.validation import (
+    HOSPITAL_NUMBER,
+    PHONE,
+    date_problems,
+    duplicate_problem,
+    registered_hospital_keys,
+)
 from blend.web.forms import EditCheckMixin
 
 NOTHING_CHOSEN = ("", "—")
@@ -32,7 +37,7 @@ class RegistrationForm(EditCheckMixin, forms.Form):
     )
     hospital_number = forms.RegexField(
         label=_("Hospital number"),
-        regex=r"^[A-Za-z0-9-]{4,30}$",
+        regex=HOSPITAL_NUMBER,
         error_messages={"invalid": _("Expected 4–30 letters, digits or hyphens.")},
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=starting_empty(Sex.choices))
@@ -50,7 +55,7 @@ class RegistrationForm(EditCheckMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.RegexField(
         label=_("Mobile phone"),
-        regex=r"^\+?[0-9 ]{8,20}$",
+        regex=PHONE,
         required=False,
         error_messages={
             "invalid": _("Expected a phone number of 8–20 digits, optionally starting with +.")
@@ -61,39 +66,20 @@ class RegistrationForm(EditCheckMixin, forms.Form):
     )
 
     def clean_hospital_number(self) -> str:
-        number = self.cleaned_data["hospital_number"]
-        if Identity.objects.filter(hospital_number=number).exists():
-            raise forms.ValidationError(
-                _("This hospital number is already registered in the cohort.")
-            )
+        number: str = self.cleaned_data["hospital_number"]
+        if registered_hospital_keys([number]):  # case-insensitive, as the service checks
+            raise forms.ValidationError(duplicate_problem(number).message)
         return number
 
     def clean(self) -> dict:
         data = super().clean() or {}
-        today = timezone.localdate()
-        born, entered, diagnosed = (
+        # The same date rules as the service (registry.validation), so the API refuses them too.
+        for problem in date_problems(
             data.get("date_of_birth"),
             data.get("registered_on"),
             data.get("metastases_diagnosed_on"),
-        )
-        if entered and entered > today:
-            self.add_error(
-                "registered_on", _("Expected today or earlier, got %(d)s.") % {"d": entered}
-            )
-        if born and not (date(1900, 1, 1) <= born <= today):
-            self.add_error(
-                "date_of_birth",
-                _("Expected a date between 1900 and today, got %(d)s.") % {"d": born},
-            )
-        if born and entered and entered < born:
-            self.add_error("registered_on", _("Cohort entry cannot be before the date of birth."))
-        if diagnosed and entered and diagnosed > entered:
-            self.add_error(
-                "metastases_diagnosed_on",
-                _("Expected on or before the cohort entry date, got %(d)s.") % {"d": diagnosed},
-            )
-        if born and diagnosed and diagnosed < born:
-            self.add_error("metastases_diagnosed_on", _("Cannot be before the date of birth."))
+        ):
+            self.add_error(problem.field, problem.message)
         return data
 
 

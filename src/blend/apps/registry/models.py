@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -91,8 +92,9 @@ class Identity(models.Model):
 
     class Meta:
         constraints = [
+            # Compared without regard to case (registry.validation.hospital_key): h123 is H123.
             models.UniqueConstraint(
-                fields=["hospital_number"], name="identity_unique_hospital_number"
+                Upper("hospital_number"), name="identity_unique_hospital_number_ci"
             )
         ]
 

@@ -7,11 +7,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.registry.domain import format_study_id
 from blend.apps.registry.models import Identity, Participant, Site, StudyIdCounter
+from blend.apps.registry.validation import (
+    Problem,
+    RegistrationInvalid,
+    duplicate_problem,
+    registration_problems,
+)
 from blend.protocol import load_cohort
 
 
@@ -54,8 +61,35 @@ def ensure_site(code: str, name: str, *, user: Any) -> Site:
     return site
 
 
-@transaction.atomic
+def _full_clean(obj: Any) -> None:
+    """The model's own validation, refused as a ``RegistrationInvalid`` naming each field."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise RegistrationInvalid(
+            [
+                Problem(field, message, "a valid value", str(getattr(obj, field, "")))
+                for field, messages in error.message_dict.items()
+                for message in messages
+            ]
+        ) from None
+
+
 def register_participant(data: Registration, *, user: Any) -> Participant:
+    """Register a cohort member. Every rule of the registration form is checked here
+    (``registry.validation``), so the API and the import refuse what the form refuses."""
+    problems = registration_problems(data)
+    if problems:
+        raise RegistrationInvalid(problems)
+    try:
+        return _register(data, user=user)
+    except IntegrityError:
+        # Another request registered the same hospital number between the check and the write.
+        raise RegistrationInvalid([duplicate_problem(data.hospital_number)]) from None
+
+
+@transaction.atomic
+def _register(data: Registration, *, user: Any) -> Participant:
     participant = Participant(
         study_id=next_study_id(),
         site=data.site,
@@ -67,7 +101,7 @@ def register_participant(data: Registration, *, user: Any) -> Participant:
         performance_status=data.performance_status,
         created_by=user,
     )
-    participant.full_clean()
+    _full_clean(participant)
     audited_save(participant, user=user)
     identity = Identity(
         participant=participant,
@@ -78,7 +112,7 @@ def register_participant(data: Registration, *, user: Any) -> Participant:
         phone=data.phone,
         preferred_language=data.preferred_language,
     )
-    identity.full_clean()
+    _full_clean(identity)
     audited_save(identity, user=user)
     record_event("enrol", actor=user, participant=participant, obj=participant)
     return participant

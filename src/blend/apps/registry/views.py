@@ -11,15 +11,23 @@ from blend.apps.accounts.permissions import require
 from blend.apps.registry.forms import ParticipantEditForm, RegistrationForm
 from blend.apps.registry.models import Participant
 from blend.apps.registry.services import Registration, register_participant, update_participant
+from blend.apps.registry.validation import RegistrationInvalid
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.PARTICIPANT_WRITE)
 def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        participant = register_participant(Registration(**form.cleaned_data), user=request.user)
-        messages.success(request, _("Registered %(id)s.") % {"id": participant.study_id})
-        return redirect("participant-detail", study_id=participant.study_id)
+        try:
+            participant = register_participant(Registration(**form.cleaned_data), user=request.user)
+        except RegistrationInvalid as refused:  # e.g. the same number saved meanwhile
+            for problem in refused.problems:
+                form.add_error(
+                    problem.field if problem.field in form.fields else None, problem.message
+                )
+        else:
+            messages.success(request, _("Registered %(id)s.") % {"id": participant.study_id})
+            return redirect("participant-detail", study_id=participant.study_id)
     return render(
         request, "registry/register.html", {"form": form}, status=400 if form.errors else 200
     )

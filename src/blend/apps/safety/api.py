@@ -14,7 +14,8 @@ from ninja.responses import Status
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.api.core import Mapped, Pages, need, responses
-from blend.apps.api.errors import ERRORS
+from blend.apps.api.errors import ERRORS, FORBID_EXTRA
+from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.safety import services as safety
 from blend.apps.safety.models import AdverseEvent
@@ -47,6 +48,8 @@ class AdverseEventOut(Schema):
 
 
 class AdverseEventIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     term: Literal[
         "wound_complication",
         "wound_dehiscence",
@@ -134,6 +137,7 @@ def adverse_event(request: HttpRequest, ae_id: int) -> dict[str, Any]:
     "/participants/{study_id}/adverse-events",
     response={201: AdverseEventOut, **ERRORS},
     summary="Report an adverse event (an SAE notifies the PI and the trial office)",
+    auth=writes(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE),
 )
 def report_adverse_event(request: HttpRequest, study_id: str, data: AdverseEventIn) -> Status:
     need(request, Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)

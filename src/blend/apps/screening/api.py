@@ -11,6 +11,8 @@ from ninja.errors import HttpError
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.api.core import add_error, need, responses
+from blend.apps.api.errors import FORBID_EXTRA
+from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.registry.models import Participant
 from blend.apps.screening.services import latest_screening
@@ -33,6 +35,8 @@ class ScreeningOut(Schema):
 
 
 class ScreeningIn(Schema):
+    model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
+
     screened_on: date
     facts: dict[str, Any]
     reason: str = ""
@@ -70,6 +74,7 @@ def screening_of(
     "/participants/{study_id}/screening",
     response=responses(ScreeningOut),
     summary="Save screening facts",
+    auth=writes(Cap.SCREENING_WRITE),
 )
 def save_screening(
     request: AuthenticatedHttpRequest, study_id: str, data: ScreeningIn, trial: str | None = None

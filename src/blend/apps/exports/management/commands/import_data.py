@@ -36,9 +36,13 @@ class Command(BaseCommand):
         except (ValueError, PermissionDenied, FileNotFoundError) as error:
             raise CommandError(str(error)) from error
         for row, reasons in report.rejected:
-            self.stderr.write(f"row {row}: {reasons}")
+            self.stderr.write(f"row {row}, {reasons}")  # "row 12, column sex: expected …"
         if options["report"]:
             report.write(Path(options["report"]))
+        if report.rejected_count > len(report.rejected):
+            self.stderr.write(
+                f"… and {report.rejected_count - len(report.rejected)} more rejected rows"
+            )
         self.stdout.write(report.summary())
         if not report.ok:
             raise CommandError("the file was rejected; nothing was imported")
