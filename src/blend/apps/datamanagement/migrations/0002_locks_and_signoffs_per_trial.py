@@ -9,17 +9,10 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# The sign-offs get "BLEND" through the column's default when it is added (no UPDATE:
+# on PostgreSQL the history tables refuse updates, audit trail append-only), and the
+# default becomes "" (the cohort) for new rows afterwards.
 DEFAULT_TRIAL = "BLEND"
-
-
-def signatures_to_blend(apps, schema_editor):
-    for name in ("Signature", "HistoricalSignature"):
-        apps.get_model("datamanagement", name).objects.filter(trial="").update(trial=DEFAULT_TRIAL)
-
-
-def signatures_to_cohort(apps, schema_editor):
-    for name in ("Signature", "HistoricalSignature"):
-        apps.get_model("datamanagement", name).objects.filter(trial=DEFAULT_TRIAL).update(trial="")
 
 
 class Migration(migrations.Migration):
@@ -47,6 +40,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalsignature',
             name='trial',
+            field=models.CharField(blank=True, default=DEFAULT_TRIAL, max_length=20, verbose_name='trial'),
+        ),
+        migrations.AlterField(
+            model_name='historicalsignature',
+            name='trial',
             field=models.CharField(blank=True, default='', max_length=20, verbose_name='trial'),
         ),
         migrations.AddField(
@@ -55,6 +53,11 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, default='', max_length=20, verbose_name='trial'),
         ),
         migrations.AddField(
+            model_name='signature',
+            name='trial',
+            field=models.CharField(blank=True, default=DEFAULT_TRIAL, max_length=20, verbose_name='trial'),
+        ),
+        migrations.AlterField(
             model_name='signature',
             name='trial',
             field=models.CharField(blank=True, default='', max_length=20, verbose_name='trial'),
@@ -67,5 +70,4 @@ class Migration(migrations.Migration):
             model_name='lock',
             constraint=models.UniqueConstraint(condition=models.Q(('scope', 'database'), ('unlocked_at__isnull', True)), fields=('scope', 'trial'), name='lock_database_once_per_trial'),
         ),
-        migrations.RunPython(signatures_to_blend, signatures_to_cohort),
     ]
