@@ -120,3 +120,26 @@ def test_extras_are_shown_only_with_allocation_view_in_their_trial(
     assert not [row for row in trail if "extra" in str(row["model"]).lower()]
     full = participant_history(member, include_identifiers=False, include_allocation=True)
     assert [row for row in full if "extra" in str(row["model"]).lower()]
+
+
+def test_an_offer_accepted_after_the_schedule_was_planned_gets_its_extras(
+    palliate, make_participant, personas
+) -> None:
+    from blend.apps.offers.services import make_offer, record_acceptance
+
+    nurse = personas["nurse_nina"]
+    member = make_participant()
+    _allocated(member, nurse, "intervention", None)
+    plan_schedule(member, anchor=ANCHOR, user=nurse)  # a planned treatment, before the offer
+    assert not ExtraAssessment.objects.exists()
+    make_offer(member, on=date(2025, 3, 21), user=nurse, trial="PALLIATE")
+    assert not ExtraAssessment.objects.exists()  # offered is not accepted
+    record_acceptance(
+        member,
+        on=date(2025, 3, 22),
+        consent_version="PALLIATE ICF v1 (test)",
+        user=nurse,
+        trial="PALLIATE",
+    )
+    (extra,) = ExtraAssessment.objects.all()
+    assert extra.participant == member and extra.target_on == ANCHOR + timedelta(days=3)

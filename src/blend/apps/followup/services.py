@@ -124,6 +124,19 @@ def plan_extras(
     return planned
 
 
+def replan_extras_after_decision(offer: Offer, user: User | None) -> None:
+    """An offer decided after the schedule was planned: plan (or remove) that member's
+    extras from the schedule's day 0 (offers' decision listener)."""
+    anchor = (
+        Assessment.objects.filter(participant=offer.participant)
+        .order_by("target_on")
+        .values_list("anchor_on", flat=True)
+        .first()
+    )
+    if anchor is not None:
+        plan_extras(offer.participant, anchor=anchor, user=user)
+
+
 def visible_extras(participant: Participant, user: Any) -> list[ExtraAssessment]:
     """The participant's extra measurements in the trials where ``user`` holds
     ``allocation.view`` (an extra reveals the arm); none for anyone else."""
