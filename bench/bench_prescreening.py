@@ -3,9 +3,12 @@
 1. ``assess_cohort`` (pure): 10,000 members' cohort facts against 3 trials' criteria
    (BLEND, VERTICAL and the test-only PALLIATE of tests/core/protocol/trials); the issue
    asks for at most 10 s.
-2. The worklist page (``/prescreening/``) at 1,000 and 10,000 members with recorded
-   cohort facts, in a throw-away SQLite database under bench/out/: median and p95 latency,
-   and the SQL queries per request, which must not grow with the cohort.
+2. The worklist page (``/prescreening/``) of each of two trials (BLEND and VERTICAL) at
+   1,000 and 10,000 members with recorded cohort facts, a fifth of them screened for each
+   trial and a tenth randomized into each, in a throw-away SQLite database under
+   bench/out/: median and p95 latency, and the SQL queries per request, which must not
+   grow with the cohort (the issue asks p95 < 200 ms). The stored verdicts are built
+   first by ``blend prescreen-refresh`` (timed), as after any bulk load.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from blend.protocol import load_cohort, load_trial  # noqa: E402
 
 MEMBERS = 10_000
 LIMIT_S = 10.0
-REQUESTS = 10
+REQUESTS = 40
+TRIALS = ("BLEND", "VERTICAL")
+LIMIT_MS = 200.0
 LEVELS = [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
 
 
@@ -178,22 +183,79 @@ def build(n: int) -> Any:
         ],
         batch_size=5000,
     )
+    _trial_records(people, user)
     return user
 
 
-def bench_page(user: Any) -> dict[str, float]:
+def _trial_records(people: list[Any], user: Any) -> None:
+    """A fifth of the members screened for each trial, a tenth randomized into each."""
+    from datetime import datetime
+    from datetime import time as clock
+
+    from django.utils import timezone
+
+    from blend.apps.allocation.models import Allocation
+    from blend.apps.screening.models import Screening
+
+    for t, trial in enumerate(TRIALS):
+        screened = [p for i, p in enumerate(people) if i % 5 == t]
+        Screening.objects.bulk_create(
+            [
+                Screening(
+                    participant=p,
+                    trial=trial,
+                    screened_on=p.registered_on,
+                    screened_by=user,
+                    facts={},
+                    status="eligible",
+                    criteria_version="bench",
+                )
+                for p in screened
+            ],
+            batch_size=5000,
+        )
+        Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    participant=p,
+                    trial=trial,
+                    arm="intervention" if i % 2 else "control",
+                    sequence_number=i + 1,
+                    stratum="",
+                    stratum_index=i,
+                    allocated_at=timezone.make_aware(datetime.combine(p.registered_on, clock(9))),
+                    allocated_by=user,
+                )
+                for i, p in enumerate(screened[::2])
+            ],
+            batch_size=5000,
+        )
+
+
+def refresh() -> float:
+    """``blend prescreen-refresh`` over every trial: the stored verdicts from scratch."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("prescreen_refresh", stdout=StringIO())
+    return time.perf_counter() - started
+
+
+def bench_page(user: Any, url: str) -> dict[str, float]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
     client.force_login(user)
-    client.get("/prescreening/")  # warm caches and the template loader
+    client.get(url)  # warm caches and the template loader
     timings = []
     for _ in range(REQUESTS):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = client.get("/prescreening/")
+            response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
     timings.sort()
@@ -202,6 +264,17 @@ def bench_page(user: Any) -> dict[str, float]:
         "p95_ms": timings[max(int(0.95 * len(timings)) - 1, 0)],
         "queries": len(queries.captured_queries),
     }
+
+
+URLS = {
+    "BLEND": "/prescreening/?trial=BLEND",
+    "VERTICAL": "/prescreening/?trial=VERTICAL",
+    "BLEND p.5": "/prescreening/?trial=BLEND&page=5",
+    # The members randomized in the other trial, with its overlap rules asked for each of
+    # a page of 20: bounded by the page, not the cohort.
+    "BLEND others": "/prescreening/?trial=BLEND&others=1",
+}
+CONSTANT = ("BLEND", "VERTICAL", "BLEND p.5")  # the worklist itself
 
 
 def main() -> int:
@@ -214,21 +287,36 @@ def main() -> int:
     import django
 
     django.setup()
-    pages = {}
+    pages: dict[int, dict[str, Any]] = {}
+    refreshed: dict[int, float] = {}
     for n in (1_000, 10_000):
-        pages[n] = bench_page(build(n))
-    print(f"{'worklist':<10}{'n':>8}{'median ms':>12}{'p95 ms':>10}{'queries':>9}")
-    for n, r in pages.items():
-        print(f"{'':<10}{n:>8}{r['median_ms']:>12.1f}{r['p95_ms']:>10.1f}{r['queries']:>9}")
-    constant = pages[1_000]["queries"] == pages[10_000]["queries"]
-    print(f"queries per request independent of cohort size: {'yes' if constant else 'NO'}")
+        user = build(n)
+        refreshed[n] = refresh()
+        pages[n] = {name: bench_page(user, url) for name, url in URLS.items()}
+    for n, seconds in refreshed.items():
+        print(f"prescreen-refresh, {n:,} members x {len(TRIALS)} trials: {seconds:.2f} s")
+    print(f"{'worklist':<12}{'n':>8}{'median ms':>12}{'p95 ms':>10}{'queries':>9}")
+    for n, found in pages.items():
+        for name, r in found.items():
+            print(f"{name:<12}{n:>8}{r['median_ms']:>12.1f}{r['p95_ms']:>10.1f}{r['queries']:>9}")
+    constant = all(pages[1_000][k]["queries"] == pages[10_000][k]["queries"] for k in CONSTANT)
+    fast = all(found[k]["p95_ms"] < LIMIT_MS for found in pages.values() for k in CONSTANT)
+    print(f"worklist queries independent of cohort size: {'yes' if constant else 'NO'}")
+    print(f"worklist p95 under {LIMIT_MS:.0f} ms: {'yes' if fast else 'NO'}")
     (OUT / "prescreening.json").write_text(
         json.dumps(
-            {"assessment": assessed, "worklist": pages, "queries_constant": constant}, indent=2
+            {
+                "assessment": assessed,
+                "refresh_seconds": refreshed,
+                "worklist": pages,
+                "queries_constant": constant,
+                "p95_under_limit": fast,
+            },
+            indent=2,
         )
     )
     remove_database()
-    return 0 if constant and assessed["seconds"] <= LIMIT_S else 1
+    return 0 if constant and fast and assessed["seconds"] <= LIMIT_S else 1
 
 
 if __name__ == "__main__":

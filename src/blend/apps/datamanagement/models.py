@@ -113,7 +113,14 @@ class FormStatus(models.Model):
 
 
 class Lock(models.Model):
-    """A participant lock (participant set) or the database lock (participant empty).
+    """A participant lock (participant set) or the database lock (participant empty),
+    of the cohort (``trial`` empty) or of one trial.
+
+    A cohort lock freezes everything: the participant's data (or everyone's), cohort-level
+    and of every trial, as the locks did before trials had codes (existing locks keep that
+    meaning). A trial's lock freezes only that trial's records (those with that ``trial``:
+    its screening, randomization, offer, treatment and attributed adverse events), so
+    locking VERTICAL does not lock BLEND or the cohort's routine data.
 
     Active while ``unlocked_at`` is empty. Unlocking keeps the row, so the history
     of every lock and unlock, with the data manager's reason, stays visible.
@@ -133,6 +140,7 @@ class Lock(models.Model):
         on_delete=models.PROTECT,
         related_name="locks",
     )
+    trial = models.CharField(_("trial"), max_length=20, blank=True, default="")  # "": the cohort
     locked_at = models.DateTimeField(auto_now_add=True)
     locked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -149,14 +157,14 @@ class Lock(models.Model):
         ordering = ["-locked_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["participant"],
+                fields=["participant", "trial"],
                 condition=models.Q(unlocked_at__isnull=True),
-                name="one_active_lock_per_participant",
+                name="one_active_lock_per_participant_and_trial",
             ),
             models.UniqueConstraint(
-                fields=["scope"],
+                fields=["scope", "trial"],
                 condition=models.Q(scope="database", unlocked_at__isnull=True),
-                name="lock_database_once",
+                name="lock_database_once_per_trial",
             ),
             models.CheckConstraint(
                 condition=models.Q(scope="database", participant__isnull=True)
@@ -166,18 +174,24 @@ class Lock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"lock of {self.participant_id or 'the database'}"
+        return f"lock of {self.participant_id or 'the database'} in {self.trial or 'the cohort'}"
 
 
 class Signature(models.Model):
     """An investigator's electronic sign-off of a participant's CRFs (21 CFR Part 11 spirit):
-    who, when, the meaning shown, and a fingerprint of the data signed."""
+    who, when, the meaning shown, and a fingerprint of the data signed.
+
+    A trial's sign-off (``trial`` set) covers the cohort-level data and that trial's
+    records, so a change in another trial leaves it current; the cohort's (``trial``
+    empty) covers the cohort-level data alone. Sign-offs from before trials had codes are
+    BLEND's: they covered the cohort's data and BLEND's, which is what BLEND's covers."""
 
     LOCK_EXEMPT = True
 
     participant = models.ForeignKey(
         "registry.Participant", on_delete=models.PROTECT, related_name="signatures"
     )
+    trial = models.CharField(_("trial"), max_length=20, blank=True, default="")  # "": the cohort
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

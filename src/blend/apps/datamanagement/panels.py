@@ -8,18 +8,31 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.models import QueryStatus
+from blend.apps.trials.http import current_trial
 
 
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
-    signature = participant.signatures.first()
+    """The cohort's lock and sign-off, and those of the trial chosen in the switcher."""
+    trial = current_trial(request)
+    scopes = []
+    for scope in ("", trial):
+        signature = services.latest_signature(participant, scope)
+        scopes.append(
+            {
+                "trial": scope,
+                "lock": services.active_lock(participant, scope),
+                "db_lock": services.active_lock(None, scope),
+                "signature": signature,
+                "signature_current": (
+                    services.signature_is_current(signature) if signature else False
+                ),
+            }
+        )
     return {
         "template": "datamanagement/_panel.html",
         "context": {
             "participant": participant,
-            "lock": services.active_lock(participant),
-            "db_lock": services.active_lock(None),
-            "signature": signature,
-            "signature_current": services.signature_is_current(signature) if signature else False,
+            "scopes": scopes,
             "statuses": services.casebook_status(participant),
             "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
         },

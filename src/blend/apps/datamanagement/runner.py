@@ -14,14 +14,24 @@ from typing import Any
 from django.db import models, transaction
 
 from blend.apps import discover
+from blend.apps.allocation.models import Allocation
 from blend.apps.datamanagement.editchecks import FORM as TIMELINE_FORM
 from blend.apps.datamanagement.editchecks import TIMELINE
 from blend.apps.datamanagement.models import Query, QueryStatus
 from blend.apps.datamanagement.services import QueryTarget, close_query, open_query
-from blend.apps.datamanagement.timeline import timelines
+from blend.apps.datamanagement.timeline import TRIAL_KEYS, timelines
 from blend.apps.followup.models import Assessment
 from blend.apps.registry.models import Participant
-from blend.editchecks import TIMELINE_PREFIX, CheckSet, Finding, out_of_order, run_checks
+from blend.apps.screening.models import Screening
+from blend.apps.trials.lookup import default_trial_code, form_name, known_trial_codes
+from blend.editchecks import (
+    TIMELINE_PREFIX,
+    CheckSet,
+    Finding,
+    out_of_order,
+    run_checks,
+    timeline_names,
+)
 from blend.protocol import load_protocol
 from blend.web.findings import describe, model_displayer, model_labeller
 
@@ -48,8 +58,9 @@ class Issue:
         return describe(self.finding, model_labeller(self.model), display)
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.finding.check, self.object_type, self.object_id, self.finding.field)
+    def key(self) -> tuple[str, str, str, str, str]:
+        # The form too: a timeline check fires once per trial on the same participant.
+        return (self.finding.check, self.form, self.object_type, self.object_id, self.finding.field)
 
 
 def row_values(obj: models.Model) -> dict[str, Any]:
@@ -76,14 +87,18 @@ def all_codes() -> list[str]:
     )
 
 
-def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Issue]:
+def _model_issues(entry: CheckSet, lines: dict[str, dict[int, dict[str, Any]]]) -> list[Issue]:
+    """The checks of one model's saved rows; a row of a trial (an adverse event
+    attributed to VERTICAL) is checked against that trial's timeline."""
     label, uses_timeline = entry.model._meta.label, entry.uses_timeline
+    default = default_trial_code()
     issues = []
     for obj in entry.model.objects.all().iterator(chunk_size=2000):
         values = row_values(obj)
         pid = values[entry.participant_field]
         if uses_timeline:
-            values.update(_timeline_keyed(lines.get(pid, {})))
+            trial = str(values.get("trial") or default)
+            values.update(_timeline_keyed(lines.get(trial, lines[default]).get(pid, {})))
         issues += [
             Issue(pid, entry.form, label, str(obj.pk), f, entry.model, entry.choices)
             for f in run_checks(entry.checks, values)
@@ -91,18 +106,37 @@ def _model_issues(entry: CheckSet, lines: dict[int, dict[str, Any]]) -> list[Iss
     return issues
 
 
+def _trial_timeline_checks() -> tuple[Any, ...]:
+    """The timeline checks that read a trial's own dates (screening, randomization,
+    treatment): the ones run again for every trial but the default."""
+    return tuple(c for c in TIMELINE if set(TRIAL_KEYS) & timeline_names((c,)))
+
+
 def find_issues() -> list[Issue]:
+    """Every finding: each app's saved rows, and each participant's timeline in the
+    default trial (every check) and in every other trial they have records in (the
+    checks on that trial's dates, on the form "Participant timeline (CODE)")."""
     participants = list(Participant.objects.all())
-    lines = timelines(participants)
+    default = default_trial_code()
+    lines = {default: timelines(participants)}
+    for trial in known_trial_codes():
+        if trial == default:
+            continue
+        ids = set(Screening.objects.filter(trial=trial).values_list("participant_id", flat=True))
+        ids |= set(Allocation.objects.filter(trial=trial).values_list("participant_id", flat=True))
+        lines[trial] = timelines([p for p in participants if p.pk in ids], trial=trial)
     issues: list[Issue] = []
     for entry in check_sets():
         if entry.model is not None:
             issues += _model_issues(entry, lines)
-    for pid, line in lines.items():
-        issues += [
-            Issue(pid, TIMELINE_FORM, Participant._meta.label, str(pid), f, Participant)
-            for f in run_checks(TIMELINE, _timeline_keyed(line))
-        ]
+    for trial, trial_lines in lines.items():
+        checks = TIMELINE if trial == default else _trial_timeline_checks()
+        form = form_name(TIMELINE_FORM, trial)
+        for pid, line in trial_lines.items():
+            issues += [
+                Issue(pid, form, Participant._meta.label, str(pid), f, Participant)
+                for f in run_checks(checks, _timeline_keyed(line))
+            ]
     return issues + questionnaire_order_issues()
 
 
@@ -142,7 +176,7 @@ class CheckRun:
 def check_data(*, user: Any = None, dry_run: bool = False) -> CheckRun:
     issues = find_issues()
     pending = Query.objects.exclude(status=QueryStatus.CLOSED).exclude(check_code="")
-    existing = {(q.check_code, q.object_type, q.object_id, q.field): q for q in pending}
+    existing = {(q.check_code, q.form, q.object_type, q.object_id, q.field): q for q in pending}
     if dry_run:
         return CheckRun(
             issues,

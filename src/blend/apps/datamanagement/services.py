@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from blend.apps import discover
 from blend.apps.accounts.domain import Cap, Role
-from blend.apps.accounts.permissions import check
+from blend.apps.accounts.permissions import check, check_works_in
 from blend.apps.accounts.services import reauthenticate
 from blend.apps.audit.services import audited_save, participant_history, record_event
 from blend.apps.datamanagement import fields
@@ -29,7 +29,11 @@ from blend.apps.datamanagement.models import (
     Signature,
 )
 from blend.apps.registry.models import Participant
-from blend.protocol import load_protocol
+from blend.apps.trials.lookup import default_trial_code, get_trial, known_trial_codes
+
+#: The casebook forms of a trial (``trials.lookup.form_name``: "Screening" for the default
+#: trial, "Screening (VERTICAL)" for another); every other form is the cohort's.
+TRIAL_FORMS = ("Screening", "Randomization", "Offer", "Treatment")
 
 ASSIGNABLE_ROLES = (Role.NURSE.value, Role.INVESTIGATOR.value, Role.DATA_MANAGER.value)
 
@@ -174,15 +178,39 @@ def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     return [form for module in discover("casebook") for form in module.entered_forms(participant)]
 
 
+def form_trial(form: str) -> str:
+    """The trial a casebook form belongs to ("" for a cohort-level form)."""
+    for base in TRIAL_FORMS:
+        if form == base:
+            return default_trial_code()
+        if form.startswith(f"{base} (") and form.endswith(")"):
+            code = form[len(base) + 2 : -1]
+            if code in known_trial_codes():
+                return code
+    return ""
+
+
+def _locked_trials(participant: Participant) -> set[str]:
+    """The scopes ("" for the cohort, or trial codes) of the active locks covering the
+    participant, their own and the database's."""
+    active = Lock.objects.filter(unlocked_at__isnull=True)
+    return set(active.filter(participant=participant).values_list("trial", flat=True)) | set(
+        active.filter(scope=Lock.Scope.DATABASE).values_list("trial", flat=True)
+    )
+
+
 def casebook_status(participant: Participant) -> list[dict[str, Any]]:
-    """Each entered form with its status: entered unless verified or locked (``FormStatus``)."""
+    """Each entered form with its status: entered unless verified or locked (``FormStatus``,
+    or an active lock of the cohort or of the form's trial)."""
     stored = {
         (s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)
     }
-    locked = Lock.objects.filter(unlocked_at__isnull=True, participant=participant).exists()
+    locked = _locked_trials(participant)
     rows = []
     for form, visit in entered_forms(participant):
-        status = FormState.LOCKED if locked else stored.get((form, visit), FormState.ENTERED)
+        trial = form_trial(form)
+        frozen = "" in locked or (trial and trial in locked)
+        status = FormState.LOCKED if frozen else stored.get((form, visit), FormState.ENTERED)
         rows.append(
             {"form": form, "visit": visit, "status": status, "label": FormState(status).label}
         )
@@ -222,45 +250,103 @@ def source_verify(participant: Participant, form: str, *, visit: str = "", user:
 # --- locks ------------------------------------------------------------------------------------------
 
 
-def active_lock(participant: Participant | None) -> Lock | None:
-    locks = Lock.objects.filter(unlocked_at__isnull=True)
+def lock_scope(trial: str | None, user: Any = None) -> str:
+    """The checked scope of a lock or sign-off: "" (or None) for the cohort, else a known
+    trial in which ``user`` (when given) works."""
+    if not trial:
+        return ""
+    known = known_trial_codes()
+    if trial not in known:
+        raise DataManagementError(
+            f"trial: expected the cohort (empty) or one of {', '.join(known)}, got {trial!r}"
+        )
+    if user is not None:
+        check_works_in(user, trial)
+    return trial
+
+
+def active_lock(participant: Participant | None, trial: str = "") -> Lock | None:
+    """The active lock of the participant (None: the database) in ``trial`` ("": the
+    cohort's own lock)."""
+    locks = Lock.objects.filter(unlocked_at__isnull=True, trial=trial)
     if participant is None:
         return locks.filter(scope=Lock.Scope.DATABASE).first()
     return locks.filter(participant=participant).first()
 
 
+def _where(trial: str) -> str:
+    return f" in {trial}" if trial else ""
+
+
+def _trial_forms(participant: Participant, trial: str) -> list[tuple[str, str]]:
+    """The entered forms a lock in ``trial`` freezes: every form for the cohort's lock."""
+    forms = entered_forms(participant)
+    return forms if not trial else [(f, v) for f, v in forms if form_trial(f) == trial]
+
+
 @transaction.atomic
-def lock_participant(participant: Participant, *, user: Any, reason: str = "") -> Lock:
+def lock_participant(
+    participant: Participant, *, user: Any, reason: str = "", trial: str = ""
+) -> Lock:
+    """Lock the participant's data: all of it (``trial`` empty, the cohort's lock) or
+    the records of one trial."""
     check(user, Cap.LOCK)
+    trial = lock_scope(trial, user)
     Participant.objects.select_for_update().filter(pk=participant.pk).first()
-    if active_lock(participant) is not None:
-        raise DataManagementError(f"participant: {participant.study_id} is already locked")
+    if active_lock(participant, trial) is not None:
+        raise DataManagementError(
+            f"participant: {participant.study_id} is already locked{_where(trial)}"
+        )
     lock = Lock(
-        scope=Lock.Scope.PARTICIPANT, participant=participant, locked_by=user, reason=reason
+        scope=Lock.Scope.PARTICIPANT,
+        participant=participant,
+        trial=trial,
+        locked_by=user,
+        reason=reason,
     )
     audited_save(lock, user=user)
-    for form, visit in entered_forms(participant):
+    for form, visit in _trial_forms(participant, trial):
         FormStatus.objects.update_or_create(
             participant=participant,
             form=form,
             visit=visit,
             defaults={"status": FormState.LOCKED, "changed_by": user},
         )
-    record_event("lock.participant", actor=user, participant=participant, obj=lock, reason=reason)
+    record_event(
+        "lock.participant",
+        actor=user,
+        participant=participant,
+        obj=lock,
+        reason=reason,
+        details={"trial": trial},
+    )
     return lock
 
 
 @transaction.atomic
-def unlock_participant(participant: Participant, *, user: Any, reason: str) -> Lock:
+def unlock_participant(
+    participant: Participant, *, user: Any, reason: str, trial: str = ""
+) -> Lock:
     check(user, Cap.LOCK)
-    lock = active_lock(participant)
+    trial = lock_scope(trial, user)
+    lock = active_lock(participant, trial)
     if lock is None:
-        raise DataManagementError(f"participant: {participant.study_id} is not locked")
+        raise DataManagementError(
+            f"participant: {participant.study_id} is not locked{_where(trial)}"
+        )
     _unlock(lock, user, reason)
-    FormStatus.objects.filter(participant=participant, status=FormState.LOCKED).update(
-        status=FormState.SOURCE_VERIFIED, changed_by=user
+    forms = [form for form, _visit in _trial_forms(participant, trial)]
+    FormStatus.objects.filter(
+        participant=participant, status=FormState.LOCKED, form__in=forms
+    ).update(status=FormState.SOURCE_VERIFIED, changed_by=user)
+    record_event(
+        "unlock.participant",
+        actor=user,
+        participant=participant,
+        obj=lock,
+        reason=reason,
+        details={"trial": trial},
     )
-    record_event("unlock.participant", actor=user, participant=participant, obj=lock, reason=reason)
     return lock
 
 
@@ -271,42 +357,78 @@ def _unlock(lock: Lock, user: Any, reason: str) -> None:
 
 
 @transaction.atomic
-def lock_database(*, user: Any, reason: str = "") -> Lock:
+def lock_database(*, user: Any, reason: str = "", trial: str = "") -> Lock:
+    """Lock everyone's data (``trial`` empty) or every record of one trial: locking
+    VERTICAL does not lock BLEND, nor the cohort's routine data."""
     check(user, Cap.LOCK)
-    if active_lock(None) is not None:
-        raise DataManagementError("database: it is already locked")
-    lock = Lock(scope=Lock.Scope.DATABASE, locked_by=user, reason=reason)
+    trial = lock_scope(trial, user)
+    if active_lock(None, trial) is not None:
+        raise DataManagementError(f"database: it is already locked{_where(trial)}")
+    lock = Lock(scope=Lock.Scope.DATABASE, trial=trial, locked_by=user, reason=reason)
     audited_save(lock, user=user)
-    record_event("lock.database", actor=user, obj=lock, reason=reason)
+    record_event("lock.database", actor=user, obj=lock, reason=reason, details={"trial": trial})
     return lock
 
 
 @transaction.atomic
-def unlock_database(*, user: Any, reason: str) -> Lock:
+def unlock_database(*, user: Any, reason: str, trial: str = "") -> Lock:
     check(user, Cap.LOCK)
-    lock = active_lock(None)
+    trial = lock_scope(trial, user)
+    lock = active_lock(None, trial)
     if lock is None:
-        raise DataManagementError("database: it is not locked")
+        raise DataManagementError(f"database: it is not locked{_where(trial)}")
     _unlock(lock, user, reason)
-    record_event("unlock.database", actor=user, obj=lock, reason=reason)
+    record_event("unlock.database", actor=user, obj=lock, reason=reason, details={"trial": trial})
     return lock
 
 
 # --- sign-off ---------------------------------------------------------------------------------------
 
 
-def signature_meaning() -> str:
-    return " ".join(str(load_protocol().section("datamanagement")["signature_meaning"]).split())
+def signature_meaning(trial: str = "") -> str:
+    """What the signer declares: the trial's ``datamanagement.toml`` (the default trial's
+    for the cohort's sign-off)."""
+    config = get_trial(trial or default_trial_code())
+    return " ".join(str(config.section("datamanagement")["signature_meaning"]).split())
 
 
-def data_fingerprint(participant: Participant) -> str:
-    """SHA-256 of the participant's audit trail: any later change to the data changes it."""
+def _trial_scoped_models() -> list[type[Any]]:
+    """Participant-data models whose records belong to a trial (a ``trial`` field)."""
+    return [
+        model
+        for model in apps.get_models()
+        if any(f.name == "trial" for f in model._meta.fields)
+        and any(f.name == "participant" for f in model._meta.fields)
+        and hasattr(model, "history")
+    ]
+
+
+def _foreign_records(participant: Participant, trial: str) -> set[tuple[str, Any]]:
+    """(model name, record id) of the participant's records that belong to a trial other
+    than ``trial`` (every trial's, for the cohort's sign-off): not what it signs. Read
+    from the history tables, so a deleted record is placed too."""
+    foreign: set[tuple[str, Any]] = set()
+    for model in _trial_scoped_models():
+        rows = model.history.model.objects.filter(participant=participant).exclude(trial="")
+        if trial:
+            rows = rows.exclude(trial=trial)
+        name = str(model._meta.verbose_name)
+        foreign.update((name, pk) for pk in rows.values_list("id", flat=True).distinct())
+    return foreign
+
+
+def data_fingerprint(participant: Participant, trial: str = "") -> str:
+    """SHA-256 of the participant's audit trail in the scope of a sign-off: the cohort-level
+    data and, for a trial's sign-off, that trial's records. Any later change to them
+    changes it; a change in another trial does not."""
+    foreign = _foreign_records(participant, trial)
     rows = [
         r
         for r in participant_history(
             participant, include_identifiers=False, include_allocation=True, include_events=False
         )
         if r["model"] not in _lock_exempt_names()
+        and (str(r["model"]), r["object_id"]) not in foreign
     ]
     text = json.dumps(
         [[str(r["at"]), r["model"], r["object_id"], r["type"], r["changes"]] for r in rows],
@@ -325,17 +447,25 @@ def _lock_exempt_names() -> set[str]:
 
 @transaction.atomic
 def sign_off(
-    participant: Participant, *, user: Any, password: str, request: Any = None
+    participant: Participant,
+    *,
+    user: Any,
+    password: str,
+    request: Any = None,
+    trial: str = "",
 ) -> Signature:
-    """The investigator signs the participant's CRFs after re-entering the password."""
+    """The investigator signs the participant's CRFs after re-entering the password: the
+    cohort's (``trial`` empty) or one trial's (the cohort-level data and that trial's)."""
     check(user, Cap.SIGN_OFF)
+    trial = lock_scope(trial, user)
     reauthenticate(request, user, password)  # raises ReauthenticationFailed
     signature = Signature(
         participant=participant,
+        trial=trial,
         signed_by=user,
         signer_name=user.get_full_name() or user.get_username(),
-        meaning=signature_meaning(),
-        data_fingerprint=data_fingerprint(participant),
+        meaning=signature_meaning(trial),
+        data_fingerprint=data_fingerprint(participant, trial),
     )
     audited_save(signature, user=user)
     record_event(
@@ -343,11 +473,20 @@ def sign_off(
         actor=user,
         participant=participant,
         obj=signature,
-        details={"meaning": signature.meaning, "fingerprint": signature.data_fingerprint},
+        details={
+            "meaning": signature.meaning,
+            "fingerprint": signature.data_fingerprint,
+            "trial": trial,
+        },
     )
     return signature
 
 
+def latest_signature(participant: Participant, trial: str = "") -> Signature | None:
+    return participant.signatures.filter(trial=trial).first()
+
+
 def signature_is_current(signature: Signature) -> bool:
-    """False once the data changed after signing (the sign-off must then be repeated)."""
-    return signature.data_fingerprint == data_fingerprint(signature.participant)
+    """False once the data it covers changed after signing (the sign-off must then be
+    repeated)."""
+    return signature.data_fingerprint == data_fingerprint(signature.participant, signature.trial)

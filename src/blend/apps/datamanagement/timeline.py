@@ -4,6 +4,11 @@ Every date is read in bulk (one query per date, whatever the number of
 participants) from the app that owns it; all of them sit below data management in
 the layer order. Only the dates asked for are read: a form reads just those its
 checks name (``blend.editchecks.timeline_names``).
+
+A timeline is a trial's: the registration, consent and death dates are the cohort's,
+the screening, randomization and start of treatment are those of the trial asked for
+(the default trial when none is named), so a VERTICAL form is checked against
+VERTICAL's dates. ``TRIAL_KEYS`` are the dates that differ between trials.
 """
 
 from __future__ import annotations
@@ -49,28 +54,24 @@ def randomization_consent_dates(ids: Iterable[int]) -> Dates:
     return bulk_randomization_consent_dates(list(ids))
 
 
-def _registered(participants: list[Participant]) -> Dates:
+def _registered(participants: list[Participant], trial: str) -> Dates:
     return {p.pk: p.registered_on for p in participants}
 
 
-def _consented(participants: list[Participant]) -> Dates:
+def _consented(participants: list[Participant], trial: str) -> Dates:
     return randomization_consent_dates(p.pk for p in participants)
 
 
-# The cross-form checks read the default trial's screening, allocation and treatment.
-# Not yet one timeline per trial: a VERTICAL form is not checked against
-# VERTICAL's dates.
-def _screened(participants: list[Participant]) -> Dates:
-    return _model_dates(Screening, "screened_on", participants, trial=default_trial_code())
+def _screened(participants: list[Participant], trial: str) -> Dates:
+    return _model_dates(Screening, "screened_on", participants, trial=trial)
 
 
-def _randomized(participants: list[Participant]) -> Dates:
-    return _model_dates(Allocation, "allocated_at", participants, trial=default_trial_code())
+def _randomized(participants: list[Participant], trial: str) -> Dates:
+    return _model_dates(Allocation, "allocated_at", participants, trial=trial)
 
 
-def _treated(participants: list[Participant]) -> Dates:
-    """Treatment start by the treatment app's rule, for randomized participants only."""
-    trial = default_trial_code()
+def _treated(participants: list[Participant], trial: str) -> Dates:
+    """Treatment start by the treatment app's rule, for those randomized in the trial."""
     randomized = Allocation.objects.filter(trial=trial).values("participant_id")
     records = TreatmentRecord.objects.filter(
         participant_id__in=[p.pk for p in participants], trial=trial
@@ -82,11 +83,11 @@ def _treated(participants: list[Participant]) -> Dates:
     }
 
 
-def _died(participants: list[Participant]) -> Dates:
+def _died(participants: list[Participant], trial: str) -> Dates:
     return _model_dates(VitalStatus, "died_on", participants)
 
 
-READERS: dict[str, Callable[[list[Participant]], Dates]] = {
+READERS: dict[str, Callable[[list[Participant], str], Dates]] = {
     "registered_on": _registered,
     "consent_on": _consented,
     "screened_on": _screened,
@@ -95,6 +96,8 @@ READERS: dict[str, Callable[[list[Participant]], Dates]] = {
     "death_date": _died,
 }
 TIMELINE_KEYS = tuple(READERS)
+#: The dates each trial has its own of; the others are the cohort's.
+TRIAL_KEYS = ("screened_on", "randomized_on", "treatment_start")
 
 #: The timeline dates in words, as a check's message names them ("… on or after the
 #: registration date (12 March 2026)"); registered with the forms' renderer at start-up.
@@ -109,20 +112,27 @@ LABELS: dict[str, Any] = {
 
 
 def timelines(
-    participants: list[Participant], names: Collection[str] = TIMELINE_KEYS
+    participants: list[Participant],
+    names: Collection[str] = TIMELINE_KEYS,
+    trial: str | None = None,
 ) -> dict[int, dict[str, date | None]]:
-    """Per participant, the dates of ``names`` (None where a form has none yet)."""
-    read = {name: READERS[name](participants) for name in TIMELINE_KEYS if name in names}
+    """Per participant, the dates of ``names`` in ``trial`` (the default trial for None;
+    None where a form has none yet)."""
+    code = trial or default_trial_code()
+    read = {name: READERS[name](participants, code) for name in TIMELINE_KEYS if name in names}
     return {p.pk: {name: dates.get(p.pk) for name, dates in read.items()} for p in participants}
 
 
 def timeline_values(
-    participant: Participant | None, names: Collection[str] = TIMELINE_KEYS
+    participant: Participant | None,
+    names: Collection[str] = TIMELINE_KEYS,
+    trial: str | None = None,
 ) -> dict[str, Any]:
-    """One participant's timeline keyed ``timeline.<name>``, ready to merge into form values."""
+    """One participant's timeline in ``trial`` keyed ``timeline.<name>``, ready to merge
+    into form values."""
     if participant is None or participant.pk is None:
         return {}
     return {
         f"{TIMELINE_PREFIX}{k}": v
-        for k, v in timelines([participant], names)[participant.pk].items()
+        for k, v in timelines([participant], names, trial)[participant.pk].items()
     }

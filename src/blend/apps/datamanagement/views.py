@@ -16,6 +16,7 @@ from blend.apps.datamanagement.forms import QueryForm, QueryMessageForm, ReasonF
 from blend.apps.datamanagement.models import Query, QueryStatus
 from blend.apps.datamanagement.runner import check_data
 from blend.apps.registry.models import Participant
+from blend.apps.trials.http import current_trial
 
 Error = (services.DataManagementError,)
 
@@ -23,6 +24,7 @@ Error = (services.DataManagementError,)
 @require(Cap.PARTICIPANT_VIEW)
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
+    trial = current_trial(request)
     queries = Query.objects.select_related("participant").order_by("-opened_at")
     if status in QueryStatus.values:
         queries = queries.filter(status=status)
@@ -35,6 +37,8 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
             "counts": counts,
             "status": status,
             "db_lock": services.active_lock(None),
+            "trial": trial,
+            "trial_db_lock": services.active_lock(None, trial),
             "reason_form": ReasonForm(),
         },
     )
@@ -163,36 +167,60 @@ def _reason_action(
     )
 
 
+def _scope(request: HttpRequest) -> str:
+    """The lock or sign-off's scope from ``?scope=``: empty for the cohort, else a trial
+    code (checked by the service, which names the known ones)."""
+    return str(request.GET.get("scope") or request.POST.get("scope") or "")
+
+
+def _scoped(title: str, scope: str) -> str:
+    return _("%(t)s in %(trial)s") % {"t": title, "trial": scope} if scope else title
+
+
 @require(Cap.LOCK)
 def lock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
+    scope = _scope(request)
     return _reason_action(
         request,
         participant,
-        lambda **kw: services.lock_participant(participant, **kw),
-        _("lock participant %(id)s") % {"id": study_id},
+        lambda **kw: services.lock_participant(participant, trial=scope, **kw),
+        _scoped(_("lock participant %(id)s") % {"id": study_id}, scope),
     )
 
 
 @require(Cap.LOCK)
 def unlock(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
+    scope = _scope(request)
     return _reason_action(
         request,
         participant,
-        lambda **kw: services.unlock_participant(participant, **kw),
-        _("unlock participant %(id)s") % {"id": study_id},
+        lambda **kw: services.unlock_participant(participant, trial=scope, **kw),
+        _scoped(_("unlock participant %(id)s") % {"id": study_id}, scope),
     )
 
 
 @require(Cap.LOCK)
 def lock_database(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _reason_action(request, None, services.lock_database, _("lock the database"))
+    scope = _scope(request)
+    return _reason_action(
+        request,
+        None,
+        lambda **kw: services.lock_database(trial=scope, **kw),
+        _scoped(_("lock the database"), scope),
+    )
 
 
 @require(Cap.LOCK)
 def unlock_database(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _reason_action(request, None, services.unlock_database, _("unlock the database"))
+    scope = _scope(request)
+    return _reason_action(
+        request,
+        None,
+        lambda **kw: services.unlock_database(trial=scope, **kw),
+        _scoped(_("unlock the database"), scope),
+    )
 
 
 @require(Cap.SOURCE_VERIFY)
@@ -215,6 +243,12 @@ def verify(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 @require(Cap.PARTICIPANT_VIEW, Cap.SIGN_OFF)
 def sign_off(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     participant = get_object_or_404(Participant, study_id=study_id)
+    scope = _scope(request)
+    try:
+        meaning = services.signature_meaning(services.lock_scope(scope, request.user))
+    except Error as error:
+        messages.error(request, str(error))
+        return redirect("participant-detail", study_id=study_id)
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,6 +257,7 @@ def sign_off(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
                 user=request.user,
                 password=form.cleaned_data["password"],
                 request=request,
+                trial=scope,
             )
         except ReauthenticationFailed as error:
             form.add_error("password", str(error))
@@ -232,6 +267,6 @@ def sign_off(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return render(
         request,
         "datamanagement/sign_off.html",
-        {"form": form, "participant": participant, "meaning": services.signature_meaning()},
+        {"form": form, "participant": participant, "meaning": meaning, "scope": scope},
         status=400 if form.errors else 200,
     )

@@ -13,3 +13,8 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         from blend.apps.followup import checks  # noqa: F401  (registers the system checks)
+        from blend.apps.followup.services import replan_extras_after_decision
+        from blend.apps.offers.services import register_decision_listener
+
+        # An offer accepted after the schedule was planned gets its trial's extras then.
+        register_decision_listener("followup.extras", replan_extras_after_decision)

@@ -215,3 +215,42 @@ class ReIntervention(ClinicalEvent):
     @property
     def on(self) -> date:
         return self.performed_on
+
+
+class ExtraAssessment(models.Model):
+    """A trial's extra measurement (``schedule.toml`` ``[[extra]]``) planned for a
+    participant who accepted that trial's offer: never for controls, nor for those who
+    refused or were not offered it. Planned by ``followup.services.plan_schedule``.
+
+    Its existence says "intervention arm, accepted", so it reveals the arm: the panel,
+    the API and the audit trail show it only to users with ``allocation.view`` in its
+    trial (``REVEALS_ALLOCATION``), and it is kept apart from the routine ``Assessment``
+    rows, which everyone sees and which are the same for both arms (TwiCs)."""
+
+    REVEALS_ALLOCATION = True
+
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="extra_assessments"
+    )
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
+    code = models.CharField(_("extra measurement"), max_length=40)  # the [[extra]]'s code
+    label = models.CharField(_("label"), max_length=200)
+    instruments = models.JSONField(_("instruments"), default=list)
+    anchor_on = models.DateField(_("start of treatment (day 0)"))
+    target_on = models.DateField(_("target day"))
+    opens_on = models.DateField(_("window opens"))
+    closes_on = models.DateField(_("window closes"))
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["participant_id", "trial", "target_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "trial", "code"], name="extra_assessment_unique"
+            ),
+            models.CheckConstraint(condition=~models.Q(trial=""), name="extra_names_its_trial"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.trial} extra {self.code}"

@@ -53,6 +53,8 @@ def participant_panel(
                 }
                 for a in assessments
             ],
+            # Each trial's extra measurements, only where the viewer may see its arms.
+            "extras": services.visible_extras(participant, request.user),
             "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
             "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
             "vital": VitalStatus.objects.filter(participant=participant).first(),

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.allocation.models import Allocation
-from blend.apps.audit.services import audited_save, record_event
+from blend.apps.audit.services import audited_delete, audited_save, record_event
 from blend.apps.consent.services import bulk_may_send_questionnaires
 from blend.apps.followup.domain import AssessmentStatus, assessment_status
-from blend.apps.followup.models import Assessment, ClinicalEvent, VitalStatus
+from blend.apps.followup.models import Assessment, ClinicalEvent, ExtraAssessment, VitalStatus
+from blend.apps.offers.models import Offer, OfferState
 from blend.apps.outbox.services import cancel_for_participant
 from blend.apps.registry.models import Participant
-from blend.apps.trials.lookup import trial_code_or_default
+from blend.apps.trials.lookup import get_trial, trial_code_or_default
 from blend.protocol.schedule import load_schedule
 
 
@@ -67,7 +69,84 @@ def plan_schedule(
             elif before != _dates(assessment):
                 audited_save(assessment, user=user, reason="start of treatment or schedule changed")
         planned.append(assessment)
+    plan_extras(participant, anchor=anchor, user=user)
     return planned
+
+
+def plan_extras(
+    participant: Participant, *, anchor: date, user: User | None
+) -> list[ExtraAssessment]:
+    """Plan each trial's extra measurements (``schedule.toml`` ``[[extra]]``, audience
+    ``acceptors``) for the trials whose offer the participant accepted, from ``anchor``:
+    at a cohort timepoint's window, or on a day of its own with its own window. Nothing is
+    planned for controls (they have no offer) or for an offer refused or not made; an
+    extra not yet done is removed when the offer is no longer accepted. Done extras keep
+    their dates."""
+    accepted = set(
+        Offer.objects.filter(participant=participant, state=OfferState.ACCEPTED).values_list(
+            "trial", flat=True
+        )
+    )
+    existing = {
+        (e.trial, e.code): e for e in ExtraAssessment.objects.filter(participant=participant)
+    }
+    windows = {w.code: w for w in load_schedule().plan(anchor)}
+    planned = []
+    for trial in sorted(accepted):
+        for extra in get_trial(trial).outcomes.extra:
+            if extra.timepoint is not None:
+                window = windows[extra.timepoint]
+                target, opens, closes = window.target, window.opens, window.closes
+            else:
+                target = anchor + timedelta(days=extra.day or 0)
+                opens = target - timedelta(days=extra.before)
+                closes = target + timedelta(days=extra.after)
+            row = existing.pop((trial, extra.code), None) or ExtraAssessment(
+                participant=participant, trial=trial, code=extra.code
+            )
+            if row.completed_on is None:
+                before = (row.anchor_on, row.target_on, row.opens_on, row.closes_on)
+                row.label, row.instruments = extra.label, list(extra.instruments)
+                row.anchor_on, row.target_on, row.opens_on, row.closes_on = (
+                    anchor,
+                    target,
+                    opens,
+                    closes,
+                )
+                if row.pk is None:
+                    audited_save(row, user=user)
+                elif before != (row.anchor_on, row.target_on, row.opens_on, row.closes_on):
+                    audited_save(row, user=user, reason="start of treatment or schedule changed")
+            planned.append(row)
+    for row in existing.values():  # the offer is no longer accepted, or the extra is gone
+        if row.completed_on is None:
+            audited_delete(row, user=user, reason="no longer planned: offer not accepted")
+    return planned
+
+
+def replan_extras_after_decision(offer: Offer, user: User | None) -> None:
+    """An offer decided after the schedule was planned: plan (or remove) that member's
+    extras from the schedule's day 0 (offers' decision listener)."""
+    anchor = (
+        Assessment.objects.filter(participant=offer.participant)
+        .order_by("target_on")
+        .values_list("anchor_on", flat=True)
+        .first()
+    )
+    if anchor is not None:
+        plan_extras(offer.participant, anchor=anchor, user=user)
+
+
+def visible_extras(participant: Participant, user: Any) -> list[ExtraAssessment]:
+    """The participant's extra measurements in the trials where ``user`` holds
+    ``allocation.view`` (an extra reveals the arm); none for anyone else."""
+    rows = list(ExtraAssessment.objects.filter(participant=participant).order_by("target_on"))
+    allowed = {
+        trial
+        for trial in {row.trial for row in rows}
+        if getattr(user, "is_authenticated", False) and user.can(Cap.ALLOCATION_VIEW, trial=trial)
+    }
+    return [row for row in rows if row.trial in allowed]
 
 
 def _dates(a: Assessment) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ to the intervention of one trial and to control in another is offered the first 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from django.db import transaction
@@ -120,8 +121,22 @@ def _locked_offer(participant: Participant, trial: str) -> Offer | None:
     return Offer.objects.select_for_update().filter(participant=participant, trial=trial).first()
 
 
+DecisionListener = Callable[[Offer, User], object]  # what it returns is ignored
+
+_decision_listeners: dict[str, DecisionListener] = {}
+
+
+def register_decision_listener(name: str, listener: DecisionListener) -> None:
+    """Call ``listener(offer, user)`` after an offer is saved, inside the same transaction
+    (follow-up plans a trial's extra measurements for acceptors this way, without the
+    offers app importing it)."""
+    _decision_listeners[name] = listener
+
+
 def _save(offer: Offer, user: User, action: str, reason: str = "") -> Offer:
     audited_save(offer, user=user, reason=reason if offer.pk else "")
+    for listener in _decision_listeners.values():
+        listener(offer, user)
     # The event is the offer's audit trail (no history table, see models): the whole new state.
     state = {
         "trial": offer.trial,

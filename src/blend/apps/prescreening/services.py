@@ -29,14 +29,15 @@ only for members already randomized in another trial (no rule can refuse anyone 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -47,14 +48,15 @@ from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.services import overlap_refusals
 from blend.apps.audit.services import audited_delete, audited_save, record_event
 from blend.apps.consent import domain as consent_rules
+from blend.apps.consent.models import ConsentRecord
 from blend.apps.consent.services import bulk_consent_states
-from blend.apps.prescreening.models import CohortFact
+from blend.apps.prescreening.models import CohortFact, MemberVerdict, Rank, VerdictSync
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening, Status
 from blend.apps.trials.lookup import get_trial, trial_code_or_default, trials_by_code
 from blend.eligibility import EligibilityResult, FactError
-from blend.eligibility.cohort import assess_cohort, checked_facts, potentially_eligible
+from blend.eligibility.cohort import assess_cohort, checked_facts
 from blend.eligibility.criteria import FactSpec
 from blend.protocol import Refusal, Trial, load_cohort, load_protocol
 
@@ -194,6 +196,7 @@ def record_cohort_facts(
         reason=reason,
         details={"facts": sorted(checked), "source": source, "recorded_on": on.isoformat()},
     )
+    refresh_members([participant.pk])  # every trial's stored verdict on the member
     return saved
 
 
@@ -303,6 +306,215 @@ def prefill_from_cohort(participant: Participant, trial: str) -> dict[str, Any]:
     return {k: v for k, v in facts.items() if k in asked or k == "sins_components"}
 
 
+# ------------------------------------------------------------------ stored verdicts
+#
+# Bump when the way a member's facts are put together changes (``member_facts``,
+# ``_registration_facts``, ``KPS_FROM_ECOG``): every stored verdict is then stale.
+VERDICT_LOGIC = "1"
+# How far before the last check's start the next one reads the history tables, so a
+# transaction that wrote a history row before that start but committed after it is seen.
+SYNC_MARGIN = timedelta(minutes=10)
+CHUNK = 1000  # members assessed and written at a time by a whole-trial refresh
+
+
+def _history_sources() -> list[tuple[Any, str]]:
+    """Every history table whose rows change what ``member_facts`` reads, with the field
+    naming the member: registration, identity (date of birth), consent, cohort facts."""
+    return [
+        (Participant.history.model, "id"),
+        (Identity.history.model, "participant_id"),
+        (ConsentRecord.history.model, "participant_id"),
+        (CohortFact.history.model, "participant_id"),
+    ]
+
+
+def verdict_fingerprint(trial: str) -> str:
+    """What a trial's stored verdicts depend on besides the members' records: its
+    criteria (facts and rules), the cohort's catalogue, the consent items read as facts
+    and ``VERDICT_LOGIC``. A change to any of them makes every stored verdict stale."""
+    protocol = load_protocol()
+    parts = [
+        VERDICT_LOGIC,
+        repr(get_trial(trial).criteria),
+        repr(sorted(catalogue().items())),
+        repr((protocol.randomization_question, tuple(protocol.questionnaire_consent_items))),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _valid_until(criteria: Any, on: date, birth: date | None) -> date | None:
+    """The first day the verdict of ``on`` may differ with no record changing: the next
+    day if a criterion reads the assessment date itself, the next birthday if one reads
+    the age (from the date of birth), else none."""
+    asked = {leaf.fact for criterion in criteria.active for leaf in criterion.rule.leaves()}
+    if "screening_date" in asked:
+        return on + timedelta(days=1)
+    if "age" in asked and birth is not None:
+        for year in (on.year, on.year + 1):
+            try:
+                birthday = birth.replace(year=year)
+            except ValueError:  # 29 February: the age turns over on 1 March
+                birthday = date(year, 3, 1)
+            if birthday > on:
+                return birthday
+    return None
+
+
+def _verdict_rows(
+    participants: QuerySet[Participant], trials: Collection[str], on: date
+) -> list[MemberVerdict]:
+    """The verdicts of ``participants`` with recorded cohort facts on each trial."""
+    with_facts = participants.filter(cohort_facts__isnull=False).distinct()
+    errors: dict[str, str] = {}
+    known, verdicts = assess_members(with_facts, trials, on, errors)
+    births = dict(
+        Identity.objects.filter(participant__in=with_facts).values_list(
+            "participant_id", "date_of_birth"
+        )
+    )
+    bad: dict[int, list[str]] = defaultdict(list)
+    for key, text in errors.items():
+        who, fact = key.split(":", 1)
+        bad[int(who)].append(f"{fact.strip()}: {text}")
+    ranks: dict[str, Rank] = {Status.ELIGIBLE: Rank.ELIGIBLE, Status.PENDING: Rank.PENDING}
+    rows = []
+    for code in trials:
+        config, fingerprint = get_trial(code), verdict_fingerprint(code)
+        for pid, member in known.participants.items():
+            common: dict[str, Any] = {
+                "participant_id": pid,
+                "trial": code,
+                "registered_on": member["registered_on"],
+                "study_id": member["study_id"],
+                "fingerprint": fingerprint,
+                "computed_on": on,
+            }
+            result = verdicts[code].get(pid)
+            if result is None:
+                rows.append(
+                    MemberVerdict(**common, rank=Rank.UNREADABLE, error="; ".join(bad[pid]))
+                )
+                continue
+            rows.append(
+                MemberVerdict(
+                    **common,
+                    rank=ranks.get(result.status, Rank.INELIGIBLE),
+                    missing=result.missing_facts,
+                    undecided=result.undecided,
+                    valid_until=_valid_until(config.criteria, on, births.get(pid)),
+                )
+            )
+    return rows
+
+
+def refresh_members(participant_ids: Collection[int], on: date | None = None) -> int:
+    """Assess these members again on every trial and store the verdicts (a member without
+    recorded cohort facts loses theirs). The prescreening service calls it when it
+    records a member's facts; ``sync_verdicts`` when other records changed. Returns the
+    number of verdicts stored."""
+    return _store(list(participant_ids), list(trials_by_code()), on or timezone.localdate())
+
+
+def _store(ids: list[int], trials: list[str], on: date) -> int:
+    stored = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = _verdict_rows(Participant.objects.filter(pk__in=chunk), trials, on)
+        with transaction.atomic():
+            MemberVerdict.objects.filter(participant_id__in=chunk, trial__in=trials).delete()
+            MemberVerdict.objects.bulk_create(rows, batch_size=CHUNK)
+        stored += len(rows)
+    return stored
+
+
+def refresh_trial(
+    trial: str, on: date | None = None, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Assess every member with recorded cohort facts on ``trial`` from scratch and
+    replace its stored verdicts (lazily when the trial's fingerprint changed)."""
+    return refresh_trials([trial], on, progress)
+
+
+def refresh_trials(
+    trials: Collection[str],
+    on: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """``refresh_trial`` for several trials in one pass over the cohort (each member's
+    facts are read and checked once): ``blend prescreen-refresh``. ``progress(done,
+    total)`` is called after each chunk of members. Holds the trials' sync rows for the
+    duration, so two refreshes do not interleave. Returns the number of verdicts stored."""
+    on = on or timezone.localdate()
+    codes = sorted(trials)
+    started = timezone.now()
+    with transaction.atomic():
+        for code in codes:
+            VerdictSync.objects.get_or_create(
+                trial=code, defaults={"fingerprint": "", "started_at": started}
+            )
+        list(VerdictSync.objects.select_for_update().filter(trial__in=codes).order_by("trial"))
+        with_facts = Participant.objects.filter(cohort_facts__isnull=False).values("pk")
+        MemberVerdict.objects.filter(trial__in=codes).exclude(
+            participant_id__in=with_facts
+        ).delete()
+        ids = list(with_facts.distinct().order_by("pk").values_list("pk", flat=True))
+        stored = 0
+        for start in range(0, len(ids), CHUNK):
+            stored += _store(ids[start : start + CHUNK], codes, on)
+            if progress is not None:
+                progress(min(start + CHUNK, len(ids)), len(ids))
+        for code in codes:
+            VerdictSync.objects.filter(trial=code).update(
+                fingerprint=verdict_fingerprint(code), started_at=started
+            )
+    return stored
+
+
+def _changed_members(trial: str, since: datetime, on: date) -> set[int]:
+    """Members whose stored verdict on ``trial`` may be stale: a history row of what their
+    facts are read from written since ``since``, a verdict that no longer holds on ``on``,
+    or recorded cohort facts without a verdict (facts written without history, e.g. by a
+    bulk load). One query each, whatever the cohort's size."""
+    changed: set[int] = set()
+    for model, member_field in _history_sources():
+        changed.update(
+            model.objects.filter(history_date__gte=since)
+            .values_list(member_field, flat=True)
+            .distinct()
+        )
+    verdicts = MemberVerdict.objects.filter(trial=trial)
+    for stale in (verdicts.filter(valid_until__lte=on), verdicts.filter(computed_on__gt=on)):
+        changed.update(stale.values_list("participant_id", flat=True))
+    has_facts = CohortFact.objects.filter(participant_id=OuterRef("pk"))
+    has_verdict = MemberVerdict.objects.filter(trial=trial, participant_id=OuterRef("pk"))
+    changed.update(
+        Participant.objects.filter(Exists(has_facts))
+        .exclude(Exists(has_verdict))
+        .values_list("pk", flat=True)
+    )
+    return changed
+
+
+def sync_verdicts(trial: str, on: date | None = None) -> int:
+    """Bring ``trial``'s stored verdicts up to date for ``on`` (today) before they are
+    read: the whole trial when its fingerprint changed (criteria, catalogue), else only
+    the members whose records changed since the last check (``_changed_members``).
+    Returns the number of verdicts assessed again (0 when nothing changed)."""
+    on = on or timezone.localdate()
+    started = timezone.now()
+    sync = VerdictSync.objects.filter(trial=trial).first()
+    if sync is None or sync.fingerprint != verdict_fingerprint(trial):
+        return refresh_trial(trial, on)
+    changed = _changed_members(trial, sync.started_at - SYNC_MARGIN, on)
+    if not changed and started - sync.started_at < SYNC_MARGIN:
+        return 0
+    with transaction.atomic():
+        VerdictSync.objects.select_for_update().filter(trial=trial).first()
+        stored = _store(sorted(changed), [trial], on)
+        VerdictSync.objects.filter(trial=trial).update(started_at=started)
+    return stored
+
+
 @dataclass(frozen=True)
 class WorklistRow:
     participant_id: int
@@ -317,20 +529,49 @@ class WorklistRow:
 
 @dataclass(frozen=True)
 class Worklist:
+    """One page of a trial's worklist, with the counts over the whole of it.
+
+    ``rows`` are the members to screen (never randomized in another trial, so no overlap
+    rule can keep them out); ``others`` a page of the potentially eligible members
+    randomized in another trial, each with the overlap rules that keep them out (none:
+    they may be screened too). The rules are asked for that page alone, so the queries of
+    a request are bounded by the page sizes, not by the cohort."""
+
     trial: Trial
     on: date
-    rows: list[WorklistRow]
+    rows: list[WorklistRow]  # this page of the members to screen, in worklist order
     assessed: int  # members with recorded cohort facts, not yet screened for the trial
+    eligible: int = 0  # of them, eligible on the cohort facts (not in another trial)
+    pending: int = 0  # of them, pending on facts still missing (not in another trial)
+    page: int = 1
+    pages: int = 1
+    per_page: int = 50
+    others: list[WorklistRow] = field(default_factory=list)  # page of those in another trial
+    in_other_trial: int = 0  # potentially eligible, not screened, randomized elsewhere
+    others_page: int = 1
+    others_pages: int = 1
     # Study IDs whose recorded facts no longer fit the cohort's catalogue (left out).
     unreadable: list[str] = field(default_factory=list)
+    missing: dict[str, int] = field(default_factory=dict)  # label → pending members it keeps
 
     @property
     def to_screen(self) -> list[WorklistRow]:
-        return [row for row in self.rows if not row.refusals]
+        return self.rows + [row for row in self.others if not row.refusals]
 
     @property
     def refused(self) -> list[WorklistRow]:
-        return [row for row in self.rows if row.refusals]
+        return [row for row in self.others if row.refusals]
+
+    @property
+    def total(self) -> int:
+        return self.eligible + self.pending
+
+
+def _not_screened(trial: str) -> QuerySet[MemberVerdict]:
+    """The trial's stored verdicts on members not screened for it (a join: screening and
+    its withdrawal change this at once, with no verdict to recompute)."""
+    screened = Screening.objects.filter(trial=trial, participant_id=OuterRef("participant_id"))
+    return MemberVerdict.objects.filter(trial=trial).exclude(Exists(screened))
 
 
 def _assessed(trial: str) -> QuerySet[Participant]:
@@ -342,52 +583,93 @@ def _assessed(trial: str) -> QuerySet[Participant]:
     )
 
 
-def worklist(trial: str | None = None, on: date | None = None) -> Worklist:
-    """Who to screen for ``trial``: every member with recorded cohort facts, not yet
-    screened for it, on whom no criterion fails (eligible or pending), oldest cohort
-    entry first. Members an overlap rule keeps out are listed apart, with the rule and
-    the day it stops applying."""
+def _page_of(total: int, page: int, per_page: int) -> tuple[int, int, slice]:
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    return page, pages, slice((page - 1) * per_page, page * per_page)
+
+
+def worklist(
+    trial: str | None = None,
+    on: date | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    others_page: int | None = None,
+    others_per_page: int = 20,
+) -> Worklist:
+    """Who to screen for ``trial``: members with recorded cohort facts, not yet screened
+    for it, on whom no criterion fails (eligible or pending), eligible first and then by
+    cohort entry; one page of them, and one page of those randomized in another trial
+    with the overlap rules that keep them out and the day each stops applying (only when
+    ``others_page`` is given: the rules are asked member by member). The stored verdicts are brought up to date first (``sync_verdicts``), then read by
+    indexed queries, so the number of queries does not grow with the cohort."""
     code = trial_code_or_default(trial)
     on = on or timezone.localdate()
     config = get_trial(code)
-    candidates = _assessed(code)
-    errors: dict[str, str] = {}
-    known, verdicts = assess_members(candidates, [code], on, errors)
-    labels = config.criteria.facts
-    # Only a member randomized in another trial can be refused by an overlap rule.
-    elsewhere = Participant.objects.in_bulk(
-        Allocation.objects.filter(participant__in=candidates)
-        .exclude(trial=code)
-        .values_list("participant_id", flat=True)
+    sync_verdicts(code, on)
+    elsewhere = Allocation.objects.filter(participant_id=OuterRef("participant_id")).exclude(
+        trial=code
     )
-    rows = []
-    for pid, result in verdicts[code].items():
-        if not potentially_eligible(result):
-            continue
-        row = known.participants[pid]
-        refusals: list[Refusal] = []
-        if pid in elsewhere:
-            refusals = overlap_refusals(elsewhere[pid], code, on)
-        rows.append(
-            WorklistRow(
-                participant_id=pid,
-                study_id=row["study_id"],
-                site=row["site__code"],
-                registered_on=row["registered_on"],
-                status="refused" if refusals else result.status,
-                missing=[labels[key].label for key in result.missing_facts],
-                undecided=result.undecided,
-                refusals=refusals,
-            )
+    open_rows = _not_screened(code).annotate(elsewhere=Exists(elsewhere))
+    counts: dict[tuple[int, bool], int] = {
+        (rank, other): n
+        for rank, other, n in open_rows.values_list("rank", "elsewhere")
+        .annotate(n=Count("pk"))
+        .values_list("rank", "elsewhere", "n")
+    }
+    eligible, pending = counts.get((Rank.ELIGIBLE, False), 0), counts.get((Rank.PENDING, False), 0)
+    in_other = counts.get((Rank.ELIGIBLE, True), 0) + counts.get((Rank.PENDING, True), 0)
+    labels = config.criteria.facts
+    order = ("rank", "registered_on", "study_id")
+    listed = open_rows.filter(rank__lte=Rank.PENDING).select_related("participant__site")
+    page, pages, window = _page_of(eligible + pending, page, per_page)
+    show_others = others_page is not None
+    others_page, others_pages, others_window = _page_of(in_other, others_page or 1, others_per_page)
+
+    def row(found: MemberVerdict, refusals: list[Refusal]) -> WorklistRow:
+        return WorklistRow(
+            participant_id=found.participant_id,
+            study_id=found.study_id,
+            site=found.participant.site.code,
+            registered_on=found.registered_on,
+            status="refused" if refusals else found.status,
+            missing=[labels[key].label for key in found.missing if key in labels],
+            undecided=found.undecided,
+            refusals=refusals,
         )
-    rows.sort(key=lambda r: (r.status != Status.ELIGIBLE, r.registered_on, r.study_id))
-    bad = {int(key.split(":")[0]) for key in errors}
+
+    rows = [row(found, []) for found in listed.filter(elsewhere=False).order_by(*order)[window]]
+    others = (
+        []
+        if not show_others
+        else [
+            row(found, overlap_refusals(found.participant, code, on))
+            for found in listed.filter(elsewhere=True).order_by(*order)[others_window]
+        ]
+    )
+    missing: dict[str, int] = defaultdict(int)
+    for keys in open_rows.filter(rank=Rank.PENDING).values_list("missing", flat=True):
+        for key in keys:
+            if key in labels:
+                missing[labels[key].label] += 1
+    unreadable = sorted(open_rows.filter(rank=Rank.UNREADABLE).values_list("study_id", flat=True))
     return Worklist(
         config,
         on,
         rows,
-        assessed=len(known.participants) - len(bad),
-        unreadable=sorted(known.participants[pid]["study_id"] for pid in bad),
+        assessed=sum(counts.values()) - len(unreadable),
+        eligible=eligible,
+        pending=pending,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        others=others,
+        in_other_trial=in_other,
+        others_page=others_page,
+        others_pages=others_pages,
+        unreadable=unreadable,
+        missing=dict(sorted(missing.items(), key=lambda item: (-item[1], item[0]))),
     )
 
 
@@ -416,38 +698,33 @@ def cohort_denominator(trial: str | None = None, on: date | None = None) -> dict
     if start is not None:
         in_period = in_period.filter(registered_on__gte=start)
     members = in_period.count()
-    assessed_qs = in_period.filter(cohort_facts__isnull=False).distinct()
-    known, verdicts = assess_members(assessed_qs, [code], on)
+    sync_verdicts(code, on)
+    verdicts = dict(
+        MemberVerdict.objects.filter(trial=code, participant__in=in_period)
+        .exclude(rank=Rank.UNREADABLE)
+        .values_list("participant_id", "rank")
+    )
     screened = dict(
         Screening.objects.filter(trial=code, participant__in=in_period).values_list(
             "participant_id", "status"
         )
     )
-    potential = {pid for pid, r in verdicts[code].items() if potentially_eligible(r)}
+    potential = {pid for pid, rank in verdicts.items() if rank <= Rank.PENDING}
     randomized = Allocation.objects.filter(trial=code, participant__in=in_period).count()
     return {
         "trial": code,
         "period_start": start,
         "period_end": end,
         "in_period": members,
-        "assessed": len(verdicts[code]),
-        "not_assessed": members - len(verdicts[code]),
+        "assessed": len(verdicts),
+        "not_assessed": members - len(verdicts),
         "potentially_eligible": len(potential),
-        "ineligible_on_cohort_facts": len(verdicts[code]) - len(potential),
+        "ineligible_on_cohort_facts": len(verdicts) - len(potential),
         "potentially_eligible_not_screened": len(potential - set(screened)),
         "screened": len(screened),
         "eligible": sum(1 for status in screened.values() if status == Status.ELIGIBLE),
         "randomized": randomized,
     }
-
-
-def missing_summary(rows: Collection[WorklistRow]) -> dict[str, int]:
-    """How often each fact is what keeps a pending member pending, most frequent first."""
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        for label in row.missing:
-            counts[label] += 1
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def members_to_assess(trial: str | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +14,6 @@ from blend.apps.accounts.permissions import require
 from blend.apps.prescreening.forms import CohortFactsForm
 from blend.apps.prescreening.services import (
     PrescreeningError,
-    missing_summary,
     record_cohort_facts,
     recorded_facts,
     worklist,
@@ -28,22 +26,27 @@ from blend.apps.trials.http import current_trial
 def worklist_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Potentially eligible members not yet screened for the trial, each with a Screen
     link to the screening form (prefilled from the cohort's facts)."""
-    found = worklist(current_trial(request))
-    to_screen = found.to_screen
-    page = Paginator(to_screen, 50).get_page(request.GET.get("page"))
+    found = worklist(
+        current_trial(request),
+        page=_number(request.GET.get("page")),
+        others_page=_number(request.GET["others"]) if "others" in request.GET else None,
+    )
     return render(
         request,
         "prescreening/worklist.html",
         {
             "worklist": found,
             "trial": found.trial,
-            "page": page,
-            "refused": found.refused,
-            "eligible": sum(1 for row in to_screen if row.status == "eligible"),
-            "pending": sum(1 for row in to_screen if row.status == "pending"),
-            "missing": missing_summary(to_screen),
+            "eligible": found.eligible,
+            "pending": found.pending,
+            "missing": found.missing,
         },
     )
+
+
+def _number(value: str | None) -> int:
+    """A page number from the query string; anything else is the first page."""
+    return int(value) if value and value.isdigit() else 1
 
 
 @require(Cap.PARTICIPANT_WRITE)
