@@ -20,7 +20,7 @@ def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> di
             "db_lock": services.active_lock(None),
             "signature": signature,
             "signature_current": services.signature_is_current(signature) if signature else False,
-            "statuses": services.casebook_status(participant),
+            "statuses": services.casebook_status(participant, request.user),
             "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
         },
     }

@@ -17,6 +17,7 @@ from blend.apps import discover
 from blend.apps.accounts.domain import Cap, Role
 from blend.apps.accounts.permissions import check
 from blend.apps.accounts.services import reauthenticate
+from blend.apps.allocation import blinding
 from blend.apps.audit.services import audited_save, participant_history, record_event
 from blend.apps.datamanagement import fields
 from blend.apps.datamanagement.models import (
@@ -174,14 +175,18 @@ def entered_forms(participant: Participant) -> list[tuple[str, str]]:
     return [form for module in discover("casebook") for form in module.entered_forms(participant)]
 
 
-def casebook_status(participant: Participant) -> list[dict[str, Any]]:
-    """Each entered form with its status: entered unless verified or locked (``FormStatus``)."""
+def casebook_status(participant: Participant, user: Any = None) -> list[dict[str, Any]]:
+    """Each entered form with its status: entered unless verified or locked (``FormStatus``).
+
+    For a reader (``user``), without the forms that exist for one arm only of a trial
+    whose arms they may not see (``allocation.blinding.hidden_forms``)."""
     stored = {
         (s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)
     }
     locked = Lock.objects.filter(unlocked_at__isnull=True, participant=participant).exists()
     rows = []
-    for form, visit in entered_forms(participant):
+    forms = entered_forms(participant)
+    for form, visit in forms if user is None else blinding.visible_forms(user, forms):
         status = FormState.LOCKED if locked else stored.get((form, visit), FormState.ENTERED)
         rows.append(
             {"form": form, "visit": visit, "status": status, "label": FormState(status).label}

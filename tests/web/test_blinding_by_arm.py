@@ -1,0 +1,407 @@
+"""Blinding by arm (issue 14, item 1): a user without ``allocation.view`` in a trial
+cannot tell an intervention participant of that trial from a control.
+
+The attack: build the same story twice with the real services, once with the member in
+the intervention arm (offered the treatment, accepted, treated same-day, an adverse event
+possibly related to SBRT) and once in the control arm (treated with standard care, an
+adverse event possibly related to surgery), each with the same data-management work
+(every entered form source-verified, a query, the participant locked). Then, as every
+persona without ``allocation.view`` in the trial, GET every page of the URLconf and every
+GET endpoint of the API, in both trials, and compare the two stories. They must be the
+same once what differs for reasons other than the arm (study IDs, dates and times, record
+ids, CSRF tokens) is normalised: a form, a field, a row, a link or a count that exists
+for one arm only gives the arm away.
+
+Each story is built inside a savepoint and rolled back, so both start from the same
+database; the arm is chosen by trying fixed seeds in order (deterministic). Pages and
+endpoints are read from the URLconf and the API's OpenAPI schema, so a new page is
+attacked without editing this file; a new kind of URL parameter fails until it is mapped
+here (``_values``)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.models import User
+from blend.apps.accounts.services import grant_trial_role
+from blend.apps.allocation.services import randomize
+from blend.apps.api.endpoints import api
+from blend.apps.api.tokens import issue_token
+from blend.apps.datamanagement import services as dm
+from blend.apps.datamanagement.models import Query
+from blend.apps.exports.services import export_full
+from blend.apps.followup.models import Assessment
+from blend.apps.offers import services as offers
+from blend.apps.registry.models import Participant
+from blend.apps.safety.models import AdverseEvent
+from blend.apps.safety.services import report_adverse_event
+from blend.apps.treatment.services import record_treatment
+from blend.apps.trials.lookup import known_trial_codes
+from tests.pages import without_csrf
+from tests.personas import PASSWORD
+from tests.web.screening.flow import screen_and_confirm
+from tests.web.trials.flow import confirm_for_vertical
+
+pytestmark = pytest.mark.django_db
+
+ARMS = ("intervention", "control")
+SEED_SETTING = {"BLEND": "RANDOMIZATION_SEED", "VERTICAL": "RANDOMIZATION_SEEDS"}
+# Patterns that take no participant's record and are not pages a blinded persona reads
+# the participant through: the patient's own questionnaire link (patients never see an
+# arm, and a link is a secret token), a staff account's actions, the export files (by
+# kind: tested in tests/web/exports).
+SKIPPED_PARAMETERS = {"token", "user_id", "action"}
+
+
+class Rollback(Exception):
+    pass
+
+
+# --- the two stories ---------------------------------------------------------------------
+
+
+def _allocate(member: Participant, trial: str, arm: str, nurse: User, settings: Any) -> None:
+    """Randomize ``member`` into ``arm`` by trying fixed seeds in order (each try that
+    lands elsewhere is rolled back), so the story never depends on a run's luck."""
+    for n in range(1, 40):
+        seed = f"{n:02x}" * 32
+        if trial == "BLEND":
+            settings.RANDOMIZATION_SEED = seed
+        else:
+            settings.RANDOMIZATION_SEEDS = {**settings.RANDOMIZATION_SEEDS, trial: seed}
+        try:
+            with transaction.atomic():
+                if randomize(member, user=nurse, trial=trial).arm != arm:
+                    raise Rollback
+                return
+        except Rollback:
+            continue
+    raise AssertionError(f"no seed of 40 puts the first {trial} member in {arm}")
+
+
+def _story(
+    trial: str, arm: str, make_participant: Any, personas: dict[str, User], settings: Any
+) -> Participant:
+    nurse, dirk = personas["nurse_nina"], personas["datamanager_dirk"]
+    # The same person in both stories: identifiers and free text are the same.
+    member = make_participant(
+        full_name="Test Person", hospital_number="T100001", email="p1@example.org"
+    )
+    if trial == "BLEND":
+        screen_and_confirm(member, personas)
+    else:
+        confirm_for_vertical(member, personas)
+    _allocate(member, trial, arm, nurse, settings)
+    # Everything on the day of the allocation (nothing may precede it, nor lie ahead).
+    start, now = timezone.localdate(), timezone.now()
+    if trial == "BLEND" and arm == "intervention":
+        offers.make_offer(member, on=start, user=nurse)
+        offers.record_acceptance(
+            member,
+            on=start,
+            consent_version=offers.trial_consent_versions()[0],
+            user=nurse,
+        )
+    if trial == "BLEND":
+        data: dict[str, Any] = {"planned_on": start, "notes": "uneventful"}
+        if arm == "intervention":
+            data.update(
+                pathway="same_day",
+                sbrt_dose_gy=18,
+                sbrt_fractions=1,
+                surgical_site_dose_gy=4,
+                sbrt_started_at=now,
+                surgery_started_at=now,
+            )
+        else:
+            data.update(
+                pathway="standard",
+                surgery_on=start,
+                radiotherapy_on=start,
+                radiotherapy_type="5x4 Gy",
+            )
+    else:
+        code, dose = ("sbrt", 18.0) if arm == "intervention" else ("conventional_rt", 8.0)
+        data = {
+            "planned_on": start,
+            "arm_given": arm,
+            "procedures": {code: {"on": start.isoformat(), "dose_gy": dose, "fractions": 1}},
+        }
+    record_treatment(member, data, user=nurse, trial=trial)
+    # The same event, attributed as its reporter would: to SBRT in the arm that had it.
+    sbrt, surgery = (
+        ("possible", "unlikely") if arm == "intervention" else ("not_related", "possible")
+    )
+    report_adverse_event(
+        member,
+        {
+            "term": "wound_complication",
+            "grade": 2,
+            "onset_date": start,
+            "serious": False,
+            "related_sbrt": sbrt,
+            "related_surgery": surgery,
+            "action_taken": "local_care",
+            "outcome": "recovering",
+            "description": "redness at the scar",
+            "aware_at": now,
+        },
+        user=nurse,
+    )
+    dm.open_query(
+        dm.QueryTarget(member, "Adverse event", "grade"),
+        "Grade 2?",
+        assigned_role="nurse",
+        user=dirk,
+    )
+    for form, visit in dm.entered_forms(member):
+        dm.source_verify(member, form, visit=visit, user=dirk)
+    dm.lock_participant(member, user=dirk, reason="clean")
+    return member
+
+
+# --- every page and endpoint ---------------------------------------------------------------
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry, route)
+        else:
+            yield route, entry
+
+
+#: A record id in a page's URL (``<int:pk>``), by the app the page is of.
+RECORD_OF = {"safety/": AdverseEvent, "questionnaires/": Assessment, "datamanagement/": Query}
+
+
+def _values(member: Participant, route: str) -> dict[str, list[str]]:
+    """What each URL parameter of the page or endpoint ``route`` takes for ``member``."""
+    records = [m for prefix, m in RECORD_OF.items() if route.startswith(prefix)]
+    ids = records[0].objects.filter(participant=member) if records else AdverseEvent.objects.none()
+    return {
+        "study_id": [member.study_id],
+        "pk": [str(pk) for pk in ids.order_by("pk").values_list("pk", flat=True)[:3]],
+        "ae_id": [
+            str(pk)
+            for pk in AdverseEvent.objects.filter(participant=member).values_list("pk", flat=True)
+        ],
+        # The clinical follow-up forms and the export files.
+        "kind": ["vital_status", "clinical", "analysis", "full"],
+    }
+
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}")
+
+
+def _fill(route: str, member: Participant) -> list[str] | None:
+    names = [a or b for a, b in _PARAM.findall(route)]
+    if set(names) & SKIPPED_PARAMETERS:
+        return None
+    values = _values(member, route)
+    unknown = [n for n in names if n not in values]
+    assert not unknown, f"{route}: map the URL parameter(s) {unknown} in _values"
+    assert "pk" not in names or values["pk"], f"{route}: map its <pk> in RECORD_OF"
+    urls = [route]
+    for name in names:
+        urls = [
+            re.sub(rf"<(?:\w+:)?{name}>|\{{{name}\}}", value, url, count=1)
+            for url in urls
+            for value in values[name]
+        ]
+    return urls
+
+
+def _page_urls(member: Participant) -> list[str]:
+    urls: list[str] = []
+    for route, _pattern in _patterns(get_resolver()):
+        if route.startswith("api/") or route.startswith("i18n/"):
+            continue
+        urls += ["/" + u for u in _fill(route.lstrip("^").rstrip("$"), member) or []]
+    return sorted(set(urls))
+
+
+def _api_urls(member: Participant) -> list[str]:
+    urls: list[str] = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        if "get" in operations and "docs" not in path and "openapi" not in path:
+            urls += _fill(path.removeprefix("/api"), member) or []
+    return sorted(set(urls))
+
+
+_NOISE = [
+    (re.compile(r"\b[A-Z]{2,5}-\d{5}-\d\b"), "<study-id>"),
+    # The seed's commitment: each story is randomized with its own seed.
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<digest>"),
+    (
+        re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"),
+        "<when>",
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b"), "<time>"),
+    (
+        re.compile(
+            r"\b(Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
+            r"(, \d{1,2}(:\d{2})? ?(a\.m\.|p\.m\.|noon|midnight))?"
+        ),
+        "<when>",
+    ),
+    (re.compile(r"\b\d+ (minutes?|hours?|days?|weeks?|months?)(, \d+ \w+)?\b"), "<span>"),
+    # Record ids: in a path, in "AE 12", and as JSON or audit-table values.
+    (re.compile(r"/\d+/"), "/<id>/"),
+    (re.compile(r"\bAE \d+\b"), "AE <id>"),
+    (re.compile(r'"(id|ae_id|follow_up_of|object_id)": ?\d+'), r'"\1": <id>'),
+    (re.compile(r'data-object-id="\d+"'), 'data-object-id="<id>"'),
+    (re.compile(r"#\d+\b"), "#<id>"),
+]
+
+
+def _normalised(text: str) -> str:
+    text = without_csrf(text)
+    for pattern, replacement in _NOISE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_ROW_ID = re.compile(r"^\d+,", re.M)
+
+
+def _exports(user: User, folder: Path) -> dict[str, str]:
+    """The full export (CSV) as ``user`` makes it, file by file, when they may export."""
+    if not user.can(Cap.EXPORT):
+        return {}
+    export_full(folder, ["csv", "dictionary"], user=user, via="web")
+    return {
+        # Each row's own id (the first column) is a record id like any other.
+        f"{user.username} export {path.relative_to(folder)}": _ROW_ID.sub(
+            "<id>,", _normalised(path.read_text())
+        )
+        for path in sorted(folder.rglob("*.csv"))
+    }
+
+
+def _read(member: Participant, blinded: list[User], folder: Path) -> dict[str, str]:
+    """Every page, endpoint and export as each blinded persona sees it, normalised."""
+    seen: dict[str, str] = {}
+    pages, endpoints = _page_urls(member), _api_urls(member)
+    for user in blinded:
+        client = Client()
+        client.force_login(user)
+        token = issue_token(user)
+        for code in known_trial_codes():
+            for url in pages:
+                response = client.get(url, {"trial": code})
+                body = response.content.decode(errors="replace")
+                if response.status_code in (301, 302):
+                    body = response["Location"]
+                seen[f"{user.username} {code} page {url}"] = (
+                    f"{response.status_code}\n{_normalised(body)}"
+                )
+            for url in endpoints:
+                response = client.get(
+                    f"/api{url}", {"trial": code}, headers={"Authorization": f"Bearer {token}"}
+                )
+                body = response.content.decode(errors="replace")
+                if response.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.dumps(json.loads(body), indent=1, sort_keys=True)
+                seen[f"{user.username} {code} api {url}"] = (
+                    f"{response.status_code}\n{_normalised(body)}"
+                )
+        seen.update(_exports(user, folder / user.username))
+    return seen
+
+
+def _blinded(personas: dict[str, User], trial: str) -> list[User]:
+    """Every persona without ``allocation.view`` in ``trial``."""
+    found = [user for user in personas.values() if not user.can(Cap.ALLOCATION_VIEW, trial)]
+    assert found, f"no persona lacks allocation.view in {trial}"
+    return found
+
+
+def _both_stories(
+    trial: str, make_participant: Any, personas: dict[str, User], settings: Any, folder: Path
+) -> dict[str, dict[str, str]]:
+    blinded = _blinded(personas, trial)
+    read: dict[str, dict[str, str]] = {}
+    for arm in ARMS:
+        try:
+            with transaction.atomic():
+                member = _story(trial, arm, make_participant, personas, settings)
+                read[arm] = _read(member, blinded, folder / arm)
+                raise Rollback
+        except Rollback:
+            pass
+    return read
+
+
+def _differences(read: dict[str, dict[str, str]]) -> list[str]:
+    intervention, control = read["intervention"], read["control"]
+    assert intervention.keys() == control.keys()
+    found = []
+    for key in sorted(intervention):
+        if intervention[key] != control[key]:
+            diff = difflib.unified_diff(
+                control[key].splitlines(),
+                intervention[key].splitlines(),
+                "control",
+                "intervention",
+                n=1,
+                lineterm="",
+            )
+            found.append(f"== {key}\n" + "\n".join(list(diff)[:40]))
+    return found
+
+
+@pytest.fixture
+def blinded_exporters(trial_personas: dict[str, User]) -> dict[str, User]:
+    """``trial_personas`` with two data managers who work in one trial each, so that
+    someone who may export (and read the audit trail) lacks ``allocation.view`` in the
+    other: ``datamanager_bo`` in BLEND only, ``datamanager_vera`` in VERTICAL only."""
+    ada = trial_personas["admin_ada"]
+    for username, trial in (("datamanager_bo", "BLEND"), ("datamanager_vera", "VERTICAL")):
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, role="data_manager", site=ada.site
+        )
+        grant_trial_role(user, trial, "data_manager", by=ada)
+        trial_personas[username] = user
+    return trial_personas
+
+
+@pytest.mark.parametrize("trial", ["BLEND", "VERTICAL"])
+def test_no_page_endpoint_or_export_tells_a_blinded_user_the_arm(
+    trial: str,
+    make_participant: Any,
+    blinded_exporters: dict[str, User],
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    read = _both_stories(trial, make_participant, blinded_exporters, settings, tmp_path)
+    differences = _differences(read)
+    assert not differences, "\n\n".join(differences)
+    # The attack read something: each blinded persona's participant and AE pages in a
+    # trial they work in, the adverse-event API, and a blinded data manager's export.
+    control = read["control"]
+    for user in _blinded(blinded_exporters, trial):
+        opened = [
+            k
+            for k, v in control.items()
+            if k.startswith(f"{user.username} ") and v.startswith("200")
+        ]
+        assert any(" page /participants/" in k for k in opened), user.username
+        assert any(" page /safety/ae/" in k for k in opened), user.username
+        assert any(" api /adverse-events/" in k for k in opened), user.username
+    assert any(" export " in key and "adverseevent" in key.lower() for key in control), sorted(
+        control
+    )[:5]
