@@ -7,9 +7,10 @@ possibly related to SBRT) and once in the control arm (treated with standard car
 adverse event possibly related to surgery), each with the same data-management work
 (every entered form source-verified, a query, the participant locked). Then, as every
 persona without ``allocation.view`` in the trial, GET every page of the URLconf and every
-GET endpoint of the API, in both trials, and compare the two stories. They must be the
+GET endpoint of the API, in both trials, make the full export where the persona may, and
+compare the two stories. They must be the
 same once what differs for reasons other than the arm (study IDs, dates and times, record
-ids, CSRF tokens) is normalised: a form, a field, a row, a link or a count that exists
+ids, the seed's commitment, CSRF tokens) is normalised: a form, a field, a row, a link or a count that exists
 for one arm only gives the arm away.
 
 Each story is built inside a savepoint and rolled back, so both start from the same
@@ -57,11 +58,10 @@ from tests.web.trials.flow import confirm_for_vertical
 pytestmark = pytest.mark.django_db
 
 ARMS = ("intervention", "control")
-SEED_SETTING = {"BLEND": "RANDOMIZATION_SEED", "VERTICAL": "RANDOMIZATION_SEEDS"}
-# Patterns that take no participant's record and are not pages a blinded persona reads
-# the participant through: the patient's own questionnaire link (patients never see an
-# arm, and a link is a secret token), a staff account's actions, the export files (by
-# kind: tested in tests/web/exports).
+# URL parameters of pages a blinded persona does not read a participant through: the
+# patient's own questionnaire link (patients never see an arm, and the link is a secret
+# token) and a staff account's actions. The export files are POST-only downloads: the
+# test makes the full export itself (``_exports``).
 SKIPPED_PARAMETERS = {"token", "user_id", "action"}
 
 
@@ -191,7 +191,11 @@ RECORD_OF = {"safety/": AdverseEvent, "questionnaires/": Assessment, "datamanage
 def _values(member: Participant, route: str) -> dict[str, list[str]]:
     """What each URL parameter of the page or endpoint ``route`` takes for ``member``."""
     records = [m for prefix, m in RECORD_OF.items() if route.startswith(prefix)]
-    ids = records[0].objects.filter(participant=member) if records else AdverseEvent.objects.none()
+    ids = (
+        records[0]._default_manager.filter(participant=member)
+        if records
+        else AdverseEvent.objects.none()
+    )
     return {
         "study_id": [member.study_id],
         "pk": [str(pk) for pk in ids.order_by("pk").values_list("pk", flat=True)[:3]],
@@ -405,3 +409,85 @@ def test_no_page_endpoint_or_export_tells_a_blinded_user_the_arm(
     assert any(" export " in key and "adverseevent" in key.lower() for key in control), sorted(
         control
     )[:5]
+
+
+# --- what each side sees -----------------------------------------------------------------
+
+
+def test_who_sees_the_arms_still_sees_the_offer_form_and_the_relatedness_by_treatment(
+    make_participant: Any, blinded_exporters: dict[str, User], settings: Any, tmp_path: Path
+) -> None:
+    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    ae = AdverseEvent.objects.get(participant=member)
+    ivo = Client()
+    ivo.force_login(blinded_exporters["investigator_ivo"])  # audit.view and allocation.view
+    page = without_csrf(ivo.get(f"/participants/{member.study_id}/").content)
+    assert "<td>Offer</td>" in page and "<div>Form: Offer</div>" in page
+    detail = ivo.get(f"/safety/ae/{ae.pk}/").content.decode()
+    assert "Relatedness to SBRT" in detail and "Relatedness to trial treatment" not in detail
+    token = issue_token(blinded_exporters["investigator_ivo"])
+    answer = ivo.get(f"/api/adverse-events/{ae.pk}", headers={"Authorization": f"Bearer {token}"})
+    assert (answer.json()["related_sbrt"], answer.json()["related_treatment"]) == (
+        "possible",
+        "possible",
+    )
+    export_full(tmp_path, ["csv"], user=blinded_exporters["datamanager_bo"], via="web")
+    assert ",possible,unlikely," in (tmp_path / "safety_adverseevent.csv").read_text()
+    assert ",Offer," in (tmp_path / "datamanagement_formstatus.csv").read_text()
+
+
+def test_without_the_arms_an_adverse_event_reads_relatedness_to_trial_treatment(
+    make_participant: Any, blinded_exporters: dict[str, User], settings: Any, tmp_path: Path
+) -> None:
+    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    ae = AdverseEvent.objects.get(participant=member)
+    ada = Client()
+    ada.force_login(blinded_exporters["admin_ada"])
+    detail = ada.get(f"/safety/ae/{ae.pk}/").content.decode()
+    assert "Relatedness to SBRT" not in detail and "Relatedness to surgery" not in detail
+    assert re.search(
+        r'Relatedness to trial treatment</th><td data-testid="related-treatment">possibly related',
+        detail,
+    )
+    page = without_csrf(ada.get(f"/participants/{member.study_id}/").content)
+    assert "Offer" not in page and "Relatedness to SBRT" not in page
+    token = issue_token(blinded_exporters["admin_ada"])
+    answer = ada.get(f"/api/adverse-events/{ae.pk}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.json()["related_sbrt"] is None and answer.json()["related_surgery"] is None
+    assert answer.json()["related_treatment"] == "possible"
+    export_full(tmp_path, ["csv"], user=blinded_exporters["datamanager_vera"], via="web")
+    rows = (tmp_path / "safety_adverseevent.csv").read_text().splitlines()
+    header, row = rows[0].split(","), rows[1].split(",")
+    assert row[header.index("related_sbrt")] == row[header.index("related_surgery")] == ""
+    assert "Offer" not in (tmp_path / "datamanagement_formstatus.csv").read_text()
+
+
+def test_a_nurse_without_the_arms_may_not_open_an_event_to_correct_or_follow_it_up(
+    make_participant: Any, blinded_exporters: dict[str, User], settings: Any
+) -> None:
+    member = _story("VERTICAL", "control", make_participant, blinded_exporters, settings)
+    ae = AdverseEvent.objects.get(participant=member)
+    bea, nina = Client(), Client()
+    bea.force_login(blinded_exporters["nurse_bea"])  # ae.write, but no role in VERTICAL
+    nina.force_login(blinded_exporters["nurse_nina"])
+    for url in (f"/safety/ae/{ae.pk}/edit/", f"/safety/ae/{ae.pk}/follow-up/"):
+        refused = bea.post(url, {"reason": "typo", "related_sbrt": "definite"})
+        assert refused.status_code == 403
+        assert nina.get(url).status_code == 200
+    assert AdverseEvent.objects.get(pk=ae.pk).related_sbrt == "not_related"
+    # A new report starts empty, the same form for both arms: she may file one.
+    assert bea.get(f"/safety/{member.study_id}/new/").status_code == 200
+
+
+def test_a_form_of_one_arm_cannot_be_source_verified_without_the_arms(
+    make_participant: Any, blinded_exporters: dict[str, User], settings: Any
+) -> None:
+    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    dm.unlock_participant(member, user=blinded_exporters["datamanager_dirk"], reason="recheck")
+    vera = blinded_exporters["datamanager_vera"]  # source.verify, no role in BLEND
+    with pytest.raises(
+        dm.DataManagementError, match=r"^form: expected one of .*, got 'Offer'$"
+    ) as refused:
+        dm.source_verify(member, "Offer", user=vera)
+    assert "Offer," not in str(refused.value) and "Offer)" not in str(refused.value)
+    assert dm.source_verify(member, "Offer", user=blinded_exporters["datamanager_dirk"])

@@ -204,7 +204,17 @@ def mark_entered(participant: Participant, form: str, *, visit: str = "", user: 
 
 @transaction.atomic
 def source_verify(participant: Participant, form: str, *, visit: str = "", user: Any) -> FormStatus:
+    """Mark an entered form source-verified. Only a form of the reader's casebook can be:
+    one that exists for one arm only of a trial whose arms ``user`` may not see is refused
+    as unknown, in the same words for both arms (``allocation.blinding``)."""
     check(user, Cap.SOURCE_VERIFY)
+    known = casebook_status(participant, user)
+    if not any(row["form"] == form and row["visit"] == visit for row in known):
+        listed = ", ".join(f"{r['form']} {r['visit']}".strip() for r in known)
+        raise DataManagementError(
+            f"form: expected one of this participant's entered forms ({listed}), "
+            f"got {f'{form} {visit}'.strip()!r}"
+        )
     status, _ = FormStatus.objects.select_for_update().get_or_create(
         participant=participant, form=form, visit=visit
     )
