@@ -14,7 +14,8 @@ ids, the seed's commitment, CSRF tokens) is normalised: a form, a field, a row, 
 for one arm only gives the arm away.
 
 Each story is built inside a savepoint and rolled back, so both start from the same
-database; the arm is chosen by trying fixed seeds in order (deterministic). Pages and
+database (on PostgreSQL the id sequences are set back too, as a rollback rewinds them on
+SQLite); the arm is chosen by trying fixed seeds in order (deterministic). Pages and
 endpoints are read from the URLconf and the API's OpenAPI schema, so a new page is
 attacked without editing this file; a new kind of URL parameter fails until it is mapped
 here (``_values``)."""
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -211,39 +212,44 @@ def _values(member: Participant, route: str) -> dict[str, list[str]]:
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}")
 
 
-def _fill(route: str, member: Participant) -> list[str] | None:
+def _fill(route: str, member: Participant) -> dict[str, str]:
+    """The URLs of ``route`` for ``member``, each by a name that holds no record id (the
+    parameter and the record's place among the member's: ids differ between the stories
+    on PostgreSQL, whose sequences a rollback does not rewind)."""
     names = [a or b for a, b in _PARAM.findall(route)]
     if set(names) & SKIPPED_PARAMETERS:
-        return None
+        return {}
     values = _values(member, route)
     unknown = [n for n in names if n not in values]
     assert not unknown, f"{route}: map the URL parameter(s) {unknown} in _values"
     assert "pk" not in names or values["pk"], f"{route}: map its <pk> in RECORD_OF"
-    urls = [route]
+    urls = {route: route}
     for name in names:
-        urls = [
-            re.sub(rf"<(?:\w+:)?{name}>|\{{{name}\}}", value, url, count=1)
-            for url in urls
-            for value in values[name]
-        ]
+        pattern = rf"<(?:\w+:)?{name}>|\{{{name}\}}"
+        urls = {
+            re.sub(pattern, f"{{{name}#{n}}}", label, count=1): re.sub(pattern, value, url, count=1)
+            for label, url in urls.items()
+            for n, value in enumerate(values[name])
+        }
     return urls
 
 
-def _page_urls(member: Participant) -> list[str]:
-    urls: list[str] = []
+def _page_urls(member: Participant) -> dict[str, str]:
+    urls: dict[str, str] = {}
     for route, _pattern in _patterns(get_resolver()):
         if route.startswith("api/") or route.startswith("i18n/"):
             continue
-        urls += ["/" + u for u in _fill(route.lstrip("^").rstrip("$"), member) or []]
-    return sorted(set(urls))
+        found = _fill(route.lstrip("^").rstrip("$"), member)
+        urls.update({"/" + label: "/" + url for label, url in found.items()})
+    return urls
 
 
-def _api_urls(member: Participant) -> list[str]:
-    urls: list[str] = []
+def _api_urls(member: Participant) -> dict[str, str]:
+    urls: dict[str, str] = {}
     for path, operations in api.get_openapi_schema()["paths"].items():
         if "get" in operations and "docs" not in path and "openapi" not in path:
-            urls += _fill(path.removeprefix("/api"), member) or []
-    return sorted(set(urls))
+            urls.update(_fill(path.removeprefix("/api"), member))
+    return urls
 
 
 _NOISE = [
@@ -305,22 +311,22 @@ def _read(member: Participant, blinded: list[User], folder: Path) -> dict[str, s
         client.force_login(user)
         token = issue_token(user)
         for code in known_trial_codes():
-            for url in pages:
+            for label, url in pages.items():
                 response = client.get(url, {"trial": code})
                 body = response.content.decode(errors="replace")
                 if response.status_code in (301, 302):
                     body = response["Location"]
-                seen[f"{user.username} {code} page {url}"] = (
+                seen[f"{user.username} {code} page {label}"] = (
                     f"{response.status_code}\n{_normalised(body)}"
                 )
-            for url in endpoints:
+            for label, url in endpoints.items():
                 response = client.get(
                     f"/api{url}", {"trial": code}, headers={"Authorization": f"Bearer {token}"}
                 )
                 body = response.content.decode(errors="replace")
                 if response.headers.get("Content-Type", "").startswith("application/json"):
                     body = json.dumps(json.loads(body), indent=1, sort_keys=True)
-                seen[f"{user.username} {code} api {url}"] = (
+                seen[f"{user.username} {code} api {label}"] = (
                     f"{response.status_code}\n{_normalised(body)}"
                 )
         seen.update(_exports(user, folder / user.username))
@@ -334,14 +340,35 @@ def _blinded(personas: dict[str, User], trial: str) -> list[User]:
     return found
 
 
+def _sequences() -> dict[str, int | None]:
+    """PostgreSQL's id sequences, which a rollback does not rewind (SQLite's do rewind)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences")
+        return dict(cursor.fetchall())
+
+
+def _restart(sequences: dict[str, int | None]) -> None:
+    """Both stories number their records from the same place, as on SQLite."""
+    with connection.cursor() as cursor:
+        for name, value in sequences.items():
+            if value is None:
+                cursor.execute("SELECT setval(%s, 1, false)", [name])
+            else:
+                cursor.execute("SELECT setval(%s, %s, true)", [name, value])
+
+
 def _both_stories(
     trial: str, make_participant: Any, personas: dict[str, User], settings: Any, folder: Path
 ) -> dict[str, dict[str, str]]:
     blinded = _blinded(personas, trial)
     read: dict[str, dict[str, str]] = {}
+    start = _sequences()
     for arm in ARMS:
         try:
             with transaction.atomic():
+                _restart(start)
                 member = _story(trial, arm, make_participant, personas, settings)
                 read[arm] = _read(member, blinded, folder / arm)
                 raise Rollback
@@ -403,9 +430,9 @@ def test_no_page_endpoint_or_export_tells_a_blinded_user_the_arm(
             for k, v in control.items()
             if k.startswith(f"{user.username} ") and v.startswith("200")
         ]
-        assert any(" page /participants/" in k for k in opened), user.username
-        assert any(" page /safety/ae/" in k for k in opened), user.username
-        assert any(" api /adverse-events/" in k for k in opened), user.username
+        assert any(k.endswith(" page /participants/{study_id#0}/") for k in opened), user.username
+        assert any(k.endswith(" page /safety/ae/{pk#0}/") for k in opened), user.username
+        assert any(k.endswith(" api /adverse-events/{ae_id#0}") for k in opened), user.username
     assert any(" export " in key and "adverseevent" in key.lower() for key in control), sorted(
         control
     )[:5]
