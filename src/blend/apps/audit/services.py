@@ -114,6 +114,7 @@ def participant_history(
     """
     trials = _trial_filter(include_allocation)
     masked = _masked_fields(participant, trials)
+    hidden = frozenset(hidden_forms)
     rows: list[dict[str, Any]] = []
     for model in _history_models():
         source = model.instance_type
@@ -130,13 +131,12 @@ def participant_history(
         records = list(
             model.objects.filter(**filters).select_related("history_user").order_by("history_date")
         )
-        hidden = frozenset(hidden_forms)
         rows += _describe(
             model, [r for r in records if getattr(r, "form", None) not in hidden], masked
         )
     if include_events:
         events = _events(participant, trials=trials, masked=masked)
-        rows += [e for e in events if not _names_form(e, frozenset(hidden_forms))]
+        rows += [e for e in events if not _names_form(e, hidden)]
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows
 

@@ -83,7 +83,11 @@ class Table:
             return {}
         seen = Q(trial__in=sorted(self.field_trials)) | Q(trial="")
         return {
-            f"_arm_{c.name}": Case(When(seen, then=F(c.lookup)), default=Value(None))
+            f"_arm_{c.name}": Case(
+                When(seen, then=F(c.lookup)),
+                default=Value(None),
+                output_field=self.model._meta.get_field(c.lookup).clone(),
+            )
             for c in self.columns
             if c.lookup in names
         }

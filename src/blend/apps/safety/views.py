@@ -247,7 +247,7 @@ def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "ae": ae,
             # Without the arm: one relatedness, to trial treatment (allocation.blinding).
             "sees_arm": sees_arm,
-            "related_treatment": "" if sees_arm else Relatedness(related).label,
+            "related_treatment": Relatedness(related).label if related and not sees_arm else "–",
             "initial": ae.initial,
             "follow_ups": ae.initial.follow_ups.all(),
             "due": ae.report_due_at(hours),
