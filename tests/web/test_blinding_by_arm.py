@@ -44,6 +44,7 @@ from blend.apps.api.tokens import issue_token
 from blend.apps.datamanagement import services as dm
 from blend.apps.datamanagement.models import Query
 from blend.apps.exports.services import export_full
+from blend.apps.followup.forms import CLINICAL_FORMS
 from blend.apps.followup.models import Assessment
 from blend.apps.offers import services as offers
 from blend.apps.registry.models import Participant
@@ -204,8 +205,8 @@ def _values(member: Participant, route: str) -> dict[str, list[str]]:
             str(pk)
             for pk in AdverseEvent.objects.filter(participant=member).values_list("pk", flat=True)
         ],
-        # The clinical follow-up forms and the export files.
-        "kind": ["vital_status", "clinical", "analysis", "full"],
+        # The clinical follow-up forms, and the export files (POST-only: refused alike).
+        "kind": [*CLINICAL_FORMS, "analysis", "full"],
     }
 
 

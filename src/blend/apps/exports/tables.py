@@ -86,7 +86,7 @@ class Table:
             f"_arm_{c.name}": Case(
                 When(seen, then=F(c.lookup)),
                 default=Value(None),
-                output_field=self.model._meta.get_field(c.lookup).clone(),
+                output_field=_unbound(self.model, c.lookup),
             )
             for c in self.columns
             if c.lookup in names
@@ -107,6 +107,13 @@ class Table:
         ]
         qs = self.queryset().annotate(**as_text, **masked).order_by("pk").values_list(*lookups)
         yield from qs.iterator(chunk_size=5000)
+
+
+def _unbound(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A fresh copy of ``model``'s field ``name``, for an expression's output type."""
+    field = next(f for f in model._meta.concrete_fields if f.name == name)
+    _name, _path, args, kwargs = field.deconstruct()
+    return type(field)(*args, **kwargs)
 
 
 def _has_trial(model: type[models.Model]) -> bool:
