@@ -1,19 +1,20 @@
 """Blinding by arm (issue 14, item 1): a user without ``allocation.view`` in a trial
 cannot tell an intervention participant of that trial from a control.
 
-The attack: build the same story twice with the real services, once with the member in
-the intervention arm (offered the treatment, accepted, treated same-day, an adverse event
-possibly related to SBRT) and once in the control arm (treated with standard care, an
-adverse event possibly related to surgery), each with the same data-management work
-(every entered form source-verified, a query, the participant locked). Then, as every
-persona without ``allocation.view`` in the trial, GET every page of the URLconf and every
-GET endpoint of the API, in both trials, make the full export where the persona may, and
-compare the two stories. They must be the
-same once what differs for reasons other than the arm (study IDs, dates and times, record
-ids, the seed's commitment, CSRF tokens) is normalised: a form, a field, a row, a link or a count that exists
-for one arm only gives the arm away.
+The attack: build one member's story three times with the real services, in BLEND and
+in VERTICAL: in the intervention arm, offered the treatment and accepting it, treated
+with it, with an adverse event possibly related to SBRT; in the intervention arm,
+refusing the offer and treated with standard care; and in the control arm, treated with
+standard care. Each has the same data-management work (every entered form
+source-verified, a query, the participant locked). Then, as every persona without
+``allocation.view`` in the trial, GET every page of the URLconf and every GET endpoint of
+the API, in both trials, make the full export where the persona may, and compare each
+intervention story with the control story. They must read the same once what differs for
+reasons other than the arm (study IDs, dates and times, record ids, the seed's
+commitment, CSRF tokens) is normalised: a form, a field, a row, a link or a count that
+exists for one arm only gives the arm away.
 
-Each story is built inside a savepoint and rolled back, so both start from the same
+Each story is built inside a savepoint and rolled back, so all start from the same
 database (on PostgreSQL the id sequences are set back too, as a rollback rewinds them on
 SQLite); the arm is chosen by trying fixed seeds in order (deterministic). Pages and
 endpoints are read from the URLconf and the API's OpenAPI schema, so a new page is
@@ -59,7 +60,13 @@ from tests.web.trials.flow import confirm_for_vertical
 
 pytestmark = pytest.mark.django_db
 
-ARMS = ("intervention", "control")
+#: Each story: the arm, and for the intervention arm what became of the offer. Every
+#: intervention story must read as the control story does.
+STORIES = {
+    "accepted": ("intervention", "accepted"),
+    "refused": ("intervention", "refused"),
+    "control": ("control", ""),
+}
 # URL parameters of pages a blinded persona does not read a participant through: the
 # patient's own questionnaire link (patients never see an arm, and the link is a secret
 # token) and a staff account's actions. The export files are POST-only downloads: the
@@ -94,8 +101,9 @@ def _allocate(member: Participant, trial: str, arm: str, nurse: User, settings: 
 
 
 def _story(
-    trial: str, arm: str, make_participant: Any, personas: dict[str, User], settings: Any
+    trial: str, story: str, make_participant: Any, personas: dict[str, User], settings: Any
 ) -> Participant:
+    arm, decision = STORIES[story]
     nurse, dirk = personas["nurse_nina"], personas["datamanager_dirk"]
     # The same person in both stories: identifiers and free text are the same.
     member = make_participant(
@@ -108,17 +116,21 @@ def _story(
     _allocate(member, trial, arm, nurse, settings)
     # Everything on the day of the allocation (nothing may precede it, nor lie ahead).
     start, now = timezone.localdate(), timezone.now()
-    if trial == "BLEND" and arm == "intervention":
-        offers.make_offer(member, on=start, user=nurse)
-        offers.record_acceptance(
-            member,
-            on=start,
-            consent_version=offers.trial_consent_versions()[0],
-            user=nurse,
-        )
+    if arm == "intervention":
+        offers.make_offer(member, on=start, user=nurse, trial=trial)
+        if decision == "accepted":
+            version = offers.trial_consent_versions(trial)[0]
+            offers.record_acceptance(
+                member, on=start, consent_version=version, user=nurse, trial=trial
+            )
+        else:
+            offers.record_refusal(
+                member, on=start, reason="prefers standard care", user=nurse, trial=trial
+            )
+    treated = "intervention" if decision == "accepted" else "control"  # what was given
     if trial == "BLEND":
         data: dict[str, Any] = {"planned_on": start, "notes": "uneventful"}
-        if arm == "intervention":
+        if treated == "intervention":
             data.update(
                 pathway="same_day",
                 sbrt_dose_gy=18,
@@ -135,16 +147,16 @@ def _story(
                 radiotherapy_type="5x4 Gy",
             )
     else:
-        code, dose = ("sbrt", 18.0) if arm == "intervention" else ("conventional_rt", 8.0)
+        code, dose = ("sbrt", 18.0) if treated == "intervention" else ("conventional_rt", 8.0)
         data = {
             "planned_on": start,
-            "arm_given": arm,
+            "arm_given": treated,
             "procedures": {code: {"on": start.isoformat(), "dose_gy": dose, "fractions": 1}},
         }
     record_treatment(member, data, user=nurse, trial=trial)
     # The same event, attributed as its reporter would: to SBRT in the arm that had it.
     sbrt, surgery = (
-        ("possible", "unlikely") if arm == "intervention" else ("not_related", "possible")
+        ("possible", "unlikely") if treated == "intervention" else ("not_related", "possible")
     )
     report_adverse_event(
         member,
@@ -366,12 +378,12 @@ def _both_stories(
     blinded = _blinded(personas, trial)
     read: dict[str, dict[str, str]] = {}
     start = _sequences()
-    for arm in ARMS:
+    for story in STORIES:
         try:
             with transaction.atomic():
                 _restart(start)
-                member = _story(trial, arm, make_participant, personas, settings)
-                read[arm] = _read(member, blinded, folder / arm)
+                member = _story(trial, story, make_participant, personas, settings)
+                read[story] = _read(member, blinded, folder / story)
                 raise Rollback
         except Rollback:
             pass
@@ -379,20 +391,22 @@ def _both_stories(
 
 
 def _differences(read: dict[str, dict[str, str]]) -> list[str]:
-    intervention, control = read["intervention"], read["control"]
-    assert intervention.keys() == control.keys()
+    """Where an intervention story reads otherwise than the control story."""
+    control = read["control"]
     found = []
-    for key in sorted(intervention):
-        if intervention[key] != control[key]:
-            diff = difflib.unified_diff(
-                control[key].splitlines(),
-                intervention[key].splitlines(),
-                "control",
-                "intervention",
-                n=1,
-                lineterm="",
-            )
-            found.append(f"== {key}\n" + "\n".join(list(diff)[:40]))
+    for story, seen in read.items():
+        assert seen.keys() == control.keys(), story
+        for key in sorted(seen):
+            if seen[key] != control[key]:
+                diff = difflib.unified_diff(
+                    control[key].splitlines(),
+                    seen[key].splitlines(),
+                    "control",
+                    story,
+                    n=1,
+                    lineterm="",
+                )
+                found.append(f"== {story}: {key}\n" + "\n".join(list(diff)[:40]))
     return found
 
 
@@ -445,7 +459,7 @@ def test_no_page_endpoint_or_export_tells_a_blinded_user_the_arm(
 def test_who_sees_the_arms_still_sees_the_offer_form_and_the_relatedness_by_treatment(
     make_participant: Any, blinded_exporters: dict[str, User], settings: Any, tmp_path: Path
 ) -> None:
-    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    member = _story("BLEND", "accepted", make_participant, blinded_exporters, settings)
     ae = AdverseEvent.objects.get(participant=member)
     ivo = Client()
     ivo.force_login(blinded_exporters["investigator_ivo"])  # audit.view and allocation.view
@@ -467,7 +481,7 @@ def test_who_sees_the_arms_still_sees_the_offer_form_and_the_relatedness_by_trea
 def test_without_the_arms_an_adverse_event_reads_relatedness_to_trial_treatment(
     make_participant: Any, blinded_exporters: dict[str, User], settings: Any, tmp_path: Path
 ) -> None:
-    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    member = _story("BLEND", "accepted", make_participant, blinded_exporters, settings)
     ae = AdverseEvent.objects.get(participant=member)
     ada = Client()
     ada.force_login(blinded_exporters["admin_ada"])
@@ -510,7 +524,7 @@ def test_a_nurse_without_the_arms_may_not_open_an_event_to_correct_or_follow_it_
 def test_a_form_of_one_arm_cannot_be_source_verified_without_the_arms(
     make_participant: Any, blinded_exporters: dict[str, User], settings: Any
 ) -> None:
-    member = _story("BLEND", "intervention", make_participant, blinded_exporters, settings)
+    member = _story("BLEND", "accepted", make_participant, blinded_exporters, settings)
     dm.unlock_participant(member, user=blinded_exporters["datamanager_dirk"], reason="recheck")
     vera = blinded_exporters["datamanager_vera"]  # source.verify, no role in BLEND
     with pytest.raises(
