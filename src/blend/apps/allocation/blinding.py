@@ -19,8 +19,11 @@ and this module is the one place that decides who sees it:
   out of the form-status table, the sign-off and lock lists a user reads, and every
   audit row or event that names them (``hidden_forms``).
 
-A record outside any trial (``trial`` blank: a cohort event before randomization) has no
-arm to hide.
+Every panel, page and export that shows an arm, or something that reveals one, asks
+:func:`sees_arm` (the allocation, offer and treatment panels, the trial table of the
+participant page, the follow-up completeness by arm), so a grep for ``blinding.`` finds
+every place that decides. A record outside any trial (``trial`` blank: a cohort event
+before randomization) has no arm to hide.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.allocation import blinding
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.offers.models import Offer
 from blend.apps.offers.services import offer_worklist
@@ -21,7 +22,7 @@ def participant_panel(
 ) -> dict[str, Any] | None:
     user = request.user
     trial = current_trial(request)
-    if not user.can(Cap.ALLOCATION_VIEW, trial=trial):
+    if not blinding.sees_arm(user, trial):
         return None
     if not Allocation.objects.filter(
         participant=participant, trial=trial, arm=Arm.INTERVENTION
@@ -45,7 +46,7 @@ def participant_panel(
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, trial = request.user, current_trial(request)
-    if not (user.can(Cap.OFFER_WRITE, trial=trial) and user.can(Cap.ALLOCATION_VIEW, trial=trial)):
+    if not (user.can(Cap.OFFER_WRITE, trial=trial) and blinding.sees_arm(user, trial)):
         return []
     n = offer_worklist(trial).count()
     return [
