@@ -6,6 +6,7 @@ from typing import Any
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.allocation import blinding
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent.services import may_randomize
 from blend.apps.registry.models import Participant
@@ -28,7 +29,7 @@ def participant_panel(
         "template": "allocation/_panel.html",
         "context": {
             "allocation": allocation,
-            "show_arm": user.can(Cap.ALLOCATION_VIEW, trial=trial),
+            "show_arm": blinding.sees_arm(user, trial),
             "can_randomize": user.can(Cap.RANDOMIZE, trial=trial),
             "study_id": participant.study_id,
             "trial": trial,

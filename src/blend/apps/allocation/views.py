@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
+from blend.apps.allocation import blinding
 from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.overview import overview
 from blend.apps.allocation.services import AllocationError, overlap_refusals, randomize
@@ -62,7 +63,7 @@ def randomize_view(request: AuthenticatedHttpRequest, study_id: str) -> HttpResp
             error = str(exc)
         else:
             messages.success(request, _("Randomized."))
-            if request.user.can(Cap.ALLOCATION_VIEW, trial=trial):
+            if blinding.sees_arm(request.user, trial):
                 return redirect("allocation:detail", study_id=study_id)
             return redirect("participant-detail", study_id=study_id)
     return render(

@@ -93,6 +93,7 @@ def participant_history(
     include_identifiers: bool,
     include_allocation: bool | Collection[str] = False,
     include_events: bool = True,
+    hidden_forms: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Every field-level change and business event for one participant, newest first.
 
@@ -103,10 +104,17 @@ def participant_history(
     ``include_allocation`` is True (every trial), False (none) or the trial codes whose
     arms may be shown (``allocation.view`` is held per trial): such a row, or an event
     about one, is kept only when its record's ``trial`` is among them.
+    Where a trial's arms may not be shown, the fields of a record of that trial that
+    read differently by arm (``ARM_SPECIFIC_FIELDS``) are left out of its rows and
+    events, and a row or event naming one of ``hidden_forms`` (a casebook form that
+    exists for one arm only) is left out whole: blinding is decided by
+    ``allocation.blinding``, which callers ask for both.
     One query per audited model plus one for the events, however long the trail (and,
     for a set of trials, one per arm-revealing model to learn its records' trials).
     """
     trials = _trial_filter(include_allocation)
+    masked = _masked_fields(participant, trials)
+    hidden = frozenset(hidden_forms)
     rows: list[dict[str, Any]] = []
     for model in _history_models():
         source = model.instance_type
@@ -123,11 +131,58 @@ def participant_history(
         records = list(
             model.objects.filter(**filters).select_related("history_user").order_by("history_date")
         )
-        rows += _describe(model, records)
+        rows += _describe(
+            model, [r for r in records if getattr(r, "form", None) not in hidden], masked
+        )
     if include_events:
-        rows += _events(participant, trials=trials)
+        events = _events(participant, trials=trials, masked=masked)
+        rows += [e for e in events if not _names_form(e, hidden)]
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows
+
+
+def _names_form(row: dict[str, Any], forms: frozenset[str]) -> bool:
+    """Whether an event is about one of ``forms`` (a ``form`` detail). A history row is
+    left out when its record's ``form`` is one of them, whatever it changed."""
+    return any(
+        c["field"] == "form" and (c["new"] in forms or c["old"] in forms) for c in row["changes"]
+    )
+
+
+#: (model label, record pk) -> the arm-specific fields to leave out of that record's rows.
+Masked = dict[tuple[str, str], frozenset[str]]
+
+
+def _masked_fields(participant: Any, trials: frozenset[str] | None) -> Masked:
+    """The ``ARM_SPECIFIC_FIELDS`` of this participant's records whose trial's arms may
+    not be shown (a record of no trial, ``trial`` blank, has no arm to hide)."""
+    if trials is None:
+        return {}
+    found: Masked = {}
+    for model in apps.get_models():
+        names = frozenset(getattr(model, "ARM_SPECIFIC_FIELDS", ()))
+        if not names or not _has_trial(model):
+            continue
+        records = model._default_manager.filter(participant=participant).exclude(trial="")
+        for pk in records.exclude(trial__in=sorted(trials)).values_list("pk", flat=True):
+            found[(model._meta.label, str(pk))] = names
+    return found
+
+
+def _without(changes: list[dict[str, Any]], names: frozenset[str]) -> list[dict[str, Any]]:
+    if not names:
+        return changes
+    kept = []
+    for change in changes:
+        if change["field"] in names:
+            continue
+        if isinstance(change["new"], list):  # an event's list of the fields an update touched
+            change = {
+                **change,
+                "new": [v for v in change["new"] if not (isinstance(v, str) and v in names)],
+            }
+        kept.append(change)
+    return kept
 
 
 def _trial_filter(include_allocation: bool | Collection[str]) -> frozenset[str] | None:
@@ -172,7 +227,9 @@ def _arm_revealing_labels() -> frozenset[str]:
     )
 
 
-def _events(participant: Any, *, trials: frozenset[str] | None) -> list[dict[str, Any]]:
+def _events(
+    participant: Any, *, trials: frozenset[str] | None, masked: Masked | None = None
+) -> list[dict[str, Any]]:
     events = AuditEvent.objects.filter(participant=participant).select_related("actor")
     of_record = _record_trials(participant) if trials else {}
 
@@ -182,26 +239,29 @@ def _events(participant: Any, *, trials: frozenset[str] | None) -> list[dict[str
         trial = of_record.get((e.object_type, e.object_id)) or e.details.get("trial")
         return trial in trials
 
-    return [
-        {
-            "at": e.at,
-            "model": e.object_type or "event",
-            "object_id": e.object_id,
-            "type": e.action,
-            "user": e.actor.username if e.actor else "system",
-            "reason": e.reason,
-            "changes": [
-                {"field": key, "old": None, "new": value}
-                for key, value in sorted(e.details.items())
-            ],
-            "shown": [
-                _shown_detail(_audited_models().get(e.object_type), key, value)
-                for key, value in sorted(e.details.items())
-            ],
-        }
-        for e in events
-        if shown(e)
-    ]
+    rows = []
+    for e in events:
+        if not shown(e):
+            continue
+        hide = (masked or {}).get((e.object_type, e.object_id), frozenset())
+        changes = _without(
+            [{"field": key, "old": None, "new": value} for key, value in sorted(e.details.items())],
+            hide,
+        )
+        model = _audited_models().get(e.object_type)
+        rows.append(
+            {
+                "at": e.at,
+                "model": e.object_type or "event",
+                "object_id": e.object_id,
+                "type": e.action,
+                "user": e.actor.username if e.actor else "system",
+                "reason": e.reason,
+                "changes": changes,
+                "shown": [_shown_detail(model, c["field"], c["new"]) for c in changes],
+            }
+        )
+    return rows
 
 
 def _history_models() -> list[HistoryModel]:
@@ -227,9 +287,12 @@ def _initial_values(model: HistoryModel, record: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
+def _describe(
+    model: HistoryModel, records: list[Any], masked: Masked | None = None
+) -> list[dict[str, Any]]:
     rows = []
     previous: dict[Any, Any] = {}
+    label = model.instance_type._meta.label
     for record in records:
         before = previous.get(record.id)
         if before is not None:
@@ -237,6 +300,7 @@ def _describe(model: HistoryModel, records: list[Any]) -> list[dict[str, Any]]:
             changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
         else:
             changes = _initial_values(model, record)
+        changes = _without(changes, (masked or {}).get((label, str(record.id)), frozenset()))
         previous[record.id] = record
         rows.append(
             {

@@ -33,7 +33,7 @@ def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> di
         "context": {
             "participant": participant,
             "scopes": scopes,
-            "statuses": services.casebook_status(participant),
+            "statuses": services.casebook_status(participant, request.user),
             "queries": participant.queries.exclude(status=QueryStatus.CLOSED),
         },
     }

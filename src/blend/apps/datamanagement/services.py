@@ -17,6 +17,7 @@ from blend.apps import discover
 from blend.apps.accounts.domain import Cap, Role
 from blend.apps.accounts.permissions import check, check_works_in
 from blend.apps.accounts.services import reauthenticate
+from blend.apps.allocation import blinding
 from blend.apps.audit.services import audited_save, participant_history, record_event
 from blend.apps.datamanagement import fields
 from blend.apps.datamanagement.models import (
@@ -199,15 +200,19 @@ def _locked_trials(participant: Participant) -> set[str]:
     )
 
 
-def casebook_status(participant: Participant) -> list[dict[str, Any]]:
+def casebook_status(participant: Participant, user: Any = None) -> list[dict[str, Any]]:
     """Each entered form with its status: entered unless verified or locked (``FormStatus``,
-    or an active lock of the cohort or of the form's trial)."""
+    or an active lock of the cohort or of the form's trial).
+
+    For a reader (``user``), without the forms that exist for one arm only of a trial
+    whose arms they may not see (``allocation.blinding.hidden_forms``)."""
     stored = {
         (s.form, s.visit): s.status for s in FormStatus.objects.filter(participant=participant)
     }
     locked = _locked_trials(participant)
     rows = []
-    for form, visit in entered_forms(participant):
+    forms = entered_forms(participant)
+    for form, visit in forms if user is None else blinding.visible_forms(user, forms):
         trial = form_trial(form)
         frozen = "" in locked or (trial and trial in locked)
         status = FormState.LOCKED if frozen else stored.get((form, visit), FormState.ENTERED)
@@ -227,7 +232,17 @@ def mark_entered(participant: Participant, form: str, *, visit: str = "", user: 
 
 @transaction.atomic
 def source_verify(participant: Participant, form: str, *, visit: str = "", user: Any) -> FormStatus:
+    """Mark an entered form source-verified. Only a form of the reader's casebook can be:
+    one that exists for one arm only of a trial whose arms ``user`` may not see is refused
+    as unknown, in the same words for both arms (``allocation.blinding``)."""
     check(user, Cap.SOURCE_VERIFY)
+    known = casebook_status(participant, user)
+    if not any(row["form"] == form and row["visit"] == visit for row in known):
+        listed = ", ".join(f"{r['form']} {r['visit']}".strip() for r in known)
+        raise DataManagementError(
+            f"form: expected one of this participant's entered forms ({listed}), "
+            f"got {f'{form} {visit}'.strip()!r}"
+        )
     status, _ = FormStatus.objects.select_for_update().get_or_create(
         participant=participant, form=form, visit=visit
     )

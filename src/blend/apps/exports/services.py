@@ -11,12 +11,13 @@ from django.db import transaction
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
+from blend.apps.allocation import blinding
 from blend.apps.audit.services import record_event
 from blend.apps.exports import formats
 from blend.apps.exports.analysis import build_analysis_dataset, write_analysis_dataset
 from blend.apps.exports.models import ExportLog
 from blend.apps.exports.tables import arms_only_of, export_tables
-from blend.apps.trials.lookup import known_trial_codes, trial_code_or_default
+from blend.apps.trials.lookup import trial_code_or_default
 
 FULL_FORMATS = ("csv", "xlsx", "sav", "dta", "dictionary", "odm")
 
@@ -71,9 +72,7 @@ def _authorize(user: User | None, via: str) -> None:
 
 def _arm_trials(user: User | None) -> frozenset[str] | None:
     """The trials whose arms ``user`` may export (None: every trial, for the operator)."""
-    if user is None:
-        return None
-    return frozenset(code for code in known_trial_codes() if user.can(Cap.ALLOCATION_VIEW, code))
+    return None if user is None else blinding.sees_arms_in(user)
 
 
 def export_analysis(
@@ -110,7 +109,9 @@ def export_full(
         )
     folder.mkdir(parents=True, exist_ok=True)
     # allocation.view is held per trial: the arms of a trial the user may not see stay out.
-    tables = arms_only_of(export_tables(), _arm_trials(user))
+    tables = arms_only_of(
+        export_tables(), _arm_trials(user), blinding.hidden_forms(user) if user else frozenset()
+    )
     rows: dict[str, int] = {}
     writers = {
         "csv": lambda: rows.update(formats.write_csv(folder, tables)),

@@ -18,7 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import TextField
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -61,12 +61,36 @@ class Table:
     columns: list[Column] = field(default_factory=list)
     #: For a table whose rows reveal arms: only the rows of these trials (None: all).
     trials: frozenset[str] | None = None
+    #: The trials whose arm-specific fields (``ARM_SPECIFIC_FIELDS``) are exported (None:
+    #: all); in a row of another trial those cells are empty.
+    field_trials: frozenset[str] | None = None
+    #: Rows about these casebook forms (a ``form`` field) are left out: they exist for one
+    #: arm only (``allocation.blinding.hidden_forms``).
+    hidden_forms: frozenset[str] = frozenset()
 
     def queryset(self) -> models.QuerySet[Any]:
         qs = self.model._default_manager.all()
         if self.trials is not None:
             qs = qs.filter(trial__in=sorted(self.trials)) if _has_trial(self.model) else qs.none()
+        if self.hidden_forms and _has_field(self.model, "form"):
+            qs = qs.exclude(form__in=sorted(self.hidden_forms))
         return qs
+
+    def _masked(self) -> dict[str, Any]:
+        """An arm-specific column, empty outside ``field_trials`` (and for no trial: kept)."""
+        names = set(getattr(self.model, "ARM_SPECIFIC_FIELDS", ()))
+        if self.field_trials is None or not names or not _has_trial(self.model):
+            return {}
+        seen = Q(trial__in=sorted(self.field_trials)) | Q(trial="")
+        return {
+            f"_arm_{c.name}": Case(
+                When(seen, then=F(c.lookup)),
+                default=Value(None),
+                output_field=_unbound(self.model, c.lookup),
+            )
+            for c in self.columns
+            if c.lookup in names
+        }
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows in primary-key order, as stored (converted by ``cell`` for text formats)."""
@@ -74,26 +98,54 @@ class Table:
         as_text = {
             f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"
         }
-        lookups = [f"_text_{c.name}" if c.kind == "json" else c.lookup for c in self.columns]
-        qs = self.queryset().annotate(**as_text).order_by("pk").values_list(*lookups)
+        masked = self._masked()
+        lookups = [
+            f"_text_{c.name}"
+            if c.kind == "json"
+            else (f"_arm_{c.name}" if f"_arm_{c.name}" in masked else c.lookup)
+            for c in self.columns
+        ]
+        qs = self.queryset().annotate(**as_text, **masked).order_by("pk").values_list(*lookups)
         yield from qs.iterator(chunk_size=5000)
 
 
+def _unbound(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A fresh copy of ``model``'s field ``name``, for an expression's output type."""
+    field = next(f for f in model._meta.concrete_fields if f.name == name)
+    _name, _path, args, kwargs = field.deconstruct()
+    return type(field)(*args, **kwargs)
+
+
 def _has_trial(model: type[models.Model]) -> bool:
-    return any(f.name == "trial" for f in model._meta.concrete_fields)
+    return _has_field(model, "trial")
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)
 
 
 def reveals_allocation(table: Table) -> bool:
     return bool(getattr(table.model, "REVEALS_ALLOCATION", False))
 
 
-def arms_only_of(tables: list[Table], trials: frozenset[str] | None) -> list[Table]:
+def arms_only_of(
+    tables: list[Table], trials: frozenset[str] | None, hidden_forms: frozenset[str] = frozenset()
+) -> list[Table]:
     """``tables`` with the arm-revealing ones (allocation, log, offer, treatment) cut to
     the rows of ``trials`` (None: every trial; the table itself stays, so the layout of
-    an export does not depend on who made it)."""
+    an export does not depend on who made it), the arm-specific fields of other trials'
+    rows left empty, and the rows about ``hidden_forms`` left out (``allocation.blinding``)."""
     if trials is None:
         return tables
-    return [replace(t, trials=trials) if reveals_allocation(t) else t for t in tables]
+    return [
+        replace(
+            t,
+            trials=trials if reveals_allocation(t) else None,
+            field_trials=trials,
+            hidden_forms=hidden_forms,
+        )
+        for t in tables
+    ]
 
 
 def _is_history(model: type[models.Model]) -> bool:

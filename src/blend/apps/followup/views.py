@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
+from blend.apps.allocation import blinding
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.followup import services
 from blend.apps.followup.domain import AssessmentStatus
@@ -74,7 +75,7 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
 def completeness(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per timepoint; per arm (of the trial worked in) only for those who may see its arms."""
     trial = current_trial(request)
-    by_arm = request.user.can(Cap.ALLOCATION_VIEW, trial=trial)
+    by_arm = blinding.sees_arm(request.user, trial)
     table = services.completeness(by_arm=by_arm, trial=trial)
     groups = ["intervention", "control", "cohort"] if by_arm else ["all"]
     rows = []

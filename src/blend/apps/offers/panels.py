@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.allocation import blinding
 from blend.apps.allocation.models import Allocation, Arm
 from blend.apps.offers.acceptance import offer_counts
 from blend.apps.offers.models import Offer
@@ -22,7 +23,7 @@ def participant_panel(
 ) -> dict[str, Any] | None:
     user = request.user
     trial = current_trial(request)
-    if not user.can(Cap.ALLOCATION_VIEW, trial=trial):
+    if not blinding.sees_arm(user, trial):
         return None
     if not Allocation.objects.filter(
         participant=participant, trial=trial, arm=Arm.INTERVENTION
@@ -46,7 +47,7 @@ def participant_panel(
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     user, trial = request.user, current_trial(request)
-    if not user.can(Cap.ALLOCATION_VIEW, trial=trial):
+    if not blinding.sees_arm(user, trial):
         return []
     cards = [_acceptance_card(user, trial)]
     if user.can(Cap.OFFER_WRITE, trial=trial):

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
+from blend.apps.allocation import blinding
 from blend.apps.allocation.queries import arm_of
 from blend.apps.allocation.services import overlap_refusals
 from blend.apps.offers.services import offer_state
@@ -25,7 +25,7 @@ def trial_rows(participant: Participant, user: User) -> list[dict[str, Any]]:
     today = timezone.localdate()
     rows = []
     for code, trial in trials_by_code().items():
-        may_see_arm = user.can(Cap.ALLOCATION_VIEW, trial=code)
+        may_see_arm = blinding.sees_arm(user, code)
         screening = latest_screening(participant, code)
         arm = arm_of(participant, code)
         refusals = [] if arm else overlap_refusals(participant, code, today)

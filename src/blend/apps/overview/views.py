@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
+from blend.apps.allocation import blinding
 from blend.apps.audit.services import participant_history
 from blend.apps.consent.queries import FILTER_STATES, consent_summary
 from blend.apps.consent.services import bulk_consent_states, consent_states
@@ -18,7 +19,6 @@ from blend.apps.overview.panels import collect_dashboard_cards, collect_panels
 from blend.apps.overview.trial_status import trial_rows
 from blend.apps.registry.forms import ParticipantFilterForm
 from blend.apps.registry.models import Participant
-from blend.apps.trials.lookup import known_trial_codes
 from blend.protocol import load_protocol
 
 PAGE_SIZE = 50
@@ -96,11 +96,10 @@ def participant_detail(request: AuthenticatedHttpRequest, study_id: str) -> Http
         "history": participant_history(
             participant,
             include_identifiers=show_identity,
-            # Per trial: the allocation, offer and treatment rows of the trials whose
-            # arms this user may see.
-            include_allocation={
-                code for code in known_trial_codes() if request.user.can(Cap.ALLOCATION_VIEW, code)
-            },
+            # Per trial: the allocation, offer and treatment rows, the arm-specific
+            # fields and forms, of the trials whose arms this user may see.
+            include_allocation=blinding.sees_arms_in(request.user),
+            hidden_forms=blinding.hidden_forms(request.user),
         )
         if request.user.can(Cap.AUDIT_VIEW)
         else None,

@@ -13,11 +13,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.allocation import blinding
 from blend.apps.api.core import Mapped, Pages, need, responses
 from blend.apps.api.errors import ERRORS, FORBID_EXTRA
 from blend.apps.api.permissions import writes
 from blend.apps.registry.api import participant_or_404
 from blend.apps.safety import services as safety
+from blend.apps.safety.domain import strongest_relatedness
 from blend.apps.safety.models import AdverseEvent
 
 router = Router(tags=["trial"])
@@ -36,8 +39,11 @@ class AdverseEventOut(Schema):
     resolved_on: date | None
     serious: bool
     seriousness: list[str]
-    related_sbrt: str
-    related_surgery: str
+    # Null for a reader without allocation.view in the event's trial: SBRT is given in
+    # one arm only, so they read related_treatment, the strongest of the two.
+    related_sbrt: str | None
+    related_surgery: str | None
+    related_treatment: str
     related: bool
     action_taken: str
     outcome: str
@@ -87,7 +93,9 @@ class AdverseEventIn(Schema):
     follow_up_of: int | None = None
 
 
-def ae_out(ae: AdverseEvent) -> dict[str, Any]:
+def ae_out(ae: AdverseEvent, user: Any = None) -> dict[str, Any]:
+    """One event for ``user``; without the arm (``allocation.blinding``), its
+    relatedness to trial treatment only. No user: every field (the server itself)."""
     hours = safety.report_hours()
     fields = [
         "id",
@@ -104,8 +112,11 @@ def ae_out(ae: AdverseEvent) -> dict[str, Any]:
         "aware_at",
         "reported_at",
     ]
+    sees_arm = user is None or blinding.shows_arm_specific_fields(user, ae)
     return {
         **{f: getattr(ae, f) for f in fields},
+        **({} if sees_arm else {f: None for f in blinding.arm_specific_fields(AdverseEvent)}),
+        "related_treatment": strongest_relatedness(ae.related_sbrt, ae.related_surgery),
         "study_id": ae.participant.study_id,
         "follow_up_of": ae.follow_up_of_id,
         "term_label": ae.term_label,
@@ -117,20 +128,23 @@ def ae_out(ae: AdverseEvent) -> dict[str, Any]:
 
 @router.get("/adverse-events", response=responses(list[AdverseEventOut]), summary="Adverse events")
 @paginate(Pages)
-def adverse_events(request: HttpRequest, study_id: str = "", serious: bool | None = None) -> Any:
+def adverse_events(
+    request: AuthenticatedHttpRequest, study_id: str = "", serious: bool | None = None
+) -> Any:
     need(request, Cap.PARTICIPANT_VIEW)
     qs = AdverseEvent.objects.select_related("participant").order_by("id")
     if study_id:
         qs = qs.filter(participant__study_id=study_id)
     if serious is not None:
         qs = qs.filter(serious=serious)
-    return Mapped(qs, ae_out)
+    return Mapped(qs, lambda ae: ae_out(ae, request.user))
 
 
 @router.get("/adverse-events/{ae_id}", response=responses(AdverseEventOut))
-def adverse_event(request: HttpRequest, ae_id: int) -> dict[str, Any]:
+def adverse_event(request: AuthenticatedHttpRequest, ae_id: int) -> dict[str, Any]:
     need(request, Cap.PARTICIPANT_VIEW)
-    return ae_out(get_object_or_404(AdverseEvent.objects.select_related("participant"), pk=ae_id))
+    ae = get_object_or_404(AdverseEvent.objects.select_related("participant"), pk=ae_id)
+    return ae_out(ae, request.user)
 
 
 @router.post(
@@ -147,4 +161,4 @@ def report_adverse_event(request: HttpRequest, study_id: str, data: AdverseEvent
     initial = get_object_or_404(AdverseEvent, pk=initial_id, participant=p) if initial_id else None
     fields["aware_at"] = fields["aware_at"] or timezone.now()
     ae = safety.report_adverse_event(p, fields, user=request.user, follow_up_of=initial)
-    return Status(201, ae_out(ae))
+    return Status(201, ae_out(ae, request.user))

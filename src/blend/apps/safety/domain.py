@@ -63,3 +63,21 @@ def term(code: str) -> Term:
 
 def term_choices() -> list[tuple[str, str]]:
     return [(t.code, t.label) for t in TERMS]
+
+
+#: Relatedness from weakest to strongest (the values of ``safety.models.Relatedness``).
+RELATEDNESS_ORDER = ("not_related", "unlikely", "possible", "probable", "definite")
+
+
+def strongest_relatedness(*values: str) -> str:
+    """The strongest of an event's relatedness values: its relatedness to trial
+    treatment, as shown to a reader who may not see the arm (SBRT is given in one arm
+    only, so the split by treatment would tell it).
+
+    >>> strongest_relatedness("not_related", "possible")
+    'possible'
+    >>> strongest_relatedness("probable", "unlikely")
+    'probable'
+    """
+    known = [v for v in values if v in RELATEDNESS_ORDER]
+    return max(known, key=RELATEDNESS_ORDER.index) if known else ""

@@ -92,6 +92,12 @@ class AdverseEvent(models.Model):
     )
     history = HistoricalRecords()
 
+    #: SBRT is given in the intervention arm only (BLEND's same-day SBRT, VERTICAL's
+    #: 18 Gy), so the relatedness to SBRT, and beside it to surgery, reads differently by
+    #: arm: a reader without ``allocation.view`` in the event's trial sees the
+    #: relatedness to trial treatment instead (``allocation.blinding``).
+    ARM_SPECIFIC_FIELDS = ("related_sbrt", "related_surgery")
+
     class Meta:
         ordering = ["-onset_date", "-id"]
         constraints = [

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +12,14 @@ from django.views.decorators.http import require_POST
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
+from blend.apps.allocation import blinding
 from blend.apps.datamanagement.locks import Locked
 from blend.apps.registry.models import Participant
 from blend.apps.safety import domain as ctcae
 from blend.apps.safety import services
+from blend.apps.safety.domain import strongest_relatedness
 from blend.apps.safety.forms import AdverseEventForm, DeathReviewForm, MarkReportedForm
-from blend.apps.safety.models import AdverseEvent
+from blend.apps.safety.models import AdverseEvent, Relatedness
 
 
 @require(Cap.PARTICIPANT_VIEW)
@@ -171,9 +174,25 @@ def report(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
     return _form_page(request, form, participant, _("Report an adverse event"))
 
 
+def _refuse_blinded(request: AuthenticatedHttpRequest, ae: AdverseEvent) -> None:
+    """A correction or follow-up opens the report with its relatedness to SBRT, which
+    reads differently by arm: it needs ``allocation.view`` in the event's trial (a new
+    report starts empty, the same for both arms, and needs only ``ae.write``)."""
+    if not blinding.shows_arm_specific_fields(request.user, ae):
+        raise PermissionDenied(
+            _(
+                "This report's relatedness to SBRT would reveal the arm in %(trial)s, and you "
+                "may not see arms there: ask a colleague with access to the arms to correct "
+                "it or add the follow-up report."
+            )
+            % {"trial": ae.trial}
+        )
+
+
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 def follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initial = get_object_or_404(AdverseEvent, pk=pk).initial
+    _refuse_blinded(request, initial)
     form = AdverseEventForm(
         request.POST or None,
         participant=initial.participant,
@@ -189,6 +208,7 @@ def follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 def edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ae = get_object_or_404(AdverseEvent, pk=pk)
+    _refuse_blinded(request, ae)
     form = AdverseEventForm(
         request.POST or None,
         instance=AdverseEvent.objects.get(pk=pk),
@@ -218,11 +238,16 @@ def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         AdverseEvent.objects.select_related("participant", "follow_up_of"), pk=pk
     )
     hours = services.report_hours()
+    sees_arm = blinding.shows_arm_specific_fields(request.user, ae)
+    related = strongest_relatedness(ae.related_sbrt, ae.related_surgery)
     return render(
         request,
         "safety/detail.html",
         {
             "ae": ae,
+            # Without the arm: one relatedness, to trial treatment (allocation.blinding).
+            "sees_arm": sees_arm,
+            "related_treatment": Relatedness(related).label if related and not sees_arm else "–",
             "initial": ae.initial,
             "follow_ups": ae.initial.follow_ups.all(),
             "due": ae.report_due_at(hours),

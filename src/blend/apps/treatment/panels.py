@@ -7,6 +7,7 @@ from typing import Any
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
+from blend.apps.allocation import blinding
 from blend.apps.treatment.models import TreatmentRecord
 from blend.apps.treatment.services import (
     is_configured,
@@ -21,7 +22,7 @@ from blend.apps.trials.lookup import get_trial
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
     trial = current_trial(request)
     record = treatment_of(participant, trial)
-    may_see = request.user.can(Cap.ALLOCATION_VIEW, trial=trial)
+    may_see = blinding.sees_arm(request.user, trial)
     return {
         "template": "treatment/_panel.html",
         "context": {
