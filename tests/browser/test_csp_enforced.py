@@ -125,6 +125,9 @@ def test_the_pages_run_under_the_policy_and_their_scripts_still_work(
     phone.evaluate("window.__same_document = true")
     phone.locator("button[data-clears=q1]").click()  # questionnaires/patient.js, in place
     phone.wait_for_function("() => !document.querySelector('input[name=q1]:checked')")
+    # Clearing autosaves too: let that request finish before the test's database goes away
+    # (an answer still in flight at teardown would hit a flushed database).
+    phone.wait_for_load_state("networkidle")
     assert phone.evaluate("window.__same_document") is True  # not the no-script form post
     seen["questionnaire after answering"] = phone.evaluate("window.__csp")
     context.close()
