@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from blend.apps.followup.engagement import lost_to_follow_up, windows
+from blend.apps.followup.engagement import lost_to_follow_up, rates_by_quarter, rates_by_site
 from blend.apps.followup.models import Assessment
-from blend.apps.followup.services import record_vital_status
-from blend.stats.engagement import by_timepoint_and_site
+from blend.apps.followup.services import record_vital_status, statuses
+from blend.stats.engagement import Window, by_quarter, by_timepoint_and_site
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +37,24 @@ def cohort(make_participant, treat, personas):
     return keen, silent, died
 
 
+def _windows() -> list[Window]:
+    """Every assessment with its status from the follow-up's own rule, in Python."""
+    assessments = list(Assessment.objects.select_related("participant__site"))
+    status_of = statuses(assessments)
+    return [
+        Window(a.timepoint, a.participant.site.code, a.closes_on, str(status_of[a.pk]))
+        for a in assessments
+    ]
+
+
+def test_the_databases_counts_equal_the_follow_up_rule_applied_in_python(cohort) -> None:
+    assert rates_by_site() == by_timepoint_and_site(_windows())
+    assert rates_by_quarter() == by_quarter(_windows())
+
+
 def test_return_rates_equal_a_count_of_the_assessments(cohort) -> None:
     keen, silent, died = cohort
-    rates = by_timepoint_and_site(windows())
+    rates = rates_by_site()
     site = keen.site.code
     # w4: keen returned, silent missed; the one who died had the window closed before dying
     # (day 28 of 400), so it counts as missed too.
@@ -48,7 +63,9 @@ def test_return_rates_equal_a_count_of_the_assessments(cohort) -> None:
 
 def test_lost_to_follow_up_lists_the_silent_not_the_dead(cohort) -> None:
     keen, silent, died = cohort
-    lost = {m.study_id: m for m in lost_to_follow_up()}
+    count, rows = lost_to_follow_up()
+    lost = {m.study_id: m for m in rows}
+    assert count == len(rows) == 2
     assert silent.study_id in lost and died.study_id not in lost
     assert lost[silent.study_id].last_contact == silent.registered_on
     assert lost[silent.study_id].missed_since >= 3
@@ -67,3 +84,20 @@ def test_the_page_and_figure_for_every_role(cohort, client_for) -> None:
         assert silent.study_id in page.content.decode()
     figure = client_for("admin_ada").get(reverse("followup:engagement-figure"))
     assert figure["Content-Type"] == "image/png" and figure.content.startswith(b"\x89PNG")
+
+
+def test_the_dashboards_open_window_counts_equal_the_full_completeness_count(
+    make_participant, treat
+) -> None:
+    from blend.apps.followup.services import completeness, open_window_counts
+
+    for days_ago in (0, 3, 10, 26, 30, 80, 90):
+        treat(make_participant(), days_ago=days_ago)
+    totals: dict[str, int] = {}
+    for groups in completeness().values():
+        for counts in groups.values():
+            for status, n in counts.items():
+                totals[status] = totals.get(status, 0) + n
+    found = open_window_counts()
+    assert found["due"] == totals.get("due", 0) and found["overdue"] == totals.get("overdue", 0)
+    assert found["due"] + found["overdue"] > 0

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
@@ -54,42 +54,40 @@ class Waiting:
         return (timezone.localdate() - self.since).days
 
 
-def _latest(item: str) -> Any:
-    return ConsentRecord.objects.filter(participant=OuterRef("pk"), item=item).order_by(
-        "-effective_on", "-id"
+def current_records() -> QuerySet[ConsentRecord]:
+    """Each member's latest record per item: no later record of the same item exists
+    (later by date, then by order of recording). An indexed NOT EXISTS per record."""
+    later = ConsentRecord.objects.filter(
+        participant=OuterRef("participant"), item=OuterRef("item")
+    ).filter(
+        Q(effective_on__gt=OuterRef("effective_on"))
+        | Q(effective_on=OuterRef("effective_on"), id__gt=OuterRef("id"))
     )
+    return ConsentRecord.objects.filter(~Exists(later))
 
 
-def _annotated(items: tuple[str, ...], *fields: str) -> Any:
-    """Participants with the latest record's ``fields`` of each item (``<field>_<item>``)."""
-    annotations = {
-        f"{name}_{item}": Subquery(_latest(item).values(name)[:1])
-        for item in items
-        for name in fields
-    }
-    return Participant.objects.annotate(**annotations).order_by("study_id")
+def _grouped(rows: Any) -> list[Waiting]:
+    """(study ID, item, date) rows as one Waiting per member, the longest waiting first."""
+    by_member: dict[str, tuple[list[str], date]] = {}
+    for study_id, item, on in rows:
+        items, since = by_member.get(study_id, ([], on))
+        items.append(item)
+        by_member[study_id] = (items, min(since, on))
+    waiting = [
+        Waiting(sid, tuple(sorted(items)), since) for sid, (items, since) in by_member.items()
+    ]
+    return sorted(waiting, key=lambda w: (w.since, w.study_id))
 
 
 def postponed_worklist() -> list[Waiting]:
     """Members whose current answer to a randomization-consent item is "postponed"."""
     items = tuple(load_protocol().randomization_consent_items)
-    rows = _annotated(items, "answer", "effective_on").filter(
-        _any(items, lambda item: Q(**{f"answer_{item}": Answer.POSTPONED}))
+    rows = (
+        current_records()
+        .filter(item__in=items, answer=Answer.POSTPONED)
+        .values_list("participant__study_id", "item", "effective_on")
     )
-    return [_waiting(row, items, Answer.POSTPONED) for row in rows]
-
-
-def _any(items: tuple[str, ...], condition: Any) -> Q:
-    query = Q()
-    for item in items:
-        query |= condition(item)
-    return query
-
-
-def _waiting(row: Any, items: tuple[str, ...], answer: str) -> Waiting:
-    mine = tuple(item for item in items if getattr(row, f"answer_{item}") == answer)
-    since = min(getattr(row, f"effective_on_{item}") for item in mine)
-    return Waiting(row.study_id, mine, since)
+    return _grouped(rows)
 
 
 # --------------------------------------------------------------- consent-form versions
@@ -148,27 +146,13 @@ def reconsent_worklist() -> tuple[ConsentFormVersion | None, list[Waiting]]:
     version = current_version()
     if version is None or not version.reask_items:
         return version, []
-    items = tuple(version.reask_items)
-    rows = _annotated(items, "answer", "effective_on", "form_version__valid_from").filter(
-        _any(
-            items,
-            lambda item: (
-                Q(**{f"form_version__valid_from_{item}__lt": version.valid_from})
-                & ~Q(**{f"answer_{item}": Answer.WITHDRAWN})
-            ),
-        )
+    rows = (
+        current_records()
+        .filter(item__in=version.reask_items, form_version__valid_from__lt=version.valid_from)
+        .exclude(answer=Answer.WITHDRAWN)
+        .values_list("participant__study_id", "item", "effective_on")
     )
-    waiting = []
-    for row in rows:
-        mine = tuple(
-            item
-            for item in items
-            if getattr(row, f"answer_{item}") not in (None, Answer.WITHDRAWN)
-            and getattr(row, f"form_version__valid_from_{item}") < version.valid_from
-        )
-        since = min(getattr(row, f"effective_on_{item}") for item in mine)
-        waiting.append(Waiting(row.study_id, mine, since))
-    return version, waiting
+    return version, _grouped(rows)
 
 
 # --------------------------------------------------------------------- consent refresh
@@ -188,15 +172,14 @@ def refresh_worklist(on: date | None = None) -> list[Waiting]:
         return []
     cutoff = (on or timezone.localdate()) - timedelta(days=days)
     cohort_item = load_protocol().consent_codes[0]
+    left = current_records().filter(item=cohort_item, answer=Answer.WITHDRAWN)
     rows = (
-        Participant.objects.annotate(
-            last_decision=Max("consents__effective_on"),
-            cohort_answer=Subquery(_latest(cohort_item).values("answer")[:1]),
-        )
-        .filter(last_decision__lte=cutoff)
-        .exclude(cohort_answer=Answer.WITHDRAWN)
-        .order_by("last_decision", "study_id")
-        .values_list("study_id", "last_decision")
+        ConsentRecord.objects.values("participant__study_id")
+        .annotate(last=Max("effective_on"))
+        .filter(last__lte=cutoff)
+        .exclude(participant__in=left.values("participant"))
+        .order_by("last", "participant__study_id")
+        .values_list("participant__study_id", "last")
     )
     return [Waiting(study_id, (), last) for study_id, last in rows]
 

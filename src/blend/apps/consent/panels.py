@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.consent.over_time import postponed_worklist, reconsent_worklist, refresh_worklist
 
+# The count is a reminder, not a register: it may be five minutes old, so the dashboard
+# does not run the three worklists on every visit (the worklist page itself is always live).
+CARD_SECONDS = 300
+CARD_KEY = "blend.consent.dashboard-count"
+
+
+def _waiting() -> int:
+    return len(postponed_worklist()) + len(reconsent_worklist()[1]) + len(refresh_worklist())
+
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     if not request.user.can(Cap.CONSENT_WRITE):
         return []
-    n = len(postponed_worklist()) + len(reconsent_worklist()[1]) + len(refresh_worklist())
+    n = cache.get_or_set(CARD_KEY, _waiting, CARD_SECONDS)
     return [
         {
             "label": "consent to re-ask or refresh",

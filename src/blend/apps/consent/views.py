@@ -24,7 +24,8 @@ from blend.apps.consent.over_time import (
 )
 from blend.apps.consent.services import ConsentError, record_consent_form, withdraw_consent
 from blend.apps.registry.models import Participant
-from blend.protocol import load_protocol
+
+SHOWN = 100  # rows per worklist on the page; the count covers everyone
 
 
 @require(Cap.CONSENT_WRITE)
@@ -81,19 +82,22 @@ def withdraw(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 
 @require(Cap.PARTICIPANT_VIEW, Cap.CONSENT_WRITE)
 def over_time(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The three consent worklists: postponed, re-consent under a new version, refresh due."""
+    """The three consent worklists: postponed, re-consent under a new version, refresh due.
+    Each shows how many are waiting and lists the ``SHOWN`` waiting longest."""
     version, reconsent = reconsent_worklist()
-    labels = {item.code: item.label_en for item in load_protocol().consent_items}
+    postponed, refresh = postponed_worklist(), refresh_worklist()
     return render(
         request,
         "consent/over_time.html",
         {
-            "postponed": postponed_worklist(),
+            "lists": {
+                "postponed": {"count": len(postponed), "rows": postponed[:SHOWN]},
+                "reconsent": {"count": len(reconsent), "rows": reconsent[:SHOWN]},
+                "refresh": {"count": len(refresh), "rows": refresh[:SHOWN]},
+            },
+            "shown": SHOWN,
             "version": version,
-            "reconsent": reconsent,
-            "refresh": refresh_worklist(),
             "refresh_days": refresh_days(),
-            "labels": labels,
         },
     )
 

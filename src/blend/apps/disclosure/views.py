@@ -3,11 +3,12 @@ in the trial; releasing and reviewing also need the PI's signature (``sign_off``
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -24,8 +25,16 @@ from blend.apps.disclosure.forms import (
     ReviewForm,
     TemplateForm,
 )
-from blend.apps.disclosure.models import ArmGroup, Disclosure, DisclosureTemplate, ResultsRelease
+from blend.apps.disclosure.models import (
+    ArmGroup,
+    Disclosure,
+    DisclosureState,
+    DisclosureTemplate,
+    ResultsRelease,
+)
 from blend.apps.trials.lookup import UnknownTrial, get_trial, trials_by_code
+
+MEMBERS_PER_PAGE = 100
 
 
 def _trial(request: AuthenticatedHttpRequest, code: str) -> Any:
@@ -56,11 +65,14 @@ def release_detail(request: AuthenticatedHttpRequest, trial: str) -> HttpRespons
     if release is None:
         context["form"] = ReleaseForm() if request.user.can(Cap.SIGN_OFF) else None
         return render(request, "disclosure/release.html", context)
-    members = list(release.members.select_related("participant").order_by("participant__study_id"))
+    members = release.members.select_related("participant").order_by("participant__study_id")
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    counted = members.order_by().values_list("arm_group", "state").annotate(n=Count("id"))
+    states = dict(DisclosureState.choices)
     templates = {t.arm_group: t for t in release.templates.all()}
     context.update(
-        members=members,
-        counts=sorted(Counter((m.arm_group, m.get_state_display()) for m in members).items()),
+        members=page,
+        counts=sorted(((group, states[state]), n) for group, state, n in counted),
         groups=[
             {
                 "code": group,
@@ -68,7 +80,7 @@ def release_detail(request: AuthenticatedHttpRequest, trial: str) -> HttpRespons
                 "template": templates.get(group),
                 "form": TemplateForm(instance=templates.get(group), prefix=group),
             }
-            for group in sorted({m.arm_group for m in members})
+            for group in sorted({group for group, _state, _n in counted})
         ],
         can_sign=request.user.can(Cap.SIGN_OFF),
         review_form=ReviewForm(),

@@ -1,9 +1,12 @@
 """The cohort's attrition and engagement monitor (issue 16 item 5): questionnaire return
 per timepoint and site and over time, and the members lost to follow-up.
 
-Cohort-wide and arm-free: everyone with ``participant.view`` sees it. A fixed number of
-queries at any cohort size (the assessments, their participants' sites, deaths and
-questionnaire consent, and last contacts).
+Cohort-wide and arm-free: everyone with ``participant.view`` sees it. The counting is
+done by the database, in a fixed number of queries whatever the cohort's size.
+
+A closed window (it closed before today) is *completed* when the questionnaire came
+back, *stopped* when the member died before it closed, and *missed* otherwise: the same
+rule as ``domain.assessment_status`` (consent only matters for windows still open).
 """
 
 from __future__ import annotations
@@ -11,36 +14,64 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Max
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncQuarter
 from django.utils import timezone
 
-from blend.apps.followup.domain import AssessmentStatus
-from blend.apps.followup.models import Assessment, VitalStatus
-from blend.apps.followup.services import statuses
-from blend.stats.engagement import Window
+from blend.apps.followup.models import Assessment
+from blend.apps.registry.models import Participant
+from blend.stats.engagement import Rate, quarter
 
 LOST_AFTER_DAYS = 182  # no contact for half a year, with a questionnaire missed since
+LOST_SHOWN = 200  # rows the page lists (the count covers all)
 
 
-def windows(today: date | None = None) -> list[Window]:
-    today = today or timezone.localdate()
-    assessments = list(
-        Assessment.objects.select_related("participant__site").only(
-            "id",
-            "participant_id",
-            "participant__site__code",
-            "timepoint",
-            "opens_on",
-            "target_on",
-            "closes_on",
-            "completed_at",
-        )
+def _closed(today: date) -> QuerySet[Assessment]:
+    """Closed windows that were expected: returned, or missed while alive."""
+    stopped = Q(completed_at__isnull=True) & Q(
+        participant__vital_status__died_on__lte=F("closes_on")
     )
-    status_of = statuses(assessments, today)
-    return [
-        Window(a.timepoint, a.participant.site.code, a.closes_on, str(status_of[a.pk]))
-        for a in assessments
-    ]
+    return Assessment.objects.filter(closes_on__lt=today).exclude(stopped)
+
+
+COUNTS = {"closed": Count("id"), "completed": Count("id", filter=Q(completed_at__isnull=False))}
+
+
+def rates_by_site(today: date | None = None) -> dict[tuple[str, str], Rate]:
+    """Return rate per (timepoint, site code): one grouped query."""
+    rows = (
+        _closed(today or timezone.localdate())
+        .annotate(key=F("participant__site__code"))
+        .values("timepoint", "key")
+        .order_by()
+        .annotate(**COUNTS)
+    )
+    return {(r["timepoint"], r["key"]): Rate(r["completed"], r["closed"]) for r in rows}
+
+
+def rates_by_quarter(today: date | None = None) -> dict[tuple[str, str], Rate]:
+    """Return rate per (timepoint, quarter in which the window closed): one grouped query."""
+    rows = (
+        _closed(today or timezone.localdate())
+        .annotate(q=TruncQuarter("closes_on"))
+        .values("timepoint", "q")
+        .order_by()
+        .annotate(**COUNTS)
+    )
+    found: dict[tuple[str, str], Rate] = {}
+    for row in rows:
+        key = (row["timepoint"], quarter(row["q"]))
+        found[key] = Rate(row["completed"], row["closed"])
+    return found
 
 
 @dataclass(frozen=True)
@@ -51,57 +82,48 @@ class Lost:
     missed_since: int
 
 
-def lost_to_follow_up(today: date | None = None, days: int = LOST_AFTER_DAYS) -> list[Lost]:
-    """Alive members last heard from more than ``days`` ago (their latest returned
-    questionnaire or recorded contact) who have missed a questionnaire since."""
+def _heard_from() -> Greatest:
+    """The last day the member was heard from: a recorded contact, a returned
+    questionnaire, or else their cohort entry (Coalesce: SQLite's MAX() is NULL if any is)."""
+    entry = F("registered_on")
+    contact = Coalesce(F("vital_status__last_contact_on"), entry, output_field=DateField())
+    latest = (
+        Assessment.objects.filter(participant=OuterRef("pk"), completed_on__isnull=False)
+        .order_by("-completed_on")
+        .values("completed_on")[:1]
+    )
+    returned = Coalesce(Subquery(latest), entry, output_field=DateField())
+    return Greatest(contact, returned, entry, output_field=DateField())
+
+
+def lost_to_follow_up(
+    today: date | None = None, days: int = LOST_AFTER_DAYS
+) -> tuple[int, list[Lost]]:
+    """Alive members last heard from more than ``days`` ago who missed a questionnaire
+    since: how many, and the ``LOST_SHOWN`` heard from longest ago. Two queries."""
     today = today or timezone.localdate()
-    cutoff = today - timedelta(days=days)
-    assessments = list(
-        Assessment.objects.select_related("participant__site").only(
-            "id",
-            "participant_id",
-            "participant__study_id",
-            "participant__registered_on",
-            "participant__site__code",
-            "timepoint",
-            "opens_on",
-            "target_on",
-            "closes_on",
-            "completed_at",
-            "completed_on",
-        )
+    heard = (
+        Participant.objects.filter(vital_status__died_on__isnull=True)
+        .annotate(heard=_heard_from())
+        .filter(heard__lte=today - timedelta(days=days))
     )
-    status_of = statuses(assessments, today)
-    contacts = dict(
-        VitalStatus.objects.filter(died_on__isnull=True).values_list(
-            "participant_id", "last_contact_on"
-        )
+    missed_after = Assessment.objects.filter(
+        participant=OuterRef("pk"),
+        completed_at__isnull=True,
+        closes_on__lt=today,
+        closes_on__gt=OuterRef("heard"),
     )
-    dead = set(
-        VitalStatus.objects.filter(died_on__isnull=False).values_list("participant_id", flat=True)
+    lost = heard.filter(Exists(missed_after))
+    count = lost.count()
+    missed_count = Subquery(
+        missed_after.order_by().values("participant").annotate(n=Count("id")).values("n")[:1]
     )
-    returned = dict(
-        Assessment.objects.filter(completed_on__isnull=False)
-        .values("participant_id")
-        .annotate(last=Max("completed_on"))
-        .values_list("participant_id", "last")
+    rows = (
+        lost.annotate(missed=missed_count, site_code=F("site__code"))
+        .order_by("heard", "study_id")
+        .values_list("study_id", "site_code", "heard", "missed")[:LOST_SHOWN]
     )
-    by_member: dict[int, list[Assessment]] = {}
-    for a in assessments:
-        by_member.setdefault(a.participant_id, []).append(a)
-    lost = []
-    for pid, mine in by_member.items():
-        if pid in dead:
-            continue
-        member = mine[0].participant
-        # Heard from last: a recorded contact or a returned questionnaire; else cohort entry.
-        known = [d for d in (contacts.get(pid), returned.get(pid)) if d is not None]
-        last = max(known) if known else member.registered_on
-        if last > cutoff:
-            continue
-        missed = sum(
-            1 for a in mine if status_of[a.pk] == AssessmentStatus.MISSED and a.closes_on > last
-        )
-        if missed:
-            lost.append(Lost(member.study_id, member.site.code, last, missed))
-    return sorted(lost, key=lambda x: (x.last_contact, x.study_id))
+    return count, [Lost(*row) for row in rows]
+
+
+__all__ = ["LOST_AFTER_DAYS", "Lost", "lost_to_follow_up", "rates_by_quarter", "rates_by_site"]

@@ -71,11 +71,7 @@ def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
     """Questionnaires that need attention now (due or overdue), across the cohort."""
     if not request.user.can(Cap.PARTICIPANT_VIEW):
         return []
-    totals: dict[str, int] = {}
-    for groups in services.completeness().values():
-        for counts in groups.values():
-            for status, n in counts.items():
-                totals[status] = totals.get(status, 0) + n
+    totals = services.open_window_counts()
     overdue = totals.get(AssessmentStatus.OVERDUE, 0)
     url = reverse("followup:calendar")
     return [

@@ -283,6 +283,19 @@ def statuses(
     }
 
 
+def open_window_counts(today: date | None = None) -> Counter[str]:
+    """Statuses of the windows open today and not yet completed (due, overdue, or stopped
+    for a death or withdrawn consent). Only open windows are read, a small share of the
+    cohort's assessments, so the dashboard does not grow with the cohort's history."""
+    today = today or timezone.localdate()
+    open_now = list(
+        Assessment.objects.filter(
+            opens_on__lte=today, closes_on__gte=today, completed_at__isnull=True
+        ).only("id", "participant_id", "opens_on", "target_on", "closes_on", "completed_at")
+    )
+    return Counter(str(status) for status in statuses(open_now, today).values())
+
+
 def completeness(
     today: date | None = None, *, by_arm: bool = False, trial: str | None = None
 ) -> dict[str, Any]:

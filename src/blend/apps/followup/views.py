@@ -17,14 +17,18 @@ from blend.apps.allocation import blinding
 from blend.apps.audit.services import ReasonRequired
 from blend.apps.followup import services
 from blend.apps.followup.domain import AssessmentStatus
-from blend.apps.followup.engagement import LOST_AFTER_DAYS, lost_to_follow_up
-from blend.apps.followup.engagement import windows as engagement_windows
+from blend.apps.followup.engagement import (
+    LOST_AFTER_DAYS,
+    lost_to_follow_up,
+    rates_by_quarter,
+    rates_by_site,
+)
 from blend.apps.followup.forms import CLINICAL_FORMS, VitalStatusForm
 from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
 from blend.protocol.schedule import load_schedule
-from blend.stats.engagement import by_quarter, by_timepoint_and_site, engagement_png
+from blend.stats.engagement import engagement_png
 
 PAGE_SIZE = 50
 STATUS_ORDER = [s.value for s in AssessmentStatus]
@@ -181,23 +185,29 @@ def vital_status(request: AuthenticatedHttpRequest, study_id: str) -> HttpRespon
 @require(Cap.PARTICIPANT_VIEW)
 def engagement(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Questionnaire return per timepoint and site, and members lost to follow-up."""
-    windows = engagement_windows()
-    by_site = by_timepoint_and_site(windows)
+    by_site = rates_by_site()
     sites = sorted({site for _, site in by_site})
     codes = [code for code in load_schedule().codes if any((code, s) in by_site for s in sites)]
     rows = [
         {"code": code, "cells": [by_site.get((code, site)) for site in sites]} for code in codes
     ]
+    lost_count, lost = lost_to_follow_up()
     return render(
         request,
         "followup/engagement.html",
-        {"sites": sites, "rows": rows, "lost": lost_to_follow_up(), "lost_days": LOST_AFTER_DAYS},
+        {
+            "sites": sites,
+            "rows": rows,
+            "lost_count": lost_count,
+            "lost": lost,
+            "lost_days": LOST_AFTER_DAYS,
+        },
     )
 
 
 @require(Cap.PARTICIPANT_VIEW)
 def engagement_figure(request: AuthenticatedHttpRequest) -> HttpResponse:
-    rates = by_quarter(engagement_windows())
+    rates = rates_by_quarter()
     png = engagement_png(rates, list(load_schedule().codes), "Questionnaire return per quarter")
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "no-store"

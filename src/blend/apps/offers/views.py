@@ -5,10 +5,12 @@ worklist ``offer.write`` too. The acceptance monitor is for everyone who may see
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -170,12 +172,21 @@ def acceptance_figure(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     trial = current_trial(request)
     summary = acceptance_summary(trial, user=request.user)
-    png = acceptance_png(
-        summary, trial=trial, assumed_acceptance=_assumed_acceptance(get_trial(trial))
+    assumed = _assumed_acceptance(get_trial(trial))
+    # Drawing takes a few hundred milliseconds; the same numbers give the same figure, so
+    # it is kept under a digest of exactly what is drawn.
+    digest = hashlib.sha256(repr((trial, assumed, summary)).encode()).hexdigest()[:32]
+    png = cache.get_or_set(
+        f"blend.offers.acceptance-figure:{digest}",
+        lambda: acceptance_png(summary, trial=trial, assumed_acceptance=assumed),
+        FIGURE_SECONDS,
     )
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "no-store"  # it shows arm-level data; never from a cache
     return response
+
+
+FIGURE_SECONDS = 3600
 
 
 def _assumed_acceptance(config: Any) -> float | None:
