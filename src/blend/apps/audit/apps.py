@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -8,8 +9,10 @@ class AuditConfig(AppConfig):
     url_prefix = "audit/"
 
     def ready(self) -> None:
-        # Infrastructure, not a business rule: (re)install the append-only triggers
-        # once the schema exists, for every audited table of every app.
-        from blend.apps.audit.append_only import install_triggers
+        # Infrastructure, not a business rule: (re)install the append-only and chain
+        # triggers once the schema exists, for every audited table of every app, and give
+        # each SQLite connection the functions those triggers call.
+        from blend.apps.audit.append_only import install_triggers, register_sqlite_functions
 
         post_migrate.connect(install_triggers, dispatch_uid="blend-audit-triggers")
+        connection_created.connect(register_sqlite_functions, dispatch_uid="blend-audit-sqlite")
