@@ -165,3 +165,19 @@ def test_on_sqlite_the_command_says_there_are_no_roles() -> None:
         pytest.skip("the SQLite answer")
     with pytest.raises(CommandError, match="database: expected PostgreSQL"):
         call_command("db_grant_app_role", "blend_app")
+
+
+def test_the_deploy_check_refuses_the_owner_and_passes_the_app_role(app_role) -> None:
+    from django.core.checks import run_checks
+
+    def audit_errors() -> list[str]:
+        found = run_checks(include_deployment_checks=True, databases=["default"])
+        return [e.id for e in found if e.id and e.id.startswith("audit.")]
+
+    assert audit_errors() == ["audit.E001"]  # the tests connect as a superuser, the owner
+    with acting_as(app_role):
+        assert audit_errors() == []
+    with connection.cursor() as cursor:  # one grant too many is named
+        cursor.execute(f'GRANT TRUNCATE ON audit_auditevent TO "{app_role}"')
+    with acting_as(app_role):
+        assert audit_errors() == ["audit.E002"]

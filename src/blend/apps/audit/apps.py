@@ -12,6 +12,7 @@ class AuditConfig(AppConfig):
         # Infrastructure, not a business rule: (re)install the append-only and chain
         # triggers once the schema exists, for every audited table of every app, and give
         # each SQLite connection the functions those triggers call.
+        from blend.apps.audit import checks  # noqa: F401  (registers the deploy check)
         from blend.apps.audit.append_only import install_triggers, register_sqlite_functions
 
         post_migrate.connect(install_triggers, dispatch_uid="blend-audit-triggers")
