@@ -15,5 +15,7 @@ class AuditConfig(AppConfig):
         from blend.apps.audit import checks  # noqa: F401  (registers the deploy check)
         from blend.apps.audit.append_only import install_triggers, register_sqlite_functions
 
-        post_migrate.connect(install_triggers, dispatch_uid="blend-audit-triggers")
+        # Once per migrate (or flush): migrate sends post_migrate for every app after all
+        # migrations have run, so every table exists when the audit app's signal arrives.
+        post_migrate.connect(install_triggers, sender=self, dispatch_uid="blend-audit-triggers")
         connection_created.connect(register_sqlite_functions, dispatch_uid="blend-audit-sqlite")
