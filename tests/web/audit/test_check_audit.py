@@ -133,3 +133,16 @@ def test_a_live_row_written_without_any_history_is_missing(trail) -> None:
     problems = check_audit().problems
     assert len(problems) == 1 and problems[0].startswith("consent_consentformversion row ")
     assert problems[0].endswith("has no history row (written without history)")
+
+
+def test_rows_from_before_the_chain_are_chained_by_the_migrate_that_installs_it(trail) -> None:
+    """An upgraded database: its history rows predate the chain (here: its links are gone)."""
+    behind_the_triggers(
+        "audit_auditchainlink",
+        "DELETE FROM audit_auditchainlink WHERE table_name = 'registry_historicalparticipant'",
+    )
+    assert any("is not in the chain" in p for p in check_audit().problems)
+    call_command("migrate", verbosity=0)
+    settle()
+    assert check_audit().ok
+    assert AuditChainLink.objects.filter(table_name="registry_historicalparticipant").count() == 3
