@@ -102,7 +102,7 @@ def check_live_rows(history: HistoryModel, using: str = "default") -> TableCheck
         last[row[0]] = row[1:]
     live_keys = set()
     for row in (
-        source._default_manager.using(using)
+        source._base_manager.using(using)  # every row, whatever a default manager hides
         .order_by(pk)
         .values_list(*names)
         .iterator(chunk_size=CHUNK)
