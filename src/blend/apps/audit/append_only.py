@@ -59,10 +59,6 @@ def chained_models() -> list[type[models.Model]]:
     return [model for model in audit_models() if model is not AuditChainLink]
 
 
-def columns_of(model: type[models.Model]) -> list[str]:
-    return sorted(field.column for field in model._meta.concrete_fields)
-
-
 def _sqlite_statements(table: str) -> list[str]:
     return [
         f'CREATE TRIGGER IF NOT EXISTS "{table}_no_update" BEFORE UPDATE ON "{table}" '
@@ -98,10 +94,40 @@ $$ LANGUAGE plpgsql;
 """
 
 
+#: alias → chained table → its highest key when the running migrate began.
+_heads_before_migrate: dict[str, dict[str, int]] = {}
+
+
+def suspend_chain(using: str = "default", plan: Any = None, **_: Any) -> None:
+    """Before migrations run (pre_migrate): drop the chain triggers, which name every
+    column of their table, so that a migration may add or drop a column; and remember
+    each table's highest key, so that ``install_triggers`` chains the rows the migrations
+    write. Nothing happens when there is nothing to migrate."""
+    if plan is not None and not plan:
+        return
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    if chain.LINK_TABLE not in existing:
+        return  # a new database: its chains start after its first migrate
+    heads = _heads_before_migrate.setdefault(using, {})
+    with connection.cursor() as cursor:
+        for model in chained_models():
+            table, pk = model._meta.db_table, model._meta.pk.column
+            if table not in existing:
+                continue
+            heads.setdefault(table, chain.highest_key(connection, table, pk))
+            for statement in chain.drop_statements(connection.vendor, table):
+                cursor.execute(statement)
+
+
 def install_triggers(using: str = "default", **_: Any) -> None:
+    """After migrate (post_migrate, and the test runner's flush): the append-only triggers
+    of every audit table, then each chained table's rows written meanwhile and its chain
+    trigger, over the columns the table has now."""
     connection = connections[using]
     vendor = connection.vendor
     existing = set(connection.introspection.table_names())
+    heads = _heads_before_migrate.pop(using, {})
     if chain.LINK_TABLE not in existing:
         return  # migrating towards the audit app's tables: the next post_migrate installs
     with connection.cursor() as cursor:
@@ -119,10 +145,27 @@ def install_triggers(using: str = "default", **_: Any) -> None:
             table, pk = model._meta.db_table, model._meta.pk.column
             if table not in existing:
                 continue
-            columns = columns_of(model)
-            chain.start_chain(connection, table, pk, columns)
+            columns = columns_in_database(connection, table)
+            chain.extend_chain(connection, table, pk, columns, heads.get(table))
             for statement in chain.install_statements(vendor, table, pk, columns):
                 cursor.execute(statement)
+
+
+@contextlib.contextmanager
+def migrating(using: str = "default") -> Iterator[None]:
+    """For code that runs migrations without the ``migrate`` command (a test that drives
+    ``MigrationExecutor``), which sends neither pre_migrate nor post_migrate."""
+    suspend_chain(using)
+    try:
+        yield
+    finally:
+        install_triggers(using)
+
+
+def columns_in_database(connection: BaseDatabaseWrapper, table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        description = connection.introspection.get_table_description(cursor, table)
+    return sorted(column.name for column in description)
 
 
 def register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **_: Any) -> None:

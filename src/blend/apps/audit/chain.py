@@ -20,6 +20,8 @@ joined by ``;`` with the columns sorted, each value quoted by the database
 dates, fixed by the trigger function and by ``check-audit``). The link stores the
 column list, so a column added later (by a migration) does not change the digests of
 older rows; ``blend check-audit`` recomputes each row's rendering with the same SQL.
+Because the triggers name every column, ``migrate`` drops them while its migrations run
+(``append_only.suspend_chain``) and chains the rows written meanwhile afterwards.
 """
 
 from __future__ import annotations
@@ -118,21 +120,51 @@ $$ LANGUAGE plpgsql""",
     ]
 
 
-def start_chain(
-    connection: BaseDatabaseWrapper, table: str, pk: str, columns: Sequence[str]
-) -> int:
-    """Link the rows that a table held before its chain existed (the rows written by the
-    migrations that created it, or by a version without chains), in key order; only when
-    the table has no link at all, so a row slipped in behind the trigger later is never
-    adopted: ``check-audit`` reports it. Returns the number of rows linked."""
+def drop_statements(vendor: str, table: str) -> list[str]:
+    """Statements that remove the chain trigger of ``table`` (for a migration)."""
+    on = "" if vendor == "sqlite" else f' ON "{table}"'
+    return [f'DROP TRIGGER IF EXISTS "{trigger_name(table)}"{on}']
+
+
+def highest_key(connection: BaseDatabaseWrapper, table: str, pk: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT 1 FROM "{LINK_TABLE}" WHERE table_name = %s LIMIT 1', [table])
-        if cursor.fetchone() is not None:
+        cursor.execute(f'SELECT coalesce(max("{pk}"), 0) FROM "{table}"')
+        return int(cursor.fetchone()[0])
+
+
+def extend_chain(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    pk: str,
+    columns: Sequence[str],
+    after: int | None,
+) -> int:
+    """Chain rows that were written while the table had no chain trigger, in key order.
+
+    - A table without any link yet (its chain starts now: the rows its migrations wrote,
+      or a database from a version without chains): every row.
+    - ``after`` given (the table's highest key when this migrate began, whose chain
+      trigger was dropped while the migrations ran): the rows with a higher key, which
+      the migrations wrote.
+    - Otherwise nothing: a row slipped in behind the trigger is never adopted, and
+      ``check-audit`` reports it. Returns the number of rows linked.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT seq, digest FROM "{LINK_TABLE}" WHERE table_name = %s '
+            "ORDER BY seq DESC LIMIT 1",
+            [table],
+        )
+        head = cursor.fetchone()
+        if head is not None and after is None:
             return 0
+        seq, previous = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
         rows = rendered_rows(connection, table, pk, columns)
-        previous = GENESIS
+        if head is not None:
+            rows = {key: text for key, text in rows.items() if int(key) > (after or 0)}
         links = []
-        for seq, (row_id, text) in enumerate(sorted(rows.items(), key=_key_order), start=1):
+        for row_id, text in sorted(rows.items(), key=_key_order):
+            seq += 1
             row_digest = sha256_text(text)
             digest = link_digest(previous, row_digest)
             links.append(
