@@ -384,7 +384,8 @@ def test_the_checks_catch_the_references_they_are_for() -> None:
     assert _relative_path_resolves("stats/survival.logrank_test")
     assert not _relative_path_resolves("stats/survival.no_such_function")
     assert not _relative_path_resolves("stats/survival.lifelines")  # named in its docstring only
-    assert _command_problem("check-audit", None) == "no such blend command"
+    assert _command_problem("check-audits", None) == "no such blend command"
+    assert _command_problem("check-audit", None) is None
     assert _command_problem("randomization", "assess") is None
     assert _command_problem("randomization", "shuffle") is not None
     assert _command_problem("check-data", None) is None

@@ -37,6 +37,7 @@ def tamper(table: str, sql: str, params: list[object]) -> None:
             cursor.execute("SET session_replication_role = replica")
         else:
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from blend.apps.allocation.models import RandomizationCommitment
 from blend.apps.allocation.verification import verify
+from blend.apps.audit.append_only import migrating
 from blend.protocol import load_trial
 from blend.randomization import allocate_next, commitment, load_spec, parse_seed
 from blend.randomization.chain import GENESIS_HASH, record_hash
@@ -54,7 +55,8 @@ TABLES = {
 def _migrate(targets: list[tuple[str, str]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    with migrating():  # what the migrate command does around its migrations (audit chain)
+        executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
 

@@ -34,3 +34,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class AuditChainLink(models.Model):
+    """One link of the hash chain of one audit table: written by the database itself, by a
+    trigger on every INSERT into an append-only table (``blend.apps.audit.chain``), so no
+    code path can forget it and a raw INSERT is chained too.
+
+    ``row_digest`` is SHA-256 over the row's ``columns`` as the database renders them;
+    ``digest`` is SHA-256 over ``previous_digest`` ‖ ``row_digest``; ``seq`` counts the
+    table's links from 1. ``blend check-audit`` recomputes all three, so an edited, deleted
+    or inserted-behind-the-trigger row breaks the chain. Append-only itself, and not
+    chained (it is the chain).
+    """
+
+    APPEND_ONLY = True
+
+    table_name = models.CharField(max_length=63)
+    seq = models.PositiveBigIntegerField()
+    row_id = models.CharField(max_length=40)
+    columns = models.TextField()
+    row_digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["table_name", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["table_name", "seq"], name="chainlink_one_per_place"),
+            models.UniqueConstraint(fields=["table_name", "row_id"], name="chainlink_one_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} #{self.seq} {self.digest[:12]}…"
