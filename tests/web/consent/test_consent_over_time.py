@@ -201,3 +201,22 @@ def test_the_consent_version_command_registers_and_refuses_with_the_field(
     call_command("consent_version", "list")
     listed = capsys.readouterr().out
     assert "PRESENT v3.0" in listed and "2025-05-31" in listed and "re-ask: d,e" in listed
+
+
+def test_counts_and_limits_agree_with_the_full_lists(
+    make_participant, personas, consent_version
+) -> None:
+    from blend.apps.consent.over_time import postponed_count, reconsent_count, refresh_count
+
+    for day in (5, 1, 3):
+        make_participant(consent={**ALL_YES, "c": "postponed"}, registered_on=date(2025, 3, day))
+    assert postponed_count() == len(postponed_worklist()) == 3
+    first_two = postponed_worklist(limit=2)
+    assert [w.since.day for w in first_two] == [1, 3]  # the longest waiting first
+    assert reconsent_count() == len(reconsent_worklist()[1]) == 0
+    approve_form_version(
+        "v9", valid_from=date(2025, 6, 1), reask_items=["c"], user=personas["nurse_nina"]
+    )
+    assert reconsent_count() == len(reconsent_worklist()[1]) == 3
+    assert refresh_count(on=date(2026, 6, 1)) == len(refresh_worklist(on=date(2026, 6, 1))) == 3
+    assert len(refresh_worklist(on=date(2026, 6, 1), limit=1)) == 1

@@ -20,13 +20,14 @@ Every list is a fixed number of queries, whatever the cohort's size.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from blend.apps.audit.services import audited_save, record_event
@@ -66,28 +67,40 @@ def current_records() -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(~Exists(later))
 
 
-def _grouped(rows: Any) -> list[Waiting]:
-    """(study ID, item, date) rows as one Waiting per member, the longest waiting first."""
-    by_member: dict[str, tuple[list[str], date]] = {}
-    for study_id, item, on in rows:
-        items, since = by_member.get(study_id, ([], on))
-        items.append(item)
-        by_member[study_id] = (items, min(since, on))
-    waiting = [
-        Waiting(sid, tuple(sorted(items)), since) for sid, (items, since) in by_member.items()
-    ]
-    return sorted(waiting, key=lambda w: (w.since, w.study_id))
-
-
-def postponed_worklist() -> list[Waiting]:
-    """Members whose current answer to a randomization-consent item is "postponed"."""
-    items = tuple(load_protocol().randomization_consent_items)
-    rows = (
-        current_records()
-        .filter(item__in=items, answer=Answer.POSTPONED)
-        .values_list("participant__study_id", "item", "effective_on")
+def _grouped(records: QuerySet[ConsentRecord], limit: int | None) -> list[Waiting]:
+    """One Waiting per member of ``records``, the longest waiting first; the first
+    ``limit`` of them (all for None). Two queries, whatever the number of members."""
+    members = (
+        records.values("participant")
+        .annotate(since=Min("effective_on"), study_id=F("participant__study_id"))
+        .order_by("since", "study_id")
     )
-    return _grouped(rows)
+    chosen = {m["participant"]: m for m in (members if limit is None else members[:limit])}
+    mine = records if limit is None else records.filter(participant__in=list(chosen))
+    items: dict[int, list[str]] = defaultdict(list)
+    for pid, item in mine.values_list("participant", "item"):
+        items[pid].append(item)
+    return [
+        Waiting(m["study_id"], tuple(sorted(items[pid])), m["since"]) for pid, m in chosen.items()
+    ]
+
+
+def _members(records: QuerySet[ConsentRecord]) -> int:
+    return records.values("participant").distinct().count()
+
+
+def _postponed() -> QuerySet[ConsentRecord]:
+    items = tuple(load_protocol().randomization_consent_items)
+    return current_records().filter(item__in=items, answer=Answer.POSTPONED)
+
+
+def postponed_worklist(limit: int | None = None) -> list[Waiting]:
+    """Members whose current answer to a randomization-consent item is "postponed"."""
+    return _grouped(_postponed(), limit)
+
+
+def postponed_count() -> int:
+    return _members(_postponed())
 
 
 # --------------------------------------------------------------- consent-form versions
@@ -140,19 +153,28 @@ def current_version(on: date | None = None) -> ConsentFormVersion | None:
     )
 
 
-def reconsent_worklist() -> tuple[ConsentFormVersion | None, list[Waiting]]:
+def _to_reask(version: ConsentFormVersion) -> QuerySet[ConsentRecord]:
+    return (
+        current_records()
+        .filter(item__in=version.reask_items, form_version__valid_from__lt=version.valid_from)
+        .exclude(answer=Answer.WITHDRAWN)
+    )
+
+
+def reconsent_worklist(
+    limit: int | None = None,
+) -> tuple[ConsentFormVersion | None, list[Waiting]]:
     """The current version, and the members who last answered one of its re-ask items
     (yes, no or postponed) under an older version. Withdrawn items are not asked again."""
     version = current_version()
     if version is None or not version.reask_items:
         return version, []
-    rows = (
-        current_records()
-        .filter(item__in=version.reask_items, form_version__valid_from__lt=version.valid_from)
-        .exclude(answer=Answer.WITHDRAWN)
-        .values_list("participant__study_id", "item", "effective_on")
-    )
-    return version, _grouped(rows)
+    return version, _grouped(_to_reask(version), limit)
+
+
+def reconsent_count() -> int:
+    version = current_version()
+    return _members(_to_reask(version)) if version is not None and version.reask_items else 0
 
 
 # --------------------------------------------------------------------- consent refresh
@@ -164,24 +186,37 @@ def refresh_days() -> int:
     return int(value)
 
 
-def refresh_worklist(on: date | None = None) -> list[Waiting]:
-    """Members whose latest consent decision (on any item) is ``refresh_every_days`` old
-    or older, and who have not withdrawn from the cohort (item a)."""
+def _refresh_due(on: date | None) -> QuerySet[Any] | None:
     days = refresh_days()
     if days <= 0:
-        return []
+        return None
     cutoff = (on or timezone.localdate()) - timedelta(days=days)
     cohort_item = load_protocol().consent_codes[0]
     left = current_records().filter(item=cohort_item, answer=Answer.WITHDRAWN)
-    rows = (
+    return (
         ConsentRecord.objects.values("participant__study_id")
         .annotate(last=Max("effective_on"))
         .filter(last__lte=cutoff)
         .exclude(participant__in=left.values("participant"))
         .order_by("last", "participant__study_id")
-        .values_list("participant__study_id", "last")
     )
-    return [Waiting(study_id, (), last) for study_id, last in rows]
+
+
+def refresh_worklist(on: date | None = None, limit: int | None = None) -> list[Waiting]:
+    """Members whose latest consent decision (on any item) is ``refresh_every_days`` old
+    or older, and who have not withdrawn from the cohort (item a); the longest due first."""
+    due = _refresh_due(on)
+    if due is None:
+        return []
+    rows = due.values_list("participant__study_id", "last")
+    return [
+        Waiting(study_id, (), last) for study_id, last in (rows if limit is None else rows[:limit])
+    ]
+
+
+def refresh_count(on: date | None = None) -> int:
+    due = _refresh_due(on)
+    return 0 if due is None else due.count()
 
 
 def choices_token(participant: Participant) -> str:
@@ -242,6 +277,9 @@ __all__ = [
     "member_choices",
     "participant_for_token",
     "postponed_worklist",
+    "postponed_count",
+    "reconsent_count",
+    "refresh_count",
     "reconsent_worklist",
     "record_refresh_given",
     "refresh_days",

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
-from blend.apps.consent.over_time import postponed_worklist, reconsent_worklist, refresh_worklist
+from blend.apps.consent.over_time import postponed_count, reconsent_count, refresh_count
 
 # The count is a reminder, not a register: it may be five minutes old, so the dashboard
 # does not run the three worklists on every visit (the worklist page itself is always live).
@@ -18,7 +18,7 @@ CARD_KEY = "blend.consent.dashboard-count"
 
 
 def _waiting() -> int:
-    return len(postponed_worklist()) + len(reconsent_worklist()[1]) + len(refresh_worklist())
+    return postponed_count() + reconsent_count() + refresh_count()
 
 
 def dashboard_cards(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:

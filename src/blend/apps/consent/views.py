@@ -16,9 +16,12 @@ from blend.apps.consent.over_time import (
     CHOICES_LINK_DAYS,
     member_choices,
     participant_for_token,
+    postponed_count,
     postponed_worklist,
+    reconsent_count,
     reconsent_worklist,
     record_refresh_given,
+    refresh_count,
     refresh_days,
     refresh_worklist,
 )
@@ -84,16 +87,15 @@ def withdraw(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
 def over_time(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The three consent worklists: postponed, re-consent under a new version, refresh due.
     Each shows how many are waiting and lists the ``SHOWN`` waiting longest."""
-    version, reconsent = reconsent_worklist()
-    postponed, refresh = postponed_worklist(), refresh_worklist()
+    version, reconsent = reconsent_worklist(limit=SHOWN)
     return render(
         request,
         "consent/over_time.html",
         {
             "lists": {
-                "postponed": {"count": len(postponed), "rows": postponed[:SHOWN]},
-                "reconsent": {"count": len(reconsent), "rows": reconsent[:SHOWN]},
-                "refresh": {"count": len(refresh), "rows": refresh[:SHOWN]},
+                "postponed": {"count": postponed_count(), "rows": postponed_worklist(SHOWN)},
+                "reconsent": {"count": reconsent_count(), "rows": reconsent},
+                "refresh": {"count": refresh_count(), "rows": refresh_worklist(limit=SHOWN)},
             },
             "shown": SHOWN,
             "version": version,
