@@ -23,6 +23,7 @@ here (``_values``)."""
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import re
@@ -200,6 +201,9 @@ def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, UR
 
 #: A record id in a page's URL (``<int:pk>``), by the app the page is of.
 RECORD_OF = {"safety/": AdverseEvent, "questionnaires/": Assessment, "datamanagement/": Query}
+# Pages of a record that belongs to no member: an import job is its uploader's file and its
+# progress (the same for every story).
+NOT_A_MEMBERS_RECORD = ("exports/import/<int:pk>",)
 
 
 def _values(member: Participant, route: str) -> dict[str, list[str]]:
@@ -219,6 +223,9 @@ def _values(member: Participant, route: str) -> dict[str, list[str]]:
         ],
         # The clinical follow-up forms, and the export files (POST-only: refused alike).
         "kind": [*CLINICAL_FORMS, "analysis", "full"],
+        # The results-disclosure pages, per trial and group.
+        "trial": ["BLEND", "VERTICAL"],
+        "arm_group": ["intervention", "control"],
     }
 
 
@@ -230,7 +237,7 @@ def _fill(route: str, member: Participant) -> dict[str, str]:
     parameter and the record's place among the member's: ids differ between the stories
     on PostgreSQL, whose sequences a rollback does not rewind)."""
     names = [a or b for a, b in _PARAM.findall(route)]
-    if set(names) & SKIPPED_PARAMETERS:
+    if set(names) & SKIPPED_PARAMETERS or route.startswith(NOT_A_MEMBERS_RECORD):
         return {}
     values = _values(member, route)
     unknown = [n for n in names if n not in values]
@@ -298,7 +305,7 @@ def _normalised(text: str) -> str:
     return text
 
 
-_ROW_ID = re.compile(r"^\d+,", re.M)
+_ROW_ID = re.compile(r"^\"?\d+\"?,", re.M)  # every CSV field is quoted (exports/neutralise.py)
 
 
 def _exports(user: User, folder: Path) -> dict[str, str]:
@@ -474,8 +481,8 @@ def test_who_sees_the_arms_still_sees_the_offer_form_and_the_relatedness_by_trea
         "possible",
     )
     export_full(tmp_path, ["csv"], user=blinded_exporters["datamanager_bo"], via="web")
-    assert ",possible,unlikely," in (tmp_path / "safety_adverseevent.csv").read_text()
-    assert ",Offer," in (tmp_path / "datamanagement_formstatus.csv").read_text()
+    assert '"possible","unlikely"' in (tmp_path / "safety_adverseevent.csv").read_text()
+    assert '"Offer"' in (tmp_path / "datamanagement_formstatus.csv").read_text()
 
 
 def test_without_the_arms_an_adverse_event_reads_relatedness_to_trial_treatment(
@@ -498,8 +505,8 @@ def test_without_the_arms_an_adverse_event_reads_relatedness_to_trial_treatment(
     assert answer.json()["related_sbrt"] is None and answer.json()["related_surgery"] is None
     assert answer.json()["related_treatment"] == "possible"
     export_full(tmp_path, ["csv"], user=blinded_exporters["datamanager_vera"], via="web")
-    rows = (tmp_path / "safety_adverseevent.csv").read_text().splitlines()
-    header, row = rows[0].split(","), rows[1].split(",")
+    with (tmp_path / "safety_adverseevent.csv").open(newline="") as file:
+        header, row = list(csv.reader(file))[:2]
     assert row[header.index("related_sbrt")] == row[header.index("related_surgery")] == ""
     assert "Offer" not in (tmp_path / "datamanagement_formstatus.csv").read_text()
 

@@ -128,7 +128,8 @@ def test_a_row_inserted_behind_the_chain_trigger_is_not_adopted(trail) -> None:
 def test_a_live_row_written_without_any_history_is_missing(trail) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO consent_consentformversion (version, valid_from) VALUES ('v9', '2025-01-01')"
+            "INSERT INTO consent_consentformversion (version, valid_from, reask_items) "
+            "VALUES ('v9', '2025-01-01', '[]')"
         )
     problems = check_audit().problems
     assert len(problems) == 1 and problems[0].startswith("consent_consentformversion row ")

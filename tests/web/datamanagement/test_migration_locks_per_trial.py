@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone, translation
 
+from blend.apps.audit.append_only import migrating
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.locks import Locked, is_locked
 from blend.apps.datamanagement.models import Signature
@@ -42,7 +43,8 @@ TABLES = {
 def _migrate(targets: list[tuple[str, str]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    with migrating():  # what the migrate command does around its migrations (audit chain)
+        executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
 
