@@ -81,6 +81,42 @@ def _timepoint_order(code: str) -> tuple[int, int]:
     return (1 if unit == "w" else 2, int(number) if number.isdigit() else 0)
 
 
+def _offer_records(p: Any) -> list[Any]:
+    """The intervention arm's offers as the acceptance monitor reads them. The dataset has
+    no offer dates, so each offer is dated by its randomization (the figure is by month of
+    randomization; days to decision are not known here)."""
+    from blend.stats.acceptance import OfferRecord
+
+    records = []
+    for row in p[p["offered"].notna()].itertuples():
+        on = row.randomized_on.date() if hasattr(row.randomized_on, "date") else None
+        if not bool(row.offered):
+            records.append(OfferRecord("not_offered", None, on, ""))
+        elif row.accepted is None or row.accepted != row.accepted:  # NaN: not yet decided
+            records.append(OfferRecord("offered", on, None))
+        elif bool(row.accepted):
+            records.append(OfferRecord("accepted", on, on))
+        else:
+            records.append(OfferRecord("refused", on, on, str(row.refusal_reason or "")))
+    return records
+
+
+def _acceptance(p: Any) -> dict[str, Any]:
+    from blend.stats.acceptance import summarise
+
+    found = summarise(_offer_records(p))
+    return {
+        "offered": found.offered,
+        "accepted": found.accepted,
+        "refused": found.refused,
+        "pending": found.pending,
+        "not_offered": found.not_offered,
+        "rate": found.rate,
+        "wilson_95": list(found.interval) if found.interval else None,
+        "reasons": [list(r) for r in found.reasons],
+    }
+
+
 def dsmb_summary(ds: AnalysisDataset) -> dict[str, Any]:
     p = ds.participants.copy()
     labels = ds.meta.get("arm_labels") or {}
@@ -102,6 +138,7 @@ def dsmb_summary(ds: AnalysisDataset) -> dict[str, Any]:
             "open": ["recruitment", "consort_open", "safety_pooled", "completeness_pooled"],
             "closed": [
                 "consort",
+                "acceptance",
                 "adverse_events",
                 "by_grade",
                 "serious_adverse_events",
@@ -114,6 +151,7 @@ def dsmb_summary(ds: AnalysisDataset) -> dict[str, Any]:
             for k in ("cohort", "screened", "randomization_consent", "eligible", "randomized")
         },
         "consort": consort,
+        "acceptance": _acceptance(p),
         "safety_pooled": {
             "events": len(ds.adverse_events),
             "participants_with_event": int(ds.adverse_events["study_id"].nunique()),
@@ -242,12 +280,46 @@ def write_dsmb_report(ds: AnalysisDataset, out: Path) -> Path:
         )
     )
     parts.append(_consort_table(s["consort"]))
+    parts.append(_acceptance_section(ds, ds.participants, s["acceptance"]))
     parts.append(_completeness_table(s["completeness"], "Completeness of follow-up by arm"))
     parts.append("</body></html>")
     path = out / "dsmb_report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     _write_open(ds, s, out / "dsmb_open.html")
     return path
+
+
+def _acceptance_section(ds: AnalysisDataset, p: Any, a: dict[str, Any]) -> str:
+    """Acceptance of the offer (closed: offers exist in the intervention arm only), with the
+    acceptance monitor's figure by month of randomization."""
+    import base64
+
+    from blend.stats.acceptance import summarise
+    from blend.stats.acceptance_plot import acceptance_png
+
+    rate = "–" if a["rate"] is None else f"{fmt(100 * a['rate'], 1)}%"
+    ci = (
+        ""
+        if a["wilson_95"] is None
+        else f" (Wilson 95% CI {fmt(100 * a['wilson_95'][0], 1)}–{fmt(100 * a['wilson_95'][1], 1)}%)"
+    )
+    png = acceptance_png(summarise(_offer_records(p)), trial=ds.trial)
+    return (
+        "<h2>Acceptance of the offer</h2>"
+        + table(
+            ["Offered", "Accepted", "Refused", "Not yet decided", "Could not go ahead"],
+            [[str(a[k]) for k in ("offered", "accepted", "refused", "pending", "not_offered")]],
+        )
+        + f"<p>Acceptance among decided offers: {rate}{ci}.</p>"
+        + table(
+            ["Reason for refusal", "Participants"],
+            [[html.escape(r), str(n)] for r, n in a["reasons"]],
+        )
+        + "<p class='note'>Dated by randomization (the dataset holds no offer dates).</p>"
+        + "<img alt='Offers and acceptance over time' src='data:image/png;base64,"
+        + base64.b64encode(png).decode()
+        + "' width='750'>"
+    )
 
 
 def _consort_table(c: dict[str, Any]) -> str:

@@ -66,3 +66,21 @@ def test_the_open_report_never_splits_by_arm(
     for word in ["intervention", "control", *labels]:
         assert word.lower() not in page.lower(), word
     assert "Safety, all arms together" in page and "Completeness of follow-up" in page
+
+
+@pytest.mark.parametrize("name", ["synthetic_100", "vertical"])
+def test_the_closed_report_holds_the_acceptance_of_the_offer(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    data: Path = request.getfixturevalue(name)
+    assert main_report(["dsmb", str(data), "--out", str(tmp_path)]) == 0
+    acceptance = json.loads((tmp_path / "dsmb.json").read_text())["acceptance"]
+    p = pd.read_csv(data / "participants.csv")
+    offered = p[p["offered"].astype(str).str.lower() == "true"]
+    accepted = (offered["accepted"].astype(str).str.lower() == "true").sum()
+    refused = (offered["accepted"].astype(str).str.lower() == "false").sum()
+    assert (acceptance["accepted"], acceptance["refused"]) == (accepted, refused)
+    assert acceptance["rate"] == pytest.approx(accepted / (accepted + refused))
+    closed = (tmp_path / "dsmb_report.html").read_text()
+    assert "<h2>Acceptance of the offer</h2>" in closed and "data:image/png;base64," in closed
+    assert "Acceptance of the offer" not in (tmp_path / "dsmb_open.html").read_text()
