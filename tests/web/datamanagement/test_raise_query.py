@@ -12,6 +12,7 @@ from blend.apps.audit.models import AuditEvent
 from blend.apps.datamanagement import services
 from blend.apps.datamanagement.models import Query
 from blend.apps.safety.services import report_adverse_event
+from tests.web.followup.factories import treat  # noqa: F401  (a fixture)
 from tests.web.safety.test_adverse_events import ae_data
 
 
@@ -167,3 +168,43 @@ def test_a_query_on_the_whole_form_is_raised_from_the_panel(make_participant, cl
     )
     assert response.status_code == 302
     assert Query.objects.get().form == "Consent"
+
+
+def test_treatment_vital_status_and_clinical_events_carry_the_control_by_their_labels(
+    make_participant, client_for, personas, treat
+) -> None:
+    """Issue 18 item 13 as a class: every form on the participant page, not two of them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blend.apps.followup.models import HospitalAdmission
+    from blend.apps.followup.services import record_vital_status, save_clinical
+
+    p = treat(make_participant(), days_ago=30)
+    today = timezone.localdate()
+    record_vital_status(p, last_contact_on=today, user=personas["nurse_nina"])
+    save_clinical(
+        HospitalAdmission(participant=p, admitted_on=today - timedelta(days=30)),
+        user=personas["nurse_nina"],
+    )
+    page = client_for("datamanager_dirk").get(f"/participants/{p.study_id}/").content.decode()
+    links = re.findall(r'class="raise-query-link" href="([^"]+)"', page)
+    forms = {re.search(r"form=([^&]+)", url).group(1) for url in links}  # type: ignore[union-attr]
+    assert {"Treatment", "Vital+status", "Hospital+admission"} <= forms
+    # Shown by label, never the column name.
+    assert 'Raise query<span class="visually-hidden"> on Date of surgery</span>' in page
+    assert 'Raise query<span class="visually-hidden"> on Date of last contact</span>' in page
+    record = p.treatments.get()
+    manager = client_for("datamanager_dirk")
+    answer = manager.post(
+        f"/datamanagement/{p.study_id}/query/",
+        _post(p, form="Treatment", field="surgery_on", object=str(record.pk)),
+    )
+    assert answer.status_code == 302
+    query = Query.objects.get()
+    assert (query.form, query.field, query.object_id) == ("Treatment", "surgery_on", str(record.pk))
+    refused = manager.post(
+        f"/datamanagement/{p.study_id}/query/", _post(p, form="Treatment", field="password")
+    )
+    assert refused.status_code == 400 and Query.objects.count() == 1

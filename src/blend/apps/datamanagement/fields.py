@@ -1,7 +1,8 @@
 """The forms and fields a data query is about, and their labels.
 
 A query is raised on a field of a form the apps declare: each app lists its own in
-``<app>/casebook.py`` as ``QUERY_FIELDS`` (form name → model and field names), found
+``<app>/casebook.py`` as ``QUERY_FIELDS`` (form name → model and field names, or a function
+returning that mapping when the forms depend on the trials), found
 with ``blend.apps.discover("casebook")``. A query raised by hand must name one of
 these (``resolve``); the label the reader sees is the field's ``verbose_name``, never
 the column name. The forms ``blend check-data`` opens queries on (the participant
@@ -44,11 +45,13 @@ class QueryForm:
 
 def query_forms() -> dict[str, QueryForm]:
     """Every form a query can be raised on, in casebook order."""
-    return {
-        name: QueryForm(name, model, tuple(fields))
-        for module in discover("casebook")
-        for name, (model, fields) in getattr(module, "QUERY_FIELDS", {}).items()
-    }
+    forms = {}
+    for module in discover("casebook"):
+        declared = getattr(module, "QUERY_FIELDS", {})
+        # A callable names forms that depend on the trials (one treatment form per trial).
+        for name, (model, fields) in (declared() if callable(declared) else declared).items():
+            forms[name] = QueryForm(name, model, tuple(fields))
+    return forms
 
 
 def field_label(form: str, field: str) -> str:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.followup import services
+from blend.apps.followup.casebook import EVENT_FIELDS
 from blend.apps.followup.domain import AssessmentStatus
 from blend.apps.followup.forms import CLINICAL_FORMS
 from blend.apps.followup.models import (
@@ -55,7 +56,16 @@ def participant_panel(
             ],
             # Each trial's extra measurements, only where the viewer may see its arms.
             "extras": services.visible_extras(participant, request.user),
-            "events": [{"kind": CLINICAL_FORMS[k][1], "e": e} for k, e in events],
+            "events": [
+                {
+                    "kind": CLINICAL_FORMS[k][1],
+                    "e": e,
+                    "form": EVENT_FIELDS[k][0],
+                    "date_field": EVENT_FIELDS[k][1],
+                    "value_field": EVENT_FIELDS[k][2],
+                }
+                for k, e in events
+            ],
             "forms": [(k, title) for k, (_form, title) in CLINICAL_FORMS.items()],
             "vital": VitalStatus.objects.filter(participant=participant).first(),
             "messages": Message.objects.filter(

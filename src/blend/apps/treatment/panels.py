@@ -16,7 +16,7 @@ from blend.apps.treatment.services import (
     treatment_of,
 )
 from blend.apps.trials.http import current_trial
-from blend.apps.trials.lookup import get_trial
+from blend.apps.trials.lookup import form_name, get_trial
 
 
 def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> dict[str, Any] | None:
@@ -28,6 +28,7 @@ def participant_panel(request: AuthenticatedHttpRequest, participant: Any) -> di
         "context": {
             "participant": participant,
             "trial": trial,
+            "form": form_name("Treatment", trial),  # the casebook form a query is raised on
             "record": record if may_see else None,
             "start": start_from_record(record) if record else None,
             "flags": treatment_flags(record) if record and may_see else [],
