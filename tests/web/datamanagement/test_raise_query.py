@@ -171,7 +171,10 @@ def test_a_query_on_the_whole_form_is_raised_from_the_panel(make_participant, cl
 
 
 def test_treatment_vital_status_and_clinical_events_carry_the_control_by_their_labels(
-    make_participant, client_for, personas, treat
+    make_participant,
+    client_for,
+    personas,
+    treat,  # noqa: F811  (the fixture named by the import)
 ) -> None:
     """Issue 18 item 13 as a class: every form on the participant page, not two of them."""
     from datetime import timedelta
