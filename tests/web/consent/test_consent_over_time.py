@@ -220,3 +220,17 @@ def test_counts_and_limits_agree_with_the_full_lists(
     assert reconsent_count() == len(reconsent_worklist()[1]) == 3
     assert refresh_count(on=date(2026, 6, 1)) == len(refresh_worklist(on=date(2026, 6, 1))) == 3
     assert len(refresh_worklist(on=date(2026, 6, 1), limit=1)) == 1
+
+
+def test_the_participant_page_reminds_staff_to_re_ask_and_nobody_else(
+    make_participant, client_for
+) -> None:
+    member = make_participant(consent={**ALL_YES, "c": "postponed"}, registered_on=date(2025, 3, 1))
+    nurse = client_for("nurse_nina").get(f"/participants/{member.study_id}/").content.decode()
+    assert 'data-testid="consent-postponed-reminder"' in nurse
+    assert "Randomization consent (c) was postponed on 2025-03-01" in nurse
+    admin = client_for("admin_ada").get(f"/participants/{member.study_id}/").content.decode()
+    assert "consent-postponed-reminder" not in admin
+    decided = make_participant()
+    page = client_for("nurse_nina").get(f"/participants/{decided.study_id}/").content.decode()
+    assert "consent-postponed-reminder" not in page

@@ -99,6 +99,12 @@ def postponed_worklist(limit: int | None = None) -> list[Waiting]:
     return _grouped(_postponed(), limit)
 
 
+def postponed_for(participant: Participant) -> Waiting | None:
+    """The member's postponed randomization-consent items, or None."""
+    found = _grouped(_postponed().filter(participant=participant), None)
+    return found[0] if found else None
+
+
 def postponed_count() -> int:
     return _members(_postponed())
 
@@ -278,6 +284,7 @@ __all__ = [
     "participant_for_token",
     "postponed_worklist",
     "postponed_count",
+    "postponed_for",
     "reconsent_count",
     "refresh_count",
     "reconsent_worklist",
