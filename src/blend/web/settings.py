@@ -256,7 +256,7 @@ SESSION_TOUCH_SECONDS = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = (DATABASES["default"].get("CONN_MAX_AGE") or 0) > 0
 # The address the throttles (and django-axes) count by: REMOTE_ADDR, or the address the
 # nearest of BLEND_PROXY_COUNT trusted reverse proxies put in X-Forwarded-For.
-AXES_CLIENT_IP_CALLABLE = "blend.apps.api.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "blend.apps.api.throttle.axes_client_ip"
 # --- end of cache, sessions, throttles and database connections -----------------------------
 
 LANGUAGE_CODE = "en"
