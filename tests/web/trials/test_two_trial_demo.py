@@ -55,3 +55,56 @@ def test_the_demo_holds_a_completed_vertical_beside_a_recruiting_blend(demo: Non
     in_blend = Allocation.objects.filter(trial="BLEND").select_related("participant")
     refused = [a for a in in_blend if overlap_refusals(a.participant, "VERTICAL", today)]
     assert refused  # members in BLEND's primary-outcome window, kept out of VERTICAL
+
+
+@pytest.mark.parametrize("trial", ["BLEND", "VERTICAL"])
+def test_each_trials_dataset_from_the_demo_passes_the_contract(
+    demo: None, trial: str, tmp_path: Any
+) -> None:
+    """What `blend analyze` and `blend dsmb-report` read: no questionnaire after a death,
+    no date out of order (the demo once dated a late answer after the member died)."""
+    from blend.apps.exports.services import export_analysis
+    from blend.stats.dataset import load_dataset
+
+    export_analysis(tmp_path, user=None, trial=trial)
+    assert load_dataset(tmp_path).trial == trial
+
+
+class _Late:
+    """A random source that takes the demo's "answered late" path every time."""
+
+    def random(self) -> float:
+        return 0.0
+
+    def randint(self, low: int, high: int) -> int:
+        return high
+
+    def choice(self, options: Any) -> Any:
+        return options[0]
+
+
+def test_the_demo_never_dates_an_answer_after_the_members_death(
+    make_participant: Any, personas: Any
+) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from blend.apps.questionnaires.demo import _one
+    from blend.apps.questionnaires.models import Response
+
+    member = make_participant()
+    a = Assessment.objects.create(
+        participant=member,
+        timepoint="w4",
+        instruments=["qlq-c15-pal"],
+        anchor_on=member.registered_on,
+        target_on=member.registered_on + timedelta(days=28),
+        opens_on=member.registered_on + timedelta(days=21),
+        closes_on=member.registered_on + timedelta(days=35),
+    )
+    ctx = SimpleNamespace(
+        today=a.closes_on + timedelta(days=60), users={"nurse": personas["nurse_nina"]}
+    )
+    died = a.closes_on + timedelta(days=2)  # after the window closed, before a late answer
+    assert _one(_Late(), a, "missed", 1.0, None, ctx, died) == "missed"
+    assert not Response.objects.filter(assessment=a).exists()

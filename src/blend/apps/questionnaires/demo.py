@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import audited_save
-from blend.apps.followup.models import Assessment
+from blend.apps.followup.models import Assessment, VitalStatus
 from blend.apps.followup.services import statuses
 from blend.apps.outbox.services import queue_many
 from blend.apps.questionnaires.models import Response
@@ -106,7 +106,15 @@ def _backdate(a: Assessment, on: date) -> None:
         audited_save(response, user=None, reason="demo data: dated back to when it was filled in")
 
 
-def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, ctx: Any) -> str:
+def _one(
+    rng: Any,
+    a: Assessment,
+    status: str,
+    profile: float,
+    arm: str | None,
+    ctx: Any,
+    died_on: date | None = None,
+) -> str:
     today, nurse = ctx.today, ctx.users["nurse"]
     if status in {"stopped", "upcoming"} or (status in {"due", "overdue"} and rng.random() < 0.5):
         return "none"
@@ -124,6 +132,8 @@ def _one(rng: Any, a: Assessment, status: str, profile: float, arm: str | None, 
         else a.opens_on
         + timedelta(days=rng.randint(0, (min(a.closes_on, today) - a.opens_on).days)),
     )
+    if died_on is not None and on > died_on:
+        return "missed"  # a late answer would have come after the member died: none came
     mode, partly = rng.choice(MODES), rng.random() < 0.1
     _fill(rng, a, on, arm, mode=mode, partly=partly, nurse=nurse)
     submit(a, mode=mode, completed_on=on, user=None if mode == "web" else nurse, at=_moment(on))
@@ -163,6 +173,9 @@ def populate(ctx: Any) -> None:
     status_of = statuses(assessments, ctx.today)
     # The arm each member was allocated to, in any trial: what the synthetic answers follow.
     arms = dict(Allocation.objects.values_list("participant_id", "arm"))
+    deaths = dict(
+        VitalStatus.objects.filter(died_on__isnull=False).values_list("participant_id", "died_on")
+    )
     profiles: dict[int, float] = {}
     counts: dict[str, int] = {}
     done: list[tuple[Assessment, str]] = []
@@ -171,7 +184,7 @@ def populate(ctx: Any) -> None:
             a.participant_id, PROFILES[rng.choice(["keen", "keen", "usual", "struggling"])]
         )
         arm = arms.get(a.participant_id)
-        outcome = _one(rng, a, status_of[a.pk], profile, arm, ctx)
+        outcome = _one(rng, a, status_of[a.pk], profile, arm, ctx, deaths.get(a.participant_id))
         counts[outcome] = counts.get(outcome, 0) + 1
         if outcome != "none":
             done.append((a, outcome))
