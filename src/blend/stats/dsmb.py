@@ -329,6 +329,10 @@ def _consort_table(c: dict[str, Any]) -> str:
     ]
     for arm in ("intervention", "control"):
         for key, value in (c.get(arm) or {}).items():
+            # The DSMB sees the flow while follow-up runs: no primary analysis yet, so no
+            # "analysed" box (it would read 0 and suggest that nobody is analysed).
+            if key == "analysed_primary":
+                continue
             if isinstance(value, int | float) and not isinstance(value, bool):
                 rows.append([f"{arm}: {key.replace('_', ' ')}", str(value)])
     return "<h2>CONSORT (TwiCs), from the cohort</h2>" + table(["Box", "n"], rows)

@@ -84,3 +84,11 @@ def test_the_closed_report_holds_the_acceptance_of_the_offer(
     closed = (tmp_path / "dsmb_report.html").read_text()
     assert "<h2>Acceptance of the offer</h2>" in closed and "data:image/png;base64," in closed
     assert "Acceptance of the offer" not in (tmp_path / "dsmb_open.html").read_text()
+
+
+def test_the_dsmb_consort_shows_no_analysed_box_before_the_analysis(
+    vertical: Path, tmp_path: Path
+) -> None:
+    assert main_report(["dsmb", str(vertical), "--out", str(tmp_path)]) == 0
+    closed = (tmp_path / "dsmb_report.html").read_text()
+    assert "intervention: allocated" in closed and "analysed primary" not in closed
