@@ -154,3 +154,20 @@ def test_start_up_refuses_a_registered_folder_edited_into_an_invalid_one(trials_
     clear_caches()
     errors = [e for e in run_checks() if e.id == "trials.E001"]
     assert len(errors) == 1 and "eligibility.toml" in errors[0].msg and "nope" in errors[0].msg
+
+
+def test_a_registered_trials_name_is_refused_in_patient_messages(
+    trials_dir: Path, personas
+) -> None:  # type: ignore[no-untyped-def]
+    from blend.apps.outbox import domain
+
+    trial("add", str(PALLIATE), "--user", personas["admin_ada"].username)
+    for cached in (domain._trial_names, domain._patterns, domain._disclosure_patterns):
+        cached.cache_clear()
+    try:
+        assert "PALLIATE" in domain.check_text("Welkom bij PALLIATE")
+        # Stage 3 of a completed trial may not name a registered trial still running.
+        assert "PALLIATE" in domain.check_disclosure_text("Doe mee aan PALLIATE", "VERTICAL")
+    finally:
+        for cached in (domain._trial_names, domain._patterns, domain._disclosure_patterns):
+            cached.cache_clear()

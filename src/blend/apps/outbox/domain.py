@@ -9,9 +9,11 @@ the system check ``outbox.E001`` runs it over every participant template at star
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 
-from blend.protocol import load_protocol, load_trials
+from blend.apps.trials.lookup import trials_by_code
+from blend.protocol import ProtocolError, Trial, load_protocol, load_trials
 
 # English and Dutch words that reveal a trial, an allocation or the experimental treatment.
 FORBIDDEN_TERMS = (
@@ -58,7 +60,11 @@ def _trial_names() -> tuple[tuple[str, str, bool], ...]:
     """(code, registration, still running) of every trial the cohort hosts."""
     protocol = load_protocol()
     names = {protocol.trial_code: (protocol.registration, True)}
-    for trial in load_trials().values():
+    try:
+        hosted: Mapping[str, Trial] = trials_by_code()  # shipped and registered (trial add)
+    except ProtocolError:  # a broken registered folder: trials.E001 reports it at start-up
+        hosted = load_trials()
+    for trial in hosted.values():
         names[trial.code] = (trial.registration, trial.status != "completed")
     return tuple((code, registration, running) for code, (registration, running) in names.items())
 
