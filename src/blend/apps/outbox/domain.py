@@ -9,10 +9,9 @@ the system check ``outbox.E001`` runs it over every participant template at star
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
-from blend.apps.trials.lookup import trials_by_code
 from blend.protocol import ProtocolError, Trial, load_protocol, load_trials
 
 # English and Dutch words that reveal a trial, an allocation or the experimental treatment.
@@ -55,15 +54,32 @@ def _compile(terms: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(patterns)
 
 
+def _shipped_trials() -> Mapping[str, Trial]:
+    return load_trials()
+
+
+# Where the hosted trials come from: the shipped ones (and BLEND_TRIALS_DIRS) here, in pure
+# code; the outbox app points it at every registered trial too (``OutboxConfig.ready``).
+_trials_source: Callable[[], Mapping[str, Trial]] = _shipped_trials
+
+
+def use_trials(source: Callable[[], Mapping[str, Trial]]) -> None:
+    """Read the hosted trials from ``source`` from now on (and forget what was read)."""
+    global _trials_source
+    _trials_source = source
+    for cached in (_trial_names, _patterns, _disclosure_patterns):
+        cached.cache_clear()
+
+
 @cache
 def _trial_names() -> tuple[tuple[str, str, bool], ...]:
     """(code, registration, still running) of every trial the cohort hosts."""
     protocol = load_protocol()
     names = {protocol.trial_code: (protocol.registration, True)}
     try:
-        hosted: Mapping[str, Trial] = trials_by_code()  # shipped and registered (trial add)
+        hosted = _trials_source()
     except ProtocolError:  # a broken registered folder: trials.E001 reports it at start-up
-        hosted = load_trials()
+        hosted = _shipped_trials()
     for trial in hosted.values():
         names[trial.code] = (trial.registration, trial.status != "completed")
     return tuple((code, registration, running) for code, (registration, running) in names.items())
