@@ -35,6 +35,11 @@ class SampleSizePlan:
     p_control: float = 0.0  # risk difference: response without the intervention
     p_intervention: float = 0.0  # risk difference: response among acceptors if treated
 
+    @property
+    def assumed_acceptance(self) -> float:
+        """Acceptance among those offered that the calculation assumed."""
+        return 1 - self.refusal
+
 
 def _proportion(table: Table, name: str) -> float:
     value = table.number(name, minimum=0)

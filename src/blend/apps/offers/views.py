@@ -190,4 +190,4 @@ FIGURE_SECONDS = 3600
 
 
 def _assumed_acceptance(config: Any) -> float | None:
-    return None if config.sample_size is None else 1 - config.sample_size.refusal
+    return None if config.sample_size is None else config.sample_size.assumed_acceptance
