@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from figures import write_summary
+
 HERE = Path(__file__).parent
 
 
@@ -28,6 +30,8 @@ def main() -> int:
         print(f"--- {script.stem}: {time.perf_counter() - started:.1f} s, exit {result.returncode}")
         if result.returncode:
             failures.append(script.stem)
+    summary = write_summary()
+    print(f"\n== summary of every figure against its goal: {summary}")
     if failures:
         print(f"\nfailed: {', '.join(failures)}", file=sys.stderr)
     return 1 if failures else 0
