@@ -106,7 +106,9 @@ def write_summary(out: Path = OUT) -> Path:
         data = json.loads(path.read_text(encoding="utf-8"))
         for row in data["figures"]:
             anchor = (
-                f"{_cell(row['anchor'])} ({row['anchor_label']})" if row["anchor"] is not None else "—"
+                f"{_cell(row['anchor'])} ({row['anchor_label']})"
+                if row["anchor"] is not None
+                else "—"
             )
             met = {True: "yes", False: "**no**", None: "—"}[row["met"]]
             value = f"{_cell(row['value'])} {row['unit']}"
