@@ -423,3 +423,75 @@ def test_the_import_page(client_for, tmp_path, site, consent_version) -> None:
     assert response.status_code == 200 and Participant.objects.count() == 2
     for name in ("nurse_nina", "statistician_stan", "monitor_mo"):
         assert client_for(name).get("/exports/import/").status_code == 403
+
+
+def _scheduled_many(make_participant, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    day = date(2025, 4, 1)
+    ids = []
+    for _ in range(count):
+        p = make_participant()
+        for timepoint in ("baseline", "w4"):
+            Assessment.objects.create(
+                participant=p,
+                timepoint=timepoint,
+                instruments=["qlq-c15-pal", "pain-nrs", "omed"],
+                anchor_on=day,
+                target_on=day,
+                opens_on=day,
+                closes_on=day,
+            )
+        ids.append(p.study_id)
+    return ids
+
+
+def test_the_questionnaire_check_asks_the_database_the_same_number_of_times_for_any_length(
+    tmp_path, personas, make_participant
+) -> None:
+    """The validation streams the file and fetches assessments and earlier answers a chunk
+    at a time: three questionnaires or thirty, the number of queries is the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = _scheduled_many(make_participant, 15)
+    dirk = personas["datamanager_dirk"]
+
+    def queries_for(study_ids: list[str]) -> int:
+        rows = [
+            [sid, tp, "2025-04-01", "paper", "qlq-c15-pal", f"q{i}", "2"]
+            for sid in study_ids
+            for tp in ("baseline", "w4")
+            for i in range(1, 16)
+        ]
+        path = write(tmp_path / f"q{len(study_ids)}.csv", Q_HEADER, rows)
+        with CaptureQueriesContext(connection) as captured:
+            report = import_questionnaires(path, user=dirk, dry_run=True)
+        assert report.ok and report.rows == len(rows), report.rejected
+        return len(captured)
+
+    assert queries_for(ids[:1]) == queries_for(ids)
+
+
+def test_a_questionnaire_split_over_the_file_is_one_questionnaire(
+    tmp_path, personas, scheduled
+) -> None:
+    """Rows of one questionnaire need not be adjacent (nor in one chunk): they are
+    grouped by study ID and timepoint, and a second date within it is refused."""
+    from blend.apps.exports import imports
+
+    sid = scheduled.study_id
+    rows = c15_rows(sid)
+    rows.insert(7, [sid, "baseline", "2025-04-01", "paper", "pain-nrs", "worst_pain", "4"])
+    path = write(tmp_path / "q.csv", Q_HEADER, rows)
+    original = imports.CHUNK_ROWS
+    imports.CHUNK_ROWS = 4  # read as four chunks
+    try:
+        report = import_questionnaires(path, user=personas["datamanager_dirk"], dry_run=True)
+        assert report.ok and report.rows == 16, report.rejected
+        rows[12][2] = "2025-04-02"
+        bad = import_questionnaires(
+            write(tmp_path / "r.csv", Q_HEADER, rows), user=personas["datamanager_dirk"]
+        )
+    finally:
+        imports.CHUNK_ROWS = original
+    assert dict(bad.rejected)[14].startswith("completed_on/mode: expected the same date")
+    assert not Response.objects.exists()

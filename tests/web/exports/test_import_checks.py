@@ -179,6 +179,10 @@ def test_duplicates_and_row_numbers_across_chunks(
     tmp_path, personas, site, consent_version, monkeypatch
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(imports.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    read_chunk, chunks_read = imports._columns, []
+    monkeypatch.setattr(imports, "_columns", lambda *a: chunks_read.append(1) or read_chunk(*a))
     rows = [row(hospital_number=f"H3{n:05d}") for n in range(7)]
     rows.append(row(hospital_number="h300001"))  # row 9 repeats row 3, two chunks earlier
     rows.append(row(hospital_number="H399999", performance_status="9"))  # row 10
@@ -188,6 +192,8 @@ def test_duplicates_and_row_numbers_across_chunks(
     reasons = dict(report.rejected)
     assert sorted(reasons) == [9, 10]
     assert "first on row 3" in reasons[9] and "performance_status" in reasons[10]
+    assert len(chunks_read) == 3  # 9 rows, 3 a chunk: the repeat was found across chunks
+    assert not any((tmp_path / "tmp").iterdir())  # the duplicate check's file is gone
     ok = import_participants(
         write(tmp_path / "d.csv", HEADER, rows[:7]), user=personas["datamanager_dirk"]
     )

@@ -9,12 +9,19 @@ file again changes nothing.
 
 The participant file is validated as a stream: it is read ``CHUNK_ROWS`` rows at a
 time and each rule runs over a whole column at once (numpy, pandas), so it holds one
-chunk whatever the file's length, plus a 64-bit hash a row for the duplicate check
-and ``make bench`` (bench/bench_imports.py) measures the rate. The rules are the
+chunk whatever the file's length and two bytes of flags a row; the duplicate check keeps
+its hashes on disk (``_DuplicateFinder``). ``make bench`` (bench/bench_imports.py)
+measures the rate and the memory. The rules are the
 registration form's (``registry.validation``): the vectorised pass finds the rows that
 break one, and those rows are then described by the form's own functions, so the
 words are the form's. Writing goes through ``register_participant`` in one
 transaction, which checks every row again.
+
+The historical-questionnaire file is streamed the same way: each chunk's dates and
+modes are checked a column at a time, its assessments fetched in one query, and the
+answers already submitted in one query per 2,000 questionnaires at the end, so the
+number of queries does not grow with the rows. What is held is the answers themselves,
+grouped per questionnaire, since each is scored whole before anything is written.
 
 A file is refused whole, before any row is read, when it is not UTF-8 (the message
 names the encoding it looks like and how to save it as UTF-8), when a required column
@@ -29,6 +36,9 @@ import codecs
 import contextlib
 import csv
 import re
+import secrets
+import sqlite3
+import tempfile
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -53,7 +63,7 @@ from blend.apps.consent.editchecks import CONSENT_FORM
 from blend.apps.consent.models import ConsentFormVersion
 from blend.apps.consent.services import ConsentError, record_consent
 from blend.apps.followup.models import Assessment
-from blend.apps.questionnaires.services import enter_by_staff, response_of
+from blend.apps.questionnaires.services import enter_by_staff, submitted_answers
 from blend.apps.registry.models import Identity, Language, PrimaryTumour, Sex, Site
 from blend.apps.registry.services import Registration, register_participant
 from blend.apps.registry.validation import (
@@ -92,6 +102,7 @@ QUESTIONNAIRE_COLUMNS = [
     "item",
     "value",
 ]
+QUESTIONNAIRE_MODES = {"paper", "telephone"}
 CHUNK_ROWS = 5_000
 MAX_REPORTED = 1_000  # rejected rows listed with their reasons; all are counted
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
@@ -262,21 +273,16 @@ def read_header(path: Path, required: list[str], optional: list[str]) -> list[st
     return header
 
 
-def read_rows(path: Path, required: list[str], optional: list[str] = ()) -> list[dict[str, str]]:  # type: ignore[assignment]
-    read_header(path, required, list(optional))
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return [
-            {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            for row in reader
-        ]
-
-
 #: One chunk of the file: each column's cells (stripped strings, '' when empty).
 Columns = dict[str, np.ndarray]
 
 
-def chunks(path: Path, header: list[str], size: int = CHUNK_ROWS) -> Iterator[Columns]:
+def chunks(
+    path: Path,
+    header: list[str],
+    size: int | None = None,
+    shape: Callable[[pd.DataFrame, list[str]], Columns] | None = None,
+) -> Iterator[Columns]:
     """The data rows ``size`` at a time, as columns of stripped strings. A row with more
     fields than the header is refused (its cells would land in the wrong columns); a
     shorter row's missing cells are empty."""
@@ -289,13 +295,13 @@ def chunks(path: Path, header: list[str], size: int = CHUNK_ROWS) -> Iterator[Co
                 keep_default_na=False,
                 na_filter=False,
                 encoding="utf-8-sig",
-                chunksize=size,
+                chunksize=size or CHUNK_ROWS,  # read here, so a test can make it small
                 header=0,
                 index_col=False,
                 engine="c",
             )
             for frame in reader:
-                yield _columns(frame, header)
+                yield shape(frame, header) if shape else _columns(frame, header)
     except pd.errors.ParserWarning:
         raise ImportFileError(
             f"{path.name}: line 2 has more fields than the {len(header)} columns of the header; "
@@ -313,14 +319,16 @@ def chunks(path: Path, header: list[str], size: int = CHUNK_ROWS) -> Iterator[Co
         ) from None
 
 
-def _columns(frame: pd.DataFrame, header: list[str]) -> Columns:
+def _columns(
+    frame: pd.DataFrame, header: list[str], expected: list[str] = PARTICIPANT_COLUMNS
+) -> Columns:
     n = len(frame)
     cells = dict(zip(header, frame.columns, strict=True))
     columns = {
         name: np.fromiter(map(str.strip, frame[cells[name]].to_numpy(dtype=object)), object, n)
         for name in header
     }
-    for name in PARTICIPANT_COLUMNS:
+    for name in expected:
         columns.setdefault(name, np.full(n, "", dtype=object))
     return columns
 
@@ -621,9 +629,47 @@ def _same_as(row: dict[str, str], stored: tuple[Any, ...]) -> bool:
     ) == (name, str(born), str(entered), sex, tumour, str(diagnosed), str(ps), site)
 
 
-def _key_hashes(keys: np.ndarray) -> np.ndarray:
-    """64-bit hashes of the upper-cased hospital numbers (8 bytes a row for the duplicate check)."""
-    return pd.util.hash_array(keys, categorize=False)
+class _DuplicateFinder:
+    """The in-file duplicate check, held on disk so memory stays flat however long the file.
+
+    Each chunk's upper-cased hospital numbers go in as 64-bit hashes, keyed with a random
+    key made for this import (so the throw-away file cannot be matched against a list of
+    hospital numbers), into a SQLite file in a private temporary folder (0700) that is
+    removed when the check ends. One indexed GROUP BY at the end then finds every repeat.
+    A hash collision of two different numbers would refuse a good row, never accept a bad
+    one, and has odds of about n²/2⁶⁵ (10⁻⁸ at a million rows)."""
+
+    def __enter__(self) -> _DuplicateFinder:
+        self._folder = tempfile.TemporaryDirectory(prefix="blend-import-")
+        self._db = sqlite3.connect(Path(self._folder.name) / "keys.sqlite3")
+        self._db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE keys (hash INTEGER NOT NULL, row INTEGER NOT NULL);"
+        )
+        self._key = secrets.token_hex(8)  # pandas takes a 16-character hash key
+        return self
+
+    def add(self, keys: np.ndarray, first_row: int) -> None:
+        hashes = pd.util.hash_array(keys, categorize=False, hash_key=self._key)
+        self._db.executemany(
+            "INSERT INTO keys VALUES (?, ?)",
+            zip(
+                hashes.view(np.int64).tolist(), range(first_row, first_row + len(keys)), strict=True
+            ),
+        )
+
+    def repeats(self) -> Iterator[tuple[int, int]]:
+        """``(row, first row)`` for each row whose number appeared on an earlier row."""
+        self._db.execute("CREATE INDEX keys_hash ON keys (hash, row)")
+        yield from self._db.execute(
+            "SELECT k.row, f.first FROM keys k JOIN (SELECT hash, MIN(row) AS first FROM keys "
+            "GROUP BY hash HAVING COUNT(*) > 1) f ON k.hash = f.hash WHERE k.row > f.first "
+            "ORDER BY k.row"
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+        self._folder.cleanup()
 
 
 @dataclass
@@ -652,7 +698,18 @@ def validate_participants(path: Path, progress: Progress = _no_progress) -> _Val
     header = read_header(path, PARTICIPANT_COLUMNS, consent_columns())
     ctx = _context()
     report = ImportReport("participants")
-    hashes: list[np.ndarray] = []
+    with _DuplicateFinder() as duplicates:
+        return _validate_chunks(path, header, ctx, report, duplicates, progress)
+
+
+def _validate_chunks(
+    path: Path,
+    header: list[str],
+    ctx: _Context,
+    report: ImportReport,
+    duplicates: _DuplicateFinder,
+    progress: Progress,
+) -> _Validated:
     bad_rows: list[np.ndarray] = []
     existing_rows: list[np.ndarray] = []
     pending: dict[int, list[str]] = {}  # reasons of the listed rows, until the end
@@ -684,7 +741,7 @@ def validate_participants(path: Path, progress: Progress = _no_progress) -> _Val
                 break
             reasons = [changed[i]] if i in changed else describe_row(row_of(col, i), ctx)
             pending[first_row + i] = reasons or ["the row breaks a rule of the registration form"]
-        hashes.append(_key_hashes(keys))
+        duplicates.add(keys, first_row)
         bad_rows.append(bad)
         existing_rows.append(same)
         first_row += n
@@ -692,38 +749,24 @@ def validate_participants(path: Path, progress: Progress = _no_progress) -> _Val
         progress("validating", report.rows)
     all_bad = np.concatenate(bad_rows) if bad_rows else np.zeros(0, dtype=bool)
     del bad_rows
-    all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
-    del hashes
-    _mark_duplicates(all_hashes, all_bad, pending)
-    del all_hashes
+    _mark_duplicates(duplicates.repeats(), all_bad, pending)
     report.rejected_count = int(all_bad.sum())
     report.rejected = [(row, "; ".join(pending[row])) for row in sorted(pending)][:MAX_REPORTED]
     existing = np.concatenate(existing_rows) if existing_rows else np.zeros(0, dtype=bool)
     return _Validated(report, header, existing)
 
 
-def _mark_duplicates(hashes: np.ndarray, bad: np.ndarray, pending: dict[int, list[str]]) -> None:
+def _mark_duplicates(
+    repeats: Iterable[tuple[int, int]], bad: np.ndarray, pending: dict[int, list[str]]
+) -> None:
     """A hospital number (without regard to case) on more than one row: each later row is
     refused, naming the first."""
-    if len(hashes) < 2:
-        return
-    order = np.argsort(hashes, kind="stable")  # equal hashes keep their row order
-    ordered = hashes[order]
-    repeats = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
-    del ordered
-    first_of: dict[int, int] = {}
-    for position in map(int, repeats):
-        index = int(order[position])
-        earlier = int(order[position - 1])
-        first_of[index] = first_of.get(earlier, earlier)
-    del order
-    for index, first in sorted(first_of.items()):
-        bad[index] = True
-        row = index + 2
+    for row, first in repeats:
+        bad[row - 2] = True
         if row in pending or len(pending) < MAX_REPORTED:
             pending.setdefault(row, []).append(
                 f"column hospital_number: appears twice in this file (compared without regard "
-                f"to case; first on row {first + 2})"
+                f"to case; first on row {first})"
             )
 
 
@@ -826,47 +869,90 @@ def _number(text: str) -> int | float | str:
     return int(value) if value.is_integer() else value
 
 
+def _questionnaire_columns(frame: pd.DataFrame, header: list[str]) -> Columns:
+    return _columns(frame, header, QUESTIONNAIRE_COLUMNS)
+
+
+def _scheduled(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Assessment]:
+    """The scheduled assessments among ``keys`` (study ID, timepoint): one query per 2,000
+    study IDs, however many rows name them."""
+    found: dict[tuple[str, str], Assessment] = {}
+    study_ids = sorted({sid for sid, _ in keys})
+    for start in range(0, len(study_ids), 2_000):
+        for assessment in Assessment.objects.select_related("participant").filter(
+            participant__study_id__in=study_ids[start : start + 2_000]
+        ):
+            key = (assessment.participant.study_id, assessment.timepoint)
+            if key in keys:
+                found[key] = assessment
+    return found
+
+
 def _group_rows(
-    rows: list[dict[str, str]],
-) -> tuple[dict[tuple[str, str], QuestionnaireGroup], list[tuple[int, str]]]:
+    path: Path, header: list[str], report: ImportReport, progress: Progress
+) -> dict[tuple[str, str], QuestionnaireGroup]:
+    """Stream the file a chunk at a time: each chunk's dates and modes are checked a whole
+    column at once and its assessments looked up in one query; each row then adds one
+    answer to its questionnaire (study ID and timepoint)."""
     groups: dict[tuple[str, str], QuestionnaireGroup] = {}
-    rejected: list[tuple[int, str]] = []
-    for number, row in enumerate(rows, start=2):
-        key = (row["study_id"], row["timepoint"])
-        group = groups.setdefault(key, QuestionnaireGroup(number))
-        errors = _row_errors(row, group)
-        if errors:
-            rejected.append((number, "; ".join(errors)))
-            continue
-        if row["item"] in group.answers[row["instrument"]]:
-            rejected.append(
-                (
-                    number,
-                    f"item: {row['instrument']}.{row['item']} appears twice for this questionnaire",
-                )
+    today = np.datetime64(timezone.localdate(), "D")
+    first_row = 2
+    for col in chunks(path, header, shape=_questionnaire_columns):
+        n = len(col["study_id"])
+        dates, bad_dates = parse_dates(col["completed_on"])
+        bad_dates |= col["completed_on"] == ""
+        future = ~bad_dates & (dates > today)
+        bad_mode = ~_within(col["mode"], QUESTIONNAIRE_MODES)
+        keys = list(zip(col["study_id"].tolist(), col["timepoint"].tolist(), strict=True))
+        assessments = _scheduled({k for k in keys if k not in groups})
+        for i in range(n):
+            number = first_row + i
+            group = groups.get(keys[i])
+            if group is None:
+                group = groups[keys[i]] = QuestionnaireGroup(number, assessments.get(keys[i]))
+            row = row_of(col, i)
+            errors = _row_errors(
+                row,
+                group,
+                unreadable_date=bool(bad_dates[i]),
+                future=bool(future[i]),
+                bad_mode=bool(bad_mode[i]),
             )
-        group.answers[row["instrument"]][row["item"]] = (
-            _number(row["value"]) if row["value"] != "" else None
-        )
-    return groups, rejected
+            if errors:
+                report.rejected.append((number, "; ".join(errors)))
+                continue
+            answers = group.answers[row["instrument"]]
+            if row["item"] in answers:
+                report.rejected.append(
+                    (
+                        number,
+                        f"item: {row['instrument']}.{row['item']} appears twice for this questionnaire",
+                    )
+                )
+            answers[row["item"]] = _number(row["value"]) if row["value"] != "" else None
+        first_row += n
+        report.rows += n
+        progress("validating", report.rows)
+    return groups
 
 
-def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
-    errors = []
-    try:
-        on = date.fromisoformat(row["completed_on"])
-    except ValueError:
+def _row_errors(
+    row: dict[str, str],
+    group: QuestionnaireGroup,
+    *,
+    unreadable_date: bool,
+    future: bool,
+    bad_mode: bool,
+) -> list[str]:
+    if unreadable_date:
         return [bad_date("completed_on", row["completed_on"])]
-    if on > timezone.localdate():
+    on = date.fromisoformat(row["completed_on"])
+    errors = []
+    if future:
         errors.append(f"completed_on: expected today or earlier, got {on}")
-    if row["mode"] not in {"paper", "telephone"}:
+    if bad_mode:
         errors.append(f"mode: expected paper or telephone, got {row['mode']!r}")
-    if group.assessment is None:
-        group.assessment = (
-            Assessment.objects.select_related("participant")
-            .filter(participant__study_id=row["study_id"], timepoint=row["timepoint"])
-            .first()
-        )
+    if group.completed_on is None:  # the questionnaire's first row with a real date
         group.completed_on, group.mode = on, row["mode"]
     if group.assessment is None:
         errors.append(
@@ -885,7 +971,9 @@ def _row_errors(row: dict[str, str], group: QuestionnaireGroup) -> list[str]:
     return errors
 
 
-def _check_group(group: QuestionnaireGroup, assessment: Assessment) -> list[str]:
+def _check_group(
+    group: QuestionnaireGroup, assessment: Assessment, submitted: dict[str, Any] | None
+) -> list[str]:
     errors = []
     for code, answers in group.answers.items():
         if code == "cost":
@@ -894,10 +982,9 @@ def _check_group(group: QuestionnaireGroup, assessment: Assessment) -> list[str]
             score(code, {k: v for k, v in answers.items() if v is not None})
         except InstrumentError as error:
             errors.append(f"{code}: {error}")
-    existing = response_of(assessment)
-    if existing is not None and existing.status == "submitted":
+    if submitted is not None:
         if {k: dict(v) for k, v in group.answers.items()} == {
-            k: existing.answers.get(k) for k in group.answers
+            k: submitted.get(k) for k in group.answers
         }:
             group.unchanged = True
         else:
@@ -914,17 +1001,19 @@ def import_questionnaires(
     """Historical questionnaires: the file's encoding, header and dates are checked as for
     participants; the rows are grouped per questionnaire (one per study ID and timepoint)."""
     check(user, Cap.IMPORT)
-    rows = read_rows(path, QUESTIONNAIRE_COLUMNS)
-    report = ImportReport("questionnaires", rows=len(rows))
-    progress("validating", len(rows))
-    groups, report.rejected = _group_rows(rows)
-    for group in groups.values():
-        if group.assessment is not None and not any(
-            r == group.first_row for r, _ in report.rejected
-        ):
-            errors = _check_group(group, group.assessment)
-            if errors:
-                report.rejected.append((group.first_row, "; ".join(errors)))
+    header = read_header(path, QUESTIONNAIRE_COLUMNS, [])
+    report = ImportReport("questionnaires")
+    groups = _group_rows(path, header, report, progress)
+    rejected_rows = {row for row, _ in report.rejected}
+    groups_to_check = [
+        g for g in groups.values() if g.assessment is not None and g.first_row not in rejected_rows
+    ]
+    submitted = submitted_answers([g.assessment.pk for g in groups_to_check if g.assessment])
+    for group in groups_to_check:
+        assert group.assessment is not None  # filtered above
+        errors = _check_group(group, group.assessment, submitted.get(group.assessment.pk))
+        if errors:
+            report.rejected.append((group.first_row, "; ".join(errors)))
     report.rejected.sort()
     if not report.ok or dry_run:
         return report

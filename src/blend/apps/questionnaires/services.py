@@ -149,6 +149,20 @@ def response_of(assessment: Assessment) -> Response | None:
     return Response.objects.filter(assessment=assessment).first()
 
 
+def submitted_answers(assessment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The answers already submitted, by assessment ID: one query per 2,000 assessments
+    (the historical import checks a whole file's questionnaires at once)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(assessment_ids), 2_000):
+        found.update(
+            Response.objects.filter(
+                assessment_id__in=assessment_ids[start : start + 2_000],
+                status=ResponseStatus.SUBMITTED,
+            ).values_list("assessment_id", "answers")
+        )
+    return found
+
+
 def save_answers(
     assessment: Assessment,
     code: str,
