@@ -122,7 +122,9 @@ def test_clinician_scores_carry_the_loinc_codes_we_are_sure_of() -> None:
         _facts("kps", {"kps": 70}), scores=score("kps", {"kps": 70}, ecog_convention="A")
     )
     codes = {
-        c["code"] for o in fx.observations(facts, get_instrument("kps")) for c in o["code"]["coding"]
+        c["code"]
+        for o in fx.observations(facts, get_instrument("kps"))
+        for c in o["code"]["coding"]
     }
     assert {"89243-0", "89247-1", "kps/kps", "kps/ecog"} <= codes
 
