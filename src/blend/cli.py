@@ -38,6 +38,8 @@ MIXED_COMMANDS: dict[str, tuple[str, str]] = {
 DJANGO_ACTIONS: dict[tuple[str, str], str] = {
     ("randomization", "verify"): "randomization_verify",
     ("design", "reestimate"): "design_reestimate",
+    # `blend export analysis|full` is the exports app's command; the FHIR app adds `fhir`.
+    ("export", "fhir"): "export_fhir",
 }
 # Django actions that stay pure when given, as this option, the data they would read from
 # the database: `blend design reestimate --trial X --accepted 15 --refused 10`.

@@ -226,6 +226,9 @@ def _values(member: Participant, route: str) -> dict[str, list[str]]:
         # The results-disclosure pages, per trial and group.
         "trial": ["BLEND", "VERTICAL"],
         "arm_group": ["intervention", "control"],
+        # The FHIR reads (/api/fhir/...): an instrument, and each trial's ResearchStudy.
+        "questionnaire_id": ["qlq-c15-pal"],
+        "trial_code": ["BLEND", "VERTICAL"],
     }
 
 

@@ -109,6 +109,7 @@ BLEND_APPS = [
     "blend.apps.disclosure",
     "blend.apps.datamanagement",
     "blend.apps.exports",
+    "blend.apps.fhir",  # read-only FHIR R4 (/api/fhir/...); sits above exports (LAYERS)
     "blend.apps.api",
     "blend.apps.demo",
 ]

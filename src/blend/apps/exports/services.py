@@ -128,3 +128,24 @@ def export_full(
     if not rows:
         rows = {t.name: t.queryset().count() for t in tables}
     return _log("full", folder, user=user, via=via, fmts=chosen, rows=rows)
+
+
+def log_export(
+    kind: str,
+    folder: Path,
+    *,
+    user: User | None,
+    via: str,
+    fmts: list[str],
+    rows: dict[str, int],
+    details: dict[str, str] | None = None,
+) -> ExportLog:
+    """Log an export that another app wrote into ``folder`` (the FHIR export), exactly as
+    this app logs its own: the ExportLog row with every file's SHA-256, and the audit event."""
+    return _log(kind, folder, user=user, via=via, fmts=fmts, rows=rows, details=details)
+
+
+def authorize_export(user: User | None, via: str) -> None:
+    """The ``export`` capability, as every export checks it (the command line without a
+    named user is the server operator)."""
+    _authorize(user, via)
