@@ -1,7 +1,7 @@
 """Fail when pure code imports Django or the web application (run by `make lint`).
 
 Pure code is the core packages (protocol configuration, instruments, eligibility,
-randomization, edit checks, design, statistics) and the ``domain.py`` module of each
+randomization, edit checks, design, statistics, the FHIR reading and writing of ``interop``) and the ``domain.py`` module of each
 app. It must stay usable outside the web application: by statisticians, by the CLI,
 and in tests without a database. So it imports neither Django (nor a Django library)
 nor anything of ``blend.apps``, ``blend.web`` or ``blend.cli``.
@@ -22,6 +22,7 @@ PURE_PACKAGES = (
     "editchecks",
     "design",
     "stats",
+    "interop",
 )
 FORBIDDEN_ROOTS = {"django", "ninja", "simple_history", "axes"}
 FORBIDDEN_MODULES = ("blend.apps", "blend.web", "blend.cli")
