@@ -69,7 +69,7 @@ def test_a_bad_bundle_is_a_400_naming_resource_path_expected_and_found(
     ("body", "content_type", "status", "message"),
     [
         ("{not json", "application/fhir+json", 400, "expected a JSON document"),
-        (b"{\"a\": \"\xff\"}", "application/fhir+json", 400, "bytes that are not UTF-8"),
+        (b'{"a": "\xff"}', "application/fhir+json", 400, "bytes that are not UTF-8"),
         ("[]", "application/json", 400, "expected a FHIR Bundle (a JSON object)"),
         ("<Bundle/>", "application/fhir+xml", 415, "expected Content-Type application/fhir+json"),
     ],

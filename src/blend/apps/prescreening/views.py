@@ -127,6 +127,6 @@ def confirm_imports(request: AuthenticatedHttpRequest, study_id: str) -> HttpRes
     else:
         messages.success(
             request,
-            _("%(n)d imported fact(s) confirmed.") % {"n": len(confirmed)},
+            _("Imported facts confirmed: %(n)d.") % {"n": len(confirmed)},
         )
     return redirect("prescreening:facts", study_id=study_id)
