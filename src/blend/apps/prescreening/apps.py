@@ -14,8 +14,11 @@ class PrescreeningConfig(AppConfig):
     nav = [("prescreening:worklist", _("To screen"), "screening.write")]
 
     def ready(self) -> None:
-        from blend.apps.prescreening import services
-        from blend.apps.screening.services import register_prefill
+        from blend.apps.prescreening import fhir_import, services
+        from blend.apps.screening.services import register_confirmation_hold, register_prefill
 
         # The screening form of a member not yet screened starts from the cohort's facts.
         register_prefill("cohort facts", services.prefill_from_cohort)
+        # Eligibility waits until the nurse has confirmed every fact imported from the
+        # hospital record (FHIR import).
+        register_confirmation_hold("imported cohort facts", fhir_import.unconfirmed_imports_block)

@@ -10,7 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class Origin(models.TextChoices):
+    """How a cohort fact came in: entered by staff, or pre-filled by an import."""
+
+    ENTERED = "entered", _("entered")
+    FHIR = "fhir", _("FHIR import")
+
+
 class CohortFact(models.Model):
+    """One fact the cohort knows about a member. A fact pre-filled by an import
+    (``origin`` not ``entered``) is unconfirmed until the research nurse confirms it
+    (``confirmed_at``); a member's eligibility cannot be confirmed for any trial while
+    one is (``fhir_import.unconfirmed_imports_block``)."""
+
     participant = models.ForeignKey(
         "registry.Participant", on_delete=models.PROTECT, related_name="cohort_facts"
     )
@@ -25,6 +37,19 @@ class CohortFact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.ENTERED
+    )
+    # The value an import replaced (None: the import added the fact), for the nurse who confirms.
+    replaced_value = models.JSONField(_("replaced value"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -39,6 +64,10 @@ class CohortFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} of {self.participant_id}"
+
+    @property
+    def to_confirm(self) -> bool:
+        return self.origin != Origin.ENTERED and self.confirmed_at is None
 
 
 class Rank(models.IntegerChoices):

@@ -9,7 +9,11 @@ from django.urls import reverse
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.prescreening.models import CohortFact
-from blend.apps.prescreening.services import cohort_denominator, members_to_assess
+from blend.apps.prescreening.services import (
+    cohort_denominator,
+    members_to_assess,
+    unconfirmed_counts,
+)
 from blend.apps.registry.models import Participant
 from blend.apps.trials.http import current_trial
 
@@ -52,6 +56,7 @@ def participant_panel(
         "template": "prescreening/_panel.html",
         "context": {
             "count": CohortFact.objects.filter(participant=participant).count(),
+            "to_confirm": unconfirmed_counts([participant.pk]).get(participant.pk, 0),
             "study_id": participant.study_id,
             "can_write": request.user.can(Cap.PARTICIPANT_WRITE),
         },

@@ -50,7 +50,7 @@ from blend.apps.audit.services import audited_delete, audited_save, record_event
 from blend.apps.consent import domain as consent_rules
 from blend.apps.consent.models import ConsentRecord
 from blend.apps.consent.services import bulk_consent_states
-from blend.apps.prescreening.models import CohortFact, MemberVerdict, Rank, VerdictSync
+from blend.apps.prescreening.models import CohortFact, MemberVerdict, Origin, Rank, VerdictSync
 from blend.apps.registry.domain import age_on
 from blend.apps.registry.models import Identity, Participant
 from blend.apps.screening.models import Screening, Status
@@ -187,6 +187,9 @@ def record_cohort_facts(
             continue
         row = row or CohortFact(participant=participant, key=key)
         row.value, row.recorded_on, row.source, row.recorded_by = value, on, source, user
+        # Entered by staff: no longer an import waiting for the nurse's confirmation.
+        row.origin, row.replaced_value = Origin.ENTERED, None
+        row.confirmed_at = row.confirmed_by = None
         audited_save(row, user=user, reason=reason if key in changed else "")
         saved.append(row)
     record_event(
@@ -525,6 +528,20 @@ class WorklistRow:
     missing: list[str]  # labels of the facts still missing (pending)
     undecided: dict[str, str]  # criterion code → what is missing
     refusals: list[Refusal]
+    to_confirm: int = 0  # imported facts waiting for the nurse's confirmation
+
+
+def unconfirmed_counts(participant_ids: Collection[int]) -> dict[int, int]:
+    """How many imported facts wait for the nurse's confirmation, per member (one query)."""
+    rows = (
+        CohortFact.objects.filter(participant_id__in=participant_ids, confirmed_at__isnull=True)
+        .exclude(origin=Origin.ENTERED)
+        .order_by()
+        .values_list("participant_id")
+        .annotate(n=Count("pk"))
+        .values_list("participant_id", "n")
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True)
@@ -627,7 +644,7 @@ def worklist(
     show_others = others_page is not None
     others_page, others_pages, others_window = _page_of(in_other, others_page or 1, others_per_page)
 
-    def row(found: MemberVerdict, refusals: list[Refusal]) -> WorklistRow:
+    def row(found: MemberVerdict, refusals: list[Refusal], to_confirm: int = 0) -> WorklistRow:
         return WorklistRow(
             participant_id=found.participant_id,
             study_id=found.study_id,
@@ -637,9 +654,12 @@ def worklist(
             missing=[labels[key].label for key in found.missing if key in labels],
             undecided=found.undecided,
             refusals=refusals,
+            to_confirm=to_confirm,
         )
 
-    rows = [row(found, []) for found in listed.filter(elsewhere=False).order_by(*order)[window]]
+    shown = list(listed.filter(elsewhere=False).order_by(*order)[window])
+    waiting = unconfirmed_counts([found.participant_id for found in shown])
+    rows = [row(found, [], waiting.get(found.participant_id, 0)) for found in shown]
     others = (
         []
         if not show_others

@@ -9,7 +9,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 
+from blend.apps.accounts.domain import Cap
+from blend.apps.accounts.permissions import check
 from blend.apps.audit.services import audited_save, record_event
 from blend.apps.registry.domain import format_study_id
 from blend.apps.registry.models import Identity, Participant, Site, StudyIdCounter
@@ -17,6 +20,7 @@ from blend.apps.registry.validation import (
     Problem,
     RegistrationInvalid,
     duplicate_problem,
+    hospital_key,
     registration_problems,
 )
 from blend.protocol import load_cohort
@@ -135,3 +139,18 @@ def update_participant(
         details={"fields": sorted(changes)},
     )
     return participant
+
+
+def participant_by_hospital_number(number: str, *, user: Any) -> Participant | None:
+    """The cohort member registered with this hospital number (compared as registration
+    compares them, without regard to case), or None. Needs ``identifiers.view``: the
+    answer links a direct identifier to a study ID. Callers keep the number to themselves
+    (an import matches a record with it and stores only the study ID's member)."""
+    check(user, Cap.IDENTIFIERS_VIEW)
+    identity = (
+        Identity.objects.annotate(key=Upper("hospital_number"))
+        .filter(key=hospital_key(number))
+        .select_related("participant")
+        .first()
+    )
+    return identity.participant if identity is not None else None

@@ -7,6 +7,9 @@ the protocol requires for randomization).
 
 A higher app may make a screening final (allocation does, once the participant is
 randomized): it registers a finality rule here at start-up, so this app never imports it.
+A higher app may also hold back the confirmation of eligibility, the step that makes a
+screening final (prescreening does while a fact imported from the hospital record waits
+for the nurse's confirmation): it registers a confirmation hold.
 
 Every screening is for one trial (``trial``: a trial code; None means the default trial,
 ``blend.apps.trials.lookup``): a cohort member is screened for each trial on its own
@@ -49,6 +52,11 @@ Prefill = Callable[[Participant, str], dict[str, Any]]
 
 _prefills: dict[str, Prefill] = {}
 
+# Takes the participant and the trial; returns why eligibility may not be confirmed yet.
+ConfirmationHold = Callable[[Participant, str], str | None]
+
+_confirmation_holds: dict[str, ConfirmationHold] = {}
+
 # Facts that only the records give: a value entered for one of them is ignored.
 FROM_RECORDS = frozenset(
     {"age", "consent_randomization", "consent_questionnaires", "date_of_birth"}
@@ -81,6 +89,22 @@ def register_prefill(name: str, prefill: Prefill) -> None:
     """Add (or replace) a source of facts for the first screening of a member: a higher
     app (prescreening: the cohort's recorded facts) plugs in here at start-up."""
     _prefills[name] = prefill
+
+
+def register_confirmation_hold(name: str, hold: ConfirmationHold) -> None:
+    """Add (or replace) a reason to refuse the confirmation of eligibility for now: a
+    higher app (prescreening: imported facts the nurse has not confirmed) plugs in here."""
+    _confirmation_holds[name] = hold
+
+
+def why_not_confirmable(participant: Participant, trial: str | None = None) -> str | None:
+    """Why eligibility for ``trial`` may not be confirmed yet (a registered hold), or None."""
+    code = trial_code_or_default(trial)
+    for hold in _confirmation_holds.values():
+        reason = hold(participant, code)
+        if reason:
+            return reason
+    return None
 
 
 def prefill_facts(participant: Participant, trial: str | None = None) -> dict[str, Any]:
@@ -304,6 +328,9 @@ def confirm_eligibility(
         raise ScreeningError(
             {"__all__": f"already confirmed at {screening.confirmed_at:%Y-%m-%d %H:%M}"}
         )
+    held = why_not_confirmable(participant, code)
+    if held:
+        raise ScreeningError({"__all__": held})
     current = evaluate(participant, screening.facts, screening.screened_on, code)
     if screening.status != Status.ELIGIBLE or current.status != Status.ELIGIBLE:
         raise ScreeningError(

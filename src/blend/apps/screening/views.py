@@ -26,6 +26,7 @@ from blend.apps.screening.services import (
     save_screening,
     screening_log,
     screening_log_counts,
+    why_not_confirmable,
 )
 from blend.apps.trials.http import current_trial
 from blend.apps.trials.lookup import get_trial
@@ -151,6 +152,7 @@ def confirm(request: AuthenticatedHttpRequest, study_id: str) -> HttpResponse:
             "screening": screening,
             "result": result,
             "criteria": criteria_for_signature(screening, result) if screening and result else [],
+            "held": why_not_confirmable(participant, trial) if screening else None,
         },
         status=400 if form.errors else 200,
     )
