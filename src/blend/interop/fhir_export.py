@@ -405,7 +405,19 @@ def answers_of(resource: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return code, {"medications": [_flat_answers(instrument, g.get("item", [])) for g in groups]}
 
 
+#: A score's CodeableConcept, built once per instrument and scale: a bulk export makes
+#: a million Observations from a few dozen codes. The dicts are shared, never changed.
+_SCORE_CODES: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
 def _score_code(instrument: Instrument, key: str) -> dict[str, Any]:
+    cache_key = (instrument.code, key, instrument.title_en)
+    if cache_key not in _SCORE_CODES:
+        _SCORE_CODES[cache_key] = _new_score_code(instrument, key)
+    return _SCORE_CODES[cache_key]
+
+
+def _new_score_code(instrument: Instrument, key: str) -> dict[str, Any]:
     label = next((s.label_en for s in instrument.scales if s.key == key), key)
     codings = [{"system": SCORES_SYSTEM, "code": f"{instrument.code}/{key}", "display": label}]
     standard = STANDARD_CODES.get((instrument.code, key))
