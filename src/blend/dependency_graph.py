@@ -44,6 +44,7 @@ LAYERS: tuple[str, ...] = (
     "safety",  # adverse events, SAE notification
     "disclosure",  # stage 3: a completed trial's results told to its living participants
     "exports",  # analysis dataset, full exports, import
+    "linkage",  # registry linkage: the NCR file, BRP vital status, the conflict queue
     "overview",  # dashboard, participant list and page: composes every app's panels
     "demo",  # the synthetic demo cohort
 )

@@ -31,6 +31,8 @@ from blend.protocol.schedule import Schedule, Timepoint, parse_routine_schedule
 
 COHORT_DIR = PACKAGE_DIR / "cohort"
 COHORT_FILES = ("cohort", "consent", "facts", "messages", "schedule")
+# Optional: routine-data linkage (blend.protocol.linkage reads it; defaults without it).
+OPTIONAL_COHORT_FILES = ("linkage",)
 # Day 0 of the schedule: the earliest treatment, or the first radiotherapy or surgery.
 START_RULES = ("first_treatment_day", "radiotherapy", "surgery")
 
@@ -130,7 +132,7 @@ def _returned_results(about: Table) -> tuple[ReturnedScale, ...]:
 
 def cohort_from_files(files: FolderFiles) -> Cohort:
     """Validate a cohort's files; every problem raises ``ConfigError`` naming file and key."""
-    check_files(files, COHORT_FILES)
+    check_files(files, COHORT_FILES, OPTIONAL_COHORT_FILES)
     about = Table(files.raw["cohort"], files.path("cohort"))
     about.only(
         {
