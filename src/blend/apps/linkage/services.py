@@ -396,7 +396,7 @@ def _note(run: LinkageRun, open_conflicts: int) -> dict[str, Any]:
     if run.kind == RunKind.NCR_EXPORT:
         return {
             "source": "NCR",
-            "data": "linkage file: pseudonymised key and cohort fields, matched by the registry",
+            "data": "linkage file (pseudonymised key and cohort fields)",
             "on": timezone.localdate(run.at).isoformat(),
             "records": run.rows,
             "of": run.eligible,
