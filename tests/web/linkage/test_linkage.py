@@ -365,13 +365,17 @@ def test_a_file_with_one_bad_row_writes_nothing(
 def test_a_row_the_vital_status_service_refuses_rolls_back_the_whole_file(
     make_participant: Callable[..., Participant], dirk: User
 ) -> None:
-    """alive_on before cohort entry is no news (SAME); a death the service refuses would
-    roll back every row before it."""
-    first, second = make_participant(), make_participant(registered_on=date(2025, 6, 1))
-    record_vital_status(second, last_contact_on=date(2025, 6, 1), user=dirk)
-    locked_out = _brp([(first.study_id, "2026-01-05", ""), (second.study_id, "2025-06-01", "")])
-    services.import_brp(locked_out, file_name="brp.csv", user=dirk)  # both consistent
-    assert VitalStatus.objects.get(participant=first).died_on == date(2026, 1, 5)
+    """A locked participant's vital status cannot be written: the file is refused naming
+    the row, and the rows before it are rolled back."""
+    from blend.apps.datamanagement.services import lock_participant
+
+    first, locked = make_participant(), make_participant()
+    lock_participant(locked, user=dirk, reason="clean")
+    data = _brp([(first.study_id, "2026-01-05", ""), (locked.study_id, "2026-01-06", "")])
+    with pytest.raises(ValueError, match="row 3, column died_on"):
+        services.import_brp(data, file_name="brp.csv", user=dirk)
+    assert not VitalStatus.objects.exists()
+    assert not LinkageRun.objects.exists()
 
 
 def test_a_file_that_is_not_utf8_is_refused(dirk: User) -> None:
