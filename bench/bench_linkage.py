@@ -40,7 +40,6 @@ import django  # noqa: E402
 django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
-from figures import Figure, record  # noqa: E402
 
 from blend.apps.accounts.models import User  # noqa: E402
 from blend.apps.followup.models import VitalStatus  # noqa: E402
@@ -49,6 +48,7 @@ from blend.apps.linkage.domain import linkage_key  # noqa: E402
 from blend.apps.linkage.services import import_brp, linkage_secret  # noqa: E402
 from blend.apps.registry.domain import format_study_id  # noqa: E402
 from blend.apps.registry.models import Identity, Participant, Site  # noqa: E402
+from figures import Figure, record  # noqa: E402
 
 ENTRY = date(2024, 1, 1)
 CONTACT = date(2025, 1, 1)
@@ -79,7 +79,10 @@ def build_database() -> tuple[User, list[Participant]]:
     )
     Identity.objects.bulk_create(
         Identity(
-            participant=p, full_name=f"M {n}", date_of_birth=date(1960, 1, 1), hospital_number=f"R{n:07d}"
+            participant=p,
+            full_name=f"M {n}",
+            date_of_birth=date(1960, 1, 1),
+            hospital_number=f"R{n:07d}",
         )
         for n, p in enumerate(people, start=1)
     )
@@ -92,15 +95,13 @@ def build_database() -> tuple[User, list[Participant]]:
         )
         for n, p in enumerate(people, start=1)
     )
-    for p in people:
-        VitalStatus.objects.filter(participant=p, died_on__isnull=False).update(last_contact_on=CONTACT)
     return user, people
 
 
 def brp_file(people: list[Participant]) -> bytes:
     secret = linkage_secret()
     lines = ["linkage_key,died_on,alive_on"]
-    for n, p in enumerate(people, start=1):
+    for n in range(1, len(people) + 1):
         key = linkage_key(secret, ["umcu", f"R{n:07d}", "1960-01-01"])
         if n <= 100:
             lines.append(f"{key},{CONTACT + timedelta(days=n)},")
@@ -138,7 +139,9 @@ def main() -> None:
     run = import_brp(data, file_name="brp.csv", user=user, via="cli").run
     seconds = time.perf_counter() - start
     assert (run.rows, run.matched, run.applied, run.conflicts) == (1000, 1000, 980, 20), run
-    print(f"BRP file of {run.rows} members: {seconds:.2f} s ({run.applied} recorded, {run.conflicts} conflicts)")
+    print(
+        f"BRP file of {run.rows} members: {seconds:.2f} s ({run.applied} recorded, {run.conflicts} conflicts)"
+    )
     print(f"anchor, the same changes through record_vital_status one by one: {staff:.2f} s")
     record(
         "bench_linkage",

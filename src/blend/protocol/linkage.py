@@ -55,7 +55,9 @@ DEFAULT_NCR = NcrLinkage(
 )
 
 
-def linkage_from_raw(raw: dict[str, Any] | None, path: Path, consent_codes: tuple[str, ...]) -> Linkage:
+def linkage_from_raw(
+    raw: dict[str, Any] | None, path: Path, consent_codes: tuple[str, ...]
+) -> Linkage:
     """Validate the raw ``linkage.toml`` (None: the file is absent, the defaults hold)."""
     if raw is None:
         return Linkage(DEFAULT_NCR)

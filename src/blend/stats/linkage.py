@@ -43,7 +43,9 @@ def _check_run(i: int, run: Any) -> dict[str, Any]:
     try:
         date.fromisoformat(str(run.get("on")))
     except ValueError:
-        raise ContractError(FILE, None, _field(i, "on"), "a date YYYY-MM-DD", run.get("on")) from None
+        raise ContractError(
+            FILE, None, _field(i, "on"), "a date YYYY-MM-DD", run.get("on")
+        ) from None
     for name in _WHOLE:
         value = run.get(name)
         required = name == "records"
@@ -53,8 +55,12 @@ def _check_run(i: int, run: Any) -> dict[str, Any]:
             what = "a whole number ≥ 0" + ("" if required else " or null")
             raise ContractError(FILE, None, _field(i, name), what, value)
     rate = run.get("match_rate")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1):
-        raise ContractError(FILE, None, _field(i, "match_rate"), "a number from 0 to 1 or null", rate)
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1
+    ):
+        raise ContractError(
+            FILE, None, _field(i, "match_rate"), "a number from 0 to 1 or null", rate
+        )
     return dict(run)
 
 

@@ -37,9 +37,19 @@ def test_without_a_file_the_defaults_hold() -> None:
     ("ncr", "key", "expected", "found"),
     [
         ({"consent_item": "z"}, "ncr.consent_item", "one of", "'z'"),
-        ({"fields": ["linkage_key", "date_of_birth"]}, "ncr.fields", "no direct identifier", "'date_of_birth'"),
+        (
+            {"fields": ["linkage_key", "date_of_birth"]},
+            "ncr.fields",
+            "no direct identifier",
+            "'date_of_birth'",
+        ),
         ({"fields": ["linkage_key", "bsn"]}, "ncr.fields", "some of", "'bsn'"),
-        ({"fields": ["sex", "linkage_key"]}, "ncr.fields", "starting with 'linkage_key'", "['sex', 'linkage_key']"),
+        (
+            {"fields": ["sex", "linkage_key"]},
+            "ncr.fields",
+            "starting with 'linkage_key'",
+            "['sex', 'linkage_key']",
+        ),
         ({"key_from": ["date_of_birth"]}, "ncr.key_from", "'hospital_number'", "the list"),
         ({"key_from": ["hospital_number", "postcode"]}, "ncr.key_from", "some of", "'postcode'"),
         ({"colums": []}, "ncr.colums", "only the keys", "a key 'colums'"),
@@ -93,14 +103,32 @@ def test_a_study_id_file_is_read() -> None:
     [
         ("key,died_on,alive_on\nx,2026-01-01,\n", "column key: expected only the columns"),
         ("linkage_key,study_id,died_on,alive_on\n", "expected exactly one of the two"),
-        ("linkage_key,died_on\n", "column alive_on: expected this column in the header, found no such column"),
+        (
+            "linkage_key,died_on\n",
+            "column alive_on: expected this column in the header, found no such column",
+        ),
         ("linkage_key,died_on,alive_on\n", "row 2, column linkage_key: expected at least one row"),
-        (f"linkage_key,died_on,alive_on\n{KEY},01-02-2026,\n", "row 2, column died_on: expected a date as YYYY-MM-DD, found '01-02-2026'"),
-        (f"linkage_key,died_on,alive_on\n{KEY},2027-01-01,\n", "row 2, column died_on: expected a date on or before today (2026-05-01), found 2027-01-01"),
-        (f"linkage_key,died_on,alive_on\n{KEY},2026-01-01,2026-02-01\n", "row 2, column died_on / alive_on: expected exactly one of the two dates, found both"),
+        (
+            f"linkage_key,died_on,alive_on\n{KEY},01-02-2026,\n",
+            "row 2, column died_on: expected a date as YYYY-MM-DD, found '01-02-2026'",
+        ),
+        (
+            f"linkage_key,died_on,alive_on\n{KEY},2027-01-01,\n",
+            "row 2, column died_on: expected a date on or before today (2026-05-01), found 2027-01-01",
+        ),
+        (
+            f"linkage_key,died_on,alive_on\n{KEY},2026-01-01,2026-02-01\n",
+            "row 2, column died_on / alive_on: expected exactly one of the two dates, found both",
+        ),
         (f"linkage_key,died_on,alive_on\n{KEY},,\n", "found neither"),
-        ("linkage_key,died_on,alive_on\nABC,2026-01-01,\n", "row 2, column linkage_key: expected 64 lower-case hexadecimal characters, found 'ABC'"),
-        (f"linkage_key,died_on,alive_on\n{KEY},2026-01-01,\n{KEY},,2026-02-01\n", "row 3, column linkage_key: expected each member once (also row 2)"),
+        (
+            "linkage_key,died_on,alive_on\nABC,2026-01-01,\n",
+            "row 2, column linkage_key: expected 64 lower-case hexadecimal characters, found 'ABC'",
+        ),
+        (
+            f"linkage_key,died_on,alive_on\n{KEY},2026-01-01,\n{KEY},,2026-02-01\n",
+            "row 3, column linkage_key: expected each member once (also row 2)",
+        ),
         (f"linkage_key,died_on,alive_on\n{KEY},2026-01-01,,extra\n", "row 2, column (extra)"),
     ],
 )
@@ -124,7 +152,9 @@ def test_every_problem_is_counted_and_twenty_are_listed() -> None:
 ENTRY = date(2025, 3, 1)
 
 
-def _judge(died: date | None = None, alive: date | None = None, **held: date | None) -> tuple[Verdict, ConflictKind | None]:
+def _judge(
+    died: date | None = None, alive: date | None = None, **held: date | None
+) -> tuple[Verdict, ConflictKind | None]:
     recorded = Recorded(
         ENTRY, held.get("died_on"), held.get("last_contact_on"), held.get("last_questionnaire_on")
     )
@@ -144,8 +174,16 @@ def test_the_same_death_again_changes_nothing() -> None:
     ("died", "held", "kind"),
     [
         (date(2026, 1, 5), {"died_on": date(2026, 1, 9)}, ConflictKind.DEATH_DATE_DIFFERS),
-        (date(2026, 1, 5), {"last_questionnaire_on": date(2026, 2, 1)}, ConflictKind.DEATH_BEFORE_QUESTIONNAIRE),
-        (date(2026, 1, 5), {"last_contact_on": date(2026, 1, 20)}, ConflictKind.DEATH_BEFORE_CONTACT),
+        (
+            date(2026, 1, 5),
+            {"last_questionnaire_on": date(2026, 2, 1)},
+            ConflictKind.DEATH_BEFORE_QUESTIONNAIRE,
+        ),
+        (
+            date(2026, 1, 5),
+            {"last_contact_on": date(2026, 1, 20)},
+            ConflictKind.DEATH_BEFORE_CONTACT,
+        ),
         (date(2024, 1, 5), {}, ConflictKind.DEATH_BEFORE_ENTRY),
     ],
 )

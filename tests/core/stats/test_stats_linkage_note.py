@@ -79,7 +79,9 @@ def test_the_figure_draws_the_linkage_box(linked: Path) -> None:
 def test_the_report_states_what_was_linked_when_and_the_match_rate(
     linked: Path, tmp_path: Path
 ) -> None:
-    result = run_analysis(load_dataset(linked), AnalysisConfig(imputations=3, bootstrap=200, seed=3))
+    result = run_analysis(
+        load_dataset(linked), AnalysisConfig(imputations=3, bootstrap=200, seed=3)
+    )
     assert result.results["consort"]["linkage"] == NOTE
     out = tmp_path / "report.html"
     write_report(result, {}, out)

@@ -78,7 +78,9 @@ def test_only_members_with_a_current_yes_to_linkage_are_in_the_ncr_file(
     withdrew = make_participant()
     withdraw_consent(withdrew, "e", on=date(2025, 6, 1), reason="changed mind", user=nurse)
     yes_after_no = make_participant({**NOT_E, "e": "no"})
-    record_consent(yes_after_no, "e", "yes", on=date(2025, 7, 1), form_version=consent_version, user=nurse)
+    record_consent(
+        yes_after_no, "e", "yes", on=date(2025, 7, 1), form_version=consent_version, user=nurse
+    )
 
     run = services.export_ncr(tmp_path / "ncr.csv", user=dirk)
 
@@ -101,7 +103,9 @@ def test_a_yes_under_a_superseded_form_that_asks_linkage_again_no_longer_counts(
     version = approve_form_version(
         "PRESENT v4.0", valid_from=date(2025, 9, 1), reask_items=["e"], user=personas["admin_ada"]
     )
-    record_consent(renewed, "e", "yes", on=date(2025, 9, 2), form_version=version, user=personas["nurse_nina"])
+    record_consent(
+        renewed, "e", "yes", on=date(2025, 9, 2), form_version=version, user=personas["nurse_nina"]
+    )
 
     services.export_ncr(tmp_path / "ncr.csv", user=dirk)
 
@@ -242,11 +246,18 @@ def test_a_different_death_date_is_queued_and_never_overwritten(
 ) -> None:
     member = make_participant()
     nurse = personas["nurse_nina"]
-    record_vital_status(member, last_contact_on=date(2026, 1, 9), died_on=date(2026, 1, 9), user=nurse)
+    record_vital_status(
+        member, last_contact_on=date(2026, 1, 9), died_on=date(2026, 1, 9), user=nurse
+    )
     services.import_brp(_brp([(member.study_id, "2026-01-05", "")]), file_name="brp.csv", user=dirk)
     assert VitalStatus.objects.get(participant=member).died_on == date(2026, 1, 9)
     conflict = LinkageConflict.objects.get(participant=member)
-    assert (conflict.kind, conflict.state, conflict.registry_died_on, conflict.recorded_died_on) == (
+    assert (
+        conflict.kind,
+        conflict.state,
+        conflict.registry_died_on,
+        conflict.recorded_died_on,
+    ) == (
         "death_date_differs",
         ConflictState.OPEN,
         date(2026, 1, 5),
@@ -280,7 +291,10 @@ def test_alive_after_a_recorded_death_is_queued(
 ) -> None:
     member = make_participant()
     record_vital_status(
-        member, last_contact_on=date(2026, 1, 9), died_on=date(2026, 1, 9), user=personas["nurse_nina"]
+        member,
+        last_contact_on=date(2026, 1, 9),
+        died_on=date(2026, 1, 9),
+        user=personas["nurse_nina"],
     )
     services.import_brp(_brp([(member.study_id, "", "2026-03-01")]), file_name="brp.csv", user=dirk)
     assert VitalStatus.objects.get(participant=member).died_on == date(2026, 1, 9)
@@ -288,7 +302,9 @@ def test_alive_after_a_recorded_death_is_queued(
 
 
 @pytest.fixture
-def conflict(make_participant: Callable[..., Participant], personas: dict[str, User], dirk: User) -> LinkageConflict:
+def conflict(
+    make_participant: Callable[..., Participant], personas: dict[str, User], dirk: User
+) -> LinkageConflict:
     member = make_participant()
     record_vital_status(
         member,
@@ -304,7 +320,9 @@ def conflict(make_participant: Callable[..., Participant], personas: dict[str, U
 def test_accepting_the_registry_records_it_through_the_service_with_the_reason(
     conflict: LinkageConflict, dirk: User
 ) -> None:
-    services.resolve_conflict(conflict, decision="accept", reason="death certificate seen", user=dirk)
+    services.resolve_conflict(
+        conflict, decision="accept", reason="death certificate seen", user=dirk
+    )
     status = VitalStatus.objects.get(participant=conflict.participant)
     assert (status.died_on, status.cause_of_death) == (date(2026, 1, 5), "progression")
     assert "death certificate seen" in status.history.first().history_change_reason
@@ -318,8 +336,12 @@ def test_accepting_the_registry_records_it_through_the_service_with_the_reason(
     assert (event.reason, event.details["decision"]) == ("death certificate seen", "accept")
 
 
-def test_keeping_the_record_changes_nothing_but_the_conflict(conflict: LinkageConflict, dirk: User) -> None:
-    services.resolve_conflict(conflict, decision="keep", reason="hospital record is right", user=dirk)
+def test_keeping_the_record_changes_nothing_but_the_conflict(
+    conflict: LinkageConflict, dirk: User
+) -> None:
+    services.resolve_conflict(
+        conflict, decision="keep", reason="hospital record is right", user=dirk
+    )
     assert VitalStatus.objects.get(participant=conflict.participant).died_on == date(2026, 1, 9)
     conflict.refresh_from_db()
     assert conflict.state == ConflictState.KEPT
@@ -342,7 +364,9 @@ def test_a_decision_needs_a_reason_and_a_known_choice(
     assert conflict.state == ConflictState.OPEN
 
 
-def test_a_resolved_conflict_cannot_be_resolved_again(conflict: LinkageConflict, dirk: User) -> None:
+def test_a_resolved_conflict_cannot_be_resolved_again(
+    conflict: LinkageConflict, dirk: User
+) -> None:
     services.resolve_conflict(conflict, decision="keep", reason="checked", user=dirk)
     with pytest.raises(services.LinkageError, match="expected an open conflict"):
         services.resolve_conflict(conflict, decision="accept", reason="again", user=dirk)
@@ -380,7 +404,9 @@ def test_a_row_the_vital_status_service_refuses_rolls_back_the_whole_file(
 
 def test_a_file_that_is_not_utf8_is_refused(dirk: User) -> None:
     with pytest.raises(ValueError, match="expected a UTF-8 text file"):
-        services.import_brp(b"study_id,died_on,alive_on\n\xff\xfe,,\n", file_name="x.csv", user=dirk)
+        services.import_brp(
+            b"study_id,died_on,alive_on\n\xff\xfe,,\n", file_name="x.csv", user=dirk
+        )
 
 
 # ------------------------------------------------------------------------- the pages
@@ -389,7 +415,9 @@ def test_a_file_that_is_not_utf8_is_refused(dirk: User) -> None:
 PAGES = ["linkage:overview"]
 
 
-@pytest.mark.parametrize("persona", ["nurse_nina", "investigator_ivo", "statistician_stan", "monitor_mo", "admin_ada"])
+@pytest.mark.parametrize(
+    "persona", ["nurse_nina", "investigator_ivo", "statistician_stan", "monitor_mo", "admin_ada"]
+)
 def test_only_the_data_manager_opens_linkage(
     client_for: Callable[[str], Client], persona: str, conflict: LinkageConflict
 ) -> None:
@@ -420,7 +448,9 @@ def test_the_data_manager_downloads_the_ncr_file(
 
 
 def test_the_upload_page_applies_a_file_and_lists_the_conflicts(
-    client_for: Callable[[str], Client], conflict: LinkageConflict, make_participant: Callable[..., Participant]
+    client_for: Callable[[str], Client],
+    conflict: LinkageConflict,
+    make_participant: Callable[..., Participant],
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -476,7 +506,10 @@ def test_the_conflict_page_resolves_with_a_reason(
 
 
 def test_an_unknown_conflict_is_a_404(client_for: Callable[[str], Client]) -> None:
-    assert client_for("datamanager_dirk").get(reverse("linkage:conflict", args=[999])).status_code == 404
+    assert (
+        client_for("datamanager_dirk").get(reverse("linkage:conflict", args=[999])).status_code
+        == 404
+    )
 
 
 # ----------------------------------------------------------------------- commands
@@ -487,17 +520,25 @@ def test_the_commands_run_and_refuse_without_the_capability(
 ) -> None:
     member = make_participant()
     out = io.StringIO()
-    call_command("linkage", "export-ncr", str(tmp_path / "ncr.csv"), "--user", "datamanager_dirk", stdout=out)
+    call_command(
+        "linkage", "export-ncr", str(tmp_path / "ncr.csv"), "--user", "datamanager_dirk", stdout=out
+    )
     assert "Wrote 1 members" in out.getvalue()
     (tmp_path / "brp.csv").write_bytes(_brp([(member.study_id, "2026-01-05", "")]))
-    call_command("linkage", "import-brp", str(tmp_path / "brp.csv"), "--user", "datamanager_dirk", stdout=out)
+    call_command(
+        "linkage", "import-brp", str(tmp_path / "brp.csv"), "--user", "datamanager_dirk", stdout=out
+    )
     assert "1 recorded" in out.getvalue()
     with pytest.raises(CommandError, match="linkage"):
-        call_command("linkage", "export-ncr", str(tmp_path / "x.csv"), "--user", "statistician_stan")
+        call_command(
+            "linkage", "export-ncr", str(tmp_path / "x.csv"), "--user", "statistician_stan"
+        )
     assert not (tmp_path / "x.csv").exists()
     (tmp_path / "bad.csv").write_text("study_id,died_on,alive_on\nX,nope,\n")
     with pytest.raises(CommandError, match="refused, nothing was recorded: row 2, column died_on"):
-        call_command("linkage", "import-brp", str(tmp_path / "bad.csv"), "--user", "datamanager_dirk")
+        call_command(
+            "linkage", "import-brp", str(tmp_path / "bad.csv"), "--user", "datamanager_dirk"
+        )
 
 
 # -------------------------------------------------------------- the analysis dataset

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -95,7 +96,7 @@ def _date(text: str, row: int, column: str, today: date, problems: list[Problem]
     return value
 
 
-def _header(fields: list[str] | None) -> tuple[str, list[Problem]]:
+def _header(fields: Sequence[str] | None) -> tuple[str, list[Problem]]:
     fields = [f.strip() for f in (fields or [])]
     members = [c for c in MEMBER_COLUMNS if c in fields]
     allowed = (*MEMBER_COLUMNS, *DATE_COLUMNS)
@@ -106,7 +107,9 @@ def _header(fields: list[str] | None) -> tuple[str, list[Problem]]:
     ]
     if len(members) != 1:
         problems.append(
-            Problem(1, "linkage_key / study_id", "exactly one of the two", _shown(",".join(members)))
+            Problem(
+                1, "linkage_key / study_id", "exactly one of the two", _shown(",".join(members))
+            )
         )
     problems += [
         Problem(1, name, "this column in the header", "no such column")
@@ -141,10 +144,17 @@ def parse_brp(text: str, today: date) -> BrpFile:
         alive = _date(values.get("alive_on", ""), number, "alive_on", today, problems)
         if bool(values.get("died_on")) == bool(values.get("alive_on")):
             problems.append(
-                Problem(number, "died_on / alive_on", "exactly one of the two dates", "both" if died or alive else "neither")
+                Problem(
+                    number,
+                    "died_on / alive_on",
+                    "exactly one of the two dates",
+                    "both" if died or alive else "neither",
+                )
             )
         if member in seen:
-            problems.append(Problem(number, column, f"each member once (also row {seen[member]})", member))
+            problems.append(
+                Problem(number, column, f"each member once (also row {seen[member]})", member)
+            )
         seen.setdefault(member, number)
         rows.append(BrpRow(number, member, died, alive))
     if not rows and not problems:
@@ -163,8 +173,6 @@ class ConflictKind(StrEnum):
     DEATH_BEFORE_CONTACT = "death_before_contact"
     DEATH_BEFORE_ENTRY = "death_before_entry"
     ALIVE_AFTER_DEATH = "alive_after_death"
-
-
 
 
 class Verdict(StrEnum):

@@ -198,9 +198,7 @@ def _members(brp: BrpFile) -> dict[str, int]:
     """The file's member values that match a cohort member → the participant's id."""
     if brp.member_column == "study_id":
         wanted = [row.member for row in brp.rows]
-        return dict(
-            Participant.objects.filter(study_id__in=wanted).values_list("study_id", "id")
-        )
+        return dict(Participant.objects.filter(study_id__in=wanted).values_list("study_id", "id"))
     config, secret = load_linkage().ncr, linkage_secret()
     return {
         domain.linkage_key(secret, _key_values(m, config.key_from)): m["id"]
@@ -239,14 +237,25 @@ def _apply(item: _Judged, participant: Participant, run: LinkageRun, user: User)
     try:
         if row.died_on is not None:
             record_vital_status(
-                participant, last_contact_on=row.died_on, died_on=row.died_on, user=user, reason=reason
+                participant,
+                last_contact_on=row.died_on,
+                died_on=row.died_on,
+                user=user,
+                reason=reason,
             )
         else:
             assert row.alive_on is not None
             record_vital_status(participant, last_contact_on=row.alive_on, user=user, reason=reason)
     except (FollowupError, WriteRefused) as error:
         raise domain.BrpFileError(
-            [domain.Problem(row.row, "died_on" if row.died_on else "alive_on", "a value the vital-status form accepts", str(error))]
+            [
+                domain.Problem(
+                    row.row,
+                    "died_on" if row.died_on else "alive_on",
+                    "a value the vital-status form accepts",
+                    str(error),
+                )
+            ]
         ) from None
 
 
@@ -264,7 +273,7 @@ def _queue(item: _Judged, run: LinkageRun, user: User) -> None:
     conflict = LinkageConflict(
         participant_id=item.participant_id,
         run=run,
-        kind=item.kind,
+        kind=str(item.kind),
         registry_died_on=item.row.died_on,
         registry_alive_on=item.row.alive_on,
         recorded_died_on=item.recorded["died_on"],
@@ -280,9 +289,7 @@ def _queue(item: _Judged, run: LinkageRun, user: User) -> None:
     )
 
 
-def import_brp(
-    data: bytes, *, file_name: str, user: User, via: str = "cli"
-) -> ImportResult:
+def import_brp(data: bytes, *, file_name: str, user: User, via: str = "cli") -> ImportResult:
     """Apply a BRP vital-status file: all of it or, when any row is bad, none of it."""
     check(user, Cap.LINKAGE)
     brp = domain.parse_brp(read_upload(data), timezone.localdate())
@@ -328,7 +335,9 @@ def import_brp(
 
 def open_conflicts() -> list[LinkageConflict]:
     return list(
-        LinkageConflict.objects.filter(state=ConflictState.OPEN).select_related("participant", "run")
+        LinkageConflict.objects.filter(state=ConflictState.OPEN).select_related(
+            "participant", "run"
+        )
     )
 
 

@@ -61,7 +61,10 @@ def export_ncr_file(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         return render(
             request,
             "linkage/overview.html",
-            _context(error=_("The file could not be written (%(error)s). Nothing was kept.") % {"error": error.strerror or error}),
+            _context(
+                error=_("The file could not be written (%(error)s). Nothing was kept.")
+                % {"error": error.strerror or error}
+            ),
             status=503,
         )
     return FileResponse(copy, as_attachment=True, filename=name, content_type="text/csv")
@@ -86,7 +89,12 @@ def import_brp_file(request: AuthenticatedHttpRequest) -> HttpResponse:
             status=400,
         )
     except services.LinkageError as error:
-        return render(request, "linkage/overview.html", _context(upload_form=form, error=str(error)), status=400)
+        return render(
+            request,
+            "linkage/overview.html",
+            _context(upload_form=form, error=str(error)),
+            status=400,
+        )
     run = result.run
     messages.success(
         request,
