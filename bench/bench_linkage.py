@@ -135,13 +135,14 @@ def main() -> None:
     user, people = build_database()
     data = brp_file(people)
     staff = anchor(user, people)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     run = import_brp(data, file_name="brp.csv", user=user, via="cli").run
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     assert (run.rows, run.matched, run.applied, run.conflicts) == (1000, 1000, 980, 20), run
     print(
         f"BRP file of {run.rows} members: {seconds:.2f} s ({run.applied} recorded, {run.conflicts} conflicts)"
     )
+    print(f"  of which CPU time of this process: {cpu:.2f} s (the rest: waiting on a shared machine)")
     print(f"anchor, the same changes through record_vital_status one by one: {staff:.2f} s")
     record(
         "bench_linkage",
@@ -153,7 +154,14 @@ def main() -> None:
                 anchor=round(staff, 2),
                 anchor_label="the same 980 changes through record_vital_status directly",
                 goal_value_max=GOAL_SECONDS,
-            )
+            ),
+            Figure(
+                "BRP vital-status file, 1,000 members, CPU time of the process",
+                value=round(cpu, 2),
+                unit="s CPU",
+                goal_value_max=GOAL_SECONDS,
+                note="less sensitive than wall-clock time to other work on the machine",
+            ),
         ],
     )
 

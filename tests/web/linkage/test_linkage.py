@@ -447,6 +447,17 @@ def test_the_data_manager_downloads_the_ncr_file(
     assert ExportLog.objects.get().via == "web"
 
 
+def test_without_the_secret_the_page_says_so_and_writes_nothing(
+    client_for: Callable[[str], Client], make_participant: Callable[..., Participant], settings: Any
+) -> None:
+    settings.LINKAGE_KEY = ""
+    make_participant()
+    response = client_for("datamanager_dirk").post(reverse("linkage:export-ncr"))
+    assert response.status_code == 400
+    assert "BLEND_LINKAGE_KEY: expected the linkage secret" in response.content.decode()
+    assert not ExportLog.objects.exists()
+
+
 def test_the_upload_page_applies_a_file_and_lists_the_conflicts(
     client_for: Callable[[str], Client],
     conflict: LinkageConflict,
