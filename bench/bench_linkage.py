@@ -142,7 +142,9 @@ def main() -> None:
     print(
         f"BRP file of {run.rows} members: {seconds:.2f} s ({run.applied} recorded, {run.conflicts} conflicts)"
     )
-    print(f"  of which CPU time of this process: {cpu:.2f} s (the rest: waiting on a shared machine)")
+    print(
+        f"  of which CPU time of this process: {cpu:.2f} s (the rest: waiting on a shared machine)"
+    )
     print(f"anchor, the same changes through record_vital_status one by one: {staff:.2f} s")
     record(
         "bench_linkage",

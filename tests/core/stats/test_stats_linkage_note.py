@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from matplotlib.text import Text
 
 from blend.stats import plots
 from blend.stats.analysis import AnalysisConfig, run_analysis
@@ -69,11 +70,20 @@ def test_without_a_note_there_is_no_linkage_box(tmp_path: Path) -> None:
     assert "linkage" not in {b.name for b in flow_boxes(counts)}
 
 
-def test_the_figure_draws_the_linkage_box(linked: Path) -> None:
-    fig = plots.consort_figure(consort_counts(load_dataset(linked)))
-    texts = [t for t in fig.findobj() if getattr(t, "get_gid", lambda: None)() == "consort-linkage"]
-    assert len(texts) == 1
-    assert "Linked with routine data" in texts[0].get_text()
+def test_the_figure_draws_the_linkage_box_inside_it_over_no_other_box(linked: Path) -> None:
+    counts = consort_counts(load_dataset(linked))
+    fig = plots.consort_figure(counts)
+    fig.canvas.draw()
+    texts = {t.get_gid(): t for t in fig.findobj(Text) if str(t.get_gid()).startswith("consort-")}
+    assert "Linked with routine data" in texts["consort-linkage"].get_text()
+    extents = {
+        b.name: texts[f"consort-{b.name}"].get_bbox_patch().get_window_extent()  # type: ignore[union-attr]
+        for b in flow_boxes(counts)
+    }
+    width, height = fig.canvas.get_width_height()
+    box = extents.pop("linkage")
+    assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height
+    assert not [name for name, other in extents.items() if box.overlaps(other)]
 
 
 def test_the_report_states_what_was_linked_when_and_the_match_rate(
