@@ -516,6 +516,29 @@ def test_the_conflict_page_resolves_with_a_reason(
     assert conflict.state == ConflictState.KEPT
 
 
+def test_the_dashboard_shows_the_waiting_conflicts_to_the_data_manager_only(
+    client_for: Callable[[str], Client], conflict: LinkageConflict
+) -> None:
+    from blend.apps.linkage.panels import dashboard_cards
+
+    def cards(username: str) -> list[dict[str, Any]]:
+        request = client_for(username).get(reverse("linkage:overview")).wsgi_request
+        return dashboard_cards(request)  # type: ignore[arg-type]
+
+    (card,) = cards("datamanager_dirk")
+    assert (card["value"], card["tone"]) == (1, "warn")
+    assert cards("nurse_nina") == []
+
+
+def test_the_page_reads_in_dutch(client_for: Callable[[str], Client]) -> None:
+    response = client_for("datamanager_dirk").get(
+        reverse("linkage:overview"), HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    text = response.content.decode()
+    assert "Koppelbestand voor de Nederlandse Kankerregistratie (NKR)" in text
+    assert "Er wacht geen conflict." in text
+
+
 def test_an_unknown_conflict_is_a_404(client_for: Callable[[str], Client]) -> None:
     assert (
         client_for("datamanager_dirk").get(reverse("linkage:conflict", args=[999])).status_code
