@@ -77,6 +77,8 @@ def test_only_members_with_a_current_yes_to_linkage_are_in_the_ncr_file(
     never_asked = make_participant(NOT_E)
     withdrew = make_participant()
     withdraw_consent(withdrew, "e", on=date(2025, 6, 1), reason="changed mind", user=nurse)
+    left_cohort = make_participant()
+    withdraw_consent(left_cohort, "a", on=date(2025, 6, 1), reason="left PRESENT", user=nurse)
     yes_after_no = make_participant({**NOT_E, "e": "no"})
     record_consent(
         yes_after_no, "e", "yes", on=date(2025, 7, 1), form_version=consent_version, user=nurse
@@ -87,9 +89,9 @@ def test_only_members_with_a_current_yes_to_linkage_are_in_the_ncr_file(
     keys = {row["linkage_key"] for row in _rows(tmp_path / "ncr.csv")}
     secret = services.linkage_secret()
     assert keys == {_key(said_yes, secret), _key(yes_after_no, secret)}
-    for left_out in (said_no, postponed, never_asked, withdrew):
+    for left_out in (said_no, postponed, never_asked, withdrew, left_cohort):
         assert _key(left_out, secret) not in keys
-    assert (run.rows, run.eligible) == (2, 6)
+    assert (run.rows, run.eligible) == (2, 7)
 
 
 def test_a_yes_under_a_superseded_form_that_asks_linkage_again_no_longer_counts(

@@ -40,6 +40,7 @@ from blend.apps.linkage import domain
 from blend.apps.linkage.domain import BrpFile, BrpRow, Recorded, Verdict
 from blend.apps.linkage.models import ConflictState, LinkageConflict, LinkageRun, RunKind
 from blend.apps.registry.models import Participant
+from blend.protocol import load_cohort
 from blend.protocol.linkage import NcrLinkage, load_linkage
 
 SECRET_SETTING = "BLEND_LINKAGE_KEY"
@@ -109,7 +110,12 @@ def ncr_rows() -> tuple[list[dict[str, str]], int]:
     """The NCR file's rows (members with a current linkage "yes", by study ID) and the
     number of cohort members considered."""
     config, secret = load_linkage().ncr, linkage_secret()
-    consented = current_yes(config.consent_item)
+    # A member who left the cohort (its first item, participation, withdrawn) is not
+    # linked either, whatever the linkage item still says.
+    in_cohort = current_yes(load_cohort().consent_codes[0])
+    consented = {
+        pid: on for pid, on in current_yes(config.consent_item).items() if pid in in_cohort
+    }
     members = (
         Participant.objects.filter(pk__in=list(consented), identity__isnull=False)
         .order_by("study_id")
