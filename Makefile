@@ -29,8 +29,10 @@ DEMO_SEED_VERTICAL := var/demo-randomization-VERTICAL.seed
 # the seeds (production: BLEND_CHAIN_KEY_FILE from the secret store).
 DEMO_CHAIN_KEY := var/demo-chain.key
 DEMO_CHAIN_KEY_VERTICAL := var/demo-chain-VERTICAL.key
+# The registry-linkage secret (docs/interoperability.md §3; production: BLEND_LINKAGE_KEY_FILE).
+DEMO_LINKAGE_KEY := var/demo-linkage.key
 
-$(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL):
+$(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL) $(DEMO_LINKAGE_KEY):
 	mkdir -p var
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 
@@ -40,7 +42,7 @@ $(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL):
 # printed address and the patient links to port 8100. Production never has this file.
 LOCAL_SETTINGS := var/local.env
 
-local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL)
+local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAIN_KEY_VERTICAL) $(DEMO_LINKAGE_KEY)
 	@printf '%s\n' \
 	  '# Written by `make demo` for this checkout only; the environment overrides it.' \
 	  '# Never copy it to a server: `blend check --deploy` refuses it.' \
@@ -49,6 +51,7 @@ local-settings: $(DEMO_SEED) $(DEMO_SEED_VERTICAL) $(DEMO_CHAIN_KEY) $(DEMO_CHAI
 	  'BLEND_RANDOMIZATION_SEED_VERTICAL_FILE=$(abspath $(DEMO_SEED_VERTICAL))' \
 	  'BLEND_CHAIN_KEY_FILE=$(abspath $(DEMO_CHAIN_KEY))' \
 	  'BLEND_CHAIN_KEY_VERTICAL_FILE=$(abspath $(DEMO_CHAIN_KEY_VERTICAL))' \
+	  'BLEND_LINKAGE_KEY_FILE=$(abspath $(DEMO_LINKAGE_KEY))' \
 	  'BLEND_PUBLIC_BASE_URL=http://$(HOST):$(PORT)' \
 	  'BLEND_ALLOWED_HOSTS=$(HOST),127.0.0.1,localhost,testserver' > $(LOCAL_SETTINGS)
 	@echo "== settings for every blend command: $(LOCAL_SETTINGS) (http://$(HOST):$(PORT))"

@@ -45,6 +45,7 @@ LAYERS: tuple[str, ...] = (
     "disclosure",  # stage 3: a completed trial's results told to its living participants
     "exports",  # analysis dataset, full exports, import
     "fhir",  # read-only FHIR R4 export: the API's /api/fhir/... and `blend export fhir`
+    "linkage",  # registry linkage: the NCR file, BRP vital status, the conflict queue
     "overview",  # dashboard, participant list and page: composes every app's panels
     "demo",  # the synthetic demo cohort
 )

@@ -48,6 +48,8 @@ from blend.apps.datamanagement.models import Query
 from blend.apps.exports.services import export_full
 from blend.apps.followup.forms import CLINICAL_FORMS
 from blend.apps.followup.models import Assessment
+from blend.apps.linkage.models import LinkageConflict
+from blend.apps.linkage.services import import_brp
 from blend.apps.offers import services as offers
 from blend.apps.registry.models import Participant
 from blend.apps.safety.models import AdverseEvent
@@ -181,6 +183,12 @@ def _story(
         assigned_role="nurse",
         user=dirk,
     )
+    # A registry answer waiting in the linkage conflict queue (a death before cohort entry).
+    import_brp(
+        f"study_id,died_on,alive_on\n{member.study_id},2000-01-01,\n".encode(),
+        file_name="brp.csv",
+        user=dirk,
+    )
     for form, visit in dm.entered_forms(member):
         dm.source_verify(member, form, visit=visit, user=dirk)
     dm.lock_participant(member, user=dirk, reason="clean")
@@ -200,7 +208,12 @@ def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, UR
 
 
 #: A record id in a page's URL (``<int:pk>``), by the app the page is of.
-RECORD_OF = {"safety/": AdverseEvent, "questionnaires/": Assessment, "datamanagement/": Query}
+RECORD_OF = {
+    "safety/": AdverseEvent,
+    "questionnaires/": Assessment,
+    "datamanagement/": Query,
+    "linkage/": LinkageConflict,
+}
 # Pages of a record that belongs to no member: an import job is its uploader's file and its
 # progress (the same for every story).
 NOT_A_MEMBERS_RECORD = ("exports/import/<int:pk>",)

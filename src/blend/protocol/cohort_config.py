@@ -32,8 +32,9 @@ from blend.protocol.schedule import Schedule, Timepoint, parse_routine_schedule
 COHORT_DIR = PACKAGE_DIR / "cohort"
 COHORT_FILES = ("cohort", "consent", "facts", "messages", "schedule")
 # Read by their own loaders, not by ``load_cohort``: the FHIR import's code mapping
-# (``blend.protocol.fhir_mapping``).
-COHORT_OPTIONAL_FILES = ("fhir_mapping",)
+# (``blend.protocol.fhir_mapping``) and routine-data linkage (``blend.protocol.linkage``,
+# with defaults when absent).
+COHORT_OPTIONAL_FILES = ("fhir_mapping", "linkage")
 # Day 0 of the schedule: the earliest treatment, or the first radiotherapy or surgery.
 START_RULES = ("first_treatment_day", "radiotherapy", "surgery")
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from blend.stats.errors import ContractError
+from blend.stats.linkage import linkage_lines
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +39,7 @@ def consort_counts(ds: AnalysisDataset, analysed: pd.Series | None = None) -> di
     received = p["received_intervention"].astype(bool)
     flag = analysed if analysed is not None else p["study_id"].map(lambda _: False)
     reasons = s.loc[consent & (s["eligibility"] == "ineligible"), "ineligibility_reasons"]
-    return {
+    counts = {
         "cohort": int(ds.meta["cohort_participants"]),
         "screened": len(s),
         "randomization_consent": int(consent.sum()),
@@ -71,6 +72,9 @@ def consort_counts(ds: AnalysisDataset, analysed: pd.Series | None = None) -> di
             "analysed_primary": int((~z & flag).sum()),
         },
     }
+    if ds.meta.get("linkage"):  # routine-data linkage (CONSORT-ROUTINE): stated, not counted
+        counts["linkage"] = ds.meta["linkage"]
+    return counts
 
 
 def invariant_violations(c: dict[str, Any]) -> list[str]:
@@ -245,7 +249,21 @@ def flow_boxes(c: dict[str, Any], labels: dict[str, str] | None = None) -> list[
                 f"Analysed, ITT complete case\n({_n(counts['analysed_primary'])})",
             )
         )
+    if c.get("linkage"):
+        boxes.append(FlowBox("linkage", "main", 14, _linkage_text(c["linkage"]), side=True))
     return boxes
+
+
+def _linkage_text(note: list[dict[str, Any]]) -> str:
+    """The routine data linked, below the flow: one line per registry (no arrow: linkage
+    covers the cohort, not one step of the flow)."""
+    import textwrap
+
+    lines = ["Linked with routine data:"]
+    for line in linkage_lines(note):
+        wrapped = textwrap.wrap(line, 70)
+        lines += ["  " + wrapped[0], *("    " + more for more in wrapped[1:])]
+    return "\n".join(lines)
 
 
 FLOW_ARROWS = [

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blend.stats.errors import ContractError
+from blend.stats.linkage import check_linkage_note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -205,6 +206,8 @@ def _load_meta(path: Path) -> dict[str, Any]:
             f"a date on or after {meta['period_start']}",
             meta["period_end"],
         )
+    if "linkage" in meta:  # optional: what routine data were linked (blend.stats.linkage)
+        meta["linkage"] = check_linkage_note(meta["linkage"])
     return meta
 
 

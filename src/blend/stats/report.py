@@ -329,6 +329,7 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         f"<p>{_methods(r, art, pain)}</p>",
         "<h2>Participant flow (CONSORT, TwiCs)</h2>",
         figure(svgs, "consort"),
+        _linkage(r.get("consort") or {}),
         "<h2>Baseline characteristics (Table 1)</h2>",
         _table_one(art.get("table1") or [], labels),
         _offer_groups(r["secondary"].get("offer_groups") or []),
@@ -362,6 +363,27 @@ def write_report(result: AnalysisResult, svgs: dict[str, str], path: Path) -> No
         "</body></html>",
     ]
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _linkage(consort: dict[str, Any]) -> str:
+    """What routine data were linked, when, and the match rate (CONSORT-ROUTINE)."""
+    note = consort.get("linkage")
+    if not note:
+        return "<p class='note'>No routine-data linkage was recorded for this dataset.</p>"
+    rows = [
+        [
+            html.escape(str(run["source"])),
+            html.escape(str(run["data"])),
+            html.escape(str(run["on"])),
+            fmt(run["records"]),
+            "matched by the registry" if run.get("matched") is None else fmt(run["matched"]),
+            "–" if run.get("match_rate") is None else f"{100 * run['match_rate']:.1f}%",
+        ]
+        for run in note
+    ]
+    return "<h3 id='linkage'>Routine-data linkage</h3>" + table(
+        ["Registry", "What was linked", "When", "Records", "Matched", "Match rate"], rows
+    )
 
 
 def _cif_caption(r: dict[str, Any]) -> str:

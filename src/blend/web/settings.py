@@ -67,6 +67,9 @@ try:
     # receipt to BLEND_CHAIN_RECEIPT_EMAIL (the trial office) when it is set.
     CHAIN_KEY = env.env_secret("BLEND_CHAIN_KEY")
     CHAIN_KEYS = env.trial_secrets("BLEND_CHAIN_KEY")
+    # The secret of the pseudonymised registry-linkage key (docs/interoperability.md §3),
+    # shared with the trusted third party only: BLEND_LINKAGE_KEY (or _FILE).
+    LINKAGE_KEY = env.env_secret("BLEND_LINKAGE_KEY")
     CHAIN_ANCHOR_DIR = env.env_str("BLEND_CHAIN_ANCHOR_DIR", str(VAR_DIR / "anchors"))
     CHAIN_RECEIPT_EMAIL = env.env_str("BLEND_CHAIN_RECEIPT_EMAIL", "")
     PUBLIC_BASE_URL = env.env_str("BLEND_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -108,6 +111,7 @@ BLEND_APPS = [
     "blend.apps.safety",
     "blend.apps.disclosure",
     "blend.apps.datamanagement",
+    "blend.apps.linkage",
     "blend.apps.exports",
     "blend.apps.fhir",  # read-only FHIR R4 (/api/fhir/...); sits above exports (LAYERS)
     "blend.apps.api",

@@ -18,6 +18,7 @@ os.environ.setdefault("BLEND_RANDOMIZATION_SEED_PALLIATE", "ba11" * 16)
 os.environ.setdefault("BLEND_CHAIN_KEY", "c4a1" * 16)  # fixed test chain keys
 os.environ.setdefault("BLEND_CHAIN_KEY_VERTICAL", "c4a2" * 16)
 os.environ.setdefault("BLEND_CHAIN_KEY_PALLIATE", "c4a3" * 16)
+os.environ.setdefault("BLEND_LINKAGE_KEY", "1174" * 16)  # fixed test linkage secret
 # Anchor files go to a folder of this test process, never to the checkout's var/.
 # (A process started by a test inherits the folder and leaves its removal to the test run.)
 if "BLEND_CHAIN_ANCHOR_DIR" not in os.environ:

@@ -58,6 +58,7 @@ class Cap(StrEnum):
     SIGN_OFF = "sign_off"
     EXPORT = "export"
     IMPORT = "import"
+    LINKAGE = "linkage"
     USERS_MANAGE = "users.manage"
 
 
@@ -92,6 +93,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Cap]] = {
             Cap.LOCK,
             Cap.EXPORT,
             Cap.IMPORT,
+            Cap.LINKAGE,
         }
     ),
     Role.STATISTICIAN: frozenset({Cap.PARTICIPANT_VIEW, Cap.ALLOCATION_VIEW, Cap.EXPORT}),
@@ -145,6 +147,7 @@ CAPABILITY_HELP: dict[Cap, str] = {
     Cap.SIGN_OFF: "Sign off CRFs electronically",
     Cap.EXPORT: "Export data (logged)",
     Cap.IMPORT: "Import participants and historical questionnaires",
+    Cap.LINKAGE: "Write the registry linkage file, import registry vital status, resolve linkage conflicts (logged)",
     Cap.USERS_MANAGE: "Manage staff accounts",
 }
 

@@ -274,12 +274,29 @@ def record_refresh_given(participant: Participant, *, user: Any) -> str:
     return token
 
 
+# ------------------------------------------------------------- a current "yes" to an item
+
+
+def current_yes(item: str, on: date | None = None) -> dict[int, date]:
+    """Members whose current answer to ``item`` is "yes", with the day it was given:
+    the latest record of the item is a yes (a later no, postponed or withdrawal wins),
+    and, when the form version in force asks the item again (``reask_items``), that yes
+    was given under it (a yes under a superseded version no longer counts). Registry
+    linkage asks this of its consent item; two queries, whatever the cohort's size."""
+    records = current_records().filter(item=item, answer=Answer.YES)
+    version = current_version(on)
+    if version is not None and item in version.reask_items:
+        records = records.filter(form_version__valid_from__gte=version.valid_from)
+    return dict(records.values_list("participant_id", "effective_on"))
+
+
 __all__ = [
     "Choice",
     "Waiting",
     "approve_form_version",
     "choices_token",
     "current_version",
+    "current_yes",
     "member_choices",
     "participant_for_token",
     "postponed_worklist",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -24,6 +26,48 @@ FULL_FORMATS = ("csv", "xlsx", "sav", "dta", "dictionary", "odm")
 
 class ExportError(ValueError):
     """An export request that cannot be carried out; the message names the option."""
+
+
+#: name -> provider(trial code) of an extra ``dataset.json`` key, or None to leave it out.
+DatasetNote = Callable[[str], Any]
+_dataset_notes: dict[str, DatasetNote] = {}
+
+
+def register_dataset_note(name: str, provider: DatasetNote) -> None:
+    """Add the key ``name`` to the analysis dataset's ``dataset.json`` (the contract allows
+    other keys). A higher app registers in its ``AppConfig.ready``: linkage gives the
+    "linkage" note that the CONSORT diagram and the report state."""
+    _dataset_notes[name] = provider
+
+
+def log_file_export(
+    kind: str,
+    path: Path,
+    *,
+    user: User | None,
+    via: str,
+    rows: dict[str, int],
+    details: dict[str, str] | None = None,
+) -> ExportLog:
+    """Log one exported file written by another app (the NCR linkage file): who, when,
+    how many rows and its SHA-256, in the same export log as every other export."""
+    with transaction.atomic():
+        entry = ExportLog.objects.create(
+            user=user if getattr(user, "pk", None) else None,
+            via=via,
+            os_user=getpass.getuser() if via == "cli" else "",
+            kind=kind,
+            formats=[path.suffix.lstrip(".") or "file"],
+            rows=rows,
+            files={path.name: hashlib.sha256(path.read_bytes()).hexdigest()},
+        )
+        record_event(
+            f"export.{kind}",
+            actor=user,
+            obj=entry,
+            details={**(details or {}), "rows": rows, "via": via},
+        )
+    return entry
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -85,6 +129,10 @@ def export_analysis(
     if user is not None:
         check(user, Cap.ALLOCATION_VIEW, trial=code)
     dataset = build_analysis_dataset(trial=code)
+    for name, provider in _dataset_notes.items():
+        note = provider(code)
+        if note is not None:
+            dataset.meta[name] = note
     rows = write_analysis_dataset(folder, dataset)
     return _log(
         "analysis",

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
@@ -325,3 +326,33 @@ def completeness(
         group = arms.get(a.participant_id, "cohort") if by_arm else "all"
         table[a.timepoint][group][status_of[a.pk]] += 1
     return table
+
+
+def vital_records(participant_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What follow-up holds that a registry's vital status is checked against, for many
+    participants in two queries: ``died_on``, ``last_contact_on``, ``cause_of_death`` (None
+    and "" when no vital status is recorded) and ``last_questionnaire_on``, the latest day
+    an assessment was completed."""
+    found: dict[int, dict[str, Any]] = {
+        pid: {
+            "died_on": None,
+            "last_contact_on": None,
+            "cause_of_death": "",
+            "last_questionnaire_on": None,
+        }
+        for pid in participant_ids
+    }
+    rows = VitalStatus.objects.filter(participant_id__in=participant_ids).values_list(
+        "participant_id", "died_on", "last_contact_on", "cause_of_death"
+    )
+    for pid, died, contact, cause in rows:
+        found[pid].update(died_on=died, last_contact_on=contact, cause_of_death=cause)
+    completed = (
+        Assessment.objects.filter(participant_id__in=participant_ids, completed_on__isnull=False)
+        .values("participant_id")
+        .annotate(last=Max("completed_on"))
+        .values_list("participant_id", "last")
+    )
+    for pid, last in completed:
+        found[pid]["last_questionnaire_on"] = last
+    return found
