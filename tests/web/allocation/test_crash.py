@@ -143,6 +143,8 @@ def _env(url: str, tmp_path: Path) -> dict[str, str]:
         "BLEND_DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "blend.web.test_settings",
         "BLEND_CHAIN_ANCHOR_DIR": str(tmp_path / "anchors"),
+        # this checkout's code in the children, whatever the installed package points at
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[3] / "src"), *sys.path]),
     }
 
 

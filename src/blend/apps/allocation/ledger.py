@@ -26,6 +26,7 @@ what the ORM would write.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,10 +135,15 @@ def lock_and_read(trial: str, member_ids: Sequence[int]) -> Head | None:
     )
 
 
+@functools.cache
+def _fields(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
+    return {f.attname: f for f in model._meta.concrete_fields}
+
+
 def _adapted(model: type[models.Model], columns: Sequence[str], values: Sequence[Any]) -> list[Any]:
-    meta = model._meta
+    by_column = _fields(model)
     return [
-        meta.get_field(name).get_db_prep_save(value, connection)
+        by_column[name].get_db_prep_save(value, connection)
         for name, value in zip(columns, values, strict=True)
     ]
 

@@ -117,7 +117,8 @@ def record_events(events: Sequence[tuple[PreparedEvent, str, dict[str, Any], dat
     are adapted by the model's own fields, so the rows are what ``record_event`` writes."""
     if not events:
         return
-    fields = [AuditEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    by_column = {f.attname: f for f in AuditEvent._meta.concrete_fields}
+    fields = [by_column[name] for name in _EVENT_COLUMNS]
     params: list[Any] = []
     for prepared, object_id, details, at in events:
         values = (
