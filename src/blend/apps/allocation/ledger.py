@@ -15,10 +15,12 @@ allocation); here a group of allocations (``group_commit``) costs a fixed handfu
    these members committed before statement 1 returned, so statement 2's snapshot,
    taken after it, sees that allocation (PostgreSQL's READ COMMITTED takes a snapshot
    per statement);
-3. write the allocations, their chained log records and the new head: one statement on
-   PostgreSQL (data-modifying CTEs), three on SQLite (which has no such CTEs);
+3. write the allocations (with keys reserved in statement 2), their chained log records,
+   the audit events (the audit app's own INSERT, ``audit.services.events_insert``, so
+   this app never names the audit table) and the new head: one statement on PostgreSQL
+   (data-modifying CTEs), four on SQLite (which has no such CTEs, and no round trips).
 
-and the audit app writes the events (``audit.services.record_events``, one INSERT). The
+The
 member lock before the sequence row is what the overlap rules between trials rely on
 (docs/trials.md). Values are adapted by the models' own fields, so the rows are exactly
 what the ORM would write.
@@ -38,6 +40,7 @@ from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSe
 from blend.apps.registry.models import Participant
 
 _ALLOCATION_COLUMNS = (
+    "id",
     "participant_id",
     "trial",
     "arm",
@@ -75,6 +78,8 @@ class Head:
     row: AllocationSequence
     allocated: frozenset[int]
     elsewhere: frozenset[int]
+    #: keys for the group's new allocations, reserved under the lock (one per member)
+    keys: list[int]
 
 
 def _postgres() -> bool:
@@ -109,14 +114,15 @@ def lock_and_read(trial: str, member_ids: Sequence[int]) -> Head | None:
         cursor.execute(
             "SELECT id, last_number, last_hash, commitment, arms_by_stratum, legacy_seal, "
             f'(SELECT {aggregate} FROM "{allocations}" '
-            f"WHERE participant_id IN ({_marks(len(members))})) "
+            f"WHERE participant_id IN ({_marks(len(members))})), "
+            f"{_reserved_keys(allocations)} "
             f'FROM "{sequences}" WHERE trial_code = %s{lock}',
-            [*members, trial],
+            [*members, *_reserve_params(len(members)), trial],
         )
         found = cursor.fetchone()
     if found is None:
         return None
-    pk, number, last_hash, commitment, arms, seal, allocated = found
+    pk, number, last_hash, commitment, arms, seal, allocated, reserved = found
     row = AllocationSequence(
         id=pk,
         trial_code=trial,
@@ -132,7 +138,37 @@ def lock_and_read(trial: str, member_ids: Sequence[int]) -> Head | None:
         row,
         allocated=frozenset(int(member) for member, code in pairs if code == trial),
         elsewhere=frozenset(int(member) for member, code in pairs if code != trial),
+        keys=_keys(reserved, len(members)),
     )
+
+
+def _reserved_keys(table: str) -> str:
+    """SQL reserving the keys of the group's allocations in the head's statement, so that
+    the audit events can name them and everything is written in one statement.
+
+    PostgreSQL: ``nextval`` of the table's identity sequence, once per member (a key
+    left unused by a refused member is a gap in the keys, never in the sequence numbers).
+    SQLite: the highest key given so far (``AUTOINCREMENT`` never hands out a key twice),
+    safe because this transaction holds the only writer lock until it commits."""
+    if _postgres():
+        return (
+            f"(SELECT string_agg(nextval(pg_get_serial_sequence('\"{table}\"', 'id'))::text, ',') "
+            "FROM generate_series(1, %s))"
+        )
+    return (
+        f"max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+        f'coalesce((SELECT max(id) FROM "{table}"), 0))'
+    )
+
+
+def _reserve_params(count: int) -> list[Any]:
+    return [count] if _postgres() else []
+
+
+def _keys(reserved: Any, count: int) -> list[int]:
+    if _postgres():
+        return [int(key) for key in str(reserved).split(",")]
+    return [int(reserved) + 1 + i for i in range(count)]
 
 
 @functools.cache
@@ -161,12 +197,17 @@ def _rows(
 
 
 def write(
-    head: AllocationSequence, allocations: Sequence[dict[str, Any]], logs: Sequence[dict[str, Any]]
-) -> dict[int, int]:
-    """Statement 3: the allocations, their log records and the moved head (from ``head``,
-    already advanced in memory). Returns each member's new allocation key."""
+    head: AllocationSequence,
+    allocations: Sequence[dict[str, Any]],
+    logs: Sequence[dict[str, Any]],
+    events: tuple[str, list[Any]],
+) -> None:
+    """Statement 3: the allocations (with their reserved keys), their log records, the
+    audit events (``events``: the audit app's INSERT, ``audit.services.events_insert``)
+    and the moved head (``head``, already advanced in memory)."""
     into_allocations, allocation_params = _rows(Allocation, _ALLOCATION_COLUMNS, allocations)
     into_log, log_params = _rows(AllocationLog, _LOG_COLUMNS, logs)
+    events_sql, event_params = events
     assignments = ", ".join(f'"{name}" = %s' for name in _HEAD_COLUMNS)
     head_params = _adapted(
         AllocationSequence, _HEAD_COLUMNS, [getattr(head, name) for name in _HEAD_COLUMNS]
@@ -174,20 +215,17 @@ def write(
     update = f'UPDATE "{AllocationSequence._meta.db_table}" SET {assignments} WHERE id = %s'
     with connection.cursor() as cursor:
         if _postgres():
-            # Every data-modifying CTE runs whether or not the final SELECT reads it.
+            # One round trip: every data-modifying CTE runs, referenced or not.
             cursor.execute(
-                f"WITH allocated AS (INSERT INTO {into_allocations} RETURNING participant_id, id), "
+                f"WITH allocated AS (INSERT INTO {into_allocations}), "
                 f"logged AS (INSERT INTO {into_log}), "
-                f"advanced AS ({update}) "
-                "SELECT participant_id, id FROM allocated",
-                [*allocation_params, *log_params, *head_params, head.pk],
+                f"recorded AS ({events_sql}) "
+                f"{update}",
+                [*allocation_params, *log_params, *event_params, *head_params, head.pk],
             )
-            keys = cursor.fetchall()
-        else:
-            cursor.execute(
-                f"INSERT INTO {into_allocations} RETURNING participant_id, id", allocation_params
-            )
-            keys = cursor.fetchall()
-            cursor.execute(f"INSERT INTO {into_log}", log_params)
-            cursor.execute(update, [*head_params, head.pk])
-    return {int(member): int(pk) for member, pk in keys}
+            return
+        # SQLite has no data-modifying CTEs; its statements cost no round trip.
+        cursor.execute(f"INSERT INTO {into_allocations}", allocation_params)
+        cursor.execute(f"INSERT INTO {into_log}", log_params)
+        cursor.execute(events_sql, event_params)
+        cursor.execute(update, [*head_params, head.pk])

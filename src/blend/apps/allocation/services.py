@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
@@ -45,7 +46,7 @@ from blend.apps.allocation.sequence import (
     durable_commit,
     stratum_history,
 )
-from blend.apps.audit.services import PreparedEvent, prepare_event, record_events
+from blend.apps.audit.services import PreparedEvent, events_insert, prepare_event
 from blend.apps.consent.services import randomization_consent_missing
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening, Status
@@ -110,16 +111,18 @@ def _already_randomized(participant: Participant, trial: str) -> AlreadyRandomiz
 
 def _check_may_randomize(participant: Participant, trial: str) -> tuple[datetime, dict[str, Any]]:
     """The confirmation time and the screening facts, or an AllocationError saying what
-    is missing (one query for the trial's screening, one for its allocation, then the
-    consent service)."""
-    if Allocation.objects.filter(participant=participant, trial=trial).exists():
-        raise _already_randomized(participant, trial)
+    is missing (one query for the trial's screening and whether the member is already
+    allocated in it, then the consent service)."""
+    allocated = Allocation.objects.filter(participant=participant, trial=trial)
     row = (
         Screening.objects.filter(participant=participant, trial=trial)
-        .values_list("status", "confirmed_at", "facts")
+        .annotate(allocated=Exists(allocated))
+        .values_list("status", "confirmed_at", "facts", "allocated")
         .first()
     )
-    status, confirmed_at, facts = row or (None, None, {})
+    status, confirmed_at, facts, already = row or (None, None, {}, allocated.exists())
+    if already:
+        raise _already_randomized(participant, trial)
     if status != Status.ELIGIBLE:
         raise NotEligible(
             f"eligibility: expected a screening with status eligible, got {status or 'not screened'}"
@@ -360,19 +363,27 @@ def _allocate_group(
     for record in records:
         advance_in_memory(sequence, stratum=record["stratum"], arm=record["arm"])
     sequence.last_number, sequence.last_hash = records[-1]["sequence_number"], links[-1].hash
-    keys = ledger.write(
+    keys = head.keys[: len(requests)]
+    events = [
+        (
+            r.event,
+            str(key),
+            {"sequence_number": rec["sequence_number"], "stratum": rec["stratum"]},
+            r.now,
+        )
+        for r, rec, key in zip(requests, records, keys, strict=True)
+    ]
+    ledger.write(
         sequence,
-        [_allocation_row(r, record) for r, record in zip(requests, records, strict=True)],
-        [_log_row(record, link) for record, link in zip(records, links, strict=True)],
+        [_allocation_row(r, rec, key) for r, rec, key in zip(requests, records, keys, strict=True)],
+        [_log_row(rec, link) for rec, link in zip(records, links, strict=True)],
+        events_insert(events),
     )
-    events = []
-    for outcome, request, record, link in zip(admitted, requests, records, links, strict=True):
-        outcome.allocation = _allocation(request, record, keys[request.participant.pk])
-        number = record["sequence_number"]
-        anchor_head(ctx.chain_key, trial=ctx.trial, number=number, digest=link.mac, at=request.now)
-        details = {"sequence_number": number, "stratum": record["stratum"]}
-        events.append((request.event, str(outcome.allocation.pk), details, request.now))
-    record_events(events)
+    for outcome, r, rec, link, key in zip(admitted, requests, records, links, keys, strict=True):
+        outcome.allocation = _allocation(r, rec, key)
+        anchor_head(
+            ctx.chain_key, trial=ctx.trial, number=rec["sequence_number"], digest=link.mac, at=r.now
+        )
     return outcomes
 
 
@@ -424,8 +435,8 @@ def _chained_fields(
     }
 
 
-def _allocation_row(request: _Request, record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "allocated_by_id": request.user.pk}
+def _allocation_row(request: _Request, record: dict[str, Any], key: int) -> dict[str, Any]:
+    return {**record, "id": key, "allocated_by_id": request.user.pk}
 
 
 def _log_row(record: dict[str, Any], link: Link) -> dict[str, Any]:

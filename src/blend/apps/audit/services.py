@@ -108,15 +108,19 @@ _EVENT_COLUMNS = (
 )
 
 
-def record_events(events: Sequence[tuple[PreparedEvent, str, dict[str, Any], datetime]]) -> None:
-    """Write prepared events, each with its object's key, the details known only now
-    (merged into the prepared ones) and its time, in one INSERT.
+#: A prepared event completed: its object's key, the details known only now (merged into
+#: the prepared ones) and its time.
+CompletedEvent = tuple[PreparedEvent, str, dict[str, Any], datetime]
+
+
+def events_insert(events: Sequence[CompletedEvent]) -> tuple[str, list[Any]]:
+    """The one INSERT that writes ``events``, as SQL and parameters: what ``record_events``
+    runs, for a caller that runs it inside a statement of its own (a data-modifying CTE
+    on PostgreSQL, so that the allocation's rows and its event cost one round trip).
 
     Raw SQL on purpose: this runs under the allocation's lock, where Django's
     ``bulk_create`` costs more Python than the statement costs the database. The values
     are adapted by the model's own fields, so the rows are what ``record_event`` writes."""
-    if not events:
-        return
     by_column = {f.attname: f for f in AuditEvent._meta.concrete_fields}
     fields = [by_column[name] for name in _EVENT_COLUMNS]
     params: list[Any] = []
@@ -137,12 +141,19 @@ def record_events(events: Sequence[tuple[PreparedEvent, str, dict[str, Any], dat
         ]
     row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
     columns = ", ".join(f'"{name}"' for name in _EVENT_COLUMNS)
+    sql = f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ' + ", ".join(
+        [row] * len(events)
+    )
+    return sql, params
+
+
+def record_events(events: Sequence[CompletedEvent]) -> None:
+    """Write prepared events in one INSERT (``events_insert``)."""
+    if not events:
+        return
+    sql, params = events_insert(events)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES '
-            + ", ".join([row] * len(events)),
-            params,
-        )
+        cursor.execute(sql, params)
 
 
 def audited_save(instance: models.Model, *, user: Actor, reason: str = "") -> models.Model:
