@@ -49,7 +49,7 @@ GROUP_COMMIT = os.environ.get("BENCH_GROUP_COMMIT", "1") == "1"  # set per child
 SCENARIOS = (  # (label, clients as, group commit)
     ("threads, group commit", "threads", True),
     ("threads, lean single path", "threads", False),
-    ("processes, group commit", "processes", True),
+    ("processes, one request at a time each", "processes", True),
 )
 SEED = "be" * 32
 CHAIN_KEY = "c4" * 32
