@@ -219,3 +219,24 @@ def check_keyed_chain(
                 "`blend randomization-commit --trial CODE --seal-legacy` seals it)"
             )
     return found
+
+
+@dataclass(frozen=True)
+class Link:
+    """One new keyed record's place in the chain: the hash before it, its hash and its MAC."""
+
+    previous_hash: str
+    hash: str
+    mac: str
+
+
+def extend_keyed(key: bytes, head: str, records: Iterable[Mapping[str, Any]]) -> list[Link]:
+    """The links of new keyed records appended, in order, after the record whose hash is
+    ``head``: each record its own link with its own hash and MAC, as if each had been
+    appended alone (a group commit writes several in one transaction)."""
+    links = []
+    for record in records:
+        digest = record_hash(head, record, KEYED)
+        links.append(Link(head, digest, record_mac(key, digest)))
+        head = digest
+    return links

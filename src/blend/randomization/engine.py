@@ -6,7 +6,8 @@ uniforms u(stratum, 0 … k) of :class:`~blend.randomization.rng.HmacStream`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .designs import Profile
 from .rng import HmacStream
@@ -72,3 +73,39 @@ def replay(spec: DesignSpec, seed: bytes | str, profiles: Sequence[Profile]) -> 
         prev_profiles.append(profile)
         arms.append(arm)
     return arms
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one participant of a group lands: the arm, the stratum and the index within it."""
+
+    arm: str
+    stratum: str
+    index: int
+
+
+def allocate_in_order(
+    spec: DesignSpec,
+    seed: bytes | str,
+    histories: Mapping[str, Sequence[str]],
+    profiles: Sequence[Profile],
+    previous_profiles: Mapping[str, Sequence[Profile]] | None = None,
+) -> list[Placement]:
+    """The arms of participants allocated one after another, in this order (a group
+    commit takes several at once): each sees the arms before it, those of the earlier
+    participants of the same group included, exactly as if each had been allocated alone.
+
+    ``histories`` holds each stratum's arms so far; for minimisation, ``previous_profiles``
+    holds each stratum's earlier profiles. Neither is modified."""
+    arms = {stratum: list(history) for stratum, history in histories.items()}
+    earlier = {stratum: list(found) for stratum, found in (previous_profiles or {}).items()}
+    placed = []
+    for profile in profiles:
+        stratum = spec.stratum_of(profile)
+        history = arms.setdefault(stratum, [])
+        before = earlier.setdefault(stratum, [])
+        arm = allocate_next(spec, seed, history, profile, before)
+        placed.append(Placement(arm, stratum, len(history)))
+        history.append(arm)
+        before.append(profile)
+    return placed

@@ -84,8 +84,12 @@ def anchors_after_lock() -> Iterator[None]:
         yield
     finally:
         _deferred.pending = previous
+        # A group commit's lines go to the file in one append and one fsync, in order.
+        by_path: dict[Path, list[str]] = {}
         for path, line in pending:
-            _append(path, line)
+            by_path.setdefault(path, []).append(line)
+        for path, lines in by_path.items():
+            _append(path, "".join(lines))
 
 
 def _after_commit(path: Path, line: str) -> None:

@@ -83,11 +83,6 @@ def chain_key_text(trial: str) -> str | None:
     return getattr(settings, "CHAIN_KEYS", {}).get(trial)
 
 
-def locked_sequence(trial: str) -> AllocationSequence | None:
-    """The trial's counter row, locked until the transaction ends; None before the first allocation."""
-    return AllocationSequence.objects.select_for_update().filter(trial_code=trial).first()
-
-
 def create_sequence_row(trial: str) -> None:
     """Create the counter row once; a concurrent creator may win, which is fine."""
     try:
@@ -102,14 +97,11 @@ def stratum_history(sequence: AllocationSequence, stratum: str) -> list[str]:
     return [CODE_ARMS[code] for code in sequence.arms_by_stratum.get(stratum, "")]
 
 
-def advance(
-    sequence: AllocationSequence, *, stratum: str, arm: str, number: int, digest: str
-) -> None:
-    """Move the locked row past one allocation: its number, the chain head and the arm history."""
-    sequence.last_number, sequence.last_hash = number, digest
+def advance_in_memory(sequence: AllocationSequence, *, stratum: str, arm: str) -> None:
+    """Add one allocation's arm to the row's per-stratum history (the caller writes the
+    row, with its number and chain head: ``ledger.write``)."""
     history = sequence.arms_by_stratum
     history[stratum] = history.get(stratum, "") + ARM_CODES[arm]
-    sequence.save(update_fields=["last_number", "last_hash", "commitment", "arms_by_stratum"])
 
 
 # SQLite has one writer at a time; threads of one process queue here instead of polling

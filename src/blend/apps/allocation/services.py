@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.models import User
 from blend.apps.accounts.permissions import check
+from blend.apps.allocation import group_commit, ledger
 from blend.apps.allocation.anchoring import anchor_head, anchors_after_lock
 from blend.apps.allocation.commitment import ensure_commitment
 from blend.apps.allocation.errors import (
@@ -34,24 +36,25 @@ from blend.apps.allocation.errors import (
     NotEligible,
     RandomizationUnavailable,
 )
-from blend.apps.allocation.models import Allocation, AllocationLog, AllocationSequence
+from blend.apps.allocation.group_commit import Group, GroupCommit, Pending
+from blend.apps.allocation.models import Allocation
 from blend.apps.allocation.sequence import (
-    advance,
+    advance_in_memory,
     configured_chain_key,
     configured_seed,
     create_sequence_row,
     durable_commit,
-    locked_sequence,
     stratum_history,
 )
-from blend.apps.audit.services import record_event
+from blend.apps.audit.services import PreparedEvent, events_insert, prepare_event
 from blend.apps.consent.services import randomization_consent_missing
 from blend.apps.registry.models import Participant
 from blend.apps.screening.models import Screening, Status
 from blend.apps.trials.lookup import get_trial, trials_by_code
 from blend.protocol import Membership, Refusal, Trial, load_cohort
-from blend.randomization import DesignSpec, allocate_next
-from blend.randomization.chain import KEYED, record_hash, record_mac
+from blend.randomization import DesignSpec
+from blend.randomization.chain import KEYED, Link, extend_keyed
+from blend.randomization.engine import Placement, allocate_in_order
 
 # Takes the participant and a trial code; returns the day treatment started in that
 # trial, or None. The treatment app registers it at start-up (it sits above this one).
@@ -106,17 +109,20 @@ def _already_randomized(participant: Participant, trial: str) -> AlreadyRandomiz
     )
 
 
-def _check_may_randomize(participant: Participant, trial: str) -> datetime:
-    """The confirmation time, or an AllocationError saying what is missing (one query for
-    the trial's screening, one for its allocation, then the consent service)."""
-    if Allocation.objects.filter(participant=participant, trial=trial).exists():
-        raise _already_randomized(participant, trial)
+def _check_may_randomize(participant: Participant, trial: str) -> tuple[datetime, dict[str, Any]]:
+    """The confirmation time and the screening facts, or an AllocationError saying what
+    is missing (one query for the trial's screening and whether the member is already
+    allocated in it, then the consent service)."""
+    allocated = Allocation.objects.filter(participant=participant, trial=trial)
     row = (
         Screening.objects.filter(participant=participant, trial=trial)
-        .values_list("status", "confirmed_at")
+        .annotate(allocated=Exists(allocated))
+        .values_list("status", "confirmed_at", "facts", "allocated")
         .first()
     )
-    status, confirmed_at = row or (None, None)
+    status, confirmed_at, facts, already = row or (None, None, {}, allocated.exists())
+    if already:
+        raise _already_randomized(participant, trial)
     if status != Status.ELIGIBLE:
         raise NotEligible(
             f"eligibility: expected a screening with status eligible, got {status or 'not screened'}"
@@ -130,7 +136,7 @@ def _check_may_randomize(participant: Participant, trial: str) -> datetime:
         raise ConsentMissing(
             f"consent: expected a current 'yes' to items {', '.join(missing)} before randomization"
         )
-    return confirmed_at
+    return confirmed_at, facts or {}
 
 
 def _factor_value(participant: Participant, facts: dict[str, Any], name: str) -> str:
@@ -178,14 +184,10 @@ def _refusal_text(trial: str, found: list[Refusal]) -> str:
     return f"overlap with other trials: not eligible for {trial}, " + "; ".join(parts)
 
 
-def profile_of(participant: Participant, spec: DesignSpec, trial: str) -> dict[str, str]:
-    """The stratification and minimisation factor levels of a participant in ``trial``."""
-    names = spec.profile_factors
-    if not names:
-        return {}
-    screening = Screening.objects.filter(participant=participant, trial=trial).first()
-    facts = screening.facts if screening else {}
-    return {name: _factor_value(participant, facts, name) for name in names}
+def _profile(participant: Participant, spec: DesignSpec, facts: dict[str, Any]) -> dict[str, str]:
+    """The stratification and minimisation factor levels of a participant, from the
+    trial's screening facts (read with the eligibility, before the lock)."""
+    return {name: _factor_value(participant, facts, name) for name in spec.profile_factors}
 
 
 def randomize(
@@ -201,132 +203,266 @@ def randomize(
     AllocationError subclass when not allowed; the allocation, its log record and the
     audit event are written together or not at all.
 
-    Eligibility and consent are read before the lock, so concurrent requests do not queue
-    behind those reads; "already allocated?" and the overlap rules (and the unique
-    constraint behind them) are decided under the lock. ``now`` exists for the demo and
-    data migrations (a historical time stamp); it must not precede the confirmation.
-    Views never pass it."""
+    Eligibility, consent, the stratification profile and the audit payload are prepared
+    before the lock, so concurrent requests do not queue behind those reads; "already
+    allocated?" and the overlap rules (and the unique constraint behind them) are decided
+    under the lock. Concurrent allocations of one trial are committed together
+    (``group_commit``), each its own chain link; the call returns once its commit is
+    durable. ``now`` exists for the demo and data migrations (a historical time stamp);
+    it must not precede the confirmation. Views never pass it."""
     ctx = _context(trial)
     check(user, Cap.RANDOMIZE, trial=ctx.trial)  # the service decides, whatever calls it
-    confirmed_at = _check_may_randomize(participant, ctx.trial)
+    request = _prepare(participant, user, ctx, now)
+    if connection.in_atomic_block or not group_commit.ENABLED:
+        # Inside the caller's transaction (a data migration, a test) the caller commits,
+        # so this request cannot join a group: it is allocated alone, right here.
+        alone: Pending[_Request, Allocation] = Pending(request)
+        with anchors_after_lock():
+            _commit_group([alone], ctx)
+        return alone.outcome()
+    return _GROUPS.submit((ctx.trial, ctx.seed, ctx.chain_key), request, _run_group)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """An allocation request with everything decided before the lock."""
+
+    participant: Participant
+    user: User
+    ctx: _Context
+    now: datetime
+    profile: dict[str, str]
+    event: PreparedEvent
+
+
+_GROUPS: GroupCommit[_Request, Allocation] = GroupCommit()
+
+
+def _prepare(participant: Participant, user: User, ctx: _Context, now: datetime | None) -> _Request:
+    confirmed_at, facts = _check_may_randomize(participant, ctx.trial)
     now = now or timezone.now()
     if now < confirmed_at:
         raise NotEligible(
             f"time: expected the allocation after the confirmation at {confirmed_at}, got {now}"
         )
-    with anchors_after_lock():  # the anchor's fsync after the writer lock is released
-        return _allocate_under_locks(participant, user, ctx, now)
+    profile = _profile(participant, ctx.spec, facts)
+    # The arm stays out of the audit event: audit.view does not imply allocation.view.
+    event = prepare_event(
+        "allocation.randomize",
+        actor=user,
+        participant=participant,
+        model=Allocation,
+        details={"trial": ctx.trial},
+    )
+    return _Request(participant, user, ctx, now, profile, event)
 
 
-def _allocate_under_locks(
-    participant: Participant, user: User, ctx: _Context, now: datetime
-) -> Allocation:
+def _run_group(group: Group[_Request, Allocation]) -> None:
+    """Commit a group (the leader's thread); the anchor lines are appended after the
+    members are answered and the lead is handed on, so their fsync holds up nobody."""
+    ctx = group.members[0].item.ctx
+    with anchors_after_lock():
+        try:
+            _commit_group(group.members, ctx)
+        except Exception:
+            if len(group.members) == 1:
+                raise
+            # Something unforeseen failed the whole group (nothing of it was written):
+            # each member is tried again alone, so one cannot fail the others.
+            for member in group.members:
+                try:
+                    _commit_group([member], ctx)
+                except Exception as error:  # noqa: BLE001 - this member's own answer
+                    member.fail(error)
+        group.release()
+
+
+@dataclass
+class _Outcome:
+    member: Pending[_Request, Allocation]
+    allocation: Allocation | None = None
+    error: AllocationError | None = None
+
+    def deliver(self) -> None:
+        if self.allocation is not None:
+            self.member.answer(self.allocation)
+        else:
+            assert self.error is not None
+            self.member.fail(self.error)
+
+
+def _commit_group(members: list[Pending[_Request, Allocation]], ctx: _Context) -> None:
+    """One transaction for the group: lock, allocate each member in arrival order, write,
+    commit; then answer every member. Creates the trial's sequence row first if needed."""
     for _attempt in range(2):
+        outcomes: list[_Outcome] | None = None
         with durable_commit():
             try:
                 with transaction.atomic():
-                    # The member first, so two trials randomizing them at once queue here
-                    # and the second sees the first one's allocation.
-                    Participant.objects.select_for_update().filter(pk=participant.pk).first()
-                    sequence = locked_sequence(ctx.trial)
-                    if sequence is not None:
-                        _check_under_lock(participant, ctx.trial, now)
-                        ensure_commitment(
-                            ctx.seed,
-                            ctx.spec,
-                            trial=ctx.trial,
-                            user=user,
-                            now=now,
-                            sequence=sequence,
-                        )
-                        return _allocate(participant, user, ctx, sequence, now)
+                    head = ledger.lock_and_read(ctx.trial, [m.item.participant.pk for m in members])
+                    if head is not None:
+                        outcomes = _allocate_group(ctx, head, members)
             except IntegrityError as error:
                 # A concurrent request allocated this participant first: the unique
                 # constraint refused ours and the whole transaction (sequence number
                 # included) rolled back, so no gap is left.
-                if Allocation.objects.filter(participant=participant, trial=ctx.trial).exists():
+                participant = members[0].item.participant
+                if (
+                    len(members) == 1
+                    and Allocation.objects.filter(participant=participant, trial=ctx.trial).exists()
+                ):
                     raise _already_randomized(participant, ctx.trial) from error
                 raise
+        if outcomes is not None:
+            # Committed (or, in the caller's transaction, written): now answer.
+            for outcome in outcomes:
+                outcome.deliver()
+            return
         create_sequence_row(ctx.trial)  # the first allocation of the trial
     raise RandomizationUnavailable("allocation sequence: could not be created")
 
 
-def _check_under_lock(participant: Participant, trial: str, now: datetime) -> None:
-    if Allocation.objects.filter(participant=participant, trial=trial).exists():
-        raise _already_randomized(participant, trial)
-    found = overlap_refusals(participant, trial, timezone.localdate(now))
-    if found:
-        raise NotEligible(_refusal_text(trial, found))
-
-
-def _next_arm(
-    ctx: _Context, sequence: AllocationSequence, stratum: str, profile: dict[str, str]
-) -> tuple[str, int]:
-    """The engine's arm over the stratum's history, and the index within the stratum.
-
-    The arms come from the locked sequence row (no query); minimisation also needs every
-    earlier participant's factor levels, read from the stratum's allocations."""
-    previous = stratum_history(sequence, stratum)
-    previous_profiles: list[dict[str, str]] = []
-    if ctx.spec.reads_previous_profiles:
-        previous_profiles = list(
-            Allocation.objects.filter(trial=ctx.trial, stratum=stratum)
-            .order_by("stratum_index")
-            .values_list("profile", flat=True)
+def _allocate_group(
+    ctx: _Context, head: ledger.Head, members: list[Pending[_Request, Allocation]]
+) -> list[_Outcome]:
+    """Under the locks: decide each member, compute the arms and the chain links in
+    arrival order, and write them all (``ledger.write``) with their audit events."""
+    sequence = head.row
+    ensure_commitment(
+        ctx.seed,
+        ctx.spec,
+        trial=ctx.trial,
+        user=members[0].item.user,
+        now=members[0].item.now,
+        sequence=sequence,
+    )
+    outcomes, admitted, taken = [], [], set(head.allocated)
+    for member in members:
+        request = member.item
+        refusal = _refusal_under_lock(request, taken, head.elsewhere)
+        outcomes.append(_Outcome(member, error=refusal))
+        if refusal is None:
+            taken.add(request.participant.pk)
+            admitted.append(outcomes[-1])
+    if not admitted:
+        return outcomes
+    requests = [o.member.item for o in admitted]
+    placements = allocate_in_order(
+        ctx.spec,
+        ctx.seed,
+        {stratum: stratum_history(sequence, stratum) for stratum in sequence.arms_by_stratum},
+        [r.profile for r in requests],
+        _previous_profiles(ctx, {ctx.spec.stratum_of(r.profile) for r in requests}),
+    )
+    first = sequence.last_number + 1
+    records = [
+        _chained_fields(r, p, first + i, ctx.trial)
+        for i, (r, p) in enumerate(zip(requests, placements, strict=True))
+    ]
+    links = extend_keyed(ctx.chain_key, sequence.last_hash, records)
+    for record in records:
+        advance_in_memory(sequence, stratum=record["stratum"], arm=record["arm"])
+    sequence.last_number, sequence.last_hash = records[-1]["sequence_number"], links[-1].hash
+    keys = head.keys[: len(requests)]
+    events = [
+        (
+            r.event,
+            str(key),
+            {"sequence_number": rec["sequence_number"], "stratum": rec["stratum"]},
+            r.now,
         )
-    arm = allocate_next(ctx.spec, ctx.seed, previous, profile, previous_profiles)
-    return arm, len(previous)
+        for r, rec, key in zip(requests, records, keys, strict=True)
+    ]
+    ledger.write(
+        sequence,
+        [_allocation_row(r, rec, key) for r, rec, key in zip(requests, records, keys, strict=True)],
+        [_log_row(rec, link) for rec, link in zip(records, links, strict=True)],
+        events_insert(events),
+    )
+    for outcome, r, rec, link, key in zip(admitted, requests, records, links, keys, strict=True):
+        outcome.allocation = _allocation(r, rec, key)
+        anchor_head(
+            ctx.chain_key, trial=ctx.trial, number=rec["sequence_number"], digest=link.mac, at=r.now
+        )
+    return outcomes
 
 
-def _allocate(
-    participant: Participant, user: User, ctx: _Context, sequence: AllocationSequence, now: datetime
-) -> Allocation:
-    profile = profile_of(participant, ctx.spec, ctx.trial)
-    stratum = ctx.spec.stratum_of(profile)
-    arm, index = _next_arm(ctx, sequence, stratum, profile)
-    number = sequence.last_number + 1
-    fields = {
+def _refusal_under_lock(
+    request: _Request, taken: set[int], elsewhere: frozenset[int]
+) -> AllocationError | None:
+    """Why this member cannot be allocated now, if anything; the overlap rules are asked
+    only for members allocated in another trial (with none, no rule refuses)."""
+    participant, trial = request.participant, request.ctx.trial
+    if participant.pk in taken:
+        return _already_randomized(participant, trial)
+    if request.ctx.config.overlap_rules and participant.pk in elsewhere:
+        found = overlap_refusals(participant, trial, timezone.localdate(request.now))
+        if found:
+            return NotEligible(_refusal_text(trial, found))
+    return None
+
+
+def _previous_profiles(ctx: _Context, strata: set[str]) -> dict[str, list[dict[str, str]]]:
+    """Minimisation reads every earlier participant's factor levels in the strata."""
+    if not ctx.spec.reads_previous_profiles:
+        return {}
+    found: dict[str, list[dict[str, str]]] = {stratum: [] for stratum in strata}
+    rows = (
+        Allocation.objects.filter(trial=ctx.trial, stratum__in=sorted(strata))
+        .order_by("stratum", "stratum_index")
+        .values_list("stratum", "profile")
+    )
+    for stratum, profile in rows:
+        found[stratum].append(profile)
+    return found
+
+
+def _chained_fields(
+    request: _Request, placement: Placement, number: int, trial: str
+) -> dict[str, Any]:
+    """What the chain hashes for one allocation (``blend.randomization.chain.KEYED_FIELDS``)."""
+    return {
         "sequence_number": number,
-        "participant_id": participant.pk,
-        "study_id": participant.study_id,
-        "arm": arm,
-        "stratum": stratum,
-        "stratum_index": index,
-        "profile": profile,
-        "allocated_at": now,
-        "allocated_by": user.get_username(),
+        "participant_id": request.participant.pk,
+        "study_id": request.participant.study_id,
+        "arm": placement.arm,
+        "stratum": placement.stratum,
+        "stratum_index": placement.index,
+        "profile": request.profile,
+        "allocated_at": request.now,
+        "allocated_by": request.user.get_username(),
+        "trial": trial,
     }
-    digest = record_hash(sequence.last_hash, {**fields, "trial": ctx.trial}, KEYED)
-    mac = record_mac(ctx.chain_key, digest)
-    allocation = Allocation.objects.create(
-        participant=participant,
-        trial=ctx.trial,
-        arm=arm,
-        sequence_number=number,
-        stratum=stratum,
-        stratum_index=index,
-        profile=profile,
-        allocated_at=now,
-        allocated_by=user,
+
+
+def _allocation_row(request: _Request, record: dict[str, Any], key: int) -> dict[str, Any]:
+    return {**record, "id": key, "allocated_by_id": request.user.pk}
+
+
+def _log_row(record: dict[str, Any], link: Link) -> dict[str, Any]:
+    return {
+        **record,
+        "previous_hash": link.previous_hash,
+        "hash": link.hash,
+        "chain_version": KEYED,
+        "mac": link.mac,
+    }
+
+
+def _allocation(request: _Request, record: dict[str, Any], pk: int) -> Allocation:
+    """The written allocation as a model instance (no query to read it back)."""
+    allocation = Allocation(
+        pk=pk,
+        participant=request.participant,
+        trial=record["trial"],
+        arm=record["arm"],
+        sequence_number=record["sequence_number"],
+        stratum=record["stratum"],
+        stratum_index=record["stratum_index"],
+        profile=record["profile"],
+        allocated_at=record["allocated_at"],
+        allocated_by=request.user,
     )
-    AllocationLog.objects.create(
-        trial=ctx.trial,
-        participant=participant,
-        previous_hash=sequence.last_hash,
-        hash=digest,
-        chain_version=KEYED,
-        mac=mac,
-        **{k: v for k, v in fields.items() if k != "participant_id"},
-    )
-    advance(sequence, stratum=stratum, arm=arm, number=number, digest=digest)
-    anchor_head(ctx.chain_key, trial=ctx.trial, number=number, digest=mac, at=now)
-    # The arm stays out of the audit event: audit.view does not imply allocation.view.
-    record_event(
-        "allocation.randomize",
-        actor=user,
-        participant=participant,
-        obj=allocation,
-        at=now,
-        details={"trial": ctx.trial, "sequence_number": number, "stratum": stratum},
-    )
+    allocation._state.adding = False
+    allocation._state.db = "default"
     return allocation

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import models
+from django.db import connection, models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalChanges
@@ -58,6 +59,101 @@ def record_event(
         reason=reason,
         details=details or {},
     )
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """A business event prepared before a lock is taken, so that under the lock only its
+    row is written (``record_events``): everything but the object's key, the final
+    details and the time may be known in advance."""
+
+    action: str
+    actor_id: int | None
+    participant_id: int | None
+    object_type: str
+    details: dict[str, Any]
+    reason: str = ""
+
+
+def prepare_event(
+    action: str,
+    *,
+    actor: Any,
+    participant: Any = None,
+    model: type[models.Model] | None = None,
+    details: dict[str, Any] | None = None,
+    reason: str = "",
+) -> PreparedEvent:
+    """The payload of an event about a ``model`` row that does not exist yet."""
+    return PreparedEvent(
+        action=action,
+        actor_id=actor.pk if getattr(actor, "pk", None) else None,
+        participant_id=getattr(participant, "pk", None),
+        object_type=model._meta.label if model is not None else "",
+        details=details or {},
+        reason=reason,
+    )
+
+
+#: The columns ``record_events`` writes, in order.
+_EVENT_COLUMNS = (
+    "at",
+    "actor_id",
+    "action",
+    "participant_id",
+    "object_type",
+    "object_id",
+    "reason",
+    "details",
+)
+
+
+#: A prepared event completed: its object's key, the details known only now (merged into
+#: the prepared ones) and its time.
+CompletedEvent = tuple[PreparedEvent, str, dict[str, Any], datetime]
+
+
+def events_insert(events: Sequence[CompletedEvent]) -> tuple[str, list[Any]]:
+    """The one INSERT that writes ``events``, as SQL and parameters: what ``record_events``
+    runs, for a caller that runs it inside a statement of its own (a data-modifying CTE
+    on PostgreSQL, so that the allocation's rows and its event cost one round trip).
+
+    Raw SQL on purpose: this runs under the allocation's lock, where Django's
+    ``bulk_create`` costs more Python than the statement costs the database. The values
+    are adapted by the model's own fields, so the rows are what ``record_event`` writes."""
+    by_column = {f.attname: f for f in AuditEvent._meta.concrete_fields}
+    fields = [by_column[name] for name in _EVENT_COLUMNS]
+    params: list[Any] = []
+    for prepared, object_id, details, at in events:
+        values = (
+            at,
+            prepared.actor_id,
+            prepared.action,
+            prepared.participant_id,
+            prepared.object_type,
+            object_id,
+            prepared.reason,
+            {**prepared.details, **details},
+        )
+        params += [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+    row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
+    columns = ", ".join(f'"{name}"' for name in _EVENT_COLUMNS)
+    sql = f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ' + ", ".join(
+        [row] * len(events)
+    )
+    return sql, params
+
+
+def record_events(events: Sequence[CompletedEvent]) -> None:
+    """Write prepared events in one INSERT (``events_insert``)."""
+    if not events:
+        return
+    sql, params = events_insert(events)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def audited_save(instance: models.Model, *, user: Actor, reason: str = "") -> models.Model:
