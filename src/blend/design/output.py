@@ -94,7 +94,7 @@ def _curve_key(result: dict[str, Any]) -> str:
 
 def plot_power(results: list[dict[str, Any]], path: Path, title: str = "Power against N") -> None:
     """Simulated ITT power (±2 MCSE) per curve of scenarios that differ only in n, and analytic."""
-    import matplotlib
+    from blend.stats.mpl2d import matplotlib  # 2-D only: never the 3-D toolkit
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
