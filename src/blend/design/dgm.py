@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .scenario import Scenario
 
@@ -64,6 +63,8 @@ def snap(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 
 def _intercept(p: float, slope: float) -> float:
+    from scipy.special import ndtri  # only a scenario with events pays for scipy.special
+
     if p <= 0:
         return -np.inf
     return float(ndtri(p) * np.sqrt(1 + slope**2))
@@ -105,6 +106,8 @@ def _event(
     """
     if p <= 0:
         return _uniform_below(rng, p, shape)
+    from scipy.special import ndtr
+
     u = rng.random(shape)
     return u < ndtr(_intercept(p, slope) + slope * driver())
 

@@ -205,3 +205,34 @@ def test_first_replicates_equal_the_pinned_ones(name: str) -> None:
     for method, expected in PINNED[name]["first"].items():
         got = [*methods[method]["est"][:3], *methods[method]["se"][:3]]
         assert got == pytest.approx(expected, rel=1e-12), method
+
+
+def test_the_pure_t_quantile_is_within_1e_9_of_stdtrit_on_its_whole_domain() -> None:
+    """The domain where the simulator decides with the pure quantile (its band is 1e-8)."""
+    import numpy as np
+    from scipy.special import stdtrit
+
+    from blend.design.simulate import _PURE_DF, _PURE_P, _pure_quantile
+
+    df = np.concatenate([np.arange(1.0, 301.0), np.geomspace(301, _PURE_DF[1], 60), [2.5, 7.3]])
+    for p in (_PURE_P[0], 0.9, 0.95, 0.975, 0.99, 0.995, 0.999, _PURE_P[1]):
+        for part in np.array_split(df, 3):  # ≤ 200 distinct df per call, as in a run
+            pure = _pure_quantile(p, part)
+            assert pure is not None
+            assert np.max(np.abs(pure / stdtrit(part, p) - 1)) < 1e-9, p
+    assert _pure_quantile(0.975, np.array([1e6])) is None  # outside: scipy decides
+    assert _pure_quantile(0.6, np.array([50.0])) is None
+
+
+def test_a_statistic_at_the_critical_value_is_decided_by_stdtrit() -> None:
+    """Inside the band the pure value could be on the wrong side: the exact one decides."""
+    import numpy as np
+    from scipy.special import stdtrit
+
+    from blend.design.simulate import _decisions
+
+    exact = float(stdtrit(97.0, 0.975))
+    theta = np.array([exact, np.nextafter(exact, 10.0), 1.0, 5.0])
+    reject, cover = _decisions(theta, np.ones(4), np.full(4, 97.0), 0.0, 0.05)
+    assert reject.tolist() == [False, True, False, True]
+    assert cover.tolist() == [True, False, True, False]
