@@ -7,9 +7,15 @@ survdiff, survfit, mice m = 20 + pool, the MMRM as nlme::gls with corSymm +
 varIdent, Fine–Gray by cmprsk::crr, 5000-replicate paired bootstrap and CEAC)
 on the same files. Each is a fresh process, so start-up and library loading count.
 Reports the median wall-clock and CPU (user + sys) time of REPEATS runs, the
-ratio Python / R, and checks that the deterministic estimates agree.
+ratio Python / R, and checks that the deterministic estimates agree. Records one figure
+per size (bench/figures.py): Python's CPU time with R's, measured in the same run, as the
+anchor (CPU rather than wall, so other processes on the machine count less); goal ratio
+≤ 1.0 at n ≈ 100 and ≤ 0.5 at n ≥ 10^4 (issue 15). R takes about a quarter of an hour at
+n = 10^4 (mice, gls and the replicate() bootstrap), so above BENCH_R_MAX_N it is not run
+and the figure has no anchor.
 
-Environment: BENCH_REPEATS (default 3), BENCH_SIZES (default "100,10000").
+Environment: BENCH_REPEATS (default 3), BENCH_SIZES (default "100,10000,100000"),
+BENCH_R_MAX_N (default 10000).
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from figures import Figure, record
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 R_SCRIPT = ROOT / "bench" / "r" / "analysis.R"
 BLEND = Path(sys.executable).with_name("blend")
 IMPUTATIONS, BOOTSTRAP = 20, 5000
+R_MAX_N = int(os.environ.get("BENCH_R_MAX_N", "10000"))
 # (results.json path, key in the R output, relative tolerance): estimates that do not
 # depend on random numbers must agree between the two implementations.
 CHECKS = [
@@ -71,7 +80,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def run_size(n: int, work: Path, repeats: int) -> dict[str, Any]:
+def run_size(n: int, work: Path, repeats: int, with_r: bool = True) -> dict[str, Any]:
     from blend.stats.synthetic import make_dataset
 
     data = make_dataset(n, seed=2026, out_dir=work / f"data_{n}")
@@ -93,10 +102,20 @@ def run_size(n: int, work: Path, repeats: int) -> dict[str, Any]:
     for _ in range(repeats):  # interleaved, so machine load affects both alike
         shutil.rmtree(py_out, ignore_errors=True)
         py_runs.append(timed(py_cmd))
-        r_runs.append(timed(r_cmd))
+        if with_r:
+            r_runs.append(timed(r_cmd))
     py_wall = statistics.median(w for w, _ in py_runs)
-    r_wall = statistics.median(w for w, _ in r_runs)
     py_cpu = statistics.median(c for _, c in py_runs)
+    if not with_r:
+        return {
+            "participants": n,
+            "repeats": repeats,
+            "python_wall_s": py_wall,
+            "python_cpu_s": py_cpu,
+            "python_runs": py_runs,
+            "r_not_run": f"n above BENCH_R_MAX_N ({R_MAX_N})",
+        }
+    r_wall = statistics.median(w for w, _ in r_runs)
     r_cpu = statistics.median(c for _, c in r_runs)
     return {
         "participants": n,
@@ -132,9 +151,32 @@ def agreement(results_path: Path, r_path: Path) -> dict[str, Any]:
     return out
 
 
+def figures(rows: list[dict[str, Any]]) -> list[Figure]:
+    """Python's CPU time per size against R's from the same run; goal by size."""
+    out = []
+    for r in rows:
+        n = r["participants"]
+        goal = 1.0 if n < 10_000 else 0.5
+        out.append(
+            Figure(
+                f"blend analyze, n = {n:,}, report and figures included",
+                value=r["python_cpu_s"],
+                unit="s CPU",
+                anchor=r.get("r_cpu_s"),
+                anchor_label="Rscript bench/r/analysis.R, same data" if "r_cpu_s" in r else "",
+                goal_ratio_max=goal if "r_cpu_s" in r else None,
+                note=(
+                    f"median of {r['repeats']}; wall {r['python_wall_s']:.1f} s"
+                    + (f" vs R {r['r_wall_s']:.1f} s" if "r_wall_s" in r else "; R not run")
+                ),
+            )
+        )
+    return out
+
+
 def main() -> int:
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100,10000").split(",")]
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100,10000,100000").split(",")]
     if not shutil.which("Rscript"):
         print(
             "Rscript not found: install r-base-core, r-cran-aer, r-cran-survival, r-cran-mice, "
@@ -143,7 +185,7 @@ def main() -> int:
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench_analysis_") as tmp:
-        rows = [run_size(n, Path(tmp), repeats) for n in sizes]
+        rows = [run_size(n, Path(tmp), repeats, with_r=n <= R_MAX_N) for n in sizes]
     print(
         f"blend analyze vs R ({IMPUTATIONS} imputations, {BOOTSTRAP} bootstrap replicates; "
         f"median of {repeats} whole-process runs; load average {os.getloadavg()[0]:.1f})"
@@ -153,6 +195,12 @@ def main() -> int:
         f"{'python CPU':>11} {'R CPU':>7} {'ratio':>6}  estimates agree"
     )
     for r in rows:
+        if "r_cpu_s" not in r:
+            print(
+                f"{r['participants']:>7} {r['python_wall_s']:>11.2f}s {'—':>8} {'':>6} "
+                f"{r['python_cpu_s']:>10.2f}s {'—':>7} {'':>6}  (R not run: {r['r_not_run']})"
+            )
+            continue
         agree = all(v.get("agrees", True) for v in r["agreement"].values())
         print(
             f"{r['participants']:>7} {r['python_wall_s']:>11.2f}s {r['r_wall_s']:>7.2f}s "
@@ -160,7 +208,10 @@ def main() -> int:
             f"{r['ratio_cpu']:>6.2f}  {'yes' if agree else 'NO'}"
         )
     (OUT / "analysis.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    failed = [k for r in rows for k, v in r["agreement"].items() if v.get("agrees") is False]
+    record("analysis", figures(rows))
+    failed = [
+        k for r in rows for k, v in r.get("agreement", {}).items() if v.get("agrees") is False
+    ]
     if failed:
         print(f"estimates that differ from R: {', '.join(sorted(set(failed)))}")
         return 1

@@ -164,6 +164,11 @@ def _simulate_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder for results.json, results.csv and power.png"
     )
     parser.add_argument(
+        "--no-plot",
+        action="store_true",
+        help="with --out, write no power.png (and never import matplotlib)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="processes (default: min(2, CPUs))"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -187,19 +192,20 @@ def main_simulate(argv: Sequence[str]) -> int:
     except ScenarioError as error:
         print(f"blend simulate: {error}", file=sys.stderr)
         return 2
-    from tqdm import tqdm
-
     from .simulate import run
 
-    total = sum(sc.reps for sc in scenarios)
-    with tqdm(
-        total=total, unit="rep", disable=True if args.no_progress else None, file=sys.stderr
-    ) as bar:
-        results = run(scenarios, args.workers, bar.update)
+    if args.no_progress or not sys.stderr.isatty():
+        # No bar to draw (tqdm would disable itself off a terminal): skip its import too.
+        results = run(scenarios, args.workers)
+    else:
+        from tqdm import tqdm
+
+        with tqdm(total=sum(sc.reps for sc in scenarios), unit="rep", file=sys.stderr) as bar:
+            results = run(scenarios, args.workers, bar.update)
     from .output import text_table, write_all
 
     if args.out:
-        for path in write_all(results, args.out):
+        for path in write_all(results, args.out, plot=not args.no_plot):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))

@@ -22,11 +22,11 @@ non-response is approximately ``missing`` (exact for MCAR and MAR-continuous).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .scenario import Scenario
 
@@ -42,23 +42,74 @@ def pf_grid() -> np.ndarray:
 
 
 def snap(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Clip to [0, 100] and move each value to the nearest grid value."""
+    """Clip to [0, 100] and move each (finite) value to the nearest grid value.
+
+    The same index as ``np.searchsorted(mids, clipped)`` (the number of midpoints below the
+    value), found by table instead of a binary search: about 4× faster on the 2·10^6 values
+    of a default ``blend simulate``. Each unit interval [b, b + 1) holds at most one
+    midpoint when the grid's spacing exceeds 1 (the C15-PAL grid's is 6.67), so the count is
+    the midpoints below b plus one if the value lies above that interval's midpoint.
+    """
     mids = (grid[1:] + grid[:-1]) / 2
-    return grid[np.searchsorted(mids, np.clip(values, 0.0, 100.0))]
+    clipped = np.clip(values, 0.0, 100.0)
+    if np.any(np.diff(mids) <= 1):  # a finer grid: the table's premise fails, search instead
+        return grid[np.searchsorted(mids, clipped)]
+    units = np.arange(101.0)
+    below = np.searchsorted(mids, units)  # midpoints < b
+    inside = np.full(101, np.inf)  # the midpoint in [b, b + 1), if any
+    inside[np.floor(mids).astype(np.intp)] = mids
+    bucket = clipped.astype(np.intp)  # floor, as clipped ≥ 0
+    return grid[below[bucket] + (clipped > inside[bucket])]
 
 
 def _intercept(p: float, slope: float) -> float:
+    from scipy.special import ndtri  # only a scenario with events pays for scipy.special
+
     if p <= 0:
         return -np.inf
     return float(ndtri(p) * np.sqrt(1 + slope**2))
 
 
-def _event(rng: np.random.Generator, p: float, slope: float, driver: np.ndarray) -> np.ndarray:
-    """Bernoulli(Φ(a + slope·driver)) with a calibrated to a marginal probability p."""
-    u = rng.random(driver.shape)  # drawn even when p = 0 so the streams stay aligned
+def _skip(rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+    """Move the stream on by ``rng.random(shape)`` without drawing it.
+
+    A uniform double consumes exactly one 64-bit output, so advancing PCG64 by the count
+    leaves the stream where the draw would have (the seeds of every later draw unchanged).
+    """
+    count = int(np.prod(shape))
+    advance = getattr(rng.bit_generator, "advance", None)
+    if advance is None:
+        rng.random(shape)
+    else:
+        advance(count)
+
+
+def _uniform_below(rng: np.random.Generator, p: float, shape: tuple[int, ...]) -> np.ndarray:
+    """``rng.random(shape) < p``, without the draw when p ≤ 0 (nothing can fall below 0)."""
     if p <= 0:
-        return np.zeros(driver.shape, dtype=bool)
-    return u < ndtr(_intercept(p, slope) + slope * driver)
+        _skip(rng, shape)
+        return np.zeros(shape, dtype=bool)
+    return rng.random(shape) < p
+
+
+def _event(
+    rng: np.random.Generator,
+    p: float,
+    slope: float,
+    shape: tuple[int, ...],
+    driver: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """Bernoulli(Φ(a + slope·driver())) with a calibrated to a marginal probability p.
+
+    The uniforms are consumed even when p = 0, so the streams stay aligned; the driver is
+    computed only when an event can happen.
+    """
+    if p <= 0:
+        return _uniform_below(rng, p, shape)
+    from scipy.special import ndtr
+
+    u = rng.random(shape)
+    return u < ndtr(_intercept(p, slope) + slope * driver())
 
 
 @dataclass(frozen=True)
@@ -88,8 +139,8 @@ def _patients(sc: Scenario, rng: np.random.Generator, shape: tuple[int, ...]) ->
     k = sc.prognosis_corr
     z0 = -k * x + np.sqrt(1 - k**2) * rng.standard_normal(shape)
     y0 = sc.mean + sc.sd * (sc.rho * z0 + np.sqrt(1 - sc.rho**2) * rng.standard_normal(shape))
-    refuse = _event(rng, sc.refusal, sc.refusal_prognosis, x)
-    stop = rng.random(shape) < sc.noncompletion
+    refuse = _event(rng, sc.refusal, sc.refusal_prognosis, shape, lambda: x)
+    stop = _uniform_below(rng, sc.noncompletion, shape)
     return Patients(x, z0, y0, sc.delta + sc.effect_prognosis * x, ~refuse & ~stop)
 
 
@@ -108,12 +159,14 @@ def generate(sc: Scenario, rng: np.random.Generator, reps: int) -> Trials:
     received = arm & p.complier
     y = p.y0 + np.where(received, p.effect, 0.0)
     pf0 = sc.mean + sc.sd * p.z0
-    alive = ~_event(rng, sc.death, sc.death_prognosis, p.x)
-    driver = {"mcar": np.zeros(shape), "mar": -p.z0, "mnar": -(y - sc.mean) / sc.sd}[
-        sc.missing_mechanism
-    ]
+    alive = ~_event(rng, sc.death, sc.death_prognosis, shape, lambda: p.x)
+    drivers: dict[str, Callable[[], np.ndarray]] = {
+        "mcar": lambda: np.zeros(shape),
+        "mar": lambda: -p.z0,
+        "mnar": lambda: -(y - sc.mean) / sc.sd,
+    }
     slope = 0.0 if sc.missing_mechanism == "mcar" else sc.missing_strength
-    missing = _event(rng, sc.missing, slope, driver)
+    missing = _event(rng, sc.missing, slope, shape, drivers[sc.missing_mechanism])
     if not sc.continuous:
         grid = pf_grid()
         pf0, y = snap(pf0, grid), snap(y, grid)

@@ -94,7 +94,7 @@ def _curve_key(result: dict[str, Any]) -> str:
 
 def plot_power(results: list[dict[str, Any]], path: Path, title: str = "Power against N") -> None:
     """Simulated ITT power (±2 MCSE) per curve of scenarios that differ only in n, and analytic."""
-    import matplotlib
+    from blend.stats.mpl2d import matplotlib  # 2-D only: never the 3-D toolkit
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -131,10 +131,13 @@ def plot_power(results: list[dict[str, Any]], path: Path, title: str = "Power ag
     plt.close(fig)
 
 
-def write_all(results: list[dict[str, Any]], folder: Path) -> list[Path]:
+def write_all(results: list[dict[str, Any]], folder: Path, plot: bool = True) -> list[Path]:
+    """results.json, results.csv and (unless ``plot`` is False) power.png in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "results.json", folder / "results.csv", folder / "power.png"]
+    paths = [folder / "results.json", folder / "results.csv"]
     write_json(results, paths[0])
     write_csv(results, paths[1])
-    plot_power(results, paths[2])
+    if plot:  # matplotlib is imported inside plot_power, so only a plot pays for it
+        paths.append(folder / "power.png")
+        plot_power(results, paths[2])
     return paths

@@ -1,19 +1,16 @@
 """The acceptance monitor's figure: offers over time, and the acceptance rate with its
 Wilson 95% band against the acceptance the sample size assumed (matplotlib, Agg).
 
-Imported only when the figure is drawn (the trial page, the DSMB report), so it imports
-matplotlib at the top.
+Imported only when the figure is drawn (the trial page, the DSMB report); matplotlib comes
+from `blend.stats.mpl2d` (2-D only).
 """
 
 from __future__ import annotations
 
 import io
 
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
-
 from blend.stats.acceptance import AcceptanceSummary
+from blend.stats.mpl2d import AutoDateLocator, ConciseDateFormatter, Figure, PercentFormatter
 from blend.stats.plots import FONT, PNG_DPI, new_figure
 
 LINES = (  # (field, label, colour, style)

@@ -81,8 +81,7 @@ def engagement_png(rates: dict[tuple[str, str], Rate], timepoints: list[str], ti
     ``timepoints`` names what is pooled, in the caption. matplotlib only when drawn."""
     import io
 
-    from matplotlib.ticker import PercentFormatter
-
+    from blend.stats.mpl2d import PercentFormatter
     from blend.stats.plots import FONT, PNG_DPI, new_figure
 
     fig = new_figure(7.5, 3.4)

@@ -6,7 +6,8 @@ returns a `Figure`; none raises on degenerate data: what cannot be drawn is draw
 text for the self-contained report. The conventions (tail cut, confidence bands, what
 each forest row is) are documented in docs/analysis.md, section "Figures".
 
-This module is only imported when figures are drawn, so it imports matplotlib at the top.
+This module is only imported when figures are drawn; it takes matplotlib from
+`blend.stats.mpl2d` (2-D only: the 3-D toolkit is never imported).
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-from matplotlib.transforms import blended_transform_factory
 
 from blend.stats.consort import FLOW_ARROWS, FLOW_COLUMNS, FlowBox, flow_boxes
 from blend.stats.distributions import norm_quantile, t_quantile
+from blend.stats.mpl2d import (
+    Figure,
+    FigureCanvasAgg,
+    FuncFormatter,
+    MaxNLocator,
+    blended_transform_factory,
+    matplotlib,
+)
 from blend.stats.survival import cumulative_incidence
 
 if TYPE_CHECKING:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,38 @@ def test_the_shipped_blend_grids_parse() -> None:
     assert len(curve) == 28 and len(n100) == 12
     assert all(s.n == 100 and s.refusal == 0.27 for s in n100)
     assert {s.n for s in curve} == {60, 80, 100, 120, 160, 200, 240}
+
+
+IMPORTS_OF_A_RUN = """
+import sys
+from blend.cli import main
+code = main(["simulate", "--n", "40", "--reps", "60", "--population", "2000",
+             "--no-progress", "--json", *sys.argv[1:]])
+heavy = sorted(m for m in ("scipy", "matplotlib", "tqdm") if m in sys.modules)
+print("HEAVY", ",".join(heavy))
+raise SystemExit(code)
+"""
+
+
+def _heavy_imports(*argv: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF_A_RUN, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.rsplit("HEAVY", 1)[1].strip()
+
+
+def test_a_default_run_imports_neither_scipy_nor_matplotlib_nor_tqdm(tmp_path: Path) -> None:
+    """Start-up is most of a small run (issue 15): only what a run needs is imported
+    (no events to draw, critical values decided without scipy, no bar, no plot)."""
+    assert _heavy_imports() == ""
+    assert _heavy_imports("--out", str(tmp_path / "a"), "--no-plot") == ""
+    assert not (tmp_path / "a" / "power.png").exists()
+    assert (tmp_path / "a" / "results.csv").exists()
+
+
+def test_asking_for_the_plot_imports_matplotlib(tmp_path: Path) -> None:
+    assert _heavy_imports("--out", str(tmp_path / "b")) == "matplotlib"
+    assert (tmp_path / "b" / "power.png").exists()
