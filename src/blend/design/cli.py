@@ -169,7 +169,10 @@ def _simulate_parser() -> argparse.ArgumentParser:
         help="with --out, write no power.png (and never import matplotlib)",
     )
     parser.add_argument(
-        "--workers", type=int, default=None, help="processes (default: min(2, CPUs))"
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (default: 1 up to 2,000,000 simulated patients, else min(2, CPUs))",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -244,7 +244,15 @@ def summarise(sc: Scenario, parts: list[dict[str, Any]], truth: dict[str, float]
     }
 
 
-def default_workers() -> int:
+#: Below this many simulated patients in all (replicates × n, summed over the scenarios)
+#: the work runs in this process: starting worker processes costs more than it saves
+#: (0.1 s against ~0.45 s of work at 10^4 replicates of n = 100).
+INLINE_PATIENTS = 2_000_000
+
+
+def default_workers(scenarios: Iterable[Scenario] = ()) -> int:
+    if sum(sc.reps * sc.n for sc in scenarios) <= INLINE_PATIENTS:
+        return 1
     return max(1, min(2, os.cpu_count() or 1))
 
 
@@ -255,7 +263,7 @@ def run(
 ) -> list[dict[str, Any]]:
     """Run every scenario; ``progress(k)`` is called after each finished chunk of k replicates."""
     scenarios = list(scenarios)
-    workers = default_workers() if workers is None else workers
+    workers = default_workers(scenarios) if workers is None else workers
     if workers <= 1:
         return [_run_inline(sc, progress) for sc in scenarios]
     with ProcessPoolExecutor(max_workers=workers) as pool:
