@@ -459,32 +459,67 @@ class AssessmentRows:
             )
         )
 
-    def __iter__(self) -> Iterator[tuple[str, ...]]:
-        labels = [(neutralise(i), neutralise(s)) for _c, _sc, i, s in SCORES]
-        texts: dict[Any, str] = {}  # a day, a timepoint or a score's JSON text: its CSV text
+    def __iter__(self) -> Iterator[str]:
+        """The file's lines after its header, as ``write_csv`` quotes them (every field)."""
+        labels = [f"{_quoted(neutralise(i))},{_quoted(neutralise(s))}," for _c, _sc, i, s in SCORES]
+        days, moments, numbers = _Texts(_iso), _Texts(neutralise), _Texts(_number)
         group: tuple[str, Any] | None = None
-        pending: list[tuple[str, ...]] = []
+        subject = day = ""
+        # The day's questionnaires: the start of their lines, and their scores.
+        pending: list[tuple[str, list[Any]]] = []
         for chunk in raw_chunks(self._queryset()):
             for study_id, timepoint, on, *values in chunk:
                 if (study_id, on) != group:  # a participant's day: its rows sorted together
-                    yield from _sorted_scores(pending)
+                    yield from _day_lines(pending, labels, numbers)
                     group, pending = (study_id, on), []
-                    subject = neutralise(study_id)
-                    day = texts.get(on) or texts.setdefault(on, _iso(on))
-                moment = texts.get(timepoint) or texts.setdefault(timepoint, neutralise(timepoint))
-                for (instrument, scale), value in zip(labels, values, strict=True):
-                    if value is not None:
-                        number = texts.get(value) or texts.setdefault(value, fmt(float(value)))
-                        pending.append((subject, moment, day, instrument, scale, number))
-        yield from _sorted_scores(pending)
+                    subject, day = _quoted(neutralise(study_id)), days[on]
+                pending.append((f"{subject},{moments[timepoint]},{day},", values))
+        yield from _day_lines(pending, labels, numbers)
 
 
-def _sorted_scores(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """One participant's rows of one day by instrument and scale (a stable sort: two
-    questionnaires of that day keep the order they were stored in); one questionnaire's
-    rows come in that order already."""
-    rows.sort(key=lambda r: (r[3], r[4]))
-    return rows
+class _Texts(dict[Any, str]):
+    """A value's quoted CSV text, made once per distinct value (days, timepoints and
+    scores repeat across a cohort)."""
+
+    def __init__(self, text: Any) -> None:
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, value: Any) -> str:
+        self[value] = quoted = _quoted(self.text(value))
+        return quoted
+
+
+def _quoted(text: str) -> str:
+    """A field as ``csv.QUOTE_ALL`` writes it."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _number(json_text: str) -> str:
+    return fmt(float(json_text))
+
+
+def _day_lines(
+    pending: list[tuple[str, list[Any]]], labels: list[str], numbers: _Texts
+) -> list[str]:
+    """One participant's lines of one day, by instrument and scale. One questionnaire's
+    scores come in that order already; of two on one day, each score's lines keep the
+    order the questionnaires were stored in (a stable sort)."""
+    if len(pending) == 1:
+        head, values = pending[0]
+        return [
+            f"{head}{label}{numbers[v]}\n"
+            for label, v in zip(labels, values, strict=True)
+            if v is not None
+        ]
+    lines = [
+        (i, f"{head}{label}{numbers[v]}\n")
+        for head, values in pending
+        for i, (label, v) in enumerate(zip(labels, values, strict=True))
+        if v is not None
+    ]
+    lines.sort(key=lambda line: line[0])
+    return [line for _i, line in lines]
 
 
 def _iso(day: Any) -> str:
@@ -660,14 +695,14 @@ def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, 
     return counts
 
 
-def write_text_rows(path: Path, columns: list[str], rows: Iterable[tuple[str, ...]]) -> int:
-    """A contract file whose rows are text already (neutralised, formatted): as ``write_csv``."""
+def write_text_rows(path: Path, columns: list[str], lines: Iterable[str]) -> int:
+    """A contract file whose lines are made already (``AssessmentRows``): the header as
+    ``write_csv`` writes it, then the lines, written in large blocks."""
     n = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        writer.writerow(columns)
-        stream = iter(rows)
-        while batch := list(islice(stream, 10_000)):
-            writer.writerows(batch)
-            n += len(batch)
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(columns)
+        stream = iter(lines)
+        while block := list(islice(stream, 20_000)):
+            handle.write("".join(block))
+            n += len(block)
     return n
