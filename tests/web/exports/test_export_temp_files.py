@@ -78,11 +78,26 @@ def _failing_rows(original: Any) -> Any:
     return rows
 
 
+def _failing_chunks(original: Any) -> Any:
+    """Table.text_chunks (the CSV and ODM writers read through it) that gives the first
+    chunk and then finds the disk full."""
+
+    def text_chunks(self: Table, **options: Any) -> Iterator[list[Any]]:
+        for n, chunk in enumerate(original(self, **options)):
+            if n == 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            yield chunk
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return text_chunks
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "sav", "odm"])
 def test_an_export_that_fails_half_way_leaves_nothing_and_says_so(
     trial_cohort, client_for, private_tmp: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     monkeypatch.setattr(Table, "rows", _failing_rows(Table.rows))
+    monkeypatch.setattr(Table, "text_chunks", _failing_chunks(Table.text_chunks))
     response = client_for("datamanager_dirk").post("/exports/full/download/", {"format": [fmt]})
     assert response.status_code == 503
     assert b"No space left on device" in response.content

@@ -10,19 +10,23 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any, overload
 
-from django.db import models
+from django.db import NotSupportedError, models
+from django.db.models import F, Func, Max, TextField
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from blend.apps.allocation.models import Allocation
 from blend.apps.consent import domain as rules
 from blend.apps.consent.models import ConsentRecord
 from blend.apps.exports.neutralise import neutralise
+from blend.apps.exports.tables import binary_collation, raw_chunks
 from blend.apps.followup.models import (
     HospitalAdmission,
     NeuroAssessment,
@@ -156,7 +160,11 @@ class Sources:
     admissions: dict[int, list[tuple[date, date | None, bool]]]
     neuro: dict[int, list[tuple[date, str]]]
     reinterventions: dict[int, list[tuple[date, str]]]
-    responses: list[tuple[Any, ...]]
+    #: The day of each participant's latest submitted questionnaire.
+    last_response: dict[int, date]
+    #: (participant, day, the cost questionnaire's answers) of each submitted
+    #: questionnaire with cost answers, in the order they were stored.
+    cost_answers: list[tuple[int, date | None, dict[str, Any]]]
 
 
 def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Any]]:
@@ -220,16 +228,27 @@ def load_sources(trial: str | None = None) -> Sources:
         ),
         neuro=_grouped(_rows(NeuroAssessment, "participant_id", "assessed_on", "asia_grade")),
         reinterventions=_grouped(_rows(ReIntervention, "participant_id", "performed_on", "kind")),
-        responses=_rows(
-            Response,
-            "participant_id",
-            "assessment__timepoint",
-            "completed_on",
-            "scores",
-            "answers",
-            status="submitted",
+        last_response=dict(
+            _submitted()
+            .filter(completed_on__isnull=False)
+            .values("participant_id")
+            .annotate(last=Max("completed_on"))
+            .values_list("participant_id", "last")
         ),
+        # Only the cost answers are decoded, of the questionnaires that hold them.
+        cost_answers=[
+            (pid, on, cost)
+            for pid, on, cost in _submitted()
+            .filter(completed_on__isnull=False, answers__has_key="cost")
+            .order_by("pk")
+            .values_list("participant_id", "completed_on", "answers__cost")
+            if isinstance(cost, dict)
+        ],
     )
+
+
+def _submitted() -> models.QuerySet[Response]:
+    return Response.objects.filter(status="submitted")
 
 
 def randomization_consent(decisions: list[rules.Decision], on: date | None) -> str:
@@ -244,12 +263,11 @@ def withdrawn_on(decisions: list[rules.Decision], randomized_on: date) -> date |
     return max(withdrawn, randomized_on) if withdrawn else None
 
 
-def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
-    rows = []
+def screening_rows(src: Sources, randomized_on: dict[int, date]) -> Iterator[dict[str, Any]]:
     for pid, screened_on, status, reasons, _facts in sorted(
         src.screenings, key=lambda r: src.study_ids[r[0]]
     ):
-        rows.append(
+        yield (
             {
                 "study_id": src.study_ids[pid],
                 "screened_on": screened_on,
@@ -263,7 +281,6 @@ def screening_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[st
                 "randomized": pid in randomized_on,
             }
         )
-    return rows
 
 
 def received_intervention(record: TreatmentRecord | None) -> bool:
@@ -328,13 +345,9 @@ def _last_contact(src: Sources, pid: int, known: list[date | None]) -> date:
     return max(dates)
 
 
-def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
-    rows = []
+def participant_rows(src: Sources, today: date) -> Iterator[dict[str, Any]]:
     facts = {r[0]: r[4] or {} for r in src.screenings}
-    last_response: dict[int, date] = {}
-    for pid, _tp, completed_on, *_ in src.responses:
-        if completed_on is not None:
-            last_response[pid] = max(completed_on, last_response.get(pid, completed_on))
+    last_response = src.last_response
     for pid, allocated_at, arm, stratum in sorted(
         src.allocations, key=lambda r: src.study_ids[r[0]]
     ):
@@ -346,7 +359,7 @@ def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
             d for d in src.systemic.get(pid, []) if d >= (start or randomized_on)
         ]  # a restart, not ongoing
         accepted_received = received_intervention(record)
-        rows.append(
+        yield (
             {
                 "study_id": p["study_id"],
                 "randomized_on": randomized_on,
@@ -372,36 +385,145 @@ def participant_rows(src: Sources, today: date) -> list[dict[str, Any]]:
                 "neuro_deterioration": neuro_deterioration(src.neuro.get(pid, []), start),
             }
         )
-    return rows
 
 
-def assessment_rows(src: Sources, randomized: set[int]) -> list[dict[str, Any]]:
-    rows = []
-    for pid, timepoint, completed_on, scores, _answers in src.responses:
-        if pid not in randomized or completed_on is None:
-            continue
-        for code, values in sorted((scores or {}).items()):
-            if code not in INSTRUMENT_MAP:
-                continue
-            instrument, scales = INSTRUMENT_MAP[code]
-            for scale, value in (values or {}).items():
-                if (
-                    scale in scales
-                    and isinstance(value, int | float)
-                    and not isinstance(value, bool)
-                ):
-                    rows.append(
-                        {
-                            "study_id": src.study_ids[pid],
-                            "timepoint": timepoint,
-                            "assessed_on": completed_on,
-                            "instrument": instrument,
-                            "scale": scales[scale],
-                            "value": float(value),
-                        }
-                    )
-    rows.sort(key=lambda r: (r["study_id"], r["assessed_on"], r["instrument"], r["scale"]))
-    return rows
+#: (platform instrument, platform scale, contract instrument, contract scale), in the
+#: order the contract file lists a questionnaire's scores (by instrument, then scale).
+SCORES = sorted(
+    (
+        (code, scale, instrument, contract_scale)
+        for code, (instrument, scales) in INSTRUMENT_MAP.items()
+        for scale, contract_scale in scales.items()
+    ),
+    key=lambda s: (s[2], s[3]),
+)
+
+
+class ScoreText(Func):
+    """The JSON text of the number at ``scores[code][scale]``, or NULL when it is absent or
+    not a number (true/false are not scores). Read in SQL, so a questionnaire's document is
+    never decoded in Python; the text is the document's own, so ``float`` reads it as the
+    JSON decoder would."""
+
+    output_field = TextField()
+
+    def __init__(self, expression: Any, code: str, scale: str) -> None:
+        super().__init__(expression)
+        self.code, self.scale = code, scale
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        path = f'$."{self.code}"."{self.scale}"'
+        return (
+            f"CASE WHEN json_type({sql}, %s) IN ('integer', 'real') THEN {sql} -> %s END",
+            [*params, path, *params, path],
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"CASE WHEN jsonb_typeof({sql} -> %s -> %s) = 'number' THEN {sql} -> %s ->> %s END",
+            [*params, self.code, self.scale, *params, self.code, self.scale],
+        )
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        raise NotSupportedError(
+            f"scores are read on SQLite and PostgreSQL, not {connection.vendor}"
+        )
+
+
+class AssessmentRows:
+    """The rows of assessments.csv as text, streamed from the database (one query, in
+    study-ID order), one questionnaire at a time: the file is the largest of the dataset
+    (one row per score), so it is never held in memory. Rows are sorted by study ID,
+    day, instrument and scale, as the contract lists them."""
+
+    def __init__(self, trial: str) -> None:
+        self.trial = trial
+
+    def _queryset(self) -> models.QuerySet[Any]:
+        randomized = Allocation.objects.filter(trial=self.trial).values("participant_id")
+        return (
+            _submitted()
+            .filter(completed_on__isnull=False, participant_id__in=randomized)
+            .order_by(
+                Collate("participant__study_id", binary_collation(Response.objects.db)),
+                "completed_on",
+                "pk",
+            )
+            .values_list(
+                "participant__study_id",
+                "assessment__timepoint",
+                "completed_on",
+                *[ScoreText(F("scores"), code, scale) for code, scale, _i, _s in SCORES],
+            )
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        """The file's lines after its header, as ``write_csv`` quotes them (every field)."""
+        labels = [f"{_quoted(neutralise(i))},{_quoted(neutralise(s))}," for _c, _sc, i, s in SCORES]
+        days, moments, numbers = _Texts(_iso), _Texts(neutralise), _Texts(_number)
+        group: tuple[str, Any] | None = None
+        subject = day = ""
+        # The day's questionnaires: the start of their lines, and their scores.
+        pending: list[tuple[str, list[Any]]] = []
+        for chunk in raw_chunks(self._queryset()):
+            for study_id, timepoint, on, *values in chunk:
+                if (study_id, on) != group:  # a participant's day: its rows sorted together
+                    yield from _day_lines(pending, labels, numbers)
+                    group, pending = (study_id, on), []
+                    subject, day = _quoted(neutralise(study_id)), days[on]
+                pending.append((f"{subject},{moments[timepoint]},{day},", values))
+        yield from _day_lines(pending, labels, numbers)
+
+
+class _Texts(dict[Any, str]):
+    """A value's quoted CSV text, made once per distinct value (days, timepoints and
+    scores repeat across a cohort)."""
+
+    def __init__(self, text: Any) -> None:
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, value: Any) -> str:
+        self[value] = quoted = _quoted(self.text(value))
+        return quoted
+
+
+def _quoted(text: str) -> str:
+    """A field as ``csv.QUOTE_ALL`` writes it."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _number(json_text: str) -> str:
+    return fmt(float(json_text))
+
+
+def _day_lines(
+    pending: list[tuple[str, list[Any]]], labels: list[str], numbers: _Texts
+) -> list[str]:
+    """One participant's lines of one day, by instrument and scale. One questionnaire's
+    scores come in that order already; of two on one day, each score's lines keep the
+    order the questionnaires were stored in (a stable sort)."""
+    if len(pending) == 1:
+        head, values = pending[0]
+        return [
+            f"{head}{label}{numbers[v]}\n"
+            for label, v in zip(labels, values, strict=True)
+            if v is not None
+        ]
+    lines = [
+        (i, f"{head}{label}{numbers[v]}\n")
+        for head, values in pending
+        for i, (label, v) in enumerate(zip(labels, values, strict=True))
+        if v is not None
+    ]
+    lines.sort(key=lambda line: line[0])
+    return [line for _i, line in lines]
+
+
+def _iso(day: Any) -> str:
+    return day if type(day) is str else day.isoformat()
 
 
 def adverse_event_rows(
@@ -474,22 +596,23 @@ def _questionnaire_costs(
     costs["productivity"] += count("sick_days") * prices["productivity_day"]
 
 
-def cost_rows(src: Sources, randomized_on: dict[int, date]) -> list[dict[str, Any]]:
+def cost_rows(src: Sources, randomized_on: dict[int, date]) -> Iterator[dict[str, Any]]:
     prices = {k: float(v) for k, v in config(src.trial)["unit_costs"].items()}
     horizon = timedelta(days=int(config(src.trial).get("horizon_days", 182)))
     per: dict[int, dict[str, float]] = {
         pid: _cost_lines(src, pid, on, on + horizon, prices) for pid, on in randomized_on.items()
     }
-    for pid, _tp, completed_on, _scores, answers in src.responses:
+    for pid, completed_on, cost in src.cost_answers:
         if pid in randomized_on and completed_on and completed_on <= randomized_on[pid] + horizon:
-            _questionnaire_costs(per[pid], answers or {}, prices)
-    rows = [
-        {"study_id": src.study_ids[pid], "category": category, "amount_eur": round(amount, 2)}
-        for pid, costs in per.items()
-        for category, amount in sorted(costs.items())
-        if amount > 0
-    ]
-    return sorted(rows, key=lambda r: (r["study_id"], r["category"]))
+            _questionnaire_costs(per[pid], {"cost": cost}, prices)
+    for pid in sorted(per, key=src.study_ids.__getitem__):  # by study ID, then category
+        for category, amount in sorted(per[pid].items()):
+            if amount > 0:
+                yield {
+                    "study_id": src.study_ids[pid],
+                    "category": category,
+                    "amount_eur": round(amount, 2),
+                }
 
 
 CONTRACT_VERSION = "1.1"
@@ -498,7 +621,9 @@ CONTRACT_VERSION = "1.1"
 @dataclass(frozen=True)
 class AnalysisDataset:
     meta: dict[str, Any]
-    files: dict[str, list[dict[str, Any]]]
+    #: Each file's rows, made as the file is written: dicts by column, or (assessments.csv,
+    #: the largest) its text rows, streamed from the database.
+    files: dict[str, Iterable[dict[str, Any]] | AssessmentRows]
 
 
 def build_analysis_dataset(today: date | None = None, trial: str | None = None) -> AnalysisDataset:
@@ -529,17 +654,17 @@ def build_analysis_dataset(today: date | None = None, trial: str | None = None) 
         "period_end": period_end.isoformat(),
         "exported_at": timezone.now().isoformat(timespec="seconds"),
     }
-    files = {
+    files: dict[str, Iterable[dict[str, Any]] | AssessmentRows] = {
         "screening.csv": screening_rows(src, randomized_on),
         "participants.csv": participant_rows(src, today),
-        "assessments.csv": assessment_rows(src, set(randomized_on)),
+        "assessments.csv": AssessmentRows(src.trial),
         "adverse_events.csv": adverse_event_rows(src.study_ids, randomized_on, src.trial),
         "costs.csv": cost_rows(src, randomized_on),
     }
     return AnalysisDataset(meta, files)
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> int:
     """One contract file. Text values are neutralised (a ``'`` before a leading ``=``,
     ``+``, ``-``, ``@``, tab or CR: only free text such as a refusal reason or an 'other'
     AE term can start so) and every field is quoted, as OWASP asks; numbers, dates and
@@ -547,10 +672,12 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Non
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
-        writer.writerows(
-            [neutralise(v) if type(v) is str else fmt(v) for v in (row[c] for c in columns)]
-            for row in rows
-        )
+        n = 0
+        for n, row in enumerate(rows, start=1):  # noqa: B007 - n is the count
+            writer.writerow(
+                [neutralise(v) if type(v) is str else fmt(v) for v in (row[c] for c in columns)]
+            )
+    return n
 
 
 def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, int]:
@@ -558,6 +685,24 @@ def write_analysis_dataset(folder: Path, dataset: AnalysisDataset) -> dict[str, 
     (folder / "dataset.json").write_text(
         json.dumps(dataset.meta, indent=2) + "\n", encoding="utf-8"
     )
+    counts = {}
     for name, columns in FILES.items():
-        write_csv(folder / name, columns, dataset.files[name])
-    return {name: len(rows) for name, rows in dataset.files.items()}
+        rows = dataset.files[name]
+        if isinstance(rows, AssessmentRows):
+            counts[name] = write_text_rows(folder / name, columns, rows)
+        else:
+            counts[name] = write_csv(folder / name, columns, rows)
+    return counts
+
+
+def write_text_rows(path: Path, columns: list[str], lines: Iterable[str]) -> int:
+    """A contract file whose lines are made already (``AssessmentRows``): the header as
+    ``write_csv`` writes it, then the lines, written in large blocks."""
+    n = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(columns)
+        stream = iter(lines)
+        while block := list(islice(stream, 20_000)):
+            handle.write("".join(block))
+            n += len(block)
+    return n

@@ -8,7 +8,7 @@ the CSV files quote every field, and Excel cells are stored as text, never formu
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -58,10 +58,10 @@ def write_csv(folder: Path, tables: list[Table]) -> dict[str, int]:
             writer = csv_writer(handle)
             writer.writerow([neutralise(c.name) for c in table.columns])
             n = 0
-            writers = [safe_formatter(c) for c in table.columns]
-            for row in table.rows():
-                writer.writerow([write(v) for write, v in zip(writers, row, strict=True)])
-                n += 1
+            for chunk in table.text_chunks():
+                rows = list(zip(*chunk, strict=True))
+                writer.writerows(rows)  # None is written as an empty field, the rest by str()
+                n += len(rows)
         counts[table.name] = n
     return counts
 
@@ -392,36 +392,80 @@ _ATTR = str.maketrans(
 
 
 def _clinical_data(tables: list[Table]) -> Iterable[str]:
-    """One SubjectData per participant; each table a repeating form, rows numbered by ItemGroupRepeatKey."""
-    by_subject: dict[str, list[str]] = {}
-    for table in tables:
-        subject_index = _subject_of(table)
-        counters: dict[str, int] = {}
-        columns = [
-            (f'<ItemData ItemOID={quoteattr(item_oid(table, c))} Value="', safe_formatter(c))
-            for c in table.columns
-        ]
-        for row in table.rows():
-            subject = row[subject_index]
-            counters[subject] = counters.get(subject, 0) + 1
-            key = str(counters[subject])
-            items = "".join(
-                prefix + write(v).translate(_ATTR) + '"/>'
-                for (prefix, write), v in zip(columns, row, strict=True)
-                if v is not None
-            )
-            by_subject.setdefault(subject, []).append(
-                f'<FormData FormOID="F.{table.name}" FormRepeatKey="{key}"><ItemGroupData '
-                f'ItemGroupOID="IG.{table.name}" ItemGroupRepeatKey="{key}">{items}</ItemGroupData></FormData>'
-            )
+    """One SubjectData per participant, in study-ID order; each table a repeating form,
+    rows numbered by ItemGroupRepeatKey. Every table is read in study-ID order on its own
+    cursor and the cursors are walked side by side, so one subject is held at a time."""
     yield f"<ClinicalData {_attrs(StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)}>"
-    for subject in sorted(by_subject):
+    streams = [_forms_by_subject(table) for table in tables]
+    heads = [next(stream, None) for stream in streams]
+    while any(head is not None for head in heads):
+        subject = min(head[0] for head in heads if head is not None)
+        forms: list[str] = []
+        for i, stream in enumerate(streams):
+            while (head := heads[i]) is not None and head[0] == subject:
+                forms.append(head[1])
+                heads[i] = next(stream, None)
         yield (
             f"<SubjectData {_attrs(SubjectKey=subject)}><StudyEventData {_attrs(StudyEventOID=EVENT_OID)}>"
-            + "".join(by_subject[subject])
+            + "".join(forms)
             + "</StudyEventData></SubjectData>"
         )
     yield "</ClinicalData>"
+
+
+def _forms_by_subject(table: Table) -> Iterator[tuple[str, str]]:
+    """(subject, FormData) for each row of ``table``, by subject and then primary key."""
+    subject_index = _subject_of(table)
+    prefixes = [f'<ItemData ItemOID={quoteattr(item_oid(table, c))} Value="' for c in table.columns]
+    head = f'<FormData FormOID="F.{table.name}" FormRepeatKey="'
+    group = f'"><ItemGroupData ItemGroupOID="IG.{table.name}" ItemGroupRepeatKey="'
+    subject, count = None, 0
+    # Small chunks: every table's cursor holds one at a time while the subjects are merged.
+    for chunk in table.text_chunks(by_subject=True, size=500):
+        items = [_items(prefix, cells) for prefix, cells in zip(prefixes, chunk, strict=True)]
+        for row_subject, *row_items in zip(chunk[subject_index], *items, strict=True):
+            count = count + 1 if row_subject == subject else 1
+            subject = row_subject
+            key = str(count)
+            yield (
+                row_subject,
+                f'{head}{key}{group}{key}">{"".join(row_items)}</ItemGroupData></FormData>',
+            )
+
+
+_SEPARATOR = "\x00"
+
+
+def _items(prefix: str, cells: Sequence[Any]) -> list[str]:
+    """One column's ItemData elements (empty for a missing value), escaped for an
+    attribute. The column is escaped in one pass: its cells joined by NUL (which no
+    stored text holds; checked), replaced, and split again."""
+    texts = [v if type(v) is str else str(v) for v in cells if v is not None]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) == len(texts) - 1:
+        escaped = iter(_escape_attribute(joined).split(_SEPARATOR) if texts else [])
+    else:  # a cell holds a NUL itself: escape the cells one by one
+        escaped = iter([t.translate(_ATTR) for t in texts])
+    return ["" if v is None else prefix + next(escaped) + '"/>' for v in cells]
+
+
+def _escape_attribute(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    for char, entity in _ATTR_ENTITIES:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
+_ATTR_ENTITIES = (
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("\n", "&#10;"),
+    ("\r", "&#13;"),
+    ("\t", "&#9;"),
+)
 
 
 def write_odm(path: Path, tables: list[Table]) -> None:

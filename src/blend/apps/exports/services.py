@@ -71,11 +71,13 @@ def log_file_export(
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.is_file()
-    }
+    return {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _sha256(path: Path) -> str:
+    """Read in blocks: an export file can be larger than the memory an export may use."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _log(

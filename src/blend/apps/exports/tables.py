@@ -9,18 +9,20 @@ every model with a ``participant`` link, except models that hold direct identifi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
-from functools import cache
+from datetime import UTC, datetime, tzinfo
+from functools import cache, lru_cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, F, Q, TextField, Value, When
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Collate
 from django.utils import timezone
+
+from blend.apps.exports.neutralise import neutralise
 
 SKIP_APPS = {"accounts", "audit", "outbox", "exports", "api", "demo"}
 SKIP_MODELS = {
@@ -94,19 +96,163 @@ class Table:
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Rows in primary-key order, as stored (converted by ``cell`` for text formats)."""
+        yield from self._values().iterator(chunk_size=CHUNK)
+
+    def _values(self, *, by_subject: bool = False, raw: bool = False) -> models.QuerySet[Any]:
         # JSON columns come as the stored text: decoding and re-encoding every document is the slow part
-        as_text = {
-            f"_text_{c.name}": Cast(c.lookup, TextField()) for c in self.columns if c.kind == "json"
-        }
+        text_kinds = {"json"}
+        if raw and connections[self.queryset().db].vendor == "sqlite":
+            # SQLite's driver would parse each date and time in Python by its declared
+            # type; as text they arrive as stored (ISO) and are formatted per column.
+            text_kinds |= {"date", "datetime"}
         masked = self._masked()
+        as_text = {
+            f"_text_{c.name}": Cast(c.lookup, TextField())
+            for c in self.columns
+            if c.kind in text_kinds and f"_arm_{c.name}" not in masked
+        }
         lookups = [
             f"_text_{c.name}"
-            if c.kind == "json"
+            if f"_text_{c.name}" in as_text
             else (f"_arm_{c.name}" if f"_arm_{c.name}" in masked else c.lookup)
             for c in self.columns
         ]
-        qs = self.queryset().annotate(**as_text, **masked).order_by("pk").values_list(*lookups)
-        yield from qs.iterator(chunk_size=5000)
+        qs = self.queryset().annotate(**as_text, **masked)
+        order: list[Any] = ["pk"]
+        if by_subject:  # the subject's rows together, in code-point order as Python sorts them
+            order.insert(0, Collate(self.subject_lookup(), binary_collation(qs.db)))
+        return qs.order_by(*order).values_list(*lookups)
+
+    def subject_lookup(self) -> str:
+        return next(c.lookup for c in self.columns if c.name == "study_id")
+
+    def text_chunks(
+        self, *, by_subject: bool = False, size: int = 0
+    ) -> Iterator[list[Sequence[Any]]]:
+        """The rows as text, a chunk at a time and column by column (``chunk[i]`` holds the
+        i-th column's cells): each cell as ``cell`` writes it, neutralised where the column
+        holds text (``neutralise``), or a value whose ``str`` is that text (an int, a
+        date), or None for a missing value. Streamed from the database cursor, so memory
+        does not grow with the table. Django's per-cell converters are skipped where a
+        column's raw value can be written directly (dates, booleans and times are
+        formatted here per column, from the text SQLite stores or the objects
+        PostgreSQL returns); other converted columns (decimals) keep their converter."""
+        qs = self._values(by_subject=by_subject, raw=True)
+        converters = column_converters(qs)
+        connection = connections[qs.db]
+        columns = [
+            _column_text(column, converters.get(i), connection)
+            for i, column in enumerate(self.columns)
+        ]
+        for chunk in raw_chunks(qs, size):
+            yield [
+                to_text(cells)
+                for to_text, cells in zip(columns, zip(*chunk, strict=True), strict=True)
+            ]
+
+
+def column_converters(qs: models.QuerySet[Any]) -> dict[int, tuple[list[Any], Any]]:
+    """Django's converters of each selected column of ``qs`` that has any."""
+    compiler = qs.query.get_compiler(using=qs.db)
+    compiler.setup_query()
+    return compiler.get_converters([col for col, _alias, _ in compiler.select])
+
+
+def raw_chunks(qs: models.QuerySet[Any], size: int = 0) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``qs`` (a ``values_list``) as the database driver returns them, a chunk
+    at a time, from one cursor (a server-side one on PostgreSQL): one query whatever
+    the number of rows, and no per-cell converters. The query is the one the ORM
+    compiles; only the cursor is driven here, because the converters cost more than the
+    query and the writing together."""
+    compiler = qs.query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
+    with connections[qs.db].chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(size or CHUNK):
+            yield chunk
+
+
+CHUNK = 5000
+ColumnText = Callable[[Sequence[Any]], Sequence[Any]]
+
+
+def binary_collation(alias: str) -> str:
+    return "C" if connections[alias].vendor == "postgresql" else "BINARY"
+
+
+def _column_text(
+    column: Column, converters: tuple[list[Any], Any] | None, connection: Any
+) -> ColumnText:
+    """The function that turns one column of a chunk into its text cells (see ``text_chunks``)."""
+    if column.kind == "datetime":
+        return _datetime_cells
+    if column.kind == "bool":
+        return _bool_cells
+    if column.kind == "date":
+        return _date_cells
+    if converters is not None:  # e.g. a decimal: Django's converters, then ``cell``'s text
+        functions, expression = converters
+        convert, write = _converted(functions, expression, connection), formatter(column)
+        if column.kind in TEXT_KIND_NAMES:
+            return lambda cells: [
+                None if v is None else neutralise(write(v)) for v in convert(cells)
+            ]
+        return lambda cells: [None if v is None else write(v) for v in convert(cells)]
+    if column.kind in TEXT_KIND_NAMES:
+        return _neutralised_cells
+    return _as_is
+
+
+TEXT_KIND_NAMES = frozenset({"text", "choice", "json"})
+
+
+def _as_is(cells: Sequence[Any]) -> Sequence[Any]:
+    return cells  # an int or float is written by its str(); None as an empty cell
+
+
+def _converted(functions: list[Any], expression: Any, connection: Any) -> ColumnText:
+    def convert(cells: Sequence[Any]) -> Sequence[Any]:
+        out = []
+        for value in cells:
+            for function in functions:
+                value = function(value, expression, connection)
+            out.append(value)
+        return out
+
+    return convert
+
+
+def _neutralised_cells(cells: Sequence[Any]) -> Sequence[Any]:
+    if None not in cells and all(type(v) is str for v in cells):
+        return list(map(neutralise, cells))
+    return [None if v is None else neutralise(v if type(v) is str else str(v)) for v in cells]
+
+
+def _date_cells(cells: Sequence[Any]) -> Sequence[Any]:
+    # SQLite returns the ISO text it stores; a date object's str() is its ISO text too.
+    return cells
+
+
+def _bool_cells(cells: Sequence[Any]) -> Sequence[Any]:
+    return [None if v is None else ("true" if v else "false") for v in cells]
+
+
+def _datetime_cells(cells: Sequence[Any]) -> Sequence[Any]:
+    return [None if v is None else _datetime_text(v) for v in cells]
+
+
+@lru_cache(maxsize=8192)
+def _stored_datetime_text(stored: str) -> str:
+    """SQLite's stored text of a datetime (UTC, naive when time zones are on) as ``cell``
+    writes it; cached, since timestamps repeat (a form saved in one go)."""
+    value = datetime.fromisoformat(stored)
+    if settings.USE_TZ and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return _datetime(value)
+
+
+def _datetime_text(value: Any) -> str:
+    return _stored_datetime_text(value) if type(value) is str else _datetime(value)
 
 
 def _unbound(model: type[models.Model], name: str) -> models.Field[Any, Any]:
