@@ -74,6 +74,29 @@ class FhirTokenAuth(TokenAuth):
 
 AUTH = FhirTokenAuth()
 
+_RESOURCE = {"type": "object", "properties": {"resourceType": {"type": "string"}}}
+_FHIR_BODY = {fx.FHIR_JSON: {"schema": _RESOURCE}}
+#: What each FHIR endpoint may answer, in the OpenAPI schema (schemathesis holds the API to
+#: it): a resource or an OperationOutcome as FHIR JSON, and the API's own JSON error shape
+#: where the frame answers before the FHIR view does (a throttled address, a NUL in the
+#: query).
+FHIR_RESPONSES: dict[str, Any] = {
+    "responses": {
+        200: {"description": "A FHIR resource or searchset Bundle", "content": _FHIR_BODY},
+        400: {
+            "description": "A bad search parameter (OperationOutcome)",
+            "content": {**_FHIR_BODY, "application/json": {"schema": {"type": "object"}}},
+        },
+        401: {"description": "No valid API token (OperationOutcome)", "content": _FHIR_BODY},
+        403: {"description": "Not allowed (OperationOutcome)", "content": _FHIR_BODY},
+        404: {"description": "No such resource (OperationOutcome)", "content": _FHIR_BODY},
+        429: {
+            "description": "Too many requests (the API's error shape)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    }
+}
+
 
 def fhir_view(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
     """Answer with FHIR JSON, and every refusal as an OperationOutcome."""
@@ -197,7 +220,12 @@ def _user(request: HttpRequest) -> User:
 # --- endpoints -----------------------------------------------------------------------------
 
 
-@router.get(f"{PREFIX}/metadata", auth=AUTH, summary="FHIR CapabilityStatement")
+@router.get(
+    f"{PREFIX}/metadata",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR CapabilityStatement",
+)
 @fhir_view
 def metadata(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ())
@@ -205,7 +233,12 @@ def metadata(request: HttpRequest) -> dict[str, Any]:
     return fx.capability_statement(_base(request))
 
 
-@router.get(f"{PREFIX}/Questionnaire", auth=AUTH, summary="FHIR: every instrument")
+@router.get(
+    f"{PREFIX}/Questionnaire",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: every instrument",
+)
 @fhir_view
 def questionnaire_search(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ("_id",))
@@ -218,7 +251,10 @@ def questionnaire_search(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get(
-    f"{PREFIX}/Questionnaire/{{questionnaire_id}}", auth=AUTH, summary="FHIR: one instrument"
+    f"{PREFIX}/Questionnaire/{{questionnaire_id}}",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: one instrument",
 )
 @fhir_view
 def questionnaire_read(request: HttpRequest, questionnaire_id: str) -> dict[str, Any]:
@@ -229,7 +265,12 @@ def questionnaire_read(request: HttpRequest, questionnaire_id: str) -> dict[str,
     return next(q for q in services.questionnaires() if q["id"] == questionnaire_id)
 
 
-@router.get(f"{PREFIX}/ResearchStudy", auth=AUTH, summary="FHIR: the trials you work in")
+@router.get(
+    f"{PREFIX}/ResearchStudy",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: the trials you work in",
+)
 @fhir_view
 def study_search(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ("_id",))
@@ -241,7 +282,12 @@ def study_search(request: HttpRequest) -> dict[str, Any]:
     return _page(request, found, start, count)
 
 
-@router.get(f"{PREFIX}/ResearchStudy/{{trial_code}}", auth=AUTH, summary="FHIR: one trial")
+@router.get(
+    f"{PREFIX}/ResearchStudy/{{trial_code}}",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: one trial",
+)
 @fhir_view
 def study_read(request: HttpRequest, trial_code: str) -> dict[str, Any]:
     _params(request, ())
@@ -258,7 +304,12 @@ def _trials(request: HttpRequest, params: Mapping[str, str]) -> list[str]:
     return [trial] if trial else queries.visible_trials(_user(request))
 
 
-@router.get(f"{PREFIX}/ResearchSubject", auth=AUTH, summary="FHIR: members in a trial")
+@router.get(
+    f"{PREFIX}/ResearchSubject",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: members in a trial",
+)
 @fhir_view
 def subject_search(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ("subject",))
@@ -305,7 +356,12 @@ def _has_code(observation: Mapping[str, Any], code: str) -> bool:
     )
 
 
-@router.get(f"{PREFIX}/QuestionnaireResponse", auth=AUTH, summary="FHIR: submitted questionnaires")
+@router.get(
+    f"{PREFIX}/QuestionnaireResponse",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: submitted questionnaires",
+)
 @fhir_view
 def response_search(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ("subject", "questionnaire"))
@@ -324,7 +380,12 @@ def response_search(request: HttpRequest) -> dict[str, Any]:
     return _response_page(request, params, instrument, scores=False)
 
 
-@router.get(f"{PREFIX}/Observation", auth=AUTH, summary="FHIR: the scores of questionnaires")
+@router.get(
+    f"{PREFIX}/Observation",
+    auth=AUTH,
+    openapi_extra=FHIR_RESPONSES,
+    summary="FHIR: the scores of questionnaires",
+)
 @fhir_view
 def observation_search(request: HttpRequest) -> dict[str, Any]:
     params = _params(request, ("subject", "code"))
