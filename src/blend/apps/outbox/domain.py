@@ -67,7 +67,7 @@ def use_trials(source: Callable[[], Mapping[str, Trial]]) -> None:
     """Read the hosted trials from ``source`` from now on (and forget what was read)."""
     global _trials_source
     _trials_source = source
-    for cached in (_trial_names, _patterns, _any_pattern, _disclosure_patterns):
+    for cached in (_trial_names, _patterns, _disclosure_patterns):
         cached.cache_clear()
 
 
@@ -91,10 +91,15 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return _compile((*FORBIDDEN_TERMS, *names))
 
 
-@cache
 def _any_pattern() -> re.Pattern[str]:
-    """Every forbidden term in one alternation (same flags): one search finds whether any is there."""
-    return re.compile("|".join(f"(?:{p.pattern})" for _t, p in _patterns()), re.IGNORECASE)
+    """Every forbidden term in one alternation (same flags): one search finds whether any is
+    there. Keyed on the terms themselves, so it is never older than ``_patterns``."""
+    return _alternation(_patterns())
+
+
+@cache
+def _alternation(patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for _t, p in patterns), re.IGNORECASE)
 
 
 def check_text(text: str) -> list[str]:
