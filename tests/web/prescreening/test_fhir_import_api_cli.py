@@ -128,3 +128,20 @@ def test_the_command_refuses_a_bad_bundle_whole(make_participant, personas, tmp_
     with pytest.raises(CommandError, match="expected a readable file"):
         call_command("import_fhir", str(tmp_path / "missing.json"), user="nurse_nina")
     assert not CohortFact.objects.exists()
+
+
+def test_the_command_says_a_locked_member_is_locked(
+    make_participant, personas, tmp_path: Path
+) -> None:
+    """A lock is a write guard's refusal (a PermissionError, so an OSError too): the
+    command names the lock, not an unreadable file, and writes nothing."""
+    from blend.apps.datamanagement.services import lock_participant
+
+    participant = make_participant()
+    lock_participant(participant, user=personas["datamanager_dirk"], reason="casebook complete")
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle_for(participant.study_id)), encoding="utf-8")
+    with pytest.raises(CommandError, match="is locked") as refused:
+        call_command("import_fhir", str(path), user="nurse_nina")
+    assert "readable file" not in str(refused.value)
+    assert not CohortFact.objects.filter(participant=participant).exists()

@@ -42,10 +42,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path}: the bundle was refused ({len(error.problems)} problem(s)); nothing was imported"
             ) from error
+        except (PermissionDenied, WriteRefused) as error:
+            # before OSError: a write guard's refusal (a lock) is a PermissionError too
+            raise CommandError(str(error)) from error
         except OSError as error:
             raise CommandError(f"{path}: expected a readable file ({error.strerror})") from error
-        except (PermissionDenied, WriteRefused) as error:
-            raise CommandError(str(error)) from error
         for key, what in result.written.items():
             self.stdout.write(f"  {key:<32} {what}")
         for line in result.found.unused:
