@@ -296,14 +296,16 @@ _NOISE = [
         re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"),
         "<when>",
     ),
-    (re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b"), "<time>"),
+    # A written date with its time before the bare times: "8:59 p.m." and "9 p.m." (Django
+    # drops ":00") must both become <when>, or two stories a minute apart differ.
     (
         re.compile(
             r"\b(Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
-            r"(, \d{1,2}(:\d{2})? ?(a\.m\.|p\.m\.|noon|midnight))?"
+            r"(, (\d{1,2}(:\d{2})? ?(a\.m\.|p\.m\.)|noon|midnight))?"
         ),
         "<when>",
     ),
+    (re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b"), "<time>"),
     (re.compile(r"\b\d+ (minutes?|hours?|days?|weeks?|months?)(, \d+ \w+)?\b"), "<span>"),
     # Record ids: in a path, in "AE 12", and as JSON or audit-table values.
     (re.compile(r"/\d+/"), "/<id>/"),
