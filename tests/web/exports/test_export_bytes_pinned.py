@@ -1,12 +1,14 @@
-"""The exports" bytes, pinned on a fixed dataset: the demo cohort at a frozen instant.
+"""The exports' bytes, pinned on a fixed dataset: the demo cohort at a frozen instant.
 
 The writers were rewritten for speed (streamed from the database cursor, formatted per
 column); these hashes were taken from the writers before that rewrite, so any change in
 what a user receives, down to one byte, fails here. They were taken again when the FHIR
 import added its columns to the cohort facts (the old writers and the new gave the same
-bytes on both databases); a change of the data model re-pins them the same way. The JSON text of a stored document
-differs between SQLite (as written) and PostgreSQL (jsonb"s own order), so each database
-has its own hashes. Sequences are reset so the row IDs do not depend on earlier tests.
+bytes on both databases), and again for the table of the trials' extra measurements
+(a new, empty table in the full export, and its entries in the data dictionary and the
+ODM metadata: the other files' bytes did not change); a change of the data model
+re-pins them the same way. The JSON text of a stored document differs between SQLite
+(as written) and PostgreSQL (jsonb's own order), so each database has its own hashes. Sequences are reset so the row IDs do not depend on earlier tests.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ PINNED: dict[str, dict[str, str]] = {
         "analysis-vertical/screening.csv": "8485724c3ca2dd22",
         "full/allocation_allocation.csv": "f69112eaaa131219",
         "full/allocation_allocationlog.csv": "3deeabff9d2d0883",
-        "full/blend_odm.xml": "fd094dc27ab5313d",
+        "full/blend_odm.xml": "6a50046beb6285bf",
         "full/consent_consentrecord.csv": "410bb6fd02a87d27",
-        "full/data_dictionary_redcap.csv": "61d0b07053c8b302",
+        "full/data_dictionary_redcap.csv": "3fe448295f393c3d",
         "full/datamanagement_formstatus.csv": "11f4ca8e92f2a6f8",
         "full/datamanagement_lock.csv": "28e5fca3685e6a74",
         "full/datamanagement_query.csv": "7e8b0d5a3110c941",
@@ -62,6 +64,7 @@ PINNED: dict[str, dict[str, str]] = {
         "full/offers_offer.csv": "11d086e67035d3f9",
         "full/prescreening_cohortfact.csv": "2d2e0eedbf6732b6",
         "full/prescreening_memberverdict.csv": "1f797757efa07752",
+        "full/questionnaires_extraresponse.csv": "4a48a9c80339515a",
         "full/questionnaires_response.csv": "c2db28a2595a5685",
         "full/registry_participant.csv": "b421cc1a43e2f60a",
         "full/safety_adverseevent.csv": "dc0b8ed4ca89227b",
@@ -84,9 +87,9 @@ PINNED: dict[str, dict[str, str]] = {
         "analysis-vertical/screening.csv": "8485724c3ca2dd22",
         "full/allocation_allocation.csv": "f69112eaaa131219",
         "full/allocation_allocationlog.csv": "3deeabff9d2d0883",
-        "full/blend_odm.xml": "a0e3c6673e444097",
+        "full/blend_odm.xml": "642ef12cd72e8872",
         "full/consent_consentrecord.csv": "410bb6fd02a87d27",
-        "full/data_dictionary_redcap.csv": "61d0b07053c8b302",
+        "full/data_dictionary_redcap.csv": "3fe448295f393c3d",
         "full/datamanagement_formstatus.csv": "11f4ca8e92f2a6f8",
         "full/datamanagement_lock.csv": "28e5fca3685e6a74",
         "full/datamanagement_query.csv": "7e8b0d5a3110c941",
@@ -104,6 +107,7 @@ PINNED: dict[str, dict[str, str]] = {
         "full/offers_offer.csv": "11d086e67035d3f9",
         "full/prescreening_cohortfact.csv": "2d2e0eedbf6732b6",
         "full/prescreening_memberverdict.csv": "1f797757efa07752",
+        "full/questionnaires_extraresponse.csv": "4a48a9c80339515a",
         "full/questionnaires_response.csv": "32ac6685c1993f98",
         "full/registry_participant.csv": "b421cc1a43e2f60a",
         "full/safety_adverseevent.csv": "dc0b8ed4ca89227b",

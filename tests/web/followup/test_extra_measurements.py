@@ -5,63 +5,22 @@ extra reveals the arm)."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from blend.apps.accounts.services import grant_trial_role
-from blend.apps.allocation.models import Allocation
 from blend.apps.audit.services import participant_history
 from blend.apps.followup.models import ExtraAssessment
 from blend.apps.followup.services import plan_schedule, visible_extras
 from blend.apps.offers.models import Offer, OfferState
-from blend.protocol import clear_caches
+from tests.web.followup.palliate import allocated_in_palliate
 
 pytestmark = pytest.mark.django_db
 
-PALLIATE = Path(__file__).parents[2] / "core" / "protocol" / "trials" / "PALLIATE"
 ANCHOR = date(2025, 4, 1)
-
-
-@pytest.fixture
-def palliate(tmp_path: Path, monkeypatch: Any) -> Any:
-    """The test-only trial PALLIATE, whose schedule has one extra for acceptors (day 3)."""
-    folder = tmp_path / "trials"
-    shutil.copytree(PALLIATE, folder / "PALLIATE")
-    monkeypatch.setenv("BLEND_TRIALS_DIRS", str(folder))
-    clear_caches()
-    yield "PALLIATE"
-    clear_caches()
-
-
-def _allocated(member: Any, nurse: Any, arm: str, offer: str | None) -> None:
-    Allocation.objects.create(
-        trial="PALLIATE",
-        participant=member,
-        arm=arm,
-        sequence_number=member.pk,
-        stratum="",
-        stratum_index=member.pk,
-        allocated_at=timezone.make_aware(datetime.combine(date(2025, 3, 20), time(9))),
-        allocated_by=nurse,
-    )
-    if offer is not None:
-        Offer.objects.create(
-            participant=member,
-            trial="PALLIATE",
-            state=offer,
-            offered_on=date(2025, 3, 21),
-            offered_by=nurse,
-            decided_on=date(2025, 3, 22),
-            decided_by=nurse,
-            trial_consent_version="PALLIATE consent v1" if offer == OfferState.ACCEPTED else "",
-            reason="" if offer == OfferState.ACCEPTED else "prefers usual care",
-        )
+_allocated = allocated_in_palliate
 
 
 def test_extras_are_planned_for_acceptors_only(palliate, make_participant, personas) -> None:

@@ -175,6 +175,14 @@ def test_staff_entry_errors_keep_the_entered_answers(client_for, w4) -> None:  #
     assert not Response.objects.filter(assessment=w4).exists()
 
 
+def test_a_blank_staff_entry_is_refused_not_an_error(client_for, w4) -> None:  # type: ignore[no-untyped-def]
+    post = {"mode": "telephone", "completed_on": str(timezone.localdate())}
+    response = client_for("nurse_nina").post(f"/questionnaires/assessment/{w4.pk}/", post)
+    assert response.status_code == 400
+    assert "expected at least one answered question" in response.content.decode()
+    assert not Response.objects.filter(assessment=w4, status="submitted").exists()
+
+
 @pytest.mark.parametrize(
     "persona", ["statistician_stan", "monitor_mo", "datamanager_dirk", "admin_ada"]
 )

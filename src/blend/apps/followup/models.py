@@ -254,3 +254,7 @@ class ExtraAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.trial} extra {self.code}"
+
+    @property
+    def slot(self) -> Slot:
+        return Slot(self.opens_on, self.target_on, self.closes_on, self.completed_on is not None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
@@ -73,6 +74,7 @@ def participant_panel(
             ).only("template_code", "channel", "status", "created_at", "sent_at")[:10],
             "may_write": request.user.can(Cap.CLINICAL_WRITE),
             "may_enter": request.user.can(Cap.QUESTIONNAIRE_ENTER),
+            "today": timezone.localdate(),
         },
     }
 

@@ -4,7 +4,7 @@ read services the calendar, the dashboards, the reminders and the exports use.""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -150,6 +150,14 @@ def visible_extras(participant: Participant, user: Any) -> list[ExtraAssessment]
     return [row for row in rows if row.trial in allowed]
 
 
+@transaction.atomic
+def mark_extra_completed(extra: ExtraAssessment, *, on: date, user: User | None) -> None:
+    """Record that an extra measurement was done on ``on`` (the questionnaires app calls
+    this when its answers are entered), so it is no longer planned or moved."""
+    extra.completed_on = on
+    audited_save(extra, user=user, reason="extra measurement completed")
+
+
 def _dates(a: Assessment) -> tuple[Any, ...]:
     return (a.anchor_on, a.target_on, a.opens_on, a.closes_on, list(a.instruments or []))
 
@@ -262,9 +270,10 @@ def may_contact(participant: Participant) -> bool:
 
 
 def statuses(
-    assessments: list[Assessment], today: date | None = None
+    assessments: Sequence[Assessment | ExtraAssessment], today: date | None = None
 ) -> dict[int, AssessmentStatus]:
-    """Status of many assessments with a constant number of queries."""
+    """Status of many assessments (routine, or a trial's extras: not both in one call,
+    their keys would collide) with a constant number of queries."""
     today = today or timezone.localdate()
     pids = sorted({a.participant_id for a in assessments})
     deaths = dict(

@@ -1,5 +1,6 @@
-"""Questionnaire responses (one per scheduled assessment, all its instruments) and the
-personal links that open them. Only a SHA-256 hash of each link's token is stored."""
+"""Questionnaire responses (one per scheduled assessment, all its instruments; one per
+trial extra measurement, apart) and the personal links that open them. Only a SHA-256
+hash of each link's token is stored."""
 
 from __future__ import annotations
 
@@ -56,6 +57,47 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.assessment_id} ({self.status})"
+
+
+class ExtraResponse(models.Model):
+    """The answers to a trial's extra measurement (``followup.ExtraAssessment``), kept
+    apart from the routine ``Response`` rows that everyone sees and that are the same for
+    both arms.
+
+    Only those who accepted the trial's offer have extras, so a row reveals the arm:
+    pages, exports and the audit trail show it only with ``allocation.view`` in its
+    ``trial`` (``REVEALS_ALLOCATION``, ``allocation.blinding``). Entered by staff, on
+    paper or by telephone (``services.enter_extra_by_staff``)."""
+
+    REVEALS_ALLOCATION = True
+
+    participant = models.ForeignKey(
+        "registry.Participant", on_delete=models.PROTECT, related_name="extra_responses"
+    )
+    extra = models.OneToOneField(
+        "followup.ExtraAssessment", on_delete=models.PROTECT, related_name="response"
+    )
+    # Copied from the extra: every arm-revealing model names its trial, which is what the
+    # exports and the audit trail filter on.
+    trial = models.CharField(_("trial"), max_length=20, db_index=True)
+    mode = models.CharField(_("mode of administration"), max_length=10, choices=Mode.choices)
+    language = models.CharField(_("language"), max_length=2)
+    answers = models.JSONField(_("answers"), default=dict)
+    scores = models.JSONField(_("scores"), default=dict)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    completed_on = models.DateField(_("completed on"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(trial=""), name="extra_response_trial")
+        ]
+
+    def __str__(self) -> str:
+        return f"extra response {self.extra_id}"
 
 
 class AccessToken(models.Model):

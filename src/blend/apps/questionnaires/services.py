@@ -1,5 +1,6 @@
 """Questionnaire state changes: personal links, saving answers as the patient goes,
-submission with scoring, staff entry of paper/telephone questionnaires."""
+submission with scoring, staff entry of paper/telephone questionnaires and of a trial's
+extra measurements."""
 
 from __future__ import annotations
 
@@ -14,13 +15,21 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from blend.apps.accounts.domain import Cap
 from blend.apps.audit.guards import WriteRefused, refusal_of
 from blend.apps.audit.services import audited_save, record_event
-from blend.apps.followup.models import Assessment
-from blend.apps.followup.services import may_contact
+from blend.apps.followup.domain import AssessmentStatus
+from blend.apps.followup.models import Assessment, ExtraAssessment
+from blend.apps.followup.services import mark_extra_completed, may_contact, statuses
 from blend.apps.outbox.services import cancel_purpose
 from blend.apps.questionnaires import domain as pages
-from blend.apps.questionnaires.models import AccessToken, Mode, Response, ResponseStatus
+from blend.apps.questionnaires.models import (
+    AccessToken,
+    ExtraResponse,
+    Mode,
+    Response,
+    ResponseStatus,
+)
 from blend.apps.registry.models import Participant
 from blend.protocol.schedule import load_schedule
 
@@ -279,3 +288,108 @@ def enter_by_staff(
     if any(answers.values()):
         save_all(assessment, answers, mode=mode, language=language, user=user)
     return submit(assessment, mode=mode, completed_on=completed_on, user=user)
+
+
+# A trial's extra measurements (followup.ExtraAssessment): entered by staff only. Each
+# reveals the arm, so every service below asks for ``allocation.view`` in its trial.
+
+
+class ExtraNotVisible(PermissionError):
+    """The user may not see this trial's arms, so may not see its extra measurements."""
+
+
+def may_see_extra(extra: ExtraAssessment, user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.can(Cap.ALLOCATION_VIEW, trial=extra.trial)
+        and user.can(Cap.PARTICIPANT_VIEW, trial=extra.trial)
+    )
+
+
+def may_enter_extra(extra: ExtraAssessment, user: Any) -> bool:
+    return may_see_extra(extra, user) and user.can(Cap.QUESTIONNAIRE_ENTER, trial=extra.trial)
+
+
+#: Statuses in which staff may enter a questionnaire: its window has opened, and it is
+#: neither done nor stopped (a form returned after the window closed is still entered).
+ENTERABLE = frozenset({AssessmentStatus.DUE, AssessmentStatus.OVERDUE, AssessmentStatus.MISSED})
+
+
+def extra_status(extra: ExtraAssessment) -> AssessmentStatus:
+    return statuses([extra])[extra.pk]
+
+
+def extra_pages_for(extra: ExtraAssessment, language: str) -> list[pages.Page]:
+    return pages.build_pages(extra.instruments, language, load_schedule().cost)
+
+
+def extra_response_of(extra: ExtraAssessment) -> ExtraResponse | None:
+    return ExtraResponse.objects.filter(extra=extra).first()
+
+
+@transaction.atomic
+def enter_extra_by_staff(
+    extra: ExtraAssessment,
+    answers: Mapping[str, Mapping[str, Any]],
+    *,
+    mode: str,
+    completed_on: date,
+    user: Any,
+) -> ExtraResponse:
+    """A trial's extra measurement, answered on paper or by telephone and typed in by
+    staff: scored with blend.instruments like a routine questionnaire, and the extra
+    marked done. Entered once; the rules are those of ``enter_by_staff``."""
+    if not may_enter_extra(extra, user):
+        raise ExtraNotVisible(
+            f"user: expected questionnaire entry and allocation.view in {extra.trial}, "
+            f"got neither or one"
+        )
+    status = extra_status(extra)
+    if status not in ENTERABLE:
+        raise QuestionnaireError(
+            f"status: expected an extra measurement whose window has opened, not stopped "
+            f"(died or questionnaire consent withdrawn) or already done, got {status}"
+        )
+    if mode not in {Mode.PAPER, Mode.TELEPHONE}:
+        raise QuestionnaireError(f"mode: expected paper or telephone, got {mode!r}")
+    participant = extra.participant
+    if not participant.registered_on <= completed_on <= timezone.localdate():
+        raise QuestionnaireError(
+            f"completed_on: expected a date between cohort entry ({participant.registered_on}) "
+            f"and today, got {completed_on}"
+        )
+    unknown = [code for code in answers if code not in extra.instruments]
+    if unknown:
+        raise QuestionnaireError(
+            f"instrument: expected one of {extra.instruments}, got {unknown[0]!r}"
+        )
+    if not pages.any_answer(answers):
+        raise NothingToSubmit(
+            "answers: expected at least one answered question before submitting, got none"
+        )
+    ExtraAssessment.objects.select_for_update().filter(pk=extra.pk).first()  # one entry at once
+    if ExtraResponse.objects.filter(extra=extra).exists():
+        raise QuestionnaireError("status: this extra measurement was already entered")
+    now = timezone.now()
+    response = ExtraResponse(
+        participant=participant,
+        extra=extra,
+        trial=extra.trial,
+        mode=mode,
+        language=getattr(getattr(participant, "identity", None), "preferred_language", "nl"),
+        answers={code: dict(values) for code, values in answers.items()},
+        scores=pages.score_all(answers, extra.instruments),
+        submitted_at=now,
+        completed_on=completed_on,
+        entered_by=user if getattr(user, "pk", None) else None,
+    )
+    audited_save(response, user=user, reason=f"extra measurement entered ({mode})")
+    mark_extra_completed(extra, on=completed_on, user=user)
+    record_event(
+        "questionnaire.extra_entered",
+        actor=user,
+        participant=participant,
+        obj=response,
+        details={"trial": extra.trial, "extra": extra.code, "mode": mode},
+    )
+    return response

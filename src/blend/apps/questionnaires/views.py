@@ -6,13 +6,14 @@ nothing about whether it ever existed or whose it was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,7 +24,7 @@ from blend.apps.accounts.domain import Cap
 from blend.apps.accounts.http import AuthenticatedHttpRequest
 from blend.apps.accounts.permissions import require
 from blend.apps.audit.guards import WriteRefused
-from blend.apps.followup.models import Assessment
+from blend.apps.followup.models import Assessment, ExtraAssessment
 from blend.apps.followup.services import statuses
 from blend.apps.questionnaires import checks, own_results, services
 from blend.apps.questionnaires import domain as qpages
@@ -346,22 +347,54 @@ def assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     }
     stored = response.answers if response else {}
     if request.method == "POST" and may_enter:
-        return _staff_entry(request, assessment, pages, stored, context)
-    context["sections"] = [
-        _section(p, _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"), response)
-        for p in pages
-    ]
-    context["today"] = timezone.localdate()
-    return render(request, "questionnaires/assessment.html", context)
+        refused = _staff_entry(
+            request,
+            assessment.participant,
+            pages,
+            stored,
+            context,
+            lambda entry: services.enter_by_staff(
+                assessment,
+                entry.answers,
+                mode=entry.mode,
+                completed_on=entry.completed_on_date,
+                user=request.user,
+            ),
+        )
+        if refused is not None:
+            return refused
+        messages.success(request, _("Questionnaire entered and scored."))
+        return redirect("questionnaires:assessment", pk=assessment.pk)
+    return _answers_page(request, context, pages, stored, response)
 
 
-def _staff_entry(
-    request: HttpRequest,
-    assessment: Assessment,
-    pages: list[qpages.Page],
-    stored: dict[str, Any],
-    context: dict[str, Any],
-) -> HttpResponse:
+@dataclass
+class StaffEntry:
+    """A posted paper/telephone questionnaire, parsed: the answers per instrument, the
+    form sections to show again, and what is wrong (nothing when ``ok``)."""
+
+    answers: dict[str, dict[str, Any]]
+    sections: list[dict[str, Any]]
+    has_errors: bool
+    mode: str
+    completed_on: str
+    completed: date | None
+    form_errors: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.has_errors or self.form_errors)
+
+    @property
+    def completed_on_date(self) -> date:
+        if self.completed is None:  # only asked of a form that parsed
+            raise ValueError("completed_on: expected a parsed date, got none")
+        return self.completed
+
+
+def _parse_entry(
+    request: HttpRequest, participant: Any, pages: list[qpages.Page], stored: dict[str, Any]
+) -> StaffEntry:
     language = "nl" if translation.get_language() == "nl" else "en"
     answers, sections, has_errors = {}, [], False
     for page in pages:
@@ -376,9 +409,10 @@ def _staff_entry(
     form_errors = {}
     if mode not in {Mode.PAPER, Mode.TELEPHONE}:
         form_errors["mode"] = _("Expected paper or telephone.")
+    completed = None
     try:
         completed = date.fromisoformat(completed_on)
-        if not assessment.participant.registered_on <= completed <= timezone.localdate():
+        if not participant.registered_on <= completed <= timezone.localdate():
             form_errors["completed_on"] = _(
                 "Expected a date between cohort entry and today, got %(d)s."
             ) % {"d": completed_on}
@@ -386,20 +420,104 @@ def _staff_entry(
         form_errors["completed_on"] = _("Expected a date (YYYY-MM-DD), got %(d)s.") % {
             "d": completed_on or "nothing"
         }
-    if has_errors or form_errors:
-        context.update(
-            sections=sections,
-            form_errors=form_errors,
-            mode=mode,
-            completed_on=completed_on,
-            today=timezone.localdate(),
-        )
-        return render(request, "questionnaires/assessment.html", context, status=400)
-    services.enter_by_staff(
-        assessment, answers, mode=mode, completed_on=completed, user=request.user
+    return StaffEntry(answers, sections, has_errors, mode, completed_on, completed, form_errors)
+
+
+def _entry_refused(
+    request: HttpRequest, entry: StaffEntry, context: dict[str, Any]
+) -> HttpResponse:
+    context.update(
+        sections=entry.sections,
+        form_errors=entry.form_errors,
+        mode=entry.mode,
+        completed_on=entry.completed_on,
+        today=timezone.localdate(),
     )
-    messages.success(request, _("Questionnaire entered and scored."))
-    return redirect("questionnaires:assessment", pk=assessment.pk)
+    return render(request, "questionnaires/assessment.html", context, status=400)
+
+
+def _staff_entry(
+    request: HttpRequest,
+    participant: Any,
+    pages: list[qpages.Page],
+    stored: dict[str, Any],
+    context: dict[str, Any],
+    enter: Callable[[StaffEntry], object],
+) -> HttpResponse | None:
+    """Parse a posted paper/telephone form and ``enter`` it; the page again with what is
+    wrong (400), or None once it is entered."""
+    entry = _parse_entry(request, participant, pages, stored)
+    if not entry.ok:
+        return _entry_refused(request, entry, context)
+    try:
+        enter(entry)
+    except services.QuestionnaireError as refused:  # a blank form, or entered meanwhile
+        return _entry_refused(
+            request, replace(entry, form_errors={"answers": str(refused)}), context
+        )
+    return None
+
+
+def _answers_page(
+    request: HttpRequest,
+    context: dict[str, Any],
+    pages: list[qpages.Page],
+    stored: dict[str, Any],
+    response: Any,
+) -> HttpResponse:
+    context["sections"] = [
+        _section(p, _fields(p, stored.get(p.code, {}), {}, {}, f"{p.code}__"), response)
+        for p in pages
+    ]
+    context["today"] = timezone.localdate()
+    return render(request, "questionnaires/assessment.html", context)
+
+
+@require(Cap.PARTICIPANT_VIEW)
+def extra_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A trial's extra measurement: its answers and scores, or the paper/telephone entry
+    form while it is open. An extra reveals the arm, so without ``allocation.view`` in
+    its trial it does not exist (404, as for an unknown one)."""
+    extra = get_object_or_404(ExtraAssessment.objects.select_related("participant"), pk=pk)
+    if not services.may_see_extra(extra, request.user):
+        raise Http404
+    response = services.extra_response_of(extra)
+    language = "nl" if translation.get_language() == "nl" else "en"
+    pages = services.extra_pages_for(extra, language)
+    status = services.extra_status(extra)
+    context: dict[str, Any] = {
+        "assessment": extra,
+        "heading": f"{extra.trial} · {extra.label}",
+        "extra": extra,
+        "participant": extra.participant,
+        "response": response,
+        "status": status,
+        "may_enter": response is None
+        and status in services.ENTERABLE
+        and services.may_enter_extra(extra, request.user),
+        "modes": [Mode.PAPER, Mode.TELEPHONE],
+    }
+    stored = response.answers if response else {}
+    if request.method == "POST" and context["may_enter"]:
+        refused = _staff_entry(
+            request,
+            extra.participant,
+            pages,
+            stored,
+            context,
+            lambda entry: services.enter_extra_by_staff(
+                extra,
+                entry.answers,
+                mode=entry.mode,
+                completed_on=entry.completed_on_date,
+                user=request.user,
+            ),
+        )
+        if refused is not None:
+            return refused
+        messages.success(request, _("Extra measurement entered and scored."))
+        return redirect("questionnaires:extra", pk=extra.pk)
+    return _answers_page(request, context, pages, stored, response)
 
 
 @require(Cap.QUERY_MANAGE)
