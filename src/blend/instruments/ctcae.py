@@ -1,24 +1,60 @@
-"""CTCAE v5.0 grades for the wound and related terms BLEND records (reference §10).
+"""CTCAE v5.0: the full term list with MedDRA codes and grade definitions (reference §10).
 
 Answers: ``{"term": "wound_infection", "grade": 3}``. The grade must exist for the
 term (Seroma has no grade 4 or 5). Scores: ``grade`` (float 1-5) and ``grade3plus``
-(bool, the usual serious-AE threshold). Grade descriptions per term are in ``TERMS``
-for forms (``ctcae_term``). Transcribed from oncohub/CTCAE5 (SINGLE-SOURCE): compare
-with the official NCI CTCAE_v5.0.xlsx before go-live. The Dutch term names are BLEND's
-working translation; the grade descriptions have a placeholder until a Dutch CTCAE
-text is loaded.
+(bool, the usual serious-AE threshold).
+
+**Data.** ``data/ctcae_v5.0.csv`` holds every term of the NCI's CTCAE v5.0 (published
+27 November 2017): MedDRA code, MedDRA system organ class, term, the five grade
+definitions ("-" where a grade does not exist for the term), the definition, the
+navigational note and what changed since v4.03. It is the sheet "CTCAE v5.0 Clean Copy"
+of the NCI CTEP workbook ``CTCAE_v5.0_2017-11-27.xlsx`` saved as CSV (a work of the US
+government, in the public domain), taken from two independent public copies that were
+compared cell by cell: they differed only in the header's grade columns, whose
+characters the CSV export had mangled; the header here reads "Grade 1" to "Grade 5".
+
+**Keys.** A term's key is its MedDRA code, except for the eight terms BLEND has recorded
+from the start (``BLEND_TERMS``): they keep their established keys, which stored records
+and exports use, and BLEND's working Dutch names. They come first (the terms a BLEND
+form needs most), then every other term in the NCI's order (by organ class). The
+grade descriptions are English only (no Dutch CTCAE text is loaded).
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from blend.instruments.errors import InstrumentError
 from blend.instruments.model import Instrument, Item, Option, Scale, choice_options, placeholder_nl
+
+DATA = Path(__file__).parent / "data" / "ctcae_v5.0.csv"
+VERSION = "5.0"
+PUBLISHED = "2017-11-27"
+SOURCE = (
+    "NCI CTEP, Common Terminology Criteria for Adverse Events (CTCAE) v5.0, "
+    "27 November 2017 (CTCAE_v5.0_2017-11-27.xlsx, sheet 'CTCAE v5.0 Clean Copy')"
+)
+#: The file's columns, in order.
+COLUMNS = (
+    "MedDRA Code",
+    "MedDRA SOC",
+    "CTCAE Term",
+    "Grade 1",
+    "Grade 2",
+    "Grade 3",
+    "Grade 4",
+    "Grade 5",
+    "Definition",
+    "Navigational Note",
+    "CTCAE v5.0 Change",
+)
 
 
 @dataclass(frozen=True)
@@ -29,144 +65,111 @@ class Term:
     soc: str
     meddra: str
     grades: dict[int, str]  # only the grades that exist for the term
+    definition: str = ""
+    note: str = ""  # the NCI's navigational note ("Also consider ...")
+
+    @property
+    def blend(self) -> bool:
+        """One of the terms BLEND has recorded from the start (listed first)."""
+        return self.key in BLEND_KEYS
 
 
 DEATH = "Death"
-TERMS: tuple[Term, ...] = (
-    Term(
-        "wound_complication",
-        "Wound complication",
-        "Wondcomplicatie",
-        "Injury, poisoning and procedural complications",
-        "10053692",
-        {
-            1: "Observation only; topical intervention indicated",
-            2: "Bedside local care indicated",
-            3: "Operative intervention indicated",
-            4: "Life-threatening consequences",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "wound_dehiscence",
-        "Wound dehiscence",
-        "Wonddehiscentie",
-        "Injury, poisoning and procedural complications",
-        "10048031",
-        {
-            1: "Incisional separation, intervention not indicated",
-            2: "Incisional separation, local care (e.g., suturing) or medical intervention "
-            "indicated (e.g., analgesic)",
-            3: "Fascial disruption or dehiscence without evisceration; revision by operative "
-            "intervention indicated",
-            4: "Life-threatening consequences; symptomatic hernia with evidence of "
-            "strangulation; fascial disruption with evisceration; major reconstruction flap, "
-            "grafting, resection, or amputation indicated",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "wound_infection",
-        "Wound infection",
-        "Wondinfectie",
-        "Infections and infestations",
-        "10048038",
-        {
-            1: "Localized, local intervention indicated",
-            2: "Oral intervention indicated (e.g., antibiotic, antifungal, or antiviral)",
-            3: "IV antibiotic, antifungal, or antiviral intervention indicated; invasive "
-            "intervention indicated",
-            4: "Life-threatening consequences; urgent intervention indicated",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "seroma",
-        "Seroma",
-        "Seroom",
-        "General disorders and administration site conditions",
-        "",
-        {
-            1: "Asymptomatic; clinical or diagnostic observations only; intervention not indicated",
-            2: "Symptomatic; simple aspiration indicated",
-            3: "Symptomatic, elective invasive intervention indicated",
-        },
-    ),
-    Term(
-        "postoperative_hemorrhage",
-        "Postoperative hemorrhage",
-        "Postoperatieve bloeding",
-        "Injury, poisoning and procedural complications",
-        "",
-        {
-            1: "Mild symptoms; intervention not indicated",
-            2: "Moderate bleeding requiring transfusion <2 units pRBCs",
-            3: "Transfusion indicated of >=2 units pRBCs; invasive intervention indicated; "
-            "hospitalization",
-            4: "Life-threatening consequences; urgent intervention indicated",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "spinal_fracture",
-        "Spinal fracture",
-        "Wervelfractuur",
-        "Musculoskeletal and connective tissue disorders",
-        "",
-        {
-            1: "Mild back pain; nonprescription analgesics indicated",
-            2: "Moderate back pain; prescription analgesics indicated; limiting instrumental ADL",
-            3: "Severe back pain; hospitalization or intervention indicated for pain control "
-            "(e.g., vertebroplasty); limiting self care ADL; disability",
-            4: "Life-threatening consequences; symptoms associated with neurovascular compromise",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "dermatitis_radiation",
-        "Dermatitis radiation",
-        "Radiatiedermatitis",
-        "Injury, poisoning and procedural complications",
-        "",
-        {
-            1: "Faint erythema or dry desquamation",
-            2: "Moderate to brisk erythema; patchy moist desquamation, mostly confined to skin "
-            "folds and creases; moderate edema",
-            3: "Moist desquamation in areas other than skin folds and creases; bleeding induced "
-            "by minor trauma or abrasion",
-            4: "Life-threatening consequences; skin necrosis or ulceration of full thickness "
-            "dermis; spontaneous bleeding from involved site; skin graft indicated",
-            5: DEATH,
-        },
-    ),
-    Term(
-        "csf_leakage",
-        "Cerebrospinal fluid leakage",
-        "Liquorlekkage",
-        "Nervous system disorders",
-        "",
-        {
-            1: "Post-craniotomy: asymptomatic; Post-lumbar puncture: transient headache; "
-            "postural care indicated",
-            2: "Post-craniotomy: moderate symptoms; medical intervention indicated; Post-lumbar "
-            "puncture: persistent moderate symptoms; blood patch indicated",
-            3: "Severe symptoms; medical intervention indicated",
-            4: "Life-threatening consequences; urgent intervention indicated",
-            5: DEATH,
-        },
-    ),
-)
+#: CTCAE term -> (established key, BLEND's working Dutch name), in the order shown first.
+BLEND_TERMS: dict[str, tuple[str, str]] = {
+    "Wound complication": ("wound_complication", "Wondcomplicatie"),
+    "Wound dehiscence": ("wound_dehiscence", "Wonddehiscentie"),
+    "Wound infection": ("wound_infection", "Wondinfectie"),
+    "Seroma": ("seroma", "Seroom"),
+    "Postoperative hemorrhage": ("postoperative_hemorrhage", "Postoperatieve bloeding"),
+    "Spinal fracture": ("spinal_fracture", "Wervelfractuur"),
+    "Dermatitis radiation": ("dermatitis_radiation", "Radiatiedermatitis"),
+    "Cerebrospinal fluid leakage": ("csf_leakage", "Liquorlekkage"),
+}
+BLEND_KEYS = frozenset(key for key, _nl in BLEND_TERMS.values())
+
+
+class CtcaeDataError(InstrumentError):
+    """The shipped CTCAE file is not what this module expects (it names row and column)."""
+
+
+def _grades(row: Mapping[str, str]) -> dict[int, str]:
+    """The grades that exist for a term: a cell of "-" means the grade does not."""
+    found = {}
+    for grade in range(1, 6):
+        text = row[f"Grade {grade}"].strip()
+        if text not in {"", "-"}:
+            found[grade] = text
+    return found
+
+
+def _term(line: int, row: Mapping[str, str]) -> Term:
+    code, name = row["MedDRA Code"].strip(), row["CTCAE Term"].strip()
+    if not (code.isdigit() and len(code) == 8):
+        raise CtcaeDataError(
+            f"{DATA.name}: line {line}: MedDRA Code: expected 8 digits; received {code!r}"
+        )
+    grades = _grades(row)
+    if not grades:
+        raise CtcaeDataError(
+            f"{DATA.name}: line {line}: Grade 1-5: expected at least one grade for {name!r}; "
+            "received none"
+        )
+    key, name_nl = BLEND_TERMS.get(name, (code, name))
+    return Term(
+        key,
+        name,
+        name_nl,
+        row["MedDRA SOC"].strip(),
+        code,
+        grades,
+        row["Definition"].strip().removeprefix("-").strip(),
+        row["Navigational Note"].strip(),
+    )
+
+
+@cache
+def load_terms() -> tuple[Term, ...]:
+    """Every CTCAE v5.0 term: BLEND's eight first, then the rest in the file's order."""
+    with DATA.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            raise CtcaeDataError(
+                f"{DATA.name}: header: expected {', '.join(COLUMNS)}; "
+                f"received {', '.join(reader.fieldnames or ())}"
+            )
+        terms = [_term(line, row) for line, row in enumerate(reader, start=2)]
+    keys = [t.key for t in terms]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    missing = sorted(set(BLEND_TERMS) - {t.name_en for t in terms})
+    if duplicated or missing:
+        raise CtcaeDataError(
+            f"{DATA.name}: expected one row per MedDRA code and BLEND's terms "
+            f"{', '.join(BLEND_TERMS)}; received duplicates {duplicated} and missing {missing}"
+        )
+    order = {key: i for i, (key, _nl) in enumerate(BLEND_TERMS.values())}
+    first = sorted((t for t in terms if t.key in order), key=lambda t: order[t.key])
+    return (*first, *(t for t in terms if t.key not in order))
+
+
+TERMS: tuple[Term, ...] = load_terms()
 TERM_KEYS = tuple(t.key for t in TERMS)
 # Row per term, column per grade 0..5: 1.0 where the grade exists.
 AVAILABLE = np.array([[g in t.grades for g in range(6)] for t in TERMS], dtype=bool)
 
 
+BY_KEY: dict[str, Term] = {t.key: t for t in TERMS}
+
+
 def ctcae_term(key: str) -> Term:
-    """The term's names and its grade descriptions (English)."""
-    for term in TERMS:
-        if term.key == key:
-            return term
-    raise InstrumentError(f"ctcae: term: expected one of {', '.join(TERM_KEYS)}; received {key!r}")
+    """The term's names, MedDRA code, organ class and grade descriptions (English)."""
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise InstrumentError(
+            f"ctcae: term: expected a CTCAE v5.0 term key (its 8-digit MedDRA code, or one of "
+            f"{', '.join(sorted(BLEND_KEYS))}); received {key!r}"
+        ) from None
 
 
 def score_ctcae(x: np.ndarray, options: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -191,8 +194,7 @@ CTCAE = Instrument(
     code="ctcae",
     title_en="CTCAE v5.0 adverse event grade",
     title_nl="CTCAE v5.0-graad van een bijwerking",
-    source="NCI Common Terminology Criteria for Adverse Events v5.0 (2017), transcription "
-    "oncohub/CTCAE5",
+    source=SOURCE,
     items=(
         Item(
             "term",

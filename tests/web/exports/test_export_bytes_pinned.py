@@ -6,7 +6,9 @@ what a user receives, down to one byte, fails here. They were taken again when t
 import added its columns to the cohort facts (the old writers and the new gave the same
 bytes on both databases), and again for the table of the trials' extra measurements
 (a new, empty table in the full export, and its entries in the data dictionary and the
-ODM metadata: the other files' bytes did not change); a change of the data model
+ODM metadata: the other files' bytes did not change), and for the full CTCAE v5.0 term
+list (the term's choices in the data dictionary and the ODM code list; again nothing
+else changed); a change of the data model
 re-pins them the same way. The JSON text of a stored document differs between SQLite
 (as written) and PostgreSQL (jsonb's own order), so each database has its own hashes. Sequences are reset so the row IDs do not depend on earlier tests.
 """
@@ -44,9 +46,9 @@ PINNED: dict[str, dict[str, str]] = {
         "analysis-vertical/screening.csv": "8485724c3ca2dd22",
         "full/allocation_allocation.csv": "f69112eaaa131219",
         "full/allocation_allocationlog.csv": "3deeabff9d2d0883",
-        "full/blend_odm.xml": "6a50046beb6285bf",
+        "full/blend_odm.xml": "e3e51fef5265a30a",
         "full/consent_consentrecord.csv": "410bb6fd02a87d27",
-        "full/data_dictionary_redcap.csv": "3fe448295f393c3d",
+        "full/data_dictionary_redcap.csv": "e7c217b6c5c9d9a5",
         "full/datamanagement_formstatus.csv": "11f4ca8e92f2a6f8",
         "full/datamanagement_lock.csv": "28e5fca3685e6a74",
         "full/datamanagement_query.csv": "7e8b0d5a3110c941",
@@ -87,9 +89,9 @@ PINNED: dict[str, dict[str, str]] = {
         "analysis-vertical/screening.csv": "8485724c3ca2dd22",
         "full/allocation_allocation.csv": "f69112eaaa131219",
         "full/allocation_allocationlog.csv": "3deeabff9d2d0883",
-        "full/blend_odm.xml": "642ef12cd72e8872",
+        "full/blend_odm.xml": "6dcb2d7680d8b4c0",
         "full/consent_consentrecord.csv": "410bb6fd02a87d27",
-        "full/data_dictionary_redcap.csv": "3fe448295f393c3d",
+        "full/data_dictionary_redcap.csv": "e7c217b6c5c9d9a5",
         "full/datamanagement_formstatus.csv": "11f4ca8e92f2a6f8",
         "full/datamanagement_lock.csv": "28e5fca3685e6a74",
         "full/datamanagement_query.csv": "7e8b0d5a3110c941",

@@ -56,17 +56,9 @@ class AdverseEventOut(Schema):
 class AdverseEventIn(Schema):
     model_config = FORBID_EXTRA  # an unknown field (a "bsn") is refused, not dropped
 
-    term: Literal[
-        "wound_complication",
-        "wound_dehiscence",
-        "wound_infection",
-        "seroma",
-        "postoperative_hemorrhage",
-        "spinal_fracture",
-        "dermatitis_radiation",
-        "csf_leakage",
-        "other",
-    ]
+    # A CTCAE v5.0 term: its MedDRA code, one of BLEND's keys or "other" (800-odd in all,
+    # checked by the safety service, whose refusal names the field).
+    term: str = Field(max_length=40, examples=["wound_infection", "10002272"])
     other_term: str = Field("", max_length=120)
     grade: int = Field(ge=1, le=5)
     onset_date: date

@@ -5,11 +5,22 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from blend.apps.safety import domain as ctcae
 from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.apps.safety.models import AdverseEvent, DeathReview, Seriousness
 from blend.web.forms import EditCheckMixin
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def term_groups(terms: list[ctcae.Term]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The terms as option groups, the two groups of BLEND's own naming translated (the
+    organ classes are MedDRA's, in English)."""
+    names = {
+        ctcae.BLEND_GROUP: _("BLEND: wound and treatment-related terms"),
+        ctcae.OTHER_GROUP: _("No CTCAE term fits"),
+    }
+    return [(str(names.get(group, group)), options) for group, options in ctcae.grouped(terms)]
 
 
 class AdverseEventForm(EditCheckMixin, forms.ModelForm):
@@ -55,8 +66,31 @@ class AdverseEventForm(EditCheckMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 
+    term_search = forms.CharField(
+        label=_("Find a CTCAE term"),
+        required=False,
+        help_text=_("Type part of the name, the organ class or the MedDRA code."),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                # htmx: the term list, filtered on the server as the reporter types.
+                "hx-get": "terms/",
+                "hx-trigger": "input changed delay:250ms, search",
+                "hx-target": "#id_term",
+                "hx-include": "#id_term",
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
+
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The search box sits just above the list it filters.
+        self.order_fields(["term_search", *self.Meta.fields])
+        term_field = self.fields["term"]
+        assert isinstance(term_field, forms.ChoiceField)  # the model field has choices
+        term_field.choices = [("", "---------"), *term_groups(list(ctcae.TERMS))]
         self.fields["term"].widget.attrs.update(
             {
                 "hx-get": "grades/",

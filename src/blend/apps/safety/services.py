@@ -30,6 +30,7 @@ from blend.apps.outbox.models import Message, Status
 from blend.apps.outbox.services import message_key, purpose_messages, queue_message
 from blend.apps.outbox.tasks import send_on_commit
 from blend.apps.registry.models import Participant
+from blend.apps.safety.domain import term
 from blend.apps.safety.editchecks import ADVERSE_EVENT
 from blend.apps.safety.models import AdverseEvent, DeathReview
 from blend.editchecks import run_checks, timeline_names
@@ -81,6 +82,10 @@ def attributed_trial(ae: AdverseEvent) -> str:
 
 
 def _validate(ae: AdverseEvent) -> None:
+    try:
+        term(ae.term)  # one of the 800-odd CTCAE v5.0 terms (the form and API offer them)
+    except ValueError as unknown:
+        raise SafetyError(str(unknown)) from None
     values = {name: getattr(ae, name) for name in AE_FIELDS}
     values.update(timeline_values(ae.participant, timeline_names(ADVERSE_EVENT)))
     findings = run_checks(ADVERSE_EVENT, values)

@@ -18,7 +18,12 @@ from blend.apps.registry.models import Participant
 from blend.apps.safety import domain as ctcae
 from blend.apps.safety import services
 from blend.apps.safety.domain import strongest_relatedness
-from blend.apps.safety.forms import AdverseEventForm, DeathReviewForm, MarkReportedForm
+from blend.apps.safety.forms import (
+    AdverseEventForm,
+    DeathReviewForm,
+    MarkReportedForm,
+    term_groups,
+)
 from blend.apps.safety.models import AdverseEvent, Relatedness
 
 
@@ -46,8 +51,33 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def grades(request: HttpRequest, **_: object) -> HttpResponse:
     code = request.GET.get("term", "")
-    terms = [ctcae.BY_CODE[code]] if code in ctcae.BY_CODE else list(ctcae.TERMS)
-    return render(request, "safety/_grades.html", {"terms": terms})
+    return render(request, "safety/_grades.html", {"terms": _grade_terms(code)})
+
+
+def _grade_terms(code: str) -> list[ctcae.Term]:
+    """The chosen term's grade definitions; before a choice, those of BLEND's own terms
+    (all 800-odd would bury the page)."""
+    if code in ctcae.BY_CODE:
+        return [ctcae.BY_CODE[code]]
+    return [t for t in ctcae.TERMS if t.blend]
+
+
+def terms(request: HttpRequest, **_: object) -> HttpResponse:
+    """The term list's options filtered by the search box (htmx swaps them into the
+    select); the term chosen now stays in the list."""
+    query = request.GET.get("term_search", "")[:100]
+    chosen = request.GET.get("term", "")
+    found = ctcae.search(query, keep=chosen)
+    return render(
+        request,
+        "safety/_term_options.html",
+        {
+            "groups": term_groups(found),
+            "chosen": chosen,
+            # what the words matched ("other" and the kept choice are always there)
+            "count": sum(t.code not in {"other", chosen} for t in found),
+        },
+    )
 
 
 @require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
@@ -158,7 +188,12 @@ def _form_page(
     return render(
         request,
         "safety/form.html",
-        {"form": form, "participant": participant, "title": title, "terms": ctcae.TERMS},
+        {
+            "form": form,
+            "participant": participant,
+            "title": title,
+            "terms": _grade_terms(form["term"].value() or ""),
+        },
         status=400 if form.errors else 200,
     )
 
