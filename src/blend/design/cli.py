@@ -205,14 +205,16 @@ def main_simulate(argv: Sequence[str]) -> int:
 
         with tqdm(total=sum(sc.reps for sc in scenarios), unit="rep", file=sys.stderr) as bar:
             results = run(scenarios, args.workers, bar.update)
-    from .output import text_table, write_all
-
     if args.out:
+        from .output import write_all
+
         for path in write_all(results, args.out, plot=not args.no_plot):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     else:
+        from .output import text_table  # csv and the writers: not for --json alone
+
         print(text_table(results))
     return 0
 

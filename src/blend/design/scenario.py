@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -159,6 +158,8 @@ def load_grid(path: str | Path, overrides: Mapping[str, Any] | None = None) -> l
     Any value may be a list; a table expands to every combination of its lists.
     ``overrides`` (e.g. ``reps`` or ``seed`` from the command line) replace the defaults.
     """
+    import tomllib  # only a grid is TOML: a run from arguments skips its import (issue 15)
+
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -22,15 +22,17 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .dgm import Trials, generate, true_estimands
+from .dgm import Trials, distinct, generate, true_estimands
 from .estimators import impute_normal, ols, rubin, tsls
 from .samplesize import Assumptions, analytic_power
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
@@ -55,7 +57,7 @@ _BAND = 1e-8
 
 def _pure_quantile(p: float, df: np.ndarray) -> np.ndarray | None:
     """t quantiles to 1e-9 without importing scipy, or None outside the checked domain."""
-    unique, where = np.unique(df, return_inverse=True)
+    unique, where = distinct(df)  # df > 0 here: performance() dropped the failed replicates
     inside = (
         _PURE_P[0] <= p <= _PURE_P[1]
         and unique.size <= _PURE_MAX_DISTINCT
@@ -266,6 +268,10 @@ def run(
     workers = default_workers(scenarios) if workers is None else workers
     if workers <= 1:
         return [_run_inline(sc, progress) for sc in scenarios]
+    # Imported here: concurrent.futures.process, multiprocessing with it, costs ≈ 0.03 s of
+    # start-up that a default run, which stays in this process, need not pay (issue 15).
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return _run_pool(scenarios, pool, progress)
 

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from blend.design import Assumptions, Scenario, analytic_power
-from blend.design.dgm import generate, pf_grid, true_estimands
+from blend.design.dgm import distinct, generate, pf_grid, true_estimands
 from blend.design.simulate import _chunks, run, run_chunk
 
 # The analytic formula uses z; the ANCOVA t-test has df n − 3 and a noncentral-t spread, so
@@ -129,6 +129,23 @@ def test_pf_is_discretised_onto_the_c15pal_grid() -> None:
     assert len(np.unique(trials.y)) == 10
     continuous = generate(Scenario(continuous=True), np.random.default_rng(4), 5)
     assert len(np.unique(continuous.y)) == continuous.y.size
+
+
+def test_distinct_is_np_unique_with_its_inverse() -> None:
+    """The replacement that spares numpy.ma's import gives np.unique's values and inverse."""
+    rng = np.random.default_rng(4)
+    for values in (
+        rng.integers(90, 99, size=(7, 30)).astype(float),  # df: few values, many ties
+        rng.standard_normal(50),
+        np.array([3.0]),
+        np.array([-0.0, 0.0, 2.0, 2.0]),
+        np.array([]),  # every replicate failed
+    ):
+        unique, where = distinct(values)
+        expected, inverse = np.unique(values, return_inverse=True)
+        assert np.array_equal(unique, expected)
+        assert np.array_equal(where, inverse.reshape(values.shape))
+        assert np.array_equal(unique[where], values)
 
 
 def test_results_do_not_depend_on_the_number_of_workers() -> None:
