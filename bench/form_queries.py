@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.eligible_facts
 OUT = Path(__file__).parent / "out"
 OUT.mkdir(exist_ok=True)
 DB = OUT / "form_queries.sqlite3"
@@ -46,29 +48,9 @@ from blend.apps.registry.services import Registration, register_participant  # n
 from blend.apps.safety.forms import AdverseEventForm  # noqa: E402
 from blend.apps.screening.services import save_screening  # noqa: E402
 from blend.apps.treatment.services import record_treatment  # noqa: E402
+from tests.eligible_facts import ELIGIBLE_FORM_FACTS as ELIGIBLE_FACTS  # noqa: E402
 
 REGISTERED_ON = date(2025, 3, 1)
-# The form-entered facts of an eligible patient (as tests/web/screening/flow.py).
-ELIGIBLE_FACTS: dict[str, Any] = {
-    "index_levels": ["T7", "T8"],
-    "symptoms": ["mechanical_pain"],
-    "sins_total": 9,
-    "bilsky_grade": "1b",
-    "radiotherapy_indicated": True,
-    "surgery_indicated": True,
-    "malignancy_proof": "histology",
-    "radiographic_evidence": True,
-    "levels_to_bridge": 4,
-    "radiotherapy_locations": 1,
-    "prior_surgery_index": False,
-    "prior_radiotherapy_index": False,
-    "multiple_myeloma": False,
-    "asia_grade": "E",
-    "long_halflife_drugs": False,
-    "life_expectancy_months": 12,
-    "can_lie_on_table": True,
-    "fit_for_radiosurgery": True,
-}
 
 
 def remove_database() -> None:

@@ -36,27 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
 NURSE = "load_nurse"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-#: The form-entered facts of a BLEND-eligible patient (tests/eligible_facts.py).
-ELIGIBLE_FACTS: dict[str, Any] = {
-    "index_levels": ["T7", "T8"],
-    "symptoms": ["mechanical_pain"],
-    "sins_total": 9,
-    "bilsky_grade": "1b",
-    "radiotherapy_indicated": True,
-    "surgery_indicated": True,
-    "malignancy_proof": "histology",
-    "radiographic_evidence": True,
-    "levels_to_bridge": 4,
-    "radiotherapy_locations": 1,
-    "prior_surgery_index": False,
-    "prior_radiotherapy_index": False,
-    "multiple_myeloma": False,
-    "asia_grade": "E",
-    "long_halflife_drugs": False,
-    "life_expectancy_months": 12,
-    "can_lie_on_table": True,
-    "fit_for_radiosurgery": True,
-}
 
 
 @dataclass
@@ -138,6 +117,9 @@ def build(randomizations: int, questionnaires: int) -> LoadData:
                 participant, item, "yes", on=date(2025, 3, 1), form_version=version, user=nurse
             )
         return participant
+
+    # The same eligible patient as the tests (ROOT is on sys.path: bench_load, the gunicorn test).
+    from tests.eligible_facts import ELIGIBLE_FORM_FACTS as ELIGIBLE_FACTS
 
     to_randomize = []
     for n in range(randomizations):
