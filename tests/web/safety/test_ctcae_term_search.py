@@ -94,3 +94,10 @@ def test_grouping_keeps_blend_first_and_other_last() -> None:
     groups = domain.grouped(list(domain.TERMS))
     assert groups[0][0] == domain.BLEND_GROUP and groups[-1][0] == domain.OTHER_GROUP
     assert groups[-1][1] == [("other", "Other (name the CTCAE v5.0 term)")]
+
+
+def test_the_forms_helpers_need_a_login_and_ae_write(client, client_for) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/safety/terms/?term_search=anem", "/safety/grades/?term=seroma"):
+        assert client.get(url).status_code == 302  # to the login page
+        assert client_for("monitor_mo").get(url).status_code == 403
+        assert client_for("nurse_nina").get(url).status_code == 200

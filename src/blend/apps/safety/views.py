@@ -49,6 +49,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)  # the AE form's helpers: for its users only
 def grades(request: HttpRequest, **_: object) -> HttpResponse:
     code = request.GET.get("term", "")
     return render(request, "safety/_grades.html", {"terms": _grade_terms(code)})
@@ -62,6 +63,7 @@ def _grade_terms(code: str) -> list[ctcae.Term]:
     return [t for t in ctcae.TERMS if t.blend]
 
 
+@require(Cap.PARTICIPANT_VIEW, Cap.AE_WRITE)
 def terms(request: HttpRequest, **_: object) -> HttpResponse:
     """The term list's options filtered by the search box (htmx swaps them into the
     select); the term chosen now stays in the list."""
