@@ -142,10 +142,7 @@ def queue_many(drafts: list[Draft]) -> int:
     """Queue a batch in one insert; drafts whose key exists already are skipped. A
     participant message that mentions the trial is refused (defence in depth: the
     system check ``outbox.E001`` already refuses such templates). Returns how many were queued."""
-    for draft in drafts:
-        found = draft.blinding_problems()
-        if found:
-            raise OutboxError(f"body: a participant message may not mention {found}")
+    _check_blinding(drafts)
     known = existing_keys([d.key for d in drafts])
     fresh = [d for d in drafts if d.key not in known]
     now = timezone.now()
@@ -172,6 +169,20 @@ def queue_many(drafts: list[Draft]) -> int:
         ignore_conflicts=True,
     )
     return len(fresh)
+
+
+def _check_blinding(drafts: list[Draft]) -> None:
+    """Refuse the batch if any participant message mentions a trial. Each distinct text
+    is checked once: a reminder batch sends a few texts to thousands of people."""
+    checked: set[tuple[str, str, str, str]] = set()
+    for draft in drafts:
+        text = (draft.audience, draft.disclosed_trial, draft.subject, draft.body)
+        if text in checked:
+            continue
+        found = draft.blinding_problems()
+        if found:
+            raise OutboxError(f"body: a participant message may not mention {found}")
+        checked.add(text)
 
 
 def _render_texts(
