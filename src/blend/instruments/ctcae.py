@@ -4,9 +4,9 @@ Answers: ``{"term": "wound_infection", "grade": 3}``. The grade must exist for t
 term (Seroma has no grade 4 or 5). Scores: ``grade`` (float 1-5) and ``grade3plus``
 (bool, the usual serious-AE threshold).
 
-**Data.** ``data/ctcae_v5.0.csv`` holds every term of the NCI's CTCAE v5.0 (published
-27 November 2017): MedDRA code, MedDRA system organ class, term, the five grade
-definitions ("-" where a grade does not exist for the term), the definition, the
+**Data.** ``src/blend/instruments/data/ctcae_v5.0.csv`` holds every term of the NCI's
+CTCAE v5.0 (published 27 November 2017): MedDRA code, MedDRA system organ class, term,
+the five grade definitions ("-" where a grade does not exist for the term), the definition, the
 navigational note and what changed since v4.03. It is the sheet "CTCAE v5.0 Clean Copy"
 of the NCI CTEP workbook ``CTCAE_v5.0_2017-11-27.xlsx`` saved as CSV (a work of the US
 government, in the public domain), taken from two independent public copies that were
