@@ -7,11 +7,9 @@ INSERT ... SELECT for the nine assessments and questionnaires of every participa
 participants with identities and consent, screening, allocation, offers, treatment, vital
 status, nine follow-up assessments with scored questionnaires each, and adverse events.
 The database is kept (bench/out/bench_exports_<n>.sqlite3) and reused while the
-migrations and this file's build code are unchanged. Each export runs in its own child
-process, which reports its wall and CPU time, how long it waited for a CPU (Linux's
-schedstat: on the shared machine, that is where wall time beyond CPU time goes), and its
-peak resident memory (``ru_maxrss``, the interpreter and Django included; the child's
-resident memory before the export is reported beside it).
+migrations and this file are unchanged. Each export runs in its own child process, which
+reports its wall time and its peak resident memory (``ru_maxrss``, the interpreter and
+Django included; the child's resident memory before the export is reported beside it).
 
 Environment: BENCH_EXPORT_SIZES (``10000,100000``).
 """
@@ -322,34 +320,19 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
-def _waited() -> float | None:
-    """Seconds this process has been ready to run but waited for a CPU (Linux's
-    schedstat): on a shared machine this, not the export, is most of a gap between wall
-    and CPU time; the rest is waiting for the disk."""
-    try:
-        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def child_run(name: str) -> None:
     user = User.objects.get(username="bench")
     folder = OUT / f"bench_exports_{name}_{N}"
     shutil.rmtree(folder, ignore_errors=True)
     before = _rss_mb()
-    waited = _waited()
     started, cpu = time.perf_counter(), time.process_time()
     entry = EXPORTS[name](folder, user)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    waited_after = _waited()
     size = sum(p.stat().st_size for p in folder.iterdir())
     shutil.rmtree(folder, ignore_errors=True)
     result = {
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),  # apart from waiting for a shared machine's CPUs
-        "cpu_wait_seconds": None
-        if waited is None or waited_after is None
-        else round(waited_after - waited, 2),
         "megabytes": round(size / 1e6, 1),
         "rows": sum(entry.rows.values()),
         "rss_before_mb": round(before, 1),
@@ -375,8 +358,7 @@ def main() -> int:
             r = json.loads(_child(n, "run", name).strip().splitlines()[-1])
             results[n][name] = r
             print(
-                f"  n={n:>7,} {name:<9} {r['seconds']:7.1f} s (CPU {r['cpu_seconds']:.1f} s, "
-                f"waiting for a CPU {r['cpu_wait_seconds']} s) "
+                f"  n={n:>7,} {name:<9} {r['seconds']:7.1f} s (CPU {r['cpu_seconds']:.1f} s) "
                 f"{r['megabytes']:8.1f} MB "
                 f"rows {r['rows']:>10,}  peak RSS {r['peak_rss_mb']:6.0f} MB "
                 f"(before the export {r['rss_before_mb']:.0f} MB)",
@@ -405,11 +387,7 @@ def _record(results: dict[int, dict[str, dict[str, float]]]) -> None:
                 anchor=at_small["seconds"],
                 anchor_label=f"the same at {small:,} (ratio {large // small} = linear)",
                 goal_value_max=30,
-                note=(
-                    f"CPU {at_large['cpu_seconds']:.1f} s (at {small:,}: "
-                    f"{at_small['cpu_seconds']:.1f} s); waited for a CPU "
-                    f"{at_large.get('cpu_wait_seconds')} s"
-                ),
+                note=f"CPU {at_large['cpu_seconds']:.1f} s (at {small:,}: {at_small['cpu_seconds']:.1f} s)",
             )
         )
         figures.append(

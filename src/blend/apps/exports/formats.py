@@ -439,27 +439,14 @@ _SEPARATOR = "\x00"
 def _items(prefix: str, cells: Sequence[Any]) -> list[str]:
     """One column's ItemData elements (empty for a missing value), escaped for an
     attribute. The column is escaped in one pass: its cells joined by NUL (which no
-    stored text holds; checked), replaced, and split again; without a missing value the
-    elements' start and end go in with the same replace, so no step is taken per cell."""
-    if cells and None not in cells:
-        try:
-            joined = _SEPARATOR.join(cells)
-        except TypeError:  # numbers (or other values): written by their str()
-            joined = _SEPARATOR.join(v if type(v) is str else str(v) for v in cells)
-        if joined.count(_SEPARATOR) == len(cells) - 1:
-            between = _CLOSE + _SEPARATOR + prefix
-            items = _escape_attribute(joined).replace(_SEPARATOR, between)
-            return (prefix + items + _CLOSE).split(_SEPARATOR)
+    stored text holds; checked), replaced, and split again."""
     texts = [v if type(v) is str else str(v) for v in cells if v is not None]
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) == len(texts) - 1:
         escaped = iter(_escape_attribute(joined).split(_SEPARATOR) if texts else [])
     else:  # a cell holds a NUL itself: escape the cells one by one
         escaped = iter([t.translate(_ATTR) for t in texts])
-    return ["" if v is None else prefix + next(escaped) + _CLOSE for v in cells]
-
-
-_CLOSE = '"/>'
+    return ["" if v is None else prefix + next(escaped) + '"/>' for v in cells]
 
 
 def _escape_attribute(text: str) -> str:

@@ -27,7 +27,6 @@ Typed columns (numbers, dates, booleans) never pass through here: only text does
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 #: The characters OWASP and ASVS 1.2.10 name (= + - @ tab CR, and NUL), a line feed,
 #: and their full-width forms, which some spreadsheets also read as a formula start.
@@ -64,31 +63,6 @@ def neutralise(text: str) -> str:
     if _PLAIN_NUMBER.fullmatch(text):
         return text
     return _UNSAFE.sub("'", text)
-
-
-def neutralise_column(cells: Sequence[str]) -> Sequence[str]:
-    """``neutralise`` of every cell of a column of text (``cells`` itself when no cell
-    needs it; a TypeError when a cell is not text). Most columns need nothing, and that
-    is seen in a few scans of the column joined by line feeds, instead of a call per
-    cell: no separator in any cell (the line feeds are only the joins) and no cell
-    starting with a trigger or a quote."""
-    joined = "\n".join(cells)
-    if (
-        joined.count("\n") != len(cells) - 1
-        or ";" in joined
-        or "\r" in joined
-        or "\t" in joined
-        or (cells and cells[0][:1] in _FIRST)
-        or _LATER_START.search(joined)
-    ):
-        return list(map(neutralise, cells))
-    return cells
-
-
-#: A later cell's start, for the triggers left once no cell holds a separator.
-_LATER_START = re.compile(
-    "\n[" + re.escape("".join(sorted(c for c in _FIRST if c not in SEPARATORS))) + "]"
-)
 
 
 def restore(text: str) -> str:

@@ -9,10 +9,9 @@ every model with a ``participant`` link, except models that hold direct identifi
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import cache, lru_cache
 from typing import Any
 
@@ -23,7 +22,7 @@ from django.db.models import Case, F, Q, TextField, Value, When
 from django.db.models.functions import Cast, Collate
 from django.utils import timezone
 
-from blend.apps.exports.neutralise import neutralise, neutralise_column
+from blend.apps.exports.neutralise import neutralise
 
 SKIP_APPS = {"accounts", "audit", "outbox", "exports", "api", "demo"}
 SKIP_MODELS = {
@@ -224,10 +223,9 @@ def _converted(functions: list[Any], expression: Any, connection: Any) -> Column
 
 
 def _neutralised_cells(cells: Sequence[Any]) -> Sequence[Any]:
-    try:
-        return neutralise_column(cells)
-    except TypeError:  # a missing value or a number among the text: cell by cell
-        return [None if v is None else neutralise(v if type(v) is str else str(v)) for v in cells]
+    if None not in cells and all(type(v) is str for v in cells):
+        return list(map(neutralise, cells))
+    return [None if v is None else neutralise(v if type(v) is str else str(v)) for v in cells]
 
 
 def _date_cells(cells: Sequence[Any]) -> Sequence[Any]:
@@ -240,44 +238,17 @@ def _bool_cells(cells: Sequence[Any]) -> Sequence[Any]:
 
 
 def _datetime_cells(cells: Sequence[Any]) -> Sequence[Any]:
-    stored = _stored_datetime_text  # a call less per cell (``_datetime_text``, inlined)
-    return [None if v is None else (stored(v) if type(v) is str else _datetime(v)) for v in cells]
+    return [None if v is None else _datetime_text(v) for v in cells]
 
 
 @lru_cache(maxsize=8192)
 def _stored_datetime_text(stored: str) -> str:
     """SQLite's stored text of a datetime (UTC, naive when time zones are on) as ``cell``
-    writes it; cached, since timestamps repeat (a form saved in one go). Text as Django
-    stores it is turned by its minute: the local time of every second of a minute has
-    the same offset, so only the minute is converted (``_local_minute``)."""
-    if settings.USE_TZ and _STORED_TEXT.fullmatch(stored):
-        minute = _local_minute(stored[:16])
-        if minute is not None:
-            return minute[0] + stored[17:19] + minute[1]
+    writes it; cached, since timestamps repeat (a form saved in one go)."""
     value = datetime.fromisoformat(stored)
     if settings.USE_TZ and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return _datetime(value)
-
-
-#: A datetime as Django's SQLite backend stores it (UTC): seconds, maybe microseconds.
-_STORED_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?")
-
-
-@lru_cache(maxsize=4096)
-def _local_minute(minute: str) -> tuple[str, str] | None:
-    """The local text of a stored UTC minute (``YYYY-MM-DD HH:MM``) as ``_datetime``
-    writes its times, cut around the seconds: ``YYYY-MM-DDTHH:MM:`` and the offset
-    (``+01:00``). None when the offset is not whole minutes or changes in the minute
-    (then the seconds would not stay as stored)."""
-    start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
-    local = start.astimezone(_local_zone())
-    last = (start + timedelta(seconds=59, microseconds=999_999)).astimezone(_local_zone())
-    offset = local.utcoffset()
-    if offset is None or offset != last.utcoffset() or offset % timedelta(minutes=1):
-        return None
-    text = local.isoformat(timespec="seconds")
-    return text[:17], text[19:]
 
 
 def _datetime_text(value: Any) -> str:
