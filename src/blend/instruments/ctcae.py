@@ -23,6 +23,7 @@ grade descriptions are English only (no Dutch CTCAE text is loaded).
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -139,8 +140,8 @@ def load_terms() -> tuple[Term, ...]:
                 f"received {', '.join(reader.fieldnames or ())}"
             )
         terms = [_term(line, row) for line, row in enumerate(reader, start=2)]
-    keys = [t.key for t in terms]
-    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    # Counted once: a count per key would be quadratic, on every process start.
+    duplicated = sorted(k for k, n in Counter(t.key for t in terms).items() if n > 1)
     missing = sorted(set(BLEND_TERMS) - {t.name_en for t in terms})
     if duplicated or missing:
         raise CtcaeDataError(
